@@ -1,0 +1,7 @@
+import type { Command } from 'commander';
+import type { ProgramContext } from '../program.js';
+
+/** One entry per command module; each adds its subcommand to the program. */
+export type RegisterCommand = (program: Command, ctx: ProgramContext) => void;
+
+export const COMMANDS: RegisterCommand[] = [];

@@ -1,0 +1,74 @@
+// The one table of settings: each has a flag, an environment variable and a
+// config-file key, so the CLI options, the environment lookup and the config
+// file validation can never drift apart. See shared/spec/cli.md.
+
+export type SettingKind = 'string' | 'path' | 'list' | 'pairs' | 'integer' | 'number' | 'choice';
+
+export interface SettingSpec {
+  /** Key in the config file (camelCase; kebab-case is accepted too). */
+  key: string;
+  /** Long flag without the dashes, e.g. `source-ssl-mode`. */
+  flag: string;
+  /** Environment variable, e.g. `BINLOG_SYNC_SOURCE_SSL_MODE`. */
+  env: string;
+  kind: SettingKind;
+  description: string;
+  /** Placeholder shown in --help, e.g. `URL`. */
+  valueName: string;
+  choices?: readonly string[];
+  /** Shown in --help and used when no source gives a value. */
+  defaultText?: string;
+  /** Never printed (passwords). */
+  secret?: boolean;
+  /** May be given as a flag more than once. */
+  repeatable?: boolean;
+}
+
+const envName = (flag: string): string => `BINLOG_SYNC_${flag.toUpperCase().replace(/-/g, '_')}`;
+const camel = (flag: string): string => flag.replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase());
+
+function spec(flag: string, kind: SettingKind, valueName: string, description: string, extra: Partial<SettingSpec> = {}): SettingSpec {
+  return { key: camel(flag), flag, env: envName(flag), kind, valueName, description, ...extra };
+}
+
+function endpointSpecs(role: 'source' | 'replica', what: string): SettingSpec[] {
+  return [
+    spec(role, 'string', 'URL', `${what}: mysql://user[:password]@host[:port]`),
+    spec(`${role}-password-file`, 'path', 'FILE', `file holding the ${role} password (keeps it out of the URL and process list)`),
+    spec(`${role}-password`, 'string', 'PASSWORD', `the ${role} password itself (environment or config file only, never a flag)`, { secret: true }),
+    spec(`${role}-ssl-mode`, 'choice', 'MODE', `TLS for the ${role} connection`, {
+      choices: ['DISABLED', 'PREFERRED', 'REQUIRED', 'VERIFY_CA', 'VERIFY_IDENTITY'],
+      defaultText: 'PREFERRED',
+    }),
+    spec(`${role}-ssl-ca`, 'path', 'FILE', `CA certificate for VERIFY_CA / VERIFY_IDENTITY on the ${role}`),
+    spec(`${role}-ssl-cert`, 'path', 'FILE', `client certificate for the ${role}`),
+    spec(`${role}-ssl-key`, 'path', 'FILE', `client certificate key for the ${role}`),
+  ];
+}
+
+export const SETTING_SPECS: readonly SettingSpec[] = [
+  ...endpointSpecs('source', 'the production server whose binlog is read'),
+  ...endpointSpecs('replica', 'the local replica the changes are applied to'),
+  spec('state', 'path', 'FILE', 'the SQLite state file', { defaultText: './binlog-sync.sqlite' }),
+  spec('databases', 'list', 'LIST', 'comma-separated databases to replicate, e.g. themepark_tracker'),
+  spec('include-tables', 'list', 'PATTERNS', 'comma-separated db.table patterns to replicate (* and ? wildcards)'),
+  spec('exclude-tables', 'list', 'PATTERNS', 'comma-separated db.table patterns to leave out (wins over include)'),
+  spec('rewrite-db', 'pairs', 'FROM=TO', 'apply changes of database FROM to database TO on the replica (repeatable)', {
+    repeatable: true,
+  }),
+  spec('server-id', 'integer', 'N', 'server id announced to the source (default: derived from the state file path)'),
+  spec('lag-threshold', 'number', 'SECONDS', 'HEALTHY below it, LAGGING at or above it', { defaultText: '5' }),
+  spec('metrics-port', 'integer', 'N', 'serve Prometheus /metrics and /healthz on this port (off unless set)'),
+  spec('metrics-host', 'string', 'HOST', 'address for the metrics server', { defaultText: '127.0.0.1' }),
+  spec('log-level', 'choice', 'LEVEL', 'log level', {
+    choices: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'],
+    defaultText: 'info',
+  }),
+  spec('log-format', 'choice', 'FORMAT', 'log format (default: pretty on a terminal, json otherwise)', {
+    choices: ['json', 'pretty'],
+  }),
+];
+
+export function findSpec(key: string): SettingSpec | undefined {
+  return SETTING_SPECS.find((s) => s.key === key || s.flag === key);
+}

@@ -1,0 +1,87 @@
+// Every failure binlog-sync reports has its own class here, with a stable code
+// (for scripts and the state file), a retryable flag (for the reconnect loops)
+// and a message that tells the user what to do next. Only cli/ turns these into
+// exit codes and printed lines.
+
+export interface ErrorOptions {
+  cause?: unknown;
+}
+
+export abstract class BinlogSyncError extends Error {
+  /** Stable machine-readable code, e.g. `USAGE`, `SOURCE_UNREACHABLE`. */
+  abstract readonly code: string;
+  /** True when trying the same thing again later may succeed. */
+  readonly retryable: boolean = false;
+  /** Usage errors exit 2, everything else 1 (see the CLI contract). */
+  readonly usage: boolean = false;
+
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** The command line, a setting or the config file is wrong: exit 2. */
+export class UsageError extends BinlogSyncError {
+  readonly code: string = 'USAGE';
+  override readonly usage = true;
+}
+
+/** A setting has a value we cannot accept (names the setting to fix). */
+export class ConfigError extends UsageError {
+  override readonly code = 'CONFIG';
+}
+
+/** A server could not be reached or refused us; worth retrying. */
+export class ConnectionError extends BinlogSyncError {
+  readonly code: string = 'CONNECTION';
+  override readonly retryable: boolean = true;
+}
+
+/** The server answered but rejected our credentials; retrying will not help. */
+export class AuthenticationError extends ConnectionError {
+  override readonly code = 'AUTHENTICATION';
+  override readonly retryable = false;
+}
+
+/** The SQLite state file is missing, unreadable or not ours. */
+export class StateError extends BinlogSyncError {
+  readonly code = 'STATE';
+}
+
+/** Another process holds the state file (one replicator per state file). */
+export class StateLockedError extends BinlogSyncError {
+  readonly code = 'STATE_LOCKED';
+}
+
+/** A server is not configured the way replication needs (binlog off, wrong format, ...). */
+export class ServerConfigError extends BinlogSyncError {
+  readonly code = 'SERVER_CONFIG';
+}
+
+/** The binlog file a position needs is gone from the source. */
+export class BinlogPurgedError extends BinlogSyncError {
+  readonly code = 'BINLOG_PURGED';
+}
+
+/** Applying a source transaction failed in a way that retrying cannot fix. */
+export class ApplyError extends BinlogSyncError {
+  readonly code: string = 'APPLY';
+}
+
+/** Applying failed for a transient reason (deadlock, lock wait, lost connection). */
+export class TransientApplyError extends ApplyError {
+  override readonly code = 'APPLY_TRANSIENT';
+  override readonly retryable = true;
+}
+
+/** The binlog holds an event we cannot decode faithfully; refusing beats skipping. */
+export class UnsupportedEventError extends BinlogSyncError {
+  readonly code = 'UNSUPPORTED_EVENT';
+}
+
+/** Short, user-facing description of anything thrown. */
+export function describeError(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  return String(error);
+}
