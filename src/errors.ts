@@ -64,9 +64,24 @@ export class BinlogPurgedError extends BinlogSyncError {
   readonly code = 'BINLOG_PURGED';
 }
 
+/** Where in the source's binlog a failure happened (recorded in the state, shown by `status`). */
+export interface FailureLocation {
+  gtid: string | null;
+  file: string | null;
+  position: number | null;
+  table: string | null;
+  statement: string | null;
+}
+
 /** Applying a source transaction failed in a way that retrying cannot fix. */
 export class ApplyError extends BinlogSyncError {
   readonly code: string = 'APPLY';
+  readonly location: FailureLocation | undefined;
+
+  constructor(message: string, options?: ErrorOptions & { location?: FailureLocation }) {
+    super(message, options);
+    this.location = options?.location;
+  }
 }
 
 /** Applying failed for a transient reason (deadlock, lock wait, lost connection). */

@@ -1,7 +1,9 @@
 import type { Command } from 'commander';
 import type { ProgramContext } from '../program.js';
+import { registerPositionCommand } from './position.js';
+import { registerStartCommand } from './start.js';
 
 /** One entry per command module; each adds its subcommand to the program. */
 export type RegisterCommand = (program: Command, ctx: ProgramContext) => void;
 
-export const COMMANDS: RegisterCommand[] = [];
+export const COMMANDS: RegisterCommand[] = [registerStartCommand, registerPositionCommand];

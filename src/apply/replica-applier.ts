@@ -1,0 +1,233 @@
+// Carries out apply actions on the replica over one connection: each source
+// transaction becomes one replica transaction that also writes the position
+// (checkpoint.ts), so a crash at any instant leaves both or neither.
+import type { Endpoint } from '../config/connection-url.js';
+import { connect, type Connection } from '../db/connect.js';
+import { ApplyError, TransientApplyError, type FailureLocation } from '../errors.js';
+import type { Logger } from '../log/logger.js';
+import type { BinlogPosition } from '../position.js';
+import { sqlModeNames } from '../source/status-vars.js';
+import type { ApplyAction, RowChange } from '../txn/assembler.js';
+import { checkpointStatement, ensureCheckpointSchema, pendingDdlStatement, readCheckpoint, type Checkpoint } from './checkpoint.js';
+import { buildRowChange, quoteIdentifier } from './statements.js';
+
+/**
+ * The apply session: UTC so TIMESTAMP strings mean what the binlog meant, and
+ * an sql_mode that accepts whatever the source stored (zero dates, zero in an
+ * AUTO_INCREMENT column).
+ */
+const APPLY_SQL_MODE = 'NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION';
+
+/** Errors that mean "try again" rather than "the replica disagrees". */
+const TRANSIENT_ERRNOS = new Set([1205 /* lock wait timeout */, 1213 /* deadlock */, 2006, 2013]);
+const TRANSIENT_CODES = new Set(['PROTOCOL_CONNECTION_LOST', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT']);
+
+/** Errors a re-run DDL gives when its first run already took effect. */
+const ALREADY_APPLIED_ERRNOS = new Set([1007, 1008, 1050, 1051, 1054, 1060, 1061, 1091, 1146]);
+
+export interface ApplyContext {
+  gtid: string | null;
+  file: string | null;
+  position: number | null;
+}
+
+interface DriverError {
+  errno?: number;
+  code?: string;
+  sqlMessage?: string;
+  message?: string;
+}
+
+export class ReplicaApplier {
+  private open = false;
+  /** A standalone DDL ran since the last commit; its position still has to be recorded. */
+  private ddlApplied = false;
+  private foreignKeyChecks = true;
+  /** A DDL recorded as started before a crash; its re-run tolerates "already done" errors. */
+  private pendingDdl: string | null = null;
+  rowsApplied = 0;
+
+  private constructor(
+    private readonly conn: Connection,
+    private readonly streamId: string,
+    private readonly logger: Logger,
+    private readonly flavor: 'mariadb' | 'mysql',
+  ) {}
+
+  static async open(endpoint: Endpoint, streamId: string, logger: Logger): Promise<ReplicaApplier> {
+    const conn = await connect(endpoint, 'replica');
+    const [rows] = await conn.query('SELECT VERSION() AS version');
+    const version = String((rows as Array<{ version: string }>)[0]?.version ?? '');
+    const applier = new ReplicaApplier(conn, streamId, logger, /mariadb/i.test(version) ? 'mariadb' : 'mysql');
+    await conn.query(`SET SESSION time_zone = '+00:00', sql_mode = '${APPLY_SQL_MODE}', foreign_key_checks = 1, autocommit = 1`);
+    await ensureCheckpointSchema(conn);
+    return applier;
+  }
+
+  async readCheckpoint(): Promise<Checkpoint | null> {
+    const checkpoint = await readCheckpoint(this.conn, this.streamId);
+    this.pendingDdl = checkpoint?.pendingDdl ?? null;
+    return checkpoint;
+  }
+
+  /** Writes a position outside any source transaction (`position set`). */
+  async writePosition(position: BinlogPosition, sourceTimestamp: number | null): Promise<void> {
+    const { sql, params } = checkpointStatement(this.streamId, position, sourceTimestamp);
+    await this.conn.query(sql, params);
+  }
+
+  get inTransaction(): boolean {
+    return this.open;
+  }
+
+  /**
+   * Applies one action. Returns true when a commit wrote to the replica
+   * (the transaction held replicated changes).
+   */
+  async apply(action: ApplyAction, context: ApplyContext): Promise<boolean> {
+    switch (action.type) {
+      case 'begin':
+        return false; // the replica transaction opens lazily, at the first replicated change
+      case 'rows':
+        await this.applyRows(action.change, context);
+        return false;
+      case 'statement':
+        if (this.open) await this.run(action.sql, [], context, 'statement');
+        return false;
+      case 'ddl':
+        await this.applyDdl(action, context);
+        return false;
+      case 'commit':
+        return this.commit(action.position, action.timestamp, context);
+      case 'rollback':
+        await this.rollback();
+        return false;
+      case 'skipped-statement':
+      case 'unsupported':
+        return false;
+    }
+  }
+
+  private async ensureTransaction(): Promise<void> {
+    if (this.open) return;
+    await this.conn.query('START TRANSACTION');
+    this.open = true;
+  }
+
+  private async setForeignKeyChecks(on: boolean): Promise<void> {
+    if (this.foreignKeyChecks === on) return;
+    await this.conn.query(`SET SESSION foreign_key_checks = ${on ? 1 : 0}`);
+    this.foreignKeyChecks = on;
+  }
+
+  private async applyRows(change: RowChange, context: ApplyContext): Promise<void> {
+    await this.ensureTransaction();
+    // As the source session had them: with checks on, the replica's own
+    // foreign keys cascade the child rows the binlog does not carry.
+    await this.setForeignKeyChecks(!change.noForeignKeyChecks);
+    const table = `${change.table.database}.${change.table.table}`;
+    for (const statement of buildRowChange(change)) {
+      const result = await this.run(statement.sql, statement.params, context, change.kind, table);
+      const affected = (result as { affectedRows?: number }).affectedRows ?? 0;
+      if (statement.expectRows !== undefined && affected < statement.expectRows) {
+        throw new ApplyError(
+          `the row to ${change.kind} in ${table} is not on the replica (the replica has drifted from the source) ` +
+            `at ${describeContext(context)}; run \`binlog-sync skip\` to pass this transaction or \`binlog-sync snapshot\` to start over`,
+          { location: locationOf(context, table, change.kind) },
+        );
+      }
+    }
+    this.rowsApplied += change.rows.length;
+  }
+
+  private async applyDdl(action: Extract<ApplyAction, { type: 'ddl' }>, context: ApplyContext): Promise<void> {
+    const inTransaction = this.open;
+    if (!inTransaction) {
+      // DDL cannot commit atomically with the position: mark it as started first,
+      // so that after a crash its re-run knows it may already have happened.
+      const { sql, params } = pendingDdlStatement(this.streamId, action.sql);
+      await this.conn.query(sql, params);
+    }
+    const tolerant = this.pendingDdl !== null && this.pendingDdl === action.sql;
+    this.pendingDdl = null;
+    const session: string[] = [`foreign_key_checks = 0`];
+    if (action.sqlMode !== undefined) session.push(`sql_mode = '${sqlModeNames(action.sqlMode, this.flavor)}'`);
+    await this.conn.query(`SET SESSION ${session.join(', ')}`);
+    this.foreignKeyChecks = false;
+    try {
+      if (action.database) await this.conn.query(`USE ${quoteIdentifier(action.database)}`);
+      // DDL commits implicitly: whatever was open is committed, and later rows need a new transaction.
+      this.open = false;
+      await this.run(action.sql, [], context, action.verb, action.targets.join(', '));
+      this.ddlApplied = !inTransaction;
+      this.logger.info({ ...context, statement: action.verb, tables: action.targets }, `applied ${action.verb}`);
+    } catch (error) {
+      const errno = (error instanceof ApplyError ? (error.cause as DriverError | undefined)?.errno : undefined) ?? -1;
+      if (!(tolerant && ALREADY_APPLIED_ERRNOS.has(errno))) throw error;
+      this.ddlApplied = !inTransaction;
+      this.logger.warn({ ...context, statement: action.verb }, `${action.verb} had already been applied before a restart`);
+    } finally {
+      await this.conn.query(`SET SESSION sql_mode = '${APPLY_SQL_MODE}'`);
+    }
+  }
+
+  private async commit(position: BinlogPosition, timestamp: number, context: ApplyContext): Promise<boolean> {
+    const { sql, params } = checkpointStatement(this.streamId, position, timestamp);
+    if (this.open) {
+      await this.run(sql, params, context, 'checkpoint');
+      await this.run('COMMIT', [], context, 'commit');
+      this.open = false;
+      return true;
+    }
+    if (this.ddlApplied) {
+      // After a DDL: record its position (and clear the started-DDL mark) on its own.
+      await this.run(sql, params, context, 'checkpoint');
+      this.ddlApplied = false;
+      return true;
+    }
+    return false;
+  }
+
+  async rollback(): Promise<void> {
+    if (!this.open) return;
+    this.open = false;
+    await this.conn.query('ROLLBACK');
+  }
+
+  async close(): Promise<void> {
+    try {
+      await this.rollback();
+    } catch {
+      // The connection may already be gone; nothing was committed either way.
+    }
+    await this.conn.end().catch(() => this.conn.destroy());
+  }
+
+  /** Runs one statement, turning driver errors into ours with where and what failed. */
+  private async run(sql: string, params: unknown[], context: ApplyContext, kind: string, table?: string): Promise<unknown> {
+    try {
+      const [result] = await this.conn.query(sql, params);
+      return result;
+    } catch (error) {
+      const e = error as DriverError;
+      const detail = `${e.sqlMessage ?? e.message ?? String(error)}${e.errno ? ` (error ${e.errno})` : ''}`;
+      const where = `${kind}${table ? ` on ${table}` : ''} at ${describeContext(context)}`;
+      const location = locationOf(context, table ?? null, kind);
+      if (TRANSIENT_ERRNOS.has(e.errno ?? -1) || TRANSIENT_CODES.has(e.code ?? '')) {
+        throw new TransientApplyError(`applying ${where} failed: ${detail}`, { cause: error, location });
+      }
+      throw new ApplyError(`applying ${where} failed on the replica: ${detail}`, { cause: error, location });
+    }
+  }
+}
+
+function locationOf(context: ApplyContext, table: string | null, statement: string): FailureLocation {
+  return { gtid: context.gtid, file: context.file, position: context.position, table, statement };
+}
+
+function describeContext(context: ApplyContext): string {
+  const parts: string[] = [];
+  if (context.gtid) parts.push(`GTID ${context.gtid}`);
+  if (context.file) parts.push(`${context.file}:${context.position ?? '?'}`);
+  return parts.join(', ') || 'an unknown position';
+}

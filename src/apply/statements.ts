@@ -1,0 +1,106 @@
+// Pure builders of the SQL that applies row changes on the replica. Every
+// identifier is quoted; every value travels as a parameter (`?`), escaped by
+// the driver, never pasted into the text.
+import type { ColumnDef, RowImage, TableDef } from '../source/events.js';
+import type { RowChange } from '../txn/assembler.js';
+
+export interface Statement {
+  sql: string;
+  params: unknown[];
+  /** Rows the statement must touch; fewer means the replica has drifted. */
+  expectRows?: number;
+}
+
+/** `name` in backticks, with backticks inside doubled. */
+export function quoteIdentifier(name: string): string {
+  return '`' + name.replace(/`/g, '``') + '`';
+}
+
+export function qualifiedName(table: Pick<TableDef, 'database' | 'table'>): string {
+  return `${quoteIdentifier(table.database)}.${quoteIdentifier(table.table)}`;
+}
+
+/** The placeholder for a value of this column. */
+function placeholder(column: ColumnDef, value: unknown): string {
+  // Raw bytes of a latin1 (etc.) column: label them with the column's charset
+  // so the server stores them byte for byte instead of converting.
+  if (column.kind === 'raw-text' && Buffer.isBuffer(value)) return `CONVERT(? USING ${column.charset})`;
+  return '?';
+}
+
+function presentIndexes(present: boolean[]): number[] {
+  const out: number[] = [];
+  present.forEach((p, i) => p && out.push(i));
+  return out;
+}
+
+/** One multi-row INSERT for all rows of an insert event (they share one column set). */
+export function buildInsert(table: TableDef, present: boolean[], rows: RowImage[]): Statement {
+  const cols = presentIndexes(present);
+  const columnList = cols.map((i) => quoteIdentifier(table.columns[i]!.name)).join(', ');
+  const params: unknown[] = [];
+  const tuples = rows.map((row) => {
+    const parts = cols.map((i) => {
+      params.push(row[i]);
+      return placeholder(table.columns[i]!, row[i]);
+    });
+    return `(${parts.join(', ')})`;
+  });
+  return { sql: `INSERT INTO ${qualifiedName(table)} (${columnList}) VALUES ${tuples.join(', ')}`, params };
+}
+
+/**
+ * WHERE clause that finds the row a before image describes: by primary key
+ * when the image holds it, else by every column present with null-safe
+ * equality and LIMIT 1, because a table without a key may hold duplicates
+ * and the source changed exactly one of them.
+ */
+function locate(table: TableDef, present: boolean[], before: RowImage): { where: string; params: unknown[]; limit: string } {
+  const params: unknown[] = [];
+  const byKey = table.primaryKey.length > 0 && table.primaryKey.every((i) => present[i] && before[i] !== undefined);
+  const cols = byKey ? table.primaryKey : presentIndexes(present);
+  const conditions = cols.map((i) => {
+    const column = table.columns[i]!;
+    params.push(before[i]);
+    return `${quoteIdentifier(column.name)} ${byKey ? '=' : '<=>'} ${placeholder(column, before[i])}`;
+  });
+  return { where: conditions.join(' AND '), params, limit: byKey ? '' : ' LIMIT 1' };
+}
+
+export function buildUpdate(table: TableDef, present: boolean[], presentAfter: boolean[], before: RowImage, after: RowImage): Statement {
+  const setCols = presentIndexes(presentAfter);
+  const params: unknown[] = [];
+  const assignments = setCols.map((i) => {
+    const column = table.columns[i]!;
+    params.push(after[i]);
+    return `${quoteIdentifier(column.name)} = ${placeholder(column, after[i])}`;
+  });
+  const { where, params: whereParams, limit } = locate(table, present, before);
+  return {
+    sql: `UPDATE ${qualifiedName(table)} SET ${assignments.join(', ')} WHERE ${where}${limit}`,
+    params: [...params, ...whereParams],
+    expectRows: 1,
+  };
+}
+
+export function buildDelete(table: TableDef, present: boolean[], before: RowImage): Statement {
+  const { where, params, limit } = locate(table, present, before);
+  return { sql: `DELETE FROM ${qualifiedName(table)} WHERE ${where}${limit}`, params, expectRows: 1 };
+}
+
+/** The statements that apply one rows event, in order. */
+export function buildRowChange(change: RowChange): Statement[] {
+  const { table, present } = change;
+  switch (change.kind) {
+    case 'insert':
+      return change.rows.length ? [buildInsert(table, present, change.rows.map((r) => r.after!))] : [];
+    case 'update': {
+      const presentAfter = change.presentAfter ?? present;
+      // An after image with no columns changes nothing (the row still had to exist on the source).
+      if (!presentAfter.some(Boolean)) return [];
+      return change.rows.map((r) => buildUpdate(table, present, presentAfter, r.before!, r.after!));
+    }
+    case 'delete':
+      return change.rows.map((r) => buildDelete(table, present, r.before!));
+  }
+}

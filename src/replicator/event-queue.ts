@@ -1,0 +1,84 @@
+// A FIFO between the binlog stream (which pushes synchronously as packets
+// arrive) and the applier (which takes one event at a time, asynchronously).
+// Past `high` queued events it asks the stream to pause, and below `low` to
+// resume, so a slow replica holds the source back instead of filling memory.
+
+export interface EventQueueOptions {
+  high?: number;
+  low?: number;
+  onHigh: () => void;
+  onLow: () => void;
+}
+
+export class EventQueue<T> {
+  private items: T[] = [];
+  private head = 0;
+  private waiter: (() => void) | undefined;
+  private failure: Error | undefined;
+  private paused = false;
+  private readonly high: number;
+  private readonly low: number;
+
+  constructor(private readonly options: EventQueueOptions) {
+    this.high = options.high ?? 10_000;
+    this.low = options.low ?? 1_000;
+  }
+
+  get length(): number {
+    return this.items.length - this.head;
+  }
+
+  push(item: T): void {
+    this.items.push(item);
+    if (!this.paused && this.length >= this.high) {
+      this.paused = true;
+      this.options.onHigh();
+    }
+    this.wake();
+  }
+
+  /** The stream died: the consumer gets this error once the queue is drained. */
+  fail(error: Error): void {
+    this.failure ??= error;
+    this.wake();
+  }
+
+  /** Next item; undefined once the signal aborts. Rejects with the stream's error when drained. */
+  async next(signal: AbortSignal): Promise<T | undefined> {
+    for (;;) {
+      if (signal.aborted) return undefined;
+      if (this.length > 0) return this.take();
+      if (this.failure) throw this.failure;
+      await new Promise<void>((resolve) => {
+        const onAbort = (): void => resolve();
+        signal.addEventListener('abort', onAbort, { once: true });
+        this.waiter = () => {
+          signal.removeEventListener('abort', onAbort);
+          resolve();
+        };
+      });
+      this.waiter = undefined;
+    }
+  }
+
+  private take(): T {
+    const item = this.items[this.head]!;
+    this.head += 1;
+    // Compact now and then so the array does not grow without bound.
+    if (this.head > 4096 && this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+    if (this.paused && this.length <= this.low) {
+      this.paused = false;
+      this.options.onLow();
+    }
+    return item;
+  }
+
+  private wake(): void {
+    const waiter = this.waiter;
+    this.waiter = undefined;
+    waiter?.();
+  }
+}

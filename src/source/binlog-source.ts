@@ -1,0 +1,306 @@
+// The only module that imports @vlasky/zongji: connects to the source as a
+// replica, streams the binlog from a position, and turns zongji's events into
+// our typed SourceEvents (events.ts).
+import ZongJi, {
+  type AnyBinlogEvent,
+  type BinlogEventByTypeName,
+  type BinlogEventTypeName,
+  type RowsEvent,
+  type TableMapEntry,
+} from '@vlasky/zongji';
+import { describeEndpoint, type Endpoint } from '../config/connection-url.js';
+import { BinlogPurgedError, ConnectionError } from '../errors.js';
+import { connectionOptions, connectionFailure } from '../db/connect.js';
+import type { Logger } from '../log/logger.js';
+import type { ColumnDef, ColumnKind, RowImage, RowsKind, SourceEvent, TableDef } from './events.js';
+import { noForeignKeyChecks, parseStatusVars } from './status-vars.js';
+
+export interface StreamStart {
+  file?: string | null;
+  position?: number | null;
+  /** MariaDB GTID position or MySQL GTID set to resume after; wins over file/position. */
+  gtid?: string | null;
+}
+
+export interface BinlogSourceOptions {
+  endpoint: Endpoint;
+  serverId: number;
+  start: StreamStart;
+  logger: Logger;
+  /** Called synchronously for every event, in binlog order. */
+  onEvent: (event: SourceEvent) => void;
+  /** A stream error (connection lost, server error); the stream is dead afterwards. */
+  onError: (error: Error) => void;
+}
+
+// MySQL column type codes (include/field_types.h) that need special handling.
+const TYPE = {
+  FLOAT: 4,
+  TIMESTAMP: 7,
+  VARCHAR: 15,
+  TIMESTAMP2: 17,
+  ENUM: 247,
+  TINY_BLOB: 249,
+  MEDIUM_BLOB: 250,
+  LONG_BLOB: 251,
+  BLOB: 252,
+  VAR_STRING: 253,
+  STRING: 254,
+  GEOMETRY: 255,
+} as const;
+
+const TEXT_TYPES = new Set<number>([TYPE.VARCHAR, TYPE.VAR_STRING, TYPE.STRING]);
+const BLOB_TYPES = new Set<number>([TYPE.TINY_BLOB, TYPE.MEDIUM_BLOB, TYPE.LONG_BLOB, TYPE.BLOB]);
+const UTF8_CHARSETS = new Set(['utf8', 'utf8mb3', 'utf8mb4']);
+
+// Rows event flags (rows_event.h).
+const NO_FOREIGN_KEY_CHECKS_F = 1 << 1;
+
+function isType<N extends BinlogEventTypeName>(event: AnyBinlogEvent, name: N): event is BinlogEventByTypeName<N> {
+  return event.getTypeName() === name;
+}
+
+export class BinlogSource {
+  private zongji: ZongJi | undefined;
+  private file: string;
+  private readonly tables = new Map<number, TableDef>();
+  private paused = false;
+
+  constructor(private readonly options: BinlogSourceOptions) {
+    this.file = options.start.file ?? '';
+  }
+
+  /** True when the server is MariaDB (known once started). */
+  get isMariaDb(): boolean {
+    return this.zongji?.isMariaDb ?? false;
+  }
+
+  /** Connects and starts streaming; resolves when the dump has started. */
+  async start(): Promise<void> {
+    const { endpoint, serverId, start, logger } = this.options;
+    const zongji = new ZongJi({
+      ...connectionOptions(endpoint, 'source'),
+      jsonStrings: true,
+    });
+    this.zongji = zongji;
+    await new Promise<void>((resolve, reject) => {
+      let ready = false;
+      zongji.on('ready', () => {
+        ready = true;
+        resolve();
+      });
+      zongji.on('error', (error: Error) => {
+        const failure = streamFailure(error, endpoint, start);
+        if (!ready) reject(failure);
+        else this.options.onError(failure);
+      });
+      zongji.on('binlog', (event: AnyBinlogEvent) => {
+        try {
+          this.handle(event);
+        } catch (error) {
+          this.options.onError(error as Error);
+        }
+      });
+      const useGtid = Boolean(start.gtid);
+      logger.debug({ start, serverId, useGtid }, 'starting binlog dump');
+      zongji.start({
+        serverId,
+        ...(useGtid ? { gtidSet: start.gtid! } : { filename: start.file!, position: start.position! }),
+        includeEvents: [
+          'rotate',
+          'query',
+          'xid',
+          'tablemap',
+          'writerows',
+          'updaterows',
+          'deleterows',
+          'gtid',
+          'mariadbgtid',
+          'heartbeat',
+          'transactionpayload',
+          'partialupdaterows',
+          'xaprepare',
+        ],
+      });
+    });
+  }
+
+  /** Stops reading from the socket (backpressure); events already parsed still arrive. */
+  pause(): void {
+    if (this.paused || !this.zongji?.connection) return;
+    this.paused = true;
+    this.zongji.connection.pause();
+  }
+
+  resume(): void {
+    if (!this.paused || !this.zongji?.connection) return;
+    this.paused = false;
+    this.zongji.connection.resume();
+  }
+
+  stop(): void {
+    this.zongji?.stop();
+    this.zongji = undefined;
+  }
+
+  private emit(event: SourceEvent): void {
+    this.options.onEvent(event);
+  }
+
+  private header(event: { nextPosition: number; timestamp: number }): { file: string; nextPosition: number; timestamp: number } {
+    return { file: this.file, nextPosition: event.nextPosition, timestamp: event.timestamp };
+  }
+
+  private handle(event: AnyBinlogEvent): void {
+    if (isType(event, 'Rotate')) {
+      this.file = event.binlogName;
+      this.emit({ type: 'rotate', file: event.binlogName, position: event.position });
+    } else if (isType(event, 'MariadbGtid')) {
+      this.emit({ type: 'gtid', gtid: event.gtid, impliesBegin: !event.standalone, ...this.header(event) });
+    } else if (isType(event, 'Gtid')) {
+      this.emit({ type: 'gtid', gtid: event.gtid, impliesBegin: false, ...this.header(event) });
+    } else if (isType(event, 'Query')) {
+      const status = parseStatusVars(event.statusVars);
+      const noFk = noForeignKeyChecks(status);
+      this.emit({
+        type: 'query',
+        sql: event.query,
+        database: event.schema,
+        ...(status.sqlMode !== undefined ? { sqlMode: status.sqlMode } : {}),
+        ...(noFk !== undefined ? { noForeignKeyChecks: noFk } : {}),
+        ...this.header(event),
+      });
+    } else if (isType(event, 'Xid')) {
+      this.emit({ type: 'xid', ...this.header(event) });
+    } else if (isType(event, 'TableMap')) {
+      this.rememberTable(event.tableId, event.tableMap[event.tableId], event.primaryKey);
+    } else if (isType(event, 'WriteRows')) {
+      this.emitRows('insert', event);
+    } else if (isType(event, 'UpdateRows')) {
+      this.emitRows('update', event);
+    } else if (isType(event, 'DeleteRows')) {
+      this.emitRows('delete', event);
+    } else if (isType(event, 'Heartbeat')) {
+      this.emit({ type: 'heartbeat', file: event.binlogName, position: Number(event.position ?? event.nextPosition) });
+    } else {
+      // Compressed transactions, partial JSON updates, XA: we cannot apply them
+      // faithfully, so the replicator refuses rather than skipping them.
+      this.emit({ type: 'unsupported', what: event.getTypeName(), ...this.header(event) });
+    }
+  }
+
+  /**
+   * Records the table definition in force when the event was written (from
+   * the TableMap's own metadata, binlog_row_metadata=FULL) and switches the
+   * columns whose decoded values would not round-trip to raw bytes: spatial
+   * values (decoded to lossy point lists) and non-UTF-8 text (decoded with
+   * replacement characters for undefined bytes). zongji decodes the rows
+   * that follow with this same table map entry.
+   */
+  private rememberTable(tableId: number, entry: TableMapEntry | undefined, primaryKey: number[] | undefined): void {
+    if (!entry?.columns) return;
+    const columns: ColumnDef[] = entry.columns.map((column, i) => {
+      const schema = entry.columnSchemas[i];
+      let kind: ColumnKind = 'plain';
+      let charset: string | undefined;
+      if (column.type === TYPE.GEOMETRY) {
+        kind = 'geometry';
+        column.type = TYPE.BLOB; // BLOB path: the raw bytes, no decoding
+        column.charset = null;
+      } else if (column.charset && !UTF8_CHARSETS.has(column.charset) && column.charset !== 'binary') {
+        if (BLOB_TYPES.has(column.type)) {
+          kind = 'raw-text';
+          charset = column.charset;
+          column.charset = null;
+        } else if (TEXT_TYPES.has(column.type) && schema) {
+          kind = 'raw-text';
+          charset = column.charset;
+          schema.COLUMN_TYPE = 'varbinary'; // zongji returns VARBINARY values as Buffers
+        }
+      } else if (column.type === TYPE.TIMESTAMP || column.type === TYPE.TIMESTAMP2) {
+        kind = 'timestamp';
+      } else if (column.type === TYPE.ENUM) {
+        kind = 'enum';
+      } else if (column.type === TYPE.FLOAT) {
+        kind = 'float';
+      }
+      return { name: column.name, kind, ...(charset ? { charset } : {}) };
+    });
+    this.tables.set(tableId, {
+      database: entry.parentSchema,
+      table: entry.tableName,
+      columns,
+      primaryKey: primaryKey ?? [],
+    });
+  }
+
+  private emitRows(kind: RowsKind, event: RowsEvent & { rows: unknown[] }): void {
+    const table = this.tables.get(event.tableId);
+    if (!table) {
+      this.emit({ type: 'unsupported', what: `rows event for unknown table id ${event.tableId}`, ...this.header(event) });
+      return;
+    }
+    const internals = event as unknown as { columns_present_bitmap?: Buffer; columns_present_bitmap2?: Buffer };
+    const present = bitmapToFlags(internals.columns_present_bitmap, table.columns.length);
+    const presentAfter = kind === 'update' ? bitmapToFlags(internals.columns_present_bitmap2, table.columns.length) : undefined;
+    const image = (row: Record<string, unknown>, flags: boolean[]): RowImage =>
+      table.columns.map((c, i) => (flags[i] ? normaliseValue(c, row[c.name]) : undefined));
+    const rows =
+      kind === 'update'
+        ? (event.rows as Array<{ before: Record<string, unknown>; after: Record<string, unknown> }>).map((r) => ({
+            before: image(r.before, present),
+            after: image(r.after, presentAfter!),
+          }))
+        : (event.rows as Array<Record<string, unknown>>).map((r) =>
+            kind === 'insert' ? { after: image(r, present) } : { before: image(r, present) },
+          );
+    this.emit({
+      type: 'rows',
+      kind,
+      table,
+      present,
+      ...(presentAfter ? { presentAfter } : {}),
+      rows,
+      noForeignKeyChecks: (event.flags & NO_FOREIGN_KEY_CHECKS_F) !== 0,
+      ...this.header(event),
+    });
+  }
+}
+
+/**
+ * Undoes two zongji conventions that would not round-trip: an ENUM's empty
+ * (invalid) value arrives as undefined, and the zero TIMESTAMP (stored as
+ * epoch 0) arrives as the epoch itself.
+ */
+function normaliseValue(column: ColumnDef, value: unknown): unknown {
+  if (column.kind === 'enum' && value === undefined) return '';
+  if (column.kind === 'timestamp' && typeof value === 'string') {
+    const zero = /^1970-01-01 00:00:00(\.0+)?$/.exec(value);
+    if (zero) return `0000-00-00 00:00:00${zero[1] ?? ''}`;
+  }
+  return value;
+}
+
+/** A binlog stream error as one of ours: purged binlogs and lost connections say what to do. */
+function streamFailure(error: Error, endpoint: Endpoint, start: StreamStart): Error {
+  const message = error.message ?? String(error);
+  if (/could not find first log file|purged|could not find GTID state|binlog truncated/i.test(message)) {
+    const where = start.gtid ? `GTID position ${start.gtid}` : `${start.file}:${start.position}`;
+    return new BinlogPurgedError(
+      `the source no longer has the binlog for ${where} (${message.trim()}); ` +
+        'the changes since then are gone from the source: run `binlog-sync snapshot` to start over',
+      { cause: error },
+    );
+  }
+  if ((error as { errno?: number }).errno === undefined && !(error as { code?: string }).code) return error;
+  const failure = connectionFailure(error, endpoint, 'source');
+  return failure instanceof ConnectionError
+    ? new ConnectionError(`the binlog stream from the source ${describeEndpoint(endpoint)} failed: ${message}`, { cause: error })
+    : failure;
+}
+
+function bitmapToFlags(bitmap: Buffer | undefined, count: number): boolean[] {
+  const flags: boolean[] = [];
+  for (let i = 0; i < count; i++) flags.push(bitmap ? (bitmap[i >> 3]! & (1 << (i & 7))) !== 0 : true);
+  return flags;
+}

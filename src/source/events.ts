@@ -1,0 +1,81 @@
+// The binlog as the rest of binlog-sync sees it: small typed events, produced
+// by the zongji adapter (binlog-source.ts) and consumed by the pure
+// transaction assembler (txn/). Nothing outside source/ knows zongji's shapes.
+
+/** How a column's values travel from the binlog to the replica. */
+export type ColumnKind =
+  /** Values as decoded (numbers, exact strings, Buffers) sent as parameters. */
+  | 'plain'
+  /** Text in a non-UTF-8 character set: raw bytes, re-labelled with CONVERT(? USING cs). */
+  | 'raw-text'
+  /** Spatial value: the server's internal bytes (SRID + WKB), inserted as they are. */
+  | 'geometry'
+  /** TIMESTAMP: UTC strings; epoch 0 is the zero timestamp. */
+  | 'timestamp'
+  /** ENUM: the empty (invalid) value arrives as undefined. */
+  | 'enum'
+  /** FLOAT: compared through CAST(? AS FLOAT) when it locates a row. */
+  | 'float';
+
+export interface ColumnDef {
+  name: string;
+  kind: ColumnKind;
+  /** Character set of raw-text columns (e.g. latin1). */
+  charset?: string;
+}
+
+export interface TableDef {
+  database: string;
+  table: string;
+  columns: ColumnDef[];
+  /** Indexes of the primary key columns; empty when the table has none. */
+  primaryKey: number[];
+}
+
+/** One row image: values by column index; `undefined` marks a column absent from the image. */
+export type RowImage = unknown[];
+
+export interface EventHeader {
+  /** Binlog file the event is in. */
+  file: string;
+  /** Offset just after the event (0 inside MariaDB 11.4+ transactions). */
+  nextPosition: number;
+  /** Source time the event was written (ms since epoch, second resolution). */
+  timestamp: number;
+}
+
+export type RowsKind = 'insert' | 'update' | 'delete';
+
+export type SourceEvent =
+  | { type: 'rotate'; file: string; position: number }
+  | ({
+      type: 'gtid';
+      gtid: string;
+      /** MariaDB's GTID event of a transaction stands for its BEGIN; MySQL's (and standalone DDL's) does not. */
+      impliesBegin: boolean;
+    } & EventHeader)
+  | ({
+      type: 'query';
+      sql: string;
+      /** The session's default database. */
+      database: string;
+      /** The session's sql_mode as a number, when it could be read. */
+      sqlMode?: bigint;
+      /** The session had foreign_key_checks=0. */
+      noForeignKeyChecks?: boolean;
+    } & EventHeader)
+  | ({
+      type: 'rows';
+      kind: RowsKind;
+      table: TableDef;
+      /** Per column: present in the (before) image. */
+      present: boolean[];
+      /** Per column: present in the after image (updates only). */
+      presentAfter?: boolean[];
+      /** Inserts and deletes: one image each; updates: before and after. */
+      rows: Array<{ before?: RowImage; after?: RowImage }>;
+      noForeignKeyChecks: boolean;
+    } & EventHeader)
+  | ({ type: 'xid' } & EventHeader)
+  | { type: 'heartbeat'; file: string; position: number }
+  | ({ type: 'unsupported'; what: string } & EventHeader);

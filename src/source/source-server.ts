@@ -1,0 +1,111 @@
+// What binlog-sync asks the source over an ordinary (read-only) connection:
+// its flavour and binlog settings, its current position, and the GTID state
+// at a file position. The binlog stream itself is binlog-source.ts.
+import type { Endpoint } from '../config/connection-url.js';
+import { connect, queryAll, queryOne, type Connection } from '../db/connect.js';
+import { ServerConfigError } from '../errors.js';
+import type { BinlogPosition } from '../position.js';
+
+export interface SourceInfo {
+  flavor: 'mariadb' | 'mysql';
+  version: string;
+  serverId: number;
+  variables: Record<string, string>;
+}
+
+const BINLOG_VARIABLES = [
+  'log_bin',
+  'binlog_format',
+  'binlog_row_image',
+  'binlog_row_metadata',
+  'binlog_transaction_compression',
+  'binlog_row_value_options',
+  'gtid_mode',
+];
+
+/** Opens a session on the source that cannot write, whatever the user's grants. */
+export async function connectSource(endpoint: Endpoint): Promise<Connection> {
+  const conn = await connect(endpoint, 'source');
+  await conn.query('SET SESSION TRANSACTION READ ONLY');
+  return conn;
+}
+
+export async function readSourceInfo(conn: Connection): Promise<SourceInfo> {
+  const row = await queryOne<{ version: string; serverId: string | number }>(conn, 'SELECT VERSION() AS version, @@server_id AS serverId');
+  const vars = await queryAll<{ Variable_name: string; Value: string }>(
+    conn,
+    `SHOW GLOBAL VARIABLES WHERE Variable_name IN (${BINLOG_VARIABLES.map(() => '?').join(', ')})`,
+    BINLOG_VARIABLES,
+  );
+  const version = String(row?.version ?? '');
+  return {
+    flavor: /mariadb/i.test(version) ? 'mariadb' : 'mysql',
+    version,
+    serverId: Number(row?.serverId ?? 0),
+    variables: Object.fromEntries(vars.map((v) => [v.Variable_name.toLowerCase(), String(v.Value)])),
+  };
+}
+
+/**
+ * Refuses a source whose binlog we could not apply faithfully, naming the
+ * setting to change (refusing beats skipping or misapplying anything).
+ */
+export function assertReplicable(info: SourceInfo): void {
+  const v = info.variables;
+  if (v.log_bin !== undefined && v.log_bin.toUpperCase() !== 'ON' && v.log_bin !== '1') {
+    throw new ServerConfigError('the source has no binary log; set log_bin in its my.cnf and restart it');
+  }
+  if (v.binlog_format && v.binlog_format.toUpperCase() !== 'ROW') {
+    throw new ServerConfigError(
+      `the source writes binlog_format=${v.binlog_format}; binlog-sync needs ROW: SET GLOBAL binlog_format=ROW (and binlog_format=ROW in my.cnf)`,
+    );
+  }
+  if (v.binlog_row_metadata !== undefined && v.binlog_row_metadata.toUpperCase() !== 'FULL') {
+    throw new ServerConfigError(
+      `the source writes binlog_row_metadata=${v.binlog_row_metadata}; binlog-sync decodes rows with the table definition ` +
+        'in the binlog and needs FULL: SET GLOBAL binlog_row_metadata=FULL (and in my.cnf)',
+    );
+  }
+  if (v.binlog_transaction_compression !== undefined && v.binlog_transaction_compression.toUpperCase() === 'ON') {
+    throw new ServerConfigError('the source compresses binlog transactions, which cannot be decoded: SET GLOBAL binlog_transaction_compression=OFF');
+  }
+  if (v.binlog_row_value_options !== undefined && v.binlog_row_value_options.toUpperCase().includes('PARTIAL_JSON')) {
+    throw new ServerConfigError("the source logs partial JSON updates, which cannot be decoded: SET GLOBAL binlog_row_value_options=''");
+  }
+}
+
+/** The source's current binlog position (the manual guide's SHOW MASTER STATUS). */
+export async function currentSourcePosition(conn: Connection, info: SourceInfo): Promise<BinlogPosition> {
+  let status: Record<string, unknown> | undefined;
+  try {
+    status = await queryOne(conn, 'SHOW MASTER STATUS');
+  } catch {
+    status = await queryOne(conn, 'SHOW BINARY LOG STATUS'); // MySQL 8.4 renamed it
+  }
+  if (!status?.File) throw new ServerConfigError('the source reports no binlog position; is log_bin on?');
+  let gtid: string | null = null;
+  if (info.flavor === 'mariadb') {
+    const row = await queryOne<{ pos: string }>(conn, 'SELECT @@GLOBAL.gtid_binlog_pos AS pos');
+    gtid = row?.pos ?? null;
+  } else if (typeof status.Executed_Gtid_Set === 'string' && status.Executed_Gtid_Set) {
+    gtid = status.Executed_Gtid_Set.replace(/\s+/g, '');
+  }
+  return { file: String(status.File), position: Number(status.Position), gtid: gtid || null };
+}
+
+/** MariaDB: the GTID state at a file position (BINLOG_GTID_POS); null elsewhere or when unknown. */
+export async function gtidAtPosition(conn: Connection, info: SourceInfo, file: string, position: number): Promise<string | null> {
+  if (info.flavor !== 'mariadb') return null;
+  try {
+    const row = await queryOne<{ pos: string | null }>(conn, 'SELECT BINLOG_GTID_POS(?, ?) AS pos', [file, position]);
+    return row?.pos ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/** Binlog files the source still has (SHOW BINARY LOGS). */
+export async function sourceBinlogFiles(conn: Connection): Promise<string[]> {
+  const rows = await queryAll<{ Log_name: string }>(conn, 'SHOW BINARY LOGS');
+  return rows.map((r) => r.Log_name);
+}

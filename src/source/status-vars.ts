@@ -1,0 +1,130 @@
+// Reads the session state a Query event carries in its status variables:
+// sql_mode (DDL must be parsed with the source session's mode, e.g.
+// ANSI_QUOTES) and flags2 (foreign_key_checks). zongji hands the variables
+// over as a UTF-8-decoded string, so a byte >= 0x80 that was not valid UTF-8
+// came back as U+FFFD: re-encoding gives the exact bytes everywhere else,
+// and a value touched by a replacement is reported as unknown.
+
+const Q_FLAGS2_CODE = 0;
+const Q_SQL_MODE_CODE = 1;
+const Q_CATALOG_CODE = 2;
+const Q_AUTO_INCREMENT = 3;
+const Q_CHARSET_CODE = 4;
+const Q_TIME_ZONE_CODE = 5;
+const Q_CATALOG_NZ_CODE = 6;
+const Q_LC_TIME_NAMES_CODE = 7;
+const Q_CHARSET_DATABASE_CODE = 8;
+const Q_TABLE_MAP_FOR_UPDATE_CODE = 9;
+
+/** Fixed sizes of the variables we may have to step over before sql_mode. */
+const FIXED_SIZES: Record<number, number> = {
+  [Q_FLAGS2_CODE]: 4,
+  [Q_SQL_MODE_CODE]: 8,
+  [Q_AUTO_INCREMENT]: 4,
+  [Q_CHARSET_CODE]: 6,
+  [Q_LC_TIME_NAMES_CODE]: 2,
+  [Q_CHARSET_DATABASE_CODE]: 2,
+  [Q_TABLE_MAP_FOR_UPDATE_CODE]: 8,
+};
+
+const OPTION_NO_FOREIGN_KEY_CHECKS = 1 << 26;
+const REPLACEMENT_LEAD = 0xef;
+
+export interface QueryStatus {
+  sqlMode?: bigint;
+  flags2?: number;
+}
+
+export function parseStatusVars(statusVars: string): QueryStatus {
+  const bytes = Buffer.from(statusVars, 'utf8');
+  const out: QueryStatus = {};
+  let offset = 0;
+  while (offset < bytes.length) {
+    const code = bytes[offset]!;
+    if (code === REPLACEMENT_LEAD) break; // a code byte was lost; nothing after it is reliable
+    offset += 1;
+    const fixed = FIXED_SIZES[code];
+    if (fixed !== undefined) {
+      const slice = bytes.subarray(offset, offset + fixed);
+      if (slice.length < fixed) break;
+      if (!slice.includes(REPLACEMENT_LEAD)) {
+        if (code === Q_FLAGS2_CODE) out.flags2 = slice.readUInt32LE(0);
+        if (code === Q_SQL_MODE_CODE) out.sqlMode = slice.readBigUInt64LE(0);
+      }
+      offset += fixed;
+      continue;
+    }
+    if (code === Q_CATALOG_CODE) {
+      offset += 1 + bytes[offset]! + 1; // length, name, NUL
+      continue;
+    }
+    if (code === Q_TIME_ZONE_CODE || code === Q_CATALOG_NZ_CODE) {
+      offset += 1 + bytes[offset]!;
+      continue;
+    }
+    break; // anything else comes after what we need, or is unknown to us
+  }
+  return out;
+}
+
+export function noForeignKeyChecks(status: QueryStatus): boolean | undefined {
+  return status.flags2 === undefined ? undefined : (status.flags2 & OPTION_NO_FOREIGN_KEY_CHECKS) !== 0;
+}
+
+/** sql_mode bits in server order (MariaDB and MySQL share the first 31). */
+const SQL_MODE_NAMES = [
+  'REAL_AS_FLOAT',
+  'PIPES_AS_CONCAT',
+  'ANSI_QUOTES',
+  'IGNORE_SPACE',
+  'IGNORE_BAD_TABLE_OPTIONS',
+  'ONLY_FULL_GROUP_BY',
+  'NO_UNSIGNED_SUBTRACTION',
+  'NO_DIR_IN_CREATE',
+  'POSTGRESQL',
+  'ORACLE',
+  'MSSQL',
+  'DB2',
+  'MAXDB',
+  'NO_KEY_OPTIONS',
+  'NO_TABLE_OPTIONS',
+  'NO_FIELD_OPTIONS',
+  'MYSQL323',
+  'MYSQL40',
+  'ANSI',
+  'NO_AUTO_VALUE_ON_ZERO',
+  'NO_BACKSLASH_ESCAPES',
+  'STRICT_TRANS_TABLES',
+  'STRICT_ALL_TABLES',
+  'NO_ZERO_IN_DATE',
+  'NO_ZERO_DATE',
+  'ALLOW_INVALID_DATES',
+  'ERROR_FOR_DIVISION_BY_ZERO',
+  'TRADITIONAL',
+  'NO_AUTO_CREATE_USER',
+  'HIGH_NOT_PRECEDENCE',
+  'NO_ENGINE_SUBSTITUTION',
+  'PAD_CHAR_TO_FULL_LENGTH',
+  'EMPTY_STRING_IS_NULL',
+  'SIMULTANEOUS_ASSIGNMENT',
+  'TIME_ROUND_FRACTIONAL',
+];
+
+/**
+ * The sql_mode as the comma-separated names SET SESSION sql_mode accepts.
+ * Bits that only some servers know (and the composite modes, which the
+ * server expands itself) are left out rather than risking an error.
+ */
+export function sqlModeNames(mode: bigint, flavor: 'mariadb' | 'mysql'): string {
+  const skip = new Set(['POSTGRESQL', 'ORACLE', 'MSSQL', 'DB2', 'MAXDB', 'MYSQL323', 'MYSQL40', 'ANSI', 'TRADITIONAL']);
+  if (flavor === 'mysql') {
+    for (const n of ['IGNORE_BAD_TABLE_OPTIONS', 'NO_KEY_OPTIONS', 'NO_TABLE_OPTIONS', 'NO_FIELD_OPTIONS', 'NO_AUTO_CREATE_USER', 'EMPTY_STRING_IS_NULL', 'SIMULTANEOUS_ASSIGNMENT']) {
+      skip.add(n);
+    }
+  }
+  const names: string[] = [];
+  SQL_MODE_NAMES.forEach((name, bit) => {
+    if ((mode >> BigInt(bit)) & 1n && !skip.has(name)) names.push(name);
+  });
+  return names.join(',');
+}

@@ -1,0 +1,667 @@
+// The SQLite state file: what commands and people read about a replication
+// stream. It holds the applied position (a mirror of the replica's checkpoint
+// table, written after every replica commit), a history of starts, stops, sets,
+// skips and errors, the last error, which `start` process is running, and the
+// random stream id that names this stream in the replica's checkpoint table.
+//
+// Credentials: this file never stores credentials. There is no column for a
+// user, password or connection URL, and the free-text columns (error messages,
+// history details, statements) pass through `redactSecrets` before they are
+// written, so a password echoed inside a driver error cannot land here either.
+// The file is created mode 0600 all the same.
+//
+// This module is the only one that imports better-sqlite3; everything else
+// talks to the state file through `StateStore`.
+
+import { randomUUID } from 'node:crypto';
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { hostname as osHostname } from 'node:os';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { BinlogSyncError, StateError, StateLockedError } from '../errors.js';
+import { redactSecrets } from '../log/secrets.js';
+import type { AppliedPosition } from '../position.js';
+
+export type HistoryEvent = 'start' | 'stop' | 'set' | 'skip' | 'error' | 'reconcile';
+
+export interface HistoryEntry {
+  id: number;
+  /** ISO 8601. */
+  at: string;
+  event: HistoryEvent;
+  file: string | null;
+  position: number | null;
+  gtid: string | null;
+  detail: string | null;
+}
+
+export interface LastError {
+  message: string;
+  code: string;
+  file: string | null;
+  position: number | null;
+  gtid: string | null;
+  table: string | null;
+  statement: string | null;
+  /** ISO 8601. */
+  at: string;
+}
+
+export interface RunnerInfo {
+  pid: number;
+  hostname: string;
+  /** ISO 8601. */
+  startedAt: string;
+  /** ISO 8601. */
+  heartbeatAt: string;
+}
+
+export interface StateStoreOptions {
+  /** Create the file when it does not exist (only `position set` and friends should). */
+  create?: boolean;
+  /** Open without write access (status, position show); writes then throw StateError. */
+  readonly?: boolean;
+}
+
+/**
+ * Written to the SQLite header (`PRAGMA application_id`, bytes 68..71) so a
+ * foreign database is recognised from its first 100 bytes, without SQLite ever
+ * opening it. ASCII "bsnc".
+ */
+export const STATE_APPLICATION_ID = 0x62736e63;
+
+/** Version of the schema below; kept in `meta` so a future version can migrate. */
+export const STATE_SCHEMA_VERSION = 1;
+
+/** How long a runner's heartbeat counts as fresh unless the caller says otherwise. */
+export const DEFAULT_STALE_AFTER_MS = 15_000;
+
+/** Default number of history entries `history()` returns. */
+export const DEFAULT_HISTORY_LIMIT = 50;
+
+/** Statements are kept for diagnosis, not replay; a huge row image must not bloat the file. */
+const MAX_STATEMENT_CHARS = 64 * 1024;
+
+/** Readers wait this long for the writer instead of failing with SQLITE_BUSY. */
+const BUSY_TIMEOUT_MS = 5000;
+
+const HISTORY_EVENTS: ReadonlySet<string> = new Set<HistoryEvent>(['start', 'stop', 'set', 'skip', 'error', 'reconcile']);
+
+// STRICT tables: a wrong type (a fractional offset, a string pid) is refused by
+// SQLite instead of being stored and misread later. Single-row tables use
+// `id = 1` so every write is one UPSERT/DELETE. No CHECK on history.event: a
+// newer version may add events, and SQLite cannot alter a CHECK later.
+const SCHEMA_V1 = `
+  CREATE TABLE meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+  ) STRICT;
+  CREATE TABLE position (
+    id               INTEGER PRIMARY KEY CHECK (id = 1),
+    file             TEXT,
+    position         INTEGER,
+    gtid             TEXT,
+    applied_at       TEXT NOT NULL,
+    source_timestamp INTEGER
+  ) STRICT;
+  CREATE TABLE history (
+    id       INTEGER PRIMARY KEY AUTOINCREMENT,
+    at       TEXT NOT NULL,
+    event    TEXT NOT NULL,
+    file     TEXT,
+    position INTEGER,
+    gtid     TEXT,
+    detail   TEXT
+  ) STRICT;
+  CREATE TABLE last_error (
+    id         INTEGER PRIMARY KEY CHECK (id = 1),
+    message    TEXT NOT NULL,
+    code       TEXT NOT NULL,
+    file       TEXT,
+    position   INTEGER,
+    gtid       TEXT,
+    table_name TEXT,
+    statement  TEXT,
+    at         TEXT NOT NULL
+  ) STRICT;
+  CREATE TABLE runner (
+    id           INTEGER PRIMARY KEY CHECK (id = 1),
+    pid          INTEGER NOT NULL,
+    hostname     TEXT NOT NULL,
+    started_at   TEXT NOT NULL,
+    heartbeat_at TEXT NOT NULL
+  ) STRICT;
+`;
+
+// ---------------------------------------------------------------------------
+// Row shapes as SQLite returns them.
+
+interface PositionRow {
+  file: string | null;
+  position: number | null;
+  gtid: string | null;
+  applied_at: string;
+  source_timestamp: number | null;
+}
+
+interface HistoryRow {
+  id: number;
+  at: string;
+  event: string;
+  file: string | null;
+  position: number | null;
+  gtid: string | null;
+  detail: string | null;
+}
+
+interface LastErrorRow {
+  message: string;
+  code: string;
+  file: string | null;
+  position: number | null;
+  gtid: string | null;
+  table_name: string | null;
+  statement: string | null;
+  at: string;
+}
+
+interface RunnerRow {
+  pid: number;
+  hostname: string;
+  started_at: string;
+  heartbeat_at: string;
+}
+
+type Db = Database.Database;
+
+/** Every statement the store runs, prepared once per connection and reused. */
+interface Statements {
+  readMeta: Database.Statement<[string], { value: string }>;
+  getPosition: Database.Statement<[], PositionRow>;
+  savePosition: Database.Statement<[PositionRow]>;
+  addHistory: Database.Statement<[Omit<HistoryRow, 'id'>]>;
+  history: Database.Statement<[number], HistoryRow>;
+  getLastError: Database.Statement<[], LastErrorRow>;
+  setLastError: Database.Statement<[LastErrorRow]>;
+  clearLastError: Database.Statement<[]>;
+  getRunner: Database.Statement<[], RunnerRow>;
+  setRunner: Database.Statement<[RunnerRow]>;
+  heartbeat: Database.Statement<[{ pid: number; at: string }]>;
+  releaseRunner: Database.Statement<[number]>;
+}
+
+function prepareStatements(db: Db): Statements {
+  return {
+    readMeta: db.prepare('SELECT value FROM meta WHERE key = ?'),
+    getPosition: db.prepare('SELECT file, position, gtid, applied_at, source_timestamp FROM position WHERE id = 1'),
+    // The hot path: one UPSERT per replica commit, nothing else.
+    savePosition: db.prepare(`
+      INSERT INTO position (id, file, position, gtid, applied_at, source_timestamp)
+      VALUES (1, @file, @position, @gtid, @applied_at, @source_timestamp)
+      ON CONFLICT (id) DO UPDATE SET
+        file = excluded.file, position = excluded.position, gtid = excluded.gtid,
+        applied_at = excluded.applied_at, source_timestamp = excluded.source_timestamp`),
+    addHistory: db.prepare(`
+      INSERT INTO history (at, event, file, position, gtid, detail)
+      VALUES (@at, @event, @file, @position, @gtid, @detail)`),
+    // By id, not by `at`: ids follow insertion order even if the clock steps back.
+    history: db.prepare('SELECT id, at, event, file, position, gtid, detail FROM history ORDER BY id DESC LIMIT ?'),
+    getLastError: db.prepare(
+      'SELECT message, code, file, position, gtid, table_name, statement, at FROM last_error WHERE id = 1',
+    ),
+    setLastError: db.prepare(`
+      INSERT INTO last_error (id, message, code, file, position, gtid, table_name, statement, at)
+      VALUES (1, @message, @code, @file, @position, @gtid, @table_name, @statement, @at)
+      ON CONFLICT (id) DO UPDATE SET
+        message = excluded.message, code = excluded.code, file = excluded.file,
+        position = excluded.position, gtid = excluded.gtid, table_name = excluded.table_name,
+        statement = excluded.statement, at = excluded.at`),
+    clearLastError: db.prepare('DELETE FROM last_error'),
+    getRunner: db.prepare('SELECT pid, hostname, started_at, heartbeat_at FROM runner WHERE id = 1'),
+    setRunner: db.prepare(`
+      INSERT OR REPLACE INTO runner (id, pid, hostname, started_at, heartbeat_at)
+      VALUES (1, @pid, @hostname, @started_at, @heartbeat_at)`),
+    heartbeat: db.prepare('UPDATE runner SET heartbeat_at = @at WHERE id = 1 AND pid = @pid'),
+    releaseRunner: db.prepare('DELETE FROM runner WHERE id = 1 AND pid = ?'),
+  };
+}
+
+// ---------------------------------------------------------------------------
+// Recognising a file before SQLite touches it.
+
+type FileKind = 'missing' | 'folder' | 'empty' | 'ours' | 'foreign';
+
+const SQLITE_MAGIC = 'SQLite format 3\u0000';
+
+/**
+ * Classifies the file at `path` from its first 100 bytes, opened read-only by
+ * the OS (not by SQLite, which may roll back a journal or create -wal/-shm
+ * files even on a read-only connection). Only a file whose header carries our
+ * application id is ever handed to SQLite, so a foreign file stays untouched.
+ */
+function inspectFile(path: string): FileKind {
+  let size: number;
+  try {
+    const st = statSync(path);
+    if (st.isDirectory()) return 'folder';
+    size = st.size;
+  } catch (error) {
+    if (errorCode(error) === 'ENOENT') return 'missing';
+    throw new StateError(`cannot read state file ${path}: ${messageOf(error)}`, { cause: error });
+  }
+  // A zero-length file is what `create` leaves between making the file and
+  // writing the schema (or after a crash right there): nothing to lose.
+  if (size === 0) return 'empty';
+  if (size < 100) return 'foreign';
+  const header = Buffer.alloc(100);
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (error) {
+    throw new StateError(`cannot read state file ${path}: ${messageOf(error)}`, { cause: error });
+  }
+  try {
+    readSync(fd, header, 0, 100, 0);
+  } finally {
+    closeSync(fd);
+  }
+  if (header.toString('latin1', 0, 16) !== SQLITE_MAGIC) return 'foreign';
+  // Written while the file was still in rollback-journal mode (see initialize),
+  // so it is in the main file even while a writer holds changes in the WAL.
+  return header.readUInt32BE(68) === STATE_APPLICATION_ID ? 'ours' : 'foreign';
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Writes the schema into a zero-length file. Runs in rollback-journal mode so
+ * the application id lands in the main file's header at once; switches to WAL
+ * only afterwards. Two processes creating the same file at once are serialised
+ * by BEGIN IMMEDIATE, and the second one finds the schema already there.
+ */
+function initialize(path: string): void {
+  const db = new Database(path, { fileMustExist: true, timeout: BUSY_TIMEOUT_MS });
+  try {
+    db.transaction(() => {
+      const appId = db.pragma('application_id', { simple: true });
+      if (appId === STATE_APPLICATION_ID) return; // someone else initialised it meanwhile
+      // Anything already in the file (not ours) means it is not ours to initialise.
+      const objects = db.prepare('SELECT count(*) AS n FROM sqlite_schema').get() as { n: number };
+      if (appId !== 0 || objects.n !== 0) {
+        throw new StateError(notOursMessage(path));
+      }
+      db.exec(SCHEMA_V1);
+      db.pragma(`application_id = ${STATE_APPLICATION_ID}`);
+      const insertMeta = db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)');
+      insertMeta.run('schema_version', String(STATE_SCHEMA_VERSION));
+      insertMeta.run('stream_id', randomUUID());
+      insertMeta.run('created_at', new Date().toISOString());
+    }).immediate();
+    // Persistent: every later connection is in WAL mode too.
+    db.pragma('journal_mode = WAL');
+  } finally {
+    db.close();
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Messages and small helpers.
+
+function notOursMessage(path: string): string {
+  return `${path} is not a binlog-sync state file (it was left untouched)`;
+}
+
+function noStateFileMessage(path: string): string {
+  return `no state file at ${path}; run \`binlog-sync position set\` first`;
+}
+
+function errorCode(error: unknown): string | undefined {
+  if (typeof error === 'object' && error !== null && 'code' in error) {
+    const code = (error as { code: unknown }).code;
+    return typeof code === 'string' ? code : undefined;
+  }
+  return undefined;
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** SQLite errors that mean "this is not (or no longer) a database we can read as ours". */
+function meansNotOurs(error: unknown): boolean {
+  const code = errorCode(error) ?? '';
+  return code === 'SQLITE_NOTADB' || code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_ERROR' || code === 'SQLITE_FORMAT';
+}
+
+/** A free-text column: redacted (see the credentials note at the top), optionally capped. */
+function cleanText(text: string | null, max?: number): string | null {
+  if (text === null) return null;
+  const redacted = redactSecrets(text);
+  if (max === undefined || redacted.length <= max) return redacted;
+  return `${redacted.slice(0, max)}… (truncated, ${redacted.length} characters)`;
+}
+
+/**
+ * True when `pid` is a live process on this host. `kill(pid, 0)` sends nothing;
+ * EPERM means the process exists but belongs to someone else, so it is alive.
+ */
+export function isProcessAlive(pid: number): boolean {
+  // 0 and negative pids address process groups, never a single runner.
+  if (!Number.isSafeInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return errorCode(error) === 'EPERM';
+  }
+}
+
+function runnerFromRow(row: RunnerRow): RunnerInfo {
+  return { pid: row.pid, hostname: row.hostname, startedAt: row.started_at, heartbeatAt: row.heartbeat_at };
+}
+
+/**
+ * Whether a recorded runner still holds the file: its heartbeat is fresh and,
+ * when it ran on this host, its pid is alive. A runner on another host (a state
+ * file on a shared disk) cannot be probed, so only its heartbeat decides.
+ */
+function holdsFile(row: RunnerRow, staleAfterMs: number, now: number): boolean {
+  const beat = Date.parse(row.heartbeat_at);
+  // A future heartbeat (clock skew) counts as fresh; an unreadable one as stale.
+  if (Number.isNaN(beat) || now - beat >= staleAfterMs) return false;
+  if (row.hostname !== osHostname()) return true;
+  return isProcessAlive(row.pid);
+}
+
+function checkStaleAfter(staleAfterMs: number): void {
+  if (!Number.isFinite(staleAfterMs) || staleAfterMs < 0) {
+    throw new RangeError(`staleAfterMs must be a non-negative number of milliseconds, got ${staleAfterMs}`);
+  }
+}
+
+// ---------------------------------------------------------------------------
+
+export class StateStore {
+  readonly path: string;
+  readonly streamId: string;
+  readonly readonly: boolean;
+  private readonly db: Db;
+  private readonly sql: Statements;
+
+  private constructor(path: string, db: Db, sql: Statements, streamId: string, readonly: boolean) {
+    this.path = path;
+    this.db = db;
+    this.sql = sql;
+    this.streamId = streamId;
+    this.readonly = readonly;
+  }
+
+  /**
+   * Opens the state file at `path`, creating it when `create` is true and it
+   * does not exist. Throws StateError when the folder is missing, the file is
+   * missing (without `create`), or the file is not a binlog-sync state file; a
+   * file that is not ours is never written to.
+   */
+  static open(path: string, options: StateStoreOptions = {}): StateStore {
+    const readonly = options.readonly ?? false;
+    // A read-only open never creates: there would be nothing to read.
+    const create = (options.create ?? false) && !readonly;
+
+    const dir = dirname(path);
+    if (!isDirectory(dir)) throw new StateError(`state folder ${dir} does not exist (--state)`);
+
+    let kind = inspectFile(path);
+    if (kind === 'missing') {
+      if (!create) throw new StateError(noStateFileMessage(path));
+      try {
+        // Made by us, before SQLite sees it, so it is private from the start
+        // (SQLite would use 0644) and its -wal/-shm files inherit the mode.
+        closeSync(openSync(path, 'wx', 0o600));
+      } catch (error) {
+        // EEXIST: another process created it just now; carry on with theirs.
+        if (errorCode(error) !== 'EEXIST') {
+          throw new StateError(`cannot create state file ${path}: ${messageOf(error)}`, { cause: error });
+        }
+      }
+      kind = inspectFile(path);
+    }
+    if (kind === 'empty') {
+      if (!create) throw new StateError(noStateFileMessage(path));
+      try {
+        initialize(path);
+      } catch (error) {
+        if (error instanceof BinlogSyncError) throw error;
+        throw new StateError(`cannot create state file ${path}: ${messageOf(error)}`, { cause: error });
+      }
+      kind = inspectFile(path);
+    }
+    if (kind === 'folder') throw new StateError(`${path} is a folder, not a binlog-sync state file (--state)`);
+    if (kind !== 'ours') throw new StateError(notOursMessage(path));
+
+    return StateStore.openOurs(path, readonly);
+  }
+
+  /** Opens a file whose header says it is ours, and checks the rest before any write. */
+  private static openOurs(path: string, readonly: boolean): StateStore {
+    let db: Db;
+    try {
+      db = new Database(path, { readonly, fileMustExist: true, timeout: BUSY_TIMEOUT_MS });
+    } catch (error) {
+      throw new StateError(`cannot open state file ${path}: ${messageOf(error)}`, { cause: error });
+    }
+    try {
+      // Reads only: preparing every statement proves the tables and columns are
+      // there, and the meta rows prove the file was finished.
+      const sql = prepareStatements(db);
+      const version = Number(sql.readMeta.get('schema_version')?.value);
+      const streamId = sql.readMeta.get('stream_id')?.value;
+      if (!Number.isInteger(version) || version < 1 || !streamId) throw new StateError(notOursMessage(path));
+      if (version > STATE_SCHEMA_VERSION) {
+        throw new StateError(
+          `${path} was written by a newer binlog-sync (state schema ${version}; this version knows up to ${STATE_SCHEMA_VERSION}); upgrade binlog-sync`,
+        );
+      }
+      if (!readonly) {
+        // WAL lets status/position show read while `start` writes; NORMAL skips
+        // the fsync per commit. A power cut can lose the last few positions, which
+        // is fine: the replica's checkpoint table is the truth, this is a mirror.
+        db.pragma('journal_mode = WAL');
+        db.pragma('synchronous = NORMAL');
+      }
+      return new StateStore(path, db, sql, streamId, readonly);
+    } catch (error) {
+      db.close();
+      if (error instanceof BinlogSyncError) throw error;
+      if (meansNotOurs(error)) throw new StateError(notOursMessage(path), { cause: error });
+      throw new StateError(`cannot open state file ${path}: ${messageOf(error)}`, { cause: error });
+    }
+  }
+
+  // --- position ------------------------------------------------------------
+
+  getPosition(): AppliedPosition | null {
+    return this.guard('read the position', () => {
+      const row = this.sql.getPosition.get();
+      if (!row) return null;
+      return {
+        file: row.file,
+        position: row.position,
+        gtid: row.gtid,
+        appliedAt: row.applied_at,
+        sourceTimestamp: row.source_timestamp,
+      };
+    });
+  }
+
+  /** Called after every replica commit: a single prepared UPSERT. */
+  savePosition(p: AppliedPosition): void {
+    this.write('save the position', () => {
+      this.sql.savePosition.run({
+        file: p.file,
+        position: p.position,
+        gtid: p.gtid,
+        applied_at: p.appliedAt,
+        source_timestamp: p.sourceTimestamp,
+      });
+    });
+  }
+
+  // --- history -------------------------------------------------------------
+
+  addHistory(e: Omit<HistoryEntry, 'id' | 'at'> & { at?: string }): void {
+    if (!HISTORY_EVENTS.has(e.event)) throw new RangeError(`unknown history event ${String(e.event)}`);
+    this.write('add to the history', () => {
+      this.sql.addHistory.run({
+        at: e.at ?? new Date().toISOString(),
+        event: e.event,
+        file: e.file,
+        position: e.position,
+        gtid: e.gtid,
+        detail: cleanText(e.detail, MAX_STATEMENT_CHARS),
+      });
+    });
+  }
+
+  /** Newest first. */
+  history(limit: number = DEFAULT_HISTORY_LIMIT): HistoryEntry[] {
+    if (!Number.isSafeInteger(limit) || limit < 1) throw new RangeError(`history limit must be a positive integer, got ${limit}`);
+    return this.guard('read the history', () =>
+      this.sql.history.all(limit).map((row) => ({ ...row, event: row.event as HistoryEvent })),
+    );
+  }
+
+  // --- last error ----------------------------------------------------------
+
+  getLastError(): LastError | null {
+    return this.guard('read the last error', () => {
+      const row = this.sql.getLastError.get();
+      if (!row) return null;
+      return {
+        message: row.message,
+        code: row.code,
+        file: row.file,
+        position: row.position,
+        gtid: row.gtid,
+        table: row.table_name,
+        statement: row.statement,
+        at: row.at,
+      };
+    });
+  }
+
+  /** Records the error `status` shows; null clears it. */
+  setLastError(e: LastError | null): void {
+    this.write('record the last error', () => {
+      if (e === null) {
+        this.sql.clearLastError.run();
+        return;
+      }
+      this.sql.setLastError.run({
+        message: cleanText(e.message) ?? '',
+        code: e.code,
+        file: e.file,
+        position: e.position,
+        gtid: e.gtid,
+        table_name: e.table,
+        statement: cleanText(e.statement, MAX_STATEMENT_CHARS),
+        at: e.at,
+      });
+    });
+  }
+
+  // --- runner --------------------------------------------------------------
+
+  /**
+   * Records this process as the one `start` using the file. Refuses with
+   * StateLockedError while another runner holds it (alive pid on this host and
+   * a heartbeat younger than `staleAfterMs`); takes over a stale row left by a
+   * crashed runner. BEGIN IMMEDIATE makes check-and-take atomic across processes.
+   */
+  acquireRunner(info: { pid: number; hostname: string }, staleAfterMs: number = DEFAULT_STALE_AFTER_MS): void {
+    checkStaleAfter(staleAfterMs);
+    this.write('record the runner', () => {
+      this.db
+        .transaction(() => {
+          const now = Date.now();
+          const row = this.sql.getRunner.get();
+          const sameProcess = row !== undefined && row.pid === info.pid && row.hostname === info.hostname;
+          if (row && !sameProcess && holdsFile(row, staleAfterMs, now)) {
+            throw new StateLockedError(
+              `another \`binlog-sync start\` (pid ${row.pid} on ${row.hostname}, running since ${row.started_at}) is using ${this.path}`,
+            );
+          }
+          const at = new Date(now).toISOString();
+          this.sql.setRunner.run({
+            pid: info.pid,
+            hostname: info.hostname,
+            // Re-acquiring by the same process keeps its original start time.
+            started_at: sameProcess ? row.started_at : at,
+            heartbeat_at: at,
+          });
+        })
+        .immediate();
+    });
+  }
+
+  /**
+   * Marks `pid`'s runner row as alive now. Returns false when the row is no
+   * longer `pid`'s (another process took over after our heartbeat went stale),
+   * which a runner should treat as "stop".
+   */
+  heartbeat(pid: number): boolean {
+    return this.write('record the heartbeat', () => this.sql.heartbeat.run({ pid, at: new Date().toISOString() }).changes > 0);
+  }
+
+  /** Removes the runner row, but only if it is `pid`'s (never a successor's). */
+  releaseRunner(pid: number): void {
+    this.write('release the runner', () => {
+      this.sql.releaseRunner.run(pid);
+    });
+  }
+
+  /** The runner holding the file by the rule of acquireRunner, else null. */
+  activeRunner(staleAfterMs: number = DEFAULT_STALE_AFTER_MS): RunnerInfo | null {
+    checkStaleAfter(staleAfterMs);
+    return this.guard('read the runner', () => {
+      const row = this.sql.getRunner.get();
+      return row && holdsFile(row, staleAfterMs, Date.now()) ? runnerFromRow(row) : null;
+    });
+  }
+
+  /** The recorded runner row whether or not it is alive (for diagnostics). */
+  recordedRunner(): RunnerInfo | null {
+    return this.guard('read the runner', () => {
+      const row = this.sql.getRunner.get();
+      return row ? runnerFromRow(row) : null;
+    });
+  }
+
+  /** Closes the connection; safe to call twice. */
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+
+  // --- internals -----------------------------------------------------------
+
+  /** Runs a read, turning SQLite failures (busy, I/O) into a StateError naming the file. */
+  private guard<T>(what: string, fn: () => T): T {
+    try {
+      return fn();
+    } catch (error) {
+      if (error instanceof BinlogSyncError || error instanceof RangeError) throw error;
+      throw new StateError(`could not ${what} in state file ${this.path}: ${messageOf(error)}`, { cause: error });
+    }
+  }
+
+  /** Like guard, but refuses up front on a read-only store with a clear message. */
+  private write<T>(what: string, fn: () => T): T {
+    if (this.readonly) throw new StateError(`could not ${what}: state file ${this.path} was opened read-only`);
+    return this.guard(what, fn);
+  }
+}

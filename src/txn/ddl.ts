@@ -1,0 +1,429 @@
+// Recognises the DDL statements binlog-sync replicates from Query events, says
+// which tables or database each one targets, and rewrites database names for
+// --rewrite-db. Everything works on tokens with exact source offsets (see
+// sql-lexer.ts) so a rewrite splices new names into the original text and
+// leaves comments, strings, whitespace and case untouched.
+
+import { codeTokens, isKeyword, isName, isPunct, quoteIdentifier, tokenize, type Token } from './sql-lexer.js';
+
+export interface TableRef {
+  /** undefined when the statement does not qualify the name. */
+  database: string | undefined;
+  table: string;
+}
+
+export interface ResolvedTable {
+  /** The qualified database, else the session's default one (undefined when neither). */
+  database: string | undefined;
+  table: string;
+}
+
+export type StatementInfo =
+  | { kind: 'ddl'; scope: 'table'; verb: string; tables: ResolvedTable[] }
+  | { kind: 'ddl'; scope: 'database'; verb: string; database: string }
+  | { kind: 'ignored'; reason: string };
+
+/** Prefix of the reason given for a DDL keyword sequence whose rest we could not follow. */
+const UNPARSABLE = 'could not parse';
+
+export function classifyStatement(sql: string, defaultDatabase: string | undefined): StatementInfo {
+  const parsed = parseStatement(statementTokens(sql));
+  switch (parsed.kind) {
+    case 'ignored':
+      return parsed;
+    case 'table':
+      return { kind: 'ddl', scope: 'table', verb: parsed.verb, tables: parsed.names.map((n) => resolve(n, defaultDatabase)) };
+    case 'database': {
+      const database = parsed.name?.value ?? defaultDatabase;
+      if (database === undefined) return { kind: 'ignored', reason: `${parsed.verb} without a database` };
+      return { kind: 'ddl', scope: 'database', verb: parsed.verb, database };
+    }
+  }
+}
+
+/**
+ * Returns `sql` with every database name that `rename` maps to something else
+ * replaced by the new name in backticks: the first part of each qualified name
+ * (`db.table`, anywhere in the statement, including inside executable
+ * comments) and the name in CREATE/DROP/ALTER DATABASE. Unqualified names are
+ * left alone: they follow the session's default database.
+ */
+export function rewriteDatabases(sql: string, rename: (database: string) => string): string {
+  const tokens = codeTokens(tokenize(sql));
+  const databaseTokens = qualifierTokens(tokens);
+  const parsed = parseStatement(tokensBeforeSemicolon(tokens));
+  // A database name is never followed by `.`, so it is not in the list already.
+  if (parsed.kind === 'database' && parsed.name) databaseTokens.push(parsed.name);
+
+  const edits = databaseTokens
+    .map((token) => ({ token, renamed: rename(token.value) }))
+    .filter(({ token, renamed }) => renamed !== token.value)
+    .sort((a, b) => b.token.start - a.token.start);
+  // Splice from the end so earlier offsets stay valid.
+  let result = sql;
+  for (const { token, renamed } of edits) {
+    result = result.slice(0, token.start) + quoteIdentifier(renamed) + result.slice(token.end);
+  }
+  return result;
+}
+
+/**
+ * Narrows a statement to the tables `keep` accepts. A DROP TABLE naming several
+ * tables is rewritten to name only the kept ones (its IF EXISTS, TEMPORARY and
+ * trailing options and comments stay); any other statement is returned as is
+ * when all its tables are kept (vacuously so for statements without tables)
+ * and dropped otherwise. undefined means "nothing left to apply".
+ */
+export function restrictToTables(sql: string, info: StatementInfo, keep: (t: ResolvedTable) => boolean): string | undefined {
+  if (info.kind !== 'ddl' || info.scope !== 'table') return sql;
+  const kept = info.tables.map(keep);
+  if (kept.every(Boolean)) return sql;
+  if (!kept.some(Boolean) || info.verb !== 'DROP TABLE') return undefined;
+
+  const parsed = parseStatement(statementTokens(sql));
+  // The names are re-read from `sql` and paired with `info` by position; if
+  // they do not line up, `info` describes some other statement.
+  if (parsed.kind !== 'table' || parsed.names.length !== kept.length) return undefined;
+  const names = parsed.names;
+  const first = names[0]!;
+  const last = names.at(-1)!;
+  const separator = listSeparator(sql, names);
+  const list = names.filter((_, i) => kept[i]).map((n) => sql.slice(n.start, n.end));
+  return sql.slice(0, first.start) + list.join(separator) + sql.slice(last.end);
+}
+
+// ---------------------------------------------------------------------------
+// Parsing
+
+/** A table name as written: its tokens and the source range they span. */
+interface NameRef {
+  database: Token | undefined;
+  table: Token;
+  start: number;
+  end: number;
+}
+
+type Parsed =
+  | { kind: 'table'; verb: string; names: NameRef[] }
+  /** `name` is undefined for ALTER DATABASE without one (the default database). */
+  | { kind: 'database'; verb: string; name: Token | undefined }
+  | { kind: 'ignored'; reason: string };
+
+function resolve(name: NameRef, defaultDatabase: string | undefined): ResolvedTable {
+  return { database: name.database?.value ?? defaultDatabase, table: name.table.value };
+}
+
+function ignored(reason: string): Parsed {
+  return { kind: 'ignored', reason };
+}
+
+/** The code tokens of the first statement (a Query event holds one; a trailing `;` is allowed). */
+function statementTokens(sql: string): Token[] {
+  return tokensBeforeSemicolon(codeTokens(tokenize(sql)));
+}
+
+function tokensBeforeSemicolon(tokens: Token[]): Token[] {
+  const semicolon = tokens.findIndex((t) => isPunct(t, ';'));
+  return semicolon === -1 ? tokens : tokens.slice(0, semicolon);
+}
+
+/** A read position over code tokens, with the small vocabulary the grammar needs. */
+class Cursor {
+  pos = 0;
+  constructor(readonly tokens: readonly Token[]) {}
+
+  peek(ahead = 0): Token | undefined {
+    return this.tokens[this.pos + ahead];
+  }
+
+  atEnd(): boolean {
+    return this.pos >= this.tokens.length;
+  }
+
+  /** Consumes the keyword sequence `words` if all of it is next; otherwise consumes nothing. */
+  accept(...words: string[]): boolean {
+    if (!words.every((word, i) => isKeyword(this.peek(i), word))) return false;
+    this.pos += words.length;
+    return true;
+  }
+
+  acceptPunct(char: string): boolean {
+    if (!isPunct(this.peek(), char)) return false;
+    this.pos++;
+    return true;
+  }
+
+  /** Consumes a possibly qualified name (`t`, `db.t`, `` `db` . `t` ``). */
+  name(): NameRef | undefined {
+    const first = this.peek();
+    if (!isName(first)) return undefined;
+    if (isPunct(this.peek(1), '.') && isName(this.peek(2))) {
+      const table = this.peek(2)!;
+      this.pos += 3;
+      return { database: first, table, start: first.start, end: table.end };
+    }
+    this.pos++;
+    return { database: undefined, table: first, start: first.start, end: first.end };
+  }
+
+  /** Consumes a single unqualified name token (an index or database name). */
+  simpleName(): Token | undefined {
+    const token = this.peek();
+    if (!isName(token)) return undefined;
+    this.pos++;
+    return token;
+  }
+}
+
+function parseStatement(tokens: readonly Token[]): Parsed {
+  const c = new Cursor(tokens);
+  const first = c.peek();
+  if (first === undefined) return ignored('empty statement');
+  if (first.kind !== 'identifier') return ignored('not a replicated DDL');
+  c.pos++;
+  switch (first.value.toUpperCase()) {
+    case 'CREATE':
+      return parseCreate(c);
+    case 'ALTER':
+      return parseAlter(c);
+    case 'DROP':
+      return parseDrop(c);
+    case 'RENAME':
+      return parseRename(c);
+    case 'TRUNCATE':
+      return parseTruncate(c);
+    default:
+      return ignored(otherStatementReason(c, first.value.toUpperCase()));
+  }
+}
+
+/** Object kinds named in the reason of statements we ignore (`CREATE TRIGGER`). */
+const OBJECT_KINDS = new Set([
+  'TABLE', 'TABLES', 'INDEX', 'DATABASE', 'SCHEMA', 'VIEW', 'TRIGGER', 'PROCEDURE', 'FUNCTION', 'EVENT',
+  'USER', 'ROLE', 'SERVER', 'SEQUENCE', 'TABLESPACE', 'LOGFILE', 'PACKAGE', 'INSTANCE', 'SYNONYM',
+]);
+
+/** Verbs whose reason names the kind of object too (`ANALYZE TABLE`, not just `ANALYZE`). */
+const VERBS_WITH_OBJECT = new Set(['CREATE', 'ALTER', 'DROP', 'RENAME', 'ANALYZE', 'OPTIMIZE', 'REPAIR', 'CHECK', 'CHECKSUM']);
+
+/**
+ * A short name for a statement we do not replicate. The object kind is the first
+ * kind keyword after the verb, which skips clauses such as
+ * `DEFINER=root@localhost` or `OR REPLACE ALGORITHM=MERGE` that come before it.
+ */
+function otherStatementReason(c: Cursor, verb: string): string {
+  if (!VERBS_WITH_OBJECT.has(verb)) return verb;
+  const kind = c.tokens.slice(1).find((t) => t.kind === 'identifier' && OBJECT_KINDS.has(t.value.toUpperCase()));
+  if (kind === undefined) return verb;
+  const word = kind.value.toUpperCase();
+  return `${verb} ${word === 'TABLES' ? 'TABLE' : word}`;
+}
+
+/** Skips the words CREATE allows before TABLE or INDEX; says whether TEMPORARY was one. */
+function skipCreateModifiers(c: Cursor): { temporary: boolean } {
+  let temporary = false;
+  for (;;) {
+    if (c.accept('OR', 'REPLACE')) continue;
+    if (c.accept('TEMPORARY')) temporary = true;
+    else if (!c.accept('ONLINE') && !c.accept('OFFLINE') && !c.accept('UNIQUE') && !c.accept('FULLTEXT') && !c.accept('SPATIAL')) {
+      return { temporary };
+    }
+  }
+}
+
+function parseCreate(c: Cursor): Parsed {
+  const { temporary } = skipCreateModifiers(c);
+  if (c.accept('TABLE')) {
+    if (temporary) return ignored('temporary table');
+    c.accept('IF', 'NOT', 'EXISTS');
+    // Only the created table is a target; a LIKE or SELECT source is only read.
+    return tableStatement('CREATE TABLE', c.name());
+  }
+  if (c.accept('INDEX')) return parseCreateIndex(c);
+  if (c.accept('DATABASE') || c.accept('SCHEMA')) {
+    c.accept('IF', 'NOT', 'EXISTS');
+    return databaseStatement('CREATE DATABASE', c.simpleName());
+  }
+  return ignored(otherStatementReason(c, 'CREATE'));
+}
+
+/** CREATE INDEX idx [USING ...] ON name (...): the table follows the first top-level ON. */
+function parseCreateIndex(c: Cursor): Parsed {
+  c.accept('IF', 'NOT', 'EXISTS');
+  if (!c.simpleName()) return ignored(`${UNPARSABLE} CREATE INDEX`);
+  while (!c.atEnd() && !c.accept('ON')) c.pos++;
+  return tableStatement('CREATE INDEX', c.name());
+}
+
+function parseAlter(c: Cursor): Parsed {
+  while (c.accept('ONLINE') || c.accept('OFFLINE') || c.accept('IGNORE'));
+  if (c.accept('TABLE')) {
+    c.accept('IF', 'EXISTS');
+    const name = c.name();
+    if (!name) return ignored(`${UNPARSABLE} ALTER TABLE`);
+    return { kind: 'table', verb: 'ALTER TABLE', names: [name, ...alterTableTargets(c)] };
+  }
+  if (c.accept('DATABASE') || c.accept('SCHEMA')) {
+    return { kind: 'database', verb: 'ALTER DATABASE', name: alterDatabaseName(c) };
+  }
+  return ignored(otherStatementReason(c, 'ALTER'));
+}
+
+/**
+ * Tables an ALTER TABLE changes besides the one it names: the new name of a
+ * `RENAME [TO|AS] name` and the table of `EXCHANGE PARTITION p WITH TABLE name`.
+ * Both only count at the start of an alter specification (after the name or a
+ * top-level comma), which keeps `RENAME COLUMN a TO b` and the like out.
+ */
+function alterTableTargets(c: Cursor): NameRef[] {
+  const targets: NameRef[] = [];
+  let depth = 0;
+  let specStart = true;
+  while (!c.atEnd()) {
+    if (depth === 0 && specStart) {
+      const target = alterSpecTarget(c);
+      if (target) targets.push(target);
+    }
+    const token = c.peek();
+    if (token === undefined) break;
+    if (isPunct(token, '(')) depth++;
+    else if (isPunct(token, ')')) depth = Math.max(0, depth - 1);
+    specStart = depth === 0 && isPunct(token, ',');
+    c.pos++;
+  }
+  return targets;
+}
+
+function alterSpecTarget(c: Cursor): NameRef | undefined {
+  if (c.accept('RENAME')) {
+    if (isKeyword(c.peek(), 'COLUMN', 'INDEX', 'KEY')) return undefined;
+    if (!c.accept('TO')) c.accept('AS');
+    return c.name();
+  }
+  if (c.accept('EXCHANGE', 'PARTITION')) {
+    c.simpleName();
+    return c.accept('WITH', 'TABLE') ? c.name() : undefined;
+  }
+  return undefined;
+}
+
+/** Words that start a database option, and how to tell them from a database of that name. */
+const DATABASE_OPTION_CONTINUES: Record<string, (next: Token | undefined) => boolean> = {
+  DEFAULT: (next) => isKeyword(next, 'CHARACTER', 'CHARSET', 'COLLATE', 'ENCRYPTION'),
+  CHARACTER: (next) => isKeyword(next, 'SET'),
+  CHARSET: (next) => isPunct(next, '=') || optionValue(next),
+  COLLATE: (next) => isPunct(next, '=') || optionValue(next),
+  ENCRYPTION: (next) => isPunct(next, '=') || next?.kind === 'string',
+  READ: (next) => isKeyword(next, 'ONLY'),
+  COMMENT: (next) => isPunct(next, '=') || next?.kind === 'string',
+};
+
+function optionValue(token: Token | undefined): boolean {
+  if (token?.kind === 'string') return true;
+  return isName(token) && !(token.kind === 'identifier' && token.value.toUpperCase() in DATABASE_OPTION_CONTINUES);
+}
+
+/**
+ * ALTER DATABASE's name is optional, so `ALTER DATABASE CHARACTER SET x` must
+ * not read CHARACTER as a database: a word that starts a database option (and
+ * is followed by what that option expects) is the option.
+ */
+function alterDatabaseName(c: Cursor): Token | undefined {
+  const token = c.peek();
+  if (token?.kind === 'identifier') {
+    const continues = DATABASE_OPTION_CONTINUES[token.value.toUpperCase()];
+    if (continues?.(c.peek(1))) return undefined;
+  }
+  return c.simpleName();
+}
+
+function parseDrop(c: Cursor): Parsed {
+  const temporary = c.accept('TEMPORARY');
+  if (c.accept('TABLE') || c.accept('TABLES')) {
+    if (temporary) return ignored('temporary table');
+    c.accept('IF', 'EXISTS');
+    return nameListStatement('DROP TABLE', c);
+  }
+  if (c.accept('INDEX')) {
+    c.accept('IF', 'EXISTS');
+    if (!c.simpleName() || !c.accept('ON')) return ignored(`${UNPARSABLE} DROP INDEX`);
+    return tableStatement('DROP INDEX', c.name());
+  }
+  if (c.accept('DATABASE') || c.accept('SCHEMA')) {
+    c.accept('IF', 'EXISTS');
+    return databaseStatement('DROP DATABASE', c.simpleName());
+  }
+  return ignored(otherStatementReason(c, 'DROP'));
+}
+
+/** `n1 [, n2 ...]`; what follows the list (RESTRICT, CASCADE, WAIT n) does not matter. */
+function nameListStatement(verb: string, c: Cursor): Parsed {
+  const names: NameRef[] = [];
+  do {
+    const name = c.name();
+    if (!name) return ignored(`${UNPARSABLE} ${verb}`);
+    names.push(name);
+  } while (c.acceptPunct(','));
+  return { kind: 'table', verb, names };
+}
+
+/** RENAME TABLE [IF EXISTS] a [WAIT n | NOWAIT] TO b [, c TO d ...]; both sides are targets. */
+function parseRename(c: Cursor): Parsed {
+  if (!c.accept('TABLE') && !c.accept('TABLES')) return ignored(otherStatementReason(c, 'RENAME'));
+  c.accept('IF', 'EXISTS');
+  const names: NameRef[] = [];
+  do {
+    const from = c.name();
+    skipWait(c);
+    const to = c.accept('TO') ? c.name() : undefined;
+    if (!from || !to) return ignored(`${UNPARSABLE} RENAME TABLE`);
+    names.push(from, to);
+  } while (c.acceptPunct(','));
+  return { kind: 'table', verb: 'RENAME TABLE', names };
+}
+
+/** MariaDB's lock-wait clause: `WAIT n` or `NOWAIT`. */
+function skipWait(c: Cursor): void {
+  if (c.accept('NOWAIT')) return;
+  if (c.accept('WAIT') && c.peek()?.kind === 'number') c.pos++;
+}
+
+function parseTruncate(c: Cursor): Parsed {
+  // TABLE is optional, and reserved, so a table called `table` is quoted.
+  c.accept('TABLE');
+  return tableStatement('TRUNCATE TABLE', c.name());
+}
+
+function tableStatement(verb: string, name: NameRef | undefined): Parsed {
+  return name ? { kind: 'table', verb, names: [name] } : ignored(`${UNPARSABLE} ${verb}`);
+}
+
+function databaseStatement(verb: string, name: Token | undefined): Parsed {
+  return name ? { kind: 'database', verb, name } : ignored(`${UNPARSABLE} ${verb}`);
+}
+
+// ---------------------------------------------------------------------------
+// Rewriting helpers
+
+/**
+ * The database part of every qualified name: a name followed by `.` and a name.
+ * In `db.t.col` only `db` counts, and `@@session.x` / `@a.b` are variables.
+ */
+function qualifierTokens(tokens: readonly Token[]): Token[] {
+  const result: Token[] = [];
+  for (let i = 0; i < tokens.length; i++) {
+    const token = tokens[i]!;
+    if (!isName(token) || !isPunct(tokens[i + 1], '.') || !isName(tokens[i + 2])) continue;
+    const before = tokens[i - 1];
+    if (isPunct(before, '.') || isPunct(before, '@')) continue;
+    result.push(token);
+  }
+  return result;
+}
+
+/** The separator used between the first two names of a list when it is plain (`,` or `, `), else `,`. */
+function listSeparator(sql: string, names: readonly NameRef[]): string {
+  if (names.length < 2) return ',';
+  const between = sql.slice(names[0]!.end, names[1]!.start);
+  return /^\s*,\s*$/.test(between) ? between : ',';
+}

@@ -1,0 +1,45 @@
+// Which databases and tables are replicated, and under which name they land
+// on the replica. Pure, decided once from the settings.
+
+/** binlog-sync's own schema on the replica; never replicated from the source. */
+export const CHECKPOINT_DATABASE = 'binlog_sync';
+
+export interface FilterSettings {
+  databases: readonly string[];
+  includeTables: readonly string[];
+  excludeTables: readonly string[];
+  rewriteDb: Readonly<Record<string, string>>;
+}
+
+export interface ReplicationFilter {
+  replicatesDatabase(database: string): boolean;
+  replicatesTable(database: string, table: string): boolean;
+  /** The replica database for a source database (after --rewrite-db). */
+  targetDatabase(database: string): string;
+}
+
+/** `db.t*` style pattern to a RegExp; a pattern without a dot matches that table in any database. */
+export function patternToRegExp(pattern: string): RegExp {
+  const full = pattern.includes('.') ? pattern : `*.${pattern}`;
+  const body = full.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^]*').replace(/\?/g, '[^]');
+  return new RegExp(`^${body}$`);
+}
+
+export function createFilter(settings: FilterSettings): ReplicationFilter {
+  const databases = new Set(settings.databases);
+  const include = settings.includeTables.map(patternToRegExp);
+  const exclude = settings.excludeTables.map(patternToRegExp);
+  const replicatesDatabase = (database: string): boolean => database !== CHECKPOINT_DATABASE && databases.has(database);
+  return {
+    replicatesDatabase,
+    replicatesTable(database, table) {
+      if (!replicatesDatabase(database)) return false;
+      const name = `${database}.${table}`;
+      if (exclude.some((re) => re.test(name))) return false;
+      return include.length === 0 || include.some((re) => re.test(name));
+    },
+    targetDatabase(database) {
+      return settings.rewriteDb[database] ?? database;
+    },
+  };
+}

@@ -1,0 +1,33 @@
+// The source's GTID state after each transaction, kept as the server writes
+// it: a MariaDB GTID position, one `domain-server-sequence` per domain
+// (`0-1-8812,1-2-5`). A new transaction replaces its domain's entry, as
+// @@gtid_binlog_pos does. Sequence numbers stay strings: they are 64-bit.
+
+export class MariadbGtidState {
+  private readonly domains = new Map<string, string>();
+
+  static parse(text: string): MariadbGtidState {
+    const state = new MariadbGtidState();
+    for (const part of text.split(',').map((s) => s.trim()).filter(Boolean)) {
+      if (!/^\d+-\d+-\d+$/.test(part)) throw new Error(`not a MariaDB GTID position: ${text}`);
+      state.add(part);
+    }
+    return state;
+  }
+
+  add(gtid: string): void {
+    const domain = gtid.slice(0, gtid.indexOf('-'));
+    this.domains.set(domain, gtid);
+  }
+
+  toString(): string {
+    return [...this.domains.entries()]
+      .sort(([a], [b]) => Number(a) - Number(b))
+      .map(([, g]) => g)
+      .join(',');
+  }
+}
+
+export function isMariadbGtid(text: string): boolean {
+  return /^\d+-\d+-\d+(,\s*\d+-\d+-\d+)*$/.test(text.trim());
+}
