@@ -28,6 +28,13 @@ function placeholder(column: ColumnDef, value: unknown): string {
   return '?';
 }
 
+/** A BIT value (big-endian bytes) as a decimal string, exact up to 64 bits. */
+export function bitsToDecimal(bytes: Buffer): string {
+  let n = 0n;
+  for (const b of bytes) n = (n << 8n) | BigInt(b);
+  return n.toString();
+}
+
 function presentIndexes(present: boolean[]): number[] {
   const out: number[] = [];
   present.forEach((p, i) => p && out.push(i));
@@ -61,8 +68,18 @@ function locate(table: TableDef, present: boolean[], before: RowImage): { where:
   const cols = byKey ? table.primaryKey : presentIndexes(present);
   const conditions = cols.map((i) => {
     const column = table.columns[i]!;
-    params.push(before[i]);
-    return `${quoteIdentifier(column.name)} ${byKey ? '=' : '<=>'} ${placeholder(column, before[i])}`;
+    const value = before[i];
+    const name = quoteIdentifier(column.name);
+    const op = byKey ? '=' : '<=>';
+    // A BIT column does not equal the binary string it was written with, and a
+    // spatial column does not equal its own bytes: compare numbers, and bytes.
+    if (column.kind === 'bit' && Buffer.isBuffer(value)) {
+      params.push(bitsToDecimal(value));
+      return `${name} ${op} CAST(? AS UNSIGNED)`;
+    }
+    params.push(value);
+    if (column.kind === 'geometry') return `CAST(${name} AS BINARY) <=> ?`;
+    return `${name} ${op} ${placeholder(column, value)}`;
   });
   return { where: conditions.join(' AND '), params, limit: byKey ? '' : ' LIMIT 1' };
 }

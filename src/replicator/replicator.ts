@@ -172,6 +172,8 @@ async function consume(
     for (const action of assembler.push(event)) {
       context = contextFor(action, context, event);
       await applyAction(action, applier, context, state, stats, logger);
+      // Failures name the last good position: where the replica stands.
+      if (action.type === 'commit' && stats.position) context = { ...context, position: stats.position.position };
     }
   }
 }

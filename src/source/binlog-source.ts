@@ -35,9 +35,10 @@ export interface BinlogSourceOptions {
 
 // MySQL column type codes (include/field_types.h) that need special handling.
 const TYPE = {
-  FLOAT: 4,
   TIMESTAMP: 7,
+  YEAR: 13,
   VARCHAR: 15,
+  BIT: 16,
   TIMESTAMP2: 17,
   ENUM: 247,
   TINY_BLOB: 249,
@@ -221,8 +222,10 @@ export class BinlogSource {
         kind = 'timestamp';
       } else if (column.type === TYPE.ENUM) {
         kind = 'enum';
-      } else if (column.type === TYPE.FLOAT) {
-        kind = 'float';
+      } else if (column.type === TYPE.BIT) {
+        kind = 'bit';
+      } else if (column.type === TYPE.YEAR) {
+        kind = 'year';
       }
       return { name: column.name, kind, ...(charset ? { charset } : {}) };
     });
@@ -268,12 +271,13 @@ export class BinlogSource {
 }
 
 /**
- * Undoes two zongji conventions that would not round-trip: an ENUM's empty
- * (invalid) value arrives as undefined, and the zero TIMESTAMP (stored as
- * epoch 0) arrives as the epoch itself.
+ * Undoes zongji conventions that would not round-trip: an ENUM's empty
+ * (invalid) value arrives as undefined, the zero YEAR as 1900, and the zero
+ * TIMESTAMP (stored as epoch 0) as the epoch itself.
  */
 function normaliseValue(column: ColumnDef, value: unknown): unknown {
   if (column.kind === 'enum' && value === undefined) return '';
+  if (column.kind === 'year' && value === 1900) return 0;
   if (column.kind === 'timestamp' && typeof value === 'string') {
     const zero = /^1970-01-01 00:00:00(\.0+)?$/.exec(value);
     if (zero) return `0000-00-00 00:00:00${zero[1] ?? ''}`;

@@ -14,8 +14,10 @@ export type ColumnKind =
   | 'timestamp'
   /** ENUM: the empty (invalid) value arrives as undefined. */
   | 'enum'
-  /** FLOAT: compared through CAST(? AS FLOAT) when it locates a row. */
-  | 'float';
+  /** BIT: written as bytes, compared as a number when it locates a row. */
+  | 'bit'
+  /** YEAR: zongji reads the zero year 0000 as 1900 (which YEAR cannot hold). */
+  | 'year';
 
 export interface ColumnDef {
   name: string;

@@ -1,0 +1,172 @@
+// Running the real `binlog-sync start` against the test servers: set the
+// position, start the process, wait until it has applied everything the
+// source has written, stop or kill it, and compare databases exactly.
+import { join } from 'node:path';
+import type { Connection } from 'mysql2/promise';
+import { expect } from 'vitest';
+import { StateStore } from '../../src/state/state-store.js';
+import { compareFilePositions, type BinlogPosition } from '../../src/position.js';
+import { adminConnection, runCli, spawnCli, tempDir, testServers, type CliResult } from './context.js';
+import type { ServerInfo } from './servers.js';
+
+export interface ReplicationOptions {
+  databases: string[];
+  /** Extra flags for `start`, e.g. ['--rewrite-db', 'a=b']. */
+  args?: string[];
+  source?: ServerInfo;
+  replica?: ServerInfo;
+  env?: Record<string, string>;
+}
+
+export class Replication {
+  readonly statePath: string;
+  private child: ReturnType<typeof spawnCli> | undefined;
+  private readonly cleanup: () => void;
+  private readonly source: ServerInfo;
+  private readonly replica: ServerInfo;
+
+  constructor(private readonly options: ReplicationOptions) {
+    const dir = tempDir('binlog-sync-repl-');
+    this.statePath = join(dir.path, 'state.sqlite');
+    this.cleanup = dir.cleanup;
+    this.source = options.source ?? testServers().source;
+    this.replica = options.replica ?? testServers().replica;
+  }
+
+  /** Flags every command of this replication shares. */
+  get commonArgs(): string[] {
+    return [
+      '--source',
+      this.source.userUrl,
+      '--replica',
+      this.replica.userUrl,
+      '--state',
+      this.statePath,
+      '--databases',
+      this.options.databases.join(','),
+      ...(this.options.args ?? []),
+    ];
+  }
+
+  async cli(args: string[], extraEnv: Record<string, string> = {}): Promise<CliResult> {
+    return runCli(args, { env: { ...this.options.env, ...extraEnv } });
+  }
+
+  /** `position set --current`: replicate what the source writes from now on. */
+  async setCurrentPosition(): Promise<void> {
+    const result = await this.cli([
+      'position',
+      'set',
+      '--current',
+      '--source',
+      this.source.userUrl,
+      '--replica',
+      this.replica.userUrl,
+      '--state',
+      this.statePath,
+    ]);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+  }
+
+  /** Starts `binlog-sync start` in the background. */
+  start(): void {
+    this.child = spawnCli(['start', ...this.commonArgs, '--log-level', 'debug'], { env: { ...this.options.env } });
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  get output(): CliResult | undefined {
+    return this.child?.output();
+  }
+
+  /** Graceful stop (SIGTERM); resolves with the process result. */
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<CliResult> {
+    const child = this.child;
+    if (!child) throw new Error('not started');
+    if (child.exitCode === null && child.signalCode === null) {
+      const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
+      child.kill(signal);
+      await closed;
+    }
+    this.child = undefined;
+    return child.output();
+  }
+
+  /** SIGKILL: no chance to save anything. */
+  async kill(): Promise<void> {
+    await this.stop('SIGKILL');
+  }
+
+  /** Resolves when the process exits by itself. */
+  async exited(timeoutMs = 30_000): Promise<CliResult> {
+    const child = this.child;
+    if (!child) throw new Error('not started');
+    if (child.exitCode === null && child.signalCode === null) {
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`binlog-sync start did not exit within ${timeoutMs} ms`)), timeoutMs);
+        child.once('close', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+    this.child = undefined;
+    return child.output();
+  }
+
+  /** The position stored in the state file. */
+  storedPosition(): BinlogPosition | null {
+    const state = StateStore.open(this.statePath, { readonly: true });
+    try {
+      return state.getPosition();
+    } finally {
+      state.close();
+    }
+  }
+
+  /**
+   * Waits until the replicator has applied everything the source had written
+   * when this was called (the freshness barrier, as `wait` will offer).
+   */
+  async caughtUp(timeoutMs = 60_000): Promise<void> {
+    const admin = await adminConnection('source', this.source);
+    const target = await sourcePosition(admin);
+    await admin.end();
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const stored = this.storedPosition();
+      const order = stored ? compareFilePositions(stored, target) : null;
+      if (order !== null && order >= 0) return;
+      const child = this.child;
+      if (child && (child.exitCode !== null || child.signalCode !== null)) {
+        throw new Error(`binlog-sync start exited (${child.exitCode ?? child.signalCode}) before catching up:\n${child.output().stderr.slice(-3000)}`);
+      }
+      if (Date.now() > deadline) {
+        throw new Error(`not caught up within ${timeoutMs} ms: at ${JSON.stringify(stored)}, source at ${JSON.stringify(target)}`);
+      }
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+
+  dispose(): void {
+    if (this.child && this.child.exitCode === null) this.child.kill('SIGKILL');
+    this.cleanup();
+  }
+}
+
+export async function sourcePosition(admin: Connection): Promise<BinlogPosition> {
+  const [rows] = await admin.query('SHOW MASTER STATUS');
+  const row = (rows as Array<{ File: string; Position: number | string }>)[0]!;
+  return { file: row.File, position: Number(row.Position), gtid: null };
+}
+
+/** Sets up a replication of the given databases from the source's current position and starts it. */
+export async function startReplication(options: ReplicationOptions): Promise<Replication> {
+  const replication = new Replication(options);
+  await replication.setCurrentPosition();
+  replication.start();
+  return replication;
+}
