@@ -49,7 +49,7 @@ export async function dropDatabases(names: string[]): Promise<void> {
   for (const role of ['source', 'replica'] as const) {
     const conn = await adminConnection(role);
     try {
-      for (const name of names) await conn.query(`DROP DATABASE IF EXISTS \`${name}\``);
+      for (const name of names) await conn.query(`DROP DATABASE IF EXISTS \`${name.replace(/`/g, "``")}\``);
     } finally {
       await conn.end();
     }

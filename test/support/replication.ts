@@ -117,6 +117,16 @@ export class Replication {
     return child.output();
   }
 
+  /** The id of this stream in the replica's binlog_sync.positions. */
+  streamId(): string {
+    const state = StateStore.open(this.statePath, { readonly: true });
+    try {
+      return state.streamId;
+    } finally {
+      state.close();
+    }
+  }
+
   /** The position stored in the state file. */
   storedPosition(): BinlogPosition | null {
     const state = StateStore.open(this.statePath, { readonly: true });

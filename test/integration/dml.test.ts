@@ -1,0 +1,150 @@
+// Row changes as the replica SQL thread would reproduce them: inserts,
+// updates (also of the primary key), deletes, multi-row and multi-statement
+// transactions, partly replicated transactions, a 50,000-row transaction,
+// tables without a key holding duplicates, foreign-key cascades, triggers,
+// and the three row images.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Connection } from 'mysql2/promise';
+import { adminConnection, dropDatabases, uniqueName } from '../support/context.js';
+import { expectIdentical, imageOf } from '../support/compare.js';
+import { startReplication, type Replication } from '../support/replication.js';
+
+const db = uniqueName('dml');
+const other = uniqueName('dml_other');
+let source: Connection;
+let replication: Replication;
+
+const t = (name: string): string => `\`${db}\`.\`${name}\``;
+
+beforeAll(async () => {
+  source = await adminConnection('source');
+  replication = await startReplication({ databases: [db] });
+  await source.query(`CREATE DATABASE \`${db}\``);
+  await source.query(`CREATE DATABASE \`${other}\``);
+  await source.query(`CREATE TABLE \`${other}\`.audit (id INT AUTO_INCREMENT PRIMARY KEY, note VARCHAR(50))`);
+});
+
+afterAll(async () => {
+  await replication?.stop();
+  replication?.dispose();
+  await source?.end();
+  await dropDatabases([db, other]);
+});
+
+describe('row changes', () => {
+  it('applies inserts, updates (also of the primary key) and deletes, single and multi-row', async () => {
+    await source.query(`CREATE TABLE ${t('parks')} (id INT PRIMARY KEY, name VARCHAR(50) NOT NULL, visitors BIGINT)`);
+    await source.query(`INSERT INTO ${t('parks')} VALUES (1, 'Efteling', 100), (2, 'Phantasialand', 200), (3, 'Europa-Park', 300)`);
+    await source.query(`INSERT INTO ${t('parks')} VALUES (4, 'Tivoli', NULL)`);
+    await source.query(`UPDATE ${t('parks')} SET visitors = visitors + 1 WHERE id <= 2`);
+    await source.query(`UPDATE ${t('parks')} SET id = 10 WHERE id = 3`);
+    await source.query(`UPDATE ${t('parks')} SET id = id + 100 ORDER BY id DESC`);
+    await source.query(`DELETE FROM ${t('parks')} WHERE id = 101`);
+    await replication.caughtUp();
+    const image = await expectIdentical(db);
+    expect(image.tables.parks!.rows).toHaveLength(3);
+  });
+
+  it('applies a multi-statement transaction as one, and only the replicated part of a mixed one', async () => {
+    await source.query('START TRANSACTION');
+    await source.query(`INSERT INTO ${t('parks')} VALUES (5, 'Gardaland', 5)`);
+    await source.query(`INSERT INTO \`${other}\`.audit (note) VALUES ('not replicated')`);
+    await source.query(`UPDATE ${t('parks')} SET name = 'Gardaland Resort' WHERE id = 5`);
+    await source.query(`DELETE FROM ${t('parks')} WHERE id = 102`);
+    await source.query('COMMIT');
+    await source.query('START TRANSACTION');
+    await source.query(`INSERT INTO ${t('parks')} VALUES (6, 'rolled back', 0)`);
+    await source.query('ROLLBACK');
+    await replication.caughtUp();
+    await expectIdentical(db);
+    const replica = await adminConnection('replica');
+    const [schemas] = await replica.query('SELECT SCHEMA_NAME AS name FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?', [other]);
+    await replica.end();
+    expect(schemas).toEqual([]);
+  });
+
+  it('applies a transaction of 50,000 rows', async () => {
+    await source.query(`CREATE TABLE ${t('waits')} (id INT PRIMARY KEY, ride INT, minutes INT, note VARCHAR(40))`);
+    await source.query('START TRANSACTION');
+    for (let start = 0; start < 50_000; start += 5_000) {
+      const values = Array.from({ length: 5_000 }, (_, i) => `(${start + i}, ${(start + i) % 97}, ${(start + i) % 180}, 'wait ${start + i}')`);
+      await source.query(`INSERT INTO ${t('waits')} VALUES ${values.join(',')}`);
+    }
+    await source.query(`UPDATE ${t('waits')} SET minutes = minutes + 1 WHERE id % 2 = 0`);
+    await source.query('COMMIT');
+    await replication.caughtUp(120_000);
+    const image = await expectIdentical(db);
+    expect(image.tables.waits!.rows).toHaveLength(50_000);
+  });
+
+  it('changes exactly one of several identical rows in a table without a primary key', async () => {
+    await source.query(`CREATE TABLE ${t('dups')} (a INT, b VARCHAR(10))`);
+    await source.query(`INSERT INTO ${t('dups')} VALUES (1, 'x'), (1, 'x'), (1, 'x'), (2, 'y'), (2, 'y')`);
+    await source.query(`UPDATE ${t('dups')} SET b = 'changed' WHERE a = 1 LIMIT 1`);
+    await source.query(`DELETE FROM ${t('dups')} WHERE a = 2 LIMIT 1`);
+    await source.query(`UPDATE ${t('dups')} SET a = 3 WHERE b = 'x'`);
+    await replication.caughtUp();
+    const image = await expectIdentical(db);
+    expect(image.tables.dups!.rows).toHaveLength(4);
+  });
+
+  it('lets the replica cascade foreign keys, whose child changes the binlog does not carry', async () => {
+    await source.query(`CREATE TABLE ${t('rides')} (id INT PRIMARY KEY, park_id INT, name VARCHAR(40), UNIQUE KEY (name))`);
+    await source.query(
+      `CREATE TABLE ${t('ride_waits')} (id INT PRIMARY KEY, ride_id INT, minutes INT,
+        FOREIGN KEY (ride_id) REFERENCES ${t('rides')} (id) ON DELETE CASCADE ON UPDATE CASCADE)`,
+    );
+    await source.query(`INSERT INTO ${t('rides')} VALUES (1, 1, 'Baron 1898'), (2, 1, 'Python'), (3, 2, 'Taron')`);
+    await source.query(`INSERT INTO ${t('ride_waits')} VALUES (1, 1, 10), (2, 1, 20), (3, 2, 5), (4, 3, 45)`);
+    await source.query(`DELETE FROM ${t('rides')} WHERE id = 1`);
+    await source.query(`UPDATE ${t('rides')} SET id = 30 WHERE id = 3`);
+    await replication.caughtUp();
+    const image = await expectIdentical(db);
+    expect(image.tables.ride_waits!.rows).toHaveLength(2);
+  });
+
+  it('applies what a trigger did once and creates no trigger on the replica', async () => {
+    await source.query(`CREATE TABLE ${t('log')} (id INT AUTO_INCREMENT PRIMARY KEY, ride INT)`);
+    await source.query(`CREATE TRIGGER \`${db}\`.ride_log AFTER INSERT ON ${t('rides')} FOR EACH ROW INSERT INTO ${t('log')} (ride) VALUES (NEW.id)`);
+    await source.query(`INSERT INTO ${t('rides')} VALUES (4, 2, 'Black Mamba'), (5, 2, 'Colorado')`);
+    await replication.caughtUp();
+    const image = await expectIdentical(db);
+    expect(image.tables.log!.rows).toHaveLength(2);
+    const replica = await adminConnection('replica');
+    const [triggers] = await replica.query('SELECT TRIGGER_NAME FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = ?', [db]);
+    await replica.end();
+    expect(triggers).toEqual([]);
+  });
+
+  it.each(['MINIMAL', 'NOBLOB'])('works with binlog_row_image=%s', async (rowImage) => {
+    const table = t(`img_${rowImage.toLowerCase()}`);
+    const nokey = t(`img_${rowImage.toLowerCase()}_nokey`);
+    await source.query(`CREATE TABLE ${table} (id INT PRIMARY KEY, a INT DEFAULT 7, b TEXT, c VARCHAR(20) DEFAULT 'dflt', d BLOB)`);
+    await source.query(`CREATE TABLE ${nokey} (a INT, b TEXT, c VARCHAR(20))`);
+    await source.query(`SET SESSION binlog_row_image = ${rowImage}`);
+    try {
+      await source.query(`INSERT INTO ${table} (id, b) VALUES (1, 'text one'), (2, 'text two')`);
+      await source.query(`INSERT INTO ${table} VALUES (3, NULL, NULL, NULL, NULL)`);
+      await source.query(`UPDATE ${table} SET a = NULL WHERE id = 1`);
+      await source.query(`UPDATE ${table} SET b = 'new text', d = X'00FF' WHERE id = 2`);
+      await source.query(`UPDATE ${table} SET id = 4 WHERE id = 3`);
+      await source.query(`DELETE FROM ${table} WHERE id = 1`);
+      await source.query(`INSERT INTO ${nokey} VALUES (1, 'x', 'y'), (1, 'x', 'y'), (2, NULL, 'z')`);
+      await source.query(`UPDATE ${nokey} SET c = 'changed' WHERE a = 1 LIMIT 1`);
+      await source.query(`DELETE FROM ${nokey} WHERE a = 2`);
+    } finally {
+      await source.query('SET SESSION binlog_row_image = FULL');
+    }
+    await replication.caughtUp();
+    const image = await expectIdentical(db);
+    expect(image.tables[`img_${rowImage.toLowerCase()}`]!.rows).toHaveLength(2);
+    expect(image.tables[`img_${rowImage.toLowerCase()}_nokey`]!.rows).toHaveLength(2);
+  });
+
+  it('leaves other databases alone and shows no other database on the replica', async () => {
+    const replica = await adminConnection('replica');
+    const image = await imageOf(replica, other);
+    await replica.end();
+    expect(image.tables).toEqual({});
+  });
+});
