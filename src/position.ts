@@ -38,11 +38,11 @@ export function compareFilePositions(a: BinlogPosition, b: BinlogPosition): numb
   if (a.file === b.file) return a.position - b.position;
   const baseA = a.file.replace(/\.\d+$/, '');
   const baseB = b.file.replace(/\.\d+$/, '');
-  if (baseA !== baseB) return null;
-  return binlogFileNumber(a.file) - binlogFileNumber(b.file);
+  const order = binlogFileNumber(a.file) - binlogFileNumber(b.file);
+  return baseA !== baseB || Number.isNaN(order) ? null : order;
 }
 
-/** `mysql-bin.000012:5531 (gtid 0-1-8812)`, for logs and messages. */
+/** `mysql-bin.000012:5531 gtid 0-1-8812`, for logs and messages. */
 export function formatPosition(p: BinlogPosition): string {
   const parts: string[] = [];
   if (p.file !== null) parts.push(`${p.file}:${p.position ?? '?'}`);

@@ -46,11 +46,10 @@ export function parseStatusVars(statusVars: string): QueryStatus {
     const fixed = FIXED_SIZES[code];
     if (fixed !== undefined) {
       const slice = bytes.subarray(offset, offset + fixed);
-      if (slice.length < fixed) break;
-      if (!slice.includes(REPLACEMENT_LEAD)) {
-        if (code === Q_FLAGS2_CODE) out.flags2 = slice.readUInt32LE(0);
-        if (code === Q_SQL_MODE_CODE) out.sqlMode = slice.readBigUInt64LE(0);
-      }
+      // A replacement inside means lost bytes: this value and every offset after it are unknown.
+      if (slice.length < fixed || slice.includes(REPLACEMENT_LEAD)) break;
+      if (code === Q_FLAGS2_CODE) out.flags2 = slice.readUInt32LE(0);
+      if (code === Q_SQL_MODE_CODE) out.sqlMode = slice.readBigUInt64LE(0);
       offset += fixed;
       continue;
     }
@@ -116,11 +115,12 @@ const SQL_MODE_NAMES = [
  * server expands itself) are left out rather than risking an error.
  */
 export function sqlModeNames(mode: bigint, flavor: 'mariadb' | 'mysql'): string {
-  const skip = new Set(['POSTGRESQL', 'ORACLE', 'MSSQL', 'DB2', 'MAXDB', 'MYSQL323', 'MYSQL40', 'ANSI', 'TRADITIONAL']);
+  // Pure composites are already expanded into their bits. MariaDB's ORACLE
+  // (and friends) is more than its bits: it switches the parser, so it stays.
+  const skip = new Set(['MYSQL323', 'MYSQL40', 'ANSI', 'TRADITIONAL']);
   if (flavor === 'mysql') {
-    for (const n of ['IGNORE_BAD_TABLE_OPTIONS', 'NO_KEY_OPTIONS', 'NO_TABLE_OPTIONS', 'NO_FIELD_OPTIONS', 'NO_AUTO_CREATE_USER', 'EMPTY_STRING_IS_NULL', 'SIMULTANEOUS_ASSIGNMENT']) {
-      skip.add(n);
-    }
+    const mariadbOnly = ['IGNORE_BAD_TABLE_OPTIONS', 'POSTGRESQL', 'ORACLE', 'MSSQL', 'DB2', 'MAXDB', 'NO_KEY_OPTIONS', 'NO_TABLE_OPTIONS'];
+    for (const n of [...mariadbOnly, 'NO_FIELD_OPTIONS', 'NO_AUTO_CREATE_USER', 'EMPTY_STRING_IS_NULL', 'SIMULTANEOUS_ASSIGNMENT']) skip.add(n);
   }
   const names: string[] = [];
   SQL_MODE_NAMES.forEach((name, bit) => {

@@ -39,7 +39,8 @@ export function createFilter(settings: FilterSettings): ReplicationFilter {
       return include.length === 0 || include.some((re) => re.test(name));
     },
     targetDatabase(database) {
-      return settings.rewriteDb[database] ?? database;
+      // Own keys only: a database may be called `constructor` or `toString`.
+      return Object.hasOwn(settings.rewriteDb, database) ? settings.rewriteDb[database]! : database;
     },
   };
 }

@@ -7,6 +7,7 @@ import { adminConnection, dropDatabases, eventually, runCli, tempDir, testServer
 import { Replication, startReplication } from '../support/replication.js';
 import { APPLIER_PASSWORD, REPL_PASSWORD } from '../support/servers.js';
 import { StateStore } from '../../src/state/state-store.js';
+import { compareFilePositions } from '../../src/position.js';
 
 const db = uniqueName('startcli');
 let source: Connection;
@@ -119,8 +120,10 @@ describe('a running replicator', () => {
     const position = state.getPosition();
     const history = state.history(5);
     state.close();
-    expect(position).toMatchObject({ file: good!.file, position: good!.position, gtid: good!.gtid });
-    expect(lastError).toMatchObject({ code: 'APPLY', table: `${db}.rides`, statement: 'update', file: good!.file, position: good!.position });
+    // Other tests' transactions (not replicated here) may have moved it past `good`,
+    // but never past the failing transaction: the error names the same position.
+    expect(compareFilePositions(position!, good!)).toBeGreaterThanOrEqual(0);
+    expect(lastError).toMatchObject({ code: 'APPLY', table: `${db}.rides`, statement: 'update', file: position!.file, position: position!.position });
     expect(lastError!.gtid).toMatch(/^\d+-\d+-\d+$/);
     expect(history.map((h) => h.event).slice(0, 2)).toEqual(['stop', 'error']);
 
@@ -156,7 +159,6 @@ describe('a running replicator', () => {
   });
 
   it('shows the stored position as text and JSON', async () => {
-    await replication.caughtUp();
     const json = await runCli(['position', 'show', '--json', '--state', replication.statePath]);
     expect(json.code).toBe(0);
     const shown = JSON.parse(json.stdout) as Record<string, unknown>;

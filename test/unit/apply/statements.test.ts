@@ -1,0 +1,393 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  bitsToDecimal,
+  buildDelete,
+  buildInsert,
+  buildRowChange,
+  buildUpdate,
+  qualifiedName,
+  quoteIdentifier,
+  type Statement,
+} from '../../../src/apply/statements.js';
+import type { ColumnDef, ColumnKind, TableDef } from '../../../src/source/events.js';
+import type { RowChange } from '../../../src/txn/assembler.js';
+
+function tableDef(columns: Array<string | ColumnDef>, primaryKey: number[], database = 'app', table = 't'): TableDef {
+  return {
+    database,
+    table,
+    columns: columns.map((c) => (typeof c === 'string' ? { name: c, kind: 'plain' } : c)),
+    primaryKey,
+  };
+}
+
+const users = tableDef(['id', 'name', 'email'], [0], 'app', 'users');
+const noKey = tableDef(['a', 'b'], [], 'app', 'log');
+const ALL3 = [true, true, true];
+
+describe('quoteIdentifier / qualifiedName', () => {
+  it.each<[string, string]>([
+    ['users', '`users`'],
+    ['with space', '`with space`'],
+    ['a`b', '`a``b`'],
+    ['``', '``````'],
+    ['', '``'],
+    ['Ärger', '`Ärger`'],
+    ["x'; DROP TABLE t; --", "`x'; DROP TABLE t; --`"],
+  ])('%j → %s', (name, quoted) => {
+    expect(quoteIdentifier(name)).toBe(quoted);
+  });
+
+  it('quotes both parts of a table name', () => {
+    expect(qualifiedName({ database: 'my`db', table: 'we`ird' })).toBe('`my``db`.`we``ird`');
+  });
+});
+
+describe('bitsToDecimal', () => {
+  it.each<[number[], string]>([
+    [[], '0'],
+    [[0x00], '0'],
+    [[0x01], '1'],
+    [[0x00, 0x05], '5'],
+    [[0x01, 0x00], '256'],
+    [[0x80, 0x00, 0x00, 0x00], '2147483648'],
+    [[0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff], '18446744073709551615'],
+  ])('%j → %s', (bytes, decimal) => {
+    expect(bitsToDecimal(Buffer.from(bytes))).toBe(decimal);
+  });
+});
+
+describe('buildInsert', () => {
+  it.each<[string, TableDef, boolean[], unknown[][], Statement]>([
+    [
+      'one row, every column',
+      users,
+      ALL3,
+      [[1, 'ann', 'a@x']],
+      { sql: 'INSERT INTO `app`.`users` (`id`, `name`, `email`) VALUES (?, ?, ?)', params: [1, 'ann', 'a@x'] },
+    ],
+    [
+      'several rows in one statement',
+      users,
+      ALL3,
+      [
+        [1, 'ann', 'a@x'],
+        [2, 'bob', null],
+      ],
+      {
+        sql: 'INSERT INTO `app`.`users` (`id`, `name`, `email`) VALUES (?, ?, ?), (?, ?, ?)',
+        params: [1, 'ann', 'a@x', 2, 'bob', null],
+      },
+    ],
+    [
+      'only the columns present in the image',
+      users,
+      [true, false, true],
+      [
+        [1, undefined, 'a@x'],
+        [2, undefined, 'b@x'],
+      ],
+      { sql: 'INSERT INTO `app`.`users` (`id`, `email`) VALUES (?, ?), (?, ?)', params: [1, 'a@x', 2, 'b@x'] },
+    ],
+    [
+      'backticks in names are doubled',
+      tableDef(['a`b', 'c'], [0], 'my`db', 'we`ird'),
+      [true, true],
+      [[1, 2]],
+      { sql: 'INSERT INTO `my``db`.`we``ird` (`a``b`, `c`) VALUES (?, ?)', params: [1, 2] },
+    ],
+    [
+      'raw-text bytes are re-labelled with the column charset; strings and nulls are not',
+      tableDef(['id', { name: 'note', kind: 'raw-text', charset: 'latin1' }], [0]),
+      [true, true],
+      [
+        [1, Buffer.from([0xe9])],
+        [2, 'plain'],
+        [3, null],
+      ],
+      {
+        sql: 'INSERT INTO `app`.`t` (`id`, `note`) VALUES (?, CONVERT(? USING latin1)), (?, ?), (?, ?)',
+        params: [1, Buffer.from([0xe9]), 2, 'plain', 3, null],
+      },
+    ],
+    [
+      'bit and geometry values are inserted as their bytes',
+      tableDef(['id', { name: 'flags', kind: 'bit' }, { name: 'g', kind: 'geometry' }], [0]),
+      [true, true, true],
+      [[1, Buffer.from([0x05]), Buffer.from([0, 0, 0, 0, 1])]],
+      {
+        sql: 'INSERT INTO `app`.`t` (`id`, `flags`, `g`) VALUES (?, ?, ?)',
+        params: [1, Buffer.from([0x05]), Buffer.from([0, 0, 0, 0, 1])],
+      },
+    ],
+  ])('%s', (_name, table, present, rows, expected) => {
+    expect(buildInsert(table, present, rows)).toStrictEqual(expected);
+  });
+});
+
+describe('buildUpdate', () => {
+  it.each<[string, TableDef, boolean[], boolean[], unknown[], unknown[], Statement]>([
+    [
+      'by primary key: = and no LIMIT',
+      users,
+      ALL3,
+      ALL3,
+      [1, 'ann', 'a@x'],
+      [1, 'anne', 'a@x'],
+      {
+        sql: 'UPDATE `app`.`users` SET `id` = ?, `name` = ?, `email` = ? WHERE `id` = ?',
+        params: [1, 'anne', 'a@x', 1],
+        expectRows: 1,
+      },
+    ],
+    [
+      'by a composite primary key',
+      tableDef(['a', 'b', 'v'], [1, 0]),
+      ALL3,
+      [false, false, true],
+      [1, 2, 'x'],
+      [undefined, undefined, 'y'],
+      { sql: 'UPDATE `app`.`t` SET `v` = ? WHERE `b` = ? AND `a` = ?', params: ['y', 2, 1], expectRows: 1 },
+    ],
+    [
+      'only the after image columns are set',
+      users,
+      ALL3,
+      [false, true, false],
+      [1, 'ann', 'a@x'],
+      [undefined, 'anne', undefined],
+      { sql: 'UPDATE `app`.`users` SET `name` = ? WHERE `id` = ?', params: ['anne', 1], expectRows: 1 },
+    ],
+    [
+      'without a primary key: every before column with <=> and LIMIT 1',
+      noKey,
+      [true, true],
+      [true, true],
+      [1, null],
+      [1, 'x'],
+      { sql: 'UPDATE `app`.`log` SET `a` = ?, `b` = ? WHERE `a` <=> ? AND `b` <=> ? LIMIT 1', params: [1, 'x', 1, null], expectRows: 1 },
+    ],
+    [
+      'primary key absent from the before image: the columns present, with <=> and LIMIT 1',
+      users,
+      [false, true, true],
+      [false, true, false],
+      [undefined, 'ann', 'a@x'],
+      [undefined, 'anne', undefined],
+      {
+        sql: 'UPDATE `app`.`users` SET `name` = ? WHERE `name` <=> ? AND `email` <=> ? LIMIT 1',
+        params: ['anne', 'ann', 'a@x'],
+        expectRows: 1,
+      },
+    ],
+    [
+      'part of a composite key absent: full before image',
+      tableDef(['a', 'b', 'v'], [0, 1]),
+      [true, false, true],
+      [false, false, true],
+      [1, undefined, 'x'],
+      [undefined, undefined, 'y'],
+      { sql: 'UPDATE `app`.`t` SET `v` = ? WHERE `a` <=> ? AND `v` <=> ? LIMIT 1', params: ['y', 1, 'x'], expectRows: 1 },
+    ],
+    [
+      'raw-text bytes use CONVERT in SET and WHERE',
+      tableDef([{ name: 'note', kind: 'raw-text', charset: 'latin1' }, 'n'], []),
+      [true, true],
+      [true, false],
+      [Buffer.from([0xe9]), 1],
+      [Buffer.from([0xea]), undefined],
+      {
+        sql: 'UPDATE `app`.`t` SET `note` = CONVERT(? USING latin1) WHERE `note` <=> CONVERT(? USING latin1) AND `n` <=> ? LIMIT 1',
+        params: [Buffer.from([0xea]), Buffer.from([0xe9]), 1],
+        expectRows: 1,
+      },
+    ],
+    [
+      'bit columns are compared as unsigned numbers, set as bytes',
+      tableDef([{ name: 'flags', kind: 'bit' }, 'n'], []),
+      [true, true],
+      [true, false],
+      [Buffer.alloc(8, 0xff), 1],
+      [Buffer.from([0x01]), undefined],
+      {
+        sql: 'UPDATE `app`.`t` SET `flags` = ? WHERE `flags` <=> CAST(? AS UNSIGNED) AND `n` <=> ? LIMIT 1',
+        params: [Buffer.from([0x01]), '18446744073709551615', 1],
+        expectRows: 1,
+      },
+    ],
+    [
+      'a bit primary key uses = with CAST',
+      tableDef([{ name: 'k', kind: 'bit' }, 'v'], [0]),
+      [true, true],
+      [false, true],
+      [Buffer.from([0x01, 0x02]), 'a'],
+      [undefined, 'b'],
+      { sql: 'UPDATE `app`.`t` SET `v` = ? WHERE `k` = CAST(? AS UNSIGNED)', params: ['b', '258'], expectRows: 1 },
+    ],
+    [
+      'a NULL bit value is compared as it is',
+      tableDef([{ name: 'flags', kind: 'bit' }], []),
+      [true],
+      [true],
+      [null],
+      [Buffer.from([0x01])],
+      { sql: 'UPDATE `app`.`t` SET `flags` = ? WHERE `flags` <=> ? LIMIT 1', params: [Buffer.from([0x01]), null], expectRows: 1 },
+    ],
+    [
+      'geometry columns are compared as binary',
+      tableDef(['n', { name: 'g', kind: 'geometry' }], []),
+      [true, true],
+      [true, false],
+      [1, Buffer.from([0, 0, 0, 0, 1, 1])],
+      [2, undefined],
+      {
+        sql: 'UPDATE `app`.`t` SET `n` = ? WHERE `n` <=> ? AND CAST(`g` AS BINARY) <=> ? LIMIT 1',
+        params: [2, 1, Buffer.from([0, 0, 0, 0, 1, 1])],
+        expectRows: 1,
+      },
+    ],
+  ])('%s', (_name, table, present, presentAfter, before, after, expected) => {
+    expect(buildUpdate(table, present, presentAfter, before, after)).toStrictEqual(expected);
+  });
+});
+
+describe('buildDelete', () => {
+  it.each<[string, TableDef, boolean[], unknown[], Statement]>([
+    ['by primary key', users, ALL3, [7, 'ann', 'a@x'], { sql: 'DELETE FROM `app`.`users` WHERE `id` = ?', params: [7], expectRows: 1 }],
+    [
+      'without a primary key',
+      noKey,
+      [true, true],
+      [7, null],
+      { sql: 'DELETE FROM `app`.`log` WHERE `a` <=> ? AND `b` <=> ? LIMIT 1', params: [7, null], expectRows: 1 },
+    ],
+    [
+      'primary key absent from the image',
+      users,
+      [false, true, false],
+      [undefined, 'ann', undefined],
+      { sql: 'DELETE FROM `app`.`users` WHERE `name` <=> ? LIMIT 1', params: ['ann'], expectRows: 1 },
+    ],
+    [
+      'bit, geometry and raw-text in the WHERE',
+      tableDef(
+        [
+          { name: 'b', kind: 'bit' },
+          { name: 'g', kind: 'geometry' },
+          { name: 'r', kind: 'raw-text', charset: 'cp1251' },
+        ],
+        [],
+      ),
+      [true, true, true],
+      [Buffer.from([0x00, 0x10]), Buffer.from([1, 2]), Buffer.from([0xc0])],
+      {
+        sql: 'DELETE FROM `app`.`t` WHERE `b` <=> CAST(? AS UNSIGNED) AND CAST(`g` AS BINARY) <=> ? AND `r` <=> CONVERT(? USING cp1251) LIMIT 1',
+        params: ['16', Buffer.from([1, 2]), Buffer.from([0xc0])],
+        expectRows: 1,
+      },
+    ],
+  ])('%s', (_name, table, present, before, expected) => {
+    expect(buildDelete(table, present, before)).toStrictEqual(expected);
+  });
+});
+
+describe('buildRowChange', () => {
+  function change(overrides: Partial<RowChange> & Pick<RowChange, 'kind' | 'rows'>): RowChange {
+    return { table: users, present: ALL3, noForeignKeyChecks: false, ...overrides };
+  }
+
+  it('builds one multi-row INSERT for an insert event', () => {
+    const statements = buildRowChange(change({ kind: 'insert', rows: [{ after: [1, 'a', 'x'] }, { after: [2, 'b', 'y'] }] }));
+    expect(statements).toStrictEqual([
+      { sql: 'INSERT INTO `app`.`users` (`id`, `name`, `email`) VALUES (?, ?, ?), (?, ?, ?)', params: [1, 'a', 'x', 2, 'b', 'y'] },
+    ]);
+  });
+
+  it('builds nothing for an insert event without rows', () => {
+    expect(buildRowChange(change({ kind: 'insert', rows: [] }))).toEqual([]);
+  });
+
+  it('builds one UPDATE per row, using presentAfter for SET', () => {
+    const statements = buildRowChange(
+      change({
+        kind: 'update',
+        presentAfter: [false, true, false],
+        rows: [
+          { before: [1, 'a', 'x'], after: [undefined, 'aa', undefined] },
+          { before: [2, 'b', 'y'], after: [undefined, 'bb', undefined] },
+        ],
+      }),
+    );
+    expect(statements).toStrictEqual([
+      { sql: 'UPDATE `app`.`users` SET `name` = ? WHERE `id` = ?', params: ['aa', 1], expectRows: 1 },
+      { sql: 'UPDATE `app`.`users` SET `name` = ? WHERE `id` = ?', params: ['bb', 2], expectRows: 1 },
+    ]);
+  });
+
+  it('uses the before image columns for SET when there is no presentAfter', () => {
+    const statements = buildRowChange(
+      change({ kind: 'update', present: [true, true, false], rows: [{ before: [1, 'a', undefined], after: [1, 'b', undefined] }] }),
+    );
+    expect(statements).toStrictEqual([{ sql: 'UPDATE `app`.`users` SET `id` = ?, `name` = ? WHERE `id` = ?', params: [1, 'b', 1], expectRows: 1 }]);
+  });
+
+  it('builds nothing for an update whose after image has no columns', () => {
+    const statements = buildRowChange(
+      change({ kind: 'update', presentAfter: [false, false, false], rows: [{ before: [1, 'a', 'x'], after: [] }] }),
+    );
+    expect(statements).toEqual([]);
+  });
+
+  it('builds one DELETE per row', () => {
+    const statements = buildRowChange(change({ kind: 'delete', rows: [{ before: [1, 'a', 'x'] }, { before: [2, 'b', 'y'] }] }));
+    expect(statements).toStrictEqual([
+      { sql: 'DELETE FROM `app`.`users` WHERE `id` = ?', params: [1], expectRows: 1 },
+      { sql: 'DELETE FROM `app`.`users` WHERE `id` = ?', params: [2], expectRows: 1 },
+    ]);
+  });
+});
+
+describe('values never appear in the SQL text', () => {
+  const MARK = '\u00a7'; // every generated string value carries it; no identifier does
+  const kinds: ColumnKind[] = ['plain', 'raw-text', 'geometry', 'timestamp', 'enum', 'bit', 'year'];
+  const value = fc.oneof(
+    fc.string().map((s) => `${MARK}${s}`),
+    fc.constantFrom(`${MARK}'; DROP TABLE t; --`, `${MARK}?`, `${MARK}\`) OR 1=1 -- `),
+    fc.uint8Array({ maxLength: 9 }).map((a) => Buffer.from(a)),
+    fc.integer(),
+    fc.constant(null),
+  );
+  const shape = fc
+    .array(fc.constantFrom(...kinds), { minLength: 1, maxLength: 6 })
+    .chain((columnKinds) =>
+      fc.record({
+        columnKinds: fc.constant(columnKinds),
+        primaryKey: fc.subarray(columnKinds.map((_, i) => i)),
+        present: fc.array(fc.boolean(), { minLength: columnKinds.length, maxLength: columnKinds.length }),
+        presentAfter: fc.array(fc.boolean(), { minLength: columnKinds.length, maxLength: columnKinds.length }),
+        before: fc.array(value, { minLength: columnKinds.length, maxLength: columnKinds.length }),
+        after: fc.array(value, { minLength: columnKinds.length, maxLength: columnKinds.length }),
+      }),
+    );
+
+  function check(statement: Statement): void {
+    expect(statement.sql).not.toContain(MARK);
+    // one placeholder per parameter, and nothing else in the text is a `?`
+    expect(statement.sql.split('?').length - 1).toBe(statement.params.length);
+  }
+
+  it('only placeholders stand for values, in INSERT, UPDATE and DELETE', () => {
+    fc.assert(
+      fc.property(shape, (s) => {
+        const table = tableDef(
+          s.columnKinds.map((kind, i) => ({ name: `c${i}`, kind, ...(kind === 'raw-text' ? { charset: 'latin1' } : {}) })),
+          s.primaryKey,
+        );
+        check(buildInsert(table, s.present, [s.after, s.before]));
+        check(buildUpdate(table, s.present, s.presentAfter, s.before, s.after));
+        check(buildDelete(table, s.present, s.before));
+      }),
+    );
+  });
+});

@@ -1,0 +1,560 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { compareFilePositions, type BinlogPosition } from '../../../src/position.js';
+import type { RowsKind, SourceEvent, TableDef } from '../../../src/source/events.js';
+import { TransactionAssembler, type ApplyAction, type RowChange } from '../../../src/txn/assembler.js';
+import { createFilter, type FilterSettings } from '../../../src/txn/filter.js';
+
+// ---------------------------------------------------------------------------
+// Event builders
+
+const FILE = 'mariadb-bin.000001';
+const MYSQL_UUID = '3e11fa47-71ca-11e1-9e33-c80aa9429562';
+
+/** Source time of the n-th event, so each action's timestamp says which event it came from. */
+const ts = (n: number): number => 1_700_000_000_000 + n * 1000;
+
+function gtid(id: string, impliesBegin: boolean, nextPosition: number, time = ts(0)): SourceEvent {
+  return { type: 'gtid', gtid: id, impliesBegin, file: FILE, nextPosition, timestamp: time };
+}
+
+function query(sql: string, nextPosition: number, database = 'app', time = ts(0), sqlMode?: bigint): SourceEvent {
+  return {
+    type: 'query',
+    sql,
+    database,
+    ...(sqlMode !== undefined ? { sqlMode } : {}),
+    file: FILE,
+    nextPosition,
+    timestamp: time,
+  };
+}
+
+function table(database: string, name: string): TableDef {
+  return {
+    database,
+    table: name,
+    columns: [
+      { name: 'id', kind: 'plain' },
+      { name: 'name', kind: 'plain' },
+    ],
+    primaryKey: [0],
+  };
+}
+
+function rows(database: string, name: string, nextPosition: number, kind: RowsKind = 'insert', time = ts(0)): SourceEvent {
+  const rowList =
+    kind === 'insert'
+      ? [{ after: [1, 'a'] }]
+      : kind === 'delete'
+        ? [{ before: [1, 'a'] }]
+        : [{ before: [1, 'a'], after: [1, 'b'] }];
+  return {
+    type: 'rows',
+    kind,
+    table: table(database, name),
+    present: [true, true],
+    ...(kind === 'update' ? { presentAfter: [false, true] } : {}),
+    rows: rowList,
+    noForeignKeyChecks: false,
+    file: FILE,
+    nextPosition,
+    timestamp: time,
+  };
+}
+
+function xid(nextPosition: number, time = ts(0)): SourceEvent {
+  return { type: 'xid', file: FILE, nextPosition, timestamp: time };
+}
+
+function rotate(file: string, position = 4): SourceEvent {
+  return { type: 'rotate', file, position };
+}
+
+// ---------------------------------------------------------------------------
+// Expected actions
+
+function begin(id: string | null, time = ts(0)): ApplyAction {
+  return { type: 'begin', gtid: id, timestamp: time };
+}
+
+function commit(position: BinlogPosition, id: string | null, time = ts(0)): ApplyAction {
+  return { type: 'commit', position, timestamp: time, gtid: id };
+}
+
+const at = (position: number, file: string | null = FILE, gtidState: string | null = null): BinlogPosition => ({
+  file,
+  position,
+  gtid: gtidState,
+});
+
+/** The rows action for `rows(database, name, ...)` once the database is renamed to `replicaDb`. */
+function rowsAction(event: SourceEvent, replicaDb: string): ApplyAction {
+  if (event.type !== 'rows') throw new Error('not a rows event');
+  const change: RowChange = {
+    kind: event.kind,
+    table: { ...event.table, database: replicaDb },
+    present: event.present,
+    ...(event.presentAfter ? { presentAfter: event.presentAfter } : {}),
+    rows: event.rows,
+    noForeignKeyChecks: event.noForeignKeyChecks,
+  };
+  return { type: 'rows', change };
+}
+
+function ddl(sql: string, database: string | undefined, verb: string, targets: string[], sqlMode?: bigint): ApplyAction {
+  return { type: 'ddl', sql, database, sqlMode, verb, targets };
+}
+
+function skipped(sql: string, reason: string): ApplyAction {
+  return { type: 'skipped-statement', sql, reason };
+}
+
+// ---------------------------------------------------------------------------
+// Running
+
+const SETTINGS: FilterSettings = {
+  databases: ['app', 'shop', 'binlog_sync'],
+  includeTables: [],
+  excludeTables: ['app.audit_*'],
+  rewriteDb: { shop: 'shop_copy' },
+};
+
+interface RunOptions {
+  start?: BinlogPosition;
+  gtidKnown?: boolean;
+  settings?: FilterSettings;
+}
+
+function assembler(options: RunOptions = {}): TransactionAssembler {
+  return new TransactionAssembler({
+    filter: createFilter(options.settings ?? SETTINGS),
+    start: options.start ?? { file: FILE, position: 4, gtid: null },
+    gtidKnown: options.gtidKnown ?? false,
+  });
+}
+
+function run(events: SourceEvent[], options: RunOptions = {}): ApplyAction[] {
+  const a = assembler(options);
+  return events.flatMap((e) => a.push(e));
+}
+
+function commits(actions: ApplyAction[]): Array<Extract<ApplyAction, { type: 'commit' }>> {
+  return actions.filter((a): a is Extract<ApplyAction, { type: 'commit' }> => a.type === 'commit');
+}
+
+// ---------------------------------------------------------------------------
+
+describe('TransactionAssembler: transaction boundaries', () => {
+  const usersInsert = rows('app', 'users', 500, 'insert', ts(2));
+  const usersUpdate = rows('app', 'users', 700, 'update', ts(3));
+
+  it.each<[string, SourceEvent[], ApplyAction[]]>([
+    [
+      'MariaDB: GTID (implies BEGIN), rows, XID',
+      [gtid('0-1-6', true, 400, ts(1)), usersInsert, xid(600, ts(4))],
+      [begin('0-1-6', ts(1)), rowsAction(usersInsert, 'app'), commit(at(600), '0-1-6', ts(4))],
+    ],
+    [
+      'MariaDB: several rows events in one transaction',
+      [gtid('0-1-6', true, 400, ts(1)), usersInsert, usersUpdate, xid(800, ts(4))],
+      [begin('0-1-6', ts(1)), rowsAction(usersInsert, 'app'), rowsAction(usersUpdate, 'app'), commit(at(800), '0-1-6', ts(4))],
+    ],
+    [
+      'MySQL: GTID (no BEGIN), query BEGIN, rows, XID',
+      [gtid(`${MYSQL_UUID}:23`, false, 300, ts(0)), query('BEGIN', 400, 'app', ts(1)), usersInsert, xid(600, ts(4))],
+      [begin(`${MYSQL_UUID}:23`, ts(1)), rowsAction(usersInsert, 'app'), commit(at(600), `${MYSQL_UUID}:23`, ts(4))],
+    ],
+    [
+      'MySQL: START TRANSACTION opens the transaction like BEGIN',
+      [gtid(`${MYSQL_UUID}:23`, false, 300), query('START TRANSACTION', 400, 'app', ts(1)), usersInsert, xid(600, ts(4))],
+      [begin(`${MYSQL_UUID}:23`, ts(1)), rowsAction(usersInsert, 'app'), commit(at(600), `${MYSQL_UUID}:23`, ts(4))],
+    ],
+    [
+      'MySQL: DDL right after a GTID is a transaction of its own',
+      [gtid(`${MYSQL_UUID}:24`, false, 300), query('CREATE TABLE t (id INT)', 450, 'app', ts(5), 0x54200000n)],
+      [
+        begin(`${MYSQL_UUID}:24`, ts(5)),
+        ddl('CREATE TABLE t (id INT)', 'app', 'CREATE TABLE', ['app.t'], 0x54200000n),
+        commit(at(450), `${MYSQL_UUID}:24`, ts(5)),
+      ],
+    ],
+    [
+      'MariaDB: standalone DDL (GTID without BEGIN) with no default database',
+      [gtid('0-1-7', false, 300), query('ALTER TABLE app.users ADD x INT', 450, '', ts(5))],
+      [
+        begin('0-1-7', ts(5)),
+        ddl('ALTER TABLE app.users ADD x INT', undefined, 'ALTER TABLE', ['app.users']),
+        commit(at(450), '0-1-7', ts(5)),
+      ],
+    ],
+    [
+      'non-transactional engine: COMMIT logged as a query ends the transaction',
+      [gtid('0-1-8', true, 400, ts(1)), usersInsert, query('COMMIT', 900, 'app', ts(6))],
+      [begin('0-1-8', ts(1)), rowsAction(usersInsert, 'app'), commit(at(900), '0-1-8', ts(6))],
+    ],
+    [
+      'ROLLBACK ends the transaction without a commit',
+      [gtid('0-1-9', true, 400, ts(1)), usersInsert, query('ROLLBACK', 900)],
+      [begin('0-1-9', ts(1)), rowsAction(usersInsert, 'app'), { type: 'rollback' }],
+    ],
+    [
+      'ROLLBACK with a trailing semicolon',
+      [gtid('0-1-9', true, 400, ts(1)), query('ROLLBACK;', 900)],
+      [begin('0-1-9', ts(1)), { type: 'rollback' }],
+    ],
+    [
+      'SAVEPOINT and ROLLBACK TO SAVEPOINT pass through inside a transaction',
+      [
+        gtid('0-1-10', true, 400, ts(1)),
+        usersInsert,
+        query('SAVEPOINT `sp1`', 550),
+        usersUpdate,
+        query('ROLLBACK TO SAVEPOINT `sp1`', 750),
+        xid(800, ts(4)),
+      ],
+      [
+        begin('0-1-10', ts(1)),
+        rowsAction(usersInsert, 'app'),
+        { type: 'statement', sql: 'SAVEPOINT `sp1`' },
+        rowsAction(usersUpdate, 'app'),
+        { type: 'statement', sql: 'ROLLBACK TO SAVEPOINT `sp1`' },
+        commit(at(800), '0-1-10', ts(4)),
+      ],
+    ],
+    [
+      'a BEGIN inside an open transaction does not open another',
+      [gtid('0-1-11', true, 400, ts(1)), query('BEGIN', 450), usersInsert, xid(600, ts(4))],
+      [begin('0-1-11', ts(1)), rowsAction(usersInsert, 'app'), commit(at(600), '0-1-11', ts(4))],
+    ],
+    [
+      'DDL inside a transaction (CREATE TABLE ... SELECT) runs in line',
+      [gtid('0-1-12', true, 400, ts(1)), query('CREATE TABLE t2 AS SELECT 1 AS id', 450), usersInsert, xid(600, ts(4))],
+      [
+        begin('0-1-12', ts(1)),
+        ddl('CREATE TABLE t2 AS SELECT 1 AS id', 'app', 'CREATE TABLE', ['app.t2']),
+        rowsAction(usersInsert, 'app'),
+        commit(at(600), '0-1-12', ts(4)),
+      ],
+    ],
+    [
+      'rows without a GTID event open a transaction (gtid null)',
+      [usersInsert, xid(600, ts(4))],
+      [begin(null, ts(2)), rowsAction(usersInsert, 'app'), commit(at(600), null, ts(4))],
+    ],
+    [
+      'an XID with nothing open still yields a begin/commit pair',
+      [gtid('0-1-13', false, 400), xid(600, ts(4))],
+      [begin('0-1-13', ts(4)), commit(at(600), '0-1-13', ts(4))],
+    ],
+    [
+      'heartbeats produce nothing',
+      [{ type: 'heartbeat', file: FILE, position: 1234 }],
+      [],
+    ],
+    [
+      'an unsupported event becomes an unsupported action',
+      [{ type: 'unsupported', what: 'XA PREPARE', file: FILE, nextPosition: 800, timestamp: ts(1) }],
+      [{ type: 'unsupported', what: 'XA PREPARE', file: FILE, position: 800 }],
+    ],
+  ])('%s', (_name, events, expected) => {
+    expect(run(events)).toEqual(expected);
+  });
+
+  it('a transaction after a ROLLBACK starts afresh with its own GTID', () => {
+    const actions = run(
+      [gtid('0-1-9', true, 400), rows('app', 'users', 500), query('ROLLBACK', 600), gtid('0-1-10', true, 700), xid(800)],
+      { start: { file: FILE, position: 4, gtid: '0-1-8' }, gtidKnown: true },
+    );
+    expect(actions.map((a) => a.type)).toEqual(['begin', 'rows', 'rollback', 'begin', 'commit']);
+    expect(actions[3]).toEqual(begin('0-1-10'));
+    expect(actions[4]).toEqual(commit(at(800, FILE, '0-1-10'), '0-1-10'));
+  });
+});
+
+describe('TransactionAssembler: commit positions', () => {
+  it('uses the start file until a rotate, then the rotated-to file', () => {
+    const actions = run([
+      gtid('0-1-1', true, 300),
+      xid(600),
+      rotate('mariadb-bin.000002'),
+      gtid('0-1-2', true, 300),
+      xid(700),
+    ]);
+    expect(commits(actions).map((c) => c.position)).toEqual([at(600, 'mariadb-bin.000001'), at(700, 'mariadb-bin.000002')]);
+  });
+
+  it('takes the file from the first rotate when the start has none', () => {
+    const actions = run([rotate('mysql-bin.000042'), gtid('0-1-1', true, 300), xid(600)], {
+      start: { file: null, position: null, gtid: null },
+    });
+    expect(commits(actions).map((c) => c.position)).toEqual([at(600, 'mysql-bin.000042')]);
+  });
+
+  it('a rotate is not an action', () => {
+    expect(assembler().push(rotate('mariadb-bin.000002'))).toEqual([]);
+  });
+
+  it.each<[string, SourceEvent]>([
+    ['XID', xid(0)],
+    ['COMMIT query', query('COMMIT', 0)],
+  ])('a %s with nextPosition 0 carries no file/offset, only the GTID state', (_name, end) => {
+    const actions = run([gtid('0-1-6', true, 0), rows('app', 'users', 0), end], {
+      start: { file: FILE, position: 4, gtid: '0-1-5' },
+      gtidKnown: true,
+    });
+    expect(commits(actions)).toEqual([commit({ file: null, position: null, gtid: '0-1-6' }, '0-1-6')]);
+  });
+});
+
+describe('TransactionAssembler: GTID state', () => {
+  const events = [
+    gtid('0-1-6', true, 300),
+    rows('app', 'users', 400),
+    xid(500),
+    gtid('1-2-3', true, 600),
+    rows('app', 'users', 700),
+    xid(800),
+    gtid('0-1-7', false, 900),
+    query('CREATE TABLE app.t (id INT)', 1000),
+  ];
+
+  it('keeps the full GTID state when the start state is known', () => {
+    const actions = run(events, { start: { file: FILE, position: 4, gtid: '0-1-5' }, gtidKnown: true });
+    expect(commits(actions).map((c) => [c.gtid, c.position.gtid])).toEqual([
+      ['0-1-6', '0-1-6'],
+      ['1-2-3', '0-1-6,1-2-3'],
+      ['0-1-7', '0-1-7,1-2-3'],
+    ]);
+  });
+
+  it('starts from an empty state when the known start GTID is null', () => {
+    const actions = run(events.slice(0, 3), { start: { file: FILE, position: 4, gtid: null }, gtidKnown: true });
+    expect(commits(actions).map((c) => c.position.gtid)).toEqual(['0-1-6']);
+  });
+
+  it('leaves the position GTID null when the start state is not known', () => {
+    const actions = run(events, { start: { file: FILE, position: 4, gtid: '0-1-5' }, gtidKnown: false });
+    expect(commits(actions).map((c) => [c.gtid, c.position.gtid])).toEqual([
+      ['0-1-6', null],
+      ['1-2-3', null],
+      ['0-1-7', null],
+    ]);
+  });
+
+  it('does not add a rolled-back transaction to the state', () => {
+    const actions = run(
+      [gtid('0-1-6', true, 300), query('ROLLBACK', 400), gtid('1-1-1', true, 500), xid(600)],
+      { start: { file: FILE, position: 4, gtid: '0-1-5' }, gtidKnown: true },
+    );
+    expect(commits(actions).map((c) => c.position.gtid)).toEqual(['0-1-5,1-1-1']);
+  });
+});
+
+describe('TransactionAssembler: filtering rows', () => {
+  it.each<[string, string, string]>([
+    ['a database that is not replicated', 'other', 'users'],
+    ['an excluded table', 'app', 'audit_log'],
+    ['the checkpoint database, even when listed', 'binlog_sync', 'position'],
+  ])('rows of %s produce no rows action, but the transaction still commits', (_name, db, tbl) => {
+    const actions = run([gtid('0-1-6', true, 300), rows(db, tbl, 400), xid(500)]);
+    expect(actions).toEqual([begin('0-1-6'), commit(at(500), '0-1-6')]);
+  });
+
+  it('keeps the replicated rows of a transaction that also touches other tables', () => {
+    const ours = rows('app', 'users', 500);
+    const actions = run([gtid('0-1-6', true, 300), rows('other', 't', 400), ours, rows('app', 'audit_x', 600), xid(700)]);
+    expect(actions).toEqual([begin('0-1-6'), rowsAction(ours, 'app'), commit(at(700), '0-1-6')]);
+  });
+
+  it.each<RowsKind>(['insert', 'update', 'delete'])('--rewrite-db renames the database of %s rows', (kind) => {
+    const event = rows('shop', 'orders', 400, kind);
+    const actions = run([gtid('0-1-6', true, 300), event, xid(500)]);
+    const rowsActions = actions.filter((a) => a.type === 'rows');
+    expect(rowsActions).toEqual([rowsAction(event, 'shop_copy')]);
+    // The source event's table is left as it was.
+    expect(event.type === 'rows' && event.table.database).toBe('shop');
+  });
+});
+
+describe('TransactionAssembler: statements', () => {
+  /** The actions between the begin and the commit of a standalone statement. */
+  function statement(sql: string, database: string, sqlMode?: bigint): ApplyAction[] {
+    const actions = run([gtid('0-1-6', false, 300), query(sql, 400, database, ts(0), sqlMode)]);
+    expect(actions[0]).toEqual(begin('0-1-6'));
+    expect(actions.at(-1)).toEqual(commit(at(400), '0-1-6'));
+    return actions.slice(1, -1);
+  }
+
+  it.each<[string, string, string, ApplyAction]>([
+    // Table DDL runs in the default database when it is replicated (under its replica name).
+    ['table DDL, replicated default database', 'CREATE TABLE t (id INT)', 'app', ddl('CREATE TABLE t (id INT)', 'app', 'CREATE TABLE', ['app.t'])],
+    [
+      'table DDL, rewritten default database',
+      'ALTER TABLE orders ADD x INT',
+      'shop',
+      ddl('ALTER TABLE orders ADD x INT', 'shop_copy', 'ALTER TABLE', ['shop.orders']),
+    ],
+    [
+      'qualified table DDL, rewritten in the SQL',
+      'CREATE TABLE shop.orders (id INT)',
+      'app',
+      ddl('CREATE TABLE `shop_copy`.orders (id INT)', 'app', 'CREATE TABLE', ['shop.orders']),
+    ],
+    [
+      'qualified table DDL from a default database that is not replicated',
+      'CREATE TABLE app.t (id INT)',
+      'other',
+      ddl('CREATE TABLE app.t (id INT)', undefined, 'CREATE TABLE', ['app.t']),
+    ],
+    [
+      'DROP TABLE of replicated and other tables keeps only the replicated one',
+      'DROP TABLE app.a, other.b',
+      'app',
+      ddl('DROP TABLE app.a', 'app', 'DROP TABLE', ['app.a']),
+    ],
+    [
+      'DROP TABLE of an excluded and a rewritten table',
+      'DROP TABLE IF EXISTS app.audit_log, shop.orders',
+      'other',
+      ddl('DROP TABLE IF EXISTS `shop_copy`.orders', undefined, 'DROP TABLE', ['shop.orders']),
+    ],
+    ['CREATE DATABASE has no default database', 'CREATE DATABASE app', 'app', ddl('CREATE DATABASE app', undefined, 'CREATE DATABASE', ['app'])],
+    [
+      'CREATE DATABASE of a rewritten database',
+      'CREATE DATABASE shop',
+      'app',
+      ddl('CREATE DATABASE `shop_copy`', undefined, 'CREATE DATABASE', ['shop']),
+    ],
+    [
+      'DROP DATABASE of a rewritten database',
+      'DROP DATABASE IF EXISTS `shop`',
+      '',
+      ddl('DROP DATABASE IF EXISTS `shop_copy`', undefined, 'DROP DATABASE', ['shop']),
+    ],
+    // Skipped statements
+    ['table DDL of a database not replicated', 'CREATE TABLE other.t (id INT)', 'app', skipped('CREATE TABLE other.t (id INT)', 'tables not replicated')],
+    ['unqualified DDL in a default database not replicated', 'CREATE TABLE t (id INT)', 'other', skipped('CREATE TABLE t (id INT)', 'tables not replicated')],
+    ['DDL of an excluded table', 'TRUNCATE app.audit_log', 'app', skipped('TRUNCATE app.audit_log', 'tables not replicated')],
+    ['DDL of the checkpoint database', 'CREATE TABLE binlog_sync.t (id INT)', 'app', skipped('CREATE TABLE binlog_sync.t (id INT)', 'tables not replicated')],
+    ['CREATE DATABASE not replicated', 'CREATE DATABASE other', 'app', skipped('CREATE DATABASE other', 'database not replicated')],
+    [
+      'RENAME TABLE from a replicated to another database',
+      'RENAME TABLE app.a TO other.a',
+      'app',
+      skipped('RENAME TABLE app.a TO other.a', 'statement mixes replicated and other tables'),
+    ],
+    ['GRANT', "GRANT SELECT ON app.* TO 'u'@'%'", 'app', skipped("GRANT SELECT ON app.* TO 'u'@'%'", 'GRANT')],
+    ['CREATE USER', "CREATE USER 'u'@'%' IDENTIFIED BY 'secret'", 'app', skipped("CREATE USER 'u'@'%' IDENTIFIED BY 'secret'", 'CREATE USER')],
+    ['SET', 'SET @x = 1', 'app', skipped('SET @x = 1', 'SET')],
+    ['CREATE TEMPORARY TABLE', 'CREATE TEMPORARY TABLE t (id INT)', 'app', skipped('CREATE TEMPORARY TABLE t (id INT)', 'temporary table')],
+  ])('%s', (_name, sql, database, expected) => {
+    expect(statement(sql, database)).toEqual([expected]);
+  });
+
+  it('passes the session sql_mode on to the DDL', () => {
+    expect(statement('CREATE TABLE t (id INT)', 'app', 0x4n)).toEqual([ddl('CREATE TABLE t (id INT)', 'app', 'CREATE TABLE', ['app.t'], 0x4n)]);
+  });
+
+  it('trims the statement text', () => {
+    expect(statement('  CREATE TABLE t (id INT)\n', 'app')).toEqual([ddl('CREATE TABLE t (id INT)', 'app', 'CREATE TABLE', ['app.t'])]);
+  });
+
+  it('a skipped statement inside a transaction does not end it', () => {
+    const actions = run([gtid('0-1-6', true, 300), query('SET @x = 1', 350), rows('app', 'users', 400), xid(500)]);
+    expect(actions.map((a) => a.type)).toEqual(['begin', 'skipped-statement', 'rows', 'commit']);
+  });
+});
+
+describe('TransactionAssembler: property', () => {
+  const TABLES: Array<[string, string, boolean]> = [
+    ['app', 'users', true],
+    ['app', 'orders', true],
+    ['shop', 'orders', true],
+    ['app', 'audit_log', false],
+    ['other', 'users', false],
+    ['binlog_sync', 'position', false],
+  ];
+
+  const transaction = fc.record({
+    domain: fc.integer({ min: 0, max: 2 }),
+    tables: fc.array(fc.integer({ min: 0, max: TABLES.length - 1 }), { maxLength: 5 }),
+    kind: fc.constantFrom<RowsKind>('insert', 'update', 'delete'),
+    gap: fc.integer({ min: 1, max: 5000 }),
+    rotateBefore: fc.boolean(),
+    heartbeat: fc.boolean(),
+  });
+
+  it('commits once per transaction, in order, at strictly increasing positions', () => {
+    fc.assert(
+      fc.property(fc.array(transaction, { maxLength: 25 }), (txns) => {
+        const events: SourceEvent[] = [];
+        const sequences = [0, 0, 0];
+        const expectedGtids: string[] = [];
+        const expectedStates: string[] = [];
+        const state = new Map<number, string>();
+        let fileNumber = 1;
+        let position = 4;
+        let replicatedRows = 0;
+        const fileName = (): string => `mariadb-bin.${String(fileNumber).padStart(6, '0')}`;
+        for (const txn of txns) {
+          if (txn.rotateBefore) {
+            fileNumber += 1;
+            position = 4;
+            events.push(rotate(fileName()));
+          }
+          const id = `${txn.domain}-1-${++sequences[txn.domain]!}`;
+          expectedGtids.push(id);
+          state.set(txn.domain, id);
+          expectedStates.push([...state.entries()].sort(([a], [b]) => a - b).map(([, g]) => g).join(','));
+          const header = (): { file: string; nextPosition: number; timestamp: number } => ({
+            file: fileName(),
+            nextPosition: (position += txn.gap),
+            timestamp: ts(0),
+          });
+          events.push({ type: 'gtid', gtid: id, impliesBegin: true, ...header() });
+          for (const t of txn.tables) {
+            const [db, name, replicated] = TABLES[t]!;
+            if (replicated) replicatedRows += 1;
+            const event = rows(db, name, 0, txn.kind);
+            events.push({ ...event, ...header() } as SourceEvent);
+            if (txn.heartbeat) events.push({ type: 'heartbeat', file: fileName(), position });
+          }
+          events.push({ type: 'xid', ...header() });
+        }
+
+        const actions = run(events, { start: { file: 'mariadb-bin.000001', position: 4, gtid: '' }, gtidKnown: true });
+
+        // begin/commit alternate, starting with begin; rows only inside.
+        let open = false;
+        for (const action of actions) {
+          if (action.type === 'begin') {
+            expect(open).toBe(false);
+            open = true;
+          } else if (action.type === 'commit') {
+            expect(open).toBe(true);
+            open = false;
+          } else {
+            expect(action.type).toBe('rows');
+            expect(open).toBe(true);
+          }
+        }
+        expect(open).toBe(false);
+
+        const done = commits(actions);
+        expect(done.map((c) => c.gtid)).toEqual(expectedGtids);
+        expect(done.map((c) => c.position.gtid)).toEqual(expectedStates);
+        for (let i = 1; i < done.length; i++) {
+          expect(compareFilePositions(done[i]!.position, done[i - 1]!.position)).toBeGreaterThan(0);
+        }
+
+        const rowsActions = actions.filter((a): a is Extract<ApplyAction, { type: 'rows' }> => a.type === 'rows');
+        expect(rowsActions).toHaveLength(replicatedRows);
+        for (const { change } of rowsActions) {
+          expect(['app', 'shop_copy']).toContain(change.table.database);
+          expect(change.table.table === 'audit_log').toBe(false);
+        }
+      }),
+    );
+  });
+});
