@@ -103,6 +103,7 @@ export class ReplicaApplier {
         await this.rollback();
         return false;
       case 'skipped-statement':
+      case 'unparsable-statement':
       case 'unsupported':
         return false;
     }
@@ -132,7 +133,7 @@ export class ReplicaApplier {
       if (statement.expectRows !== undefined && affected < statement.expectRows) {
         throw new ApplyError(
           `the row to ${change.kind} in ${table} is not on the replica (the replica has drifted from the source) ` +
-            `at ${describeContext(context)}; run \`binlog-sync skip\` to pass this transaction or \`binlog-sync snapshot\` to start over`,
+            `at ${describeContext(context)}; repair the row on the replica and start again, or move past this transaction with \`binlog-sync position set\``,
           { location: locationOf(context, table, change.kind) },
         );
       }

@@ -198,6 +198,12 @@ async function applyAction(
         'see `binlog-sync check` for the source setting to change',
     );
   }
+  if (action.type === 'unparsable-statement') {
+    throw new UnsupportedEventError(
+      `cannot tell which tables this statement at ${context.file ?? '?'}:${context.position ?? '?'} changes (${action.reason}): ` +
+        `${action.sql.slice(0, 200)}; apply it on the replica by hand and move past it with \`binlog-sync position set\``,
+    );
+  }
   if (action.type === 'skipped-statement') {
     logger.debug({ ...context, reason: action.reason, sql: action.sql.slice(0, 200) }, 'statement not replicated');
     return;

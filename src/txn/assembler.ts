@@ -8,6 +8,7 @@ import type { RowImage, RowsKind, SourceEvent, TableDef } from '../source/events
 import { classifyStatement, restrictToTables, rewriteDatabases, type ResolvedTable, type StatementInfo } from './ddl.js';
 import type { ReplicationFilter } from './filter.js';
 import { MariadbGtidState } from './gtid-position.js';
+import type { LexerOptions } from './sql-lexer.js';
 
 export interface RowChange {
   kind: RowsKind;
@@ -37,6 +38,8 @@ export type ApplyAction =
   | { type: 'rollback' }
   /** A statement we log and leave out (not replicated, or only partly ours). */
   | { type: 'skipped-statement'; sql: string; reason: string }
+  /** A DDL statement whose names we could not read: the replicator stops on it. */
+  | { type: 'unparsable-statement'; sql: string; reason: string }
   | { type: 'unsupported'; what: string; file: string; position: number };
 
 export interface AssemblerOptions {
@@ -45,6 +48,15 @@ export interface AssemblerOptions {
   start: BinlogPosition;
   /** True when `start.gtid` is the source's full GTID state, so it can be kept up to date. */
   gtidKnown: boolean;
+}
+
+const ANSI_QUOTES = 1n << 2n;
+const NO_BACKSLASH_ESCAPES = 1n << 20n;
+
+/** How the session's sql_mode changes the way its statements are tokenised. */
+function lexerOptions(sqlMode: bigint | undefined): LexerOptions {
+  if (sqlMode === undefined) return {};
+  return { ansiQuotes: (sqlMode & ANSI_QUOTES) !== 0n, backslashEscapes: (sqlMode & NO_BACKSLASH_ESCAPES) === 0n };
 }
 
 const TRANSACTION_CONTROL = /^\s*(BEGIN|START\s+TRANSACTION|COMMIT|ROLLBACK|XA\s|SAVEPOINT\s|ROLLBACK\s+TO\s|RELEASE\s+SAVEPOINT\s)/i;
@@ -129,8 +141,13 @@ export class TransactionAssembler {
 
   private statement(sql: string, defaultDatabase: string, sqlMode: bigint | undefined): ApplyAction[] {
     const { filter } = this.options;
-    const info: StatementInfo = classifyStatement(sql, defaultDatabase || undefined);
-    if (info.kind === 'ignored') return [{ type: 'skipped-statement', sql, reason: info.reason }];
+    const lexer = lexerOptions(sqlMode);
+    const info: StatementInfo = classifyStatement(sql, defaultDatabase || undefined, lexer);
+    if (info.kind === 'ignored') {
+      // A DDL we recognise but cannot follow must not be skipped quietly.
+      if (info.reason.startsWith('could not parse')) return [{ type: 'unparsable-statement', sql, reason: info.reason }];
+      return [{ type: 'skipped-statement', sql, reason: info.reason }];
+    }
 
     let text = sql;
     let targets: string[];
@@ -142,7 +159,7 @@ export class TransactionAssembler {
       const ours = info.tables.filter(replicated);
       if (ours.length === 0) return [{ type: 'skipped-statement', sql, reason: 'tables not replicated' }];
       if (ours.length < info.tables.length) {
-        const restricted = restrictToTables(sql, info, replicated);
+        const restricted = restrictToTables(sql, info, replicated, lexer);
         if (restricted === undefined) {
           return [{ type: 'skipped-statement', sql, reason: 'statement mixes replicated and other tables' }];
         }
@@ -150,7 +167,7 @@ export class TransactionAssembler {
       }
       targets = ours.map((t) => `${t.database}.${t.table}`);
     }
-    const rewritten = rewriteDatabases(text, (db) => filter.targetDatabase(db));
+    const rewritten = rewriteDatabases(text, (db) => filter.targetDatabase(db), lexer);
     // Statements about a database name it themselves (and their default database
     // may not exist yet on the replica); table statements run in the default database.
     const database =

@@ -4,7 +4,7 @@
 // sql-lexer.ts) so a rewrite splices new names into the original text and
 // leaves comments, strings, whitespace and case untouched.
 
-import { codeTokens, isKeyword, isName, isPunct, quoteIdentifier, tokenize, type Token } from './sql-lexer.js';
+import { codeTokens, isKeyword, isName, isPunct, quoteIdentifier, tokenize, type LexerOptions, type Token } from './sql-lexer.js';
 
 export interface TableRef {
   /** undefined when the statement does not qualify the name. */
@@ -26,8 +26,9 @@ export type StatementInfo =
 /** Prefix of the reason given for a DDL keyword sequence whose rest we could not follow. */
 const UNPARSABLE = 'could not parse';
 
-export function classifyStatement(sql: string, defaultDatabase: string | undefined): StatementInfo {
-  const parsed = parseStatement(statementTokens(sql));
+/** `lexer` carries the session's sql_mode quirks (ANSI_QUOTES, NO_BACKSLASH_ESCAPES). */
+export function classifyStatement(sql: string, defaultDatabase: string | undefined, lexer: LexerOptions = {}): StatementInfo {
+  const parsed = parseStatement(statementTokens(sql, lexer));
   switch (parsed.kind) {
     case 'ignored':
       return parsed;
@@ -48,8 +49,8 @@ export function classifyStatement(sql: string, defaultDatabase: string | undefin
  * comments) and the name in CREATE/DROP/ALTER DATABASE. Unqualified names are
  * left alone: they follow the session's default database.
  */
-export function rewriteDatabases(sql: string, rename: (database: string) => string): string {
-  const tokens = codeTokens(tokenize(sql));
+export function rewriteDatabases(sql: string, rename: (database: string) => string, lexer: LexerOptions = {}): string {
+  const tokens = codeTokens(tokenize(sql, lexer));
   const databaseTokens = qualifierTokens(tokens);
   const parsed = parseStatement(tokensBeforeSemicolon(tokens));
   // A database name is never followed by `.`, so it is not in the list already.
@@ -74,13 +75,18 @@ export function rewriteDatabases(sql: string, rename: (database: string) => stri
  * when all its tables are kept (vacuously so for statements without tables)
  * and dropped otherwise. undefined means "nothing left to apply".
  */
-export function restrictToTables(sql: string, info: StatementInfo, keep: (t: ResolvedTable) => boolean): string | undefined {
+export function restrictToTables(
+  sql: string,
+  info: StatementInfo,
+  keep: (t: ResolvedTable) => boolean,
+  lexer: LexerOptions = {},
+): string | undefined {
   if (info.kind !== 'ddl' || info.scope !== 'table') return sql;
   const kept = info.tables.map(keep);
   if (kept.every(Boolean)) return sql;
   if (!kept.some(Boolean) || info.verb !== 'DROP TABLE') return undefined;
 
-  const parsed = parseStatement(statementTokens(sql));
+  const parsed = parseStatement(statementTokens(sql, lexer));
   // The names are re-read from `sql` and paired with `info` by position; if
   // they do not line up, `info` describes some other statement.
   if (parsed.kind !== 'table' || parsed.names.length !== kept.length) return undefined;
@@ -118,8 +124,8 @@ function ignored(reason: string): Parsed {
 }
 
 /** The code tokens of the first statement (a Query event holds one; a trailing `;` is allowed). */
-function statementTokens(sql: string): Token[] {
-  return tokensBeforeSemicolon(codeTokens(tokenize(sql)));
+function statementTokens(sql: string, lexer: LexerOptions = {}): Token[] {
+  return tokensBeforeSemicolon(codeTokens(tokenize(sql, lexer)));
 }
 
 function tokensBeforeSemicolon(tokens: Token[]): Token[] {

@@ -69,10 +69,24 @@ describe('DDL', () => {
     await replication.caughtUp();
     const image = await expectIdentical(prod, dev);
     expect(Object.keys(image.tables).sort()).toEqual(['attractions', 'parks', 'tmp_stage']);
+    expect(image.tables.tmp_stage!.rows).toHaveLength(1);
     const check = await adminConnection('source');
     const [secret] = await check.query('SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = ?', [other]);
     await check.end();
     expect(secret).toEqual([]); // dropped on the source by the same statement
+  });
+
+  it("runs DDL with the source session's sql_mode, and CREATE TABLE ... SELECT", async () => {
+    await source.query("SET SESSION sql_mode = 'ANSI_QUOTES,NO_ENGINE_SUBSTITUTION'");
+    await source.query('CREATE TABLE "ansi quoted" ("id" INT PRIMARY KEY, "v" VARCHAR(10) DEFAULT \'it\'\'s\')');
+    await source.query('INSERT INTO "ansi quoted" ("id") VALUES (1)');
+    await source.query("SET SESSION sql_mode = DEFAULT");
+    await source.query('CREATE TABLE copied SELECT id, name FROM parks');
+    await source.query('INSERT INTO copied VALUES (2, "Second")');
+    await replication.caughtUp();
+    const image = await expectIdentical(prod, dev);
+    expect(image.tables['ansi quoted']!.rows).toHaveLength(1);
+    expect(image.tables.copied!.rows).toHaveLength(2);
   });
 
   it('quotes identifiers with backticks, spaces, reserved words and non-ASCII letters', async () => {

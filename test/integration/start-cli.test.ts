@@ -113,7 +113,7 @@ describe('a running replicator', () => {
     await source.query(`UPDATE \`${db}\`.rides SET waits = 10 WHERE id = 7`);
     const result = await replication.exited();
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/binlog-sync: the row to update in .*\.rides is not on the replica .* at GTID \d+-\d+-\d+, mysql-bin\.\d+:\d+; run `binlog-sync skip`/);
+    expect(result.stderr).toMatch(/binlog-sync: the row to update in .*\.rides is not on the replica .* at GTID \d+-\d+-\d+, mysql-bin\.\d+:\d+; repair the row on the replica and start again/);
 
     const state = StateStore.open(replication.statePath, { readonly: true });
     const lastError = state.getLastError();
