@@ -49,8 +49,10 @@ export function buildProgram(ctx: ProgramContext): Command {
       '',
       'Settings come from flags, then BINLOG_SYNC_* environment variables, then --config, then defaults.',
       '',
-      'Example:',
-      '  binlog-sync --help',
+      'Examples:',
+      '  binlog-sync position set --current --source mysql://repl_user@prod:3306 --replica mysql://binlog_sync@127.0.0.1',
+      '  binlog-sync start --source mysql://repl_user@prod:3306 --replica mysql://binlog_sync@127.0.0.1 --databases themepark_tracker',
+      '  binlog-sync <command> --help',
     ].join('\n'),
   );
   for (const register of COMMANDS) register(program, ctx);

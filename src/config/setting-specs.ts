@@ -56,7 +56,7 @@ export const SETTING_SPECS: readonly SettingSpec[] = [
   spec('rewrite-db', 'pairs', 'FROM=TO', 'apply changes of database FROM to database TO on the replica (repeatable)', {
     repeatable: true,
   }),
-  spec('server-id', 'integer', 'N', 'server id announced to the source (default: derived from the state file path)'),
+  spec('server-id', 'integer', 'N', 'server id announced to the source; by default derived from the state file path'),
   spec('lag-threshold', 'number', 'SECONDS', 'HEALTHY below it, LAGGING at or above it', { defaultText: '5' }),
   spec('metrics-port', 'integer', 'N', 'serve Prometheus /metrics and /healthz on this port (off unless set)'),
   spec('metrics-host', 'string', 'HOST', 'address for the metrics server', { defaultText: '127.0.0.1' }),
@@ -64,7 +64,7 @@ export const SETTING_SPECS: readonly SettingSpec[] = [
     choices: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'],
     defaultText: 'info',
   }),
-  spec('log-format', 'choice', 'FORMAT', 'log format (default: pretty on a terminal, json otherwise)', {
+  spec('log-format', 'choice', 'FORMAT', 'log format; by default pretty on a terminal, json otherwise', {
     choices: ['json', 'pretty'],
   }),
 ];

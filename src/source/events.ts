@@ -48,6 +48,20 @@ export interface EventHeader {
 
 export type RowsKind = 'insert' | 'update' | 'delete';
 
+/** The rows of one rows event, and how to read them. */
+export interface RowsData {
+  kind: RowsKind;
+  table: TableDef;
+  /** Per column: present in the (before) image. */
+  present: boolean[];
+  /** Per column: present in the after image (updates only). */
+  presentAfter?: boolean[];
+  /** Inserts and deletes: one image each; updates: before and after. */
+  rows: Array<{ before?: RowImage; after?: RowImage }>;
+  /** The source session had foreign_key_checks=0. */
+  noForeignKeyChecks: boolean;
+}
+
 export type SourceEvent =
   | { type: 'rotate'; file: string; position: number }
   | ({
@@ -66,18 +80,7 @@ export type SourceEvent =
       /** The session had foreign_key_checks=0. */
       noForeignKeyChecks?: boolean;
     } & EventHeader)
-  | ({
-      type: 'rows';
-      kind: RowsKind;
-      table: TableDef;
-      /** Per column: present in the (before) image. */
-      present: boolean[];
-      /** Per column: present in the after image (updates only). */
-      presentAfter?: boolean[];
-      /** Inserts and deletes: one image each; updates: before and after. */
-      rows: Array<{ before?: RowImage; after?: RowImage }>;
-      noForeignKeyChecks: boolean;
-    } & EventHeader)
+  | ({ type: 'rows' } & RowsData & EventHeader)
   | ({ type: 'xid' } & EventHeader)
   | { type: 'heartbeat'; file: string; position: number }
   | ({ type: 'unsupported'; what: string } & EventHeader);

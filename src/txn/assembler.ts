@@ -4,21 +4,14 @@
 // --rewrite-db, and stamps each commit with the position to resume after it.
 // It never sees a server; the replicator feeds it and carries out its actions.
 import type { BinlogPosition } from '../position.js';
-import type { RowImage, RowsKind, SourceEvent, TableDef } from '../source/events.js';
+import type { RowsData, SourceEvent, TableDef } from '../source/events.js';
 import { classifyStatement, restrictToTables, rewriteDatabases, type ResolvedTable, type StatementInfo } from './ddl.js';
 import type { ReplicationFilter } from './filter.js';
 import { MariadbGtidState } from './gtid-position.js';
 import type { LexerOptions } from './sql-lexer.js';
 
-export interface RowChange {
-  kind: RowsKind;
-  /** The table as it is named on the replica (database rewritten). */
-  table: TableDef;
-  present: boolean[];
-  presentAfter?: boolean[];
-  rows: Array<{ before?: RowImage; after?: RowImage }>;
-  noForeignKeyChecks: boolean;
-}
+/** A rows event as it is applied: its table named as on the replica (database rewritten). */
+export type RowChange = RowsData;
 
 export type ApplyAction =
   | { type: 'begin'; gtid: string | null; timestamp: number }

@@ -16,7 +16,7 @@ describe('the binlog-sync command', () => {
     const result = await runCli(['--help']);
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('Usage: binlog-sync');
-    expect(result.stdout).toContain('Example:');
+    expect(result.stdout).toContain('Examples:');
     expect(result.stdout).toContain('BINLOG_SYNC_STATE');
   });
 

@@ -76,8 +76,7 @@ describe('a running replicator', () => {
     const second = await runCli(['start', ...replication.commonArgs]);
     expect(second.code).toBe(1);
     expect(second.stderr).toMatch(/another `binlog-sync start` \(pid \d+ on .+\) is using /);
-    const { source: src, replica } = testServers();
-    const set = await runCli(['position', 'set', '--current', '--source', src.userUrl, '--replica', replica.userUrl, '--state', replication.statePath]);
+    const set = await runCli(['position', 'set', '--current', ...replication.connectionArgs]);
     expect(set.code).toBe(1);
     expect(set.stderr).toMatch(/is running on .*; stop it before setting the position/);
   });

@@ -33,15 +33,15 @@ export class Replication {
     this.replica = options.replica ?? testServers().replica;
   }
 
-  /** Flags every command of this replication shares. */
+  /** Where to connect and the state file: what `position set` needs. */
+  get connectionArgs(): string[] {
+    return ['--source', this.source.userUrl, '--replica', this.replica.userUrl, '--state', this.statePath];
+  }
+
+  /** Flags every `start` of this replication uses. */
   get commonArgs(): string[] {
     return [
-      '--source',
-      this.source.userUrl,
-      '--replica',
-      this.replica.userUrl,
-      '--state',
-      this.statePath,
+      ...this.connectionArgs,
       '--databases',
       this.options.databases.join(','),
       ...(this.options.args ?? []),
@@ -54,17 +54,7 @@ export class Replication {
 
   /** `position set --current`: replicate what the source writes from now on. */
   async setCurrentPosition(): Promise<void> {
-    const result = await this.cli([
-      'position',
-      'set',
-      '--current',
-      '--source',
-      this.source.userUrl,
-      '--replica',
-      this.replica.userUrl,
-      '--state',
-      this.statePath,
-    ]);
+    const result = await this.cli(['position', 'set', '--current', ...this.connectionArgs]);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
   }
