@@ -100,3 +100,24 @@ export function describeError(error: unknown): string {
   if (error instanceof Error) return error.message;
   return String(error);
 }
+
+// Driver error codes and server errnos that mean "the connection or the
+// moment was bad", not "the data is": worth another try.
+const RETRYABLE_CODES = new Set([
+  'PROTOCOL_CONNECTION_LOST',
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'PROTOCOL_SEQUENCE_TIMEOUT',
+]);
+const RETRYABLE_ERRNOS = new Set([1053 /* server shutdown */, 1205 /* lock wait */, 1213 /* deadlock */, 2006, 2013, 1927 /* connection killed */]);
+
+/** True when trying again later may succeed (our retryable errors, and transient driver errors). */
+export function isRetryable(error: unknown): boolean {
+  if (error instanceof BinlogSyncError) return error.retryable;
+  const e = error as { code?: string; errno?: number } | null;
+  return Boolean(e && (RETRYABLE_CODES.has(e.code ?? '') || RETRYABLE_ERRNOS.has(e.errno ?? -1)));
+}

@@ -133,7 +133,7 @@ export class ReplicaApplier {
       if (statement.expectRows !== undefined && affected < statement.expectRows) {
         throw new ApplyError(
           `the row to ${change.kind} in ${table} is not on the replica (the replica has drifted from the source) ` +
-            `at ${describeContext(context)}; repair the row on the replica and start again, or move past this transaction with \`binlog-sync position set\``,
+            `at ${describeContext(context)}; repair the row on the replica and start again, or pass this transaction with \`binlog-sync skip\``,
           { location: locationOf(context, table, change.kind) },
         );
       }

@@ -1,25 +1,30 @@
 // A FIFO between the binlog stream (which pushes synchronously as packets
 // arrive) and the applier (which takes one event at a time, asynchronously).
-// Past `high` queued events it asks the stream to pause, and below `low` to
+// Past `high` queued weight it asks the stream to pause, and below `low` to
 // resume, so a slow replica holds the source back instead of filling memory.
 
-export interface EventQueueOptions {
+export interface EventQueueOptions<T> {
+  /** Total weight at which the stream is paused (default 10,000). */
   high?: number;
+  /** Total weight at which it is resumed (default 1,000). */
   low?: number;
   onHigh: () => void;
   onLow: () => void;
+  /** Weight of one item (default 1), e.g. the rows it carries. */
+  weight?: (item: T) => number;
 }
 
 export class EventQueue<T> {
   private items: T[] = [];
   private head = 0;
+  private load = 0;
   private waiter: (() => void) | undefined;
   private failure: Error | undefined;
   private paused = false;
   private readonly high: number;
   private readonly low: number;
 
-  constructor(private readonly options: EventQueueOptions) {
+  constructor(private readonly options: EventQueueOptions<T>) {
     this.high = options.high ?? 10_000;
     this.low = options.low ?? 1_000;
   }
@@ -28,9 +33,15 @@ export class EventQueue<T> {
     return this.items.length - this.head;
   }
 
+  /** Total weight queued. */
+  get weight(): number {
+    return this.load;
+  }
+
   push(item: T): void {
     this.items.push(item);
-    if (!this.paused && this.length >= this.high) {
+    this.load += this.options.weight?.(item) ?? 1;
+    if (!this.paused && this.load >= this.high) {
       this.paused = true;
       this.options.onHigh();
     }
@@ -64,12 +75,13 @@ export class EventQueue<T> {
   private take(): T {
     const item = this.items[this.head]!;
     this.head += 1;
+    this.load -= this.options.weight?.(item) ?? 1;
     // Compact now and then so the array does not grow without bound.
     if (this.head > 4096 && this.head * 2 > this.items.length) {
       this.items = this.items.slice(this.head);
       this.head = 0;
     }
-    if (this.paused && this.length <= this.low) {
+    if (this.paused && this.load <= this.low) {
       this.paused = false;
       this.options.onLow();
     }

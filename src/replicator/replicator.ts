@@ -1,125 +1,66 @@
-// The long-running core of `binlog-sync start`: stream -> assemble -> apply ->
-// record, one source transaction at a time, in source commit order. It starts
-// once and stops once, through an AbortSignal.
+// The long-running core of `binlog-sync start`. It holds the state file's
+// runner lock, keeps liveness and progress up to date, and runs sessions
+// (session.ts): when one fails for a reason that may pass (a server restart,
+// a network cut, a deadlock), it waits with backoff and starts another from
+// the committed position, for as long as it takes. Starts once, stops once,
+// through an AbortSignal.
 import { hostname } from 'node:os';
-import type { Endpoint } from '../config/connection-url.js';
-import { describeEndpoint } from '../config/connection-url.js';
-import { ApplyError, BinlogSyncError, StateError, StateLockedError, UnsupportedEventError, describeError } from '../errors.js';
-import type { Logger } from '../log/logger.js';
-import { compareFilePositions, formatPosition, type AppliedPosition, type BinlogPosition } from '../position.js';
-import { ReplicaApplier, type ApplyContext } from '../apply/replica-applier.js';
-import type { Checkpoint } from '../apply/checkpoint.js';
-import { BinlogSource } from '../source/binlog-source.js';
-import type { SourceEvent } from '../source/events.js';
-import { assertReplicable, connectSource, gtidAtPosition, readSourceInfo, type SourceInfo } from '../source/source-server.js';
-import { TransactionAssembler, type ApplyAction } from '../txn/assembler.js';
-import { createFilter, type FilterSettings } from '../txn/filter.js';
-import { isMariadbGtid } from '../txn/gtid-position.js';
+import { ApplyError, BinlogSyncError, describeError, isRetryable } from '../errors.js';
+import { formatPosition, type BinlogPosition } from '../position.js';
 import type { StateStore } from '../state/state-store.js';
-import { EventQueue } from './event-queue.js';
+import { backoffDelay, sleep, type BackoffOptions } from './backoff.js';
+import { runSession, type ReplicatorStats, type SessionOptions } from './session.js';
 
-export interface ReplicatorOptions {
-  source: Endpoint;
-  replica: Endpoint;
-  serverId: number;
-  filter: FilterSettings;
-  state: StateStore;
-  logger: Logger;
-  signal: AbortSignal;
+export type { ReplicatorStats } from './session.js';
+
+export interface ReplicatorOptions extends SessionOptions {
   /** How often progress is logged (default 10 s). */
   progressIntervalMs?: number;
+  backoff?: BackoffOptions;
 }
 
-export interface ReplicatorStats {
-  transactions: number;
-  rows: number;
-  position: BinlogPosition | null;
-}
-
-const HEARTBEAT_MS = 1000;
+const LIVENESS_MS = 1000;
+/** A session that lasted this long was healthy: the next failure starts the backoff afresh. */
+const HEALTHY_SESSION_MS = 30_000;
 
 /**
  * Runs until the signal aborts (resolves) or an error it cannot get past
  * (rejects; the error is recorded in the state with where it happened).
+ * Failures before the first session streamed (a wrong host, password or
+ * setting) are not retried: they are the user's to fix.
  */
 export async function runReplicator(options: ReplicatorOptions): Promise<ReplicatorStats> {
   const { state, logger, signal } = options;
   state.acquireRunner({ pid: process.pid, hostname: hostname() });
-  const stats: ReplicatorStats = { transactions: 0, rows: 0, position: null };
-  let applier: ReplicaApplier | undefined;
-  let source: BinlogSource | undefined;
-  const timers: NodeJS.Timeout[] = [];
+  const stats: ReplicatorStats = { transactions: 0, rows: 0, position: state.getPosition(), streamed: false };
+  const timers = [
+    setInterval(() => state.heartbeat(process.pid), LIVENESS_MS),
+    progressReporter(options, stats),
+  ];
+  const begin = stats.position;
+  state.addHistory({ event: 'start', file: begin?.file ?? null, position: begin?.position ?? null, gtid: begin?.gtid ?? null, detail: `pid ${process.pid}` });
   try {
-    applier = await ReplicaApplier.open(options.replica, state.streamId, logger);
-    logger.info({ replica: describeEndpoint(options.replica) }, 'connected to the replica');
-    const start = reconcile(state, await applier.readCheckpoint(), logger);
-    stats.position = start;
-
-    const control = await connectSource(options.source);
-    let info: SourceInfo;
-    let gtidKnown = false;
-    try {
-      info = await readSourceInfo(control);
-      assertReplicable(info);
-      // Only MariaDB GTID positions are tracked per transaction (MySQL GTID
-      // sets resume by file and offset instead).
-      if (info.flavor === 'mariadb') {
-        if (start.gtid !== null && (start.gtid === '' || isMariadbGtid(start.gtid))) gtidKnown = true;
-        else if (start.file && start.position !== null) {
-          const gtid = await gtidAtPosition(control, info, start.file, start.position);
-          if (gtid !== null) {
-            start.gtid = gtid;
-            gtidKnown = true;
-          }
-        }
+    let attempt = 0;
+    for (;;) {
+      const started = Date.now();
+      try {
+        await runSession(options, stats);
+        return stats;
+      } catch (error) {
+        if (signal.aborted) return stats;
+        if (!stats.streamed || !isRetryable(error)) throw error;
+        if (Date.now() - started > HEALTHY_SESSION_MS) attempt = 0;
+        attempt += 1;
+        const delay = backoffDelay(attempt, Math.random(), options.backoff);
+        logger.warn({ attempt, delayMs: delay, error: describeError(error) }, `${describeError(error)}; retrying in ${(delay / 1000).toFixed(1)} s`);
+        if (!(await sleep(delay, signal))) return stats;
       }
-      if (!start.file && !(gtidKnown && start.gtid)) {
-        throw new StateError('the stored position has neither a binlog file nor a GTID; set one with `binlog-sync position set`');
-      }
-    } finally {
-      await control.end().catch(() => undefined);
     }
-    logger.info({ source: describeEndpoint(options.source), version: info.version, serverId: options.serverId }, 'connected to the source');
-
-    state.addHistory({ event: 'start', file: start.file, position: start.position, gtid: start.gtid, detail: `pid ${process.pid}` });
-    state.setLastError(null);
-    logger.info({ file: start.file, position: start.position, gtid: start.gtid }, `replicating from ${formatPosition(start)}`);
-
-    const assembler = new TransactionAssembler({ filter: createFilter(options.filter), start, gtidKnown });
-    const queue = new EventQueue<SourceEvent>({ onHigh: () => source?.pause(), onLow: () => source?.resume() });
-    source = new BinlogSource({
-      endpoint: options.source,
-      serverId: options.serverId,
-      // GTID where there is a non-empty one: the server finds the file itself.
-      start: gtidKnown && start.gtid && info.flavor === 'mariadb' ? { gtid: start.gtid } : { file: start.file, position: start.position },
-      logger,
-      onEvent: (event) => queue.push(event),
-      onError: (error) => queue.fail(error),
-    });
-    await source.start();
-
-    timers.push(setInterval(() => state.heartbeat(process.pid), HEARTBEAT_MS));
-    let lastReport = { transactions: 0, rows: 0 };
-    timers.push(
-      setInterval(() => {
-        if (stats.transactions === lastReport.transactions) return;
-        logger.info(
-          { transactions: stats.transactions, rows: stats.rows, ...stats.position },
-          `applied ${stats.transactions - lastReport.transactions} transactions (${stats.rows - lastReport.rows} rows); at ${formatPosition(stats.position!)}`,
-        );
-        lastReport = { transactions: stats.transactions, rows: stats.rows };
-      }, options.progressIntervalMs ?? 10_000),
-    );
-
-    await consume(queue, assembler, applier, state, stats, logger, signal);
-    return stats;
   } catch (error) {
-    if (error instanceof Error && !(error instanceof StateLockedError)) recordFailure(state, error, stats.position);
+    if (error instanceof Error) recordFailure(state, error, stats.position);
     throw error;
   } finally {
     for (const t of timers) clearInterval(t);
-    source?.stop();
-    await applier?.close();
     const at = state.getPosition();
     state.addHistory({ event: 'stop', file: at?.file ?? null, position: at?.position ?? null, gtid: at?.gtid ?? null, detail: null });
     state.releaseRunner(process.pid);
@@ -127,104 +68,16 @@ export async function runReplicator(options: ReplicatorOptions): Promise<Replica
   }
 }
 
-/**
- * Where to start: the replica's checkpoint when it is ahead of the SQLite
- * mirror (a crash between the replica commit and the mirror write), else the
- * mirror (which alone moves past transactions that touched nothing of ours).
- */
-function reconcile(state: StateStore, checkpoint: Checkpoint | null, logger: Logger): BinlogPosition {
-  const stored = state.getPosition();
-  if (!stored && !checkpoint) {
-    throw new StateError(
-      'no start position: run `binlog-sync position set --current` (or --file/--pos, --gtid) or `binlog-sync snapshot` first',
+function progressReporter(options: ReplicatorOptions, stats: ReplicatorStats): NodeJS.Timeout {
+  let last = { transactions: 0, rows: 0 };
+  return setInterval(() => {
+    if (stats.transactions === last.transactions || !stats.position) return;
+    options.logger.info(
+      { transactions: stats.transactions, rows: stats.rows, ...stats.position },
+      `applied ${stats.transactions - last.transactions} transactions (${stats.rows - last.rows} rows); at ${formatPosition(stats.position)}`,
     );
-  }
-  if (checkpoint && (!stored || replicaIsAhead(checkpoint, stored))) {
-    const { pendingDdl: _pending, ...position } = checkpoint;
-    state.savePosition(position);
-    state.addHistory({ event: 'reconcile', file: position.file, position: position.position, gtid: position.gtid, detail: 'replica checkpoint was ahead' });
-    logger.info({ ...position }, 'the replica had applied more than the state file recorded; continuing from the replica');
-    return { file: position.file, position: position.position, gtid: position.gtid };
-  }
-  return { file: stored!.file, position: stored!.position, gtid: stored!.gtid };
-}
-
-function replicaIsAhead(checkpoint: AppliedPosition, stored: AppliedPosition): boolean {
-  const order = compareFilePositions(checkpoint, stored);
-  if (order !== null) return order > 0;
-  // Not comparable by file: trust the replica unless it is the very same position.
-  return checkpoint.gtid !== stored.gtid;
-}
-
-async function consume(
-  queue: EventQueue<SourceEvent>,
-  assembler: TransactionAssembler,
-  applier: ReplicaApplier,
-  state: StateStore,
-  stats: ReplicatorStats,
-  logger: Logger,
-  signal: AbortSignal,
-): Promise<void> {
-  let context: ApplyContext = { gtid: null, file: stats.position?.file ?? null, position: stats.position?.position ?? null };
-  for (;;) {
-    const event = await queue.next(signal);
-    if (event === undefined) return; // aborted: an open replica transaction is rolled back by close()
-    for (const action of assembler.push(event)) {
-      context = contextFor(action, context, event);
-      await applyAction(action, applier, context, state, stats, logger);
-      // Failures name the last good position: where the replica stands.
-      if (action.type === 'commit' && stats.position) context = { ...context, position: stats.position.position };
-    }
-  }
-}
-
-function contextFor(action: ApplyAction, previous: ApplyContext, event: SourceEvent): ApplyContext {
-  const file = 'file' in event && typeof event.file === 'string' ? event.file : previous.file;
-  if (action.type === 'begin') return { gtid: action.gtid, file, position: previous.position };
-  return { ...previous, file };
-}
-
-async function applyAction(
-  action: ApplyAction,
-  applier: ReplicaApplier,
-  context: ApplyContext,
-  state: StateStore,
-  stats: ReplicatorStats,
-  logger: Logger,
-): Promise<void> {
-  if (action.type === 'unsupported') {
-    throw new UnsupportedEventError(
-      `the source wrote an event binlog-sync cannot apply faithfully (${action.what}) at ${action.file}:${action.position}; ` +
-        'see `binlog-sync check` for the source setting to change',
-    );
-  }
-  if (action.type === 'unparsable-statement') {
-    throw new UnsupportedEventError(
-      `cannot tell which tables this statement at ${context.file ?? '?'}:${context.position ?? '?'} changes (${action.reason}): ` +
-        `${action.sql.slice(0, 200)}; apply it on the replica by hand and move past it with \`binlog-sync position set\``,
-    );
-  }
-  if (action.type === 'skipped-statement') {
-    logger.debug({ ...context, reason: action.reason, sql: action.sql.slice(0, 200) }, 'statement not replicated');
-    return;
-  }
-  const rowsBefore = applier.rowsApplied;
-  const wrote = await applier.apply(action, context);
-  if (action.type !== 'commit') return;
-  const applied: AppliedPosition = {
-    file: action.position.file ?? stats.position?.file ?? null,
-    position: action.position.position ?? stats.position?.position ?? null,
-    gtid: action.position.gtid,
-    appliedAt: new Date().toISOString(),
-    sourceTimestamp: action.timestamp,
-  };
-  state.savePosition(applied);
-  stats.position = applied;
-  if (wrote) {
-    stats.transactions += 1;
-    stats.rows = applier.rowsApplied;
-    logger.debug({ gtid: action.gtid, file: applied.file, position: applied.position, rows: applier.rowsApplied - rowsBefore }, 'committed');
-  }
+    last = { transactions: stats.transactions, rows: stats.rows };
+  }, options.progressIntervalMs ?? 10_000);
 }
 
 function recordFailure(state: StateStore, error: Error, position: BinlogPosition | null): void {

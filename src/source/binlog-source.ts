@@ -31,6 +31,10 @@ export interface BinlogSourceOptions {
   onEvent: (event: SourceEvent) => void;
   /** A stream error (connection lost, server error); the stream is dead afterwards. */
   onError: (error: Error) => void;
+  /** Heartbeat period asked of the source (default 1 s), so an idle stream still shows it is alive. */
+  heartbeatMs?: number;
+  /** A stream silent this long (no event, no heartbeat) is taken as broken (default 5 heartbeats). */
+  silenceMs?: number;
 }
 
 // MySQL column type codes (include/field_types.h) that need special handling.
@@ -66,6 +70,9 @@ export class BinlogSource {
   private file: string;
   private readonly tables = new Map<number, TableDef>();
   private paused = false;
+  private lastEventAt = Date.now();
+  private watchdog: NodeJS.Timeout | undefined;
+  private failed = false;
 
   constructor(private readonly options: BinlogSourceOptions) {
     this.file = options.start.file ?? '';
@@ -93,13 +100,14 @@ export class BinlogSource {
       zongji.on('error', (error: Error) => {
         const failure = streamFailure(error, endpoint, start);
         if (!ready) reject(failure);
-        else this.options.onError(failure);
+        else this.fail(failure);
       });
       zongji.on('binlog', (event: AnyBinlogEvent) => {
+        this.lastEventAt = Date.now();
         try {
           this.handle(event);
         } catch (error) {
-          this.options.onError(error as Error);
+          this.fail(error as Error);
         }
       });
       const useGtid = Boolean(start.gtid);
@@ -123,7 +131,42 @@ export class BinlogSource {
           'xaprepare',
         ],
       });
+      // The binlog connection exists now and runs its commands in order, so
+      // this is sent before the dump request: the source then sends a
+      // heartbeat whenever it has had nothing to send for a period.
+      const periodNs = BigInt(this.options.heartbeatMs ?? 1000) * 1_000_000n;
+      zongji.connection?.query(`SET @master_heartbeat_period = ${periodNs}, @source_heartbeat_period = ${periodNs}`, () => undefined);
     });
+    this.startWatchdog();
+  }
+
+  /** Declares the stream broken when the source has been silent for longer than heartbeats allow. */
+  private startWatchdog(): void {
+    const silenceMs = this.options.silenceMs ?? 5 * (this.options.heartbeatMs ?? 1000);
+    this.lastEventAt = Date.now();
+    this.watchdog = setInterval(() => {
+      // While we hold the stream back, silence is ours, not the source's.
+      if (this.paused) {
+        this.lastEventAt = Date.now();
+        return;
+      }
+      const silent = Date.now() - this.lastEventAt;
+      if (silent > silenceMs) {
+        this.fail(
+          new ConnectionError(
+            `no data or heartbeat from the source ${describeEndpoint(this.options.endpoint)} for ${Math.round(silent / 1000)} s; the connection is taken as broken`,
+          ),
+        );
+      }
+    }, Math.min(1000, silenceMs));
+    this.watchdog.unref();
+  }
+
+  private fail(error: Error): void {
+    if (this.failed) return;
+    this.failed = true;
+    this.stop();
+    this.options.onError(error);
   }
 
   /** Stops reading from the socket (backpressure); events already parsed still arrive. */
@@ -140,6 +183,8 @@ export class BinlogSource {
   }
 
   stop(): void {
+    clearInterval(this.watchdog);
+    this.watchdog = undefined;
     this.zongji?.stop();
     this.zongji = undefined;
   }

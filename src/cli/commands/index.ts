@@ -1,9 +1,10 @@
 import type { Command } from 'commander';
 import type { ProgramContext } from '../program.js';
 import { registerPositionCommand } from './position.js';
+import { registerSkipCommand } from './skip.js';
 import { registerStartCommand } from './start.js';
 
 /** One entry per command module; each adds its subcommand to the program. */
 export type RegisterCommand = (program: Command, ctx: ProgramContext) => void;
 
-export const COMMANDS: RegisterCommand[] = [registerStartCommand, registerPositionCommand];
+export const COMMANDS: RegisterCommand[] = [registerStartCommand, registerPositionCommand, registerSkipCommand];

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { EventQueue, type EventQueueOptions } from '../../../src/replicator/event-queue.js';
 
-function queue<T>(options: Partial<EventQueueOptions> = {}): { q: EventQueue<T>; calls: string[] } {
+function queue<T>(options: Partial<EventQueueOptions<T>> = {}): { q: EventQueue<T>; calls: string[] } {
   const calls: string[] = [];
   const q = new EventQueue<T>({ onHigh: () => calls.push('high'), onLow: () => calls.push('low'), ...options });
   return { q, calls };
@@ -214,5 +214,17 @@ describe('EventQueue: back-pressure', () => {
     expect([q.length, calls]).toEqual([1001, ['high']]);
     await q.next(signal);
     expect([q.length, calls]).toEqual([1000, ['high', 'low']]);
+  });
+});
+
+describe('EventQueue weights', () => {
+  it('pauses and resumes by total weight, not by count', () => {
+    const { q, calls } = queue<number>({ high: 10, low: 3, weight: (n) => n });
+    q.push(4);
+    q.push(5);
+    expect(calls).toEqual([]);
+    q.push(1); // 10
+    expect(calls).toEqual(['high']);
+    expect(q.weight).toBe(10);
   });
 });

@@ -1,0 +1,124 @@
+// `binlog-sync skip`: pass exactly the one source transaction `start` stopped
+// on. Because the stored position moves past every transaction that applied
+// (or touched nothing of ours), the failed one is the first transaction after
+// it; its GTID, when known, must match the recorded error's.
+import type { Endpoint } from '../config/connection-url.js';
+import { ConnectionError, StateError, StateLockedError } from '../errors.js';
+import type { Logger } from '../log/logger.js';
+import { formatPosition, type BinlogPosition } from '../position.js';
+import { ReplicaApplier } from '../apply/replica-applier.js';
+import { BinlogSource } from '../source/binlog-source.js';
+import { connectSource, readSourceInfo } from '../source/source-server.js';
+import { TransactionAssembler, type ApplyAction } from '../txn/assembler.js';
+import { createFilter } from '../txn/filter.js';
+import type { StateStore } from '../state/state-store.js';
+import { resolveStreamStart } from './stream-start.js';
+
+export interface SkipOptions {
+  source: Endpoint;
+  replica: Endpoint;
+  serverId: number;
+  state: StateStore;
+  logger: Logger;
+  /** How long to wait for the transaction to arrive from the source. */
+  timeoutMs?: number;
+}
+
+export interface SkipResult {
+  /** GTID of the skipped transaction, when the source has GTIDs. */
+  gtid: string | null;
+  from: BinlogPosition;
+  to: BinlogPosition;
+}
+
+type Commit = Extract<ApplyAction, { type: 'commit' }>;
+
+export async function skipFailedTransaction(options: SkipOptions): Promise<SkipResult> {
+  const { state, logger } = options;
+  const lastError = state.getLastError();
+  if (!lastError) throw new StateError('no error is recorded on this state file; there is nothing to skip');
+  if (lastError.code === 'BINLOG_PURGED') {
+    throw new StateError('the stop was caused by a purged binlog, which skipping cannot mend: run `binlog-sync snapshot` to start over');
+  }
+  const runner = state.activeRunner();
+  if (runner) throw new StateLockedError(`a \`binlog-sync start\` (pid ${runner.pid} on ${runner.hostname}) is running on ${state.path}; stop it first`);
+  const stored = state.getPosition();
+  if (!stored) throw new StateError('no position is stored; there is nothing to skip');
+
+  const control = await connectSource(options.source);
+  let resolved;
+  try {
+    resolved = await resolveStreamStart(control, await readSourceInfo(control), stored);
+  } finally {
+    await control.end().catch(() => undefined);
+  }
+  const commit = await firstCommitAfter(options, resolved);
+  if (lastError.gtid && commit.gtid && lastError.gtid !== commit.gtid) {
+    throw new StateError(
+      `the transaction after the stored position is GTID ${commit.gtid}, not the failed GTID ${lastError.gtid}; nothing was skipped`,
+    );
+  }
+  const to: BinlogPosition = {
+    file: commit.position.file ?? stored.file,
+    position: commit.position.position ?? stored.position,
+    gtid: commit.position.gtid,
+  };
+  const applier = await ReplicaApplier.open(options.replica, state.streamId, logger);
+  try {
+    await applier.writePosition(to, commit.timestamp);
+  } finally {
+    await applier.close();
+  }
+  state.savePosition({ ...to, appliedAt: new Date().toISOString(), sourceTimestamp: commit.timestamp });
+  state.addHistory({
+    event: 'skip',
+    file: to.file,
+    position: to.position,
+    gtid: commit.gtid,
+    detail: `skipped ${commit.gtid ? `GTID ${commit.gtid}` : 'the transaction'} after ${formatPosition(stored)}: ${lastError.message}`,
+  });
+  state.setLastError(null);
+  return { gtid: commit.gtid, from: stored, to };
+}
+
+/** Reads the source from the stored position until the first transaction ends. */
+async function firstCommitAfter(options: SkipOptions, resolved: Awaited<ReturnType<typeof resolveStreamStart>>): Promise<Commit> {
+  // No database replicated: every transaction is passed over, only its end is seen.
+  const assembler = new TransactionAssembler({
+    filter: createFilter({ databases: [], includeTables: [], excludeTables: [], rewriteDb: {} }),
+    start: resolved.position,
+    gtidKnown: resolved.gtidKnown,
+  });
+  let source: BinlogSource | undefined;
+  try {
+    return await new Promise<Commit>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new StateError(`the source has no transaction after ${formatPosition(resolved.position)}; there is nothing to skip`)),
+        options.timeoutMs ?? 10_000,
+      );
+      source = new BinlogSource({
+        endpoint: options.source,
+        serverId: options.serverId,
+        start: resolved.stream,
+        logger: options.logger,
+        onEvent: (event) => {
+          const commit = assembler.push(event).find((a): a is Commit => a.type === 'commit');
+          if (commit) {
+            clearTimeout(timer);
+            resolve(commit);
+          }
+        },
+        onError: (error) => {
+          clearTimeout(timer);
+          reject(error instanceof ConnectionError ? error : new ConnectionError(error.message, { cause: error }));
+        },
+      });
+      source.start().catch((error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      });
+    });
+  } finally {
+    source?.stop();
+  }
+}

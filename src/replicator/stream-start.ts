@@ -1,0 +1,42 @@
+// Where a stream starts, decided once per connection: the stored position,
+// completed with the source's GTID state at it (MariaDB) so the position
+// can be kept up to date per transaction and resumed by GTID.
+import type { Connection } from '../db/connect.js';
+import { StateError } from '../errors.js';
+import type { BinlogPosition } from '../position.js';
+import type { StreamStart } from '../source/binlog-source.js';
+import { gtidAtPosition, type SourceInfo } from '../source/source-server.js';
+import { isMariadbGtid } from '../txn/gtid-position.js';
+
+export interface ResolvedStart {
+  /** The position, with its GTID state filled in when it could be learnt. */
+  position: BinlogPosition;
+  /** `position.gtid` is the source's complete MariaDB GTID state there. */
+  gtidKnown: boolean;
+  /** What to ask the source for: by GTID where there is a non-empty one, else by file and offset. */
+  stream: StreamStart;
+}
+
+export async function resolveStreamStart(control: Connection, info: SourceInfo, stored: BinlogPosition): Promise<ResolvedStart> {
+  const position: BinlogPosition = { ...stored };
+  let gtidKnown = false;
+  // Only MariaDB GTID positions are tracked per transaction (MySQL GTID sets
+  // are resumed by file and offset instead).
+  if (info.flavor === 'mariadb') {
+    if (position.gtid !== null && (position.gtid === '' || isMariadbGtid(position.gtid))) gtidKnown = true;
+    else if (position.file && position.position !== null) {
+      const gtid = await gtidAtPosition(control, info, position.file, position.position);
+      if (gtid !== null) {
+        position.gtid = gtid;
+        gtidKnown = true;
+      }
+    }
+  } else {
+    position.gtid = null;
+  }
+  if (!position.file && !(gtidKnown && position.gtid)) {
+    throw new StateError('the stored position has neither a binlog file nor a GTID; set one with `binlog-sync position set`');
+  }
+  const stream: StreamStart = gtidKnown && position.gtid ? { gtid: position.gtid } : { file: position.file, position: position.position };
+  return { position, gtidKnown, stream };
+}
