@@ -22,6 +22,11 @@ const APPLY_SQL_MODE = 'NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION';
 const TRANSIENT_ERRNOS = new Set([1205 /* lock wait timeout */, 1213 /* deadlock */, 2006, 2013]);
 const TRANSIENT_CODES = new Set(['PROTOCOL_CONNECTION_LOST', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT']);
 
+/** mysql2's words for a connection that died earlier (no code attached). */
+const CLOSED = /connection is in closed state|connection lost/i;
+
+const NO_CONTEXT: ApplyContext = { gtid: null, file: null, position: null };
+
 /** Errors a re-run DDL gives when its first run already took effect. */
 const ALREADY_APPLIED_ERRNOS = new Set([1007, 1008, 1050, 1051, 1054, 1060, 1061, 1091, 1146]);
 
@@ -111,13 +116,13 @@ export class ReplicaApplier {
 
   private async ensureTransaction(): Promise<void> {
     if (this.open) return;
-    await this.conn.query('START TRANSACTION');
+    await this.run('START TRANSACTION', [], NO_CONTEXT, 'begin');
     this.open = true;
   }
 
   private async setForeignKeyChecks(on: boolean): Promise<void> {
     if (this.foreignKeyChecks === on) return;
-    await this.conn.query(`SET SESSION foreign_key_checks = ${on ? 1 : 0}`);
+    await this.run(`SET SESSION foreign_key_checks = ${on ? 1 : 0}`, [], NO_CONTEXT, 'session');
     this.foreignKeyChecks = on;
   }
 
@@ -147,16 +152,16 @@ export class ReplicaApplier {
       // DDL cannot commit atomically with the position: mark it as started first,
       // so that after a crash its re-run knows it may already have happened.
       const { sql, params } = pendingDdlStatement(this.streamId, action.sql);
-      await this.conn.query(sql, params);
+      await this.run(sql, params, context, 'checkpoint');
     }
     const tolerant = this.pendingDdl !== null && this.pendingDdl === action.sql;
     this.pendingDdl = null;
     const session: string[] = [`foreign_key_checks = 0`];
     if (action.sqlMode !== undefined) session.push(`sql_mode = '${sqlModeNames(action.sqlMode, this.flavor)}'`);
-    await this.conn.query(`SET SESSION ${session.join(', ')}`);
+    await this.run(`SET SESSION ${session.join(', ')}`, [], context, 'session');
     this.foreignKeyChecks = false;
     try {
-      if (action.database) await this.conn.query(`USE ${quoteIdentifier(action.database)}`);
+      if (action.database) await this.run(`USE ${quoteIdentifier(action.database)}`, [], context, action.verb, action.database);
       // DDL commits implicitly: whatever was open is committed, and later rows need a new transaction.
       this.open = false;
       await this.run(action.sql, [], context, action.verb, action.targets.join(', '));
@@ -168,7 +173,7 @@ export class ReplicaApplier {
       this.ddlApplied = !inTransaction;
       this.logger.warn({ ...context, statement: action.verb }, `${action.verb} had already been applied before a restart`);
     } finally {
-      await this.conn.query(`SET SESSION sql_mode = '${APPLY_SQL_MODE}'`);
+      await this.run(`SET SESSION sql_mode = '${APPLY_SQL_MODE}'`, [], context, 'session');
     }
   }
 
@@ -214,7 +219,7 @@ export class ReplicaApplier {
       const detail = `${e.sqlMessage ?? e.message ?? String(error)}${e.errno ? ` (error ${e.errno})` : ''}`;
       const where = `${kind}${table ? ` on ${table}` : ''} at ${describeContext(context)}`;
       const location = locationOf(context, table ?? null, kind);
-      if (TRANSIENT_ERRNOS.has(e.errno ?? -1) || TRANSIENT_CODES.has(e.code ?? '')) {
+      if (TRANSIENT_ERRNOS.has(e.errno ?? -1) || TRANSIENT_CODES.has(e.code ?? '') || CLOSED.test(e.message ?? '')) {
         throw new TransientApplyError(`applying ${where} failed: ${detail}`, { cause: error, location });
       }
       throw new ApplyError(`applying ${where} failed on the replica: ${detail}`, { cause: error, location });

@@ -69,7 +69,11 @@ export function connectionOptions(endpoint: Endpoint, role: string, extra: Conne
 /** Opens a connection, mapping failures to ConnectionError / AuthenticationError. */
 export async function connect(endpoint: Endpoint, role: string, extra: ConnectionOptions = {}): Promise<Connection> {
   try {
-    return await mysql.createConnection(connectionOptions(endpoint, role, extra));
+    const conn = await mysql.createConnection(connectionOptions(endpoint, role, extra));
+    // A connection that dies between queries emits 'error'; the next query
+    // reports it, so the event itself must not crash the process.
+    conn.on('error', () => undefined);
+    return conn;
   } catch (error) {
     throw connectionFailure(error, endpoint, role);
   }

@@ -32,7 +32,7 @@ const HEALTHY_SESSION_MS = 30_000;
 export async function runReplicator(options: ReplicatorOptions): Promise<ReplicatorStats> {
   const { state, logger, signal } = options;
   state.acquireRunner({ pid: process.pid, hostname: hostname() });
-  const stats: ReplicatorStats = { transactions: 0, rows: 0, position: state.getPosition(), streamed: false };
+  const stats: ReplicatorStats = { transactions: 0, rows: 0, position: state.getPosition(), streamed: false, rowsAtLastCommit: 0 };
   const timers = [
     setInterval(() => state.heartbeat(process.pid), LIVENESS_MS),
     progressReporter(options, stats),

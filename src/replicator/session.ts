@@ -36,6 +36,8 @@ export interface ReplicatorStats {
   position: BinlogPosition | null;
   /** The session reached the point of streaming (so a later failure is a fault, not bad set-up). */
   streamed: boolean;
+  /** The applier's row count at the last commit (rows of the next transaction are counted from it). */
+  rowsAtLastCommit: number;
 }
 
 /** Runs one session; resolves when the signal aborts, rejects on any failure. */
@@ -45,6 +47,7 @@ export async function runSession(options: SessionOptions, stats: ReplicatorStats
   let source: BinlogSource | undefined;
   try {
     applier = await asConnectionError(ReplicaApplier.open(options.replica, state.streamId, logger), 'replica', options.replica);
+    stats.rowsAtLastCommit = 0;
     logger.info({ replica: describeEndpoint(options.replica) }, 'connected to the replica');
     const stored = reconcile(state, await applier.readCheckpoint(), logger);
     stats.position = stored;
@@ -181,7 +184,6 @@ async function applyAction(
     logger.debug({ ...context, reason: action.reason, sql: action.sql.slice(0, 200) }, 'statement not replicated');
     return;
   }
-  const rowsBefore = applier.rowsApplied;
   const wrote = await applier.apply(action, context);
   if (action.type !== 'commit') return;
   const applied: AppliedPosition = {
@@ -194,8 +196,10 @@ async function applyAction(
   state.savePosition(applied);
   stats.position = applied;
   if (wrote) {
+    const rows = applier.rowsApplied - stats.rowsAtLastCommit;
     stats.transactions += 1;
-    stats.rows += applier.rowsApplied - rowsBefore;
-    logger.debug({ gtid: action.gtid, file: applied.file, position: applied.position, rows: applier.rowsApplied - rowsBefore }, 'committed');
+    stats.rows += rows;
+    logger.debug({ gtid: action.gtid, file: applied.file, position: applied.position, rows }, 'committed');
   }
+  stats.rowsAtLastCommit = applier.rowsApplied;
 }

@@ -2,7 +2,7 @@
 // a data directory under the OS temp folder, a free loopback port, started and
 // removed by the test run. No Docker needed.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
@@ -118,7 +118,13 @@ export class LocalServer {
     return server;
   }
 
+  /** The server's own temp folder: concurrent bootstraps sharing /tmp trip over each other's files. */
+  private get env(): NodeJS.ProcessEnv {
+    return { ...process.env, TMPDIR: join(this.baseDir, 'tmp'), ...(this.options.timeZone ? { TZ: this.options.timeZone } : {}) };
+  }
+
   private initialise(): void {
+    mkdirSync(join(this.baseDir, 'tmp'), { recursive: true });
     const asRoot = process.getuid?.() === 0 ? ['--user=root'] : [];
     const result =
       this.binaries.flavor === 'mariadb'
@@ -131,10 +137,11 @@ export class LocalServer {
               '--skip-test-db',
               ...asRoot,
             ],
-            { encoding: 'utf8' },
+            { encoding: 'utf8', env: this.env },
           )
         : spawnSync(this.binaries.server, ['--no-defaults', '--initialize-insecure', `--datadir=${this.dataDir}`, ...asRoot], {
             encoding: 'utf8',
+            env: this.env,
           });
     if (result.status !== 0) {
       throw new Error(`initialising a ${this.binaries.flavor} data directory failed:\n${result.stderr || result.stdout}`);
@@ -164,11 +171,11 @@ export class LocalServer {
       `--socket=${join(this.baseDir, 'mysqld.sock')}`,
       `--pid-file=${join(this.baseDir, 'mysqld.pid')}`,
       `--log-error=${this.errorLog}`,
+      `--tmpdir=${join(this.baseDir, 'tmp')}`,
       ...(process.getuid?.() === 0 ? ['--user=root'] : []),
       ...Object.entries(args).map(([k, v]) => `--${k}=${v}`),
     ];
-    const env = { ...process.env, ...(this.options.timeZone ? { TZ: this.options.timeZone } : {}) };
-    const child = spawn(this.binaries.server, argv, { env, stdio: 'ignore' });
+    const child = spawn(this.binaries.server, argv, { env: this.env, stdio: 'ignore' });
     this.child = child;
     this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
     let exitedEarly = false;

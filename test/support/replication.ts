@@ -96,7 +96,10 @@ export class Replication {
     if (!child) throw new Error('not started');
     if (child.exitCode === null && child.signalCode === null) {
       await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`binlog-sync start did not exit within ${timeoutMs} ms`)), timeoutMs);
+        const timer = setTimeout(
+          () => reject(new Error(`binlog-sync start did not exit within ${timeoutMs} ms:\n${child.output().stderr.slice(-3000)}`)),
+          timeoutMs,
+        );
         child.once('close', () => {
           clearTimeout(timer);
           resolve();

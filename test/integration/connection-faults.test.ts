@@ -1,0 +1,133 @@
+// Faults `start` rides out on its own: a source restart, a replica restart,
+// the source killing the dump thread, and a silent network cut that only
+// heartbeats reveal. And the one it cannot: a purged binlog. Each test runs
+// against servers of its own, which it restarts.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import mysql, { type Connection } from 'mysql2/promise';
+import { EXACT_VALUES, uniqueName } from '../support/context.js';
+import { expectIdentical } from '../support/compare.js';
+import { Replication } from '../support/replication.js';
+import { startServer, type ManagedServer, type ServerInfo } from '../support/servers.js';
+import { TcpProxy } from '../support/tcp-proxy.js';
+
+const db = uniqueName('faults');
+let sourceServer: ManagedServer;
+let replicaServer: ManagedServer;
+let proxy: TcpProxy;
+let replication: Replication;
+
+const admin = (server: ManagedServer): Promise<Connection> => mysql.createConnection({ uri: server.info.adminUrl, ...EXACT_VALUES });
+
+/** The source as binlog-sync sees it: through the proxy. */
+function viaProxy(info: ServerInfo): ServerInfo {
+  const url = new URL(info.userUrl);
+  url.port = String(proxy.port);
+  return { ...info, port: proxy.port, userUrl: url.toString().replace(/\/$/, '') };
+}
+
+async function write(id: number): Promise<void> {
+  const conn = await admin(sourceServer);
+  await conn.query(`INSERT INTO \`${db}\`.events VALUES (?, NOW(6))`, [id]);
+  await conn.end();
+}
+
+const servers = () => ({ source: sourceServer.info, replica: replicaServer.info });
+
+beforeAll(async () => {
+  [sourceServer, replicaServer] = await Promise.all([
+    startServer({ role: 'source', serverId: 21, timeZone: 'Europe/Lisbon' }),
+    startServer({ role: 'replica', serverId: 22, timeZone: 'America/Sao_Paulo' }),
+  ]);
+  proxy = await TcpProxy.start(sourceServer.info.host, sourceServer.info.port);
+  replication = new Replication({ databases: [db], source: viaProxy(sourceServer.info), replica: replicaServer.info });
+  await replication.setCurrentPosition();
+  replication.start();
+  const conn = await admin(sourceServer);
+  await conn.query(`CREATE DATABASE \`${db}\``);
+  await conn.query(`CREATE TABLE \`${db}\`.events (id INT PRIMARY KEY, at DATETIME(6))`);
+  await conn.end();
+  await replication.caughtUp(30_000);
+});
+
+afterAll(async () => {
+  await replication?.stop().catch(() => undefined);
+  replication?.dispose();
+  await proxy?.close();
+  await Promise.all([sourceServer?.destroy(), replicaServer?.destroy()]);
+});
+
+describe('faults start rides out', () => {
+  it('reconnects after the source restarts', async () => {
+    await write(1);
+    await sourceServer.restart();
+    await write(2);
+    await replication.caughtUp(60_000);
+    await expectIdentical(db, db, servers());
+    expect(replication.output!.stderr).toMatch(/retrying in/);
+    expect(replication.output!.code).toBeNull(); // still running
+  });
+
+  it('rolls back and retries while the replica restarts', async () => {
+    await replicaServer.stop();
+    await write(3);
+    await new Promise((r) => setTimeout(r, 1500));
+    await replicaServer.start();
+    await write(4);
+    await replication.caughtUp(60_000);
+    await expectIdentical(db, db, servers());
+  });
+
+  it('reconnects when the source kills the dump thread', async () => {
+    const conn = await admin(sourceServer);
+    const [threads] = await conn.query("SELECT ID FROM information_schema.PROCESSLIST WHERE COMMAND LIKE 'Binlog Dump%'");
+    expect((threads as unknown[]).length).toBeGreaterThan(0);
+    for (const t of threads as Array<{ ID: number }>) await conn.query(`KILL ${t.ID}`);
+    await conn.end();
+    await write(5);
+    await replication.caughtUp(60_000);
+    await expectIdentical(db, db, servers());
+  });
+
+  it('tells a silent network cut from an idle stream by heartbeats, and resumes after it', async () => {
+    await replication.caughtUp();
+    // Idle but alive: a few quiet seconds are no reason to reconnect.
+    const quietFrom = replication.output!.stderr.length;
+    await new Promise((r) => setTimeout(r, 3000));
+    expect(replication.output!.stderr.slice(quietFrom)).not.toMatch(/no data or heartbeat/);
+
+    proxy.blackhole();
+    await write(6);
+    await new Promise((r) => setTimeout(r, 7000));
+    expect(replication.output!.stderr).toMatch(/no data or heartbeat from the source .* for \d+ s; the connection is taken as broken/);
+    proxy.restore();
+    proxy.reset();
+    await write(7);
+    await replication.caughtUp(60_000);
+    await expectIdentical(db, db, servers());
+  });
+});
+
+describe('a purged binlog', () => {
+  it('stops with exit 1, naming the missing binlog and `snapshot` as the way back', async () => {
+    await replication.caughtUp();
+    await replication.stop();
+    const conn = await admin(sourceServer);
+    await conn.query('FLUSH BINARY LOGS');
+    await conn.query(`INSERT INTO \`${db}\`.events VALUES (100, NOW(6))`);
+    // MariaDB keeps a binlog until InnoDB's checkpoint has passed it: purge
+    // until only the newest file is left, so the insert above is really gone.
+    for (let i = 0; i < 100; i++) {
+      await conn.query('FLUSH BINARY LOGS');
+      const [status] = await conn.query('SHOW MASTER STATUS');
+      await conn.query(`PURGE BINARY LOGS TO '${(status as Array<{ File: string }>)[0]!.File}'`);
+      const [logs] = await conn.query('SHOW BINARY LOGS');
+      if ((logs as unknown[]).length === 1) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await conn.end();
+    replication.start();
+    const result = await replication.exited();
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/binlog-sync: the source no longer has the binlog for .*run `binlog-sync snapshot` to start over\n$/);
+  });
+});

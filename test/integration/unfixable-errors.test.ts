@@ -1,0 +1,135 @@
+// Errors retrying cannot fix stop `start` with exit 1 and the failing
+// transaction recorded; `skip` passes exactly that one. Bad state files and
+// unreachable servers get one clear line and exit 1, touching nothing.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Connection } from 'mysql2/promise';
+import { adminConnection, dropDatabases, runCli, tempDir, testServers, uniqueName } from '../support/context.js';
+import { Replication, startReplication } from '../support/replication.js';
+import { StateStore } from '../../src/state/state-store.js';
+
+const db = uniqueName('unfixable');
+let source: Connection;
+let replication: Replication;
+const scratch = tempDir();
+
+beforeAll(async () => {
+  source = await adminConnection('source');
+  replication = await startReplication({ databases: [db] });
+  await source.query(`CREATE DATABASE \`${db}\``);
+  await source.query(`CREATE TABLE \`${db}\`.rides (id INT PRIMARY KEY, name VARCHAR(40))`);
+  await source.query(`CREATE TABLE \`${db}\`.shows (id INT PRIMARY KEY)`);
+  await replication.caughtUp();
+});
+
+afterAll(async () => {
+  await replication?.stop().catch(() => undefined);
+  replication?.dispose();
+  scratch.cleanup();
+  await source?.end();
+  await dropDatabases([db]);
+});
+
+async function onReplica(sql: string): Promise<unknown[]> {
+  const replica = await adminConnection('replica');
+  try {
+    return (await replica.query(sql))[0] as unknown[];
+  } finally {
+    await replica.end();
+  }
+}
+
+function stateOf(r: Replication) {
+  const state = StateStore.open(r.statePath, { readonly: true });
+  try {
+    return { lastError: state.getLastError(), history: state.history(10), position: state.getPosition() };
+  } finally {
+    state.close();
+  }
+}
+
+describe('a duplicate key from drift', () => {
+  it('stops with exit 1 and the transaction recorded; skip passes exactly it and the next one applies', async () => {
+    await onReplica(`INSERT INTO \`${db}\`.rides VALUES (1, 'only on the replica')`);
+    await source.query(`INSERT INTO \`${db}\`.rides VALUES (1, 'from the source')`);
+    const stopped = await replication.exited();
+    expect(stopped.code).toBe(1);
+    expect(stopped.stderr).toMatch(/binlog-sync: applying insert on .*\.rides at GTID (\d+-\d+-\d+), .* Duplicate entry '1' for key 'PRIMARY' \(error 1062\)\n$/);
+    const { lastError } = stateOf(replication);
+    expect(lastError).toMatchObject({ code: 'APPLY', table: `${db}.rides`, statement: 'insert' });
+    const failedGtid = lastError!.gtid!;
+
+    await source.query(`INSERT INTO \`${db}\`.rides VALUES (2, 'next one')`);
+    const skip = await replication.cli(['skip', ...replication.connectionArgs]);
+    expect(skip.stderr).toBe('');
+    expect(skip.code).toBe(0);
+    expect(skip.stdout).toMatch(new RegExp(`^skipped transaction GTID ${failedGtid}; \`start\` continues at mysql-bin\\.\\d+:\\d+ gtid \\S+\\n$`));
+    const after = stateOf(replication);
+    expect(after.lastError).toBeNull();
+    expect(after.history[0]).toMatchObject({ event: 'skip', gtid: failedGtid });
+
+    replication.start();
+    await replication.caughtUp();
+    expect(await onReplica(`SELECT id, name FROM \`${db}\`.rides ORDER BY id`)).toEqual([
+      { id: 1, name: 'only on the replica' },
+      { id: 2, name: 'next one' },
+    ]);
+  });
+
+  it('refuses to skip when no error is recorded', async () => {
+    await replication.stop();
+    const skip = await replication.cli(['skip', ...replication.connectionArgs]);
+    expect(skip.code).toBe(1);
+    expect(skip.stderr).toBe('binlog-sync: no error is recorded on this state file; there is nothing to skip\n');
+    replication.start();
+  });
+});
+
+describe('a table missing on the replica', () => {
+  it('stops with exit 1 naming the table, the position at the last good transaction', async () => {
+    await replication.caughtUp();
+    const good = replication.storedPosition();
+    await onReplica(`DROP TABLE \`${db}\`.shows`);
+    await source.query(`INSERT INTO \`${db}\`.shows VALUES (1)`);
+    const stopped = await replication.exited();
+    expect(stopped.code).toBe(1);
+    expect(stopped.stderr).toMatch(/binlog-sync: applying insert on .*\.shows at .* Table '.*\.shows' doesn't exist \(error 1146\)\n$/);
+    const { lastError, position } = stateOf(replication);
+    expect(lastError).toMatchObject({ table: `${db}.shows`, statement: 'insert', code: 'APPLY' });
+    expect(position!.file).toBe(good!.file);
+    // Repair by hand and carry on: the failed transaction is applied now.
+    await onReplica(`CREATE TABLE \`${db}\`.shows (id INT PRIMARY KEY)`);
+    replication.start();
+    await replication.caughtUp();
+    expect(await onReplica(`SELECT id FROM \`${db}\`.shows`)).toEqual([{ id: 1 }]);
+  });
+});
+
+describe('bad state files and unreachable servers', () => {
+  it('leaves a corrupted state file untouched and says so', async () => {
+    const path = join(scratch.path, 'corrupt.sqlite');
+    writeFileSync(path, 'this is not a database\n'.repeat(50));
+    const before = readFileSync(path);
+    for (const args of [['start', '--databases', db, '--source', 'mysql://u@127.0.0.1', '--replica', 'mysql://u@127.0.0.1'], ['position', 'show']]) {
+      const result = await runCli([...args, '--state', path]);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toBe(`binlog-sync: ${path} is not a binlog-sync state file (it was left untouched)\n`);
+    }
+    expect(readFileSync(path).equals(before)).toBe(true);
+  });
+
+  it('reports unreachable hosts in one line with exit 1', async () => {
+    const r = new Replication({ databases: [db] });
+    const { replica } = testServers();
+    const set = await r.cli(['position', 'set', '--file', 'mysql-bin.000001', '--pos', '4', '--replica', replica.userUrl, '--state', r.statePath]);
+    expect(set.code).toBe(0);
+    const result = await runCli(['start', '--databases', db, '--source', 'mysql://repl_user@127.0.0.1:1', '--replica', replica.userUrl, '--state', r.statePath]);
+    r.dispose();
+    expect(result.code).toBe(1);
+    expect(result.stderr.split('\n').filter((l) => l.startsWith('binlog-sync:'))).toEqual([
+      'binlog-sync: cannot connect to the source repl_user@127.0.0.1:1: connection refused (is the server running and the port right?)',
+    ]);
+    expect(result.stderr).not.toMatch(/\n\s+at /); // no stack trace
+  });
+});

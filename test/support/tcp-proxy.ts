@@ -1,0 +1,54 @@
+// A loopback TCP proxy the tests put between binlog-sync and a server, to
+// cut the network: `blackhole()` keeps every connection open but forwards
+// nothing (a silent network cut, which only heartbeats reveal), `reset()`
+// drops every connection at once, `restore()` forwards again.
+import { createServer, connect, type Server, type Socket } from 'node:net';
+
+export class TcpProxy {
+  private readonly sockets = new Set<Socket>();
+  private holding = false;
+
+  private constructor(
+    private readonly server: Server,
+    readonly port: number,
+  ) {}
+
+  static async start(targetHost: string, targetPort: number): Promise<TcpProxy> {
+    let proxy: TcpProxy | undefined;
+    const server = createServer((client) => {
+      const upstream = connect(targetPort, targetHost);
+      for (const s of [client, upstream]) {
+        proxy!.sockets.add(s);
+        s.on('close', () => proxy!.sockets.delete(s));
+        s.on('error', () => s.destroy());
+      }
+      client.on('data', (d) => proxy!.holding || upstream.write(d));
+      upstream.on('data', (d) => proxy!.holding || client.write(d));
+      client.on('close', () => upstream.destroy());
+      upstream.on('close', () => client.destroy());
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+    const address = server.address();
+    proxy = new TcpProxy(server, typeof address === 'object' && address ? address.port : 0);
+    return proxy;
+  }
+
+  /** Silently drop everything in both directions; connections stay open. */
+  blackhole(): void {
+    this.holding = true;
+  }
+
+  restore(): void {
+    this.holding = false;
+  }
+
+  /** Close every connection (like a server restart seen from the client). */
+  reset(): void {
+    for (const s of this.sockets) s.destroy();
+  }
+
+  async close(): Promise<void> {
+    this.reset();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+}
