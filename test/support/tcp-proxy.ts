@@ -14,23 +14,25 @@ export class TcpProxy {
   ) {}
 
   static async start(targetHost: string, targetPort: number): Promise<TcpProxy> {
-    let proxy: TcpProxy | undefined;
+    // The connection handler needs the proxy, which needs the listening server: a holder breaks the cycle.
+    const holder: { proxy?: TcpProxy } = {};
     const server = createServer((client) => {
+      const proxy = holder.proxy!;
       const upstream = connect(targetPort, targetHost);
       for (const s of [client, upstream]) {
-        proxy!.sockets.add(s);
-        s.on('close', () => proxy!.sockets.delete(s));
+        proxy.sockets.add(s);
+        s.on('close', () => proxy.sockets.delete(s));
         s.on('error', () => s.destroy());
       }
-      client.on('data', (d) => proxy!.holding || upstream.write(d));
-      upstream.on('data', (d) => proxy!.holding || client.write(d));
+      client.on('data', (d) => proxy.holding || upstream.write(d));
+      upstream.on('data', (d) => proxy.holding || client.write(d));
       client.on('close', () => upstream.destroy());
       upstream.on('close', () => client.destroy());
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
     const address = server.address();
-    proxy = new TcpProxy(server, typeof address === 'object' && address ? address.port : 0);
-    return proxy;
+    holder.proxy = new TcpProxy(server, typeof address === 'object' && address ? address.port : 0);
+    return holder.proxy;
   }
 
   /** Silently drop everything in both directions; connections stay open. */
