@@ -15,7 +15,7 @@ export interface EventQueueOptions<T> {
 }
 
 export class EventQueue<T> {
-  private items: T[] = [];
+  private items: Array<T | undefined> = [];
   private head = 0;
   private load = 0;
   private waiter: (() => void) | undefined;
@@ -74,10 +74,12 @@ export class EventQueue<T> {
 
   private take(): T {
     const item = this.items[this.head]!;
+    // Let go of it now: a taken event must not live on until the next compaction.
+    this.items[this.head] = undefined;
     this.head += 1;
     this.load -= this.options.weight?.(item) ?? 1;
     // Compact now and then so the array does not grow without bound.
-    if (this.head > 4096 && this.head * 2 > this.items.length) {
+    if (this.head > 1024 && this.head * 2 > this.items.length) {
       this.items = this.items.slice(this.head);
       this.head = 0;
     }

@@ -63,7 +63,6 @@ export async function runSession(options: SessionOptions, stats: ReplicatorStats
       await control.end().catch(() => undefined);
     }
     const start = resolved.position;
-    logger.info({ file: start.file, position: start.position, gtid: start.gtid }, `replicating from ${formatPosition(start)}`);
 
     const assembler = new TransactionAssembler({ filter: createFilter(options.filter), start, gtidKnown: resolved.gtidKnown });
     const queue = new EventQueue<SourceEvent>({
@@ -82,6 +81,7 @@ export async function runSession(options: SessionOptions, stats: ReplicatorStats
       ...(options.heartbeatMs ? { heartbeatMs: options.heartbeatMs } : {}),
     });
     await source.start();
+    logger.info({ file: start.file, position: start.position, gtid: start.gtid }, `replicating from ${formatPosition(start)}`);
     // Streaming again: whatever stopped the previous run is behind us.
     if (!stats.streamed) state.setLastError(null);
     stats.streamed = true;

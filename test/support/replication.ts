@@ -72,6 +72,19 @@ export class Replication {
     return this.child?.output();
   }
 
+  /** Resolves once the running process streams from the source (it logged where it replicates from). */
+  async streaming(timeoutMs = 30_000): Promise<void> {
+    const child = this.child;
+    if (!child) throw new Error('not started');
+    const deadline = Date.now() + timeoutMs;
+    while (!child.output().stderr.includes('"msg":"replicating from')) {
+      if (child.exitCode !== null || Date.now() > deadline) {
+        throw new Error(`binlog-sync start is not streaming:\n${child.output().stderr.slice(-3000)}`);
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
   /** Graceful stop (SIGTERM); resolves with the process result. */
   async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<CliResult> {
     const child = this.child;
