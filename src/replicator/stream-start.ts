@@ -37,6 +37,8 @@ export async function resolveStreamStart(control: Connection, info: SourceInfo, 
   if (!position.file && !(gtidKnown && position.gtid)) {
     throw new StateError('the stored position has neither a binlog file nor a GTID; set one with `binlog-sync position set`');
   }
-  const stream: StreamStart = gtidKnown && position.gtid ? { gtid: position.gtid } : { file: position.file, position: position.position };
+  // File and offset travel along with a GTID start, to name the binlog in messages.
+  const stream: StreamStart =
+    gtidKnown && position.gtid ? { gtid: position.gtid, file: position.file, position: position.position } : { file: position.file, position: position.position };
   return { position, gtidKnown, stream };
 }

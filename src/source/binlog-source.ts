@@ -115,6 +115,7 @@ export class BinlogSource {
       zongji.start({
         serverId,
         ...(useGtid ? { gtidSet: start.gtid! } : { filename: start.file!, position: start.position! }),
+
         includeEvents: [
           'rotate',
           'query',
@@ -334,7 +335,9 @@ function normaliseValue(column: ColumnDef, value: unknown): unknown {
 function streamFailure(error: Error, endpoint: Endpoint, start: StreamStart): Error {
   const message = error.message ?? String(error);
   if (/could not find first log file|purged|could not find GTID state|binlog truncated/i.test(message)) {
-    const where = start.gtid ? `GTID position ${start.gtid}` : `${start.file}:${start.position}`;
+    const where = start.file
+      ? `${start.file}:${start.position}${start.gtid ? ` (GTID position ${start.gtid})` : ''}`
+      : `GTID position ${start.gtid}`;
     return new BinlogPurgedError(
       `the source no longer has the binlog for ${where} (${message.trim()}); ` +
         'the changes since then are gone from the source: run `binlog-sync snapshot` to start over',

@@ -128,6 +128,6 @@ describe('a purged binlog', () => {
     replication.start();
     const result = await replication.exited();
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/binlog-sync: the source no longer has the binlog for .*run `binlog-sync snapshot` to start over\n$/);
+    expect(result.stderr).toMatch(/binlog-sync: the source no longer has the binlog for mysql-bin\.\d+:\d+ \(GTID position [\d-]+\) .*run `binlog-sync snapshot` to start over\n$/);
   });
 });
