@@ -10,6 +10,7 @@ import { formatPosition, type BinlogPosition } from '../position.js';
 import type { StateStore } from '../state/state-store.js';
 import { backoffDelay, sleep, type BackoffOptions } from './backoff.js';
 import { runSession, type ReplicatorStats, type SessionOptions } from './session.js';
+import { StreamHealth } from '../health/stream-health.js';
 
 export type { ReplicatorStats } from './session.js';
 
@@ -33,8 +34,10 @@ export async function runReplicator(options: ReplicatorOptions): Promise<Replica
   const { state, logger, signal } = options;
   state.acquireRunner({ pid: process.pid, hostname: hostname() });
   const stats: ReplicatorStats = { transactions: 0, rows: 0, position: state.getPosition(), streamed: false, rowsAtLastCommit: 0 };
+  const health = options.health ?? new StreamHealth();
+  const session: ReplicatorOptions = { ...options, health };
   const timers = [
-    setInterval(() => state.heartbeat(process.pid), LIVENESS_MS),
+    setInterval(() => state.heartbeat(process.pid, health.snapshot()), LIVENESS_MS),
     progressReporter(options, stats),
   ];
   const begin = stats.position;
@@ -44,13 +47,14 @@ export async function runReplicator(options: ReplicatorOptions): Promise<Replica
     for (;;) {
       const started = Date.now();
       try {
-        await runSession(options, stats);
+        await runSession(session, stats);
         return stats;
       } catch (error) {
         if (signal.aborted) return stats;
         if (!stats.streamed || !isRetryable(error)) throw error;
         if (Date.now() - started > HEALTHY_SESSION_MS) attempt = 0;
         attempt += 1;
+        health.reconnects += 1;
         const delay = backoffDelay(attempt, Math.random(), options.backoff);
         logger.warn({ attempt, delayMs: delay, error: describeError(error) }, `${describeError(error)}; retrying in ${(delay / 1000).toFixed(1)} s`);
         if (!(await sleep(delay, signal))) return stats;

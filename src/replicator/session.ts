@@ -11,7 +11,8 @@ import { ReplicaApplier, type ApplyContext } from '../apply/replica-applier.js';
 import type { Checkpoint } from '../apply/checkpoint.js';
 import { BinlogSource } from '../source/binlog-source.js';
 import type { SourceEvent } from '../source/events.js';
-import { assertReplicable, connectSource, readSourceInfo } from '../source/source-server.js';
+import { assertReplicable, connectSource, measureClockOffset, readSourceInfo } from '../source/source-server.js';
+import type { StreamHealth } from '../health/stream-health.js';
 import { TransactionAssembler, type ApplyAction } from '../txn/assembler.js';
 import { createFilter, type FilterSettings } from '../txn/filter.js';
 import type { StateStore } from '../state/state-store.js';
@@ -19,6 +20,8 @@ import { EventQueue } from './event-queue.js';
 import { resolveStreamStart } from './stream-start.js';
 
 export interface SessionOptions {
+  /** Published to the state file every second for `status` (and to metrics). */
+  health?: StreamHealth;
   source: Endpoint;
   replica: Endpoint;
   serverId: number;
@@ -58,6 +61,7 @@ export async function runSession(options: SessionOptions, stats: ReplicatorStats
       const info = await asConnectionError(readSourceInfo(control), 'source', options.source);
       assertReplicable(info);
       resolved = await resolveStreamStart(control, info, stored);
+      if (options.health) options.health.clockOffsetMs = await measureClockOffset(control);
       logger.info({ source: describeEndpoint(options.source), version: info.version, serverId: options.serverId }, 'connected to the source');
     } finally {
       await control.end().catch(() => undefined);
@@ -76,7 +80,10 @@ export async function runSession(options: SessionOptions, stats: ReplicatorStats
       serverId: options.serverId,
       start: resolved.stream,
       logger,
-      onEvent: (event) => queue.push(event),
+      onEvent: (event) => {
+        options.health?.observe(event);
+        queue.push(event);
+      },
       onError: (error) => queue.fail(error),
       ...(options.heartbeatMs ? { heartbeatMs: options.heartbeatMs } : {}),
     });
@@ -85,8 +92,10 @@ export async function runSession(options: SessionOptions, stats: ReplicatorStats
     // Streaming again: whatever stopped the previous run is behind us.
     if (!stats.streamed) state.setLastError(null);
     stats.streamed = true;
-    await consume(queue, assembler, applier, state, stats, logger, signal);
+    options.health?.setStreaming(true);
+    await consume(queue, assembler, applier, state, stats, logger, signal, options.health);
   } finally {
+    options.health?.setStreaming(false);
     source?.stop();
     await applier?.close();
   }
@@ -141,6 +150,7 @@ async function consume(
   stats: ReplicatorStats,
   logger: Logger,
   signal: AbortSignal,
+  health: StreamHealth | undefined,
 ): Promise<void> {
   let context: ApplyContext = { gtid: null, file: stats.position?.file ?? null, position: stats.position?.position ?? null };
   for (;;) {
@@ -152,6 +162,7 @@ async function consume(
       // Failures name the last good position: where the replica stands.
       if (action.type === 'commit' && stats.position) context = { ...context, position: stats.position.position, file: stats.position.file };
     }
+    if (queue.length === 0 && !applier.inTransaction) health?.settled();
   }
 }
 

@@ -109,3 +109,22 @@ export async function sourceBinlogFiles(conn: Connection): Promise<string[]> {
   const rows = await queryAll<{ Log_name: string }>(conn, 'SHOW BINARY LOGS');
   return rows.map((r) => r.Log_name);
 }
+
+/** The source's clock minus ours (ms), from one round trip (half of it assumed each way). */
+export async function measureClockOffset(conn: Connection): Promise<number> {
+  const before = Date.now();
+  const row = await queryOne<{ ms: string | number }>(conn, 'SELECT UNIX_TIMESTAMP(NOW(6)) * 1000 AS ms');
+  const after = Date.now();
+  return Math.round(Number(row?.ms ?? after) - (before + after) / 2);
+}
+
+/** How long the source keeps binlogs, in seconds; null for "forever". */
+export async function binlogExpireSeconds(conn: Connection): Promise<number | null> {
+  const rows = await queryAll<{ Variable_name: string; Value: string }>(
+    conn,
+    "SHOW GLOBAL VARIABLES WHERE Variable_name IN ('binlog_expire_logs_seconds', 'expire_logs_days')",
+  );
+  const vars = Object.fromEntries(rows.map((r) => [r.Variable_name, Number(r.Value)]));
+  const seconds = vars.binlog_expire_logs_seconds || (vars.expire_logs_days ?? 0) * 86_400;
+  return seconds > 0 ? seconds : null;
+}

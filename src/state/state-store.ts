@@ -47,6 +47,21 @@ export interface LastError {
   at: string;
 }
 
+/** What the running `start` knows of its own health, published every second for `status`. */
+export interface RunnerHealth {
+  /** The binlog stream is alive (an event or heartbeat within the silence window). */
+  sourceConnected: boolean;
+  /** Lag as the contract defines it; null when unknown (not streaming). */
+  lagSeconds: number | null;
+  /** The source's binlog position as far as the stream has seen (heartbeats included). */
+  sourceFile: string | null;
+  sourcePosition: number | null;
+  /** Source clock minus ours, measured at connect (ms). */
+  clockOffsetMs: number | null;
+  /** Retries since the last healthy session. */
+  reconnects: number;
+}
+
 export interface RunnerInfo {
   pid: number;
   hostname: string;
@@ -54,6 +69,8 @@ export interface RunnerInfo {
   startedAt: string;
   /** ISO 8601. */
   heartbeatAt: string;
+  /** Null until the runner has published it. */
+  health: RunnerHealth | null;
 }
 
 export interface StateStoreOptions {
@@ -129,7 +146,8 @@ const SCHEMA_V1 = `
     pid          INTEGER NOT NULL,
     hostname     TEXT NOT NULL,
     started_at   TEXT NOT NULL,
-    heartbeat_at TEXT NOT NULL
+    heartbeat_at TEXT NOT NULL,
+    health       TEXT
   ) STRICT;
 `;
 
@@ -170,6 +188,7 @@ interface RunnerRow {
   hostname: string;
   started_at: string;
   heartbeat_at: string;
+  health?: string | null;
 }
 
 type Db = Database.Database;
@@ -186,7 +205,7 @@ interface Statements {
   clearLastError: Database.Statement<[]>;
   getRunner: Database.Statement<[], RunnerRow>;
   setRunner: Database.Statement<[RunnerRow]>;
-  heartbeat: Database.Statement<[{ pid: number; at: string }]>;
+  heartbeat: Database.Statement<[{ pid: number; at: string; health: string | null }]>;
   releaseRunner: Database.Statement<[number]>;
 }
 
@@ -217,11 +236,11 @@ function prepareStatements(db: Db): Statements {
         position = excluded.position, gtid = excluded.gtid, table_name = excluded.table_name,
         statement = excluded.statement, at = excluded.at`),
     clearLastError: db.prepare('DELETE FROM last_error'),
-    getRunner: db.prepare('SELECT pid, hostname, started_at, heartbeat_at FROM runner WHERE id = 1'),
+    getRunner: db.prepare('SELECT pid, hostname, started_at, heartbeat_at, health FROM runner WHERE id = 1'),
     setRunner: db.prepare(`
       INSERT OR REPLACE INTO runner (id, pid, hostname, started_at, heartbeat_at)
       VALUES (1, @pid, @hostname, @started_at, @heartbeat_at)`),
-    heartbeat: db.prepare('UPDATE runner SET heartbeat_at = @at WHERE id = 1 AND pid = @pid'),
+    heartbeat: db.prepare('UPDATE runner SET heartbeat_at = @at, health = COALESCE(@health, health) WHERE id = 1 AND pid = @pid'),
     releaseRunner: db.prepare('DELETE FROM runner WHERE id = 1 AND pid = ?'),
   };
 }
@@ -363,7 +382,13 @@ export function isProcessAlive(pid: number): boolean {
 }
 
 function runnerFromRow(row: RunnerRow): RunnerInfo {
-  return { pid: row.pid, hostname: row.hostname, startedAt: row.started_at, heartbeatAt: row.heartbeat_at };
+  let health: RunnerHealth | null = null;
+  try {
+    health = row.health ? (JSON.parse(row.health) as RunnerHealth) : null;
+  } catch {
+    health = null; // a torn write is only a missed second of health
+  }
+  return { pid: row.pid, hostname: row.hostname, startedAt: row.started_at, heartbeatAt: row.heartbeat_at, health };
 }
 
 /**
@@ -614,8 +639,11 @@ export class StateStore {
    * longer `pid`'s (another process took over after our heartbeat went stale),
    * which a runner should treat as "stop".
    */
-  heartbeat(pid: number): boolean {
-    return this.write('record the heartbeat', () => this.sql.heartbeat.run({ pid, at: new Date().toISOString() }).changes > 0);
+  heartbeat(pid: number, health?: RunnerHealth): boolean {
+    return this.write(
+      'record the heartbeat',
+      () => this.sql.heartbeat.run({ pid, at: new Date().toISOString(), health: health ? JSON.stringify(health) : null }).changes > 0,
+    );
   }
 
   /** Removes the runner row, but only if it is `pid`'s (never a successor's). */

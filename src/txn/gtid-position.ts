@@ -31,3 +31,27 @@ export class MariadbGtidState {
 export function isMariadbGtid(text: string): boolean {
   return /^\d+-\d+-\d+(,\s*\d+-\d+-\d+)*$/.test(text.trim());
 }
+
+/**
+ * True when MariaDB GTID position `applied` includes everything in `target`:
+ * for every domain of the target, the applied sequence number is at least as
+ * high (server ids may differ after a failover; sequence numbers are exact
+ * 64-bit values, compared as BigInt).
+ */
+export function gtidCovers(applied: string, target: string): boolean {
+  if (!isMariadbGtid(target) || (applied.trim() !== '' && !isMariadbGtid(applied))) return false;
+  const seqByDomain = new Map<string, bigint>();
+  for (const part of applied.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const [domain, , seq] = part.split('-');
+    seqByDomain.set(domain!, BigInt(seq!));
+  }
+  return target
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .every((part) => {
+      const [domain, , seq] = part.split('-');
+      const have = seqByDomain.get(domain!);
+      return have !== undefined && have >= BigInt(seq!);
+    });
+}

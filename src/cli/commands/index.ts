@@ -3,8 +3,16 @@ import type { ProgramContext } from '../program.js';
 import { registerPositionCommand } from './position.js';
 import { registerSkipCommand } from './skip.js';
 import { registerStartCommand } from './start.js';
+import { registerStatusCommand } from './status.js';
+import { registerWaitCommand } from './wait.js';
 
 /** One entry per command module; each adds its subcommand to the program. */
 export type RegisterCommand = (program: Command, ctx: ProgramContext) => void;
 
-export const COMMANDS: RegisterCommand[] = [registerStartCommand, registerPositionCommand, registerSkipCommand];
+export const COMMANDS: RegisterCommand[] = [
+  registerStartCommand,
+  registerStatusCommand,
+  registerWaitCommand,
+  registerPositionCommand,
+  registerSkipCommand,
+];

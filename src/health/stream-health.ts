@@ -1,0 +1,66 @@
+// What the running replicator knows of its own freshness. Lag is the age of
+// the oldest change the source has sent that the replica does not show yet,
+// on the source's clock (measured offset applied); 0 when everything sent is
+// applied and the stream is alive. Event times have one-second resolution.
+import type { RunnerHealth } from '../state/state-store.js';
+import type { SourceEvent } from '../source/events.js';
+
+export class StreamHealth {
+  /** Source time (ms) of the oldest change received but not yet applied; null when settled. */
+  private pendingSince: number | null = null;
+  private lastSeenAt = 0;
+  private streaming = false;
+  clockOffsetMs: number | null = null;
+  sourceFile: string | null = null;
+  sourcePosition: number | null = null;
+  reconnects = 0;
+
+  constructor(private readonly silenceMs = 5000) {}
+
+  /** The stream started (true) or ended (false). */
+  setStreaming(streaming: boolean, now = Date.now()): void {
+    this.streaming = streaming;
+    this.lastSeenAt = now;
+    if (!streaming) this.pendingSince = null;
+  }
+
+  /** An event arrived from the source. */
+  observe(event: SourceEvent, now = Date.now()): void {
+    this.lastSeenAt = now;
+    if (event.type === 'rotate' || event.type === 'heartbeat') {
+      this.sourceFile = event.file;
+      if (event.position > 0) this.sourcePosition = event.position;
+      return;
+    }
+    this.sourceFile = event.file || this.sourceFile;
+    if (event.nextPosition > 0) this.sourcePosition = event.nextPosition;
+    if (this.pendingSince === null && event.timestamp > 0) this.pendingSince = event.timestamp;
+  }
+
+  /** Everything received has been applied. */
+  settled(): void {
+    this.pendingSince = null;
+  }
+
+  get connected(): boolean {
+    return this.streaming && Date.now() - this.lastSeenAt <= this.silenceMs;
+  }
+
+  lagSeconds(now = Date.now()): number | null {
+    if (!this.connected) return null;
+    if (this.pendingSince === null) return 0;
+    const sourceNow = now + (this.clockOffsetMs ?? 0);
+    return Math.max(0, (sourceNow - this.pendingSince) / 1000);
+  }
+
+  snapshot(now = Date.now()): RunnerHealth {
+    return {
+      sourceConnected: this.connected,
+      lagSeconds: this.lagSeconds(now),
+      sourceFile: this.sourceFile,
+      sourcePosition: this.sourcePosition,
+      clockOffsetMs: this.clockOffsetMs,
+      reconnects: this.reconnects,
+    };
+  }
+}
