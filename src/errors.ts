@@ -95,6 +95,11 @@ export class UnsupportedEventError extends BinlogSyncError {
   readonly code = 'UNSUPPORTED_EVENT';
 }
 
+/** The metrics endpoint could not be served (port taken, address not ours). */
+export class MetricsServerError extends BinlogSyncError {
+  readonly code = 'METRICS';
+}
+
 /** Short, user-facing description of anything thrown. */
 export function describeError(error: unknown): string {
   if (error instanceof Error) return error.message;

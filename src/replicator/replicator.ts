@@ -33,7 +33,14 @@ const HEALTHY_SESSION_MS = 30_000;
 export async function runReplicator(options: ReplicatorOptions): Promise<ReplicatorStats> {
   const { state, logger, signal } = options;
   state.acquireRunner({ pid: process.pid, hostname: hostname() });
-  const stats: ReplicatorStats = { transactions: 0, rows: 0, position: state.getPosition(), streamed: false, rowsAtLastCommit: 0 };
+  const stats: ReplicatorStats = {
+    transactions: 0,
+    rows: 0,
+    position: state.getPosition(),
+    streamed: false,
+    rowsAtLastCommit: 0,
+    transactionStartedAt: 0,
+  };
   const health = options.health ?? new StreamHealth();
   const session: ReplicatorOptions = { ...options, health };
   const timers = [
@@ -51,10 +58,12 @@ export async function runReplicator(options: ReplicatorOptions): Promise<Replica
         return stats;
       } catch (error) {
         if (signal.aborted) return stats;
+        options.metrics?.error(error instanceof BinlogSyncError ? error.code : 'INTERNAL');
         if (!stats.streamed || !isRetryable(error)) throw error;
         if (Date.now() - started > HEALTHY_SESSION_MS) attempt = 0;
         attempt += 1;
         health.reconnects += 1;
+        options.metrics?.reconnected();
         const delay = backoffDelay(attempt, Math.random(), options.backoff);
         logger.warn({ attempt, delayMs: delay, error: describeError(error) }, `${describeError(error)}; retrying in ${(delay / 1000).toFixed(1)} s`);
         if (!(await sleep(delay, signal))) return stats;

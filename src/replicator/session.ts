@@ -13,6 +13,7 @@ import { BinlogSource } from '../source/binlog-source.js';
 import type { SourceEvent } from '../source/events.js';
 import { assertReplicable, connectSource, measureClockOffset, readSourceInfo } from '../source/source-server.js';
 import type { StreamHealth } from '../health/stream-health.js';
+import type { ReplicationMetrics } from '../health/metrics.js';
 import { TransactionAssembler, type ApplyAction } from '../txn/assembler.js';
 import { createFilter, type FilterSettings } from '../txn/filter.js';
 import type { StateStore } from '../state/state-store.js';
@@ -22,6 +23,8 @@ import { resolveStreamStart } from './stream-start.js';
 export interface SessionOptions {
   /** Published to the state file every second for `status` (and to metrics). */
   health?: StreamHealth;
+  /** Prometheus counters, when --metrics-port is set. */
+  metrics?: ReplicationMetrics;
   source: Endpoint;
   replica: Endpoint;
   serverId: number;
@@ -41,6 +44,8 @@ export interface ReplicatorStats {
   streamed: boolean;
   /** The applier's row count at the last commit (rows of the next transaction are counted from it). */
   rowsAtLastCommit: number;
+  /** When the transaction being applied began (performance.now()). */
+  transactionStartedAt: number;
 }
 
 /** Runs one session; resolves when the signal aborts, rejects on any failure. */
@@ -93,7 +98,7 @@ export async function runSession(options: SessionOptions, stats: ReplicatorStats
     if (!stats.streamed) state.setLastError(null);
     stats.streamed = true;
     options.health?.setStreaming(true);
-    await consume(queue, assembler, applier, state, stats, logger, signal, options.health);
+    await consume(queue, assembler, applier, state, stats, logger, signal, options.health, options.metrics);
   } finally {
     options.health?.setStreaming(false);
     source?.stop();
@@ -151,6 +156,7 @@ async function consume(
   logger: Logger,
   signal: AbortSignal,
   health: StreamHealth | undefined,
+  metrics: ReplicationMetrics | undefined,
 ): Promise<void> {
   let context: ApplyContext = { gtid: null, file: stats.position?.file ?? null, position: stats.position?.position ?? null };
   for (;;) {
@@ -158,7 +164,7 @@ async function consume(
     if (event === undefined) return; // aborted: an open replica transaction is rolled back by close()
     for (const action of assembler.push(event)) {
       context = contextFor(action, context, event);
-      await applyAction(action, applier, context, state, stats, logger);
+      await applyAction(action, applier, context, state, stats, logger, metrics);
       // Failures name the last good position: where the replica stands.
       if (action.type === 'commit' && stats.position) context = { ...context, position: stats.position.position, file: stats.position.file };
     }
@@ -178,6 +184,7 @@ async function applyAction(
   state: StateStore,
   stats: ReplicatorStats,
   logger: Logger,
+  metrics: ReplicationMetrics | undefined,
 ): Promise<void> {
   if (action.type === 'unsupported') {
     throw new UnsupportedEventError(
@@ -195,7 +202,12 @@ async function applyAction(
     logger.debug({ ...context, reason: action.reason, sql: action.sql.slice(0, 200) }, 'statement not replicated');
     return;
   }
+  if (action.type === 'begin') stats.transactionStartedAt = performance.now();
   const wrote = await applier.apply(action, context);
+  if (action.type === 'rows') {
+    const { table, kind, rows } = action.change;
+    metrics?.rowsApplied(`${table.database}.${table.table}`, kind, rows.length);
+  }
   if (action.type !== 'commit') return;
   const applied: AppliedPosition = {
     file: action.position.file ?? stats.position?.file ?? null,
@@ -210,6 +222,7 @@ async function applyAction(
     const rows = applier.rowsApplied - stats.rowsAtLastCommit;
     stats.transactions += 1;
     stats.rows += rows;
+    metrics?.transactionApplied((performance.now() - stats.transactionStartedAt) / 1000);
     logger.debug({ gtid: action.gtid, file: applied.file, position: applied.position, rows }, 'committed');
   }
   stats.rowsAtLastCommit = applier.rowsApplied;

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { ProgramContext } from '../program.js';
+import { registerCheckCommand } from './check.js';
 import { registerPositionCommand } from './position.js';
 import { registerSkipCommand } from './skip.js';
 import { registerStartCommand } from './start.js';
@@ -10,6 +11,7 @@ import { registerWaitCommand } from './wait.js';
 export type RegisterCommand = (program: Command, ctx: ProgramContext) => void;
 
 export const COMMANDS: RegisterCommand[] = [
+  registerCheckCommand,
   registerStartCommand,
   registerStatusCommand,
   registerWaitCommand,

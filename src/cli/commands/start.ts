@@ -2,6 +2,9 @@ import type { Command } from 'commander';
 import { resolveEndpoint } from '../../config/endpoints.js';
 import { runReplicator } from '../../replicator/replicator.js';
 import { StateStore } from '../../state/state-store.js';
+import { MetricsServerError } from '../../errors.js';
+import { ReplicationMetrics, serveMetrics } from '../../health/metrics.js';
+import { StreamHealth } from '../../health/stream-health.js';
 import { addSettingOptions, FILTER_SETTINGS, REPLICA_SETTINGS, SOURCE_SETTINGS } from '../options.js';
 import type { ProgramContext } from '../program.js';
 import { commandEnv, defaultServerId, requireDatabases } from '../command-helpers.js';
@@ -26,7 +29,7 @@ export function registerStartCommand(program: Command, ctx: ProgramContext): voi
         '    --replica mysql://binlog_sync@127.0.0.1:3306 --databases themepark_tracker',
       ].join('\n'),
     );
-  addSettingOptions(start, [...SOURCE_SETTINGS, ...REPLICA_SETTINGS, ...FILTER_SETTINGS, 'server-id']);
+  addSettingOptions(start, [...SOURCE_SETTINGS, ...REPLICA_SETTINGS, ...FILTER_SETTINGS, 'server-id', 'lag-threshold', 'metrics-port', 'metrics-host']);
   start.action(async (_opts: unknown, command: Command) => {
     const { settings, logger } = commandEnv(command, ctx.io);
     requireDatabases(settings, 'start');
@@ -54,11 +57,25 @@ export function registerStartCommand(program: Command, ctx: ProgramContext): voi
     };
     for (const s of STOP_SIGNALS) process.on(s, onSignal);
     logger.info({ serverId, state: settings.state, databases: settings.databases }, `starting with server id ${serverId}`);
+    const health = new StreamHealth();
+    let metrics: ReplicationMetrics | undefined;
+    let metricsServer: { close: () => Promise<void> } | undefined;
     try {
-      await runReplicator({ source, replica, serverId, filter: settings, state, logger, signal: controller.signal });
+      if (settings.metricsPort !== undefined) {
+        const sources = { health, position: () => state.getPosition(), lagThreshold: settings.lagThreshold };
+        metrics = new ReplicationMetrics(sources);
+        metricsServer = await serveMetrics(settings.metricsHost, settings.metricsPort, metrics, sources).catch((error: Error) => {
+          throw new MetricsServerError(`cannot serve metrics on ${settings.metricsHost}:${settings.metricsPort} (--metrics-port): ${error.message}`, {
+            cause: error,
+          });
+        });
+        logger.info(`serving metrics on http://${settings.metricsHost}:${settings.metricsPort}/metrics and /healthz`);
+      }
+      await runReplicator({ source, replica, serverId, filter: settings, state, logger, signal: controller.signal, health, ...(metrics ? { metrics } : {}) });
     } finally {
       for (const s of STOP_SIGNALS) process.off(s, onSignal);
       clearTimeout(forceTimer);
+      await metricsServer?.close();
       state.close();
     }
   });

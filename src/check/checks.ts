@@ -1,0 +1,208 @@
+// Pure: the preflight verdicts of `binlog-sync check`, from facts gathered
+// elsewhere (gather.ts). Each item says ok / warn / fail and, when not ok,
+// the exact fix: the my.cnf line, the SET GLOBAL, the GRANT.
+
+export type CheckStatus = 'ok' | 'warn' | 'fail';
+
+export interface CheckItem {
+  name: string;
+  status: CheckStatus;
+  detail: string;
+  fix?: string;
+}
+
+export interface SourceFacts {
+  flavor: 'mariadb' | 'mysql';
+  version: string;
+  serverId: number;
+  variables: Record<string, string>;
+  /** SHOW GRANTS lines of the replication user. */
+  grants: string[];
+  user: string;
+  binlogFiles: string[];
+  expireSeconds: number | null;
+}
+
+export interface ReplicaFacts {
+  flavor: 'mariadb' | 'mysql';
+  serverId: number;
+  readOnly: boolean;
+  user: string;
+  /** Outcome of a real write (rolled back) in binlog-sync's own schema. */
+  write: { ok: true } | { ok: false; errno: number | undefined; message: string };
+}
+
+const ok = (name: string, detail: string): CheckItem => ({ name, status: 'ok', detail });
+const warn = (name: string, detail: string, fix: string): CheckItem => ({ name, status: 'warn', detail, fix });
+const fail = (name: string, detail: string, fix: string): CheckItem => ({ name, status: 'fail', detail, fix });
+
+/** `SET GLOBAL` now and the my.cnf line for the next restart. */
+function setting(name: string, value: string): string {
+  return `SET GLOBAL ${name} = '${value}'; and in my.cnf [mysqld]: ${name} = ${value}`;
+}
+
+function isOn(value: string | undefined): boolean {
+  return value !== undefined && ['ON', '1', 'TRUE'].includes(value.toUpperCase());
+}
+
+export function checkSourceSettings(facts: SourceFacts, replicaServerId: number | null, ourServerId: number): CheckItem[] {
+  const v = facts.variables;
+  const items: CheckItem[] = [];
+  items.push(
+    isOn(v.log_bin)
+      ? ok('log_bin', 'the binary log is on')
+      : fail('log_bin', 'the binary log is off', 'in my.cnf [mysqld]: log_bin = mysql-bin (and server_id = 1), then restart the server'),
+  );
+  const format = (v.binlog_format ?? '').toUpperCase();
+  items.push(
+    format === 'ROW'
+      ? ok('binlog_format', 'ROW')
+      : fail('binlog_format', `${format || 'unknown'}; binlog-sync needs ROW`, setting('binlog_format', 'ROW')),
+  );
+  const image = (v.binlog_row_image ?? 'FULL').toUpperCase();
+  items.push(
+    image === 'FULL'
+      ? ok('binlog_row_image', 'FULL')
+      : warn('binlog_row_image', `${image}: replicated, but rows are located by key and verify cannot re-check changed columns`, setting('binlog_row_image', 'FULL')),
+  );
+  const metadata = (v.binlog_row_metadata ?? '').toUpperCase();
+  items.push(
+    metadata === 'FULL'
+      ? ok('binlog_row_metadata', 'FULL: rows are decoded with the table definition written in the binlog')
+      : fail(
+          'binlog_row_metadata',
+          `${metadata || 'not supported by this server'}; binlog-sync needs FULL (MySQL 8.0+, MariaDB 10.5+) to decode rows with the schema in force when they were written`,
+          setting('binlog_row_metadata', 'FULL'),
+        ),
+  );
+  if (v.binlog_transaction_compression !== undefined) {
+    items.push(
+      isOn(v.binlog_transaction_compression)
+        ? fail('binlog_transaction_compression', 'ON: compressed transactions cannot be decoded', setting('binlog_transaction_compression', 'OFF'))
+        : ok('binlog_transaction_compression', 'OFF'),
+    );
+  }
+  if (v.binlog_row_value_options !== undefined) {
+    items.push(
+      v.binlog_row_value_options.toUpperCase().includes('PARTIAL_JSON')
+        ? fail('binlog_row_value_options', 'PARTIAL_JSON: partial JSON updates cannot be decoded', "SET GLOBAL binlog_row_value_options = ''; and remove it from my.cnf")
+        : ok('binlog_row_value_options', 'full JSON values'),
+    );
+  }
+  items.push(serverIdItem(facts.serverId, replicaServerId, ourServerId));
+  items.push(gtidItem(facts));
+  items.push(retentionItem(facts.expireSeconds));
+  return items;
+}
+
+function serverIdItem(source: number, replica: number | null, ours: number): CheckItem {
+  if (source === 0) return fail('server_id', 'the source has server_id 0, which cannot replicate', 'in my.cnf [mysqld]: server_id = 1, then restart');
+  if (source === ours) {
+    return fail('server_id', `binlog-sync would announce the source's own server_id ${ours}`, 'pass another --server-id');
+  }
+  if (replica !== null && replica === source) {
+    return fail('server_id', `source and replica both have server_id ${source}`, 'in the replica my.cnf [mysqld]: server_id = 2 (any id the source does not use), then restart it');
+  }
+  return ok('server_id', `source ${source}${replica !== null ? `, replica ${replica}` : ''}, binlog-sync ${ours}: all distinct`);
+}
+
+function gtidItem(facts: SourceFacts): CheckItem {
+  if (facts.flavor === 'mariadb') return ok('gtid', 'MariaDB GTIDs: positions survive binlog rotation and server moves');
+  return isOn(facts.variables.gtid_mode)
+    ? ok('gtid', 'gtid_mode ON')
+    : warn('gtid', 'gtid_mode is OFF: binlog-sync resumes by file and offset', 'in my.cnf [mysqld]: gtid_mode = ON and enforce_gtid_consistency = ON (a rolling change on a running server)');
+}
+
+function retentionItem(expireSeconds: number | null): CheckItem {
+  if (expireSeconds === null) {
+    return warn('binlog retention', 'binlogs are kept forever (disk use grows without bound)', 'SET GLOBAL binlog_expire_logs_seconds = 604800; and in my.cnf [mysqld]: binlog_expire_logs_seconds = 604800');
+  }
+  const days = expireSeconds / 86_400;
+  return days < 1
+    ? warn('binlog retention', `binlogs are kept ${Math.round(expireSeconds / 3600)} h: a replicator stopped longer than that must snapshot again`, setting('binlog_expire_logs_seconds', '604800'))
+    : ok('binlog retention', `binlogs are kept ${days.toFixed(days < 10 ? 1 : 0)} days`);
+}
+
+export function checkStoredPosition(file: string | null, binlogFiles: string[]): CheckItem {
+  if (file === null) return ok('stored position', 'no position is stored yet (run `position set` or `snapshot`)');
+  return binlogFiles.includes(file)
+    ? ok('stored position', `${file} is still on the source`)
+    : fail('stored position', `${file} has been purged on the source`, 'run `binlog-sync snapshot` to start over');
+}
+
+/** Privileges named in SHOW GRANTS lines for *.* (normalised to upper case). */
+export function globalPrivileges(grants: string[]): Set<string> {
+  const privileges = new Set<string>();
+  for (const line of grants) {
+    const m = /^GRANT (.+?) ON \*\.\* TO /i.exec(line);
+    if (!m) continue;
+    for (const p of m[1]!.split(',')) privileges.add(p.trim().toUpperCase());
+  }
+  return privileges;
+}
+
+const WRITE_PRIVILEGES = ['ALL PRIVILEGES', 'SUPER', 'INSERT', 'UPDATE', 'DELETE', 'CREATE', 'DROP', 'ALTER', 'GRANT OPTION', 'FILE', 'SHUTDOWN'];
+
+export function checkSourceUser(facts: SourceFacts): CheckItem[] {
+  const privileges = globalPrivileges(facts.grants);
+  const all = privileges.has('ALL PRIVILEGES');
+  const has = (p: string): boolean => all || privileges.has(p);
+  const grantFix = `GRANT REPLICATION SLAVE, REPLICATION CLIENT, SELECT ON *.* TO ${facts.user};`;
+  const items: CheckItem[] = [];
+  items.push(
+    has('REPLICATION SLAVE') || has('REPLICATION REPLICA')
+      ? ok('REPLICATION SLAVE', `${facts.user} may read the binlog`)
+      : fail('REPLICATION SLAVE', `${facts.user} may not read the binlog`, grantFix),
+  );
+  items.push(
+    has('REPLICATION CLIENT') || has('BINLOG MONITOR')
+      ? ok('REPLICATION CLIENT', `${facts.user} may see binlog positions`)
+      : fail('REPLICATION CLIENT', `${facts.user} may not see binlog positions (SHOW MASTER STATUS)`, grantFix),
+  );
+  items.push(
+    has('SELECT')
+      ? ok('SELECT', `${facts.user} may read tables (snapshot, verify)`)
+      : warn('SELECT', `${facts.user} may not read tables: snapshot and verify will not work`, grantFix),
+  );
+  const extra = WRITE_PRIVILEGES.filter((p) => privileges.has(p));
+  items.push(
+    extra.length === 0
+      ? ok('least privilege', `${facts.user} holds no write privileges on the source`)
+      : warn(
+          'least privilege',
+          `${facts.user} holds far more than replication needs: ${extra.join(', ')}`,
+          `REVOKE ALL PRIVILEGES, GRANT OPTION FROM ${facts.user}; ${grantFix}`,
+        ),
+  );
+  return items;
+}
+
+export function checkReplica(facts: ReplicaFacts): CheckItem[] {
+  const items: CheckItem[] = [];
+  items.push(
+    facts.readOnly
+      ? ok('read_only', 'the replica is read-only: nothing but binlog-sync can change it')
+      : warn('read_only', 'the replica is writable: tests or people can make it drift from the source', setting('read_only', 'ON')),
+  );
+  if (facts.write.ok) {
+    items.push(ok('applier can write', `${facts.user} can write to the replica${facts.readOnly ? ' despite read_only' : ''}`));
+  } else if (facts.write.errno === 1290 || /read.only/i.test(facts.write.message)) {
+    const privilege = facts.flavor === 'mariadb' ? 'READ_ONLY ADMIN' : 'CONNECTION_ADMIN';
+    items.push(
+      fail(
+        'applier can write',
+        `${facts.user} cannot write to the read-only replica: it lacks the ${privilege} privilege (${facts.write.message})`,
+        `GRANT ${privilege} ON *.* TO ${facts.user};`,
+      ),
+    );
+  } else {
+    items.push(
+      fail(
+        'applier can write',
+        `${facts.user} cannot write to the replica: ${facts.write.message}`,
+        `GRANT ALL PRIVILEGES ON *.* TO ${facts.user}; (at least CREATE, DROP, ALTER, INDEX, INSERT, UPDATE, DELETE, REFERENCES on the replicated databases and binlog_sync)`,
+      ),
+    );
+  }
+  return items;
+}

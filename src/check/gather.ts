@@ -1,0 +1,105 @@
+// Gathers the facts `check` judges (checks.ts), one server at a time; a
+// server that cannot be reached becomes a failed item, not an exception.
+import { describeEndpoint, type Endpoint } from '../config/connection-url.js';
+import { connect, queryAll, queryOne } from '../db/connect.js';
+import { describeError } from '../errors.js';
+import { ensureCheckpointSchema } from '../apply/checkpoint.js';
+import { binlogExpireSeconds, connectSource, readSourceInfo, sourceBinlogFiles } from '../source/source-server.js';
+import {
+  checkReplica,
+  checkSourceSettings,
+  checkSourceUser,
+  checkStoredPosition,
+  type CheckItem,
+  type ReplicaFacts,
+  type SourceFacts,
+} from './checks.js';
+
+export interface CheckInputs {
+  source?: Endpoint;
+  replica?: Endpoint;
+  serverId: number;
+  /** Binlog file of the stored position, when a state file has one. */
+  storedFile: string | null;
+}
+
+async function gatherSource(endpoint: Endpoint): Promise<SourceFacts> {
+  const conn = await connectSource(endpoint);
+  try {
+    const info = await readSourceInfo(conn);
+    const grants = await queryAll<Record<string, string>>(conn, 'SHOW GRANTS FOR CURRENT_USER()');
+    const user = await queryOne<{ u: string }>(conn, 'SELECT CURRENT_USER() AS u');
+    const [name, host] = String(user?.u ?? endpoint.user).split('@');
+    return {
+      ...info,
+      grants: grants.map((row) => String(Object.values(row)[0])),
+      user: `'${name}'@'${host ?? '%'}'`,
+      binlogFiles: await sourceBinlogFiles(conn).catch(() => []),
+      expireSeconds: await binlogExpireSeconds(conn),
+    };
+  } finally {
+    await conn.end().catch(() => undefined);
+  }
+}
+
+async function gatherReplica(endpoint: Endpoint): Promise<ReplicaFacts> {
+  const conn = await connect(endpoint, 'replica');
+  try {
+    const row = await queryOne<{ version: string; serverId: string; readOnly: string; u: string }>(
+      conn,
+      'SELECT VERSION() AS version, @@server_id AS serverId, @@read_only AS readOnly, CURRENT_USER() AS u',
+    );
+    const [name, host] = String(row?.u ?? endpoint.user).split('@');
+    let write: ReplicaFacts['write'] = { ok: true };
+    try {
+      // A real write, as `start` makes them, then undone.
+      await ensureCheckpointSchema(conn);
+      await conn.query('START TRANSACTION');
+      await conn.query("INSERT INTO binlog_sync.positions (stream_id, applied_at) VALUES ('check', UTC_TIMESTAMP(6)) ON DUPLICATE KEY UPDATE applied_at = VALUES(applied_at)");
+      await conn.query('ROLLBACK');
+    } catch (error) {
+      write = { ok: false, errno: (error as { errno?: number }).errno, message: describeError(error) };
+      await conn.query('ROLLBACK').catch(() => undefined);
+    }
+    return {
+      flavor: /mariadb/i.test(String(row?.version)) ? 'mariadb' : 'mysql',
+      serverId: Number(row?.serverId ?? 0),
+      readOnly: Number(row?.readOnly) === 1,
+      user: `'${name}'@'${host ?? '%'}'`,
+      write,
+    };
+  } finally {
+    await conn.end().catch(() => undefined);
+  }
+}
+
+/** Every check item, in the order an operator fixes them. */
+export async function runChecks(inputs: CheckInputs): Promise<CheckItem[]> {
+  const items: CheckItem[] = [];
+  let replica: ReplicaFacts | null = null;
+  if (!inputs.replica) {
+    items.push({ name: 'replica reachable', status: 'fail', detail: 'no replica given', fix: 'pass --replica mysql://user@host:port (or BINLOG_SYNC_REPLICA)' });
+  } else {
+    try {
+      replica = await gatherReplica(inputs.replica);
+      items.push({ name: 'replica reachable', status: 'ok', detail: describeEndpoint(inputs.replica) });
+    } catch (error) {
+      items.push({ name: 'replica reachable', status: 'fail', detail: describeError(error), fix: 'check --replica, its password, and that the server runs' });
+    }
+  }
+  if (!inputs.source) {
+    items.push({ name: 'source reachable', status: 'fail', detail: 'no source given', fix: 'pass --source mysql://repl_user@host:port (or BINLOG_SYNC_SOURCE)' });
+  } else {
+    try {
+      const source = await gatherSource(inputs.source);
+      items.push({ name: 'source reachable', status: 'ok', detail: `${describeEndpoint(inputs.source)}, ${source.version}` });
+      items.push(...checkSourceSettings(source, replica?.serverId ?? null, inputs.serverId));
+      items.push(...checkSourceUser(source));
+      items.push(checkStoredPosition(inputs.storedFile, source.binlogFiles));
+    } catch (error) {
+      items.push({ name: 'source reachable', status: 'fail', detail: describeError(error), fix: 'check --source, its password, the network, and that the server runs' });
+    }
+  }
+  if (replica) items.push(...checkReplica(replica));
+  return items;
+}

@@ -1,0 +1,70 @@
+import { Command } from 'commander';
+import { resolveEndpoint } from '../../config/endpoints.js';
+import type { Settings } from '../../config/settings.js';
+import type { Endpoint } from '../../config/connection-url.js';
+import { runChecks } from '../../check/gather.js';
+import type { CheckItem } from '../../check/checks.js';
+import { StateStore } from '../../state/state-store.js';
+import { addSettingOptions, REPLICA_SETTINGS, SOURCE_SETTINGS } from '../options.js';
+import type { ProgramContext } from '../program.js';
+import { commandEnv, defaultServerId, printJson } from '../command-helpers.js';
+
+function endpointIfGiven(settings: Settings, role: 'source' | 'replica'): Endpoint | undefined {
+  return (role === 'source' ? settings.source : settings.replica) ? resolveEndpoint(settings, role) : undefined;
+}
+
+/** The binlog file of the stored position, if there is a state file with one. */
+function storedFile(path: string): string | null {
+  try {
+    const state = StateStore.open(path, { readonly: true });
+    try {
+      return state.getPosition()?.file ?? null;
+    } finally {
+      state.close();
+    }
+  } catch {
+    return null;
+  }
+}
+
+function printText(items: CheckItem[], out: (t: string) => void): void {
+  const width = Math.max(...items.map((i) => i.name.length));
+  for (const item of items) {
+    out(`${item.status.padEnd(4)}  ${item.name.padEnd(width)}  ${item.detail}\n`);
+    if (item.fix) out(`      ${' '.repeat(width)}  fix: ${item.fix}\n`);
+  }
+  const failed = items.filter((i) => i.status === 'fail').length;
+  const warned = items.filter((i) => i.status === 'warn').length;
+  out(failed ? `\n${failed} check(s) failed, ${warned} warning(s)\n` : `\nready: nothing failed${warned ? `, ${warned} warning(s)` : ''}\n`);
+}
+
+export function registerCheckCommand(program: Command, ctx: ProgramContext): void {
+  const check = program
+    .command('check')
+    .description('preflight of source and replica: binlog settings, server ids, privileges, retention, read_only; each item with its fix')
+    .option('--json', 'print one JSON object')
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Exits 0 when nothing fails (warnings allowed), 1 otherwise.',
+        '',
+        'Example:',
+        '  binlog-sync check --source mysql://repl_user@prod:3306 --replica mysql://binlog_sync@127.0.0.1:3306',
+      ].join('\n'),
+    );
+  addSettingOptions(check, [...SOURCE_SETTINGS, ...REPLICA_SETTINGS, 'server-id']);
+  check.action(async (opts: { json?: boolean }, command: Command) => {
+    const { settings } = commandEnv(command, ctx.io);
+    const items = await runChecks({
+      source: endpointIfGiven(settings, 'source'),
+      replica: endpointIfGiven(settings, 'replica'),
+      serverId: settings.serverId ?? defaultServerId(settings.state),
+      storedFile: storedFile(settings.state),
+    });
+    const ok = items.every((i) => i.status !== 'fail');
+    if (opts.json) printJson(ctx.io, { ok, items });
+    else printText(items, ctx.io.out);
+    ctx.result.exitCode = ok ? 0 : 1;
+  });
+}

@@ -1,0 +1,136 @@
+// Prometheus metrics and /healthz for a running `start` (the only module that
+// imports prom-client). Counters are fed by the session as it applies;
+// gauges are read from the replicator's health when scraped.
+import { createServer, type Server } from 'node:http';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { binlogFileNumber, type BinlogPosition } from '../position.js';
+import { decideState, type HealthState } from './status.js';
+import type { StreamHealth } from './stream-health.js';
+
+export interface MetricsSources {
+  health: StreamHealth;
+  position: () => BinlogPosition | null;
+  lagThreshold: number;
+}
+
+export class ReplicationMetrics {
+  readonly registry = new Registry();
+  private readonly rows = new Counter({
+    name: 'binlog_sync_rows_applied_total',
+    help: 'Rows applied to the replica, by table and kind of change',
+    labelNames: ['table', 'kind'] as const,
+    registers: [this.registry],
+  });
+  private readonly transactions = new Counter({
+    name: 'binlog_sync_transactions_applied_total',
+    help: 'Source transactions applied to the replica',
+    registers: [this.registry],
+  });
+  private readonly applySeconds = new Histogram({
+    name: 'binlog_sync_transaction_apply_seconds',
+    help: 'Time to apply one source transaction on the replica, from its first change to its commit',
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+  private readonly errors = new Counter({
+    name: 'binlog_sync_errors_total',
+    help: 'Errors, by code (retried or not)',
+    labelNames: ['code'] as const,
+    registers: [this.registry],
+  });
+  private readonly reconnects = new Counter({
+    name: 'binlog_sync_reconnects_total',
+    help: 'Sessions started again after a fault',
+    registers: [this.registry],
+  });
+
+  constructor(sources: MetricsSources) {
+    collectDefaultMetrics({ register: this.registry, prefix: 'binlog_sync_process_' });
+    const gauge = (name: string, help: string, read: () => number | null): void => {
+      new Gauge({
+        name,
+        help,
+        registers: [this.registry],
+        collect() {
+          const value = read();
+          if (value !== null && Number.isFinite(value)) this.set(value);
+          else this.reset();
+        },
+      });
+    };
+    gauge('binlog_sync_lag_seconds', 'Age of the oldest source change not yet applied (0 when caught up)', () => sources.health.lagSeconds());
+    gauge('binlog_sync_source_connected', '1 while the binlog stream from the source is alive', () => (sources.health.connected ? 1 : 0));
+    gauge('binlog_sync_applied_binlog_file_number', 'Sequence number of the binlog file of the last applied position', () => {
+      const file = sources.position()?.file;
+      return file ? binlogFileNumber(file) : null;
+    });
+    gauge('binlog_sync_applied_binlog_position', 'Offset of the last applied position in its binlog file', () => sources.position()?.position ?? null);
+    gauge('binlog_sync_up', '1 when HEALTHY, 0 otherwise', () => (healthState(sources) === 'HEALTHY' ? 1 : 0));
+  }
+
+  rowsApplied(table: string, kind: string, count: number): void {
+    this.rows.inc({ table, kind }, count);
+  }
+
+  transactionApplied(seconds: number): void {
+    this.transactions.inc();
+    this.applySeconds.observe(seconds);
+  }
+
+  error(code: string): void {
+    this.errors.inc({ code });
+  }
+
+  reconnected(): void {
+    this.reconnects.inc();
+  }
+}
+
+export function healthState(sources: MetricsSources): HealthState {
+  return decideState(true, sources.health.lagSeconds(), sources.lagThreshold);
+}
+
+/** Serves /metrics and /healthz until closed. */
+export async function serveMetrics(
+  host: string,
+  port: number,
+  metrics: ReplicationMetrics,
+  sources: MetricsSources,
+): Promise<{ close: () => Promise<void>; port: number }> {
+  const server: Server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path === '/metrics') {
+      metrics.registry
+        .metrics()
+        .then((body) => {
+          res.writeHead(200, { 'Content-Type': metrics.registry.contentType });
+          res.end(body);
+        })
+        .catch((error: unknown) => {
+          res.writeHead(500).end(String(error));
+        });
+      return;
+    }
+    if (path === '/healthz') {
+      const state = healthState(sources);
+      res.writeHead(state === 'HEALTHY' ? 200 : 503, { 'Content-Type': 'application/json' });
+      res.end(JSON.stringify({ state, lagSeconds: sources.health.lagSeconds(), sourceConnected: sources.health.connected }));
+      return;
+    }
+    res.writeHead(404).end('not found: try /metrics or /healthz\n');
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  const address = server.address();
+  return {
+    port: typeof address === 'object' && address ? address.port : port,
+    // Scrapers keep connections alive; they must not hold up a stop.
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
