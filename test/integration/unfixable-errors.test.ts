@@ -59,6 +59,13 @@ describe('a duplicate key from drift', () => {
     const { lastError } = stateOf(replication);
     expect(lastError).toMatchObject({ code: 'APPLY', table: `${db}.rides`, statement: 'insert' });
     const failedGtid = lastError!.gtid!;
+    const status = await runCli(['status', '--json', '--state', replication.statePath]);
+    expect(status.code).toBe(2);
+    expect(JSON.parse(status.stdout)).toMatchObject({
+      state: 'STOPPED',
+      running: false,
+      lastError: { code: 'APPLY', gtid: failedGtid, table: `${db}.rides`, message: expect.stringContaining('Duplicate entry') },
+    });
 
     await source.query(`INSERT INTO \`${db}\`.rides VALUES (2, 'next one')`);
     const skip = await replication.cli(['skip', ...replication.connectionArgs]);
