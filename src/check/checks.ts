@@ -103,6 +103,9 @@ function serverIdItem(source: number, replica: number | null, ours: number): Che
   if (replica !== null && replica === source) {
     return fail('server_id', `source and replica both have server_id ${source}`, 'in the replica my.cnf [mysqld]: server_id = 2 (any id the source does not use), then restart it');
   }
+  if (replica !== null && replica === ours) {
+    return fail('server_id', `binlog-sync would announce the replica's server_id ${ours}`, 'pass another --server-id');
+  }
   return ok('server_id', `source ${source}${replica !== null ? `, replica ${replica}` : ''}, binlog-sync ${ours}: all distinct`);
 }
 

@@ -3,6 +3,7 @@
 // to do and never carry a password.
 import { readFileSync } from 'node:fs';
 import mysql, { type Connection, type ConnectionOptions } from 'mysql2/promise';
+import type { Connection as CoreConnection, QueryOptions } from 'mysql2';
 import { describeEndpoint, type Endpoint } from '../config/connection-url.js';
 import { AuthenticationError, ConfigError, ConnectionError } from '../errors.js';
 
@@ -14,6 +15,7 @@ export const EXACT_VALUE_OPTIONS = {
   bigNumberStrings: true,
   decimalNumbers: false,
   dateStrings: true,
+  jsonStrings: true,
   timezone: 'Z',
   charset: 'UTF8MB4_GENERAL_CI',
 } as const;
@@ -122,4 +124,14 @@ export async function queryOne<T = Record<string, unknown>>(conn: Connection, sq
 export async function queryAll<T = Record<string, unknown>>(conn: Connection, sql: string, params: unknown[] = []): Promise<T[]> {
   const [rows] = await conn.query(sql, params);
   return rows as T[];
+}
+
+/**
+ * The callback-API connection under a promise one, for what only it offers:
+ * a query as a stream (rows flow with backpressure instead of being buffered).
+ * mysql2's promise wrapper keeps it as `.connection` without declaring it.
+ */
+export function streamingQuery(conn: Connection, options: QueryOptions, highWaterMark: number): AsyncIterable<unknown> & { destroy(): void } {
+  const core = (conn as unknown as { connection: CoreConnection }).connection;
+  return core.query(options).stream({ highWaterMark }) as unknown as AsyncIterable<unknown> & { destroy(): void };
 }

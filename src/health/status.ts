@@ -49,11 +49,13 @@ export interface StatusInputs {
 export function buildStatus(inputs: StatusInputs): StatusReport {
   const { runner } = inputs;
   const running = runner !== null;
-  const lag = running && runner.health?.sourceConnected ? runner.health.lagSeconds : null;
+  const raw = running && runner.health?.sourceConnected ? runner.health.lagSeconds : null;
+  // Decide on the figure shown, so a displayed 5.0 s is never HEALTHY at a 5 s threshold.
+  const lag = raw === null ? null : Math.round(raw * 10) / 10;
   return {
     state: decideState(running, lag, inputs.lagThreshold),
     running,
-    lagSeconds: lag === null ? null : Math.round(lag * 10) / 10,
+    lagSeconds: lag,
     lagThresholdSeconds: inputs.lagThreshold,
     applied: inputs.applied
       ? { file: inputs.applied.file, position: inputs.applied.position, gtid: inputs.applied.gtid, appliedAt: inputs.applied.appliedAt }

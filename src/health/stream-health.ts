@@ -42,12 +42,22 @@ export class StreamHealth {
     this.pendingSince = null;
   }
 
+  /** The stream is alive: started, and an event or heartbeat seen within the silence window. */
+  isConnected(now = Date.now()): boolean {
+    return this.streaming && now - this.lastSeenAt <= this.silenceMs;
+  }
+
   get connected(): boolean {
-    return this.streaming && Date.now() - this.lastSeenAt <= this.silenceMs;
+    return this.isConnected();
+  }
+
+  /** Something received is not applied yet (whatever the clocks say about its age). */
+  get pending(): boolean {
+    return this.pendingSince !== null;
   }
 
   lagSeconds(now = Date.now()): number | null {
-    if (!this.connected) return null;
+    if (!this.isConnected(now)) return null;
     if (this.pendingSince === null) return 0;
     const sourceNow = now + (this.clockOffsetMs ?? 0);
     return Math.max(0, (sourceNow - this.pendingSince) / 1000);
@@ -55,8 +65,9 @@ export class StreamHealth {
 
   snapshot(now = Date.now()): RunnerHealth {
     return {
-      sourceConnected: this.connected,
+      sourceConnected: this.isConnected(now),
       lagSeconds: this.lagSeconds(now),
+      pending: this.pending,
       sourceFile: this.sourceFile,
       sourcePosition: this.sourcePosition,
       clockOffsetMs: this.clockOffsetMs,

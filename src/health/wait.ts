@@ -36,7 +36,9 @@ export function hasApplied(applied: AppliedPosition | null, target: BinlogPositi
   // Idle after a binlog rotation: no transaction moved the stored position,
   // but the stream has seen past the target and nothing received is unapplied.
   const health = runner?.health;
-  if (health?.sourceConnected && health.lagSeconds === 0 && health.sourceFile) {
+  // `pending` rather than lag 0: a lag is rounded and clock-corrected, "nothing
+  // pending" is exact.
+  if (health?.sourceConnected && health.pending === false && health.sourceFile) {
     const seen = compareFilePositions({ file: health.sourceFile, position: health.sourcePosition, gtid: null }, target);
     if (seen !== null && seen >= 0) return true;
   }

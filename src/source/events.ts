@@ -17,7 +17,9 @@ export type ColumnKind =
   /** BIT: written as bytes, compared as a number when it locates a row. */
   | 'bit'
   /** YEAR: zongji reads the zero year 0000 as 1900 (which YEAR cannot hold). */
-  | 'year';
+  | 'year'
+  /** FLOAT: read back over the text protocol as the DOUBLE it widens to (snapshot, verify). */
+  | 'float';
 
 export interface ColumnDef {
   name: string;

@@ -53,6 +53,8 @@ export interface RunnerHealth {
   sourceConnected: boolean;
   /** Lag as the contract defines it; null when unknown (not streaming). */
   lagSeconds: number | null;
+  /** Something received from the source is not applied yet. */
+  pending?: boolean;
   /** The source's binlog position as far as the stream has seen (heartbeats included). */
   sourceFile: string | null;
   sourcePosition: number | null;
@@ -196,6 +198,8 @@ type Db = Database.Database;
 /** Every statement the store runs, prepared once per connection and reused. */
 interface Statements {
   readMeta: Database.Statement<[string], { value: string }>;
+  writeMeta: Database.Statement<[string, string]>;
+  deleteMeta: Database.Statement<[string]>;
   getPosition: Database.Statement<[], PositionRow>;
   savePosition: Database.Statement<[PositionRow]>;
   addHistory: Database.Statement<[Omit<HistoryRow, 'id'>]>;
@@ -212,6 +216,8 @@ interface Statements {
 function prepareStatements(db: Db): Statements {
   return {
     readMeta: db.prepare('SELECT value FROM meta WHERE key = ?'),
+    writeMeta: db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
+    deleteMeta: db.prepare('DELETE FROM meta WHERE key = ?'),
     getPosition: db.prepare('SELECT file, position, gtid, applied_at, source_timestamp FROM position WHERE id = 1'),
     // The hot path: one UPSERT per replica commit, nothing else.
     savePosition: db.prepare(`
@@ -597,6 +603,24 @@ export class StateStore {
         statement: cleanText(e.statement, MAX_STATEMENT_CHARS),
         at: e.at,
       });
+    });
+  }
+
+  // --- markers -------------------------------------------------------------
+
+  /** Keys the store itself owns; markers may not touch them. */
+  private static readonly RESERVED = new Set(['schema_version', 'stream_id', 'created_at']);
+
+  /** A named note kept across runs (e.g. a snapshot in progress); null when absent. */
+  getMarker(name: string): string | null {
+    return this.guard('read a marker', () => this.sql.readMeta.get(`marker:${name}`)?.value ?? null);
+  }
+
+  setMarker(name: string, value: string | null): void {
+    if (StateStore.RESERVED.has(name)) throw new RangeError(`${name} is not a marker`);
+    this.write('write a marker', () => {
+      if (value === null) this.sql.deleteMeta.run(`marker:${name}`);
+      else this.sql.writeMeta.run(`marker:${name}`, value);
     });
   }
 

@@ -3,6 +3,7 @@ import type { ProgramContext } from '../program.js';
 import { registerCheckCommand } from './check.js';
 import { registerPositionCommand } from './position.js';
 import { registerSkipCommand } from './skip.js';
+import { registerSnapshotCommand } from './snapshot.js';
 import { registerStartCommand } from './start.js';
 import { registerStatusCommand } from './status.js';
 import { registerWaitCommand } from './wait.js';
@@ -12,6 +13,7 @@ export type RegisterCommand = (program: Command, ctx: ProgramContext) => void;
 
 export const COMMANDS: RegisterCommand[] = [
   registerCheckCommand,
+  registerSnapshotCommand,
   registerStartCommand,
   registerStatusCommand,
   registerWaitCommand,

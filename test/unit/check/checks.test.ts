@@ -648,3 +648,14 @@ describe('checkReplica', () => {
     expect(item(items, 'applier can write')).toEqual(expected);
   });
 });
+
+describe('server ids of the replica and binlog-sync', () => {
+  it('fails when binlog-sync would announce the replica server id', () => {
+    const items = checkSourceSettings(
+      { flavor: 'mariadb', version: '10.11', serverId: 1, variables: { log_bin: 'ON', binlog_format: 'ROW', binlog_row_metadata: 'FULL' }, grants: [], user: "'u'@'%'", binlogFiles: [], expireSeconds: 86400 * 7 },
+      7,
+      7,
+    );
+    expect(items.find((i) => i.name === 'server_id')).toMatchObject({ status: 'fail', fix: 'pass another --server-id' });
+  });
+});

@@ -1,0 +1,219 @@
+// `binlog-sync snapshot`: copy the selected databases from the source to the
+// replica, consistent with one exact binlog position, and record that
+// position so `start` continues with nothing missed or applied twice.
+//
+// The source side takes no lock: MariaDB's consistent-snapshot transaction
+// reports the binlog position it corresponds to (binlog_snapshot_file /
+// binlog_snapshot_position); MySQL 8 reads performance_schema.log_status
+// inside the snapshot (BACKUP_ADMIN).
+import type { Endpoint } from '../config/connection-url.js';
+import { connect, queryAll, queryOne, streamingQuery, type Connection } from '../db/connect.js';
+import { ApplyError, ServerConfigError, StateError, StateLockedError } from '../errors.js';
+import type { Logger } from '../log/logger.js';
+import { formatPosition, type BinlogPosition } from '../position.js';
+import { ReplicaApplier } from '../apply/replica-applier.js';
+import { buildInsert, qualifiedName, quoteIdentifier } from '../apply/statements.js';
+import { connectSource, gtidAtPosition, readSourceInfo, type SourceInfo } from '../source/source-server.js';
+import { rewriteDatabases } from '../txn/ddl.js';
+import { createFilter, type FilterSettings, type ReplicationFilter } from '../txn/filter.js';
+import type { StateStore } from '../state/state-store.js';
+import { replicatedTables, selectExpression, type TableInfo } from './table-info.js';
+
+export interface SnapshotProgress {
+  table: string;
+  tableRows: number;
+  rowsCopied: number;
+  totalRowsEstimate: number;
+}
+
+export interface SnapshotOptions {
+  source: Endpoint;
+  replica: Endpoint;
+  filter: FilterSettings;
+  state: StateStore;
+  logger: Logger;
+  dropExisting: boolean;
+  signal: AbortSignal;
+  onProgress?: (progress: SnapshotProgress) => void;
+  /** Rows per INSERT (default 1000). */
+  batchRows?: number;
+}
+
+export interface SnapshotResult {
+  position: BinlogPosition;
+  tables: number;
+  rows: number;
+}
+
+/** Marks tables a snapshot has started to fill, so an interrupted one can be run again. */
+const IN_PROGRESS = 'snapshot-in-progress';
+
+export async function runSnapshot(options: SnapshotOptions): Promise<SnapshotResult> {
+  const { state, logger } = options;
+  const runner = state.activeRunner();
+  if (runner) throw new StateLockedError(`a \`binlog-sync start\` (pid ${runner.pid} on ${runner.hostname}) is running on ${state.path}; stop it before a snapshot`);
+  const filter = createFilter(options.filter);
+  const source = await connectSource(options.source);
+  const replica = await connect(options.replica, 'replica');
+  try {
+    const info = await readSourceInfo(source);
+    const position = await openConsistentSnapshot(source, info);
+    logger.info({ ...position }, `snapshot of the source at ${formatPosition(position)}`);
+
+    const tables: TableInfo[] = [];
+    for (const database of options.filter.databases) {
+      if (!(await databaseExists(source, database))) throw new StateError(`database ${database} does not exist on the source (--databases)`);
+      tables.push(...(await replicatedTables(source, database, filter)));
+    }
+    await prepareReplica(replica, source, tables, filter, options);
+
+    const totalRowsEstimate = tables.reduce((sum, t) => sum + t.estimatedRows, 0);
+    let rowsCopied = 0;
+    for (const table of tables) {
+      const copied = await copyTable(source, replica, table, filter, options, (n) => {
+        rowsCopied += n;
+        options.onProgress?.({ table: `${table.database}.${table.table}`, tableRows: table.estimatedRows, rowsCopied, totalRowsEstimate });
+      });
+      logger.info({ table: `${table.database}.${table.table}`, rows: copied }, `copied ${table.database}.${table.table}`);
+    }
+    await source.query('COMMIT');
+    await record(options, position);
+    return { position, tables: tables.length, rows: rowsCopied };
+  } finally {
+    await source.end().catch(() => undefined);
+    await replica.end().catch(() => undefined);
+  }
+}
+
+async function openConsistentSnapshot(conn: Connection, info: SourceInfo): Promise<BinlogPosition> {
+  await conn.query('SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ');
+  await conn.query("SET SESSION time_zone = '+00:00'");
+  await conn.query('START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY');
+  if (info.flavor === 'mariadb') {
+    const rows = await queryAll<{ Variable_name: string; Value: string }>(conn, "SHOW STATUS LIKE 'binlog_snapshot_%'");
+    const status = Object.fromEntries(rows.map((r) => [r.Variable_name.toLowerCase(), r.Value]));
+    const file = status.binlog_snapshot_file;
+    const position = Number(status.binlog_snapshot_position);
+    if (!file) throw new ServerConfigError('the source reports no binlog snapshot position; is log_bin on?');
+    return { file, position, gtid: await gtidAtPosition(conn, info, file, position) };
+  }
+  try {
+    const row = await queryOne<{ LOCAL: string }>(conn, 'SELECT LOCAL FROM performance_schema.log_status');
+    const local = JSON.parse(String(row?.LOCAL ?? '{}')) as { binary_log_file?: string; binary_log_position?: number; gtid_executed?: string };
+    if (!local.binary_log_file) throw new Error('no binary log in log_status');
+    return { file: local.binary_log_file, position: Number(local.binary_log_position), gtid: null };
+  } catch (error) {
+    throw new ServerConfigError(
+      `cannot read the binlog position of a consistent snapshot on MySQL (${(error as Error).message}): ` +
+        `GRANT BACKUP_ADMIN ON *.* TO the source user`,
+      { cause: error },
+    );
+  }
+}
+
+async function databaseExists(conn: Connection, database: string): Promise<boolean> {
+  const row = await queryOne(conn, 'SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?', [database]);
+  return row !== undefined;
+}
+
+/**
+ * Creates the target databases and tables. Tables that hold rows are only
+ * replaced with --drop-existing, or when an interrupted snapshot of this
+ * state file created them.
+ */
+async function prepareReplica(replica: Connection, source: Connection, tables: TableInfo[], filter: ReplicationFilter, options: SnapshotOptions): Promise<void> {
+  await replica.query("SET SESSION foreign_key_checks = 0, time_zone = '+00:00', sql_mode = 'NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION'");
+  const ours = new Set<string>(JSON.parse(options.state.getMarker(IN_PROGRESS) ?? '[]') as string[]);
+  const populated: string[] = [];
+  for (const t of tables) {
+    const target = qualifiedName({ database: filter.targetDatabase(t.database), table: t.table });
+    const rows = await queryAll(replica, `SELECT 1 FROM ${target} LIMIT 1`).catch(() => []);
+    if (rows.length > 0 && !options.dropExisting && !ours.has(target)) populated.push(`${filter.targetDatabase(t.database)}.${t.table}`);
+  }
+  if (populated.length > 0) {
+    throw new StateError(
+      `the replica already holds rows in ${populated.slice(0, 5).join(', ')}${populated.length > 5 ? ` and ${populated.length - 5} more` : ''}; ` +
+        'run `binlog-sync snapshot --drop-existing` to replace them',
+    );
+  }
+  options.state.setMarker(IN_PROGRESS, JSON.stringify(tables.map((t) => qualifiedName({ database: filter.targetDatabase(t.database), table: t.table }))));
+  for (const database of new Set(tables.map((t) => t.database).concat(options.filter.databases))) {
+    const created = await queryOne<Record<string, string>>(source, `SHOW CREATE DATABASE ${quoteIdentifier(database)}`);
+    const ddl = String(Object.values(created ?? {})[1] ?? `CREATE DATABASE ${quoteIdentifier(database)}`);
+    await replica.query(rewriteDatabases(ddl, (db) => filter.targetDatabase(db)).replace(/^CREATE DATABASE /i, 'CREATE DATABASE IF NOT EXISTS '));
+  }
+  for (const t of tables) {
+    const created = await queryOne<Record<string, string>>(source, `SHOW CREATE TABLE ${qualifiedName(t)}`);
+    const ddl = String(Object.values(created ?? {})[1]);
+    const target = filter.targetDatabase(t.database);
+    await replica.query(`USE ${quoteIdentifier(target)}`);
+    await replica.query(`DROP TABLE IF EXISTS ${qualifiedName({ database: target, table: t.table })}`);
+    // Foreign keys to other databases follow --rewrite-db; triggers are never copied.
+    await replica.query(rewriteDatabases(ddl, (db) => filter.targetDatabase(db)));
+  }
+}
+
+/** Streams a table in primary-key order and inserts it in multi-row batches; returns the rows copied. */
+async function copyTable(
+  source: Connection,
+  replica: Connection,
+  table: TableInfo,
+  filter: ReplicationFilter,
+  options: SnapshotOptions,
+  progress: (rows: number) => void,
+): Promise<number> {
+  const target = { ...table, database: filter.targetDatabase(table.database) };
+  const columns = table.columns.map((c) => selectExpression(c, quoteIdentifier)).join(', ');
+  const order = table.primaryKey.length ? ` ORDER BY ${table.primaryKey.map((i) => quoteIdentifier(table.columns[i]!.name)).join(', ')}` : '';
+  const present = table.columns.map(() => true);
+  const batchRows = options.batchRows ?? 1000;
+  const stream = streamingQuery(
+    source,
+    { sql: `SELECT ${columns} FROM ${qualifiedName(table)}${order}`, rowsAsArray: true, typeCast: rawGeometry as never },
+    batchRows * 2,
+  );
+  let batch: unknown[][] = [];
+  let copied = 0;
+  const flush = async (): Promise<void> => {
+    if (batch.length === 0) return;
+    const insert = buildInsert(target, present, batch);
+    try {
+      await replica.query(insert.sql, insert.params);
+    } catch (error) {
+      throw new ApplyError(`copying rows into ${target.database}.${target.table} failed: ${(error as Error).message}`, { cause: error });
+    }
+    copied += batch.length;
+    progress(batch.length);
+    batch = [];
+  };
+  try {
+    for await (const row of stream as AsyncIterable<unknown[]>) {
+      if (options.signal.aborted) throw new StateError('snapshot interrupted; nothing was recorded (run it again to start over)');
+      batch.push(row);
+      if (batch.length >= batchRows) await flush();
+    }
+    await flush();
+  } finally {
+    stream.destroy();
+  }
+  return copied;
+}
+
+/** mysql2 parses spatial values into point lists; the server's own bytes round-trip exactly. */
+function rawGeometry(field: { type: string; buffer: () => Buffer | null }, next: () => unknown): unknown {
+  return field.type === 'GEOMETRY' ? field.buffer() : next();
+}
+
+/** Records the snapshot's position on the replica and in the state file, as `position set` does. */
+async function record(options: SnapshotOptions, position: BinlogPosition): Promise<void> {
+  const applier = await ReplicaApplier.open(options.replica, options.state.streamId, options.logger);
+  try {
+    await applier.writePosition(position, null);
+  } finally {
+    await applier.close();
+  }
+  options.state.savePosition({ ...position, appliedAt: new Date().toISOString(), sourceTimestamp: null });
+  options.state.setLastError(null);
+  options.state.addHistory({ event: 'set', file: position.file, position: position.position, gtid: position.gtid, detail: 'snapshot' });
+  options.state.setMarker(IN_PROGRESS, null);
+}
