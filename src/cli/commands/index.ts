@@ -6,6 +6,7 @@ import { registerSkipCommand } from './skip.js';
 import { registerSnapshotCommand } from './snapshot.js';
 import { registerStartCommand } from './start.js';
 import { registerStatusCommand } from './status.js';
+import { registerVerifyCommand } from './verify.js';
 import { registerWaitCommand } from './wait.js';
 
 /** One entry per command module; each adds its subcommand to the program. */
@@ -19,4 +20,5 @@ export const COMMANDS: RegisterCommand[] = [
   registerWaitCommand,
   registerPositionCommand,
   registerSkipCommand,
+  registerVerifyCommand,
 ];
