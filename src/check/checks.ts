@@ -180,6 +180,17 @@ export function checkSourceUser(facts: SourceFacts): CheckItem[] {
   return items;
 }
 
+/** How `snapshot` finds the binlog position of its copy without locking production, and what it needs for that. */
+export function checkSnapshotPrivilege(facts: SourceFacts): CheckItem {
+  const privileges = globalPrivileges(facts.grants);
+  if (facts.flavor === 'mariadb') {
+    return ok('snapshot', 'MariaDB reports the binlog position of a consistent snapshot: no lock, SELECT is enough');
+  }
+  return privileges.has('BACKUP_ADMIN') || privileges.has('ALL PRIVILEGES')
+    ? ok('snapshot', 'BACKUP_ADMIN: the snapshot position is read from performance_schema.log_status, no lock')
+    : warn('snapshot', `${facts.user} lacks BACKUP_ADMIN, which snapshot needs to read its binlog position without a lock`, `GRANT BACKUP_ADMIN ON *.* TO ${facts.user};`);
+}
+
 export function checkReplica(facts: ReplicaFacts): CheckItem[] {
   const items: CheckItem[] = [];
   items.push(

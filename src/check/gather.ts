@@ -8,6 +8,7 @@ import { binlogExpireSeconds, connectSource, readSourceInfo, sourceBinlogFiles }
 import {
   checkReplica,
   checkSourceSettings,
+  checkSnapshotPrivilege,
   checkSourceUser,
   checkStoredPosition,
   type CheckItem,
@@ -95,6 +96,7 @@ export async function runChecks(inputs: CheckInputs): Promise<CheckItem[]> {
       items.push({ name: 'source reachable', status: 'ok', detail: `${describeEndpoint(inputs.source)}, ${source.version}` });
       items.push(...checkSourceSettings(source, replica?.serverId ?? null, inputs.serverId));
       items.push(...checkSourceUser(source));
+      items.push(checkSnapshotPrivilege(source));
       items.push(checkStoredPosition(inputs.storedFile, source.binlogFiles));
     } catch (error) {
       items.push({ name: 'source reachable', status: 'fail', detail: describeError(error), fix: 'check --source, its password, the network, and that the server runs' });

@@ -35,7 +35,7 @@ export interface SnapshotOptions {
   dropExisting: boolean;
   signal: AbortSignal;
   onProgress?: (progress: SnapshotProgress) => void;
-  /** Rows per INSERT (default 1000). */
+  /** Rows per INSERT (default 2000). */
   batchRows?: number;
 }
 
@@ -166,7 +166,7 @@ async function copyTable(
   const columns = table.columns.map((c) => selectExpression(c, quoteIdentifier)).join(', ');
   const order = table.primaryKey.length ? ` ORDER BY ${table.primaryKey.map((i) => quoteIdentifier(table.columns[i]!.name)).join(', ')}` : '';
   const present = table.columns.map(() => true);
-  const batchRows = options.batchRows ?? 1000;
+  const batchRows = options.batchRows ?? 2000;
   const stream = streamingQuery(
     source,
     { sql: `SELECT ${columns} FROM ${qualifiedName(table)}${order}`, rowsAsArray: true, typeCast: rawGeometry as never },
@@ -174,17 +174,25 @@ async function copyTable(
   );
   let batch: unknown[][] = [];
   let copied = 0;
+  // One INSERT in flight while the next batch is read: source and replica work at the same time.
+  let inFlight: Promise<void> = Promise.resolve();
   const flush = async (): Promise<void> => {
     if (batch.length === 0) return;
-    const insert = buildInsert(target, present, batch);
-    try {
-      await replica.query(insert.sql, insert.params);
-    } catch (error) {
-      throw new ApplyError(`copying rows into ${target.database}.${target.table} failed: ${(error as Error).message}`, { cause: error });
-    }
-    copied += batch.length;
-    progress(batch.length);
+    const rows = batch;
     batch = [];
+    await inFlight;
+    const insert = buildInsert(target, present, rows);
+    inFlight = replica.query(insert.sql, insert.params).then(
+      () => {
+        copied += rows.length;
+        progress(rows.length);
+      },
+      (error: unknown) => {
+        throw new ApplyError(`copying rows into ${target.database}.${target.table} failed: ${(error as Error).message}`, { cause: error });
+      },
+    );
+    // Surface a failure at the next await rather than as an unhandled rejection.
+    inFlight.catch(() => undefined);
   };
   try {
     for await (const row of stream as AsyncIterable<unknown[]>) {
@@ -193,6 +201,7 @@ async function copyTable(
       if (batch.length >= batchRows) await flush();
     }
     await flush();
+    await inFlight;
   } finally {
     stream.destroy();
   }

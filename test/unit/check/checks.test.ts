@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   checkReplica,
   checkSourceSettings,
+  checkSnapshotPrivilege,
   checkSourceUser,
   checkStoredPosition,
   globalPrivileges,
@@ -657,5 +658,28 @@ describe('server ids of the replica and binlog-sync', () => {
       7,
     );
     expect(items.find((i) => i.name === 'server_id')).toMatchObject({ status: 'fail', fix: 'pass another --server-id' });
+  });
+});
+
+describe('checkSnapshotPrivilege', () => {
+  const facts = (flavor: 'mariadb' | 'mysql', grants: string[]) => ({
+    flavor,
+    version: 'x',
+    serverId: 1,
+    variables: {},
+    grants,
+    user: "'repl_user'@'%'",
+    binlogFiles: [],
+    expireSeconds: null,
+  });
+
+  it.each([
+    ['mariadb', ['GRANT SELECT, REPLICATION SLAVE ON *.* TO `repl_user`@`%`'], 'ok', undefined],
+    ['mysql', ['GRANT SELECT, REPLICATION SLAVE, REPLICATION CLIENT, BACKUP_ADMIN ON *.* TO `repl_user`@`%`'], 'ok', undefined],
+    ['mysql', ['GRANT SELECT, REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO `repl_user`@`%`'], 'warn', "GRANT BACKUP_ADMIN ON *.* TO 'repl_user'@'%';"],
+  ] as const)('%s with %j: %s', (flavor, grants, status, fix) => {
+    const item = checkSnapshotPrivilege(facts(flavor, [...grants]));
+    expect(item.status).toBe(status);
+    expect(item.fix).toBe(fix);
   });
 });
