@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import mysql, { type Connection } from 'mysql2/promise';
 import { uniqueName } from '../support/context.js';
 import { Replication } from '../support/replication.js';
-import { startServer, type ManagedServer } from '../support/servers.js';
+import { type ManagedServer, destroyServers, startServerPair } from '../support/servers.js';
 
 const db = uniqueName('backlog');
 let sourceServer: ManagedServer;
@@ -15,17 +15,16 @@ let replication: Replication;
 let source: Connection;
 
 beforeAll(async () => {
-  [sourceServer, replicaServer] = await Promise.all([startServer({ role: 'source', serverId: 51 }), startServer({ role: 'replica', serverId: 52 })]);
+  [sourceServer, replicaServer] = await startServerPair([51, 52]);
   replication = new Replication({ databases: [db], source: sourceServer.info, replica: replicaServer.info });
   await replication.setCurrentPosition();
   source = await mysql.createConnection({ uri: sourceServer.info.adminUrl });
 });
 
 afterAll(async () => {
-  await replication?.stop().catch(() => undefined);
-  replication?.dispose();
+  await replication?.close();
   await source?.end();
-  await Promise.all([sourceServer?.destroy(), replicaServer?.destroy()]);
+  await destroyServers(sourceServer, replicaServer);
 });
 
 /** Resident memory of a process, in MiB. */

@@ -7,7 +7,7 @@ import mysql, { type Connection } from 'mysql2/promise';
 import { EXACT_VALUES, uniqueName } from '../support/context.js';
 import { expectIdentical } from '../support/compare.js';
 import { Replication } from '../support/replication.js';
-import { startServer, type ManagedServer } from '../support/servers.js';
+import { type ManagedServer, destroyServers, startServerPair } from '../support/servers.js';
 
 const db = uniqueName('chaos');
 let sourceServer: ManagedServer;
@@ -16,10 +16,7 @@ let replication: Replication;
 const CHAOS_MS = 20_000;
 
 beforeAll(async () => {
-  [sourceServer, replicaServer] = await Promise.all([
-    startServer({ role: 'source', serverId: 41, timeZone: 'Pacific/Auckland' }),
-    startServer({ role: 'replica', serverId: 42, timeZone: 'America/Denver' }),
-  ]);
+  [sourceServer, replicaServer] = await startServerPair([41, 42], ['Pacific/Auckland', 'America/Denver']);
   replication = new Replication({ databases: [db], source: sourceServer.info, replica: replicaServer.info });
   await replication.setCurrentPosition();
   replication.start();
@@ -32,9 +29,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await replication?.stop().catch(() => undefined);
-  replication?.dispose();
-  await Promise.all([sourceServer?.destroy(), replicaServer?.destroy()]);
+  await replication?.close();
+  await destroyServers(sourceServer, replicaServer);
 });
 
 /** Writes transactions until `until`; rides out the source restart by reconnecting. */

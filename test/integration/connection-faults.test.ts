@@ -7,7 +7,7 @@ import mysql, { type Connection } from 'mysql2/promise';
 import { EXACT_VALUES, uniqueName } from '../support/context.js';
 import { expectIdentical } from '../support/compare.js';
 import { Replication } from '../support/replication.js';
-import { startServer, type ManagedServer, type ServerInfo } from '../support/servers.js';
+import { type ManagedServer, type ServerInfo, destroyServers, startServerPair } from '../support/servers.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
 
 const db = uniqueName('faults');
@@ -34,10 +34,7 @@ async function write(id: number): Promise<void> {
 const servers = () => ({ source: sourceServer.info, replica: replicaServer.info });
 
 beforeAll(async () => {
-  [sourceServer, replicaServer] = await Promise.all([
-    startServer({ role: 'source', serverId: 21, timeZone: 'Europe/Lisbon' }),
-    startServer({ role: 'replica', serverId: 22, timeZone: 'America/Sao_Paulo' }),
-  ]);
+  [sourceServer, replicaServer] = await startServerPair([21, 22], ['Europe/Lisbon', 'America/Sao_Paulo']);
   proxy = await TcpProxy.start(sourceServer.info.host, sourceServer.info.port);
   replication = new Replication({ databases: [db], source: viaProxy(sourceServer.info), replica: replicaServer.info });
   await replication.setCurrentPosition();
@@ -50,10 +47,9 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await replication?.stop().catch(() => undefined);
-  replication?.dispose();
+  await replication?.close();
   await proxy?.close();
-  await Promise.all([sourceServer?.destroy(), replicaServer?.destroy()]);
+  await destroyServers(sourceServer, replicaServer);
 });
 
 describe('faults start rides out', () => {

@@ -22,8 +22,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await replication?.stop();
-  replication?.dispose();
+  await replication?.close();
   await source?.query(`DROP USER IF EXISTS '${user}'@'%'`);
   await source?.end();
   await dropDatabases([prod, dev, other, weird]);

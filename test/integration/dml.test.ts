@@ -25,8 +25,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await replication?.stop();
-  replication?.dispose();
+  await replication?.close();
   await source?.end();
   await dropDatabases([db, other]);
 });

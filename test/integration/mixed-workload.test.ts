@@ -43,8 +43,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await replication?.stop().catch(() => undefined);
-  replication?.dispose();
+  await replication?.close();
   await dropDatabases([db, other]);
 });
 

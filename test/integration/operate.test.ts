@@ -5,7 +5,7 @@ import mysql, { type Connection } from 'mysql2/promise';
 import { EXACT_VALUES, runCli, uniqueName } from '../support/context.js';
 import { Replication } from '../support/replication.js';
 import { freePort } from '../support/local-server.js';
-import { startServer, type ManagedServer } from '../support/servers.js';
+import { type ManagedServer, destroyServers, startServerPair } from '../support/servers.js';
 
 const db = uniqueName('operate');
 let sourceServer: ManagedServer;
@@ -30,7 +30,7 @@ async function check(replicaUrl = replicaServer.info.userUrl): Promise<{ code: n
 const item = (items: CheckItem[], name: string): CheckItem | undefined => items.find((i) => i.name === name);
 
 beforeAll(async () => {
-  [sourceServer, replicaServer] = await Promise.all([startServer({ role: 'source', serverId: 71 }), startServer({ role: 'replica', serverId: 72 })]);
+  [sourceServer, replicaServer] = await startServerPair([71, 72]);
   metricsPort = await freePort();
   replication = new Replication({
     databases: [db],
@@ -49,10 +49,9 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await replication?.stop().catch(() => undefined);
-  replication?.dispose();
+  await replication?.close();
   await source?.end();
-  await Promise.all([sourceServer?.destroy(), replicaServer?.destroy()]);
+  await destroyServers(sourceServer, replicaServer);
 });
 
 describe('check', () => {

@@ -6,7 +6,7 @@ import mysql, { type Connection } from 'mysql2/promise';
 import { EXACT_VALUES, runCli, uniqueName } from '../support/context.js';
 import { expectIdentical } from '../support/compare.js';
 import { Replication } from '../support/replication.js';
-import { startServer, type ManagedServer } from '../support/servers.js';
+import { type ManagedServer, destroyServers, startServerPair } from '../support/servers.js';
 
 const db = uniqueName('snap');
 const other = uniqueName('snap_other');
@@ -19,10 +19,7 @@ const BIG_ROWS = 200_000;
 const servers = () => ({ source: sourceServer.info, replica: replicaServer.info });
 
 beforeAll(async () => {
-  [sourceServer, replicaServer] = await Promise.all([
-    startServer({ role: 'source', serverId: 81, timeZone: 'Asia/Kolkata' }),
-    startServer({ role: 'replica', serverId: 82, timeZone: 'America/Anchorage' }),
-  ]);
+  [sourceServer, replicaServer] = await startServerPair([81, 82], ['Asia/Kolkata', 'America/Anchorage']);
   replication = new Replication({ databases: [db], source: sourceServer.info, replica: replicaServer.info });
   source = await mysql.createConnection({ uri: sourceServer.info.adminUrl, ...EXACT_VALUES });
   await source.query("SET SESSION sql_mode = 'NO_ENGINE_SUBSTITUTION'");
@@ -48,10 +45,9 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await replication?.stop().catch(() => undefined);
-  replication?.dispose();
+  await replication?.close();
   await source?.end();
-  await Promise.all([sourceServer?.destroy(), replicaServer?.destroy()]);
+  await destroyServers(sourceServer, replicaServer);
 });
 
 /** A steady write load on the source until stopped. */

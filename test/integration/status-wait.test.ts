@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import mysql, { type Connection } from 'mysql2/promise';
 import { EXACT_VALUES, runCli, uniqueName } from '../support/context.js';
 import { Replication } from '../support/replication.js';
-import { startServer, type ManagedServer } from '../support/servers.js';
+import { type ManagedServer, destroyServers, startServerPair } from '../support/servers.js';
 import { waitForReplica } from '../../src/index.js';
 
 const db = uniqueName('status');
@@ -32,7 +32,7 @@ async function replicaQuery(sql: string): Promise<unknown[]> {
 }
 
 beforeAll(async () => {
-  [sourceServer, replicaServer] = await Promise.all([startServer({ role: 'source', serverId: 61 }), startServer({ role: 'replica', serverId: 62 })]);
+  [sourceServer, replicaServer] = await startServerPair([61, 62]);
   replication = new Replication({ databases: [db], source: sourceServer.info, replica: replicaServer.info });
   await replication.setCurrentPosition();
   replication.start();
@@ -43,10 +43,9 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await replication?.stop().catch(() => undefined);
-  replication?.dispose();
+  await replication?.close();
   await source?.end();
-  await Promise.all([sourceServer?.destroy(), replicaServer?.destroy()]);
+  await destroyServers(sourceServer, replicaServer);
 });
 
 describe('status', () => {

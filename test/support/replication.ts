@@ -167,6 +167,12 @@ export class Replication {
     }
   }
 
+  /** Stops the process if it runs (SIGTERM) and removes the state folder: for afterAll. */
+  async close(): Promise<void> {
+    if (this.child) await this.stop().catch(() => undefined);
+    this.dispose();
+  }
+
   dispose(): void {
     if (this.child && this.child.exitCode === null) this.child.kill('SIGKILL');
     this.cleanup();

@@ -248,3 +248,19 @@ async function provision(info: ServerInfo): Promise<ServerInfo> {
     await conn.end();
   }
 }
+
+/** Starts a source and a replica of their own, for tests that restart them or change their settings. */
+export async function startServerPair(
+  ids: [number, number],
+  timeZones: [string | undefined, string | undefined] = [undefined, undefined],
+): Promise<[ManagedServer, ManagedServer]> {
+  return Promise.all([
+    startServer({ role: 'source', serverId: ids[0], ...(timeZones[0] ? { timeZone: timeZones[0] } : {}) }),
+    startServer({ role: 'replica', serverId: ids[1], ...(timeZones[1] ? { timeZone: timeZones[1] } : {}) }),
+  ]);
+}
+
+/** Removes servers started by a test (those that were started at all). */
+export async function destroyServers(...servers: Array<ManagedServer | undefined>): Promise<void> {
+  await Promise.all(servers.map((s) => s?.destroy()));
+}
