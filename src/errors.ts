@@ -44,6 +44,12 @@ export class AuthenticationError extends ConnectionError {
   override readonly retryable = false;
 }
 
+/** A TLS connection was refused: untrusted certificate, wrong host name, no TLS on the server. */
+export class TlsError extends ConnectionError {
+  override readonly code = 'TLS';
+  override readonly retryable = false;
+}
+
 /** The SQLite state file is missing, unreadable or not ours. */
 export class StateError extends BinlogSyncError {
   readonly code = 'STATE';

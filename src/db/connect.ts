@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import mysql, { type Connection, type ConnectionOptions } from 'mysql2/promise';
 import type { Connection as CoreConnection, QueryOptions } from 'mysql2';
 import { describeEndpoint, type Endpoint } from '../config/connection-url.js';
-import { AuthenticationError, ConfigError, ConnectionError } from '../errors.js';
+import { AuthenticationError, ConfigError, ConnectionError, TlsError } from '../errors.js';
 
 export type { Connection } from 'mysql2/promise';
 
@@ -37,19 +37,17 @@ export function sslOptions(endpoint: Endpoint, role: string): ConnectionOptions[
   switch (endpoint.sslMode) {
     case 'DISABLED':
       return undefined;
-    case 'PREFERRED':
-      // PREFERRED is plaintext when the server offers no TLS; mysql2 cannot
-      // negotiate "TLS if offered", so it connects in plaintext unless a CA is given.
-      return ca ? { ...identity, rejectUnauthorized: false } : undefined;
+    case 'PREFERRED': // TLS when the server offers it (see connect(): falls back to plaintext)
     case 'REQUIRED':
       return { ...identity, rejectUnauthorized: false };
+    // mysql2's own switches: rejectUnauthorized checks the chain, verifyIdentity
+    // the host name or IP against the certificate.
     case 'VERIFY_CA':
       if (!ca) throw new ConfigError(`--${role}-ssl-mode VERIFY_CA needs --${role}-ssl-ca`);
-      // Chain verified, host name not: checkServerIdentity accepts any name.
-      return { ...identity, rejectUnauthorized: true, checkServerIdentity: () => undefined } as ConnectionOptions['ssl'];
+      return { ...identity, rejectUnauthorized: true, verifyIdentity: false } as ConnectionOptions['ssl'];
     case 'VERIFY_IDENTITY':
       if (!ca) throw new ConfigError(`--${role}-ssl-mode VERIFY_IDENTITY needs --${role}-ssl-ca`);
-      return { ...identity, rejectUnauthorized: true };
+      return { ...identity, rejectUnauthorized: true, verifyIdentity: true } as ConnectionOptions['ssl'];
   }
 }
 
@@ -68,17 +66,44 @@ export function connectionOptions(endpoint: Endpoint, role: string, extra: Conne
   };
 }
 
-/** Opens a connection, mapping failures to ConnectionError / AuthenticationError. */
+/** Endpoints whose server turned out to offer no TLS (PREFERRED then means plaintext). */
+const plaintextServers = new Set<string>();
+const endpointKey = (e: Endpoint): string => `${e.host}:${e.port}`;
+
+/**
+ * Driver options for an endpoint as connections should really use them: for
+ * PREFERRED, plaintext once the server is known to offer no TLS. Used for
+ * the binlog stream too, after connect() has found out.
+ */
+export function effectiveOptions(endpoint: Endpoint, role: string, extra: ConnectionOptions = {}): ConnectionOptions {
+  const plaintext = endpoint.sslMode === 'PREFERRED' && plaintextServers.has(endpointKey(endpoint));
+  return connectionOptions(plaintext ? { ...endpoint, sslMode: 'DISABLED' } : endpoint, role, extra);
+}
+
+/** Opens a connection, mapping failures to ConnectionError / AuthenticationError / TlsError. */
 export async function connect(endpoint: Endpoint, role: string, extra: ConnectionOptions = {}): Promise<Connection> {
   try {
-    const conn = await mysql.createConnection(connectionOptions(endpoint, role, extra));
-    // A connection that dies between queries emits 'error'; the next query
-    // reports it, so the event itself must not crash the process.
-    conn.on('error', () => undefined);
-    return conn;
+    return await open(effectiveOptions(endpoint, role, extra));
   } catch (error) {
+    // PREFERRED, as the mysql client means it: TLS if the server offers it, else plaintext.
+    if (endpoint.sslMode === 'PREFERRED' && (error as { code?: string }).code === 'HANDSHAKE_NO_SSL_SUPPORT') {
+      plaintextServers.add(endpointKey(endpoint));
+      try {
+        return await open(effectiveOptions(endpoint, role, extra));
+      } catch (retryError) {
+        throw connectionFailure(retryError, endpoint, role);
+      }
+    }
     throw connectionFailure(error, endpoint, role);
   }
+}
+
+async function open(options: ConnectionOptions): Promise<Connection> {
+  const conn = await mysql.createConnection(options);
+  // A connection that dies between queries emits 'error'; the next query
+  // reports it, so the event itself must not crash the process.
+  conn.on('error', () => undefined);
+  return conn;
 }
 
 interface DriverError {
@@ -92,6 +117,8 @@ export function connectionFailure(error: unknown, endpoint: Endpoint, role: stri
   if (error instanceof ConfigError) return error;
   const e = error as DriverError;
   const where = `${role} ${describeEndpoint(endpoint)}`;
+  const tls = tlsFailure(e, where, role);
+  if (tls) return tls;
   switch (e.code) {
     case 'ER_ACCESS_DENIED_ERROR':
     case 'ER_DBACCESS_DENIED_ERROR':
@@ -112,6 +139,27 @@ export function connectionFailure(error: unknown, endpoint: Endpoint, role: stri
     default:
       return new ConnectionError(`cannot connect to the ${where}: ${e.message ?? String(error)}`, { cause: error });
   }
+}
+
+/** Certificate and TLS negotiation failures, named so the user knows which setting to change. */
+function tlsFailure(e: DriverError, where: string, role: string): Error | undefined {
+  const code = e.code ?? '';
+  if (code === 'HANDSHAKE_NO_SSL_SUPPORT') {
+    return new TlsError(`the ${where} does not offer TLS, which --${role}-ssl-mode requires (plaintext refused)`, { cause: e });
+  }
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID' || /does not match certificate's altnames|altname/i.test(e.message ?? '')) {
+    return new TlsError(`the ${where} presented a certificate for another host name (${e.message}); VERIFY_IDENTITY refuses it`, { cause: e });
+  }
+  if (
+    /^(CERT_|UNABLE_TO_|SELF_SIGNED_CERT|DEPTH_ZERO_SELF_SIGNED_CERT|ERR_SSL_|ERR_TLS_)/.test(code) ||
+    /certificate|self.signed/i.test(e.message ?? '')
+  ) {
+    return new TlsError(
+      `the ${where} presented a certificate that is not trusted (${code || 'TLS'}: ${e.message}); check --${role}-ssl-ca`,
+      { cause: e },
+    );
+  }
+  return undefined;
 }
 
 /** First row of a query, typed loosely. */

@@ -10,7 +10,7 @@ import ZongJi, {
 } from '@vlasky/zongji';
 import { describeEndpoint, type Endpoint } from '../config/connection-url.js';
 import { BinlogPurgedError, ConnectionError } from '../errors.js';
-import { connectionOptions, connectionFailure } from '../db/connect.js';
+import { effectiveOptions, connectionFailure } from '../db/connect.js';
 import type { Logger } from '../log/logger.js';
 import type { ColumnDef, ColumnKind, RowImage, RowsKind, SourceEvent, TableDef } from './events.js';
 import { noForeignKeyChecks, parseStatusVars } from './status-vars.js';
@@ -86,8 +86,9 @@ export class BinlogSource {
   /** Connects and starts streaming; resolves when the dump has started. */
   async start(): Promise<void> {
     const { endpoint, serverId, start, logger } = this.options;
+    // The same TLS as the ordinary connections (PREFERRED already settled by them).
     const zongji = new ZongJi({
-      ...connectionOptions(endpoint, 'source'),
+      ...effectiveOptions(endpoint, 'source'),
       jsonStrings: true,
     });
     this.zongji = zongji;
