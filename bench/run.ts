@@ -1,0 +1,349 @@
+// npm run bench: binlog-sync against the server's own replication, on the same
+// machine in the same run. One source, two replicas with identical settings:
+// one fed by the native replica threads, one by `binlog-sync start`. Each
+// backlog scenario is written with both appliers stopped, then each catches
+// up alone and is timed; both replicas must end identical to the source.
+//
+//   npm run bench -- [--scenarios sysbench,bulk,steady] [--sysbench-events 40000] [--sysbench-threads 4]
+//                    [--sysbench-tables 4] [--sysbench-rows 10000] [--bulk-rows 200000]
+//                    [--steady-rate 1000] [--steady-seconds 10] [--out bench-results/latest.json]
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import mysql, { type Connection } from 'mysql2/promise';
+import { StateStore } from '../src/state/state-store.js';
+import { compareFilePositions, type BinlogPosition } from '../src/position.js';
+import { REPL_PASSWORD, REPL_USER, destroyServers, startServer, type ManagedServer } from '../test/support/servers.js';
+import { imageOf } from '../test/support/compare.js';
+
+const { values: flags } = parseArgs({
+  options: {
+    scenarios: { type: 'string', default: 'sysbench,bulk,steady' },
+    'sysbench-events': { type: 'string', default: '40000' },
+    'sysbench-threads': { type: 'string', default: '4' },
+    'sysbench-tables': { type: 'string', default: '4' },
+    'sysbench-rows': { type: 'string', default: '10000' },
+    'bulk-rows': { type: 'string', default: '200000' },
+    'steady-rate': { type: 'string', default: '1000' },
+    'steady-seconds': { type: 'string', default: '10' },
+    out: { type: 'string', default: 'bench-results/latest.json' },
+  },
+});
+const num = (name: keyof typeof flags): number => Number(flags[name]);
+const REPO = resolve(dirname(new URL(import.meta.url).pathname), '..');
+const DATABASES = ['sbtest', 'bulk', 'steady'];
+
+interface ScenarioResult {
+  scenario: string;
+  nativeSeconds?: number;
+  oursSeconds?: number;
+  ratio?: number;
+  transactions?: number;
+  rows?: number;
+  latencyMs?: { native: { p50: number; p99: number }; ours: { p50: number; p99: number } };
+  identical: boolean;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const admin = (s: ManagedServer): Promise<Connection> => mysql.createConnection({ uri: s.info.adminUrl, multipleStatements: true, supportBigNumbers: true, bigNumberStrings: true });
+
+async function masterStatus(conn: Connection): Promise<BinlogPosition> {
+  const [rows] = await conn.query('SHOW MASTER STATUS');
+  const row = (rows as Array<{ File: string; Position: string | number }>)[0]!;
+  return { file: row.File, position: Number(row.Position), gtid: null };
+}
+
+async function slaveStatus(conn: Connection): Promise<Record<string, string>> {
+  const [rows] = await conn.query('SHOW SLAVE STATUS');
+  return (rows as Array<Record<string, string>>)[0] ?? {};
+}
+
+/** The native replica: its IO thread always runs; its SQL thread is the applier we time. */
+class NativeReplica {
+  constructor(readonly server: ManagedServer, private readonly conn: Connection) {}
+
+  static async configure(server: ManagedServer, source: ManagedServer, at: BinlogPosition): Promise<NativeReplica> {
+    const conn = await admin(server);
+    await conn.query(
+      `CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=${source.info.port}, MASTER_USER='${REPL_USER}', MASTER_PASSWORD='${REPL_PASSWORD}', ` +
+        `MASTER_LOG_FILE='${at.file}', MASTER_LOG_POS=${at.position}`,
+    );
+    await conn.query('START SLAVE');
+    return new NativeReplica(server, conn);
+  }
+
+  async stopApplier(): Promise<void> {
+    await this.conn.query('STOP SLAVE SQL_THREAD');
+  }
+
+  async startApplier(): Promise<void> {
+    await this.conn.query('START SLAVE SQL_THREAD');
+  }
+
+  /** Waits until the IO thread has fetched up to `target` (relay log complete). */
+  async fetched(target: BinlogPosition): Promise<void> {
+    for (;;) {
+      const s = await slaveStatus(this.conn);
+      const order = compareFilePositions({ file: s.Master_Log_File ?? null, position: Number(s.Read_Master_Log_Pos), gtid: null }, target);
+      if (order !== null && order >= 0) return;
+      if (s.Last_IO_Error) throw new Error(`native replica IO error: ${s.Last_IO_Error}`);
+      await sleep(5);
+    }
+  }
+
+  async applied(target: BinlogPosition): Promise<void> {
+    for (;;) {
+      const s = await slaveStatus(this.conn);
+      const order = compareFilePositions({ file: s.Relay_Master_Log_File ?? null, position: Number(s.Exec_Master_Log_Pos), gtid: null }, target);
+      if (order !== null && order >= 0) return;
+      if (s.Last_SQL_Error) throw new Error(`native replica SQL error: ${s.Last_SQL_Error}`);
+      await sleep(2);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.conn.end();
+  }
+}
+
+/** `binlog-sync start` as a child process. */
+class Ours {
+  private child: ChildProcess | undefined;
+  private stderr = '';
+  peakRssMiB = 0;
+  private sampler: NodeJS.Timeout | undefined;
+
+  constructor(private readonly source: ManagedServer, readonly replica: ManagedServer, readonly statePath: string) {}
+
+  args(): string[] {
+    return ['--source', this.source.info.userUrl, '--replica', this.replica.info.userUrl, '--state', this.statePath];
+  }
+
+  setPosition(at: BinlogPosition): void {
+    const r = spawnSync(process.execPath, [join(REPO, 'bin/binlog-sync.js'), 'position', 'set', '--file', at.file!, '--pos', String(at.position), ...this.args()], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`position set failed: ${r.stderr}`);
+  }
+
+  /** Starts the applier; resolves once it streams (so start-up is not counted as catch-up). */
+  async start(): Promise<void> {
+    this.stderr = '';
+    this.child = spawn(process.execPath, [join(REPO, 'bin/binlog-sync.js'), 'start', '--databases', DATABASES.join(','), ...this.args()], { stdio: ['ignore', 'ignore', 'pipe'] });
+    this.child.stderr!.setEncoding('utf8').on('data', (d: string) => (this.stderr += d));
+    this.sampler = setInterval(() => {
+      try {
+        const m = /VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${this.child!.pid}/status`, 'utf8'));
+        if (m) this.peakRssMiB = Math.max(this.peakRssMiB, Number(m[1]) / 1024);
+      } catch {
+        // gone
+      }
+    }, 100);
+    while (!this.stderr.includes('replicating from')) {
+      if (this.child.exitCode !== null) throw new Error(`binlog-sync start exited: ${this.stderr}`);
+      await sleep(5);
+    }
+  }
+
+  async applied(target: BinlogPosition): Promise<void> {
+    const state = StateStore.open(this.statePath, { readonly: true });
+    try {
+      for (;;) {
+        const at = state.getPosition();
+        const order = at ? compareFilePositions(at, target) : null;
+        if (order !== null && order >= 0) return;
+        if (this.child && this.child.exitCode !== null) throw new Error(`binlog-sync start exited: ${this.stderr.slice(-2000)}`);
+        await sleep(2);
+      }
+    } finally {
+      state.close();
+    }
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.sampler);
+    const child = this.child;
+    if (!child || child.exitCode !== null) return;
+    const closed = new Promise((r) => child.once('close', r));
+    child.kill('SIGTERM');
+    await closed;
+  }
+}
+
+async function identical(source: ManagedServer, replicas: ManagedServer[], databases: string[]): Promise<boolean> {
+  const s = await admin(source);
+  try {
+    for (const db of databases) {
+      const expected = JSON.stringify(await imageOf(s, db));
+      for (const r of replicas) {
+        const conn = await admin(r);
+        const actual = JSON.stringify(await imageOf(conn, db));
+        await conn.end();
+        if (actual !== expected) return false;
+      }
+    }
+    return true;
+  } finally {
+    await s.end();
+  }
+}
+
+/** Writes a backlog with both appliers stopped, then times each catching up alone. */
+async function backlog(name: string, source: ManagedServer, native: NativeReplica, ours: Ours, write: () => Promise<{ transactions?: number; rows?: number }>): Promise<ScenarioResult> {
+  await native.stopApplier();
+  await ours.stop();
+  const counts = await write();
+  const conn = await admin(source);
+  const target = await masterStatus(conn);
+  await conn.end();
+  await native.fetched(target);
+
+  let started = performance.now();
+  await native.startApplier();
+  await native.applied(target);
+  const nativeSeconds = (performance.now() - started) / 1000;
+
+  await ours.start();
+  started = performance.now();
+  await ours.applied(target);
+  const oursSeconds = (performance.now() - started) / 1000;
+  return { scenario: name, nativeSeconds, oursSeconds, ratio: nativeSeconds / oursSeconds, ...counts, identical: false };
+}
+
+function sysbench(source: ManagedServer, command: 'prepare' | 'run'): void {
+  const args = [
+    'oltp_write_only',
+    `--mysql-host=127.0.0.1`,
+    `--mysql-port=${source.info.port}`,
+    '--mysql-user=root',
+    '--mysql-db=sbtest',
+    `--tables=${num('sysbench-tables')}`,
+    `--table-size=${num('sysbench-rows')}`,
+    ...(command === 'run' ? [`--threads=${num('sysbench-threads')}`, `--events=${num('sysbench-events')}`, '--time=0', '--report-interval=0'] : []),
+    command,
+  ];
+  const r = spawnSync('sysbench', args, { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`sysbench ${command} failed (apt-get install sysbench): ${r.stderr || r.stdout}`);
+}
+
+async function steady(source: ManagedServer, native: NativeReplica, ours: Ours): Promise<ScenarioResult> {
+  await native.startApplier();
+  await ours.stop();
+  await ours.start();
+  const rate = num('steady-rate');
+  const seconds = num('steady-seconds');
+  const conn = await admin(source);
+  const committedAt = new Map<number, number>();
+  const visible = { native: new Map<number, number>(), ours: new Map<number, number>() };
+  let running = true;
+  const watch = async (server: ManagedServer, seen: Map<number, number>): Promise<void> => {
+    const c = await admin(server);
+    let last = 0;
+    while (running || last < committedAt.size) {
+      const [rows] = await c.query('SELECT COALESCE(MAX(id), 0) AS m FROM steady.events');
+      const max = Number((rows as Array<{ m: string }>)[0]!.m);
+      const now = performance.now();
+      for (let id = last + 1; id <= max; id++) seen.set(id, now);
+      last = Math.max(last, max);
+      if (!running && last >= committedAt.size) break;
+      await sleep(1);
+    }
+    await c.end();
+  };
+  const watchers = [watch(native.server, visible.native), watch(ours.replica, visible.ours)];
+  const start = performance.now();
+  for (let id = 1; id <= rate * seconds; id++) {
+    const due = start + (id * 1000) / rate;
+    const wait = due - performance.now();
+    if (wait > 0) await sleep(wait);
+    await conn.query('INSERT INTO steady.events (id, at) VALUES (?, NOW(6))', [id]);
+    committedAt.set(id, performance.now());
+  }
+  running = false;
+  await Promise.all(watchers);
+  await conn.end();
+  const percentiles = (seen: Map<number, number>): { p50: number; p99: number } => {
+    const lat = [...committedAt].map(([id, at]) => (seen.get(id) ?? Infinity) - at).sort((a, b) => a - b);
+    return { p50: lat[Math.floor(lat.length * 0.5)]!, p99: lat[Math.floor(lat.length * 0.99)]! };
+  };
+  return { scenario: `steady ${rate} tx/s`, transactions: committedAt.size, latencyMs: { native: percentiles(visible.native), ours: percentiles(visible.ours) }, identical: false };
+}
+
+async function main(): Promise<void> {
+  const scenarios = flags.scenarios!.split(',');
+  const work = mkdtempSync(join(tmpdir(), 'binlog-sync-bench-'));
+  const [source, nativeServer, oursServer] = await Promise.all([
+    startServer({ role: 'source', serverId: 1 }),
+    startServer({ role: 'replica', serverId: 2 }),
+    startServer({ role: 'replica', serverId: 3 }),
+  ]);
+  const results: ScenarioResult[] = [];
+  let native: NativeReplica | undefined;
+  const ours = new Ours(source, oursServer, join(work, 'state.sqlite'));
+  try {
+    const conn = await admin(source);
+    const at = await masterStatus(conn);
+    native = await NativeReplica.configure(nativeServer, source, at);
+    ours.setPosition(at);
+    // Schemas and starting data are replicated by both (untimed).
+    await conn.query('CREATE DATABASE sbtest; CREATE DATABASE bulk; CREATE DATABASE steady');
+    await conn.query('CREATE TABLE bulk.items (id INT PRIMARY KEY, a INT, b VARCHAR(40), c DOUBLE)');
+    await conn.query('CREATE TABLE steady.events (id INT PRIMARY KEY, at DATETIME(6))');
+    if (scenarios.includes('sysbench')) sysbench(source, 'prepare');
+    await ours.start();
+    const ready = await masterStatus(conn);
+    await Promise.all([native.applied(ready), ours.applied(ready)]);
+
+    if (scenarios.includes('sysbench')) {
+      const events = num('sysbench-events');
+      const r = await backlog('sysbench oltp_write_only', source, native, ours, async () => {
+        sysbench(source, 'run');
+        return { transactions: events };
+      });
+      r.identical = await identical(source, [nativeServer, oursServer], ['sbtest']);
+      results.push(r);
+    }
+    if (scenarios.includes('bulk')) {
+      const n = num('bulk-rows');
+      const r = await backlog('bulk rows', source, native, ours, async () => {
+        await conn.query(`INSERT INTO bulk.items SELECT seq, seq % 1000, CONCAT('item ', seq), seq / 3 FROM mysql.seq_1_to_${n}`);
+        await conn.query('UPDATE bulk.items SET a = a + 1, b = CONCAT(b, "!")');
+        await conn.query(`DELETE FROM bulk.items WHERE id <= ${Math.floor(n / 2)}`);
+        return { transactions: 3, rows: n + n + Math.floor(n / 2) };
+      });
+      r.identical = await identical(source, [nativeServer, oursServer], ['bulk']);
+      results.push(r);
+    }
+    if (scenarios.includes('steady')) {
+      const r = await steady(source, native, ours);
+      r.identical = await identical(source, [nativeServer, oursServer], ['steady']);
+      results.push(r);
+    }
+    await conn.end();
+  } finally {
+    await ours.stop();
+    await native?.close();
+    await destroyServers(source, nativeServer, oursServer);
+    rmSync(work, { recursive: true, force: true });
+  }
+
+  const report = { date: new Date().toISOString(), node: process.version, peakRssMiB: Math.round(ours.peakRssMiB), results };
+  console.log('\nscenario                      native s   ours s   native/ours   identical');
+  for (const r of results) {
+    if (r.latencyMs) {
+      console.log(
+        `${r.scenario.padEnd(28)}  visibility p50/p99: native ${r.latencyMs.native.p50.toFixed(1)}/${r.latencyMs.native.p99.toFixed(1)} ms, ` +
+          `ours ${r.latencyMs.ours.p50.toFixed(1)}/${r.latencyMs.ours.p99.toFixed(1)} ms   ${r.identical}`,
+      );
+    } else {
+      console.log(`${r.scenario.padEnd(28)}  ${r.nativeSeconds!.toFixed(2).padStart(8)} ${r.oursSeconds!.toFixed(2).padStart(8)}   ${r.ratio!.toFixed(2).padStart(11)}   ${r.identical}`);
+    }
+  }
+  console.log(`peak RSS of binlog-sync: ${report.peakRssMiB} MiB`);
+  mkdirSync(dirname(resolve(flags.out!)), { recursive: true });
+  writeFileSync(resolve(flags.out!), `${JSON.stringify(report, null, 2)}\n`);
+  console.log(`written to ${flags.out}`);
+  if (results.some((r) => !r.identical)) process.exitCode = 1;
+}
+
+await main();
