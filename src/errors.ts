@@ -96,6 +96,17 @@ export class TransientApplyError extends ApplyError {
   override readonly retryable = true;
 }
 
+/**
+ * A commit group was rolled back because one of its transactions failed (or
+ * the source rolled one back): the session starts again from the last
+ * durable position and applies those transactions one at a time, so the
+ * failing one stands alone and its error and position are exact.
+ */
+export class GroupAbortedError extends BinlogSyncError {
+  readonly code = 'GROUP_ABORTED';
+  override readonly retryable = true;
+}
+
 /** The binlog holds an event we cannot decode faithfully; refusing beats skipping. */
 export class UnsupportedEventError extends BinlogSyncError {
   readonly code = 'UNSUPPORTED_EVENT';

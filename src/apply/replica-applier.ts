@@ -3,13 +3,13 @@
 // (checkpoint.ts), so a crash at any instant leaves both or neither.
 import type { Endpoint } from '../config/connection-url.js';
 import { connect, type Connection } from '../db/connect.js';
-import { ApplyError, TransientApplyError, type FailureLocation } from '../errors.js';
+import { ApplyError, GroupAbortedError, TransientApplyError, type FailureLocation } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import type { BinlogPosition } from '../position.js';
 import { sqlModeNames } from '../source/status-vars.js';
 import type { ApplyAction, RowChange } from '../txn/assembler.js';
 import { checkpointStatement, ensureCheckpointSchema, pendingDdlStatement, readCheckpoint, type Checkpoint } from './checkpoint.js';
-import { buildRowChange, quoteIdentifier } from './statements.js';
+import { buildRowChange, quoteIdentifier, type Statement } from './statements.js';
 
 /**
  * The apply session: UTC so TIMESTAMP strings mean what the binlog meant, and
@@ -29,6 +29,8 @@ const NO_CONTEXT: ApplyContext = { gtid: null, file: null, position: null };
 
 /** Errors a re-run DDL gives when its first run already took effect. */
 const ALREADY_APPLIED_ERRNOS = new Set([1007, 1008, 1050, 1051, 1054, 1060, 1061, 1091, 1146]);
+
+export type CommitOutcome = 'committed' | 'deferred' | 'none';
 
 export interface ApplyContext {
   gtid: string | null;
@@ -50,6 +52,14 @@ export class ReplicaApplier {
   private foreignKeyChecks = true;
   /** A DDL recorded as started before a crash; its re-run tolerates "already done" errors. */
   private pendingDdl: string | null = null;
+  /**
+   * Source transactions applied into the open replica transaction whose
+   * commit is put off (group commit while a backlog waits): they become
+   * durable, with the last one's position, at the next flush().
+   */
+  private deferredCount = 0;
+  /** Most source transactions per replica commit. */
+  groupLimit = 100;
   rowsApplied = 0;
 
   private constructor(
@@ -60,7 +70,8 @@ export class ReplicaApplier {
   ) {}
 
   static async open(endpoint: Endpoint, streamId: string, logger: Logger): Promise<ReplicaApplier> {
-    const conn = await connect(endpoint, 'replica');
+    // Several statements per round trip (values still escaped by the driver).
+    const conn = await connect(endpoint, 'replica', { multipleStatements: true });
     const [rows] = await conn.query('SELECT VERSION() AS version');
     const version = String((rows as Array<{ version: string }>)[0]?.version ?? '');
     const applier = new ReplicaApplier(conn, streamId, logger, /mariadb/i.test(version) ? 'mariadb' : 'mysql');
@@ -85,33 +96,50 @@ export class ReplicaApplier {
     return this.open;
   }
 
+  /** Source transactions waiting in the open replica transaction for flush(). */
+  get deferred(): number {
+    return this.deferredCount;
+  }
+
   /**
-   * Applies one action. Returns true when a commit wrote to the replica
-   * (the transaction held replicated changes).
+   * Applies one action. A commit reports 'committed' when it made the replica
+   * durable, 'deferred' when it joined a group (only when `deferrable`), and
+   * 'none' when the transaction touched nothing on the replica.
    */
-  async apply(action: ApplyAction, context: ApplyContext): Promise<boolean> {
+  async apply(action: ApplyAction, context: ApplyContext, deferrable = false): Promise<CommitOutcome> {
     switch (action.type) {
       case 'begin':
-        return false; // the replica transaction opens lazily, at the first replicated change
+        return 'none'; // the replica transaction opens lazily, at the first replicated change
       case 'rows':
         await this.applyRows(action.change, context);
-        return false;
+        return 'none';
       case 'statement':
         if (this.open) await this.run(action.sql, [], context, 'statement');
-        return false;
+        return 'none';
       case 'ddl':
         await this.applyDdl(action, context);
-        return false;
+        return 'none';
       case 'commit':
-        return this.commit(action.position, action.timestamp, context);
+        return this.commit(action.position, action.timestamp, context, deferrable);
       case 'rollback':
+        // A source ROLLBACK would also undo the group's earlier transactions.
+        if (this.deferredCount > 0) throw new GroupAbortedError('a source ROLLBACK inside a commit group');
         await this.rollback();
-        return false;
+        return 'none';
       case 'skipped-statement':
       case 'unparsable-statement':
       case 'unsupported':
-        return false;
+        return 'none';
     }
+  }
+
+  /** Commits a group of deferred transactions; true when there was one. */
+  async flush(): Promise<boolean> {
+    if (!this.open || this.deferredCount === 0) return false;
+    await this.run('COMMIT', [], NO_CONTEXT, 'commit');
+    this.open = false;
+    this.deferredCount = 0;
+    return true;
   }
 
   private async ensureTransaction(): Promise<void> {
@@ -132,16 +160,22 @@ export class ReplicaApplier {
     // foreign keys cascade the child rows the binlog does not carry.
     await this.setForeignKeyChecks(!change.noForeignKeyChecks);
     const table = `${change.table.database}.${change.table.table}`;
-    for (const statement of buildRowChange(change)) {
-      const result = await this.run(statement.sql, statement.params, context, change.kind, table);
-      const affected = (result as { affectedRows?: number }).affectedRows ?? 0;
-      if (statement.expectRows !== undefined && affected < statement.expectRows) {
-        throw new ApplyError(
-          `the row to ${change.kind} in ${table} is not on the replica (the replica has drifted from the source) ` +
-            `at ${describeContext(context)}; repair the row on the replica and start again, or pass this transaction with \`binlog-sync skip\``,
-          { location: locationOf(context, table, change.kind) },
-        );
-      }
+    // Several statements go in one round trip; each one's row count is still checked.
+    for (const batch of batches(buildRowChange(change))) {
+      const sql = batch.map((st) => st.sql).join(';\n');
+      const params = batch.flatMap((st) => st.params);
+      const result = await this.run(sql, params, context, change.kind, table);
+      const results = (Array.isArray(result) ? result : [result]) as Array<{ affectedRows?: number }>;
+      batch.forEach((statement, i) => {
+        const affected = results[i]?.affectedRows ?? 0;
+        if (statement.expectRows !== undefined && affected < statement.expectRows) {
+          throw new ApplyError(
+            `the row to ${change.kind} in ${table} is not on the replica (the replica has drifted from the source) ` +
+              `at ${describeContext(context)}; repair the row on the replica and start again, or pass this transaction with \`binlog-sync skip\``,
+            { location: locationOf(context, table, change.kind) },
+          );
+        }
+      });
     }
     this.rowsApplied += change.rows.length;
   }
@@ -177,26 +211,33 @@ export class ReplicaApplier {
     }
   }
 
-  private async commit(position: BinlogPosition, timestamp: number, context: ApplyContext): Promise<boolean> {
+  private async commit(position: BinlogPosition, timestamp: number, context: ApplyContext, deferrable: boolean): Promise<CommitOutcome> {
     const { sql, params } = checkpointStatement(this.streamId, position, timestamp);
     if (this.open) {
+      // The position joins the rows in the same replica transaction, grouped or not.
       await this.run(sql, params, context, 'checkpoint');
+      if (deferrable && this.deferredCount + 1 < this.groupLimit) {
+        this.deferredCount += 1;
+        return 'deferred';
+      }
       await this.run('COMMIT', [], context, 'commit');
       this.open = false;
-      return true;
+      this.deferredCount = 0;
+      return 'committed';
     }
     if (this.ddlApplied) {
       // After a DDL: record its position (and clear the started-DDL mark) on its own.
       await this.run(sql, params, context, 'checkpoint');
       this.ddlApplied = false;
-      return true;
+      return 'committed';
     }
-    return false;
+    return 'none';
   }
 
   async rollback(): Promise<void> {
     if (!this.open) return;
     this.open = false;
+    this.deferredCount = 0;
     await this.conn.query('ROLLBACK');
   }
 
@@ -225,6 +266,25 @@ export class ReplicaApplier {
       throw new ApplyError(`applying ${where} failed on the replica: ${detail}`, { cause: error, location });
     }
   }
+}
+
+/** Statements per round trip, and bytes of parameters at most, so no query outgrows max_allowed_packet. */
+const BATCH_STATEMENTS = 200;
+const BATCH_PARAMS = 4000;
+
+function* batches(statements: Statement[]): Generator<Statement[]> {
+  let batch: Statement[] = [];
+  let params = 0;
+  for (const statement of statements) {
+    if (batch.length > 0 && (batch.length >= BATCH_STATEMENTS || params + statement.params.length > BATCH_PARAMS)) {
+      yield batch;
+      batch = [];
+      params = 0;
+    }
+    batch.push(statement);
+    params += statement.params.length;
+  }
+  if (batch.length > 0) yield batch;
 }
 
 function locationOf(context: ApplyContext, table: string | null, statement: string): FailureLocation {

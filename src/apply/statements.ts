@@ -105,6 +105,25 @@ export function buildDelete(table: TableDef, present: boolean[], before: RowImag
   return { sql: `DELETE FROM ${qualifiedName(table)} WHERE ${where}${limit}`, params, expectRows: 1 };
 }
 
+/**
+ * One DELETE for all rows of a delete event when each is found by its full
+ * primary key: `WHERE (k1, k2) IN ((?, ?), ...)`, expecting every row.
+ */
+export function buildDeleteByKeys(table: TableDef, present: boolean[], befores: RowImage[]): Statement | undefined {
+  const key = table.primaryKey;
+  if (key.length === 0 || befores.length < 2) return undefined;
+  if (!befores.every((b) => key.every((i) => present[i] && b[i] !== undefined))) return undefined;
+  // Only plain key columns: others compare through expressions that a row list cannot use.
+  if (!key.every((i) => table.columns[i]!.kind === 'plain' || table.columns[i]!.kind === 'timestamp')) return undefined;
+  const columns = key.map((i) => quoteIdentifier(table.columns[i]!.name)).join(', ');
+  const tuple = `(${key.map(() => '?').join(', ')})`;
+  return {
+    sql: `DELETE FROM ${qualifiedName(table)} WHERE (${columns}) IN (${befores.map(() => tuple).join(', ')})`,
+    params: befores.flatMap((b) => key.map((i) => b[i])),
+    expectRows: befores.length,
+  };
+}
+
 /** The statements that apply one rows event, in order. */
 export function buildRowChange(change: RowChange): Statement[] {
   const { table, present } = change;
@@ -117,7 +136,10 @@ export function buildRowChange(change: RowChange): Statement[] {
       if (!presentAfter.some(Boolean)) return [];
       return change.rows.map((r) => buildUpdate(table, present, presentAfter, r.before!, r.after!));
     }
-    case 'delete':
-      return change.rows.map((r) => buildDelete(table, present, r.before!));
+    case 'delete': {
+      const befores = change.rows.map((r) => r.before!);
+      const byKeys = buildDeleteByKeys(table, present, befores);
+      return byKeys ? [byKeys] : befores.map((b) => buildDelete(table, present, b));
+    }
   }
 }

@@ -5,7 +5,7 @@
 // the committed position, for as long as it takes. Starts once, stops once,
 // through an AbortSignal.
 import { hostname } from 'node:os';
-import { ApplyError, BinlogSyncError, describeError, isRetryable } from '../errors.js';
+import { ApplyError, BinlogSyncError, GroupAbortedError, describeError, isRetryable } from '../errors.js';
 import { formatPosition, type BinlogPosition } from '../position.js';
 import type { StateStore } from '../state/state-store.js';
 import { backoffDelay, sleep, type BackoffOptions } from './backoff.js';
@@ -40,6 +40,7 @@ export async function runReplicator(options: ReplicatorOptions): Promise<Replica
     streamed: false,
     rowsAtLastCommit: 0,
     transactionStartedAt: 0,
+    ungrouped: 0,
   };
   const health = options.health ?? new StreamHealth();
   const session: ReplicatorOptions = { ...options, health };
@@ -60,7 +61,7 @@ export async function runReplicator(options: ReplicatorOptions): Promise<Replica
         if (signal.aborted) return stats;
         options.metrics?.error(error instanceof BinlogSyncError ? error.code : 'INTERNAL');
         if (!stats.streamed || !isRetryable(error)) throw error;
-        if (Date.now() - started > HEALTHY_SESSION_MS) attempt = 0;
+        if (Date.now() - started > HEALTHY_SESSION_MS || error instanceof GroupAbortedError) attempt = 0;
         attempt += 1;
         health.reconnects += 1;
         options.metrics?.reconnected();

@@ -4,7 +4,7 @@
 // means; everything a session holds is released when it ends.
 import type { Endpoint } from '../config/connection-url.js';
 import { describeEndpoint } from '../config/connection-url.js';
-import { ConnectionError, StateError, UnsupportedEventError, isRetryable } from '../errors.js';
+import { ConnectionError, GroupAbortedError, StateError, UnsupportedEventError, isRetryable } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { compareFilePositions, formatPosition, type AppliedPosition, type BinlogPosition } from '../position.js';
 import { ReplicaApplier, type ApplyContext } from '../apply/replica-applier.js';
@@ -46,6 +46,8 @@ export interface ReplicatorStats {
   rowsAtLastCommit: number;
   /** When the transaction being applied began (performance.now()). */
   transactionStartedAt: number;
+  /** Commits still to apply one at a time after a commit group failed. */
+  ungrouped: number;
 }
 
 /** Runs one session; resolves when the signal aborts, rejects on any failure. */
@@ -98,7 +100,7 @@ export async function runSession(options: SessionOptions, stats: ReplicatorStats
     if (!stats.streamed) state.setLastError(null);
     stats.streamed = true;
     options.health?.setStreaming(true);
-    await consume(queue, assembler, applier, state, stats, logger, signal, options.health, options.metrics);
+    await new ApplyLoop(queue, assembler, applier, state, stats, logger, options.health, options.metrics).run(signal);
   } finally {
     options.health?.setStreaming(false);
     source?.stop();
@@ -147,83 +149,124 @@ function replicaIsAhead(checkpoint: AppliedPosition, stored: AppliedPosition): b
   return checkpoint.gtid !== stored.gtid;
 }
 
-async function consume(
-  queue: EventQueue<SourceEvent>,
-  assembler: TransactionAssembler,
-  applier: ReplicaApplier,
-  state: StateStore,
-  stats: ReplicatorStats,
-  logger: Logger,
-  signal: AbortSignal,
-  health: StreamHealth | undefined,
-  metrics: ReplicationMetrics | undefined,
-): Promise<void> {
-  let context: ApplyContext = { gtid: null, file: stats.position?.file ?? null, position: stats.position?.position ?? null };
-  for (;;) {
-    const event = await queue.next(signal);
-    if (event === undefined) return; // aborted: an open replica transaction is rolled back by close()
-    for (const action of assembler.push(event)) {
-      context = contextFor(action, context, event);
-      await applyAction(action, applier, context, state, stats, logger, metrics);
-      // Failures name the last good position: where the replica stands.
-      if (action.type === 'commit' && stats.position) context = { ...context, position: stats.position.position, file: stats.position.file };
+/**
+ * Feeds events through the assembler to the applier, one source transaction
+ * at a time and in order. While more events wait in the queue, consecutive
+ * source transactions share one replica commit (a group: never a part of a
+ * transaction, the position of the last one committed with them); the group
+ * is made durable, and only then mirrored to the state file, as soon as the
+ * queue runs dry, a DDL comes, or the group is full.
+ */
+class ApplyLoop {
+  private context: ApplyContext;
+  /** Position of the last transaction in the open group (not durable yet). */
+  private pending: AppliedPosition | null = null;
+
+  constructor(
+    private readonly queue: EventQueue<SourceEvent>,
+    private readonly assembler: TransactionAssembler,
+    private readonly applier: ReplicaApplier,
+    private readonly state: StateStore,
+    private readonly stats: ReplicatorStats,
+    private readonly logger: Logger,
+    private readonly health: StreamHealth | undefined,
+    private readonly metrics: ReplicationMetrics | undefined,
+  ) {
+    this.context = { gtid: null, file: stats.position?.file ?? null, position: stats.position?.position ?? null };
+  }
+
+  async run(signal: AbortSignal): Promise<void> {
+    for (;;) {
+      const event = await this.queue.next(signal);
+      if (event === undefined) {
+        await this.flush(); // a graceful stop keeps what the group applied
+        return;
+      }
+      for (const action of this.assembler.push(event)) {
+        if (action.type === 'begin') this.context = { ...this.context, gtid: action.gtid };
+        else if (this.context.file === null && 'file' in event && typeof event.file === 'string') this.context = { ...this.context, file: event.file };
+        await this.apply(action);
+      }
+      if (this.queue.length === 0) await this.flush();
+      if (this.queue.length === 0 && !this.applier.inTransaction) this.health?.settled();
     }
-    if (queue.length === 0 && !applier.inTransaction) health?.settled();
   }
-}
 
-function contextFor(action: ApplyAction, previous: ApplyContext, event: SourceEvent): ApplyContext {
-  if (action.type === 'begin') return { ...previous, gtid: action.gtid };
-  return previous.file === null && 'file' in event && typeof event.file === 'string' ? { ...previous, file: event.file } : previous;
-}
+  /** Makes the open group durable and mirrors its position. */
+  private async flush(): Promise<void> {
+    if (!(await this.applier.flush()) || !this.pending) return;
+    this.recordDurable(this.pending);
+    this.pending = null;
+  }
 
-async function applyAction(
-  action: ApplyAction,
-  applier: ReplicaApplier,
-  context: ApplyContext,
-  state: StateStore,
-  stats: ReplicatorStats,
-  logger: Logger,
-  metrics: ReplicationMetrics | undefined,
-): Promise<void> {
-  if (action.type === 'unsupported') {
-    throw new UnsupportedEventError(
-      `the source wrote an event binlog-sync cannot apply faithfully (${action.what}) at ${action.file}:${action.position}; ` +
-        'see `binlog-sync check` for the source setting to change',
-    );
+  private recordDurable(applied: AppliedPosition): void {
+    this.state.savePosition(applied);
+    this.stats.position = applied;
+    // Failures name the last durable position: where the replica stands.
+    this.context = { ...this.context, position: applied.position, file: applied.file };
   }
-  if (action.type === 'unparsable-statement') {
-    throw new UnsupportedEventError(
-      `cannot tell which tables this statement at ${context.file ?? '?'}:${context.position ?? '?'} changes (${action.reason}): ` +
-        `${action.sql.slice(0, 200)}; apply it on the replica by hand, then \`binlog-sync skip\``,
-    );
-  }
-  if (action.type === 'skipped-statement') {
-    logger.debug({ ...context, reason: action.reason, sql: action.sql.slice(0, 200) }, 'statement not replicated');
-    return;
-  }
-  if (action.type === 'begin') stats.transactionStartedAt = performance.now();
-  const wrote = await applier.apply(action, context);
-  if (action.type === 'rows') {
-    const { table, kind, rows } = action.change;
-    metrics?.rowsApplied(`${table.database}.${table.table}`, kind, rows.length);
-  }
-  if (action.type !== 'commit') return;
-  const applied: AppliedPosition = {
-    file: action.position.file ?? stats.position?.file ?? null,
-    position: action.position.position ?? stats.position?.position ?? null,
-    gtid: action.position.gtid,
-    appliedAt: new Date().toISOString(),
-    sourceTimestamp: action.timestamp,
-  };
-  state.savePosition(applied);
-  stats.position = applied;
-  if (wrote) {
+
+  private async apply(action: ApplyAction): Promise<void> {
+    const { applier, stats } = this;
+    if (action.type === 'unsupported') {
+      await this.flush(); // so the failing transaction is the first after the recorded position
+      throw new UnsupportedEventError(
+        `the source wrote an event binlog-sync cannot apply faithfully (${action.what}) at ${action.file}:${action.position}; ` +
+          'see `binlog-sync check` for the source setting to change',
+      );
+    }
+    if (action.type === 'unparsable-statement') {
+      await this.flush();
+      throw new UnsupportedEventError(
+        `cannot tell which tables this statement at ${this.context.file ?? '?'}:${this.context.position ?? '?'} changes (${action.reason}): ` +
+          `${action.sql.slice(0, 200)}; apply it on the replica by hand, then \`binlog-sync skip\``,
+      );
+    }
+    if (action.type === 'skipped-statement') {
+      this.logger.debug({ ...this.context, reason: action.reason, sql: action.sql.slice(0, 200) }, 'statement not replicated');
+      return;
+    }
+    if (action.type === 'ddl') await this.flush(); // DDL commits on its own
+    if (action.type === 'begin') stats.transactionStartedAt = performance.now();
+    const deferrable = stats.ungrouped === 0 && this.queue.length > 0;
+    let outcome;
+    try {
+      outcome = await applier.apply(action, this.context, deferrable);
+    } catch (error) {
+      const grouped = applier.deferred;
+      if (grouped === 0) throw error;
+      // Undo the whole group and apply its transactions one by one next time,
+      // so the failing one stands alone with an exact error and position.
+      await applier.rollback().catch(() => undefined);
+      this.pending = null;
+      stats.ungrouped = grouped + 1;
+      throw new GroupAbortedError(`a transaction in a group of ${grouped + 1} failed; applying them one at a time`, { cause: error });
+    }
+    if (action.type === 'rows') {
+      const { table, kind, rows } = action.change;
+      this.metrics?.rowsApplied(`${table.database}.${table.table}`, kind, rows.length);
+    }
+    if (action.type !== 'commit') return;
+    if (stats.ungrouped > 0) stats.ungrouped -= 1;
+    const applied: AppliedPosition = {
+      file: action.position.file ?? this.pending?.file ?? stats.position?.file ?? null,
+      position: action.position.position ?? this.pending?.position ?? stats.position?.position ?? null,
+      gtid: action.position.gtid,
+      appliedAt: new Date().toISOString(),
+      sourceTimestamp: action.timestamp,
+    };
     const rows = applier.rowsApplied - stats.rowsAtLastCommit;
-    stats.transactions += 1;
-    stats.rows += rows;
-    metrics?.transactionApplied((performance.now() - stats.transactionStartedAt) / 1000);
-    logger.debug({ gtid: action.gtid, file: applied.file, position: applied.position, rows }, 'committed');
+    stats.rowsAtLastCommit = applier.rowsApplied;
+    if (rows > 0 || outcome === 'committed') {
+      stats.transactions += 1;
+      stats.rows += rows;
+      this.metrics?.transactionApplied((performance.now() - stats.transactionStartedAt) / 1000);
+      this.logger.debug({ gtid: action.gtid, file: applied.file, position: applied.position, rows, outcome }, 'applied');
+    }
+    if (outcome === 'deferred') this.pending = applied;
+    else {
+      this.recordDurable(applied);
+      this.pending = null;
+    }
   }
-  stats.rowsAtLastCommit = applier.rowsApplied;
 }

@@ -339,11 +339,14 @@ describe('buildRowChange', () => {
     expect(statements).toEqual([]);
   });
 
-  it('builds one DELETE per row', () => {
+  it('builds one DELETE for all rows found by primary key, expecting every one', () => {
     const statements = buildRowChange(change({ kind: 'delete', rows: [{ before: [1, 'a', 'x'] }, { before: [2, 'b', 'y'] }] }));
-    expect(statements).toStrictEqual([
+    expect(statements).toStrictEqual([{ sql: 'DELETE FROM `app`.`users` WHERE (`id`) IN ((?), (?))', params: [1, 2], expectRows: 2 }]);
+  });
+
+  it('builds one DELETE per row for a single row, and without a primary key', () => {
+    expect(buildRowChange(change({ kind: 'delete', rows: [{ before: [1, 'a', 'x'] }] }))).toStrictEqual([
       { sql: 'DELETE FROM `app`.`users` WHERE `id` = ?', params: [1], expectRows: 1 },
-      { sql: 'DELETE FROM `app`.`users` WHERE `id` = ?', params: [2], expectRows: 1 },
     ]);
   });
 });
