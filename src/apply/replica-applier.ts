@@ -60,6 +60,15 @@ export class ReplicaApplier {
   private deferredCount = 0;
   /** Most source transactions per replica commit. */
   groupLimit = 100;
+  /**
+   * When on, statements wait in `buffer` and go to the replica several per
+   * round trip, across rows events, up to the commit. Off (careful mode) after
+   * a failure, so each event runs alone and its error names it exactly.
+   */
+  batching = true;
+  private buffer: Buffered[] = [];
+  /** Numbers the rows events, so a batch knows how many it spans. */
+  private events = 0;
   rowsApplied = 0;
 
   private constructor(
@@ -114,7 +123,7 @@ export class ReplicaApplier {
         await this.applyRows(action.change, context);
         return 'none';
       case 'statement':
-        if (this.open) await this.run(action.sql, [], context, 'statement');
+        if (this.open) await this.send({ sql: action.sql, params: [] }, context, 'statement');
         return 'none';
       case 'ddl':
         await this.applyDdl(action, context);
@@ -136,22 +145,70 @@ export class ReplicaApplier {
   /** Commits a group of deferred transactions; true when there was one. */
   async flush(): Promise<boolean> {
     if (!this.open || this.deferredCount === 0) return false;
-    await this.run('COMMIT', [], NO_CONTEXT, 'commit');
+    await this.commitNow(NO_CONTEXT);
+    return true;
+  }
+
+  /**
+   * Sends what is queued, checks every row count, and only then commits: a
+   * COMMIT in the same batch would make a transaction durable before its
+   * drift check had a chance to stop it.
+   */
+  private async commitNow(context: ApplyContext): Promise<void> {
+    await this.drain();
+    await this.run('COMMIT', [], context, 'commit');
     this.open = false;
     this.deferredCount = 0;
-    return true;
   }
 
   private async ensureTransaction(): Promise<void> {
     if (this.open) return;
-    await this.run('START TRANSACTION', [], NO_CONTEXT, 'begin');
     this.open = true;
+    await this.send({ sql: 'START TRANSACTION', params: [] }, NO_CONTEXT, 'begin');
   }
 
   private async setForeignKeyChecks(on: boolean): Promise<void> {
     if (this.foreignKeyChecks === on) return;
-    await this.run(`SET SESSION foreign_key_checks = ${on ? 1 : 0}`, [], NO_CONTEXT, 'session');
     this.foreignKeyChecks = on;
+    await this.send({ sql: `SET SESSION foreign_key_checks = ${on ? 1 : 0}`, params: [] }, NO_CONTEXT, 'session');
+  }
+
+  /** Queues a statement (batching) or runs it now (careful mode). */
+  private async send(statement: Statement, context: ApplyContext, kind: string, table?: string): Promise<void> {
+    this.buffer.push({ ...statement, context, kind, ...(table ? { table } : {}) });
+    const params = this.buffer.reduce((n, b) => n + b.params.length, 0);
+    if (!this.batching || this.buffer.length >= BATCH_STATEMENTS || params >= BATCH_PARAMS) await this.drain();
+  }
+
+  /** Sends every queued statement, several per round trip, and checks each one's row count. */
+  private async drain(): Promise<void> {
+    const queued = this.buffer;
+    this.buffer = [];
+    for (const batch of batches(queued)) {
+      const first = batch.find((b) => b.table) ?? batch[0]!;
+      // Errors of a batch that spans several events cannot say which one failed:
+      // give up the transaction and let it run again, one event at a time.
+      const spansEvents = new Set(batch.filter((b) => b.table).map((b) => b.event)).size > 1;
+      let result: unknown;
+      try {
+        result = await this.run(batch.map((b) => b.sql).join(';\n'), batch.flatMap((b) => b.params), first.context, first.kind, first.table);
+      } catch (error) {
+        if (spansEvents && !(error instanceof TransientApplyError)) {
+          throw new GroupAbortedError('a statement in a batch failed; applying one event at a time', { cause: error });
+        }
+        throw error;
+      }
+      const results = (Array.isArray(result) ? result : [result]) as Array<{ affectedRows?: number }>;
+      batch.forEach((b, i) => {
+        if (b.expectRows !== undefined && (results[i]?.affectedRows ?? 0) < b.expectRows) {
+          throw new ApplyError(
+            `the row to ${b.kind} in ${b.table} is not on the replica (the replica has drifted from the source) ` +
+              `at ${describeContext(b.context)}; repair the row on the replica and start again, or pass this transaction with \`binlog-sync skip\``,
+            { location: locationOf(b.context, b.table ?? null, b.kind) },
+          );
+        }
+      });
+    }
   }
 
   private async applyRows(change: RowChange, context: ApplyContext): Promise<void> {
@@ -160,27 +217,16 @@ export class ReplicaApplier {
     // foreign keys cascade the child rows the binlog does not carry.
     await this.setForeignKeyChecks(!change.noForeignKeyChecks);
     const table = `${change.table.database}.${change.table.table}`;
-    // Several statements go in one round trip; each one's row count is still checked.
-    for (const batch of batches(buildRowChange(change))) {
-      const sql = batch.map((st) => st.sql).join(';\n');
-      const params = batch.flatMap((st) => st.params);
-      const result = await this.run(sql, params, context, change.kind, table);
-      const results = (Array.isArray(result) ? result : [result]) as Array<{ affectedRows?: number }>;
-      batch.forEach((statement, i) => {
-        const affected = results[i]?.affectedRows ?? 0;
-        if (statement.expectRows !== undefined && affected < statement.expectRows) {
-          throw new ApplyError(
-            `the row to ${change.kind} in ${table} is not on the replica (the replica has drifted from the source) ` +
-              `at ${describeContext(context)}; repair the row on the replica and start again, or pass this transaction with \`binlog-sync skip\``,
-            { location: locationOf(context, table, change.kind) },
-          );
-        }
-      });
+    this.events += 1;
+    for (const statement of buildRowChange(change)) {
+      this.buffer.push({ ...statement, context, kind: change.kind, table, event: this.events });
     }
+    if (!this.batching || this.buffer.length >= BATCH_STATEMENTS) await this.drain();
     this.rowsApplied += change.rows.length;
   }
 
   private async applyDdl(action: Extract<ApplyAction, { type: 'ddl' }>, context: ApplyContext): Promise<void> {
+    await this.drain();
     const inTransaction = this.open;
     if (!inTransaction) {
       // DDL cannot commit atomically with the position: mark it as started first,
@@ -215,14 +261,12 @@ export class ReplicaApplier {
     const { sql, params } = checkpointStatement(this.streamId, position, timestamp);
     if (this.open) {
       // The position joins the rows in the same replica transaction, grouped or not.
-      await this.run(sql, params, context, 'checkpoint');
-      if (deferrable && this.deferredCount + 1 < this.groupLimit) {
+      this.buffer.push({ sql, params, context, kind: 'checkpoint' });
+      if (deferrable && this.batching && this.deferredCount + 1 < this.groupLimit) {
         this.deferredCount += 1;
         return 'deferred';
       }
-      await this.run('COMMIT', [], context, 'commit');
-      this.open = false;
-      this.deferredCount = 0;
+      await this.commitNow(context);
       return 'committed';
     }
     if (this.ddlApplied) {
@@ -235,6 +279,7 @@ export class ReplicaApplier {
   }
 
   async rollback(): Promise<void> {
+    this.buffer = []; // never sent: nothing to undo
     if (!this.open) return;
     this.open = false;
     this.deferredCount = 0;
@@ -272,8 +317,17 @@ export class ReplicaApplier {
 const BATCH_STATEMENTS = 200;
 const BATCH_PARAMS = 4000;
 
-function* batches(statements: Statement[]): Generator<Statement[]> {
-  let batch: Statement[] = [];
+/** A statement waiting to be sent, with what its errors must name. */
+interface Buffered extends Statement {
+  context: ApplyContext;
+  kind: string;
+  table?: string;
+  /** The rows event it belongs to. */
+  event?: number;
+}
+
+function* batches<T extends Statement>(statements: T[]): Generator<T[]> {
+  let batch: T[] = [];
   let params = 0;
   for (const statement of statements) {
     if (batch.length > 0 && (batch.length >= BATCH_STATEMENTS || params + statement.params.length > BATCH_PARAMS)) {

@@ -228,18 +228,21 @@ class ApplyLoop {
     }
     if (action.type === 'ddl') await this.flush(); // DDL commits on its own
     if (action.type === 'begin') stats.transactionStartedAt = performance.now();
+    // Careful mode after a failure: no groups, no batches, until past the failing transaction.
+    applier.batching = stats.ungrouped === 0;
     const deferrable = stats.ungrouped === 0 && this.queue.length > 0;
     let outcome;
     try {
       outcome = await applier.apply(action, this.context, deferrable);
     } catch (error) {
       const grouped = applier.deferred;
-      if (grouped === 0) throw error;
+      if (grouped === 0 && !(error instanceof GroupAbortedError)) throw error;
       // Undo the whole group and apply its transactions one by one next time,
       // so the failing one stands alone with an exact error and position.
       await applier.rollback().catch(() => undefined);
       this.pending = null;
       stats.ungrouped = grouped + 1;
+      if (error instanceof GroupAbortedError) throw error;
       throw new GroupAbortedError(`a transaction in a group of ${grouped + 1} failed; applying them one at a time`, { cause: error });
     }
     if (action.type === 'rows') {

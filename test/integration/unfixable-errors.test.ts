@@ -112,6 +112,30 @@ describe('a table missing on the replica', () => {
   });
 });
 
+describe('a drift inside a backlog', () => {
+  it('stops at exactly the failing transaction, though transactions around it share commits', async () => {
+    await source.query(`INSERT INTO \`${db}\`.rides VALUES (10, 'ten'), (11, 'eleven')`);
+    await replication.caughtUp();
+    await replication.stop();
+    for (let i = 100; i < 150; i++) await source.query(`INSERT INTO \`${db}\`.rides VALUES (?, 'before')`, [i]);
+    await onReplica(`DELETE FROM \`${db}\`.rides WHERE id = 11`); // will be missing...
+    await source.query(`UPDATE \`${db}\`.rides SET name = 'changed' WHERE id = 11`); // ...for this one
+    for (let i = 150; i < 200; i++) await source.query(`INSERT INTO \`${db}\`.rides VALUES (?, 'after')`, [i]);
+    replication.start(); // a backlog: its transactions are applied in groups
+    const stopped = await replication.exited();
+    expect(stopped.code).toBe(1);
+    expect(stopped.stderr).toMatch(/the row to update in .*\.rides is not on the replica/);
+    // Everything before the failing transaction is there, nothing after it.
+    expect(await onReplica(`SELECT COUNT(*) AS n FROM \`${db}\`.rides WHERE name = 'before'`)).toEqual([{ n: '50' }]);
+    expect(await onReplica(`SELECT COUNT(*) AS n FROM \`${db}\`.rides WHERE name = 'after'`)).toEqual([{ n: '0' }]);
+    await onReplica(`INSERT INTO \`${db}\`.rides VALUES (11, 'repaired')`);
+    replication.start();
+    await replication.caughtUp();
+    expect(await onReplica(`SELECT name FROM \`${db}\`.rides WHERE id = 11`)).toEqual([{ name: 'changed' }]);
+    expect(await onReplica(`SELECT COUNT(*) AS n FROM \`${db}\`.rides WHERE name = 'after'`)).toEqual([{ n: '50' }]);
+  });
+});
+
 describe('bad state files and unreachable servers', () => {
   it('leaves a corrupted state file untouched and says so', async () => {
     const path = join(scratch.path, 'corrupt.sqlite');
