@@ -40,12 +40,25 @@ export interface Checkpoint extends AppliedPosition {
   pendingDdl: string | null;
 }
 
+/**
+ * The stream's checkpoint, read with a lock: a previous process of this
+ * stream killed while its COMMIT was on the wire may still be committing on
+ * the replica. FOR UPDATE waits for that transaction to end, so what is read
+ * is what it left (read without the lock, its transaction would be applied
+ * a second time).
+ */
 export async function readCheckpoint(conn: Connection, streamId: string): Promise<Checkpoint | null> {
-  const [rows] = await conn.query(
-    `SELECT binlog_file, binlog_position, gtid, source_timestamp, DATE_FORMAT(applied_at, '%Y-%m-%dT%H:%i:%s.%fZ') AS applied_at, pending_ddl
-       FROM ${TABLE} WHERE stream_id = ?`,
-    [streamId],
-  );
+  await conn.query('START TRANSACTION');
+  let rows: unknown;
+  try {
+    [rows] = await conn.query(
+      `SELECT binlog_file, binlog_position, gtid, source_timestamp, DATE_FORMAT(applied_at, '%Y-%m-%dT%H:%i:%s.%fZ') AS applied_at, pending_ddl
+         FROM ${TABLE} WHERE stream_id = ? FOR UPDATE`,
+      [streamId],
+    );
+  } finally {
+    await conn.query('COMMIT');
+  }
   const row = (rows as CheckpointRow[])[0];
   if (!row) return null;
   return {

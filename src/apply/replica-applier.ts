@@ -58,6 +58,8 @@ export class ReplicaApplier {
    * durable, with the last one's position, at the next flush().
    */
   private deferredCount = 0;
+  /** Rows of a source transaction not yet committed (deferred or not) are in the open transaction. */
+  private partial = false;
   /** Most source transactions per replica commit. */
   groupLimit = 100;
   /**
@@ -123,7 +125,10 @@ export class ReplicaApplier {
         await this.applyRows(action.change, context);
         return 'none';
       case 'statement':
-        if (this.open) await this.send({ sql: action.sql, params: [] }, context, 'statement');
+        if (this.open) {
+          this.partial = true;
+          await this.send({ sql: action.sql, params: [] }, context, 'statement');
+        }
         return 'none';
       case 'ddl':
         await this.applyDdl(action, context);
@@ -144,7 +149,8 @@ export class ReplicaApplier {
 
   /** Commits a group of deferred transactions; true when there was one. */
   async flush(): Promise<boolean> {
-    if (!this.open || this.deferredCount === 0) return false;
+    // Never in the middle of a source transaction: its rows must not commit without its end.
+    if (!this.open || this.deferredCount === 0 || this.partial) return false;
     await this.commitNow(NO_CONTEXT);
     return true;
   }
@@ -188,7 +194,8 @@ export class ReplicaApplier {
       const first = batch.find((b) => b.table) ?? batch[0]!;
       // Errors of a batch that spans several events cannot say which one failed:
       // give up the transaction and let it run again, one event at a time.
-      const spansEvents = new Set(batch.filter((b) => b.table).map((b) => b.event)).size > 1;
+      // So can a set-based statement whose row order differed from the source's.
+      const spansEvents = new Set(batch.filter((b) => b.table).map((b) => b.event)).size > 1 || batch.some((b) => b.setBased);
       let result: unknown;
       try {
         result = await this.run(batch.map((b) => b.sql).join(';\n'), batch.flatMap((b) => b.params), first.context, first.kind, first.table);
@@ -217,8 +224,9 @@ export class ReplicaApplier {
     // foreign keys cascade the child rows the binlog does not carry.
     await this.setForeignKeyChecks(!change.noForeignKeyChecks);
     const table = `${change.table.database}.${change.table.table}`;
+    this.partial = true;
     this.events += 1;
-    for (const statement of buildRowChange(change)) {
+    for (const statement of buildRowChange(change, this.batching)) {
       this.buffer.push({ ...statement, context, kind: change.kind, table, event: this.events });
     }
     if (!this.batching || this.buffer.length >= BATCH_STATEMENTS) await this.drain();
@@ -262,6 +270,7 @@ export class ReplicaApplier {
     if (this.open) {
       // The position joins the rows in the same replica transaction, grouped or not.
       this.buffer.push({ sql, params, context, kind: 'checkpoint' });
+      this.partial = false;
       if (deferrable && this.batching && this.deferredCount + 1 < this.groupLimit) {
         this.deferredCount += 1;
         return 'deferred';
@@ -280,6 +289,7 @@ export class ReplicaApplier {
 
   async rollback(): Promise<void> {
     this.buffer = []; // never sent: nothing to undo
+    this.partial = false;
     if (!this.open) return;
     this.open = false;
     this.deferredCount = 0;

@@ -9,6 +9,12 @@ export interface Statement {
   params: unknown[];
   /** Rows the statement must touch; fewer means the replica has drifted. */
   expectRows?: number;
+  /**
+   * Changes several rows at once, in an order the server picks: should it
+   * fail (a unique key passing through a transient clash the source's row
+   * order avoided), the transaction is applied again row by row.
+   */
+  setBased?: boolean;
 }
 
 /** `name` in backticks, with backticks inside doubled. */
@@ -121,11 +127,60 @@ export function buildDeleteByKeys(table: TableDef, present: boolean[], befores: 
     sql: `DELETE FROM ${qualifiedName(table)} WHERE (${columns}) IN (${befores.map(() => tuple).join(', ')})`,
     params: befores.flatMap((b) => key.map((i) => b[i])),
     expectRows: befores.length,
+    setBased: true,
   };
 }
 
-/** The statements that apply one rows event, in order. */
-export function buildRowChange(change: RowChange): Statement[] {
+/** Column kinds whose values a derived table carries unchanged (no per-value expression needed). */
+const PLAIN_KINDS = new Set(['plain', 'timestamp', 'enum', 'year']);
+
+function sameValue(a: unknown, b: unknown): boolean {
+  if (Buffer.isBuffer(a) && Buffer.isBuffer(b)) return a.equals(b);
+  return a === b;
+}
+
+/**
+ * One UPDATE for all rows of an update event that keeps every primary key:
+ * a join with a derived table of the new values,
+ * `UPDATE t JOIN (SELECT ? AS k0, ? AS s0 UNION ALL ...) v ON t.k = v.k0 SET t.c = v.s0`,
+ * expecting every row to match (mysql2 reports matched rows).
+ */
+export function buildUpdateByKeys(
+  table: TableDef,
+  present: boolean[],
+  presentAfter: boolean[],
+  rows: Array<{ before?: RowImage; after?: RowImage }>,
+): Statement | undefined {
+  const key = table.primaryKey;
+  if (key.length === 0 || rows.length < 2) return undefined;
+  const keySet = new Set(key);
+  const setCols = presentIndexes(presentAfter).filter((i) => !keySet.has(i));
+  if (setCols.length === 0) return undefined;
+  if (![...key, ...setCols].every((i) => PLAIN_KINDS.has(table.columns[i]!.kind))) return undefined;
+  const keysKept = rows.every(
+    ({ before, after }) => before && after && key.every((i) => present[i] && before[i] !== undefined && sameValue(before[i], after[i])),
+  );
+  if (!keysKept) return undefined;
+  const aliases = [...key.map((_, n) => `k${n}`), ...setCols.map((_, n) => `s${n}`)];
+  const first = `SELECT ${aliases.map((a) => `? AS ${quoteIdentifier(a)}`).join(', ')}`;
+  const rest = `SELECT ${aliases.map(() => '?').join(', ')}`;
+  const derived = [first, ...rows.slice(1).map(() => rest)].join(' UNION ALL ');
+  const on = key.map((i, n) => `t.${quoteIdentifier(table.columns[i]!.name)} = v.${quoteIdentifier(`k${n}`)}`).join(' AND ');
+  const assignments = setCols.map((i, n) => `t.${quoteIdentifier(table.columns[i]!.name)} = v.${quoteIdentifier(`s${n}`)}`).join(', ');
+  return {
+    sql: `UPDATE ${qualifiedName(table)} AS t JOIN (${derived}) AS v ON ${on} SET ${assignments}`,
+    params: rows.flatMap(({ before, after }) => [...key.map((i) => before![i]), ...setCols.map((i) => after![i])]),
+    expectRows: rows.length,
+    setBased: true,
+  };
+}
+
+/**
+ * The statements that apply one rows event, in order. With `setBased`, a
+ * delete or key-keeping update event becomes one statement; without it
+ * (careful mode), one statement per row, in the source's row order.
+ */
+export function buildRowChange(change: RowChange, setBased = true): Statement[] {
   const { table, present } = change;
   switch (change.kind) {
     case 'insert':
@@ -134,11 +189,12 @@ export function buildRowChange(change: RowChange): Statement[] {
       const presentAfter = change.presentAfter ?? present;
       // An after image with no columns changes nothing (the row still had to exist on the source).
       if (!presentAfter.some(Boolean)) return [];
-      return change.rows.map((r) => buildUpdate(table, present, presentAfter, r.before!, r.after!));
+      const byKeys = setBased ? buildUpdateByKeys(table, present, presentAfter, change.rows) : undefined;
+      return byKeys ? [byKeys] : change.rows.map((r) => buildUpdate(table, present, presentAfter, r.before!, r.after!));
     }
     case 'delete': {
       const befores = change.rows.map((r) => r.before!);
-      const byKeys = buildDeleteByKeys(table, present, befores);
+      const byKeys = setBased ? buildDeleteByKeys(table, present, befores) : undefined;
       return byKeys ? [byKeys] : befores.map((b) => buildDelete(table, present, b));
     }
   }

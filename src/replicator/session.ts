@@ -179,7 +179,9 @@ class ApplyLoop {
     for (;;) {
       const event = await this.queue.next(signal);
       if (event === undefined) {
-        await this.flush(); // a graceful stop keeps what the group applied
+        // A graceful stop keeps what the group applied (unless a transaction is
+        // half applied: then closing the session rolls the group back).
+        await this.flush();
         return;
       }
       for (const action of this.assembler.push(event)) {
@@ -187,16 +189,37 @@ class ApplyLoop {
         else if (this.context.file === null && 'file' in event && typeof event.file === 'string') this.context = { ...this.context, file: event.file };
         await this.apply(action);
       }
+      // The queue can run dry in the middle of a transaction: flush() then waits.
       if (this.queue.length === 0) await this.flush();
       if (this.queue.length === 0 && !this.applier.inTransaction) this.health?.settled();
     }
   }
 
-  /** Makes the open group durable and mirrors its position. */
-  private async flush(): Promise<void> {
-    if (!(await this.applier.flush()) || !this.pending) return;
+  /** Makes the open group durable and mirrors its position (a no-op mid-transaction). */
+  private async flush(): Promise<boolean> {
+    if (!(await this.applier.flush()) || !this.pending) return false;
     this.recordDurable(this.pending);
     this.pending = null;
+    return true;
+  }
+
+  /** Before a stop on the current transaction: the group before it must be durable, or replayed alone. */
+  private async flushOrAbort(): Promise<void> {
+    await this.flush();
+    if (this.applier.deferred > 0) await this.abortGroup(new Error('a group could not be committed before a failing transaction'));
+  }
+
+  /**
+   * Undoes the whole group; the next session applies its transactions one by
+   * one, so the failing one stands alone with an exact error and position.
+   */
+  private async abortGroup(cause: unknown): Promise<never> {
+    const grouped = this.applier.deferred;
+    await this.applier.rollback().catch(() => undefined);
+    this.pending = null;
+    this.stats.ungrouped = grouped + 1;
+    if (cause instanceof GroupAbortedError) throw cause;
+    throw new GroupAbortedError(`a transaction in a group of ${grouped + 1} failed; applying them one at a time`, { cause });
   }
 
   private recordDurable(applied: AppliedPosition): void {
@@ -209,14 +232,14 @@ class ApplyLoop {
   private async apply(action: ApplyAction): Promise<void> {
     const { applier, stats } = this;
     if (action.type === 'unsupported') {
-      await this.flush(); // so the failing transaction is the first after the recorded position
+      await this.flushOrAbort(); // so the failing transaction is the first after the recorded position
       throw new UnsupportedEventError(
         `the source wrote an event binlog-sync cannot apply faithfully (${action.what}) at ${action.file}:${action.position}; ` +
           'see `binlog-sync check` for the source setting to change',
       );
     }
     if (action.type === 'unparsable-statement') {
-      await this.flush();
+      await this.flushOrAbort();
       throw new UnsupportedEventError(
         `cannot tell which tables this statement at ${this.context.file ?? '?'}:${this.context.position ?? '?'} changes (${action.reason}): ` +
           `${action.sql.slice(0, 200)}; apply it on the replica by hand, then \`binlog-sync skip\``,
@@ -226,7 +249,7 @@ class ApplyLoop {
       this.logger.debug({ ...this.context, reason: action.reason, sql: action.sql.slice(0, 200) }, 'statement not replicated');
       return;
     }
-    if (action.type === 'ddl') await this.flush(); // DDL commits on its own
+    if (action.type === 'ddl') await this.flushOrAbort(); // DDL commits implicitly: no group may be open
     if (action.type === 'begin') stats.transactionStartedAt = performance.now();
     // Careful mode after a failure: no groups, no batches, until past the failing transaction.
     applier.batching = stats.ungrouped === 0;
@@ -235,15 +258,8 @@ class ApplyLoop {
     try {
       outcome = await applier.apply(action, this.context, deferrable);
     } catch (error) {
-      const grouped = applier.deferred;
-      if (grouped === 0 && !(error instanceof GroupAbortedError)) throw error;
-      // Undo the whole group and apply its transactions one by one next time,
-      // so the failing one stands alone with an exact error and position.
-      await applier.rollback().catch(() => undefined);
-      this.pending = null;
-      stats.ungrouped = grouped + 1;
-      if (error instanceof GroupAbortedError) throw error;
-      throw new GroupAbortedError(`a transaction in a group of ${grouped + 1} failed; applying them one at a time`, { cause: error });
+      if (applier.deferred === 0 && !(error instanceof GroupAbortedError)) throw error;
+      await this.abortGroup(error);
     }
     if (action.type === 'rows') {
       const { table, kind, rows } = action.change;

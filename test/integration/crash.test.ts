@@ -63,6 +63,36 @@ describe('SIGKILL at any instant', () => {
     expect(kills).toBeGreaterThanOrEqual(3);
   });
 
+  it('never shows part of a large transaction that follows a backlog of small ones, even across a kill', async () => {
+    await source.query(`CREATE TABLE \`${db}\`.bulk (batch INT NOT NULL, n INT NOT NULL)`);
+    await replication.caughtUp();
+    await replication.stop();
+    for (let i = 0; i < 200; i++) await source.query(`INSERT INTO \`${db}\`.ledger VALUES (?, 1, 'small')`, [100_000 + i]);
+    await source.query(`INSERT INTO \`${db}\`.bulk SELECT 1, seq FROM mysql.seq_1_to_60000`); // one transaction
+    replication.start();
+    const replica = await adminConnection('replica');
+    const seen = new Set<number>();
+    const deadline = Date.now() + 60_000;
+    let killed = false;
+    for (;;) {
+      const [rows] = await replica.query(`SELECT COUNT(*) AS n FROM \`${db}\`.bulk`);
+      const n = Number((rows as Array<{ n: string }>)[0]!.n);
+      seen.add(n);
+      if (!killed && n === 0 && replication.output!.stderr.includes('replicating from')) {
+        await new Promise((r) => setTimeout(r, 150));
+        await replication.kill(); // somewhere in the backlog or the large transaction
+        killed = true;
+        replication.start();
+      }
+      if (n === 60_000 || Date.now() > deadline) break;
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    await replica.end();
+    await replication.caughtUp();
+    expect([...seen].every((n) => n === 0 || n === 60_000)).toBe(true);
+    await expectIdentical(db);
+  });
+
   it('re-runs a DDL that a crash interrupted after it took effect but before its position was recorded', async () => {
     await replication.caughtUp();
     await replication.stop();

@@ -62,6 +62,17 @@ describe('row changes', () => {
     expect(schemas).toEqual([]);
   });
 
+  it('applies multi-row updates that a unique key only allows in the source row order', async () => {
+    await source.query(`CREATE TABLE ${t('ranks')} (id INT PRIMARY KEY, place INT NOT NULL, UNIQUE KEY (place))`);
+    await source.query(`INSERT INTO ${t('ranks')} SELECT seq, seq FROM mysql.seq_1_to_300`);
+    // Succeeds on the source only because rows change from the highest place down.
+    await source.query(`UPDATE ${t('ranks')} SET place = place + 1 ORDER BY place DESC`);
+    await source.query(`UPDATE ${t('ranks')} SET place = place - 1 ORDER BY place ASC`);
+    await replication.caughtUp();
+    const image = await expectIdentical(db);
+    expect(image.tables.ranks!.rows).toHaveLength(300);
+  });
+
   it('applies a transaction of 50,000 rows', async () => {
     await source.query(`CREATE TABLE ${t('waits')} (id INT PRIMARY KEY, ride INT, minutes INT, note VARCHAR(40))`);
     await source.query('START TRANSACTION');

@@ -7,6 +7,8 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
 export class TcpProxy {
   private readonly sockets = new Set<Socket>();
   private holding = false;
+  /** Bytes per millisecond towards the client when throttled; 0 = full speed. */
+  private rate = 0;
 
   private constructor(
     private readonly server: Server,
@@ -25,7 +27,21 @@ export class TcpProxy {
         s.on('error', () => s.destroy());
       }
       client.on('data', (d) => proxy.holding || upstream.write(d));
-      upstream.on('data', (d) => proxy.holding || client.write(d));
+      upstream.on('data', (d: Buffer) => {
+        if (proxy.holding) return;
+        if (proxy.rate === 0) return void client.write(d);
+        // Dribble it out in small pieces, so the client sees data arrive in bursts.
+        upstream.pause();
+        let offset = 0;
+        const tick = setInterval(() => {
+          client.write(d.subarray(offset, offset + proxy.rate));
+          offset += proxy.rate;
+          if (offset >= d.length) {
+            clearInterval(tick);
+            upstream.resume();
+          }
+        }, 1);
+      });
       client.on('close', () => upstream.destroy());
       upstream.on('close', () => client.destroy());
     });
@@ -42,6 +58,12 @@ export class TcpProxy {
 
   restore(): void {
     this.holding = false;
+    this.rate = 0;
+  }
+
+  /** Passes at most `bytesPerMs` towards the client each millisecond. */
+  throttle(bytesPerMs: number): void {
+    this.rate = bytesPerMs;
   }
 
   /** Close every connection (like a server restart seen from the client). */

@@ -5,6 +5,7 @@ import {
   buildDelete,
   buildInsert,
   buildRowChange,
+  buildUpdateByKeys,
   buildUpdate,
   qualifiedName,
   quoteIdentifier,
@@ -341,7 +342,7 @@ describe('buildRowChange', () => {
 
   it('builds one DELETE for all rows found by primary key, expecting every one', () => {
     const statements = buildRowChange(change({ kind: 'delete', rows: [{ before: [1, 'a', 'x'] }, { before: [2, 'b', 'y'] }] }));
-    expect(statements).toStrictEqual([{ sql: 'DELETE FROM `app`.`users` WHERE (`id`) IN ((?), (?))', params: [1, 2], expectRows: 2 }]);
+    expect(statements).toStrictEqual([{ sql: 'DELETE FROM `app`.`users` WHERE (`id`) IN ((?), (?))', params: [1, 2], expectRows: 2, setBased: true }]);
   });
 
   it('builds one DELETE per row for a single row, and without a primary key', () => {
@@ -392,5 +393,56 @@ describe('values never appear in the SQL text', () => {
         check(buildDelete(table, s.present, s.before));
       }),
     );
+  });
+});
+
+describe('set-based statements', () => {
+  const table: TableDef = {
+    database: 'app',
+    table: 'users',
+    columns: [
+      { name: 'id', kind: 'plain' },
+      { name: 'name', kind: 'plain' },
+      { name: 'pic', kind: 'geometry' },
+    ],
+    primaryKey: [0],
+  };
+  const all = [true, true, true];
+
+  it('updates all rows of a key-keeping event in one join, expecting every row to match', () => {
+    const st = buildUpdateByKeys(table, all, [true, true, false], [
+      { before: [1, 'a', null], after: [1, 'A', null] },
+      { before: [2, 'b', null], after: [2, null, null] },
+    ]);
+    expect(st).toEqual({
+      sql: 'UPDATE `app`.`users` AS t JOIN (SELECT ? AS `k0`, ? AS `s0` UNION ALL SELECT ?, ?) AS v ON t.`id` = v.`k0` SET t.`name` = v.`s0`',
+      params: [1, 'A', 2, null],
+      expectRows: 2,
+      setBased: true,
+    });
+  });
+
+  it.each([
+    ['a key changes', [{ before: [1, 'a', null], after: [5, 'a', null] }, { before: [2, 'b', null], after: [2, 'c', null] }], [true, true, false]],
+    ['a column needs its own expression', [{ before: [1, 'a', null], after: [1, 'a', Buffer.from('x')] }, { before: [2, 'b', null], after: [2, 'b', null] }], all],
+    ['a single row', [{ before: [1, 'a', null], after: [1, 'b', null] }], [true, true, false]],
+  ])('falls back to one UPDATE per row when %s', (_why, rows, presentAfter) => {
+    expect(buildUpdateByKeys(table, all, presentAfter, rows as Array<{ before: unknown[]; after: unknown[] }>)).toBeUndefined();
+  });
+
+  it('uses one statement per row in careful mode', () => {
+    const change = {
+      kind: 'update' as const,
+      table,
+      present: all,
+      presentAfter: [true, true, false],
+      rows: [
+        { before: [1, 'a', null], after: [1, 'A', null] },
+        { before: [2, 'b', null], after: [2, 'B', null] },
+      ],
+      noForeignKeyChecks: false,
+    };
+    expect(buildRowChange(change, true)).toHaveLength(1);
+    expect(buildRowChange(change, false)).toHaveLength(2);
   });
 });
