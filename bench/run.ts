@@ -129,7 +129,7 @@ class Ours {
   /** Starts the applier; resolves once it streams (so start-up is not counted as catch-up). */
   async start(): Promise<void> {
     this.stderr = '';
-    this.child = spawn(process.execPath, [join(REPO, 'bin/binlog-sync.js'), 'start', '--databases', DATABASES.join(','), ...this.args()], { stdio: ['ignore', 'ignore', 'pipe'] });
+    this.child = spawn(process.execPath, [...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF] : []), join(REPO, 'bin/binlog-sync.js'), 'start', '--databases', DATABASES.join(','), ...this.args()], { stdio: ['ignore', 'ignore', 'pipe'] });
     this.child.stderr!.setEncoding('utf8').on('data', (d: string) => (this.stderr += d));
     this.sampler = setInterval(() => {
       try {
