@@ -14,7 +14,10 @@ function showPosition(p: AppliedPosition | null): Record<string, unknown> | null
 }
 
 export function registerPositionCommand(program: Command, ctx: ProgramContext): void {
-  const position = program.command('position').description('show, set or list the replication position');
+  const position = program
+    .command('position')
+    .description('show, set or list the replication position')
+    .addHelpText('after', '\nExamples:\n  binlog-sync position show --json\n  binlog-sync position set --current --source mysql://repl_user@prod:3306 --replica mysql://binlog_sync@127.0.0.1\n  binlog-sync position history --limit 20');
 
   position
     .command('show')
