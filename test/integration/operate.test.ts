@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import mysql, { type Connection } from 'mysql2/promise';
 import { EXACT_VALUES, runCli, uniqueName } from '../support/context.js';
 import { Replication } from '../support/replication.js';
-import { freePort } from '../support/local-server.js';
+import { freePort } from '../../src/servers/local-server.js';
 import { type ManagedServer, destroyServers, startServerPair } from '../support/servers.js';
 
 const db = uniqueName('operate');

@@ -6,7 +6,7 @@
 // BINLOG_SYNC_TEST_SERVERS=env|local|docker forces one. With none available the run fails
 // with a message saying how to get one: integration tests never skip.
 import mysql from 'mysql2/promise';
-import { findLocalBinaries, LocalServer, serverArgs, type Flavor, type LocalServerOptions } from './local-server.js';
+import { findLocalBinaries, LocalServer, serverArgs, type Flavor, type LocalServerOptions } from '../../src/servers/local-server.js';
 
 export type ServerKind = 'env' | 'local' | 'docker';
 export type Role = 'source' | 'replica';

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { ProgramContext } from '../program.js';
 import { registerCheckCommand } from './check.js';
+import { registerDemoCommand } from './demo.js';
 import { registerPositionCommand } from './position.js';
 import { registerSkipCommand } from './skip.js';
 import { registerSnapshotCommand } from './snapshot.js';
@@ -21,4 +22,5 @@ export const COMMANDS: RegisterCommand[] = [
   registerPositionCommand,
   registerSkipCommand,
   registerVerifyCommand,
+  registerDemoCommand,
 ];

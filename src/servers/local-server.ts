@@ -1,12 +1,13 @@
-// Throwaway MariaDB/MySQL servers from the machine's own server binaries:
-// a data directory under the OS temp folder, a free loopback port, started and
-// removed by the test run. No Docker needed.
+// Throwaway MariaDB/MySQL servers from the machine's own server binaries: a
+// data directory under the OS temp folder and a free loopback port, started
+// and removed again. The test harness and `binlog-sync demo` use them; no
+// Docker needed.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import mysql from 'mysql2/promise';
+import { connect } from '../db/connect.js';
 
 export type Flavor = 'mariadb' | 'mysql';
 
@@ -60,6 +61,8 @@ export interface LocalServerOptions {
   timeZone?: string;
   /** Extra or overriding server options, e.g. { 'binlog-row-image': 'MINIMAL' }. */
   options?: Record<string, string | number>;
+  /** Names the temp folder (binlog-sync-<label>-<role>-...); default 'test'. */
+  label?: string;
 }
 
 /** Server options for the role; caller options override them. */
@@ -111,7 +114,7 @@ export class LocalServer {
   }
 
   static async start(binaries: LocalBinaries, options: LocalServerOptions): Promise<LocalServer> {
-    const baseDir = mkdtempSync(join(tmpdir(), `binlog-sync-test-${options.role}-`));
+    const baseDir = mkdtempSync(join(tmpdir(), `binlog-sync-${options.label ?? 'test'}-${options.role}-`));
     const server = new LocalServer(binaries, options, baseDir, await freePort());
     server.initialise();
     await server.launch();
@@ -184,7 +187,7 @@ export class LocalServer {
     while (Date.now() < deadline) {
       if (exitedEarly) throw new Error(`${this.binaries.flavor} server exited during start-up:\n${this.errorLogTail()}`);
       try {
-        const conn = await mysql.createConnection({ host: this.host, port: this.port, user: 'root', connectTimeout: 1000 });
+        const conn = await connect({ host: this.host, port: this.port, user: 'root', sslMode: 'DISABLED' }, 'server', { connectTimeout: 1000 });
         await conn.end();
         return;
       } catch {
