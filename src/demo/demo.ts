@@ -71,7 +71,8 @@ const PARKS: Array<[string, string]> = [
   ['PortAventura', 'Europe/Madrid'],
 ];
 
-async function seed(conn: Connection): Promise<void> {
+/** Creates the sample themepark_tracker (8 parks, 200 rides, 8,000 wait times) on a MariaDB server. */
+export async function seedSample(conn: Connection): Promise<void> {
   for (const sql of SCHEMA) await conn.query(sql);
   for (const [name, tz] of PARKS) {
     const slug = name.toLowerCase().replace(/[^a-z0-9]+/g, '-');
@@ -137,7 +138,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     await replicaAdmin.end();
 
     onStep(`creating a sample ${DEMO_DATABASE} (parks, rides, wait times) on the source`);
-    await seed(sourceAdmin);
+    await seedSample(sourceAdmin);
 
     const source: Endpoint = { host: sourceServer.host, port: sourceServer.port, user: 'repl_user', password: PASSWORD, sslMode: 'DISABLED' };
     const replica: Endpoint = { host: replicaServer.host, port: replicaServer.port, user: 'binlog_sync', password: PASSWORD, sslMode: 'DISABLED' };

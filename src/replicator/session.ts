@@ -100,6 +100,8 @@ export async function runSession(options: SessionOptions, stats: ReplicatorStats
     if (!stats.streamed) state.setLastError(null);
     stats.streamed = true;
     options.health?.setStreaming(true);
+    // Publish at once: `status` right after start-up should not wait for the next liveness tick.
+    if (options.health) state.heartbeat(process.pid, options.health.snapshot());
     await new ApplyLoop(queue, assembler, applier, state, stats, logger, options.health, options.metrics).run(signal);
   } finally {
     options.health?.setStreaming(false);
