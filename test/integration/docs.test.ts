@@ -16,11 +16,36 @@ const dir = tempDir('binlog-sync-docs-');
 let env: Record<string, string>;
 const background: Array<ReturnType<typeof spawnCli>> = [];
 
-/** The `binlog-sync ...` lines of the `sh tested` blocks of a doc, in order. */
-function testedCommands(doc: string): string[] {
-  const text = readFileSync(join(REPO_ROOT, 'docs', doc), 'utf8');
+/**
+ * The `binlog-sync ...` (or `npx binlog-sync ...`) lines of the `sh tested`
+ * blocks of a file, in order, without comments or what follows `&&`.
+ */
+function testedCommands(file: string): string[] {
+  const text = readFileSync(join(REPO_ROOT, file), 'utf8');
   const blocks = [...text.matchAll(/```sh tested\n([\s\S]*?)```/g)].map((m) => m[1]!);
-  return blocks.flatMap((b) => b.split('\n').map((l) => l.trim()).filter((l) => l.startsWith('binlog-sync ')));
+  return blocks.flatMap((b) =>
+    b
+      .split('\n')
+      .map((l) => l.replace(/\s+#.*$/, '').replace(/\s*&&.*$/, '').replace(/^npx /, '').trim())
+      .filter((l) => l.startsWith('binlog-sync ')),
+  );
+}
+
+/** Runs doc lines in order; `start` (foreground in the docs) runs in the background. */
+async function runDocLines(lines: string[], env: Record<string, string>): Promise<void> {
+  for (const line of lines) {
+    const args = line.replace(/\s*&$/, '').split(/\s+/).slice(1);
+    if (args[0] === 'start') {
+      const child = spawnCli(args, { env });
+      background.push(child);
+      const deadline = Date.now() + 30_000;
+      while (!child.output().stderr.includes('replicating from') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      expect(child.output().stderr, line).toContain('replicating from');
+      continue;
+    }
+    const result = await runCli(args, { env });
+    expect({ line, code: result.code, stderr: result.stderr.split('\n').filter((l) => l.startsWith('binlog-sync:')) }).toEqual({ line, code: 0, stderr: [] });
+  }
 }
 
 beforeAll(async () => {
@@ -46,27 +71,38 @@ afterAll(async () => {
   dir.cleanup();
 });
 
-describe('docs/runbook.md', () => {
+describe('README.md and docs/runbook.md', () => {
   it('runs every tested command as written', async () => {
-    const commands = testedCommands('runbook.md');
+    const commands = testedCommands('docs/runbook.md');
     expect(commands.length).toBeGreaterThanOrEqual(8);
-    for (const line of commands) {
-      const args = line.replace(/\s*&$/, '').split(/\s+/).slice(1);
-      if (line.endsWith('&')) {
-        const child = spawnCli(args, { env });
-        background.push(child);
-        const deadline = Date.now() + 30_000;
-        while (!child.output().stderr.includes('replicating from') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-        expect(child.output().stderr, line).toContain('replicating from');
-        continue;
-      }
-      const result = await runCli(args, { env });
-      expect({ line, code: result.code, stderr: result.stderr.split('\n').filter((l) => l.startsWith('binlog-sync:')) }).toEqual({ line, code: 0, stderr: [] });
-    }
+    await runDocLines(commands, env);
     // What the runbook promises: the replica holds production's data.
     const replica = await mysql.createConnection({ uri: replicaServer.info.adminUrl });
     const [rows] = await replica.query('SELECT COUNT(*) AS n FROM themepark_tracker.wait_times');
     await replica.end();
     expect(Number((rows as Array<{ n: string }>)[0]!.n)).toBe(8000);
+  });
+
+  it("runs the README's set-up lines as written, on a state file of their own", async () => {
+    for (const child of background.splice(0)) {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('close', r));
+    }
+    // A replica as a new user has it: without the data the runbook test copied.
+    const replica = await mysql.createConnection({ uri: replicaServer.info.adminUrl });
+    await replica.query('DROP DATABASE themepark_tracker');
+    await replica.end();
+    const commands = testedCommands('README.md');
+    expect(commands.map((c) => c.split(' ')[1])).toEqual(['check', 'snapshot', 'start', 'status', 'wait', 'verify']);
+    await runDocLines(commands, { ...env, BINLOG_SYNC_STATE: join(dir.path, 'readme.sqlite') });
+  });
+
+  it('gives every command a --help with an example', async () => {
+    const commands = ['check', 'snapshot', 'start', 'status', 'wait', 'position', 'position show', 'position set', 'position history', 'skip', 'verify', 'demo'];
+    for (const command of commands) {
+      const result = await runCli([...command.split(' '), '--help']);
+      expect(result.code, command).toBe(0);
+      expect(result.stdout, command).toMatch(/Examples?:\n {2}\S*.*binlog-sync /);
+    }
   });
 });
