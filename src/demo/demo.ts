@@ -154,7 +154,18 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       const stopReplicator = (): void => controller.abort();
       options.signal.addEventListener('abort', stopReplicator, { once: true });
       const health = new StreamHealth();
-      const replicating = runReplicator({ source, replica, serverId: 4242, filter, state, logger, signal: controller.signal, health });
+      const applied = { transactions: 0, rows: 0 };
+      const replicating = runReplicator({
+        source,
+        replica,
+        serverId: 4242,
+        filter,
+        state,
+        logger,
+        signal: controller.signal,
+        health,
+        onProgress: (s) => Object.assign(applied, { transactions: s.transactions, rows: s.rows }),
+      });
       let progress: DemoProgress | undefined;
       const progressOf = async (): Promise<DemoProgress> => {
         const lag = health.lagSeconds();
@@ -162,8 +173,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
         return {
           state: decideState(running, lag, 5),
           lagSeconds: lag,
-          transactions: 0,
-          rows: 0,
+          transactions: applied.transactions,
+          rows: applied.rows,
           waitTimesOnSource: await count(admin(sourceServer), 'source'),
           waitTimesOnReplica: await count(replica, 'replica'),
         };

@@ -18,6 +18,8 @@ export interface ReplicatorOptions extends SessionOptions {
   /** How often progress is logged (default 10 s). */
   progressIntervalMs?: number;
   backoff?: BackoffOptions;
+  /** Called once a second with the running totals (transactions and rows applied, position). */
+  onProgress?: (stats: Readonly<ReplicatorStats>) => void;
 }
 
 const LIVENESS_MS = 1000;
@@ -45,7 +47,10 @@ export async function runReplicator(options: ReplicatorOptions): Promise<Replica
   const health = options.health ?? new StreamHealth();
   const session: ReplicatorOptions = { ...options, health };
   const timers = [
-    setInterval(() => state.heartbeat(process.pid, health.snapshot()), LIVENESS_MS),
+    setInterval(() => {
+      state.heartbeat(process.pid, health.snapshot());
+      options.onProgress?.(stats);
+    }, LIVENESS_MS),
     progressReporter(options, stats),
   ];
   const begin = stats.position;

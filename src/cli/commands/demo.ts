@@ -7,7 +7,7 @@ import { settingsFor } from '../options.js';
 
 function line(p: DemoProgress): string {
   const lag = p.lagSeconds === null ? 'lag ?' : `lag ${p.lagSeconds.toFixed(1)} s`;
-  return `${p.state.padEnd(8)} ${lag.padEnd(11)} wait_times: source ${p.waitTimesOnSource}, replica ${p.waitTimesOnReplica}`;
+  return `${p.state.padEnd(8)} ${lag.padEnd(11)} applied ${p.rows} rows in ${p.transactions} transactions | wait_times: source ${p.waitTimesOnSource}, replica ${p.waitTimesOnReplica}`;
 }
 
 export function registerDemoCommand(program: Command, ctx: ProgramContext): void {
@@ -34,7 +34,7 @@ export function registerDemoCommand(program: Command, ctx: ProgramContext): void
           onStep: (text) => ctx.io.out(`${tty ? '\n' : ''}» ${text}\n`),
           onProgress: (p) => ctx.io.out(tty ? `\r${line(p)}   ` : `${line(p)}\n`),
         });
-        ctx.io.out(`${tty ? '\n' : ''}\nfinal: ${line(result.final)}; ${result.final.transactions} transactions (${result.final.rows} rows) replicated\n`);
+        ctx.io.out(`${tty ? '\n' : ''}\nfinal: ${line(result.final)}\n`);
         ctx.io.out(result.identical ? `verify: identical (${result.tables} tables)\n` : 'verify: DIFFERENT\n');
         if (!result.identical) ctx.result.exitCode = 1;
       } finally {
