@@ -15,6 +15,7 @@ import { runSnapshot } from '../snapshot/snapshot.js';
 import { StreamHealth } from '../health/stream-health.js';
 import { decideState, type HealthState } from '../health/status.js';
 import { findLocalBinaries, LocalServer } from '../servers/local-server.js';
+import { DEMO_IMAGE, DockerServer, dockerAvailable } from '../servers/docker-server.js';
 import { StateStore } from '../state/state-store.js';
 import { runVerify } from '../verify/verify.js';
 
@@ -109,26 +110,46 @@ async function count(endpoint: Endpoint, role: string): Promise<number> {
   }
 }
 
-export async function runDemo(options: DemoOptions): Promise<DemoResult> {
+/** A server the demo starts and removes again: from local binaries, or in Docker. */
+interface ThrowawayServer {
+  host: string;
+  port: number;
+  destroy(): Promise<void>;
+}
+
+/**
+ * How the demo gets its servers: MariaDB's own binaries when the machine has
+ * them (the sample data uses MariaDB's sequence tables), else Docker.
+ */
+function throwawayServers(onStep: (text: string) => void): (role: 'source' | 'replica', serverId: number) => Promise<ThrowawayServer> {
   const binaries = findLocalBinaries();
-  // The sample data is made with MariaDB's sequence tables.
-  if (!binaries || binaries.flavor !== 'mariadb') {
-    throw new ServerConfigError(
-      'the demo starts throwaway servers from the MariaDB server binaries (mariadbd), and found none: ' +
-        'install them (Debian/Ubuntu: apt-get install mariadb-server; macOS: brew install mariadb)',
-    );
+  if (binaries && binaries.flavor === 'mariadb') {
+    onStep(`starting a throwaway source and replica (MariaDB, ${binaries.server})`);
+    return (role, serverId) => LocalServer.start(binaries, { role, serverId, label: 'demo' });
   }
+  if (dockerAvailable()) {
+    onStep(`starting a throwaway source and replica in Docker (${DEMO_IMAGE})`);
+    return (role, serverId) => DockerServer.start({ role, serverId });
+  }
+  throw new ServerConfigError(
+    'the demo starts throwaway servers from the MariaDB server binaries (mariadbd) or in Docker, and found neither: ' +
+      'install MariaDB (Debian/Ubuntu: apt-get install mariadb-server; macOS: brew install mariadb) or start Docker',
+  );
+}
+
+export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const work = mkdtempSync(join(tmpdir(), 'binlog-sync-demo-'));
-  const servers: LocalServer[] = [];
+  const servers: ThrowawayServer[] = [];
   const { onStep, logger } = options;
   try {
-    onStep(`starting a throwaway source and replica (${binaries.flavor}, ${binaries.server})`);
-    const [sourceServer, replicaServer] = await Promise.all([
-      LocalServer.start(binaries, { role: 'source', serverId: 1, label: 'demo' }),
-      LocalServer.start(binaries, { role: 'replica', serverId: 2, label: 'demo' }),
-    ]);
-    servers.push(sourceServer, replicaServer);
-    const admin = (s: LocalServer): Endpoint => ({ host: s.host, port: s.port, user: 'root', sslMode: 'DISABLED' });
+    const start = throwawayServers(onStep);
+    const started = await Promise.allSettled([start('source', 1), start('replica', 2)]);
+    // Keep what did start, so `finally` removes it, then report what did not.
+    servers.push(...started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : [])));
+    const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw new ServerConfigError(`a throwaway server did not start: ${(failed.reason as Error).message}`, { cause: failed.reason });
+    const [sourceServer, replicaServer] = servers as [ThrowawayServer, ThrowawayServer];
+    const admin = (s: ThrowawayServer): Endpoint => ({ host: s.host, port: s.port, user: 'root', sslMode: 'DISABLED' });
     const sourceAdmin = await connect(admin(sourceServer), 'source');
     const replicaAdmin = await connect(admin(replicaServer), 'replica');
     await sourceAdmin.query(`CREATE USER 'repl_user'@'%' IDENTIFIED BY '${PASSWORD}'`);

@@ -15,7 +15,7 @@ export function registerDemoCommand(program: Command, ctx: ProgramContext): void
     .command('demo')
     .description('try it all on throwaway servers: snapshot, replication of a live sample load, status and verify; removes everything on exit')
     .option('--seconds <n>', 'how long the live part runs', '20')
-    .addHelpText('after', '\nNeeds the MariaDB server binaries (mariadbd) on this machine.\n\nExample:\n  npx binlog-sync demo --seconds 10')
+    .addHelpText('after', '\nUses the MariaDB server binaries (mariadbd) on this machine, or else Docker (mariadb:lts).\n\nExample:\n  npx binlog-sync demo --seconds 10')
     .action(async (opts: { seconds: string }, command: Command) => {
       if (!/^\d+$/.test(opts.seconds) || Number(opts.seconds) < 1) throw new UsageError(`--seconds must be a whole number above 0 (got '${opts.seconds}')`);
       const settings = settingsFor(command, ctx.io.env);
