@@ -6,7 +6,9 @@
 //
 //   npm run bench -- [--scenarios sysbench,bulk,steady] [--sysbench-events 40000] [--sysbench-threads 4]
 //                    [--sysbench-tables 4] [--sysbench-rows 10000] [--bulk-rows 200000]
-//                    [--steady-rate 1000] [--steady-seconds 10] [--out bench-results/latest.json]
+//                    [--steady-rate 1000] [--steady-seconds 10] [--repeat 1] [--out bench-results/latest.json]
+// With --repeat N, each backlog scenario runs N times and the median of each side is reported
+// (this machine's timings vary by about ±20 % from run to run).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -29,6 +31,7 @@ const { values: flags } = parseArgs({
     'steady-rate': { type: 'string', default: '1000' },
     'steady-seconds': { type: 'string', default: '10' },
     out: { type: 'string', default: 'bench-results/latest.json' },
+    repeat: { type: 'string', default: '1' },
   },
 });
 const num = (name: keyof typeof flags): number => Number(flags[name]);
@@ -37,6 +40,8 @@ const DATABASES = ['sbtest', 'bulk', 'steady'];
 
 interface ScenarioResult {
   scenario: string;
+  /** Every run's seconds, when repeated. */
+  runs?: Array<{ native: number; ours: number }>;
   nativeSeconds?: number;
   oursSeconds?: number;
   ratio?: number;
@@ -294,23 +299,63 @@ async function main(): Promise<void> {
     const ready = await masterStatus(conn);
     await Promise.all([native.applied(ready), ours.applied(ready)]);
 
+    const repeat = Math.max(1, num('repeat'));
+    /** Both appliers caught up with the source (untimed), so a new backlog starts from rest. */
+    const settle = async (): Promise<void> => {
+      await native!.startApplier();
+      await ours.stop();
+      await ours.start();
+      const at = await masterStatus(conn);
+      await Promise.all([native!.applied(at), ours.applied(at)]);
+    };
+    /** Runs a backlog scenario `repeat` times and keeps the median of each side. */
+    const repeated = async (name: string, prepare: (run: number) => Promise<void>, write: (run: number) => Promise<{ transactions?: number; rows?: number }>): Promise<ScenarioResult> => {
+      const runs: ScenarioResult[] = [];
+      for (let run = 0; run < repeat; run++) {
+        await prepare(run);
+        await settle();
+        runs.push(await backlog(name, source, native!, ours, () => write(run)));
+      }
+      const median = (xs: number[]): number => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+      const nativeSeconds = median(runs.map((r) => r.nativeSeconds!));
+      const oursSeconds = median(runs.map((r) => r.oursSeconds!));
+      return {
+        ...runs[0]!,
+        nativeSeconds,
+        oursSeconds,
+        ratio: nativeSeconds / oursSeconds,
+        ...(repeat > 1 ? { runs: runs.map((r) => ({ native: r.nativeSeconds!, ours: r.oursSeconds! })) } : {}),
+      };
+    };
     if (scenarios.includes('sysbench')) {
       const events = num('sysbench-events');
-      const r = await backlog('sysbench oltp_write_only', source, native, ours, async () => {
-        sysbench(source, 'run');
-        return { transactions: events };
-      });
+      const r = await repeated(
+        'sysbench oltp_write_only',
+        async () => undefined,
+        async () => {
+          sysbench(source, 'run');
+          return { transactions: events };
+        },
+      );
       r.identical = await identical(source, [nativeServer, oursServer], ['sbtest']);
       results.push(r);
     }
     if (scenarios.includes('bulk')) {
       const n = num('bulk-rows');
-      const r = await backlog('bulk rows', source, native, ours, async () => {
-        await conn.query(`INSERT INTO bulk.items SELECT seq, seq % 1000, CONCAT('item ', seq), seq / 3 FROM mysql.seq_1_to_${n}`);
-        await conn.query('UPDATE bulk.items SET a = a + 1, b = CONCAT(b, "!")');
-        await conn.query(`DELETE FROM bulk.items WHERE id <= ${Math.floor(n / 2)}`);
-        return { transactions: 3, rows: n + n + Math.floor(n / 2) };
-      });
+      // Each run on a table of its own, created (and replicated) before the timed backlog.
+      const table = (run: number): string => `bulk.items${run === 0 ? '' : `_${run}`}`;
+      const r = await repeated(
+        'bulk rows',
+        async (run) => {
+          if (run > 0) await conn.query(`CREATE TABLE ${table(run)} LIKE bulk.items`);
+        },
+        async (run) => {
+          await conn.query(`INSERT INTO ${table(run)} SELECT seq, seq % 1000, CONCAT('item ', seq), seq / 3 FROM mysql.seq_1_to_${n}`);
+          await conn.query(`UPDATE ${table(run)} SET a = a + 1, b = CONCAT(b, "!")`);
+          await conn.query(`DELETE FROM ${table(run)} WHERE id <= ${Math.floor(n / 2)}`);
+          return { transactions: 3, rows: n + n + Math.floor(n / 2) };
+        },
+      );
       r.identical = await identical(source, [nativeServer, oursServer], ['bulk']);
       results.push(r);
     }
