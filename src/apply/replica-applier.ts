@@ -180,10 +180,10 @@ export class ReplicaApplier {
   }
 
   /** Queues a statement (batching) or runs it now (careful mode). */
-  private async send(statement: Statement, context: ApplyContext, kind: string, table?: string): Promise<void> {
-    this.buffer.push({ ...statement, context, kind, ...(table ? { table } : {}) });
-    const params = this.buffer.reduce((n, b) => n + b.params.length, 0);
-    if (!this.batching || this.buffer.length >= BATCH_STATEMENTS || params >= BATCH_PARAMS) await this.drain();
+  private async send(statement: Statement, context: ApplyContext, kind: string): Promise<void> {
+    this.buffer.push({ ...statement, context, kind });
+    // Parameter size is bounded where batches are cut (drain); here only the count matters.
+    if (!this.batching || this.buffer.length >= BATCH_STATEMENTS) await this.drain();
   }
 
   /** Sends every queued statement, several per round trip, and checks each one's row count. */

@@ -100,14 +100,9 @@ async function writeLoad(conn: Connection, tick: number): Promise<void> {
   await conn.query('COMMIT');
 }
 
-async function count(endpoint: Endpoint, role: string): Promise<number> {
-  const conn = await connect(endpoint, role);
-  try {
-    const row = await queryOne<{ n: string }>(conn, `SELECT COUNT(*) AS n FROM ${DEMO_DATABASE}.wait_times`);
-    return Number(row?.n ?? 0);
-  } finally {
-    await conn.end();
-  }
+async function count(conn: Connection): Promise<number> {
+  const row = await queryOne<{ n: string }>(conn, `SELECT COUNT(*) AS n FROM ${DEMO_DATABASE}.wait_times`);
+  return Number(row?.n ?? 0);
 }
 
 /** A server the demo starts and removes again: from local binaries, or in Docker. */
@@ -156,7 +151,6 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     await sourceAdmin.query(`GRANT REPLICATION SLAVE, REPLICATION CLIENT, SELECT ON *.* TO 'repl_user'@'%'`);
     await replicaAdmin.query(`CREATE USER 'binlog_sync'@'%' IDENTIFIED BY '${PASSWORD}'`);
     await replicaAdmin.query(`GRANT ALL PRIVILEGES ON *.* TO 'binlog_sync'@'%'`);
-    await replicaAdmin.end();
 
     onStep(`creating a sample ${DEMO_DATABASE} (parks, rides, wait times) on the source`);
     await seedSample(sourceAdmin);
@@ -196,8 +190,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
           lagSeconds: lag,
           transactions: applied.transactions,
           rows: applied.rows,
-          waitTimesOnSource: await count(admin(sourceServer), 'source'),
-          waitTimesOnReplica: await count(replica, 'replica'),
+          waitTimesOnSource: await count(sourceAdmin),
+          waitTimesOnReplica: await count(replicaAdmin),
         };
       };
       const deadline = Date.now() + options.seconds * 1000;
@@ -222,7 +216,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
 
       onStep('verify: comparing every table of source and replica by checksums');
       const report = await runVerify({ source, replica, filter, logger, rechecks: 1 });
-      await sourceAdmin.end();
+      await Promise.all([sourceAdmin.end(), replicaAdmin.end()]);
       return { final, identical: report.identical, tables: report.tables.length };
     } finally {
       state.close();

@@ -57,8 +57,3 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     destination,
   );
 }
-
-/** A logger that drops everything, for library callers that pass none. */
-export function silentLogger(): Logger {
-  return pino({ level: 'silent' });
-}

@@ -2,7 +2,7 @@
 // the demo's second way. Driven through the docker command line (no extra
 // dependency); the port is published on loopback only.
 import { spawnSync } from 'node:child_process';
-import { connect } from '../db/connect.js';
+import { waitForServer } from './wait-for-server.js';
 import { serverArgs, type LocalServerOptions } from './local-server.js';
 
 export const DEMO_IMAGE = 'mariadb:lts';
@@ -43,19 +43,11 @@ export class DockerServer {
 
   /** The image initialises the server before it accepts connections: wait for that. */
   private async ready(): Promise<void> {
-    const deadline = Date.now() + 180_000;
-    for (;;) {
-      try {
-        const conn = await connect({ host: this.host, port: this.port, user: 'root', sslMode: 'DISABLED' }, 'server', { connectTimeout: 2000 });
-        await conn.end();
-        return;
-      } catch (error) {
-        if (Date.now() > deadline) {
-          await this.destroy();
-          throw error;
-        }
-        await new Promise((r) => setTimeout(r, 500));
-      }
+    try {
+      await waitForServer(this.host, this.port, { timeoutMs: 180_000, intervalMs: 500 });
+    } catch (error) {
+      await this.destroy();
+      throw error;
     }
   }
 

@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:f
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { connect } from '../db/connect.js';
+import { waitForServer } from './wait-for-server.js';
 
 export type Flavor = 'mariadb' | 'mysql';
 
@@ -183,18 +183,15 @@ export class LocalServer {
     this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
     let exitedEarly = false;
     void this.exited.then(() => (exitedEarly = true));
-    const deadline = Date.now() + 60_000;
-    while (Date.now() < deadline) {
-      if (exitedEarly) throw new Error(`${this.binaries.flavor} server exited during start-up:\n${this.errorLogTail()}`);
-      try {
-        const conn = await connect({ host: this.host, port: this.port, user: 'root', sslMode: 'DISABLED' }, 'server', { connectTimeout: 1000 });
-        await conn.end();
-        return;
-      } catch {
-        await new Promise((r) => setTimeout(r, 100));
-      }
+    try {
+      await waitForServer(this.host, this.port, {
+        timeoutMs: 60_000,
+        gaveUp: () => (exitedEarly ? `${this.binaries.flavor} server exited during start-up:\n${this.errorLogTail()}` : undefined),
+      });
+    } catch (error) {
+      if (exitedEarly) throw error;
+      throw new Error(`${this.binaries.flavor} server did not accept connections within 60 s:\n${this.errorLogTail()}`, { cause: error });
     }
-    throw new Error(`${this.binaries.flavor} server did not accept connections within 60 s:\n${this.errorLogTail()}`);
   }
 
   errorLogTail(lines = 15): string {

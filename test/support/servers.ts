@@ -6,6 +6,7 @@
 // BINLOG_SYNC_TEST_SERVERS=env|local|docker forces one. With none available the run fails
 // with a message saying how to get one: integration tests never skip.
 import mysql from 'mysql2/promise';
+import { waitForServer } from '../../src/servers/wait-for-server.js';
 import { findLocalBinaries, LocalServer, serverArgs, type Flavor, type LocalServerOptions } from '../../src/servers/local-server.js';
 
 export type ServerKind = 'env' | 'local' | 'docker';
@@ -157,7 +158,7 @@ async function startDockerServer(opts: StartServerOptions): Promise<ManagedServe
     .start();
   let port = container.getMappedPort(3306);
   const host = container.getHost();
-  await waitForConnection(`mysql://root@${host}:${port}`);
+  await waitForServer(host, port, { timeoutMs: 120_000, intervalMs: 500 });
   const info = await provision(baseInfo('docker', opts, flavor, host, port));
   const current = (): ServerInfo => withPort(info, port);
   return {
@@ -167,7 +168,7 @@ async function startDockerServer(opts: StartServerOptions): Promise<ManagedServe
     restart: async () => {
       await container.restart();
       port = container.getMappedPort(3306);
-      await waitForConnection(current().adminUrl);
+      await waitForServer(host, port, { timeoutMs: 120_000, intervalMs: 500 });
     },
     stop: async () => {
       await container.exec(['sh', '-c', 'kill -TERM 1']);
@@ -175,7 +176,7 @@ async function startDockerServer(opts: StartServerOptions): Promise<ManagedServe
     start: async () => {
       await container.restart();
       port = container.getMappedPort(3306);
-      await waitForConnection(current().adminUrl);
+      await waitForServer(host, port, { timeoutMs: 120_000, intervalMs: 500 });
     },
     kill: async () => {
       await container.exec(['sh', '-c', 'kill -KILL 1']);
@@ -184,20 +185,6 @@ async function startDockerServer(opts: StartServerOptions): Promise<ManagedServe
       await container.stop();
     },
   };
-}
-
-async function waitForConnection(url: string, timeoutMs = 120_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      const conn = await mysql.createConnection({ uri: url, connectTimeout: 2000 });
-      await conn.end();
-      return;
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((r) => setTimeout(r, 500));
-    }
-  }
 }
 
 async function adoptEnvServer(role: Role, adminUrl: string): Promise<ServerInfo> {
