@@ -48,10 +48,43 @@ interface ScenarioResult {
   transactions?: number;
   rows?: number;
   latencyMs?: { native: { p50: number; p99: number }; ours: { p50: number; p99: number } };
+  /** CPU seconds used while catching up: each replica server, and binlog-sync itself. */
+  cpuSeconds?: { nativeReplica: number; oursReplica: number; binlogSync: number; source: number; machineIdle: number };
   identical: boolean;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** CPU seconds (user + system) a process has used so far, from /proc (Linux). */
+function cpuSeconds(pid: number | undefined): number {
+  if (!pid) return NaN;
+  try {
+    // Fields after the command name: utime and stime are the 12th and 13th.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
+/** Idle CPU seconds of the whole machine so far (all cores), from /proc/stat. */
+function machineIdleSeconds(): number {
+  const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/);
+  return (Number(fields[4]) + Number(fields[5])) / 100;
+}
+
+/** The server's process id, from its pid file (local servers only). */
+async function serverPid(server: ManagedServer): Promise<number | undefined> {
+  const conn = await admin(server);
+  try {
+    const [rows] = await conn.query('SELECT @@pid_file AS f');
+    return Number(readFileSync((rows as Array<{ f: string }>)[0]!.f, 'utf8').trim());
+  } catch {
+    return undefined;
+  } finally {
+    await conn.end();
+  }
+}
 const admin = (s: ManagedServer): Promise<Connection> => mysql.createConnection({ uri: s.info.adminUrl, multipleStatements: true, supportBigNumbers: true, bigNumberStrings: true });
 
 async function masterStatus(conn: Connection): Promise<BinlogPosition> {
@@ -150,6 +183,10 @@ class Ours {
     }
   }
 
+  cpuSeconds(): number {
+    return cpuSeconds(this.child?.pid);
+  }
+
   async applied(target: BinlogPosition): Promise<void> {
     const state = StateStore.open(this.statePath, { readonly: true });
     try {
@@ -203,16 +240,30 @@ async function backlog(name: string, source: ManagedServer, native: NativeReplic
   await conn.end();
   await native.fetched(target);
 
+  const [nativePid, oursPid, sourcePid] = await Promise.all([serverPid(native.server), serverPid(ours.replica), serverPid(source)]);
   let started = performance.now();
+  let cpu = cpuSeconds(nativePid);
   await native.startApplier();
   await native.applied(target);
   const nativeSeconds = (performance.now() - started) / 1000;
+  const nativeReplica = cpuSeconds(nativePid) - cpu;
 
   await ours.start();
   started = performance.now();
+  cpu = cpuSeconds(oursPid);
+  const ourCpu = ours.cpuSeconds();
+  const sourceCpu = cpuSeconds(sourcePid);
+  const idle = machineIdleSeconds();
   await ours.applied(target);
   const oursSeconds = (performance.now() - started) / 1000;
-  return { scenario: name, nativeSeconds, oursSeconds, ratio: nativeSeconds / oursSeconds, ...counts, identical: false };
+  const cpuSpent = {
+    nativeReplica,
+    oursReplica: cpuSeconds(oursPid) - cpu,
+    binlogSync: ours.cpuSeconds() - ourCpu,
+    source: cpuSeconds(sourcePid) - sourceCpu,
+    machineIdle: machineIdleSeconds() - idle,
+  };
+  return { scenario: name, nativeSeconds, oursSeconds, ratio: nativeSeconds / oursSeconds, ...counts, cpuSeconds: cpuSpent, identical: false };
 }
 
 function sysbench(source: ManagedServer, command: 'prepare' | 'run'): void {
@@ -382,6 +433,8 @@ async function main(): Promise<void> {
       );
     } else {
       console.log(`${r.scenario.padEnd(28)}  ${r.nativeSeconds!.toFixed(2).padStart(8)} ${r.oursSeconds!.toFixed(2).padStart(8)}   ${r.ratio!.toFixed(2).padStart(11)}   ${r.identical}`);
+      const c = r.cpuSeconds;
+      if (c) console.log(`${''.padEnd(28)}  CPU s: native replica ${c.nativeReplica.toFixed(2)}; ours: replica ${c.oursReplica.toFixed(2)}, binlog-sync ${c.binlogSync.toFixed(2)}, source ${c.source.toFixed(2)}, machine idle ${c.machineIdle.toFixed(2)}`);
     }
   }
   console.log(`peak RSS of binlog-sync: ${report.peakRssMiB} MiB`);

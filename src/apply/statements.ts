@@ -41,6 +41,38 @@ export function bitsToDecimal(bytes: Buffer): string {
   return n.toString();
 }
 
+/**
+ * Statement texts already built, per table definition: a table's rows events
+ * mostly repeat one shape (same columns present), and building the text is a
+ * good part of the cost of applying a small row. Only for tables whose every
+ * column takes a plain `?` (see placeholder and locate), so that the text
+ * depends on the shape alone, never on a value.
+ */
+const texts = new WeakMap<TableDef, Map<string, string>>();
+const SIMPLE_KINDS = new Set(['plain', 'timestamp', 'enum', 'year']);
+
+function cachedText(table: TableDef, key: string, build: () => string): string {
+  let cache = texts.get(table);
+  if (!cache) {
+    if (!table.columns.every((c) => SIMPLE_KINDS.has(c.kind))) return build();
+    cache = new Map();
+    texts.set(table, cache);
+  }
+  let text = cache.get(key);
+  if (text === undefined) {
+    text = build();
+    // A bound, for a table written in very many shapes.
+    if (cache.size < 256) cache.set(key, text);
+  }
+  return text;
+}
+
+function shapeKey(present: boolean[]): string {
+  let key = '';
+  for (const p of present) key += p ? '1' : '0';
+  return key;
+}
+
 function presentIndexes(present: boolean[]): number[] {
   const out: number[] = [];
   present.forEach((p, i) => p && out.push(i));
@@ -50,16 +82,14 @@ function presentIndexes(present: boolean[]): number[] {
 /** One multi-row INSERT for all rows of an insert event (they share one column set). */
 export function buildInsert(table: TableDef, present: boolean[], rows: RowImage[]): Statement {
   const cols = presentIndexes(present);
-  const columnList = cols.map((i) => quoteIdentifier(table.columns[i]!.name)).join(', ');
+  const shape = shapeKey(present);
+  const head = cachedText(table, `insert:${shape}`, () => `INSERT INTO ${qualifiedName(table)} (${cols.map((i) => quoteIdentifier(table.columns[i]!.name)).join(', ')}) VALUES `);
   const params: unknown[] = [];
-  const tuples = rows.map((row) => {
-    const parts = cols.map((i) => {
-      params.push(row[i]);
-      return placeholder(table.columns[i]!, row[i]);
-    });
-    return `(${parts.join(', ')})`;
-  });
-  return { sql: `INSERT INTO ${qualifiedName(table)} (${columnList}) VALUES ${tuples.join(', ')}`, params };
+  for (const row of rows) for (const i of cols) params.push(row[i]);
+  const plain = texts.has(table);
+  const tuple = plain ? cachedText(table, `tuple:${shape}`, () => `(${cols.map(() => '?').join(', ')})`) : '';
+  const tuples = rows.map((row) => (plain ? tuple : `(${cols.map((i) => placeholder(table.columns[i]!, row[i])).join(', ')})`));
+  return { sql: head + tuples.join(', '), params };
 }
 
 /**
@@ -92,23 +122,20 @@ function locate(table: TableDef, present: boolean[], before: RowImage): { where:
 
 export function buildUpdate(table: TableDef, present: boolean[], presentAfter: boolean[], before: RowImage, after: RowImage): Statement {
   const setCols = presentIndexes(presentAfter);
-  const params: unknown[] = [];
-  const assignments = setCols.map((i) => {
-    const column = table.columns[i]!;
-    params.push(after[i]);
-    return `${quoteIdentifier(column.name)} = ${placeholder(column, after[i])}`;
-  });
+  const params: unknown[] = setCols.map((i) => after[i]);
   const { where, params: whereParams, limit } = locate(table, present, before);
-  return {
-    sql: `UPDATE ${qualifiedName(table)} SET ${assignments.join(', ')} WHERE ${where}${limit}`,
-    params: [...params, ...whereParams],
-    expectRows: 1,
-  };
+  const sql = cachedText(table, `update:${shapeKey(present)}:${shapeKey(presentAfter)}`, () => {
+    const assignments = setCols.map((i) => `${quoteIdentifier(table.columns[i]!.name)} = ${placeholder(table.columns[i]!, after[i])}`);
+    return `UPDATE ${qualifiedName(table)} SET ${assignments.join(', ')} WHERE ${where}${limit}`;
+  });
+  for (const p of whereParams) params.push(p);
+  return { sql, params, expectRows: 1 };
 }
 
 export function buildDelete(table: TableDef, present: boolean[], before: RowImage): Statement {
   const { where, params, limit } = locate(table, present, before);
-  return { sql: `DELETE FROM ${qualifiedName(table)} WHERE ${where}${limit}`, params, expectRows: 1 };
+  const sql = cachedText(table, `delete:${shapeKey(present)}`, () => `DELETE FROM ${qualifiedName(table)} WHERE ${where}${limit}`);
+  return { sql, params, expectRows: 1 };
 }
 
 /**

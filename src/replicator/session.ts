@@ -155,14 +155,16 @@ function replicaIsAhead(checkpoint: AppliedPosition, stored: AppliedPosition): b
  * Feeds events through the assembler to the applier, one source transaction
  * at a time and in order. While more events wait in the queue, consecutive
  * source transactions share one replica commit (a group: never a part of a
- * transaction, the position of the last one committed with them); the group
- * is made durable, and only then mirrored to the state file, as soon as the
- * queue runs dry, a DDL comes, or the group is full.
+ * transaction, the position of the last one committed with them). The
+ * applier pipelines: it commits in the background while this loop goes on,
+ * and reports each commit once durable; only then is its position mirrored
+ * to the state file. A group is sealed as soon as the queue runs dry, a DDL
+ * comes, or the group is full.
  */
 class ApplyLoop {
   private context: ApplyContext;
-  /** Position of the last transaction in the open group (not durable yet). */
-  private pending: AppliedPosition | null = null;
+  /** Position of the last transaction handed to the applier (durable or not yet). */
+  private last: AppliedPosition | null = null;
 
   constructor(
     private readonly queue: EventQueue<SourceEvent>,
@@ -183,7 +185,7 @@ class ApplyLoop {
       if (event === undefined) {
         // A graceful stop keeps what the group applied (unless a transaction is
         // half applied: then closing the session rolls the group back).
-        await this.flush();
+        await this.settle();
         return;
       }
       for (const action of this.assembler.push(event)) {
@@ -191,37 +193,51 @@ class ApplyLoop {
         else if (this.context.file === null && 'file' in event && typeof event.file === 'string') this.context = { ...this.context, file: event.file };
         await this.apply(action);
       }
-      // The queue can run dry in the middle of a transaction: flush() then waits.
-      if (this.queue.length === 0) await this.flush();
-      if (this.queue.length === 0 && !this.applier.inTransaction) this.health?.settled();
+      if (this.queue.length === 0) {
+        // Seals the group, unless the queue ran dry in the middle of a transaction.
+        await this.guard(this.applier.flush());
+        if (!this.applier.inTransaction) {
+          await this.guard(this.applier.idle());
+          if (this.queue.length === 0) this.health?.settled();
+        }
+      }
     }
   }
 
-  /** Makes the open group durable and mirrors its position (a no-op mid-transaction). */
-  private async flush(): Promise<boolean> {
-    if (!(await this.applier.flush()) || !this.pending) return false;
-    this.recordDurable(this.pending);
-    this.pending = null;
-    return true;
+  /** Seals the open group and waits until everything is durable. */
+  private async settle(): Promise<void> {
+    await this.guard(this.applier.flush());
+    await this.guard(this.applier.idle());
   }
 
-  /** Before a stop on the current transaction: the group before it must be durable, or replayed alone. */
+  /** Before a stop on the current transaction: the groups before it must be durable, or replayed alone. */
   private async flushOrAbort(): Promise<void> {
-    await this.flush();
-    if (this.applier.deferred > 0) await this.abortGroup(new Error('a group could not be committed before a failing transaction'));
+    await this.settle();
+    if (this.applier.deferred > 0) await this.fail(new Error('a group could not be committed before a failing transaction'));
+  }
+
+  /** Runs an applier step; a failure ends the session (see fail). */
+  private async guard<T>(step: Promise<T>): Promise<T> {
+    try {
+      return await step;
+    } catch (error) {
+      return this.fail(error);
+    }
   }
 
   /**
-   * Undoes the whole group; the next session applies its transactions one by
-   * one, so the failing one stands alone with an exact error and position.
+   * Undoes the failed replica transaction and everything after it. A failure
+   * in a group of several source transactions makes the next session apply
+   * them one by one, so the failing one stands alone with an exact error and
+   * position.
    */
-  private async abortGroup(cause: unknown): Promise<never> {
-    const grouped = this.applier.deferred;
+  private async fail(cause: unknown): Promise<never> {
+    const transactions = this.applier.failed?.transactions ?? this.applier.deferred + 1;
     await this.applier.rollback().catch(() => undefined);
-    this.pending = null;
-    this.stats.ungrouped = grouped + 1;
+    if (transactions <= 1 && !(cause instanceof GroupAbortedError)) throw cause;
+    this.stats.ungrouped = Math.max(transactions, 1);
     if (cause instanceof GroupAbortedError) throw cause;
-    throw new GroupAbortedError(`a transaction in a group of ${grouped + 1} failed; applying them one at a time`, { cause });
+    throw new GroupAbortedError(`a transaction in a group of ${transactions} failed; applying them one at a time`, { cause });
   }
 
   private recordDurable(applied: AppliedPosition): void {
@@ -256,26 +272,24 @@ class ApplyLoop {
     // Careful mode after a failure: no groups, no batches, until past the failing transaction.
     applier.batching = stats.ungrouped === 0;
     const deferrable = stats.ungrouped === 0 && this.queue.length > 0;
-    let outcome;
-    try {
-      outcome = await applier.apply(action, this.context, deferrable);
-    } catch (error) {
-      if (applier.deferred === 0 && !(error instanceof GroupAbortedError)) throw error;
-      await this.abortGroup(error);
+    if (action.type !== 'commit') {
+      await this.guard(applier.apply(action, this.context, deferrable));
+      if (action.type === 'rows') {
+        const { table, kind, rows } = action.change;
+        this.metrics?.rowsApplied(`${table.database}.${table.table}`, kind, rows.length);
+      }
+      return;
     }
-    if (action.type === 'rows') {
-      const { table, kind, rows } = action.change;
-      this.metrics?.rowsApplied(`${table.database}.${table.table}`, kind, rows.length);
-    }
-    if (action.type !== 'commit') return;
     if (stats.ungrouped > 0) stats.ungrouped -= 1;
     const applied: AppliedPosition = {
-      file: action.position.file ?? this.pending?.file ?? stats.position?.file ?? null,
-      position: action.position.position ?? this.pending?.position ?? stats.position?.position ?? null,
+      file: action.position.file ?? this.last?.file ?? stats.position?.file ?? null,
+      position: action.position.position ?? this.last?.position ?? stats.position?.position ?? null,
       gtid: action.position.gtid,
       appliedAt: new Date().toISOString(),
       sourceTimestamp: action.timestamp,
     };
+    this.last = applied;
+    const outcome = await this.guard(applier.apply(action, this.context, deferrable, () => this.recordDurable(applied)));
     const rows = applier.rowsApplied - stats.rowsAtLastCommit;
     stats.rowsAtLastCommit = applier.rowsApplied;
     if (rows > 0 || outcome === 'committed') {
@@ -283,11 +297,6 @@ class ApplyLoop {
       stats.rows += rows;
       this.metrics?.transactionApplied((performance.now() - stats.transactionStartedAt) / 1000);
       this.logger.debug({ gtid: action.gtid, file: applied.file, position: applied.position, rows, outcome }, 'applied');
-    }
-    if (outcome === 'deferred') this.pending = applied;
-    else {
-      this.recordDurable(applied);
-      this.pending = null;
     }
   }
 }

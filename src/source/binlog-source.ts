@@ -276,12 +276,11 @@ export class BinlogSource {
       }
       return { name: column.name, kind, ...(charset ? { charset } : {}) };
     });
-    this.tables.set(tableId, {
-      database: entry.parentSchema,
-      table: entry.tableName,
-      columns,
-      primaryKey: primaryKey ?? [],
-    });
+    const table: TableDef = { database: entry.parentSchema, table: entry.tableName, columns, primaryKey: primaryKey ?? [] };
+    // Every transaction maps its tables again; keep the same definition while
+    // it is unchanged, so what is derived from it (statement texts) is reused.
+    const known = this.tables.get(tableId);
+    this.tables.set(tableId, known && sameTable(known, table) ? known : table);
   }
 
   private emitRows(kind: RowsKind, event: RowsEvent & { rows: unknown[] }): void {
@@ -350,6 +349,17 @@ function streamFailure(error: Error, endpoint: Endpoint, start: StreamStart): Er
   return failure instanceof ConnectionError
     ? new ConnectionError(`the binlog stream from the source ${describeEndpoint(endpoint)} failed: ${message}`, { cause: error })
     : failure;
+}
+
+function sameTable(a: TableDef, b: TableDef): boolean {
+  return (
+    a.database === b.database &&
+    a.table === b.table &&
+    a.columns.length === b.columns.length &&
+    a.columns.every((c, i) => c.name === b.columns[i]!.name && c.kind === b.columns[i]!.kind && c.charset === b.columns[i]!.charset) &&
+    a.primaryKey.length === b.primaryKey.length &&
+    a.primaryKey.every((k, i) => k === b.primaryKey[i])
+  );
 }
 
 function bitmapToFlags(bitmap: Buffer | undefined, count: number): boolean[] {

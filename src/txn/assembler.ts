@@ -57,6 +57,7 @@ const TRANSACTION_CONTROL = /^\s*(BEGIN|START\s+TRANSACTION|COMMIT|ROLLBACK|XA\s
 export class TransactionAssembler {
   private file: string | null;
   private inTransaction = false;
+  private readonly targets = new WeakMap<TableDef, TableDef>();
   private currentGtid: string | null = null;
   private readonly gtidState: MariadbGtidState | null;
 
@@ -174,7 +175,12 @@ export class TransactionAssembler {
     const actions = this.begin(event.timestamp);
     const { filter } = this.options;
     if (!filter.replicatesTable(event.table.database, event.table.table)) return actions;
-    const table: TableDef = { ...event.table, database: filter.targetDatabase(event.table.database) };
+    let table = this.targets.get(event.table);
+    if (!table) {
+      // One target definition per source definition (both live as long as the table map is unchanged).
+      table = { ...event.table, database: filter.targetDatabase(event.table.database) };
+      this.targets.set(event.table, table);
+    }
     actions.push({
       type: 'rows',
       change: {
