@@ -22,12 +22,13 @@ import { imageOf } from '../test/support/compare.js';
 
 const { values: flags } = parseArgs({
   options: {
-    scenarios: { type: 'string', default: 'sysbench,bulk,steady' },
+    scenarios: { type: 'string', default: 'sysbench,bulk,big,steady' },
     'sysbench-events': { type: 'string', default: '40000' },
     'sysbench-threads': { type: 'string', default: '4' },
     'sysbench-tables': { type: 'string', default: '4' },
     'sysbench-rows': { type: 'string', default: '10000' },
     'bulk-rows': { type: 'string', default: '200000' },
+    'big-rows': { type: 'string', default: '1000000' },
     'steady-rate': { type: 'string', default: '1000' },
     'steady-seconds': { type: 'string', default: '10' },
     out: { type: 'string', default: 'bench-results/latest.json' },
@@ -36,7 +37,7 @@ const { values: flags } = parseArgs({
 });
 const num = (name: keyof typeof flags): number => Number(flags[name]);
 const REPO = resolve(dirname(new URL(import.meta.url).pathname), '..');
-const DATABASES = ['sbtest', 'bulk', 'steady'];
+const DATABASES = ['sbtest', 'bulk', 'big', 'steady'];
 
 interface ScenarioResult {
   scenario: string;
@@ -48,6 +49,8 @@ interface ScenarioResult {
   transactions?: number;
   rows?: number;
   latencyMs?: { native: { p50: number; p99: number }; ours: { p50: number; p99: number } };
+  /** Peak RSS of binlog-sync while catching up (MiB). */
+  peakRssMiB?: number;
   /** CPU seconds used while catching up: each replica server, and binlog-sync itself. */
   cpuSeconds?: { nativeReplica: number; oursReplica: number; binlogSync: number; source: number; machineIdle: number };
   identical: boolean;
@@ -151,6 +154,8 @@ class Ours {
   private child: ChildProcess | undefined;
   private stderr = '';
   peakRssMiB = 0;
+  /** Peak RSS of the current process only (each start is a new process). */
+  processPeakRssMiB = 0;
   private sampler: NodeJS.Timeout | undefined;
 
   constructor(private readonly source: ManagedServer, readonly replica: ManagedServer, readonly statePath: string) {}
@@ -167,12 +172,16 @@ class Ours {
   /** Starts the applier; resolves once it streams (so start-up is not counted as catch-up). */
   async start(): Promise<void> {
     this.stderr = '';
+    this.processPeakRssMiB = 0;
     this.child = spawn(process.execPath, [...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF] : []), join(REPO, 'bin/binlog-sync.js'), 'start', '--databases', DATABASES.join(','), ...this.args()], { stdio: ['ignore', 'ignore', 'pipe'] });
     this.child.stderr!.setEncoding('utf8').on('data', (d: string) => (this.stderr += d));
     this.sampler = setInterval(() => {
       try {
         const m = /VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${this.child!.pid}/status`, 'utf8'));
-        if (m) this.peakRssMiB = Math.max(this.peakRssMiB, Number(m[1]) / 1024);
+        if (m) {
+          this.processPeakRssMiB = Math.max(this.processPeakRssMiB, Number(m[1]) / 1024);
+          this.peakRssMiB = Math.max(this.peakRssMiB, this.processPeakRssMiB);
+        }
       } catch {
         // gone
       }
@@ -256,6 +265,7 @@ async function backlog(name: string, source: ManagedServer, native: NativeReplic
   const idle = machineIdleSeconds();
   await ours.applied(target);
   const oursSeconds = (performance.now() - started) / 1000;
+  const peakRssMiB = Math.round(ours.processPeakRssMiB);
   const cpuSpent = {
     nativeReplica,
     oursReplica: cpuSeconds(oursPid) - cpu,
@@ -263,7 +273,7 @@ async function backlog(name: string, source: ManagedServer, native: NativeReplic
     source: cpuSeconds(sourcePid) - sourceCpu,
     machineIdle: machineIdleSeconds() - idle,
   };
-  return { scenario: name, nativeSeconds, oursSeconds, ratio: nativeSeconds / oursSeconds, ...counts, cpuSeconds: cpuSpent, identical: false };
+  return { scenario: name, nativeSeconds, oursSeconds, ratio: nativeSeconds / oursSeconds, ...counts, cpuSeconds: cpuSpent, peakRssMiB, identical: false };
 }
 
 function sysbench(source: ManagedServer, command: 'prepare' | 'run'): void {
@@ -344,6 +354,7 @@ async function main(): Promise<void> {
     // Schemas and starting data are replicated by both (untimed).
     await conn.query('CREATE DATABASE sbtest; CREATE DATABASE bulk; CREATE DATABASE steady');
     await conn.query('CREATE TABLE bulk.items (id INT PRIMARY KEY, a INT, b VARCHAR(40), c DOUBLE)');
+    await conn.query('CREATE DATABASE big; CREATE TABLE big.rows (id INT PRIMARY KEY, a INT, b VARCHAR(60))');
     await conn.query('CREATE TABLE steady.events (id INT PRIMARY KEY, at DATETIME(6))');
     if (scenarios.includes('sysbench')) sysbench(source, 'prepare');
     await ours.start();
@@ -410,6 +421,23 @@ async function main(): Promise<void> {
       r.identical = await identical(source, [nativeServer, oursServer], ['bulk']);
       results.push(r);
     }
+    if (scenarios.includes('big')) {
+      const n = num('big-rows');
+      // One transaction of n rows: memory must stay flat while it streams through.
+      const table = (run: number): string => `big.rows${run === 0 ? '' : `_${run}`}`;
+      const r = await repeated(
+        `one ${n.toLocaleString('en')}-row transaction`,
+        async (run) => {
+          if (run > 0) await conn.query(`CREATE TABLE ${table(run)} LIKE big.rows`);
+        },
+        async (run) => {
+          await conn.query(`INSERT INTO ${table(run)} SELECT seq, seq % 1000, CONCAT('row ', seq, ' of the big transaction') FROM mysql.seq_1_to_${n}`);
+          return { transactions: 1, rows: n };
+        },
+      );
+      r.identical = await identical(source, [nativeServer, oursServer], ['big']);
+      results.push(r);
+    }
     if (scenarios.includes('steady')) {
       const r = await steady(source, native, ours);
       r.identical = await identical(source, [nativeServer, oursServer], ['steady']);
@@ -435,6 +463,7 @@ async function main(): Promise<void> {
       console.log(`${r.scenario.padEnd(28)}  ${r.nativeSeconds!.toFixed(2).padStart(8)} ${r.oursSeconds!.toFixed(2).padStart(8)}   ${r.ratio!.toFixed(2).padStart(11)}   ${r.identical}`);
       const c = r.cpuSeconds;
       if (c) console.log(`${''.padEnd(28)}  CPU s: native replica ${c.nativeReplica.toFixed(2)}; ours: replica ${c.oursReplica.toFixed(2)}, binlog-sync ${c.binlogSync.toFixed(2)}, source ${c.source.toFixed(2)}, machine idle ${c.machineIdle.toFixed(2)}`);
+      if (r.peakRssMiB !== undefined) console.log(`${''.padEnd(28)}  peak RSS of binlog-sync: ${r.peakRssMiB} MiB`);
     }
   }
   console.log(`peak RSS of binlog-sync: ${report.peakRssMiB} MiB`);

@@ -455,8 +455,8 @@ const PIPELINE_DEPTH = 3;
  * (16 MiB by default on MariaDB, 64 MiB on MySQL).
  */
 const BATCH_STATEMENTS = 1000;
-const BATCH_PARAMS = 20_000;
-const BATCH_BYTES = 4 * 1024 * 1024;
+const BATCH_PARAMS = 8_000;
+const BATCH_BYTES = 2 * 1024 * 1024;
 
 /** A statement waiting to be sent, with what its errors must name. */
 interface Buffered extends Statement {

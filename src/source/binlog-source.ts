@@ -305,6 +305,7 @@ export class BinlogSource {
           );
     this.emit({
       type: 'rows',
+      bytes: (event as unknown as { size?: number }).size ?? 0,
       kind,
       table,
       present,

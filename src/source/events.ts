@@ -82,7 +82,12 @@ export type SourceEvent =
       /** The session had foreign_key_checks=0. */
       noForeignKeyChecks?: boolean;
     } & EventHeader)
-  | ({ type: 'rows' } & RowsData & EventHeader)
+  | ({
+      type: 'rows';
+      /** Size of the event in the binlog, in bytes (what its rows weigh in memory, roughly). */
+      bytes: number;
+    } & RowsData &
+      EventHeader)
   | ({ type: 'xid' } & EventHeader)
   | { type: 'heartbeat'; file: string; position: number }
   | ({ type: 'unsupported'; what: string } & EventHeader);

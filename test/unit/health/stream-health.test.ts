@@ -38,7 +38,7 @@ function change(type: ChangeType, timestamp: number, nextPosition = 500, file = 
   const header = { file, nextPosition, timestamp };
   switch (type) {
     case 'rows':
-      return { type, ...header, kind: 'insert', table: TABLE, present: [true], rows: [{ after: [1] }], noForeignKeyChecks: false };
+      return { type, ...header, bytes: 64, kind: 'insert', table: TABLE, present: [true], rows: [{ after: [1] }], noForeignKeyChecks: false };
     case 'query':
       return { type, ...header, sql: 'CREATE TABLE t (id INT)', database: 'app' };
     case 'xid':

@@ -51,6 +51,7 @@ function rows(database: string, name: string, nextPosition: number, kind: RowsKi
         : [{ before: [1, 'a'], after: [1, 'b'] }];
   return {
     type: 'rows',
+    bytes: 64,
     kind,
     table: table(database, name),
     present: [true, true],
