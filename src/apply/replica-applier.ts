@@ -302,10 +302,17 @@ export class ReplicaApplier {
     // Errors of a batch that spans several events cannot say which one failed:
     // give up the transaction and let it run again, one event at a time.
     // So can a set-based statement whose row order differed from the source's.
-    const spansEvents = new Set(batch.filter((b) => b.table).map((b) => b.event)).size > 1 || batch.some((b) => b.setBased);
+    let spansEvents = false;
+    let sql = '';
+    const params: unknown[] = [];
+    for (const b of batch) {
+      if (b.setBased || (b.table !== undefined && b.event !== first.event)) spansEvents = true;
+      sql = sql === '' ? b.sql : `${sql};\n${b.sql}`;
+      for (const p of b.params) params.push(p);
+    }
     let result: unknown;
     try {
-      result = await this.run(batch.map((b) => b.sql).join(';\n'), batch.flatMap((b) => b.params), first.context, first.kind, first.table);
+      result = await this.run(sql, params, first.context, first.kind, first.table);
     } catch (error) {
       if (spansEvents && !(error instanceof TransientApplyError)) {
         throw new GroupAbortedError('a statement in a batch failed; applying one event at a time', { cause: error });
@@ -332,7 +339,13 @@ export class ReplicaApplier {
     const table = `${change.table.database}.${change.table.table}`;
     this.events += 1;
     for (const statement of buildRowChange(change, this.batching)) {
-      this.buffer.push({ ...statement, context, kind: change.kind, table, event: this.events });
+      // The statement is ours alone: label it in place rather than copy it.
+      const buffered = statement as Buffered;
+      buffered.context = context;
+      buffered.kind = change.kind;
+      buffered.table = table;
+      buffered.event = this.events;
+      this.buffer.push(buffered);
     }
     if (!this.batching || this.buffer.length >= BATCH_STATEMENTS) await this.drain();
     this.rowsApplied += change.rows.length;

@@ -14,9 +14,27 @@ export interface LoggerOptions {
   write?: (line: string) => void;
 }
 
-const writeStderr = (line: string): void => {
-  writeSync(2, line);
-};
+/** For a short blocking sleep while the reader of a full stderr pipe catches up. */
+const PAUSE = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * Writes a whole line to stderr, synchronously. A pipe to a slow reader may
+ * be full (EAGAIN: Node makes pipes non-blocking) or take part of the line:
+ * wait a moment and write the rest, rather than lose it or crash the
+ * replicator. A stderr nobody reads any more (EPIPE) drops the line.
+ */
+export function writeStderr(line: string, fd = 2): void {
+  let rest = Buffer.from(line);
+  while (rest.length > 0) {
+    try {
+      rest = rest.subarray(writeSync(fd, rest));
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'EAGAIN' && code !== 'EBUSY') return;
+      Atomics.wait(PAUSE, 0, 0, 2);
+    }
+  }
+}
 
 /**
  * The one logger factory. Lines are written synchronously to stderr (so the
@@ -24,7 +42,7 @@ const writeStderr = (line: string): void => {
  * been scrubbed from them; keys that usually hold secrets are censored too.
  */
 export function createLogger(options: LoggerOptions = {}): Logger {
-  const write = options.write ?? writeStderr;
+  const write = options.write ?? ((line: string) => writeStderr(line));
   const scrubbed: DestinationStream = { write: (line: string) => write(redactSecrets(line)) };
   const format = options.format ?? (process.stderr.isTTY ? 'pretty' : 'json');
   const destination =

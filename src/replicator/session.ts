@@ -27,6 +27,9 @@ import { resolveStreamStart } from './stream-start.js';
 const QUEUE_HIGH = 10_000;
 const QUEUE_LOW = 1_000;
 
+/** How long the apply loop may run before it lets I/O callbacks in. */
+const YIELD_EVERY_MS = 1;
+
 export interface SessionOptions {
   /** Published to the state file every second for `status` (and to metrics). */
   health?: StreamHealth;
@@ -190,7 +193,15 @@ class ApplyLoop {
   }
 
   async run(signal: AbortSignal): Promise<void> {
+    let yielded = performance.now();
     for (;;) {
+      // While events are queued, this loop runs on promise callbacks alone and
+      // would keep the event loop from reading the replica's answers (and so
+      // the driver from sending it the next batch). Let I/O in every millisecond.
+      if (performance.now() - yielded > YIELD_EVERY_MS) {
+        await new Promise((resolve) => setImmediate(resolve));
+        yielded = performance.now();
+      }
       const event = await this.queue.next(signal);
       if (event === undefined) {
         // A graceful stop keeps what the group applied (unless a transaction is

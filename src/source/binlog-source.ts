@@ -4,7 +4,6 @@
 import ZongJi, {
   type AnyBinlogEvent,
   type BinlogEventByTypeName,
-  type BinlogEventTypeName,
   type RowsEvent,
   type TableMapEntry,
 } from '@vlasky/zongji';
@@ -60,10 +59,6 @@ const UTF8_CHARSETS = new Set(['utf8', 'utf8mb3', 'utf8mb4']);
 
 // Rows event flags (rows_event.h).
 const NO_FOREIGN_KEY_CHECKS_F = 1 << 1;
-
-function isType<N extends BinlogEventTypeName>(event: AnyBinlogEvent, name: N): event is BinlogEventByTypeName<N> {
-  return event.getTypeName() === name;
-}
 
 export class BinlogSource {
   private zongji: ZongJi | undefined;
@@ -200,40 +195,65 @@ export class BinlogSource {
   }
 
   private handle(event: AnyBinlogEvent): void {
-    if (isType(event, 'Rotate')) {
-      this.file = event.binlogName;
-      this.emit({ type: 'rotate', file: event.binlogName, position: event.position });
-    } else if (isType(event, 'MariadbGtid')) {
-      this.emit({ type: 'gtid', gtid: event.gtid, impliesBegin: !event.standalone, ...this.header(event) });
-    } else if (isType(event, 'Gtid')) {
-      this.emit({ type: 'gtid', gtid: event.gtid, impliesBegin: false, ...this.header(event) });
-    } else if (isType(event, 'Query')) {
-      const status = parseStatusVars(event.statusVars);
-      const noFk = noForeignKeyChecks(status);
-      this.emit({
-        type: 'query',
-        sql: event.query,
-        database: event.schema,
-        ...(status.sqlMode !== undefined ? { sqlMode: status.sqlMode } : {}),
-        ...(noFk !== undefined ? { noForeignKeyChecks: noFk } : {}),
-        ...this.header(event),
-      });
-    } else if (isType(event, 'Xid')) {
-      this.emit({ type: 'xid', ...this.header(event) });
-    } else if (isType(event, 'TableMap')) {
-      this.rememberTable(event.tableId, event.tableMap[event.tableId], event.primaryKey);
-    } else if (isType(event, 'WriteRows')) {
-      this.emitRows('insert', event);
-    } else if (isType(event, 'UpdateRows')) {
-      this.emitRows('update', event);
-    } else if (isType(event, 'DeleteRows')) {
-      this.emitRows('delete', event);
-    } else if (isType(event, 'Heartbeat')) {
-      this.emit({ type: 'heartbeat', file: event.binlogName, position: Number(event.position ?? event.nextPosition) });
-    } else {
-      // Compressed transactions, partial JSON updates, XA: we cannot apply them
-      // faithfully, so the replicator refuses rather than skipping them.
-      this.emit({ type: 'unsupported', what: event.getTypeName(), ...this.header(event) });
+    // One type lookup per event (zongji derives it from the class name each time).
+    const type = event.getTypeName();
+    switch (type) {
+      case 'Rotate': {
+        const e = event as BinlogEventByTypeName<'Rotate'>;
+        this.file = e.binlogName;
+        this.emit({ type: 'rotate', file: e.binlogName, position: e.position });
+        return;
+      }
+      case 'MariadbGtid': {
+        const e = event as BinlogEventByTypeName<'MariadbGtid'>;
+        this.emit({ type: 'gtid', gtid: e.gtid, impliesBegin: !e.standalone, file: this.file, nextPosition: e.nextPosition, timestamp: e.timestamp });
+        return;
+      }
+      case 'Gtid': {
+        const e = event as BinlogEventByTypeName<'Gtid'>;
+        this.emit({ type: 'gtid', gtid: e.gtid, impliesBegin: false, file: this.file, nextPosition: e.nextPosition, timestamp: e.timestamp });
+        return;
+      }
+      case 'Query': {
+        const e = event as BinlogEventByTypeName<'Query'>;
+        const status = parseStatusVars(e.statusVars);
+        const noFk = noForeignKeyChecks(status);
+        this.emit({
+          type: 'query',
+          sql: e.query,
+          database: e.schema,
+          ...(status.sqlMode !== undefined ? { sqlMode: status.sqlMode } : {}),
+          ...(noFk !== undefined ? { noForeignKeyChecks: noFk } : {}),
+          ...this.header(e),
+        });
+        return;
+      }
+      case 'Xid':
+        this.emit({ type: 'xid', file: this.file, nextPosition: event.nextPosition, timestamp: event.timestamp });
+        return;
+      case 'TableMap': {
+        const e = event as BinlogEventByTypeName<'TableMap'>;
+        this.rememberTable(e.tableId, e.tableMap[e.tableId], e.primaryKey);
+        return;
+      }
+      case 'WriteRows':
+        this.emitRows('insert', event as BinlogEventByTypeName<'WriteRows'>);
+        return;
+      case 'UpdateRows':
+        this.emitRows('update', event as BinlogEventByTypeName<'UpdateRows'>);
+        return;
+      case 'DeleteRows':
+        this.emitRows('delete', event as BinlogEventByTypeName<'DeleteRows'>);
+        return;
+      case 'Heartbeat': {
+        const e = event as BinlogEventByTypeName<'Heartbeat'>;
+        this.emit({ type: 'heartbeat', file: e.binlogName, position: Number(e.position ?? e.nextPosition) });
+        return;
+      }
+      default:
+        // Compressed transactions, partial JSON updates, XA: we cannot apply them
+        // faithfully, so the replicator refuses rather than skipping them.
+        this.emit({ type: 'unsupported', what: type, ...this.header(event) });
     }
   }
 
@@ -292,8 +312,15 @@ export class BinlogSource {
     const internals = event as unknown as { columns_present_bitmap?: Buffer; columns_present_bitmap2?: Buffer };
     const present = bitmapToFlags(internals.columns_present_bitmap, table.columns.length);
     const presentAfter = kind === 'update' ? bitmapToFlags(internals.columns_present_bitmap2, table.columns.length) : undefined;
-    const image = (row: Record<string, unknown>, flags: boolean[]): RowImage =>
-      table.columns.map((c, i) => (flags[i] ? normaliseValue(c, row[c.name]) : undefined));
+    const { columns } = table;
+    const image = (row: Record<string, unknown>, flags: boolean[]): RowImage => {
+      const values: RowImage = new Array(columns.length);
+      for (let i = 0; i < columns.length; i++) {
+        const c = columns[i]!;
+        values[i] = flags[i] ? (c.kind === 'plain' ? row[c.name] : normaliseValue(c, row[c.name])) : undefined;
+      }
+      return values;
+    };
     const rows =
       kind === 'update'
         ? (event.rows as Array<{ before: Record<string, unknown>; after: Record<string, unknown> }>).map((r) => ({
@@ -303,17 +330,20 @@ export class BinlogSource {
         : (event.rows as Array<Record<string, unknown>>).map((r) =>
             kind === 'insert' ? { after: image(r, present) } : { before: image(r, present) },
           );
-    this.emit({
+    const rowsEvent: Extract<SourceEvent, { type: 'rows' }> = {
       type: 'rows',
       bytes: (event as unknown as { size?: number }).size ?? 0,
       kind,
       table,
       present,
-      ...(presentAfter ? { presentAfter } : {}),
       rows,
       noForeignKeyChecks: (event.flags & NO_FOREIGN_KEY_CHECKS_F) !== 0,
-      ...this.header(event),
-    });
+      file: this.file,
+      nextPosition: event.nextPosition,
+      timestamp: event.timestamp,
+    };
+    if (presentAfter) rowsEvent.presentAfter = presentAfter;
+    this.emit(rowsEvent);
   }
 }
 
@@ -363,8 +393,18 @@ function sameTable(a: TableDef, b: TableDef): boolean {
   );
 }
 
+/** Every column present (FULL row images, the common case), shared per column count; never mutated. */
+const ALL_PRESENT = new Map<number, boolean[]>();
+
 function bitmapToFlags(bitmap: Buffer | undefined, count: number): boolean[] {
+  let all = true;
+  if (bitmap) for (let i = 0; i < count && all; i++) all = (bitmap[i >> 3]! & (1 << (i & 7))) !== 0;
+  if (all) {
+    let flags = ALL_PRESENT.get(count);
+    if (!flags) ALL_PRESENT.set(count, (flags = Object.freeze(new Array<boolean>(count).fill(true)) as boolean[]));
+    return flags;
+  }
   const flags: boolean[] = [];
-  for (let i = 0; i < count; i++) flags.push(bitmap ? (bitmap[i >> 3]! & (1 << (i & 7))) !== 0 : true);
+  for (let i = 0; i < count; i++) flags.push((bitmap![i >> 3]! & (1 << (i & 7))) !== 0);
   return flags;
 }

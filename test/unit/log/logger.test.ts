@@ -55,3 +55,22 @@ describe('createLogger', () => {
     expect(lines).toHaveLength(1);
   });
 });
+
+describe('writeStderr', () => {
+  it('writes every line whole through a full pipe to a slow reader (EAGAIN)', async () => {
+    const { spawn } = await import('node:child_process');
+    const logger = new URL('../../../src/log/logger.ts', import.meta.url).pathname;
+    // 4 MiB of lines, far more than a pipe holds, while the reader is away; touching
+    // process.stderr makes Node switch the pipe to non-blocking, as in the CLI.
+    const script = `void process.stderr.isTTY; const { writeStderr } = await import(${JSON.stringify(logger)}); const line = 'x'.repeat(1023) + '\\n'; for (let i = 0; i < 4096; i++) writeStderr(line);`;
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'ignore', 'pipe'] });
+    child.stderr.pause();
+    await new Promise((r) => setTimeout(r, 500));
+    let bytes = 0;
+    child.stderr.on('data', (chunk: Buffer) => (bytes += chunk.length));
+    child.stderr.resume();
+    const code = await new Promise((r) => child.on('close', r));
+    expect(code).toBe(0);
+    expect(bytes).toBe(4096 * 1024);
+  });
+});
