@@ -76,8 +76,13 @@ const endpointKey = (e: Endpoint): string => `${e.host}:${e.port}`;
  * the binlog stream too, after connect() has found out.
  */
 export function effectiveOptions(endpoint: Endpoint, role: string, extra: ConnectionOptions = {}): ConnectionOptions {
+  return connectionOptions(settledEndpoint(endpoint), role, extra);
+}
+
+/** The endpoint with PREFERRED settled as connect() found it (for a thread that has not connected itself). */
+export function settledEndpoint(endpoint: Endpoint): Endpoint {
   const plaintext = endpoint.sslMode === 'PREFERRED' && plaintextServers.has(endpointKey(endpoint));
-  return connectionOptions(plaintext ? { ...endpoint, sslMode: 'DISABLED' } : endpoint, role, extra);
+  return plaintext ? { ...endpoint, sslMode: 'DISABLED' } : endpoint;
 }
 
 /** Opens a connection, mapping failures to ConnectionError / AuthenticationError / TlsError. */

@@ -9,6 +9,7 @@ import { ApplyError, BinlogSyncError, GroupAbortedError, describeError, isRetrya
 import { formatPosition, type BinlogPosition } from '../position.js';
 import type { StateStore } from '../state/state-store.js';
 import { backoffDelay, sleep, type BackoffOptions } from './backoff.js';
+import { watchMemory } from './memory-budget.js';
 import { runSession, type ReplicatorStats, type SessionOptions } from './session.js';
 import { StreamHealth } from '../health/stream-health.js';
 
@@ -52,6 +53,7 @@ export async function runReplicator(options: ReplicatorOptions): Promise<Replica
       options.onProgress?.(stats);
     }, LIVENESS_MS),
     progressReporter(options, stats),
+    watchMemory(),
   ];
   const begin = stats.position;
   state.addHistory({ event: 'start', file: begin?.file ?? null, position: begin?.position ?? null, gtid: begin?.gtid ?? null, detail: `pid ${process.pid}` });

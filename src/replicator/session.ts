@@ -9,7 +9,7 @@ import type { Logger } from '../log/logger.js';
 import { compareFilePositions, formatPosition, type AppliedPosition, type BinlogPosition } from '../position.js';
 import { ReplicaApplier, type ApplyContext } from '../apply/replica-applier.js';
 import type { Checkpoint } from '../apply/checkpoint.js';
-import { BinlogSource } from '../source/binlog-source.js';
+import { openEventStream, type EventStream } from '../source/threaded-source.js';
 import type { SourceEvent } from '../source/events.js';
 import { assertReplicable, connectSource, measureClockOffset, readSourceInfo } from '../source/source-server.js';
 import type { StreamHealth } from '../health/stream-health.js';
@@ -64,7 +64,7 @@ export interface ReplicatorStats {
 export async function runSession(options: SessionOptions, stats: ReplicatorStats): Promise<void> {
   const { state, logger, signal } = options;
   let applier: ReplicaApplier | undefined;
-  let source: BinlogSource | undefined;
+  let source: EventStream | undefined;
   try {
     applier = await asConnectionError(ReplicaApplier.open(options.replica, state.streamId, logger), 'replica', options.replica);
     stats.rowsAtLastCommit = 0;
@@ -95,7 +95,7 @@ export async function runSession(options: SessionOptions, stats: ReplicatorStats
       low: QUEUE_LOW,
       weight: (event) => (event.type === 'rows' ? event.rows.length + Math.floor(event.bytes / 4096) : 1),
     });
-    source = new BinlogSource({
+    source = openEventStream({
       endpoint: options.source,
       serverId: options.serverId,
       start: resolved.stream,

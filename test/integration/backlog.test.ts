@@ -79,3 +79,31 @@ describe('a backlog of a million rows', () => {
     expect(peak).toBeLessThan(280);
   });
 });
+
+describe('a value too large for the decoding thread', () => {
+  it('arrives whole: the stream is decoded on the main thread instead', async () => {
+    const big = uniqueName('bigvalue');
+    // A small heap for the decoding thread, so that a few MiB of text exhaust it.
+    const small = new Replication({ databases: [big], source: sourceServer.info, replica: replicaServer.info, env: { BINLOG_SYNC_DECODE_THREAD_HEAP_MB: '4' } });
+    try {
+      await small.setCurrentPosition();
+      await source.query(`CREATE DATABASE \`${big}\``);
+      await source.query(`CREATE TABLE \`${big}\`.t (id INT PRIMARY KEY, body LONGTEXT)`);
+      await source.query('START TRANSACTION');
+      for (let id = 1; id <= 3; id++) await source.query(`INSERT INTO \`${big}\`.t VALUES (?, REPEAT(CONCAT('row ', ?, ' '), 800000))`, [id, id]);
+      await source.query('COMMIT');
+      small.start();
+      await small.caughtUp(120_000);
+      const replica = await mysql.createConnection({ uri: replicaServer.info.adminUrl });
+      const digest = `SELECT id, LENGTH(body) AS n, MD5(body) AS h FROM \`${big}\`.t ORDER BY id`;
+      const [want] = await source.query(digest);
+      const [got] = await replica.query(digest);
+      await replica.end();
+      expect(got).toStrictEqual(want);
+      expect((want as unknown[]).length).toBe(3);
+      expect(small.output!.stderr).toContain('decoding on the main thread');
+    } finally {
+      await small.close();
+    }
+  });
+});

@@ -1,0 +1,123 @@
+// The worker thread that reads and decodes the binlog (threaded-source.ts
+// starts it): decoding rows is CPU work of its own, and here it runs beside
+// the apply loop instead of taking turns with it on the main thread. Events
+// go to the main thread in batches, one message per decoded socket chunk.
+import { parentPort, workerData } from 'node:worker_threads';
+import { createLogger } from '../log/logger.js';
+import { registerSecret } from '../log/secrets.js';
+import { BinlogSource } from './binlog-source.js';
+import type { SourceEvent, TableDef } from './events.js';
+import type { DecodeThreadInit, ToDecodeThread, WireEvent } from './threaded-source.js';
+
+const init = workerData as DecodeThreadInit;
+const port = parentPort!;
+registerSecret(init.endpoint.password);
+
+/** Table definitions travel once each; rows events name them by number (and keep sharing one object on arrival). */
+const tableIds = new WeakMap<TableDef, number>();
+let nextTableId = 1;
+let pending: WireEvent[] = [];
+let flushScheduled = false;
+
+/**
+ * Most events, and rows, per message: enough to make messages cheap, few
+ * enough that the apply loop's queue (which pauses this thread past 10,000
+ * rows) is not overrun by messages already on their way.
+ */
+const MAX_EVENTS = 512;
+const MAX_ROWS = 1000;
+let pendingRows = 0;
+
+/**
+ * Credit: rows sent that the main thread has not yet taken in. Messages
+ * queue up unseen while the main thread is busy, so the apply loop's own
+ * pause comes too late to bound them; this thread stops reading instead.
+ */
+const CREDIT_ROWS = 10_000;
+let unacknowledged = 0;
+/** Why the stream is held back: the apply loop asked (its queue is full), or the credit is spent. */
+const held = { byApplier: false, byCredit: false };
+
+function holdOrRelease(): void {
+  if (held.byApplier || held.byCredit) source.pause();
+  else source.resume();
+}
+
+function flush(): void {
+  flushScheduled = false;
+  if (pending.length === 0) return;
+  port.postMessage({ type: 'events', events: pending, rows: pendingRows });
+  unacknowledged += pendingRows;
+  pending = [];
+  pendingRows = 0;
+  if (!held.byCredit && unacknowledged >= CREDIT_ROWS) {
+    held.byCredit = true;
+    holdOrRelease();
+  }
+}
+
+function send(event: SourceEvent): void {
+  if (event.type === 'rows') {
+    let id = tableIds.get(event.table);
+    if (id === undefined) {
+      id = nextTableId++;
+      tableIds.set(event.table, id);
+      flush(); // events before it must not arrive after the table they do not use
+      port.postMessage({ type: 'table', id, table: event.table });
+    }
+    pending.push({ ...event, table: id });
+    pendingRows += event.rows.length;
+  } else {
+    pending.push(event);
+  }
+  if (pending.length >= MAX_EVENTS || pendingRows >= MAX_ROWS) flush();
+  else if (!flushScheduled) {
+    flushScheduled = true;
+    setImmediate(flush);
+  }
+}
+
+const source = new BinlogSource({
+  endpoint: init.endpoint,
+  serverId: init.serverId,
+  start: init.start,
+  logger: createLogger({ level: init.logLevel, format: init.logFormat }),
+  ...(init.heartbeatMs !== undefined ? { heartbeatMs: init.heartbeatMs } : {}),
+  ...(init.silenceMs !== undefined ? { silenceMs: init.silenceMs } : {}),
+  onEvent: send,
+  onError: (error) => {
+    flush();
+    port.postMessage({ type: 'error', error: describeError(error) });
+  },
+});
+
+port.on('message', (message: ToDecodeThread) => {
+  if (message.type === 'ack') {
+    unacknowledged -= message.rows;
+    if (held.byCredit && unacknowledged < CREDIT_ROWS / 2) {
+      held.byCredit = false;
+      holdOrRelease();
+    }
+  } else if (message.type === 'pause' || message.type === 'resume') {
+    held.byApplier = message.type === 'pause';
+    holdOrRelease();
+  } else {
+    source.stop();
+    port.close();
+  }
+});
+
+source.start().then(
+  () => port.postMessage({ type: 'ready' }),
+  (error: unknown) => port.postMessage({ type: 'error', error: describeError(error) }),
+);
+
+function describeError(error: unknown): { name: string; message: string; errno?: number; code?: string } {
+  const e = error as { name?: string; message?: string; errno?: number; code?: string; constructor?: { name?: string } };
+  return {
+    name: e.constructor?.name ?? e.name ?? 'Error',
+    message: e.message ?? String(error),
+    ...(typeof e.errno === 'number' ? { errno: e.errno } : {}),
+    ...(typeof e.code === 'string' ? { code: e.code } : {}),
+  };
+}

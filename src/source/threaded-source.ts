@@ -1,0 +1,203 @@
+// The binlog stream decoded on a worker thread (decode-thread.ts), behind the
+// same face as BinlogSource: the apply loop builds and sends statements on
+// the main thread while the next events are being decoded beside it.
+import { Worker } from 'node:worker_threads';
+import * as errors from '../errors.js';
+import type { Endpoint } from '../config/connection-url.js';
+import { settledEndpoint } from '../db/connect.js';
+import { BinlogSource, type BinlogSourceOptions, type StreamStart } from './binlog-source.js';
+import type { SourceEvent, TableDef } from './events.js';
+
+/** What a binlog stream offers the session, wherever it is decoded. */
+export interface EventStream {
+  start(): Promise<void>;
+  pause(): void;
+  resume(): void;
+  stop(): void;
+}
+
+/** A rows event on its way between threads: its table by number. */
+export type WireEvent = Exclude<SourceEvent, { type: 'rows' }> | (Omit<Extract<SourceEvent, { type: 'rows' }>, 'table'> & { table: number });
+
+export interface DecodeThreadInit {
+  endpoint: Endpoint;
+  serverId: number;
+  start: StreamStart;
+  heartbeatMs?: number;
+  silenceMs?: number;
+  logLevel: string;
+  logFormat: 'json' | 'pretty';
+}
+
+export type ToDecodeThread = { type: 'pause' } | { type: 'resume' } | { type: 'stop' } | { type: 'ack'; rows: number };
+
+type FromDecodeThread =
+  | { type: 'ready' }
+  | { type: 'table'; id: number; table: TableDef }
+  | { type: 'events'; events: WireEvent[]; rows: number }
+  | { type: 'error'; error: { name: string; message: string; errno?: number; code?: string } };
+
+/**
+ * The stream for a session: decoded on a worker thread when running from the
+ * built JavaScript (the worker needs a file it can load), in line otherwise
+ * or when BINLOG_SYNC_DECODE_THREAD=0.
+ */
+export function openEventStream(options: BinlogSourceOptions): EventStream {
+  const worker = new URL('./decode-thread.js', import.meta.url);
+  if (process.env.BINLOG_SYNC_DECODE_THREAD === '0' || inLine || !import.meta.url.endsWith('.js')) return new BinlogSource(options);
+  return new ThreadedSource(options, worker);
+}
+
+/** Set once the thread ran out of memory (a huge value): later sessions decode on the main thread. */
+let inLine = false;
+
+/**
+ * The thread's heap: small, since it holds little live data (the events of
+ * one socket read) and an unbounded heap would double the process's memory
+ * with garbage waiting for collection. BINLOG_SYNC_DECODE_THREAD_HEAP_MB
+ * overrides it.
+ */
+function decodeThreadHeap(): { maxOldGenerationSizeMb: number; maxYoungGenerationSizeMb: number } {
+  const mb = Number(process.env.BINLOG_SYNC_DECODE_THREAD_HEAP_MB);
+  return { maxOldGenerationSizeMb: Number.isFinite(mb) && mb > 0 ? mb : 64, maxYoungGenerationSizeMb: 8 };
+}
+
+class ThreadedSource implements EventStream {
+  private worker: Worker | undefined;
+  private readonly tables = new Map<number, TableDef>();
+  private stopped = false;
+  /** Decoding here after all, when the thread ran out of memory before it was ready. */
+  private inLine: BinlogSource | undefined;
+
+  constructor(
+    private readonly options: BinlogSourceOptions,
+    private readonly script: URL,
+  ) {}
+
+  start(): Promise<void> {
+    const { options } = this;
+    const { endpoint, serverId, start, heartbeatMs, silenceMs, logger } = options;
+    const init: DecodeThreadInit = {
+      // The thread has its own copy of what connect() learned: hand it the settled TLS mode.
+      endpoint: settledEndpoint(endpoint),
+      serverId,
+      start,
+      ...(heartbeatMs !== undefined ? { heartbeatMs } : {}),
+      ...(silenceMs !== undefined ? { silenceMs } : {}),
+      logLevel: logger.level,
+      logFormat: process.stderr.isTTY ? 'pretty' : 'json',
+    };
+    const worker = new Worker(this.script, { workerData: init, resourceLimits: decodeThreadHeap() });
+    this.worker = worker;
+    return new Promise<void>((resolve, reject) => {
+      let ready = false;
+      const fail = (error: Error): void => {
+        if (this.stopped) return;
+        if (!ready) reject(error);
+        else this.options.onError(error);
+        this.stop();
+      };
+      worker.on('message', (message: FromDecodeThread) => {
+        switch (message.type) {
+          case 'ready':
+            ready = true;
+            resolve();
+            return;
+          case 'table':
+            this.tables.set(message.id, message.table);
+            return;
+          case 'events':
+            try {
+              for (const event of message.events) this.deliver(event);
+            } catch (error) {
+              fail(error as Error);
+            }
+            // Taken in: the thread may decode that many rows more.
+            this.worker?.postMessage({ type: 'ack', rows: message.rows } satisfies ToDecodeThread);
+            return;
+          case 'error':
+            fail(rebuildError(message.error));
+        }
+      });
+      worker.on('error', (error) => {
+        if ((error as { code?: string }).code !== 'ERR_WORKER_OUT_OF_MEMORY') return fail(error);
+        // A value too large for the thread's heap: decode on the main thread from now on.
+        inLine = true;
+        logger.warn('the binlog decoding thread ran out of memory (a very large value); decoding on the main thread from now on');
+        if (ready) {
+          // Events may be missing: the supervisor starts the session again from the durable position.
+          fail(new errors.ConnectionError('the binlog decoding thread ran out of memory; restarting the stream decoded on the main thread'));
+          return;
+        }
+        void worker.terminate();
+        this.worker = undefined;
+        this.inLine = new BinlogSource(options);
+        this.inLine.start().then(() => {
+          ready = true;
+          resolve();
+        }, reject);
+      });
+      worker.on('exit', (code) => {
+        // (Not when the thread was let go on purpose: stopped, or replaced after running out of memory.)
+        if (code !== 0 && this.worker === worker) fail(new Error(`the binlog decoding thread stopped (exit code ${code})`));
+      });
+    });
+  }
+
+  private deliver(wire: WireEvent): void {
+    if (this.stopped) return;
+    if (wire.type !== 'rows') {
+      this.options.onEvent(wire);
+      return;
+    }
+    const table = this.tables.get(wire.table);
+    if (!table) throw new Error(`rows event for a table the decoding thread never sent (${wire.table})`);
+    for (const row of wire.rows) {
+      if (row.before) restoreBuffers(row.before);
+      if (row.after) restoreBuffers(row.after);
+    }
+    this.options.onEvent({ ...wire, table });
+  }
+
+  pause(): void {
+    this.inLine?.pause();
+    this.worker?.postMessage({ type: 'pause' } satisfies ToDecodeThread);
+  }
+
+  resume(): void {
+    this.inLine?.resume();
+    this.worker?.postMessage({ type: 'resume' } satisfies ToDecodeThread);
+  }
+
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.inLine?.stop();
+    const worker = this.worker;
+    this.worker = undefined;
+    if (!worker) return;
+    worker.postMessage({ type: 'stop' } satisfies ToDecodeThread);
+    // The thread closes its connection on 'stop'; terminating it makes sure it is gone.
+    setTimeout(() => void worker.terminate(), 1000).unref();
+  }
+}
+
+/** Byte values cross threads as plain Uint8Arrays; the applier expects Buffers. */
+function restoreBuffers(values: unknown[]): void {
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (v instanceof Uint8Array && !Buffer.isBuffer(v)) values[i] = Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+  }
+}
+
+/** The thread's error as the same class of ours, so the supervisor treats it alike (retry or stop). */
+function rebuildError(error: { name: string; message: string; errno?: number; code?: string }): Error {
+  const Class = (errors as Record<string, unknown>)[error.name];
+  if (typeof Class === 'function' && Class.prototype instanceof errors.BinlogSyncError) {
+    return new (Class as new (message: string) => Error)(error.message);
+  }
+  const plain = new Error(error.message) as Error & { errno?: number; code?: string };
+  if (error.errno !== undefined) plain.errno = error.errno;
+  if (error.code !== undefined) plain.code = error.code;
+  return plain;
+}
