@@ -134,6 +134,29 @@ describe('a drift inside a backlog', () => {
     expect(await onReplica(`SELECT name FROM \`${db}\`.rides WHERE id = 11`)).toEqual([{ name: 'changed' }]);
     expect(await onReplica(`SELECT COUNT(*) AS n FROM \`${db}\`.rides WHERE name = 'after'`)).toEqual([{ n: '50' }]);
   });
+
+  it('stops at exactly the failing transaction when groups before it are still committing (pipelined)', async () => {
+    await source.query(`INSERT INTO \`${db}\`.rides VALUES (12, 'twelve')`);
+    await replication.caughtUp();
+    await replication.stop();
+    // More transactions than one commit group holds (500), so several groups are on their way at once.
+    for (let i = 1000; i < 2300; i++) await source.query(`INSERT INTO \`${db}\`.rides VALUES (?, 'early')`, [i]);
+    await onReplica(`DELETE FROM \`${db}\`.rides WHERE id = 12`);
+    await source.query(`DELETE FROM \`${db}\`.rides WHERE id = 12`); // the row is not there to delete
+    for (let i = 3000; i < 3300; i++) await source.query(`INSERT INTO \`${db}\`.rides VALUES (?, 'late')`, [i]);
+    replication.start();
+    const stopped = await replication.exited();
+    expect(stopped.code).toBe(1);
+    expect(stopped.stderr).toMatch(/the row to delete in .*\.rides is not on the replica/);
+    expect(await onReplica(`SELECT COUNT(*) AS n FROM \`${db}\`.rides WHERE name = 'early'`)).toEqual([{ n: '1300' }]);
+    expect(await onReplica(`SELECT COUNT(*) AS n FROM \`${db}\`.rides WHERE name = 'late'`)).toEqual([{ n: '0' }]);
+    expect(stateOf(replication).lastError).toMatchObject({ code: 'APPLY', table: `${db}.rides`, statement: 'delete' });
+    await onReplica(`INSERT INTO \`${db}\`.rides VALUES (12, 'repaired')`);
+    replication.start();
+    await replication.caughtUp();
+    expect(await onReplica(`SELECT COUNT(*) AS n FROM \`${db}\`.rides WHERE id = 12`)).toEqual([{ n: '0' }]);
+    expect(await onReplica(`SELECT COUNT(*) AS n FROM \`${db}\`.rides WHERE name = 'late'`)).toEqual([{ n: '300' }]);
+  });
 });
 
 describe('bad state files and unreachable servers', () => {

@@ -446,3 +446,34 @@ describe('set-based statements', () => {
     expect(buildRowChange(change, false)).toHaveLength(2);
   });
 });
+
+describe('statement texts reused per table shape', () => {
+  it('gives every row of a repeated shape the same text and its own values', () => {
+    const table = tableDef(['id', 'name', 'email'], [0], 'app', 'again');
+    const first = buildUpdate(table, ALL3, ALL3, [1, 'a', 'a@x'], [1, 'b', 'b@x']);
+    const second = buildUpdate(table, ALL3, ALL3, [2, 'c', 'c@x'], [2, 'd', 'd@x']);
+    expect(second.sql).toBe(first.sql);
+    expect(first.params).toEqual([1, 'b', 'b@x', 1]);
+    expect(second.params).toEqual([2, 'd', 'd@x', 2]);
+    // Another shape of the same table gets its own text.
+    const partial = buildUpdate(table, ALL3, [false, true, false], [3, 'e', 'e@x'], [3, 'f', 'e@x']);
+    expect(partial.sql).toBe('UPDATE `app`.`again` SET `name` = ? WHERE `id` = ?');
+    expect(buildDelete(table, ALL3, [4, 'g', 'g@x']).sql).toBe(buildDelete(table, ALL3, [5, 'h', 'h@x']).sql);
+    const inserts = [buildInsert(table, ALL3, [[6, 'i', 'i@x']]), buildInsert(table, ALL3, [[7, 'j', 'j@x'], [8, 'k', 'k@x']])];
+    expect(inserts.map((s) => s.sql)).toEqual([
+      'INSERT INTO `app`.`again` (`id`, `name`, `email`) VALUES (?, ?, ?)',
+      'INSERT INTO `app`.`again` (`id`, `name`, `email`) VALUES (?, ?, ?), (?, ?, ?)',
+    ]);
+  });
+
+  it('builds afresh where the text depends on a value (raw bytes of a latin1 column)', () => {
+    const table = tableDef(['id', { name: 'note', kind: 'raw-text', charset: 'latin1' }], [0], 'app', 'latin');
+    const withBytes = buildUpdate(table, [true, true], [true, true], [1, Buffer.from('a')], [1, Buffer.from([0xe9])]);
+    const withNull = buildUpdate(table, [true, true], [true, true], [1, Buffer.from('a')], [1, null]);
+    expect(withBytes.sql).toBe('UPDATE `app`.`latin` SET `id` = ?, `note` = CONVERT(? USING latin1) WHERE `id` = ?');
+    expect(withNull.sql).toBe('UPDATE `app`.`latin` SET `id` = ?, `note` = ? WHERE `id` = ?');
+    expect(buildInsert(table, [true, true], [[1, Buffer.from([0xe9])], [2, null]]).sql).toBe(
+      'INSERT INTO `app`.`latin` (`id`, `note`) VALUES (?, CONVERT(? USING latin1)), (?, ?)',
+    );
+  });
+});
