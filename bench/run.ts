@@ -402,41 +402,38 @@ async function main(): Promise<void> {
       r.identical = await identical(source, [nativeServer, oursServer], ['sbtest']);
       results.push(r);
     }
+    /**
+     * A scenario writing to one table: each run on a table of its own, created
+     * (and replicated) like `base` before the timed backlog.
+     */
+    const tableScenario = async (name: string, base: string, write: (table: string) => Promise<{ transactions: number; rows: number }>): Promise<void> => {
+      const table = (run: number): string => (run === 0 ? base : `${base}_${run}`);
+      const r = await repeated(
+        name,
+        async (run) => {
+          if (run > 0) await conn.query(`CREATE TABLE ${table(run)} LIKE ${base}`);
+        },
+        (run) => write(table(run)),
+      );
+      r.identical = await identical(source, [nativeServer, oursServer], [base.split('.')[0]!]);
+      results.push(r);
+    };
     if (scenarios.includes('bulk')) {
       const n = num('bulk-rows');
-      // Each run on a table of its own, created (and replicated) before the timed backlog.
-      const table = (run: number): string => `bulk.items${run === 0 ? '' : `_${run}`}`;
-      const r = await repeated(
-        'bulk rows',
-        async (run) => {
-          if (run > 0) await conn.query(`CREATE TABLE ${table(run)} LIKE bulk.items`);
-        },
-        async (run) => {
-          await conn.query(`INSERT INTO ${table(run)} SELECT seq, seq % 1000, CONCAT('item ', seq), seq / 3 FROM mysql.seq_1_to_${n}`);
-          await conn.query(`UPDATE ${table(run)} SET a = a + 1, b = CONCAT(b, "!")`);
-          await conn.query(`DELETE FROM ${table(run)} WHERE id <= ${Math.floor(n / 2)}`);
-          return { transactions: 3, rows: n + n + Math.floor(n / 2) };
-        },
-      );
-      r.identical = await identical(source, [nativeServer, oursServer], ['bulk']);
-      results.push(r);
+      await tableScenario('bulk rows', 'bulk.items', async (table) => {
+        await conn.query(`INSERT INTO ${table} SELECT seq, seq % 1000, CONCAT('item ', seq), seq / 3 FROM mysql.seq_1_to_${n}`);
+        await conn.query(`UPDATE ${table} SET a = a + 1, b = CONCAT(b, "!")`);
+        await conn.query(`DELETE FROM ${table} WHERE id <= ${Math.floor(n / 2)}`);
+        return { transactions: 3, rows: n + n + Math.floor(n / 2) };
+      });
     }
     if (scenarios.includes('big')) {
-      const n = num('big-rows');
       // One transaction of n rows: memory must stay flat while it streams through.
-      const table = (run: number): string => `big.rows${run === 0 ? '' : `_${run}`}`;
-      const r = await repeated(
-        `one ${n.toLocaleString('en')}-row transaction`,
-        async (run) => {
-          if (run > 0) await conn.query(`CREATE TABLE ${table(run)} LIKE big.rows`);
-        },
-        async (run) => {
-          await conn.query(`INSERT INTO ${table(run)} SELECT seq, seq % 1000, CONCAT('row ', seq, ' of the big transaction') FROM mysql.seq_1_to_${n}`);
-          return { transactions: 1, rows: n };
-        },
-      );
-      r.identical = await identical(source, [nativeServer, oursServer], ['big']);
-      results.push(r);
+      const n = num('big-rows');
+      await tableScenario(`one ${n.toLocaleString('en')}-row transaction`, 'big.rows', async (table) => {
+        await conn.query(`INSERT INTO ${table} SELECT seq, seq % 1000, CONCAT('row ', seq, ' of the big transaction') FROM mysql.seq_1_to_${n}`);
+        return { transactions: 1, rows: n };
+      });
     }
     if (scenarios.includes('steady')) {
       const r = await steady(source, native, ours);

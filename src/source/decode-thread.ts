@@ -81,7 +81,8 @@ const source = new BinlogSource({
   endpoint: init.endpoint,
   serverId: init.serverId,
   start: init.start,
-  logger: createLogger({ level: init.logLevel, format: init.logFormat }),
+  // Log lines go to the main thread's logger (its format, its destination).
+  logger: createLogger({ level: init.logLevel, format: 'json', write: (line) => port.postMessage({ type: 'log', line }) }),
   ...(init.heartbeatMs !== undefined ? { heartbeatMs: init.heartbeatMs } : {}),
   ...(init.silenceMs !== undefined ? { silenceMs: init.silenceMs } : {}),
   onEvent: send,

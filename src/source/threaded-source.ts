@@ -26,7 +26,6 @@ export interface DecodeThreadInit {
   heartbeatMs?: number;
   silenceMs?: number;
   logLevel: string;
-  logFormat: 'json' | 'pretty';
 }
 
 export type ToDecodeThread = { type: 'pause' } | { type: 'resume' } | { type: 'stop' } | { type: 'ack'; rows: number };
@@ -34,6 +33,7 @@ export type ToDecodeThread = { type: 'pause' } | { type: 'resume' } | { type: 's
 type FromDecodeThread =
   | { type: 'ready' }
   | { type: 'table'; id: number; table: TableDef }
+  | { type: 'log'; line: string }
   | { type: 'events'; events: WireEvent[]; rows: number }
   | { type: 'error'; error: { name: string; message: string; errno?: number; code?: string } };
 
@@ -85,7 +85,6 @@ class ThreadedSource implements EventStream {
       ...(heartbeatMs !== undefined ? { heartbeatMs } : {}),
       ...(silenceMs !== undefined ? { silenceMs } : {}),
       logLevel: logger.level,
-      logFormat: process.stderr.isTTY ? 'pretty' : 'json',
     };
     const worker = new Worker(this.script, { workerData: init, resourceLimits: decodeThreadHeap() });
     this.worker = worker;
@@ -106,6 +105,12 @@ class ThreadedSource implements EventStream {
           case 'table':
             this.tables.set(message.id, message.table);
             return;
+          case 'log': {
+            const { level, msg, time: _time, pid: _pid, ...fields } = JSON.parse(message.line) as Record<string, unknown>;
+            const log = logger[level as 'info'] as ((obj: object, msg?: string) => void) | undefined;
+            log?.call(logger, fields, String(msg ?? ''));
+            return;
+          }
           case 'events':
             try {
               for (const event of message.events) this.deliver(event);
