@@ -101,6 +101,17 @@ describe('column types', () => {
     expect(image.tables.t!.rows).toHaveLength(ROWS.length);
   });
 
+  it('copies them exactly when many rows arrive in one event (one multi-row statement)', async () => {
+    await source.query(`CREATE TABLE \`${db}\`.t_many LIKE \`${db}\`.t`);
+    await source.query(`CREATE TABLE \`${db}\`.nopk_many LIKE \`${db}\`.nopk`);
+    await source.query(`INSERT INTO \`${db}\`.t_many SELECT * FROM \`${db}\`.t`);
+    await source.query(`INSERT INTO \`${db}\`.nopk_many SELECT * FROM \`${db}\`.nopk`);
+    await replication.caughtUp();
+    const image = await expectIdentical(db);
+    expect(image.tables.t_many!.rows).toStrictEqual(image.tables.t!.rows);
+    expect(image.tables.nopk_many!.rows).toHaveLength(ROWS.length);
+  });
+
   it('finds rows by their full before image, whatever the types, to update and delete them', async () => {
     // No primary key: every column value must compare equal on the replica.
     await source.query(`UPDATE \`${db}\`.nopk SET vc = CONCAT(IFNULL(vc, ''), ' updated'), f = f`);
