@@ -181,6 +181,8 @@ export class ReplicaApplier {
       case 'rollback':
         // A source ROLLBACK would also undo the group's earlier transactions.
         if (this.deferred > 0) throw new GroupAbortedError('a source ROLLBACK inside a commit group');
+        // Everything before it must have gone through: rollback() forgets a failure.
+        await this.idle();
         await this.rollback();
         return 'none';
       case 'skipped-statement':

@@ -62,6 +62,19 @@ describe('row changes', () => {
     expect(schemas).toEqual([]);
   });
 
+  it('follows a rolled-back transaction that changed a non-transactional table: only that change stays', async () => {
+    await source.query(`CREATE TABLE ${t('visits_log')} (id INT PRIMARY KEY, note VARCHAR(20)) ENGINE=MyISAM`);
+    await source.query(`INSERT INTO ${t('parks')} VALUES (7, 'before', 7)`);
+    await source.query('START TRANSACTION');
+    await source.query(`UPDATE ${t('parks')} SET name = 'rolled back' WHERE id = 7`);
+    await source.query(`INSERT INTO ${t('visits_log')} VALUES (1, 'kept')`); // MyISAM: stays (binlogged on its own in ROW format)
+    await source.query('ROLLBACK');
+    await source.query(`INSERT INTO ${t('parks')} VALUES (8, 'after', 8)`);
+    await replication.caughtUp();
+    const image = await expectIdentical(db);
+    expect(image.tables.visits_log!.rows).toHaveLength(1);
+  });
+
   it('applies multi-row updates that a unique key only allows in the source row order', async () => {
     await source.query(`CREATE TABLE ${t('ranks')} (id INT PRIMARY KEY, place INT NOT NULL, UNIQUE KEY (place))`);
     await source.query(`INSERT INTO ${t('ranks')} SELECT seq, seq FROM mysql.seq_1_to_300`);
