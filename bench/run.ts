@@ -299,6 +299,17 @@ async function steady(source: ManagedServer, native: NativeReplica, ours: Ours):
   const rate = num('steady-rate');
   const seconds = num('steady-seconds');
   const conn = await admin(source);
+  // Steady state, not start-up: a second of warm-up rows (negative ids, not
+  // measured) at the same rate must reach both replicas first.
+  for (let id = 1; id <= rate; id++) {
+    await conn.query('INSERT INTO steady.events (id, at) VALUES (?, NOW(6))', [-id]);
+    await sleep(1000 / rate);
+  }
+  for (const server of [native.server, ours.replica]) {
+    const c = await admin(server);
+    while (((await c.query('SELECT COUNT(*) AS n FROM steady.events WHERE id < 0'))[0] as Array<{ n: number }>)[0]!.n < rate) await sleep(5);
+    await c.end();
+  }
   const committedAt = new Map<number, number>();
   const visible = { native: new Map<number, number>(), ours: new Map<number, number>() };
   let running = true;
@@ -332,7 +343,13 @@ async function steady(source: ManagedServer, native: NativeReplica, ours: Ours):
     const lat = [...committedAt].map(([id, at]) => (seen.get(id) ?? Infinity) - at).sort((a, b) => a - b);
     return { p50: lat[Math.floor(lat.length * 0.5)]!, p99: lat[Math.floor(lat.length * 0.99)]! };
   };
-  return { scenario: `steady ${rate} tx/s`, transactions: committedAt.size, latencyMs: { native: percentiles(visible.native), ours: percentiles(visible.ours) }, identical: false };
+  return {
+    scenario: `steady ${rate} tx/s`,
+    transactions: committedAt.size,
+    latencyMs: { native: percentiles(visible.native), ours: percentiles(visible.ours) },
+    peakRssMiB: Math.round(ours.processPeakRssMiB),
+    identical: false,
+  };
 }
 
 async function main(): Promise<void> {
@@ -456,6 +473,7 @@ async function main(): Promise<void> {
         `${r.scenario.padEnd(28)}  visibility p50/p99: native ${r.latencyMs.native.p50.toFixed(1)}/${r.latencyMs.native.p99.toFixed(1)} ms, ` +
           `ours ${r.latencyMs.ours.p50.toFixed(1)}/${r.latencyMs.ours.p99.toFixed(1)} ms   ${r.identical}`,
       );
+      if (r.peakRssMiB !== undefined) console.log(`${''.padEnd(28)}  peak RSS of binlog-sync: ${r.peakRssMiB} MiB`);
     } else {
       console.log(`${r.scenario.padEnd(28)}  ${r.nativeSeconds!.toFixed(2).padStart(8)} ${r.oursSeconds!.toFixed(2).padStart(8)}   ${r.ratio!.toFixed(2).padStart(11)}   ${r.identical}`);
       const c = r.cpuSeconds;
