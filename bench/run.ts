@@ -124,23 +124,22 @@ class NativeReplica {
   }
 
   /** Waits until the IO thread has fetched up to `target` (relay log complete). */
-  async fetched(target: BinlogPosition): Promise<void> {
-    for (;;) {
-      const s = await slaveStatus(this.conn);
-      const order = compareFilePositions({ file: s.Master_Log_File ?? null, position: Number(s.Read_Master_Log_Pos), gtid: null }, target);
-      if (order !== null && order >= 0) return;
-      if (s.Last_IO_Error) throw new Error(`native replica IO error: ${s.Last_IO_Error}`);
-      await sleep(5);
-    }
+  fetched(target: BinlogPosition): Promise<void> {
+    return this.reached(target, { file: 'Master_Log_File', position: 'Read_Master_Log_Pos', error: 'Last_IO_Error', thread: 'IO' }, 5);
   }
 
-  async applied(target: BinlogPosition): Promise<void> {
+  /** Waits until the SQL thread has applied up to `target`. */
+  applied(target: BinlogPosition): Promise<void> {
+    return this.reached(target, { file: 'Relay_Master_Log_File', position: 'Exec_Master_Log_Pos', error: 'Last_SQL_Error', thread: 'SQL' }, 2);
+  }
+
+  private async reached(target: BinlogPosition, fields: { file: string; position: string; error: string; thread: string }, pollMs: number): Promise<void> {
     for (;;) {
       const s = await slaveStatus(this.conn);
-      const order = compareFilePositions({ file: s.Relay_Master_Log_File ?? null, position: Number(s.Exec_Master_Log_Pos), gtid: null }, target);
+      const order = compareFilePositions({ file: s[fields.file] ?? null, position: Number(s[fields.position]), gtid: null }, target);
       if (order !== null && order >= 0) return;
-      if (s.Last_SQL_Error) throw new Error(`native replica SQL error: ${s.Last_SQL_Error}`);
-      await sleep(2);
+      if (s[fields.error]) throw new Error(`native replica ${fields.thread} error: ${s[fields.error]}`);
+      await sleep(pollMs);
     }
   }
 

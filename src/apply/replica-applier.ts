@@ -147,11 +147,6 @@ export class ReplicaApplier {
     return this.failure;
   }
 
-  /** True while anything handed over has not answered yet. */
-  get busy(): boolean {
-    return this.work.length > 0;
-  }
-
   /**
    * Applies one action. A commit reports 'committed' when its replica
    * transaction was sealed (`onDurable` runs once it is durable), 'deferred'
@@ -160,7 +155,7 @@ export class ReplicaApplier {
    * replica (`onDurable` runs once everything before it is durable).
    */
   async apply(action: ApplyAction, context: ApplyContext, deferrable = false, onDurable?: () => void): Promise<CommitOutcome> {
-    if (this.failure) throw this.failure.error;
+    this.throwIfFailed();
     switch (action.type) {
       case 'begin':
         return 'none'; // the replica transaction opens lazily, at the first replicated change
@@ -203,8 +198,17 @@ export class ReplicaApplier {
   /** Waits until everything handed over has answered and every sealed commit is durable; throws the failure. */
   async idle(): Promise<void> {
     await this.drain();
-    while (this.work.length > 0) await this.work.shift();
+    await this.awaitWork(0);
     await this.done;
+    this.throwIfFailed();
+  }
+
+  /** Waits until at most `limit` pieces of work are still on their way. */
+  private async awaitWork(limit: number): Promise<void> {
+    while (this.work.length > limit) await this.work.shift();
+  }
+
+  private throwIfFailed(): void {
     if (this.failure) throw this.failure.error;
   }
 
@@ -247,14 +251,13 @@ export class ReplicaApplier {
     return result;
   }
 
-  private ensureTransaction(): Unit {
+  private ensureTransaction(): void {
     // autocommit is off: the first statement opens the replica transaction.
     this.unit ??= { transactions: 0, batches: [] };
     if (!this.partial) {
       this.partial = true;
       this.unit.transactions += 1;
     }
-    return this.unit;
   }
 
   private async setForeignKeyChecks(on: boolean): Promise<void> {
@@ -283,19 +286,18 @@ export class ReplicaApplier {
     const unit = this.unit;
     if (!unit) return; // statements outside a transaction are never buffered
     for (const batch of batches(queued)) {
-      while (this.work.length >= (this.batching ? PIPELINE_DEPTH : 1)) await this.work.shift();
-      if (this.failure) throw this.failure.error;
-      let answered!: Promise<void>;
+      await this.awaitWork(this.batching ? PIPELINE_DEPTH - 1 : 0);
+      this.throwIfFailed();
       const handed = this.handOver(unit, async (hand) => {
-        answered = this.sendBatch(batch);
+        const answered = this.sendBatch(batch);
         hand();
         await answered;
       });
       unit.batches.push(handed);
     }
     if (!this.batching) {
-      while (this.work.length > 0) await this.work.shift();
-      if (this.failure) throw this.failure.error;
+      await this.awaitWork(0);
+      this.throwIfFailed();
     }
   }
 
@@ -425,7 +427,7 @@ export class ReplicaApplier {
   async rollback(): Promise<void> {
     this.buffer = []; // never sent: nothing to undo
     this.partial = false;
-    while (this.work.length > 0) await this.work.shift();
+    await this.awaitWork(0);
     await this.done;
     // A failed transaction may be open even when no new one is being built.
     const open = this.unit !== undefined || this.failure !== undefined;

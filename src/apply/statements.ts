@@ -51,13 +51,16 @@ export function bitsToDecimal(bytes: Buffer): string {
 const texts = new WeakMap<TableDef, Map<string, string>>();
 const SIMPLE_KINDS = new Set(['plain', 'timestamp', 'enum', 'year']);
 
-function cachedText(table: TableDef, key: string, build: () => string): string {
+/** The table's text cache, when its texts depend on the shape alone (see above). */
+function textsOf(table: TableDef): Map<string, string> | undefined {
   let cache = texts.get(table);
-  if (!cache) {
-    if (!table.columns.every((c) => SIMPLE_KINDS.has(c.kind))) return build();
-    cache = new Map();
-    texts.set(table, cache);
-  }
+  if (!cache && table.columns.every((c) => SIMPLE_KINDS.has(c.kind))) texts.set(table, (cache = new Map()));
+  return cache;
+}
+
+function cachedText(table: TableDef, key: string, build: () => string): string {
+  const cache = textsOf(table);
+  if (!cache) return build();
   let text = cache.get(key);
   if (text === undefined) {
     text = build();
@@ -86,22 +89,37 @@ export function buildInsert(table: TableDef, present: boolean[], rows: RowImage[
   const head = cachedText(table, `insert:${shape}`, () => `INSERT INTO ${qualifiedName(table)} (${cols.map((i) => quoteIdentifier(table.columns[i]!.name)).join(', ')}) VALUES `);
   const params: unknown[] = [];
   for (const row of rows) for (const i of cols) params.push(row[i]);
-  const plain = texts.has(table);
-  const tuple = plain ? cachedText(table, `tuple:${shape}`, () => `(${cols.map(() => '?').join(', ')})`) : '';
-  const tuples = rows.map((row) => (plain ? tuple : `(${cols.map((i) => placeholder(table.columns[i]!, row[i])).join(', ')})`));
+  let tuples: string[];
+  if (textsOf(table)) {
+    const tuple = cachedText(table, `tuple:${shape}`, () => `(${cols.map(() => '?').join(', ')})`);
+    tuples = rows.map(() => tuple);
+  } else {
+    tuples = rows.map((row) => `(${cols.map((i) => placeholder(table.columns[i]!, row[i])).join(', ')})`);
+  }
   return { sql: head + tuples.join(', '), params };
 }
 
 /**
- * WHERE clause that finds the row a before image describes: by primary key
- * when the image holds it, else by every column present with null-safe
- * equality and LIMIT 1, because a table without a key may hold duplicates
- * and the source changed exactly one of them.
+ * How to find the row a before image describes: by primary key when the
+ * image holds it, else by every column present with null-safe equality and
+ * LIMIT 1, because a table without a key may hold duplicates and the source
+ * changed exactly one of them.
  */
-function locate(table: TableDef, present: boolean[], before: RowImage): { where: string; params: unknown[]; limit: string } {
-  const params: unknown[] = [];
+function locatingColumns(table: TableDef, present: boolean[], before: RowImage): { byKey: boolean; cols: number[] } {
   const byKey = table.primaryKey.length > 0 && table.primaryKey.every((i) => present[i] && before[i] !== undefined);
-  const cols = byKey ? table.primaryKey : presentIndexes(present);
+  return { byKey, cols: byKey ? table.primaryKey : presentIndexes(present) };
+}
+
+/** The values that find the row (a BIT value as its number: see locateText). */
+function locateParams(table: TableDef, cols: number[], before: RowImage): unknown[] {
+  return cols.map((i) => {
+    const value = before[i];
+    return table.columns[i]!.kind === 'bit' && Buffer.isBuffer(value) ? bitsToDecimal(value) : value;
+  });
+}
+
+/** The WHERE clause (and LIMIT) that finds the row, for the values of locateParams. */
+function locateText(table: TableDef, byKey: boolean, cols: number[], before: RowImage): string {
   const conditions = cols.map((i) => {
     const column = table.columns[i]!;
     const value = before[i];
@@ -109,33 +127,30 @@ function locate(table: TableDef, present: boolean[], before: RowImage): { where:
     const op = byKey ? '=' : '<=>';
     // A BIT column does not equal the binary string it was written with, and a
     // spatial column does not equal its own bytes: compare numbers, and bytes.
-    if (column.kind === 'bit' && Buffer.isBuffer(value)) {
-      params.push(bitsToDecimal(value));
-      return `${name} ${op} CAST(? AS UNSIGNED)`;
-    }
-    params.push(value);
+    if (column.kind === 'bit' && Buffer.isBuffer(value)) return `${name} ${op} CAST(? AS UNSIGNED)`;
     if (column.kind === 'geometry') return `CAST(${name} AS BINARY) <=> ?`;
     return `${name} ${op} ${placeholder(column, value)}`;
   });
-  return { where: conditions.join(' AND '), params, limit: byKey ? '' : ' LIMIT 1' };
+  return `${conditions.join(' AND ')}${byKey ? '' : ' LIMIT 1'}`;
 }
 
 export function buildUpdate(table: TableDef, present: boolean[], presentAfter: boolean[], before: RowImage, after: RowImage): Statement {
   const setCols = presentIndexes(presentAfter);
-  const params: unknown[] = setCols.map((i) => after[i]);
-  const { where, params: whereParams, limit } = locate(table, present, before);
+  const { byKey, cols } = locatingColumns(table, present, before);
+  // The text only when it is not cached already (it is the costly part).
   const sql = cachedText(table, `update:${shapeKey(present)}:${shapeKey(presentAfter)}`, () => {
     const assignments = setCols.map((i) => `${quoteIdentifier(table.columns[i]!.name)} = ${placeholder(table.columns[i]!, after[i])}`);
-    return `UPDATE ${qualifiedName(table)} SET ${assignments.join(', ')} WHERE ${where}${limit}`;
+    return `UPDATE ${qualifiedName(table)} SET ${assignments.join(', ')} WHERE ${locateText(table, byKey, cols, before)}`;
   });
-  for (const p of whereParams) params.push(p);
+  const params: unknown[] = setCols.map((i) => after[i]);
+  for (const p of locateParams(table, cols, before)) params.push(p);
   return { sql, params, expectRows: 1 };
 }
 
 export function buildDelete(table: TableDef, present: boolean[], before: RowImage): Statement {
-  const { where, params, limit } = locate(table, present, before);
-  const sql = cachedText(table, `delete:${shapeKey(present)}`, () => `DELETE FROM ${qualifiedName(table)} WHERE ${where}${limit}`);
-  return { sql, params, expectRows: 1 };
+  const { byKey, cols } = locatingColumns(table, present, before);
+  const sql = cachedText(table, `delete:${shapeKey(present)}`, () => `DELETE FROM ${qualifiedName(table)} WHERE ${locateText(table, byKey, cols, before)}`);
+  return { sql, params: locateParams(table, cols, before), expectRows: 1 };
 }
 
 /**

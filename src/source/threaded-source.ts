@@ -67,7 +67,7 @@ class ThreadedSource implements EventStream {
   private readonly tables = new Map<number, TableDef>();
   private stopped = false;
   /** Decoding here after all, when the thread ran out of memory before it was ready. */
-  private inLine: BinlogSource | undefined;
+  private fallback: BinlogSource | undefined;
 
   constructor(
     private readonly options: BinlogSourceOptions,
@@ -136,8 +136,8 @@ class ThreadedSource implements EventStream {
         }
         void worker.terminate();
         this.worker = undefined;
-        this.inLine = new BinlogSource(options);
-        this.inLine.start().then(() => {
+        this.fallback = new BinlogSource(options);
+        this.fallback.start().then(() => {
           ready = true;
           resolve();
         }, reject);
@@ -165,19 +165,19 @@ class ThreadedSource implements EventStream {
   }
 
   pause(): void {
-    this.inLine?.pause();
+    this.fallback?.pause();
     this.worker?.postMessage({ type: 'pause' } satisfies ToDecodeThread);
   }
 
   resume(): void {
-    this.inLine?.resume();
+    this.fallback?.resume();
     this.worker?.postMessage({ type: 'resume' } satisfies ToDecodeThread);
   }
 
   stop(): void {
     if (this.stopped) return;
     this.stopped = true;
-    this.inLine?.stop();
+    this.fallback?.stop();
     const worker = this.worker;
     this.worker = undefined;
     if (!worker) return;
