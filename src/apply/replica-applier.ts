@@ -9,7 +9,9 @@ import type { BinlogPosition } from '../position.js';
 import { sqlModeNames } from '../source/status-vars.js';
 import type { ApplyAction, RowChange } from '../txn/assembler.js';
 import { checkpointStatement, ensureCheckpointSchema, pendingDdlStatement, readCheckpoint, type Checkpoint } from './checkpoint.js';
-import { buildRowChange, quoteIdentifier, type Statement } from './statements.js';
+import { rowCount } from '../source/events.js';
+import { inlineParams } from './prepare.js';
+import { buildRowChange, quoteIdentifier, type SqlFlavor, type Statement } from './statements.js';
 
 /**
  * The apply session: UTC so TIMESTAMP strings mean what the binlog meant, and
@@ -26,6 +28,16 @@ const TRANSIENT_CODES = new Set(['PROTOCOL_CONNECTION_LOST', 'ECONNRESET', 'EPIP
 const CLOSED = /connection is in closed state|connection lost/i;
 
 const NO_CONTEXT: ApplyContext = { gtid: null, file: null, position: null };
+const NO_PARAMS: unknown[] = [];
+
+/**
+ * mysql2's own formatting, except that a text without parameters (a batch of
+ * prepared statements, megabytes long) is sent as it is instead of being
+ * scanned for placeholders.
+ */
+function formatQuery(sql: string, values: unknown): string {
+  return inlineParams(sql, Array.isArray(values) ? values : values == null ? [] : [values]);
+}
 
 /** Errors a re-run DDL gives when its first run already took effect. */
 const ALREADY_APPLIED_ERRNOS = new Set([1007, 1008, 1050, 1051, 1054, 1060, 1061, 1091, 1146]);
@@ -81,6 +93,8 @@ export class ReplicaApplier {
    */
   batching = true;
   private buffer: Buffered[] = [];
+  /** Parameters and bytes waiting in `buffer`. */
+  private buffered = { params: 0, bytes: 0 };
   /** Numbers the rows events, so a batch knows how many it spans. */
   private events = 0;
   rowsApplied = 0;
@@ -104,12 +118,12 @@ export class ReplicaApplier {
     private readonly conn: Connection,
     private readonly streamId: string,
     private readonly logger: Logger,
-    private readonly flavor: 'mariadb' | 'mysql',
+    readonly flavor: SqlFlavor,
   ) {}
 
   static async open(endpoint: Endpoint, streamId: string, logger: Logger): Promise<ReplicaApplier> {
     // Several statements per round trip (values still escaped by the driver).
-    const conn = await connect(endpoint, 'replica', { multipleStatements: true });
+    const conn = await connect(endpoint, 'replica', { multipleStatements: true, queryFormat: formatQuery });
     const [rows] = await conn.query('SELECT VERSION() AS version');
     const version = String((rows as Array<{ version: string }>)[0]?.version ?? '');
     const applier = new ReplicaApplier(conn, streamId, logger, /mariadb/i.test(version) ? 'mariadb' : 'mysql');
@@ -215,7 +229,7 @@ export class ReplicaApplier {
   /** Hands over what is buffered, then the COMMIT (pipelined: see `gate`). */
   private async seal(): Promise<void> {
     const unit = this.unit!;
-    if (unit.checkpoint) this.buffer.push(unit.checkpoint);
+    if (unit.checkpoint) this.enqueue(unit.checkpoint);
     await this.drain();
     const onDurable = unit.onDurable;
     this.unit = undefined;
@@ -266,11 +280,25 @@ export class ReplicaApplier {
     await this.send({ sql: `SET SESSION foreign_key_checks = ${on ? 1 : 0}`, params: [] }, NO_CONTEXT, 'session');
   }
 
+  private enqueue(statement: Buffered): void {
+    this.buffer.push(statement);
+    this.buffered.params += statement.params.length;
+    this.buffered.bytes += estimateBytes(statement);
+  }
+
+  /**
+   * A full batch is waiting: hand it over now rather than let the buffer grow
+   * (a large transaction would otherwise reach the replica in bursts, the
+   * replica idle while the next burst is built).
+   */
+  private get batchReady(): boolean {
+    return this.buffer.length >= BATCH_STATEMENTS || this.buffered.params >= BATCH_PARAMS || this.buffered.bytes >= BATCH_BYTES;
+  }
+
   /** Queues a statement (batching) or runs it now (careful mode). */
   private async send(statement: Statement, context: ApplyContext, kind: string): Promise<void> {
-    this.buffer.push({ ...statement, context, kind });
-    // Parameter size is bounded where batches are cut (drain); here only the count matters.
-    if (!this.batching || this.buffer.length >= BATCH_STATEMENTS) await this.drain();
+    this.enqueue({ ...statement, context, kind });
+    if (!this.batching || this.batchReady) await this.drain();
   }
 
   /**
@@ -283,6 +311,7 @@ export class ReplicaApplier {
     if (this.buffer.length === 0) return;
     const queued = this.buffer;
     this.buffer = [];
+    this.buffered = { params: 0, bytes: 0 };
     const unit = this.unit;
     if (!unit) return; // statements outside a transaction are never buffered
     for (const batch of batches(queued)) {
@@ -342,17 +371,22 @@ export class ReplicaApplier {
     await this.setForeignKeyChecks(!change.noForeignKeyChecks);
     const table = `${change.table.database}.${change.table.table}`;
     this.events += 1;
-    for (const statement of buildRowChange(change, this.batching)) {
+    // Prepared statements are set-based: careful mode must build its own, row by row.
+    if (change.prepared && !this.batching) throw new Error('internal: a prepared rows event reached the applier in careful mode');
+    const statements: Statement[] = change.prepared
+      ? change.prepared.statements.map((s) => Object.assign(s, { params: NO_PARAMS }))
+      : buildRowChange(change, this.batching, this.flavor);
+    for (const statement of statements) {
       // The statement is ours alone: label it in place rather than copy it.
       const buffered = statement as Buffered;
       buffered.context = context;
       buffered.kind = change.kind;
       buffered.table = table;
       buffered.event = this.events;
-      this.buffer.push(buffered);
+      this.enqueue(buffered);
     }
-    if (!this.batching || this.buffer.length >= BATCH_STATEMENTS) await this.drain();
-    this.rowsApplied += change.rows.length;
+    if (!this.batching || this.batchReady) await this.drain();
+    this.rowsApplied += rowCount(change);
   }
 
   private async applyDdl(action: Extract<ApplyAction, { type: 'ddl' }>, context: ApplyContext): Promise<void> {
@@ -426,6 +460,7 @@ export class ReplicaApplier {
   /** Undoes the open replica transaction, once everything on its way has answered. */
   async rollback(): Promise<void> {
     this.buffer = []; // never sent: nothing to undo
+    this.buffered = { params: 0, bytes: 0 };
     this.partial = false;
     await this.awaitWork(0);
     await this.done;

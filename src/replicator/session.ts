@@ -10,7 +10,7 @@ import { compareFilePositions, formatPosition, type AppliedPosition, type Binlog
 import { ReplicaApplier, type ApplyContext } from '../apply/replica-applier.js';
 import type { Checkpoint } from '../apply/checkpoint.js';
 import { openEventStream, type EventStream } from '../source/threaded-source.js';
-import type { SourceEvent } from '../source/events.js';
+import { rowCount, type SourceEvent } from '../source/events.js';
 import { assertReplicable, connectSource, measureClockOffset, readSourceInfo } from '../source/source-server.js';
 import type { StreamHealth } from '../health/stream-health.js';
 import type { ReplicationMetrics } from '../health/metrics.js';
@@ -93,7 +93,7 @@ export async function runSession(options: SessionOptions, stats: ReplicatorStats
       // memory stays bounded however many or large the rows are.
       high: QUEUE_HIGH,
       low: QUEUE_LOW,
-      weight: (event) => (event.type === 'rows' ? event.rows.length + Math.floor(event.bytes / 4096) : 1),
+      weight: (event) => (event.type === 'rows' ? Math.max(1, rowCount(event)) + Math.floor(event.bytes / 4096) : 1),
     });
     source = openEventStream({
       endpoint: options.source,
@@ -106,6 +106,9 @@ export async function runSession(options: SessionOptions, stats: ReplicatorStats
       },
       onError: (error) => queue.fail(error),
       ...(options.heartbeatMs ? { heartbeatMs: options.heartbeatMs } : {}),
+      filter: options.filter,
+      // Statements built beside the apply loop, except while it applies carefully (after a failure).
+      prepare: { flavor: applier.flavor, now: stats.ungrouped === 0 },
     });
     await source.start();
     logger.info({ file: start.file, position: start.position, gtid: start.gtid }, `replicating from ${formatPosition(start)}`);
@@ -115,7 +118,7 @@ export async function runSession(options: SessionOptions, stats: ReplicatorStats
     options.health?.setStreaming(true);
     // Publish at once: `status` right after start-up should not wait for the next liveness tick.
     if (options.health) state.heartbeat(process.pid, options.health.snapshot());
-    await new ApplyLoop(queue, assembler, applier, state, stats, logger, options.health, options.metrics).run(signal);
+    await new ApplyLoop(queue, assembler, applier, source, state, stats, logger, options.health, options.metrics).run(signal);
   } finally {
     options.health?.setStreaming(false);
     source?.stop();
@@ -183,6 +186,7 @@ class ApplyLoop {
     private readonly queue: EventQueue<SourceEvent>,
     private readonly assembler: TransactionAssembler,
     private readonly applier: ReplicaApplier,
+    private readonly source: EventStream,
     private readonly state: StateStore,
     private readonly stats: ReplicatorStats,
     private readonly logger: Logger,
@@ -296,12 +300,16 @@ class ApplyLoop {
     if (action.type !== 'commit') {
       await this.guard(applier.apply(action, this.context, deferrable));
       if (action.type === 'rows') {
-        const { table, kind, rows } = action.change;
-        this.metrics?.rowsApplied(`${table.database}.${table.table}`, kind, rows.length);
+        const { table, kind } = action.change;
+        this.metrics?.rowsApplied(`${table.database}.${table.table}`, kind, rowCount(action.change));
       }
       return;
     }
-    if (stats.ungrouped > 0) stats.ungrouped -= 1;
+    if (stats.ungrouped > 0) {
+      stats.ungrouped -= 1;
+      // Past the transactions to apply carefully: statements may be prepared again.
+      if (stats.ungrouped === 0) this.source.prepare();
+    }
     const applied: AppliedPosition = {
       file: action.position.file ?? this.last?.file ?? stats.position?.file ?? null,
       position: action.position.position ?? this.last?.position ?? stats.position?.position ?? null,

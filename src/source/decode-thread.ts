@@ -2,9 +2,14 @@
 // starts it): decoding rows is CPU work of its own, and here it runs beside
 // the apply loop instead of taking turns with it on the main thread. Events
 // go to the main thread in batches, one message per decoded socket chunk.
+// Rows of tables not replicated are dropped here, and (unless the session
+// applies carefully, row by row) the statements that apply the others are
+// built here too: strings cross threads far more cheaply than rows do.
 import { parentPort, workerData } from 'node:worker_threads';
+import { prepareRowChange } from '../apply/prepare.js';
 import { createLogger } from '../log/logger.js';
 import { registerSecret } from '../log/secrets.js';
+import { createFilter } from '../txn/filter.js';
 import { BinlogSource } from './binlog-source.js';
 import type { SourceEvent, TableDef } from './events.js';
 import type { DecodeThreadInit, ToDecodeThread, WireEvent } from './threaded-source.js';
@@ -12,6 +17,21 @@ import type { DecodeThreadInit, ToDecodeThread, WireEvent } from './threaded-sou
 const init = workerData as DecodeThreadInit;
 const port = parentPort!;
 registerSecret(init.endpoint.password);
+
+const filter = init.filter ? createFilter(init.filter) : undefined;
+/** Build statements here (set on start, or later once careful mode is over). */
+let prepare = init.prepare?.now ?? false;
+/** Per source table definition: as named on the replica, or null when not replicated. */
+const targets = new WeakMap<TableDef, TableDef | null>();
+
+function targetOf(table: TableDef): TableDef | null {
+  let target = targets.get(table);
+  if (target === undefined) {
+    target = !filter || filter.replicatesTable(table.database, table.table) ? { ...table, database: filter?.targetDatabase(table.database) ?? table.database } : null;
+    targets.set(table, target);
+  }
+  return target;
+}
 
 /** Table definitions travel once each; rows events name them by number (and keep sharing one object on arrival). */
 const tableIds = new WeakMap<TableDef, number>();
@@ -65,8 +85,19 @@ function send(event: SourceEvent): void {
       flush(); // events before it must not arrive after the table they do not use
       port.postMessage({ type: 'table', id, table: event.table });
     }
-    pending.push({ ...event, table: id });
-    pendingRows += event.rows.length;
+    const target = targetOf(event.table);
+    if (target === null) {
+      // Not replicated: the apply loop needs the event (transaction bounds, positions), not its rows.
+      pending.push({ ...event, table: id, rows: [] });
+      pendingRows += 1;
+    } else if (prepare && init.prepare) {
+      const prepared = prepareRowChange({ ...event, table: target }, init.prepare.flavor);
+      pending.push({ ...event, table: id, rows: [], prepared });
+      pendingRows += Math.max(1, prepared.rows);
+    } else {
+      pending.push({ ...event, table: id });
+      pendingRows += Math.max(1, event.rows.length);
+    }
   } else {
     pending.push(event);
   }
@@ -99,6 +130,8 @@ port.on('message', (message: ToDecodeThread) => {
       held.byCredit = false;
       holdOrRelease();
     }
+  } else if (message.type === 'prepare') {
+    prepare = true;
   } else if (message.type === 'pause' || message.type === 'resume') {
     held.byApplier = message.type === 'pause';
     holdOrRelease();

@@ -62,6 +62,23 @@ export interface RowsData {
   rows: Array<{ before?: RowImage; after?: RowImage }>;
   /** The source session had foreign_key_checks=0. */
   noForeignKeyChecks: boolean;
+  /**
+   * The statements that apply the rows, already built with their values in
+   * the text (by the decoding thread, see decode-thread.ts); `rows` is then
+   * empty. Never in careful mode, which builds one statement per row itself.
+   */
+  prepared?: PreparedRows;
+}
+
+/** Rows applied by statements built ahead: their texts (values inline) and how many rows they carry. */
+export interface PreparedRows {
+  statements: Array<{ sql: string; expectRows?: number; setBased?: boolean }>;
+  rows: number;
+}
+
+/** How many rows a rows event carries, prepared or not. */
+export function rowCount(data: Pick<RowsData, 'rows' | 'prepared'>): number {
+  return data.prepared ? data.prepared.rows : data.rows.length;
 }
 
 export type SourceEvent =

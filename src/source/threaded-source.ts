@@ -7,6 +7,8 @@ import type { Endpoint } from '../config/connection-url.js';
 import { settledEndpoint } from '../db/connect.js';
 import { BinlogSource, type BinlogSourceOptions, type StreamStart } from './binlog-source.js';
 import type { SourceEvent, TableDef } from './events.js';
+import type { SqlFlavor } from '../apply/statements.js';
+import type { FilterSettings } from '../txn/filter.js';
 
 /** What a binlog stream offers the session, wherever it is decoded. */
 export interface EventStream {
@@ -14,12 +16,24 @@ export interface EventStream {
   pause(): void;
   resume(): void;
   stop(): void;
+  /** From now on, rows events may arrive with their statements prepared (see decode-thread.ts). */
+  prepare(): void;
+}
+
+export interface EventStreamOptions extends BinlogSourceOptions {
+  /** What the session replicates: rows of other tables are dropped where they are decoded. */
+  filter?: FilterSettings;
+  /**
+   * Build the statements of replicated rows where they are decoded, for a
+   * replica of this flavor; `now` false waits for prepare() (careful mode first).
+   */
+  prepare?: { flavor: SqlFlavor; now: boolean };
 }
 
 /** A rows event on its way between threads: its table by number. */
 export type WireEvent = Exclude<SourceEvent, { type: 'rows' }> | (Omit<Extract<SourceEvent, { type: 'rows' }>, 'table'> & { table: number });
 
-export interface DecodeThreadInit {
+export interface DecodeThreadInit extends Pick<EventStreamOptions, 'filter' | 'prepare'> {
   endpoint: Endpoint;
   serverId: number;
   start: StreamStart;
@@ -28,7 +42,7 @@ export interface DecodeThreadInit {
   logLevel: string;
 }
 
-export type ToDecodeThread = { type: 'pause' } | { type: 'resume' } | { type: 'stop' } | { type: 'ack'; rows: number };
+export type ToDecodeThread = { type: 'pause' } | { type: 'resume' } | { type: 'stop' } | { type: 'prepare' } | { type: 'ack'; rows: number };
 
 type FromDecodeThread =
   | { type: 'ready' }
@@ -42,10 +56,16 @@ type FromDecodeThread =
  * built JavaScript (the worker needs a file it can load), in line otherwise
  * or when BINLOG_SYNC_DECODE_THREAD=0.
  */
-export function openEventStream(options: BinlogSourceOptions): EventStream {
+export function openEventStream(options: EventStreamOptions): EventStream {
   const worker = new URL('./decode-thread.js', import.meta.url);
-  if (process.env.BINLOG_SYNC_DECODE_THREAD === '0' || inLine || !import.meta.url.endsWith('.js')) return new BinlogSource(options);
+  if (process.env.BINLOG_SYNC_DECODE_THREAD === '0' || inLine || !import.meta.url.endsWith('.js')) return inLineStream(options);
   return new ThreadedSource(options, worker);
+}
+
+/** Decoded on the main thread: rows arrive as values, and the applier builds their statements. */
+function inLineStream(options: BinlogSourceOptions): EventStream {
+  const source = new BinlogSource(options);
+  return Object.assign(source, { prepare: () => undefined });
 }
 
 /** Set once the thread ran out of memory (a huge value): later sessions decode on the main thread. */
@@ -70,7 +90,7 @@ class ThreadedSource implements EventStream {
   private fallback: BinlogSource | undefined;
 
   constructor(
-    private readonly options: BinlogSourceOptions,
+    private readonly options: EventStreamOptions,
     private readonly script: URL,
   ) {}
 
@@ -85,6 +105,8 @@ class ThreadedSource implements EventStream {
       ...(heartbeatMs !== undefined ? { heartbeatMs } : {}),
       ...(silenceMs !== undefined ? { silenceMs } : {}),
       logLevel: logger.level,
+      ...(options.filter ? { filter: options.filter } : {}),
+      ...(options.prepare ? { prepare: options.prepare } : {}),
     };
     const worker = new Worker(this.script, { workerData: init, resourceLimits: decodeThreadHeap() });
     this.worker = worker;
@@ -157,11 +179,16 @@ class ThreadedSource implements EventStream {
     }
     const table = this.tables.get(wire.table);
     if (!table) throw new Error(`rows event for a table the decoding thread never sent (${wire.table})`);
+    // (Prepared events, and those of tables not replicated, carry no rows.)
     for (const row of wire.rows) {
       if (row.before) restoreBuffers(row.before);
       if (row.after) restoreBuffers(row.after);
     }
     this.options.onEvent({ ...wire, table });
+  }
+
+  prepare(): void {
+    this.worker?.postMessage({ type: 'prepare' } satisfies ToDecodeThread);
   }
 
   pause(): void {

@@ -190,6 +190,7 @@ export class TransactionAssembler {
         ...(event.presentAfter ? { presentAfter: event.presentAfter } : {}),
         rows: event.rows,
         noForeignKeyChecks: event.noForeignKeyChecks,
+        ...(event.prepared ? { prepared: event.prepared } : {}),
       },
     });
     return actions;

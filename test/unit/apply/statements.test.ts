@@ -422,6 +422,26 @@ describe('set-based statements', () => {
     });
   });
 
+  it('joins a table value constructor on MariaDB (the first row names the columns)', () => {
+    const st = buildUpdateByKeys(
+      table,
+      all,
+      [true, true, false],
+      [
+        { before: [1, 'a', null], after: [1, 'A', null] },
+        { before: [2, 'b', null], after: [2, null, null] },
+        { before: [3, 'c', null], after: [3, 'C', null] },
+      ],
+      'mariadb',
+    );
+    expect(st).toEqual({
+      sql: 'UPDATE `app`.`users` AS t JOIN (SELECT ? AS `k0`, ? AS `s0` UNION ALL VALUES (?, ?), (?, ?)) AS v ON t.`id` = v.`k0` SET t.`name` = v.`s0`',
+      params: [1, 'A', 2, null, 3, 'C'],
+      expectRows: 3,
+      setBased: true,
+    });
+  });
+
   it.each([
     ['a key changes', [{ before: [1, 'a', null], after: [5, 'a', null] }, { before: [2, 'b', null], after: [2, 'c', null] }], [true, true, false]],
     ['a column needs its own expression', [{ before: [1, 'a', null], after: [1, 'a', Buffer.from('x')] }, { before: [2, 'b', null], after: [2, 'b', null] }], all],

@@ -1,0 +1,69 @@
+import fc from 'fast-check';
+import mysql from 'mysql2';
+import { describe, expect, it } from 'vitest';
+import { inlineParams, prepareRowChange } from '../../../src/apply/prepare.js';
+import { buildRowChange } from '../../../src/apply/statements.js';
+import type { TableDef } from '../../../src/source/events.js';
+import type { RowChange } from '../../../src/txn/assembler.js';
+
+const items: TableDef = {
+  database: 'shop',
+  table: 'items',
+  columns: [
+    { name: 'id', kind: 'plain' },
+    { name: 'name', kind: 'plain' },
+    { name: 'photo', kind: 'plain' },
+  ],
+  primaryKey: [0],
+};
+const ALL = [true, true, true];
+
+describe('inlineParams', () => {
+  it('escapes every value into the text as the apply connection would (UTC for dates)', () => {
+    const sql = inlineParams('INSERT INTO t VALUES (?, ?, ?, ?, ?, ?)', [1, "it's \\ here", null, Buffer.from([0, 0xff]), '18446744073709551615', new Date(Date.UTC(2024, 0, 2, 3, 4, 5))]);
+    expect(sql).toBe("INSERT INTO t VALUES (1, 'it\\'s \\\\ here', NULL, X'00ff', '18446744073709551615', '2024-01-02 03:04:05.000')");
+  });
+
+  it('leaves a text without parameters as it is, question marks included', () => {
+    expect(inlineParams("INSERT INTO t VALUES ('why?')", [])).toBe("INSERT INTO t VALUES ('why?')");
+  });
+
+  it('gives the same text as mysql2 formatting with the connection settings, for any values', () => {
+    const value = fc.oneof(fc.string(), fc.string({ unit: 'binary' }), fc.integer(), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.constant(null), fc.uint8Array().map((a) => Buffer.from(a)));
+    fc.assert(
+      fc.property(fc.array(value, { minLength: 1, maxLength: 8 }), (values) => {
+        const sql = `SELECT ${values.map(() => '?').join(', ')}`;
+        expect(inlineParams(sql, values)).toBe(mysql.format(sql, values, false, 'Z'));
+      }),
+    );
+  });
+});
+
+describe('prepareRowChange', () => {
+  const change = (kind: RowChange['kind'], rows: RowChange['rows']): RowChange => ({ kind, table: items, present: ALL, rows, noForeignKeyChecks: false });
+
+  it('builds the set-based statements with their values in the text, and counts the rows', () => {
+    const inserted = change('insert', [{ after: [1, "O'Brien", Buffer.from('ab')] }, { after: [2, null, null] }]);
+    expect(prepareRowChange(inserted, 'mariadb')).toEqual({
+      statements: [{ sql: "INSERT INTO `shop`.`items` (`id`, `name`, `photo`) VALUES (1, 'O\\'Brien', X'6162'), (2, NULL, NULL)" }],
+      rows: 2,
+    });
+    const deleted = change('delete', [{ before: [1, 'a', null] }, { before: [2, 'b', null] }]);
+    expect(prepareRowChange(deleted, 'mariadb')).toEqual({
+      statements: [{ sql: 'DELETE FROM `shop`.`items` WHERE (`id`) IN ((1), (2))', expectRows: 2, setBased: true }],
+      rows: 2,
+    });
+  });
+
+  it('keeps what the applier checks: rows expected, and whether a statement is set-based', () => {
+    const updated = change('update', [
+      { before: [1, 'a', null], after: [1, 'b', null] },
+      { before: [2, 'c', null], after: [3, 'c', null] }, // a key changes: one UPDATE per row
+    ]);
+    const prepared = prepareRowChange(updated, 'mariadb');
+    const built = buildRowChange(updated, true, 'mariadb');
+    expect(prepared.rows).toBe(2);
+    expect(prepared.statements).toEqual(built.map((s) => ({ sql: mysql.format(s.sql, s.params as never[], false, 'Z'), expectRows: 1 })));
+    expect(prepared.statements[1]!.sql).toBe("UPDATE `shop`.`items` SET `id` = 3, `name` = 'c', `photo` = NULL WHERE `id` = 2");
+  });
+});
