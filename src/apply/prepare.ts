@@ -6,7 +6,23 @@ import { format, type SqlValue } from 'mysql2';
 import { EXACT_VALUE_OPTIONS } from '../db/connect.js';
 import type { PreparedRows } from '../source/events.js';
 import type { RowChange } from '../txn/assembler.js';
-import { buildRowChange, type SqlFlavor } from './statements.js';
+import { buildLoadData } from './load-data.js';
+import { buildRowChange, type SqlFlavor, type Statement } from './statements.js';
+
+export interface BatchingOptions {
+  flavor: SqlFlavor;
+  /** The replica takes LOAD DATA LOCAL INFILE (local_infile on). */
+  loadData: boolean;
+}
+
+/** The set-based statements of a rows event: large inserts loaded (when the replica allows it), the rest as SQL. */
+export function batchStatements(change: RowChange, options: BatchingOptions): Statement[] {
+  if (change.kind === 'insert' && options.loadData) {
+    const load = buildLoadData(change.table, change.present, change.rows.map((r) => r.after!));
+    if (load) return [load];
+  }
+  return buildRowChange(change, true, options.flavor);
+}
 
 /**
  * The statement text with its parameters escaped in, exactly as mysql2 does
@@ -17,11 +33,12 @@ export function inlineParams(sql: string, params: unknown[]): string {
 }
 
 /** The set-based statements of a rows event (as batching applies them), values inline. */
-export function prepareRowChange(change: RowChange, flavor: SqlFlavor): PreparedRows {
-  const statements = buildRowChange(change, true, flavor).map(({ sql, params, expectRows, setBased }) => ({
+export function prepareRowChange(change: RowChange, options: BatchingOptions): PreparedRows {
+  const statements = batchStatements(change, options).map(({ sql, params, expectRows, setBased, load }) => ({
     sql: inlineParams(sql, params),
     ...(expectRows !== undefined ? { expectRows } : {}),
     ...(setBased ? { setBased } : {}),
+    ...(load ? { load } : {}),
   }));
   return { statements, rows: change.rows.length };
 }

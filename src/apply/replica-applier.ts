@@ -10,8 +10,9 @@ import { sqlModeNames } from '../source/status-vars.js';
 import type { ApplyAction, RowChange } from '../txn/assembler.js';
 import { checkpointStatement, ensureCheckpointSchema, pendingDdlStatement, readCheckpoint, type Checkpoint } from './checkpoint.js';
 import { rowCount } from '../source/events.js';
-import { inlineParams } from './prepare.js';
-import { buildRowChange, quoteIdentifier, type SqlFlavor, type Statement } from './statements.js';
+import { Readable } from 'node:stream';
+import { batchStatements, inlineParams, type BatchingOptions } from './prepare.js';
+import { buildRowChange, quoteIdentifier, type Statement } from './statements.js';
 
 /**
  * The apply session: UTC so TIMESTAMP strings mean what the binlog meant, and
@@ -95,6 +96,7 @@ export class ReplicaApplier {
   private buffer: Buffered[] = [];
   /** Parameters and bytes waiting in `buffer`. */
   private buffered = { params: 0, bytes: 0 };
+  private fileNumber = 0;
   /** Numbers the rows events, so a batch knows how many it spans. */
   private events = 0;
   rowsApplied = 0;
@@ -118,15 +120,30 @@ export class ReplicaApplier {
     private readonly conn: Connection,
     private readonly streamId: string,
     private readonly logger: Logger,
-    readonly flavor: SqlFlavor,
+    /** How set-based statements may be built for this replica. */
+    readonly batchingOptions: BatchingOptions,
+    /** LOAD DATA files waiting for the server to ask for them, by name. */
+    private readonly files: Map<string, Buffer[]>,
   ) {}
 
   static async open(endpoint: Endpoint, streamId: string, logger: Logger): Promise<ReplicaApplier> {
-    // Several statements per round trip (values still escaped by the driver).
-    const conn = await connect(endpoint, 'replica', { multipleStatements: true, queryFormat: formatQuery });
-    const [rows] = await conn.query('SELECT VERSION() AS version');
-    const version = String((rows as Array<{ version: string }>)[0]?.version ?? '');
-    const applier = new ReplicaApplier(conn, streamId, logger, /mariadb/i.test(version) ? 'mariadb' : 'mysql');
+    const files = new Map<string, Buffer[]>();
+    const conn = await connect(endpoint, 'replica', {
+      // Several statements per round trip (values still escaped by the driver).
+      multipleStatements: true,
+      queryFormat: formatQuery,
+      // The server asks for a LOAD DATA file by name: only ours are ever given.
+      infileStreamFactory: (name: string) => {
+        const parts = files.get(name) ?? [];
+        files.delete(name);
+        return Readable.from(parts);
+      },
+    });
+    const [rows] = await conn.query('SELECT VERSION() AS version, @@local_infile AS localInfile');
+    const info = (rows as Array<{ version: string; localInfile: number | string }>)[0];
+    const flavor = /mariadb/i.test(String(info?.version ?? '')) ? 'mariadb' : 'mysql';
+    const loadData = Number(info?.localInfile) === 1 && !loadDataRefused;
+    const applier = new ReplicaApplier(conn, streamId, logger, { flavor, loadData }, files);
     // autocommit off: statements are pipelined, and should the server roll a
     // transaction back on its own (a deadlock), what is still on its way must
     // not commit piecemeal. Every write is committed explicitly.
@@ -281,6 +298,21 @@ export class ReplicaApplier {
   }
 
   private enqueue(statement: Buffered): void {
+    if (statement.load && !statement.loads) {
+      // Consecutive loads into the same columns become one: each LOAD DATA
+      // costs a round trip of its own (the server asks for the file).
+      const last = this.buffer.at(-1);
+      const bytes = statement.load.length;
+      if (last?.loads && last.sql === statement.sql && last.loadBytes! + bytes <= BATCH_BYTES) {
+        last.loads.push(statement.load);
+        last.loadBytes! += bytes;
+        last.expectRows! += statement.expectRows!;
+        this.buffered.bytes += bytes;
+        return;
+      }
+      statement.loads = [statement.load];
+      statement.loadBytes = bytes;
+    }
     this.buffer.push(statement);
     this.buffered.params += statement.params.length;
     this.buffered.bytes += estimateBytes(statement);
@@ -298,7 +330,7 @@ export class ReplicaApplier {
   /** Queues a statement (batching) or runs it now (careful mode). */
   private async send(statement: Statement, context: ApplyContext, kind: string): Promise<void> {
     this.enqueue({ ...statement, context, kind });
-    if (!this.batching || this.batchReady) await this.drain();
+    if (!this.batching || this.batchReady) await this.drain(!this.batching);
   }
 
   /**
@@ -307,14 +339,17 @@ export class ReplicaApplier {
    * come). At most PIPELINE_DEPTH pieces of work are on their way at once;
    * in careful mode each batch is awaited, so its error is the first.
    */
-  private async drain(): Promise<void> {
+  private async drain(complete = true): Promise<void> {
     if (this.buffer.length === 0) return;
     const queued = this.buffer;
     this.buffer = [];
     this.buffered = { params: 0, bytes: 0 };
     const unit = this.unit;
     if (!unit) return; // statements outside a transaction are never buffered
-    for (const batch of batches(queued)) {
+    const cut = [...batches(queued)];
+    // Only full batches while the transaction goes on: the rest joins what comes next.
+    if (!complete && cut.length > 1) for (const statement of cut.pop()!) this.enqueue(statement);
+    for (const batch of cut) {
       await this.awaitWork(this.batching ? PIPELINE_DEPTH - 1 : 0);
       this.throwIfFailed();
       const handed = this.handOver(unit, async (hand) => {
@@ -340,20 +375,38 @@ export class ReplicaApplier {
     const params: unknown[] = [];
     for (const b of batch) {
       if (b.setBased || (b.table !== undefined && b.event !== first.event)) spansEvents = true;
-      sql = sql === '' ? b.sql : `${sql};\n${b.sql}`;
+      let text = b.sql;
+      if (b.loads) {
+        const name = `binlog-sync-${++this.fileNumber}`;
+        this.files.set(name, b.loads);
+        text = `LOAD DATA LOCAL INFILE '${name}' ${text}`;
+      }
+      sql = sql === '' ? text : `${sql};\n${text}`;
       for (const p of b.params) params.push(p);
     }
     let result: unknown;
     try {
       result = await this.run(sql, params, first.context, first.kind, first.table);
     } catch (error) {
+      if (batch.some((b) => b.load) && LOAD_DATA_REFUSED.has((error as { cause?: DriverError }).cause?.errno ?? -1)) {
+        // The replica (or this client) does not take local files after all: insert from now on.
+        loadDataRefused = true;
+        throw new GroupAbortedError('the replica refused LOAD DATA LOCAL INFILE; inserting the rows instead', { cause: error });
+      }
       if (spansEvents && !(error instanceof TransientApplyError)) {
         throw new GroupAbortedError('a statement in a batch failed; applying one event at a time', { cause: error });
       }
       throw error;
     }
-    const results = (Array.isArray(result) ? result : [result]) as Array<{ affectedRows?: number }>;
+    const results = (Array.isArray(result) ? result : [result]) as Array<{ affectedRows?: number; warningStatus?: number }>;
     batch.forEach((b, i) => {
+      // LOCAL loads skip a row they cannot take (a duplicate key, a value out of range) with a warning:
+      // run the transaction again with INSERTs, whose error names what failed.
+      if (b.load && ((results[i]?.affectedRows ?? 0) !== b.expectRows || (results[i]?.warningStatus ?? 0) > 0)) {
+        throw new GroupAbortedError(
+          `LOAD DATA into ${b.table} took ${results[i]?.affectedRows ?? 0} of ${b.expectRows} rows with ${results[i]?.warningStatus ?? 0} warnings; applying row by row`,
+        );
+      }
       if (b.expectRows !== undefined && (results[i]?.affectedRows ?? 0) < b.expectRows) {
         throw new ApplyError(
           `the row to ${b.kind} in ${b.table} is not on the replica (the replica has drifted from the source) ` +
@@ -373,9 +426,10 @@ export class ReplicaApplier {
     this.events += 1;
     // Prepared statements are set-based: careful mode must build its own, row by row.
     if (change.prepared && !this.batching) throw new Error('internal: a prepared rows event reached the applier in careful mode');
-    const statements: Statement[] = change.prepared
-      ? change.prepared.statements.map((s) => Object.assign(s, { params: NO_PARAMS }))
-      : buildRowChange(change, this.batching, this.flavor);
+    let statements: Statement[];
+    if (change.prepared) statements = change.prepared.statements.map((s) => Object.assign(s, { params: NO_PARAMS, load: s.load as Buffer | undefined }));
+    else if (this.batching) statements = batchStatements(change, this.batchingOptions);
+    else statements = buildRowChange(change, false, this.batchingOptions.flavor);
     for (const statement of statements) {
       // The statement is ours alone: label it in place rather than copy it.
       const buffered = statement as Buffered;
@@ -385,7 +439,7 @@ export class ReplicaApplier {
       buffered.event = this.events;
       this.enqueue(buffered);
     }
-    if (!this.batching || this.batchReady) await this.drain();
+    if (!this.batching || this.batchReady) await this.drain(!this.batching);
     this.rowsApplied += rowCount(change);
   }
 
@@ -402,7 +456,7 @@ export class ReplicaApplier {
     const tolerant = this.pendingDdl !== null && this.pendingDdl === action.sql;
     this.pendingDdl = null;
     const session: string[] = [`foreign_key_checks = 0`];
-    if (action.sqlMode !== undefined) session.push(`sql_mode = '${sqlModeNames(action.sqlMode, this.flavor)}'`);
+    if (action.sqlMode !== undefined) session.push(`sql_mode = '${sqlModeNames(action.sqlMode, this.batchingOptions.flavor)}'`);
     await this.run(`SET SESSION ${session.join(', ')}`, [], context, 'session');
     this.foreignKeyChecks = false;
     try {
@@ -461,6 +515,7 @@ export class ReplicaApplier {
   async rollback(): Promise<void> {
     this.buffer = []; // never sent: nothing to undo
     this.buffered = { params: 0, bytes: 0 };
+    this.files.clear();
     this.partial = false;
     await this.awaitWork(0);
     await this.done;
@@ -498,6 +553,12 @@ export class ReplicaApplier {
   }
 }
 
+/** Errors that mean the server or client does not allow LOAD DATA LOCAL INFILE. */
+const LOAD_DATA_REFUSED = new Set([1148 /* command not allowed */, 3948 /* loading local data is disabled */, 4166 /* MariaDB: local infile disabled */]);
+
+/** Set once a replica refused LOAD DATA LOCAL: later sessions insert. */
+let loadDataRefused = false;
+
 /** Batches sent ahead of their answers: enough to keep the replica busy while the next is built. */
 const PIPELINE_DEPTH = 3;
 
@@ -515,8 +576,11 @@ interface Buffered extends Statement {
   context: ApplyContext;
   kind: string;
   table?: string;
-  /** The rows event it belongs to. */
+  /** The rows event it belongs to (the first, for loads merged from several). */
   event?: number;
+  /** LOAD DATA: the file's parts (of consecutive events into the same columns), and their size. */
+  loads?: Buffer[];
+  loadBytes?: number;
 }
 
 function* batches<T extends Statement>(statements: T[]): Generator<T[]> {
@@ -540,7 +604,7 @@ function* batches<T extends Statement>(statements: T[]): Generator<T[]> {
 
 /** About how many bytes a statement takes on the wire (escaped bytes travel as hex: twice their size). */
 function estimateBytes(statement: Statement): number {
-  let bytes = statement.sql.length;
+  let bytes = statement.sql.length + ((statement as Buffered).loadBytes ?? 0);
   for (const value of statement.params) {
     if (typeof value === 'string') bytes += value.length + 2;
     else if (Buffer.isBuffer(value)) bytes += value.length * 2 + 3;

@@ -15,6 +15,11 @@ export interface Statement {
    * order avoided), the transaction is applied again row by row.
    */
   setBased?: boolean;
+  /**
+   * LOAD DATA: the file's bytes. The text is what follows
+   * `LOAD DATA LOCAL INFILE <file>`: the applier names the file as it sends it.
+   */
+  load?: Buffer;
 }
 
 /** `name` in backticks, with backticks inside doubled. */

@@ -108,7 +108,7 @@ export async function runSession(options: SessionOptions, stats: ReplicatorStats
       ...(options.heartbeatMs ? { heartbeatMs: options.heartbeatMs } : {}),
       filter: options.filter,
       // Statements built beside the apply loop, except while it applies carefully (after a failure).
-      prepare: { flavor: applier.flavor, now: stats.ungrouped === 0 },
+      prepare: { ...applier.batchingOptions, now: stats.ungrouped === 0 },
     });
     await source.start();
     logger.info({ file: start.file, position: start.position, gtid: start.gtid }, `replicating from ${formatPosition(start)}`);

@@ -91,7 +91,7 @@ function send(event: SourceEvent): void {
       pending.push({ ...event, table: id, rows: [] });
       pendingRows += 1;
     } else if (prepare && init.prepare) {
-      const prepared = prepareRowChange({ ...event, table: target }, init.prepare.flavor);
+      const prepared = prepareRowChange({ ...event, table: target }, init.prepare);
       pending.push({ ...event, table: id, rows: [], prepared });
       pendingRows += Math.max(1, prepared.rows);
     } else {

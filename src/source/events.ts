@@ -72,7 +72,7 @@ export interface RowsData {
 
 /** Rows applied by statements built ahead: their texts (values inline) and how many rows they carry. */
 export interface PreparedRows {
-  statements: Array<{ sql: string; expectRows?: number; setBased?: boolean }>;
+  statements: Array<{ sql: string; expectRows?: number; setBased?: boolean; load?: Uint8Array }>;
   rows: number;
 }
 

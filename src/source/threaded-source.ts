@@ -7,7 +7,7 @@ import type { Endpoint } from '../config/connection-url.js';
 import { settledEndpoint } from '../db/connect.js';
 import { BinlogSource, type BinlogSourceOptions, type StreamStart } from './binlog-source.js';
 import type { SourceEvent, TableDef } from './events.js';
-import type { SqlFlavor } from '../apply/statements.js';
+import type { BatchingOptions } from '../apply/prepare.js';
 import type { FilterSettings } from '../txn/filter.js';
 
 /** What a binlog stream offers the session, wherever it is decoded. */
@@ -27,7 +27,7 @@ export interface EventStreamOptions extends BinlogSourceOptions {
    * Build the statements of replicated rows where they are decoded, for a
    * replica of this flavor; `now` false waits for prepare() (careful mode first).
    */
-  prepare?: { flavor: SqlFlavor; now: boolean };
+  prepare?: BatchingOptions & { now: boolean };
 }
 
 /** A rows event on its way between threads: its table by number. */
@@ -179,10 +179,14 @@ class ThreadedSource implements EventStream {
     }
     const table = this.tables.get(wire.table);
     if (!table) throw new Error(`rows event for a table the decoding thread never sent (${wire.table})`);
+    // Byte values (and LOAD DATA files) cross threads as plain Uint8Arrays; the applier expects Buffers.
     // (Prepared events, and those of tables not replicated, carry no rows.)
     for (const row of wire.rows) {
       if (row.before) restoreBuffers(row.before);
       if (row.after) restoreBuffers(row.after);
+    }
+    for (const statement of wire.prepared?.statements ?? []) {
+      if (statement.load) statement.load = asBuffer(statement.load);
     }
     this.options.onEvent({ ...wire, table });
   }
@@ -214,12 +218,15 @@ class ThreadedSource implements EventStream {
   }
 }
 
-/** Byte values cross threads as plain Uint8Arrays; the applier expects Buffers. */
 function restoreBuffers(values: unknown[]): void {
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
-    if (v instanceof Uint8Array && !Buffer.isBuffer(v)) values[i] = Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+    if (v instanceof Uint8Array) values[i] = asBuffer(v);
   }
+}
+
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 /** The thread's error as the same class of ours, so the supervisor treats it alike (retry or stop). */

@@ -83,6 +83,23 @@ describe('a duplicate key from drift', () => {
     ]);
   });
 
+  it('stops the same way when a large insert came as a file (LOAD DATA skips a duplicate instead of failing)', async () => {
+    await source.query(`CREATE TABLE \`${db}\`.coasters (id INT PRIMARY KEY, name VARCHAR(40))`);
+    await replication.caughtUp();
+    await onReplica(`INSERT INTO \`${db}\`.coasters VALUES (50, 'only on the replica')`);
+    await source.query(`INSERT INTO \`${db}\`.coasters SELECT seq, CONCAT('coaster ', seq) FROM mysql.seq_1_to_100`);
+    const stopped = await replication.exited();
+    expect(stopped.code).toBe(1);
+    expect(stopped.stderr).toMatch(/binlog-sync: applying insert on .*\.coasters at GTID \d+-\d+-\d+, .* Duplicate entry '50' for key 'PRIMARY' \(error 1062\)\n$/);
+    // Nothing of the transaction stayed on the replica.
+    expect(await onReplica(`SELECT COUNT(*) AS n FROM \`${db}\`.coasters`)).toEqual([{ n: '1' }]);
+
+    await onReplica(`DELETE FROM \`${db}\`.coasters WHERE id = 50`);
+    replication.start();
+    await replication.caughtUp();
+    expect(await onReplica(`SELECT COUNT(*) AS n, SUM(name = CONCAT('coaster ', id)) AS same FROM \`${db}\`.coasters`)).toEqual([{ n: '100', same: '100' }]);
+  });
+
   it('refuses to skip when no error is recorded', async () => {
     await replication.stop();
     const skip = await replication.cli(['skip', ...replication.connectionArgs]);

@@ -44,12 +44,12 @@ describe('prepareRowChange', () => {
 
   it('builds the set-based statements with their values in the text, and counts the rows', () => {
     const inserted = change('insert', [{ after: [1, "O'Brien", Buffer.from('ab')] }, { after: [2, null, null] }]);
-    expect(prepareRowChange(inserted, 'mariadb')).toEqual({
+    expect(prepareRowChange(inserted, { flavor: 'mariadb', loadData: false })).toEqual({
       statements: [{ sql: "INSERT INTO `shop`.`items` (`id`, `name`, `photo`) VALUES (1, 'O\\'Brien', X'6162'), (2, NULL, NULL)" }],
       rows: 2,
     });
     const deleted = change('delete', [{ before: [1, 'a', null] }, { before: [2, 'b', null] }]);
-    expect(prepareRowChange(deleted, 'mariadb')).toEqual({
+    expect(prepareRowChange(deleted, { flavor: 'mariadb', loadData: false })).toEqual({
       statements: [{ sql: 'DELETE FROM `shop`.`items` WHERE (`id`) IN ((1), (2))', expectRows: 2, setBased: true }],
       rows: 2,
     });
@@ -60,7 +60,7 @@ describe('prepareRowChange', () => {
       { before: [1, 'a', null], after: [1, 'b', null] },
       { before: [2, 'c', null], after: [3, 'c', null] }, // a key changes: one UPDATE per row
     ]);
-    const prepared = prepareRowChange(updated, 'mariadb');
+    const prepared = prepareRowChange(updated, { flavor: 'mariadb', loadData: false });
     const built = buildRowChange(updated, true, 'mariadb');
     expect(prepared.rows).toBe(2);
     expect(prepared.statements).toEqual(built.map((s) => ({ sql: mysql.format(s.sql, s.params as never[], false, 'Z'), expectRows: 1 })));
