@@ -107,3 +107,35 @@ describe('a value too large for the decoding thread', () => {
     }
   });
 });
+
+describe('a replica that refuses local files (local_infile off)', () => {
+  it('takes large inserts as INSERT statements instead of LOAD DATA', async () => {
+    const name = uniqueName('noinfile');
+    const replica = await mysql.createConnection({ uri: replicaServer.info.adminUrl });
+    const loads = async (): Promise<number> => {
+      const [rows] = await replica.query("SHOW GLOBAL STATUS LIKE 'Com_load'");
+      return Number((rows as Array<{ Value: string }>)[0]!.Value);
+    };
+    const plain = new Replication({ databases: [name], source: sourceServer.info, replica: replicaServer.info });
+    await replica.query('SET GLOBAL local_infile = 0');
+    try {
+      await plain.setCurrentPosition();
+      await source.query(`CREATE DATABASE \`${name}\``);
+      await source.query(`CREATE TABLE \`${name}\`.t (id INT PRIMARY KEY, b VARCHAR(100))`);
+      await source.query(`INSERT INTO \`${name}\`.t SELECT seq, CONCAT('row\t', seq, '\\\\') FROM mysql.seq_1_to_20000`);
+      const before = await loads();
+      plain.start();
+      await plain.caughtUp(120_000);
+      expect(await loads()).toBe(before);
+      const digest = `SELECT COUNT(*) AS n, SUM(CRC32(CONCAT(id, '|', b))) AS h FROM \`${name}\`.t`;
+      const [want] = await source.query(digest);
+      const [got] = await replica.query(digest);
+      expect(got).toStrictEqual(want);
+      expect((want as Array<{ n: unknown }>)[0]!.n).toBe(20000);
+    } finally {
+      await replica.query('SET GLOBAL local_infile = 1');
+      await replica.end();
+      await plain.close();
+    }
+  });
+});
