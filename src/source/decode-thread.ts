@@ -12,6 +12,7 @@ import { registerSecret } from '../log/secrets.js';
 import { createFilter } from '../txn/filter.js';
 import { BinlogSource } from './binlog-source.js';
 import type { SourceEvent, TableDef } from './events.js';
+import type { RowChange } from '../txn/assembler.js';
 import type { DecodeThreadInit, ToDecodeThread, WireEvent } from './threaded-source.js';
 
 const init = workerData as DecodeThreadInit;
@@ -63,8 +64,50 @@ function holdOrRelease(): void {
   else source.resume();
 }
 
+/**
+ * Adjacent rows events of one table, kind and shape (one statement's rows
+ * split by the binlog's event size) are applied by one set of statements,
+ * carried by the first event of the run: fewer, larger statements cost the
+ * replica less (an UPDATE joining 1,000 rows about 20 % less than ten of
+ * 100). Adjacent rows events always belong to one transaction.
+ */
+interface Run {
+  first: Extract<WireEvent, { type: 'rows' }>;
+  change: RowChange;
+  bytes: number;
+}
+let run: Run | undefined;
+/** Event bytes per run at most, so its statement stays well below max_allowed_packet. */
+const RUN_BYTES = 1024 * 1024;
+
+function endRun(): void {
+  if (!run) return;
+  const { statements } = prepareRowChange(run.change, init.prepare!);
+  run.first.prepared!.statements = statements;
+  run = undefined;
+}
+
+function extendsRun(event: Extract<SourceEvent, { type: 'rows' }>, target: TableDef): boolean {
+  if (!run) return false;
+  const { change } = run;
+  return (
+    change.table === target &&
+    change.kind === event.kind &&
+    change.noForeignKeyChecks === event.noForeignKeyChecks &&
+    sameFlags(change.present, event.present) &&
+    sameFlags(change.presentAfter, event.presentAfter) &&
+    run.bytes + event.bytes <= RUN_BYTES
+  );
+}
+
+function sameFlags(a: boolean[] | undefined, b: boolean[] | undefined): boolean {
+  if (a === b) return true;
+  return a !== undefined && b !== undefined && a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
 function flush(): void {
   flushScheduled = false;
+  endRun();
   if (pending.length === 0) return;
   port.postMessage({ type: 'events', events: pending, rows: pendingRows });
   unacknowledged += pendingRows;
@@ -88,17 +131,28 @@ function send(event: SourceEvent): void {
     const target = targetOf(event.table);
     if (target === null) {
       // Not replicated: the apply loop needs the event (transaction bounds, positions), not its rows.
+      endRun();
       pending.push({ ...event, table: id, rows: [] });
       pendingRows += 1;
     } else if (prepare && init.prepare) {
-      const prepared = prepareRowChange({ ...event, table: target }, init.prepare);
-      pending.push({ ...event, table: id, rows: [], prepared });
-      pendingRows += Math.max(1, prepared.rows);
+      // Its statements are built when its run ends (see Run).
+      const wire = { ...event, table: id, rows: [], prepared: { statements: [], rows: event.rows.length } };
+      if (extendsRun(event, target)) {
+        for (const row of event.rows) run!.change.rows.push(row);
+        run!.bytes += event.bytes;
+      } else {
+        endRun();
+        run = { first: wire, change: { ...event, table: target, rows: [...event.rows] }, bytes: event.bytes };
+      }
+      pending.push(wire);
+      pendingRows += Math.max(1, event.rows.length);
     } else {
+      endRun();
       pending.push({ ...event, table: id });
       pendingRows += Math.max(1, event.rows.length);
     }
   } else {
+    endRun();
     pending.push(event);
   }
   if (pending.length >= MAX_EVENTS || pendingRows >= MAX_ROWS) flush();

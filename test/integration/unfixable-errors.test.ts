@@ -100,6 +100,24 @@ describe('a duplicate key from drift', () => {
     expect(await onReplica(`SELECT COUNT(*) AS n, SUM(name = CONCAT('coaster ', id)) AS same FROM \`${db}\`.coasters`)).toEqual([{ n: '100', same: '100' }]);
   });
 
+  it('stops on a row missing from an update that spans several rows events (applied as one statement)', async () => {
+    // About 18 KiB of before and after images: three rows events of one statement.
+    await source.query(`INSERT INTO \`${db}\`.coasters SELECT seq, CONCAT('coaster ', seq) FROM mysql.seq_101_to_300`);
+    await replication.caughtUp();
+    await onReplica(`DELETE FROM \`${db}\`.coasters WHERE id = 280`);
+    await source.query(`UPDATE \`${db}\`.coasters SET name = CONCAT(REPEAT('x', 30), id)`);
+    const stopped = await replication.exited();
+    expect(stopped.code).toBe(1);
+    expect(stopped.stderr).toMatch(/binlog-sync: the row to update in .*\.coasters is not on the replica \(the replica has drifted from the source\)/);
+    // Nothing of the update stayed on the replica.
+    expect(await onReplica(`SELECT COUNT(*) AS n FROM \`${db}\`.coasters WHERE name LIKE 'x%'`)).toEqual([{ n: '0' }]);
+
+    await onReplica(`INSERT INTO \`${db}\`.coasters VALUES (280, 'coaster 280')`);
+    replication.start();
+    await replication.caughtUp();
+    expect(await onReplica(`SELECT COUNT(*) AS n, SUM(name = CONCAT(REPEAT('x', 30), id)) AS same FROM \`${db}\`.coasters`)).toEqual([{ n: '300', same: '300' }]);
+  });
+
   it('refuses to skip when no error is recorded', async () => {
     await replication.stop();
     const skip = await replication.cli(['skip', ...replication.connectionArgs]);
