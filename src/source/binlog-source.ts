@@ -59,6 +59,8 @@ const UTF8_CHARSETS = new Set(['utf8', 'utf8mb3', 'utf8mb4']);
 
 // Rows event flags (rows_event.h).
 const NO_FOREIGN_KEY_CHECKS_F = 1 << 1;
+/** Rows event flag: the last rows event of its statement. */
+const STMT_END_F = 1 << 0;
 
 export class BinlogSource {
   private zongji: ZongJi | undefined;
@@ -338,6 +340,7 @@ export class BinlogSource {
       present,
       rows,
       noForeignKeyChecks: (event.flags & NO_FOREIGN_KEY_CHECKS_F) !== 0,
+      statementEnd: (event.flags & STMT_END_F) !== 0,
       file: this.file,
       nextPosition: event.nextPosition,
       timestamp: event.timestamp,

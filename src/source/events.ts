@@ -62,6 +62,8 @@ export interface RowsData {
   rows: Array<{ before?: RowImage; after?: RowImage }>;
   /** The source session had foreign_key_checks=0. */
   noForeignKeyChecks: boolean;
+  /** The last rows event of its statement (a statement's rows are split into events by size). */
+  statementEnd?: boolean;
   /**
    * The statements that apply the rows, already built with their values in
    * the text (by the decoding thread, see decode-thread.ts); `rows` is then
