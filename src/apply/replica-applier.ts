@@ -136,7 +136,7 @@ export class ReplicaApplier {
       infileStreamFactory: (name: string) => {
         const parts = files.get(name) ?? [];
         files.delete(name);
-        return Readable.from(parts);
+        return Readable.from(packets(parts));
       },
     });
     const [rows] = await conn.query('SELECT VERSION() AS version, @@local_infile AS localInfile');
@@ -407,6 +407,7 @@ export class ReplicaApplier {
           `LOAD DATA into ${b.table} took ${results[i]?.affectedRows ?? 0} of ${b.expectRows} rows with ${results[i]?.warningStatus ?? 0} warnings; applying row by row`,
         );
       }
+      if (b.load) this.logger.debug({ table: b.table, rows: b.expectRows }, 'rows loaded with LOAD DATA');
       if (b.expectRows !== undefined && (results[i]?.affectedRows ?? 0) < b.expectRows) {
         throw new ApplyError(
           `the row to ${b.kind} in ${b.table} is not on the replica (the replica has drifted from the source) ` +
@@ -551,6 +552,12 @@ export class ReplicaApplier {
       throw new ApplyError(`applying ${where} failed on the replica: ${detail}`, { cause: error, location });
     }
   }
+}
+
+/** A LOAD DATA file's parts in pieces of at most 1 MiB: each travels as one packet, within max_allowed_packet. */
+function* packets(parts: Buffer[]): Generator<Buffer> {
+  const most = 1024 * 1024;
+  for (const part of parts) for (let at = 0; at < part.length; at += most) yield part.subarray(at, at + most);
 }
 
 /** Errors that mean the server or client does not allow LOAD DATA LOCAL INFILE. */
