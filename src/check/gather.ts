@@ -46,9 +46,9 @@ async function gatherSource(endpoint: Endpoint): Promise<SourceFacts> {
 async function gatherReplica(endpoint: Endpoint): Promise<ReplicaFacts> {
   const conn = await connect(endpoint, 'replica');
   try {
-    const row = await queryOne<{ version: string; serverId: string; readOnly: string; u: string }>(
+    const row = await queryOne<{ version: string; serverId: string; readOnly: string; localInfile: string; u: string }>(
       conn,
-      'SELECT VERSION() AS version, @@server_id AS serverId, @@read_only AS readOnly, CURRENT_USER() AS u',
+      'SELECT VERSION() AS version, @@server_id AS serverId, @@read_only AS readOnly, @@local_infile AS localInfile, CURRENT_USER() AS u',
     );
     const [name, host] = String(row?.u ?? endpoint.user).split('@');
     let write: ReplicaFacts['write'] = { ok: true };
@@ -66,6 +66,7 @@ async function gatherReplica(endpoint: Endpoint): Promise<ReplicaFacts> {
       flavor: /mariadb/i.test(String(row?.version)) ? 'mariadb' : 'mysql',
       serverId: Number(row?.serverId ?? 0),
       readOnly: Number(row?.readOnly) === 1,
+      localInfile: Number(row?.localInfile) === 1,
       user: `'${name}'@'${host ?? '%'}'`,
       write,
     };

@@ -59,7 +59,7 @@ describe('check', () => {
     const { code, ok, items } = await check();
     expect(code).toBe(0);
     expect(ok).toBe(true);
-    for (const name of ['source reachable', 'log_bin', 'binlog_format', 'binlog_row_image', 'binlog_row_metadata', 'server_id', 'gtid', 'REPLICATION SLAVE', 'REPLICATION CLIENT', 'SELECT', 'least privilege', 'stored position', 'replica reachable', 'read_only', 'applier can write']) {
+    for (const name of ['source reachable', 'log_bin', 'binlog_format', 'binlog_row_image', 'binlog_row_metadata', 'server_id', 'gtid', 'REPLICATION SLAVE', 'REPLICATION CLIENT', 'SELECT', 'least privilege', 'stored position', 'replica reachable', 'read_only', 'local_infile', 'applier can write']) {
       expect(item(items, name)?.status, name).toBe('ok');
     }
     expect(item(items, 'binlog retention')?.status).toBe('warn'); // test servers keep binlogs forever

@@ -574,7 +574,7 @@ describe('checkSourceUser', () => {
 
 describe('checkReplica', () => {
   function replicaFacts(overrides: Partial<ReplicaFacts> = {}): ReplicaFacts {
-    return { flavor: 'mariadb', serverId: 2, readOnly: true, user: APPLIER, write: { ok: true }, ...overrides };
+    return { flavor: 'mariadb', serverId: 2, readOnly: true, localInfile: true, user: APPLIER, write: { ok: true }, ...overrides };
   }
 
   it.each<[boolean, CheckItem]>([
@@ -590,6 +590,21 @@ describe('checkReplica', () => {
     ],
   ])('read_only %j', (readOnly, expected) => {
     expect(item(checkReplica(replicaFacts({ readOnly })), 'read_only')).toEqual(expected);
+  });
+
+  it.each<[boolean, CheckItem]>([
+    [true, { name: 'local_infile', status: 'ok', detail: 'large inserts are loaded as files (LOAD DATA LOCAL INFILE), the fastest way in' }],
+    [
+      false,
+      {
+        name: 'local_infile',
+        status: 'warn',
+        detail: 'off: large inserts are applied as INSERT statements, which costs the replica about a third more',
+        fix: setting('local_infile', 'ON'),
+      },
+    ],
+  ])('local_infile %j', (localInfile, expected) => {
+    expect(item(checkReplica(replicaFacts({ localInfile })), 'local_infile')).toEqual(expected);
   });
 
   const ALL_FIX = `GRANT ALL PRIVILEGES ON *.* TO ${APPLIER}; (at least CREATE, DROP, ALTER, INDEX, INSERT, UPDATE, DELETE, REFERENCES on the replicated databases and binlog_sync)`;
@@ -645,7 +660,7 @@ describe('checkReplica', () => {
     ],
   ])('%s', (_label, overrides, expected) => {
     const items = checkReplica(replicaFacts(overrides));
-    expect(items.map((i) => i.name)).toEqual(['read_only', 'applier can write']);
+    expect(items.map((i) => i.name)).toEqual(['read_only', 'local_infile', 'applier can write']);
     expect(item(items, 'applier can write')).toEqual(expected);
   });
 });
