@@ -73,7 +73,9 @@ export async function runReplicator(options: ReplicatorOptions): Promise<Replica
         health.reconnects += 1;
         options.metrics?.reconnected();
         const delay = backoffDelay(attempt, Math.random(), options.backoff);
-        logger.warn({ attempt, delayMs: delay, error: describeError(error) }, `${describeError(error)}; retrying in ${(delay / 1000).toFixed(1)} s`);
+        // A regrouping says why: the error of the statement that failed.
+        const cause = error instanceof GroupAbortedError && error.cause !== undefined ? { cause: describeError(error.cause) } : {};
+        logger.warn({ attempt, delayMs: delay, error: describeError(error), ...cause }, `${describeError(error)}; retrying in ${(delay / 1000).toFixed(1)} s`);
         if (!(await sleep(delay, signal))) return stats;
       }
     }
