@@ -6,7 +6,8 @@
 //
 //   npm run bench -- [--scenarios sysbench,bulk,steady] [--sysbench-events 40000] [--sysbench-threads 4]
 //                    [--sysbench-tables 4] [--sysbench-rows 10000] [--bulk-rows 200000]
-//                    [--steady-rate 1000] [--steady-seconds 10] [--repeat 1] [--out bench-results/latest.json]
+//                    [--steady-rate 1000] [--steady-seconds 10] [--steady-warmup-seconds 1] [--repeat 1]
+//                    [--out bench-results/latest.json]
 // With --repeat N, each backlog scenario runs N times and the median of each side is reported
 // (this machine's timings vary by about ±20 % from run to run).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -31,6 +32,7 @@ const { values: flags } = parseArgs({
     'big-rows': { type: 'string', default: '1000000' },
     'steady-rate': { type: 'string', default: '1000' },
     'steady-seconds': { type: 'string', default: '10' },
+    'steady-warmup-seconds': { type: 'string', default: '1' },
     out: { type: 'string', default: 'bench-results/latest.json' },
     repeat: { type: 'string', default: '1' },
   },
@@ -300,13 +302,14 @@ async function steady(source: ManagedServer, native: NativeReplica, ours: Ours):
   const conn = await admin(source);
   // Steady state, not start-up: a second of warm-up rows (negative ids, not
   // measured) at the same rate must reach both replicas first.
-  for (let id = 1; id <= rate; id++) {
+  const warmup = Math.round(rate * num('steady-warmup-seconds'));
+  for (let id = 1; id <= warmup; id++) {
     await conn.query('INSERT INTO steady.events (id, at) VALUES (?, NOW(6))', [-id]);
     await sleep(1000 / rate);
   }
   for (const server of [native.server, ours.replica]) {
     const c = await admin(server);
-    while (((await c.query('SELECT COUNT(*) AS n FROM steady.events WHERE id < 0'))[0] as Array<{ n: number }>)[0]!.n < rate) await sleep(5);
+    while (((await c.query('SELECT COUNT(*) AS n FROM steady.events WHERE id < 0'))[0] as Array<{ n: number }>)[0]!.n < warmup) await sleep(5);
     await c.end();
   }
   const committedAt = new Map<number, number>();
