@@ -73,6 +73,38 @@ describe('faults start rides out', () => {
     await expectIdentical(db, db, servers());
   });
 
+  it('rolls back and retries when the replica connection dies while a large insert is being loaded', async () => {
+    const conn = await admin(sourceServer);
+    await conn.query(`CREATE TABLE \`${db}\`.readings (id INT PRIMARY KEY, v VARCHAR(40))`);
+    await replication.caughtUp(30_000);
+    await replication.stop();
+    // Several loads' worth of rows (about 2 MiB each) in one transaction.
+    await conn.query(`INSERT INTO \`${db}\`.readings SELECT seq, CONCAT('reading number ', seq) FROM mysql.seq_1_to_300000`);
+    await conn.end();
+    const replica = await admin(replicaServer);
+    try {
+      replication.start();
+      // Kill the applier's connection while a LOAD DATA of the transaction runs.
+      let killed = false;
+      for (let i = 0; i < 2000 && !killed; i++) {
+        const [rows] = await replica.query("SELECT id FROM information_schema.PROCESSLIST WHERE INFO LIKE 'LOAD DATA LOCAL INFILE%'");
+        const target = (rows as Array<{ id: number }>)[0];
+        if (target) {
+          await replica.query(`KILL ${target.id}`);
+          killed = true;
+        } else await new Promise((r) => setTimeout(r, 2));
+      }
+      expect(killed).toBe(true);
+      await replication.caughtUp(60_000);
+      const [count] = await replica.query(`SELECT COUNT(*) AS n FROM \`${db}\`.readings`);
+      expect(count).toEqual([{ n: '300000' }]);
+      await expectIdentical(db, db, servers());
+      expect(replication.output!.stderr).toMatch(/retrying in/);
+    } finally {
+      await replica.end();
+    }
+  });
+
   it('reconnects when the source kills the dump thread', async () => {
     const conn = await admin(sourceServer);
     const [threads] = await conn.query("SELECT ID FROM information_schema.PROCESSLIST WHERE COMMAND LIKE 'Binlog Dump%'");
