@@ -6,13 +6,12 @@
 // applies carefully, row by row) the statements that apply the others are
 // built here too: strings cross threads far more cheaply than rows do.
 import { parentPort, workerData } from 'node:worker_threads';
-import { prepareRowChange } from '../apply/prepare.js';
+import { RunPreparer } from '../apply/row-runs.js';
 import { createLogger } from '../log/logger.js';
 import { registerSecret } from '../log/secrets.js';
 import { createFilter } from '../txn/filter.js';
 import { BinlogSource } from './binlog-source.js';
 import type { SourceEvent, TableDef } from './events.js';
-import type { RowChange } from '../txn/assembler.js';
 import type { DecodeThreadInit, ToDecodeThread, WireEvent } from './threaded-source.js';
 
 const init = workerData as DecodeThreadInit;
@@ -22,6 +21,7 @@ registerSecret(init.endpoint.password);
 const filter = init.filter ? createFilter(init.filter) : undefined;
 /** Build statements here (set on start, or later once careful mode is over). */
 let prepare = init.prepare?.now ?? false;
+const preparer = init.prepare ? new RunPreparer(init.prepare) : undefined;
 /** Per source table definition: as named on the replica, or null when not replicated. */
 const targets = new WeakMap<TableDef, TableDef | null>();
 
@@ -64,57 +64,9 @@ function holdOrRelease(): void {
   else source.resume();
 }
 
-/**
- * Adjacent rows events of one table, kind and shape (one statement's rows
- * split by the binlog's event size, or consecutive inserts) are applied by
- * one set of statements, carried by the first event of the run: fewer,
- * larger statements cost the replica less (an UPDATE joining 1,000 rows
- * about 20 % less than ten of 100). Adjacent rows events always belong to
- * one transaction. Updates join only within one statement: two statements
- * may update the same row, and one set-based UPDATE cannot do that twice.
- * (Inserts and deletes of adjacent statements never share a key: the
- * second would have failed, or found nothing, on the source.)
- */
-interface Run {
-  first: Extract<WireEvent, { type: 'rows' }>;
-  change: RowChange;
-  bytes: number;
-  /** The last event joined ended its statement. */
-  statementEnded: boolean;
-}
-let run: Run | undefined;
-/** Event bytes per run at most, so its statement stays well below max_allowed_packet. */
-const RUN_BYTES = 1024 * 1024;
-
-function endRun(): void {
-  if (!run) return;
-  const { statements } = prepareRowChange(run.change, init.prepare!);
-  run.first.prepared!.statements = statements;
-  run = undefined;
-}
-
-function extendsRun(event: Extract<SourceEvent, { type: 'rows' }>, target: TableDef): boolean {
-  if (!run) return false;
-  const { change } = run;
-  return (
-    change.table === target &&
-    change.kind === event.kind &&
-    change.noForeignKeyChecks === event.noForeignKeyChecks &&
-    sameFlags(change.present, event.present) &&
-    sameFlags(change.presentAfter, event.presentAfter) &&
-    (change.kind !== 'update' || !run.statementEnded) &&
-    run.bytes + event.bytes <= RUN_BYTES
-  );
-}
-
-function sameFlags(a: boolean[] | undefined, b: boolean[] | undefined): boolean {
-  if (a === b) return true;
-  return a !== undefined && b !== undefined && a.length === b.length && a.every((x, i) => x === b[i]);
-}
-
 function flush(): void {
   flushScheduled = false;
-  endRun();
+  preparer?.end();
   if (pending.length === 0) return;
   port.postMessage({ type: 'events', events: pending, rows: pendingRows });
   unacknowledged += pendingRows;
@@ -138,29 +90,19 @@ function send(event: SourceEvent): void {
     const target = targetOf(event.table);
     if (target === null) {
       // Not replicated: the apply loop needs the event (transaction bounds, positions), not its rows.
-      endRun();
+      preparer?.end();
       pending.push({ ...event, table: id, rows: [] });
       pendingRows += 1;
-    } else if (prepare && init.prepare) {
-      // Its statements are built when its run ends (see Run).
-      const wire = { ...event, table: id, rows: [], prepared: { statements: [], rows: event.rows.length } };
-      if (extendsRun(event, target)) {
-        for (const row of event.rows) run!.change.rows.push(row);
-        run!.bytes += event.bytes;
-        run!.statementEnded = event.statementEnd === true;
-      } else {
-        endRun();
-        run = { first: wire, change: { ...event, table: target, rows: [...event.rows] }, bytes: event.bytes, statementEnded: event.statementEnd === true };
-      }
-      pending.push(wire);
+    } else if (prepare && preparer) {
+      pending.push({ ...event, table: id, rows: [], prepared: preparer.add(event, target) });
       pendingRows += Math.max(1, event.rows.length);
     } else {
-      endRun();
+      preparer?.end();
       pending.push({ ...event, table: id });
       pendingRows += Math.max(1, event.rows.length);
     }
   } else {
-    endRun();
+    preparer?.end();
     pending.push(event);
   }
   if (pending.length >= MAX_EVENTS || pendingRows >= MAX_ROWS) flush();
