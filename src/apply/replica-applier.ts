@@ -10,7 +10,7 @@ import { sqlModeNames } from '../source/status-vars.js';
 import type { ApplyAction, RowChange } from '../txn/assembler.js';
 import { checkpointStatement, ensureCheckpointSchema, pendingDdlStatement, readCheckpoint, type Checkpoint } from './checkpoint.js';
 import { rowCount } from '../source/events.js';
-import { Readable } from 'node:stream';
+import { LOAD_DATA_REFUSED, LocalFiles } from './local-files.js';
 import { batchStatements, inlineParams, type BatchingOptions } from './prepare.js';
 import { buildRowChange, quoteIdentifier, type Statement } from './statements.js';
 
@@ -96,7 +96,6 @@ export class ReplicaApplier {
   private buffer: Buffered[] = [];
   /** Parameters and bytes waiting in `buffer`. */
   private buffered = { params: 0, bytes: 0 };
-  private fileNumber = 0;
   /** Numbers the rows events, so a batch knows how many it spans. */
   private events = 0;
   rowsApplied = 0;
@@ -122,22 +121,17 @@ export class ReplicaApplier {
     private readonly logger: Logger,
     /** How set-based statements may be built for this replica. */
     readonly batchingOptions: BatchingOptions,
-    /** LOAD DATA files waiting for the server to ask for them, by name. */
-    private readonly files: Map<string, Buffer[]>,
+    /** LOAD DATA files waiting for the server to ask for them. */
+    private readonly files: LocalFiles,
   ) {}
 
   static async open(endpoint: Endpoint, streamId: string, logger: Logger): Promise<ReplicaApplier> {
-    const files = new Map<string, Buffer[]>();
+    const files = new LocalFiles();
     const conn = await connect(endpoint, 'replica', {
       // Several statements per round trip (values still escaped by the driver).
       multipleStatements: true,
       queryFormat: formatQuery,
-      // The server asks for a LOAD DATA file by name: only ours are ever given.
-      infileStreamFactory: (name: string) => {
-        const parts = files.get(name) ?? [];
-        files.delete(name);
-        return Readable.from(packets(parts));
-      },
+      infileStreamFactory: files.open,
     });
     const [rows] = await conn.query('SELECT VERSION() AS version, @@local_infile AS localInfile');
     const info = (rows as Array<{ version: string; localInfile: number | string }>)[0];
@@ -376,11 +370,7 @@ export class ReplicaApplier {
     for (const b of batch) {
       if (b.setBased || (b.table !== undefined && b.event !== first.event)) spansEvents = true;
       let text = b.sql;
-      if (b.loads) {
-        const name = `binlog-sync-${++this.fileNumber}`;
-        this.files.set(name, b.loads);
-        text = `LOAD DATA LOCAL INFILE '${name}' ${text}`;
-      }
+      if (b.loads) text = `LOAD DATA LOCAL INFILE '${this.files.add(b.loads)}' ${text}`;
       sql = sql === '' ? text : `${sql};\n${text}`;
       for (const p of b.params) params.push(p);
     }
@@ -553,15 +543,6 @@ export class ReplicaApplier {
     }
   }
 }
-
-/** A LOAD DATA file's parts in pieces of at most 1 MiB: each travels as one packet, within max_allowed_packet. */
-function* packets(parts: Buffer[]): Generator<Buffer> {
-  const most = 1024 * 1024;
-  for (const part of parts) for (let at = 0; at < part.length; at += most) yield part.subarray(at, at + most);
-}
-
-/** Errors that mean the server or client does not allow LOAD DATA LOCAL INFILE. */
-const LOAD_DATA_REFUSED = new Set([1148 /* command not allowed */, 3948 /* loading local data is disabled */, 4166 /* MariaDB: local infile disabled */]);
 
 /** Set once a replica refused LOAD DATA LOCAL: later sessions insert. */
 let loadDataRefused = false;
