@@ -47,4 +47,21 @@ describe('table filters', () => {
     expect(image.tables.parks!.definition).toContain('`extra`');
     expect(image.tables.parks!.rows).toHaveLength(2);
   });
+
+  it('keeps large row changes of an excluded table off the replica, beside those of an included one', async () => {
+    // One transaction, many rows events of both tables (dropped, or loaded and joined, where they are decoded).
+    await source.query('START TRANSACTION');
+    await source.query(`INSERT INTO \`${db}\`.parks_secret (id, v) SELECT seq, seq FROM mysql.seq_100_to_5099`);
+    await source.query(`INSERT INTO \`${db}\`.parks (id, v) SELECT seq, seq FROM mysql.seq_100_to_5099`);
+    await source.query(`UPDATE \`${db}\`.parks_secret SET v = v + 1`);
+    await source.query(`UPDATE \`${db}\`.parks SET v = v * 2 WHERE id >= 100`);
+    await source.query('COMMIT');
+    await replication.caughtUp();
+    const replica = await adminConnection('replica');
+    const [parks] = await replica.query(`SELECT COUNT(*) AS n, SUM(v) AS total FROM \`${db}\`.parks WHERE id >= 100`);
+    const [tables] = await replica.query(`SELECT TABLE_NAME AS t FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? ORDER BY 1`, [db]);
+    await replica.end();
+    expect(parks).toEqual([{ n: '5000', total: String(2 * ((100 + 5099) * 5000) / 2) }]);
+    expect((tables as Array<{ t: string }>).map((r) => r.t).sort()).toEqual(['parks', 'rideX', 'rides']);
+  });
 });
