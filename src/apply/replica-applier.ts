@@ -299,7 +299,7 @@ export class ReplicaApplier {
       // costs a round trip of its own (the server asks for the file).
       const last = this.buffer.at(-1);
       const bytes = statement.load.length;
-      if (last?.loads && last.sql === statement.sql && last.loadBytes! + bytes <= BATCH_BYTES) {
+      if (last?.loads && last.sql === statement.sql && last.loadBytes! + bytes <= LOAD_FILE_BYTES) {
         last.loads.push(statement.load);
         last.loadBytes! += bytes;
         last.expectRows! += statement.expectRows!;
@@ -320,7 +320,10 @@ export class ReplicaApplier {
    * replica idle while the next burst is built).
    */
   private get batchReady(): boolean {
-    return this.buffer.length >= BATCH_STATEMENTS || this.buffered.params >= BATCH_PARAMS || this.buffered.bytes >= BATCH_BYTES;
+    // A load still growing (see enqueue) is not counted until its file is full.
+    const last = this.buffer.at(-1);
+    const growing = last?.loads && last.loadBytes! < LOAD_FILE_BYTES ? last.loadBytes! : 0;
+    return this.buffer.length >= BATCH_STATEMENTS || this.buffered.params >= BATCH_PARAMS || this.buffered.bytes - growing >= BATCH_BYTES || (last?.loadBytes ?? 0) >= LOAD_FILE_BYTES;
   }
 
   /** Queues a statement (batching) or runs it now (careful mode). */
@@ -560,6 +563,8 @@ const PIPELINE_DEPTH = 3;
 const BATCH_STATEMENTS = 1000;
 const BATCH_PARAMS = 8_000;
 const BATCH_BYTES = 2 * 1024 * 1024;
+/** A LOAD DATA file at most (one statement, alone in its batch): fewer, larger loads wait less for their file requests. */
+const LOAD_FILE_BYTES = 6 * 1024 * 1024;
 
 /** A statement waiting to be sent, with what its errors must name. */
 interface Buffered extends Statement {
