@@ -4,7 +4,7 @@
 // file travels with the statement (the driver answers the server's request
 // for it with these bytes, never with a file from disk).
 import type { ColumnKind, RowImage, TableDef } from '../source/events.js';
-import { qualifiedName, quoteIdentifier, type Statement } from './statements.js';
+import { presentIndexes, qualifiedName, quoteIdentifier, type Statement } from './statements.js';
 
 /**
  * Rows, or bytes, from which an insert event is loaded: below both, the round
@@ -37,8 +37,7 @@ const FORMAT = "CHARACTER SET binary FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\
  */
 export function buildLoadData(table: TableDef, present: boolean[], rows: RowImage[]): Statement | undefined {
   if (rows.length < 2) return undefined;
-  const cols: number[] = [];
-  present.forEach((p, i) => p && cols.push(i));
+  const cols = presentIndexes(present);
   if (!cols.every((i) => LOADABLE_KINDS.has(table.columns[i]!.kind))) return undefined;
   const data = encodeRows(table, cols, rows);
   if (!data || (rows.length < LOAD_DATA_MIN_ROWS && data.length < LOAD_DATA_MIN_BYTES)) return undefined;

@@ -329,6 +329,11 @@ export class ReplicaApplier {
   /** Queues a statement (batching) or runs it now (careful mode). */
   private async send(statement: Statement, context: ApplyContext, kind: string): Promise<void> {
     this.enqueue({ ...statement, context, kind });
+    await this.drainIfDue();
+  }
+
+  /** Careful mode runs every statement at once; batching hands over full batches only. */
+  private async drainIfDue(): Promise<void> {
     if (!this.batching || this.batchReady) await this.drain(!this.batching);
   }
 
@@ -383,7 +388,7 @@ export class ReplicaApplier {
     try {
       result = await this.run(sql, params, first.context, first.kind, first.table);
     } catch (error) {
-      if (batch.some((b) => b.load) && LOAD_DATA_REFUSED.has((error as { cause?: DriverError }).cause?.errno ?? -1)) {
+      if (batch.some((b) => b.loads) && LOAD_DATA_REFUSED.has((error as { cause?: DriverError }).cause?.errno ?? -1)) {
         // The replica (or this client) does not take local files after all: insert from now on.
         loadDataRefused = true;
         throw new GroupAbortedError('the replica refused LOAD DATA LOCAL INFILE; inserting the rows instead', { cause: error });
@@ -397,12 +402,12 @@ export class ReplicaApplier {
     batch.forEach((b, i) => {
       // LOCAL loads skip a row they cannot take (a duplicate key, a value out of range) with a warning:
       // run the transaction again with INSERTs, whose error names what failed.
-      if (b.load && ((results[i]?.affectedRows ?? 0) !== b.expectRows || (results[i]?.warningStatus ?? 0) > 0)) {
+      if (b.loads && ((results[i]?.affectedRows ?? 0) !== b.expectRows || (results[i]?.warningStatus ?? 0) > 0)) {
         throw new GroupAbortedError(
           `LOAD DATA into ${b.table} took ${results[i]?.affectedRows ?? 0} of ${b.expectRows} rows with ${results[i]?.warningStatus ?? 0} warnings; applying row by row`,
         );
       }
-      if (b.load) this.logger.debug({ table: b.table, rows: b.expectRows }, 'rows loaded with LOAD DATA');
+      if (b.loads) this.logger.debug({ table: b.table, rows: b.expectRows }, 'rows loaded with LOAD DATA');
       if (b.expectRows !== undefined && (results[i]?.affectedRows ?? 0) < b.expectRows) {
         throw new ApplyError(
           `the row to ${b.kind} in ${b.table} is not on the replica (the replica has drifted from the source) ` +
@@ -423,7 +428,8 @@ export class ReplicaApplier {
     // Prepared statements are set-based: careful mode must build its own, row by row.
     if (change.prepared && !this.batching) throw new Error('internal: a prepared rows event reached the applier in careful mode');
     let statements: Statement[];
-    if (change.prepared) statements = change.prepared.statements.map((s) => Object.assign(s, { params: NO_PARAMS, load: s.load as Buffer | undefined }));
+    // (Their LOAD DATA bytes arrive as Buffers: see threaded-source.ts.)
+    if (change.prepared) statements = change.prepared.statements.map((s) => Object.assign(s, { params: NO_PARAMS }) as Statement);
     else if (this.batching) statements = batchStatements(change, this.batchingOptions);
     else statements = buildRowChange(change, false, this.batchingOptions.flavor);
     for (const statement of statements) {
@@ -435,7 +441,7 @@ export class ReplicaApplier {
       buffered.event = this.events;
       this.enqueue(buffered);
     }
-    if (!this.batching || this.batchReady) await this.drain(!this.batching);
+    await this.drainIfDue();
     this.rowsApplied += rowCount(change);
   }
 

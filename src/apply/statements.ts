@@ -81,7 +81,7 @@ function shapeKey(present: boolean[]): string {
   return key;
 }
 
-function presentIndexes(present: boolean[]): number[] {
+export function presentIndexes(present: boolean[]): number[] {
   const out: number[] = [];
   present.forEach((p, i) => p && out.push(i));
   return out;

@@ -9,7 +9,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { RunPreparer } from '../apply/row-runs.js';
 import { createLogger } from '../log/logger.js';
 import { registerSecret } from '../log/secrets.js';
-import { createFilter } from '../txn/filter.js';
+import { createFilter, targetTables } from '../txn/filter.js';
 import { BinlogSource } from './binlog-source.js';
 import type { SourceEvent, TableDef } from './events.js';
 import type { DecodeThreadInit, ToDecodeThread, WireEvent } from './threaded-source.js';
@@ -18,21 +18,11 @@ const init = workerData as DecodeThreadInit;
 const port = parentPort!;
 registerSecret(init.endpoint.password);
 
-const filter = init.filter ? createFilter(init.filter) : undefined;
 /** Build statements here (set on start, or later once careful mode is over). */
 let prepare = init.prepare?.now ?? false;
 const preparer = init.prepare ? new RunPreparer(init.prepare) : undefined;
 /** Per source table definition: as named on the replica, or null when not replicated. */
-const targets = new WeakMap<TableDef, TableDef | null>();
-
-function targetOf(table: TableDef): TableDef | null {
-  let target = targets.get(table);
-  if (target === undefined) {
-    target = !filter || filter.replicatesTable(table.database, table.table) ? { ...table, database: filter?.targetDatabase(table.database) ?? table.database } : null;
-    targets.set(table, target);
-  }
-  return target;
-}
+const targetOf = init.filter ? targetTables(createFilter(init.filter)) : (table: TableDef): TableDef => table;
 
 /** Table definitions travel once each; rows events name them by number (and keep sharing one object on arrival). */
 const tableIds = new WeakMap<TableDef, number>();
@@ -88,18 +78,14 @@ function send(event: SourceEvent): void {
       port.postMessage({ type: 'table', id, table: event.table });
     }
     const target = targetOf(event.table);
-    if (target === null) {
-      // Not replicated: the apply loop needs the event (transaction bounds, positions), not its rows.
-      preparer?.end();
-      pending.push({ ...event, table: id, rows: [] });
-      pendingRows += 1;
-    } else if (prepare && preparer) {
+    if (target !== null && prepare && preparer) {
       pending.push({ ...event, table: id, rows: [], prepared: preparer.add(event, target) });
       pendingRows += Math.max(1, event.rows.length);
     } else {
       preparer?.end();
-      pending.push({ ...event, table: id });
-      pendingRows += Math.max(1, event.rows.length);
+      // Not replicated: the apply loop needs the event (transaction bounds, positions), not its rows.
+      pending.push(target === null ? { ...event, table: id, rows: [] } : { ...event, table: id });
+      pendingRows += target === null ? 1 : Math.max(1, event.rows.length);
     }
   } else {
     preparer?.end();

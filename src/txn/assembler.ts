@@ -6,7 +6,7 @@
 import type { BinlogPosition } from '../position.js';
 import type { RowsData, SourceEvent, TableDef } from '../source/events.js';
 import { classifyStatement, restrictToTables, rewriteDatabases, type ResolvedTable, type StatementInfo } from './ddl.js';
-import type { ReplicationFilter } from './filter.js';
+import { targetTables, type ReplicationFilter } from './filter.js';
 import { MariadbGtidState } from './gtid-position.js';
 import type { LexerOptions } from './sql-lexer.js';
 
@@ -57,12 +57,13 @@ const TRANSACTION_CONTROL = /^\s*(BEGIN|START\s+TRANSACTION|COMMIT|ROLLBACK|XA\s
 export class TransactionAssembler {
   private file: string | null;
   private inTransaction = false;
-  private readonly targets = new WeakMap<TableDef, TableDef>();
+  private readonly targetOf: (table: TableDef) => TableDef | null;
   private currentGtid: string | null = null;
   private readonly gtidState: MariadbGtidState | null;
 
   constructor(private readonly options: AssemblerOptions) {
     this.file = options.start.file;
+    this.targetOf = targetTables(options.filter);
     this.gtidState = options.gtidKnown ? MariadbGtidState.parse(options.start.gtid ?? '') : null;
   }
 
@@ -173,14 +174,8 @@ export class TransactionAssembler {
 
   private rows(event: Extract<SourceEvent, { type: 'rows' }>): ApplyAction[] {
     const actions = this.begin(event.timestamp);
-    const { filter } = this.options;
-    if (!filter.replicatesTable(event.table.database, event.table.table)) return actions;
-    let table = this.targets.get(event.table);
-    if (!table) {
-      // One target definition per source definition (both live as long as the table map is unchanged).
-      table = { ...event.table, database: filter.targetDatabase(event.table.database) };
-      this.targets.set(event.table, table);
-    }
+    const table = this.targetOf(event.table);
+    if (!table) return actions;
     actions.push({
       type: 'rows',
       change: {

@@ -1,5 +1,6 @@
 // Which databases and tables are replicated, and under which name they land
 // on the replica. Pure, decided once from the settings.
+import type { TableDef } from '../source/events.js';
 
 /** binlog-sync's own schema on the replica; never replicated from the source. */
 export const CHECKPOINT_DATABASE = 'binlog_sync';
@@ -42,5 +43,22 @@ export function createFilter(settings: FilterSettings): ReplicationFilter {
       // Own keys only: a database may be called `constructor` or `toString`.
       return Object.hasOwn(settings.rewriteDb, database) ? settings.rewriteDb[database]! : database;
     },
+  };
+}
+
+/**
+ * Maps a source table definition to the replica's (database renamed by
+ * --rewrite-db), or to null when it is not replicated. One target per source
+ * definition, kept as long as it lives (a table map is reused while unchanged).
+ */
+export function targetTables(filter: ReplicationFilter): (table: TableDef) => TableDef | null {
+  const targets = new WeakMap<TableDef, TableDef | null>();
+  return (table) => {
+    let target = targets.get(table);
+    if (target === undefined) {
+      target = filter.replicatesTable(table.database, table.table) ? { ...table, database: filter.targetDatabase(table.database) } : null;
+      targets.set(table, target);
+    }
+    return target;
   };
 }
