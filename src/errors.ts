@@ -60,6 +60,16 @@ export class StateLockedError extends BinlogSyncError {
   readonly code = 'STATE_LOCKED';
 }
 
+/**
+ * Another process took over this state file and replication stream while
+ * this one was stalled (its heartbeat went stale): it must stop at once and
+ * commit nothing more. Not retryable, and never recorded as the stream's
+ * error (the stream is the new runner's now).
+ */
+export class FencedError extends BinlogSyncError {
+  readonly code = 'FENCED';
+}
+
 /** A server is not configured the way replication needs (binlog off, wrong format, ...). */
 export class ServerConfigError extends BinlogSyncError {
   readonly code = 'SERVER_CONFIG';

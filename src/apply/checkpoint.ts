@@ -3,7 +3,17 @@
 // in the same replica transaction as that transaction's rows, so the data and
 // the position can never disagree (what mysql.gtid_slave_pos and
 // _vt.vreplication do for the servers' own replicas).
+//
+// The row also carries the owner epoch: the fencing token of the process
+// that may write it. A runner claims the row with the epoch the state file
+// gave it (StateStore.acquireRunner); every later checkpoint write matches
+// only its own epoch. A runner that was frozen past its lock (a suspended
+// VM, a debugger, a long pause) and wakes up after another took over finds
+// its epoch superseded: its checkpoint update matches no row, and its
+// transaction is rolled back instead of committed. The replica itself
+// enforces this, whether or not the stale runner has noticed.
 import type { Connection } from '../db/connect.js';
+import { FencedError } from '../errors.js';
 import type { AppliedPosition, BinlogPosition } from '../position.js';
 import { CHECKPOINT_DATABASE } from '../txn/filter.js';
 import { quoteIdentifier } from './statements.js';
@@ -21,9 +31,24 @@ export async function ensureCheckpointSchema(conn: Connection): Promise<void> {
       gtid TEXT NULL,
       source_timestamp BIGINT NULL,
       applied_at DATETIME(6) NOT NULL,
-      pending_ddl TEXT NULL
+      pending_ddl TEXT NULL,
+      owner_epoch BIGINT NOT NULL DEFAULT 0,
+      owner_connection BIGINT UNSIGNED NULL
     ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`,
   );
+  // Replicas set up by a version without fencing (MySQL has no ADD COLUMN IF NOT EXISTS).
+  const [rows] = await conn.query(
+    `SELECT COLUMN_NAME AS name FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = 'positions'`,
+    [CHECKPOINT_DATABASE],
+  );
+  const columns = new Set((rows as Array<{ name: string }>).map((r) => r.name.toLowerCase()));
+  const missing = [
+    ['owner_epoch', 'BIGINT NOT NULL DEFAULT 0'],
+    ['owner_connection', 'BIGINT UNSIGNED NULL'],
+  ].filter(([name]) => !columns.has(name!));
+  if (missing.length > 0) {
+    await conn.query(`ALTER TABLE ${TABLE} ${missing.map(([name, type]) => `ADD COLUMN ${name} ${type}`).join(', ')}`);
+  }
 }
 
 interface CheckpointRow {
@@ -33,6 +58,7 @@ interface CheckpointRow {
   source_timestamp: string | number | null;
   applied_at: string;
   pending_ddl: string | null;
+  owner_epoch: string | number;
 }
 
 export interface Checkpoint extends AppliedPosition {
@@ -40,27 +66,52 @@ export interface Checkpoint extends AppliedPosition {
   pendingDdl: string | null;
 }
 
+/** A statement and its parameters. */
+export interface CheckpointStatement {
+  sql: string;
+  params: unknown[];
+}
+
 /**
- * The stream's checkpoint, read with a lock: a previous process of this
- * stream killed while its COMMIT was on the wire may still be committing on
- * the replica. FOR UPDATE waits for that transaction to end, so what is read
- * is what it left (read without the lock, its transaction would be applied
- * a second time).
+ * Claims the stream's checkpoint row for `epoch` and returns the position it
+ * holds (null when none was ever written). Throws FencedError when a later
+ * epoch already owns it: another process took over.
+ *
+ * Read with a lock: a previous process of this stream killed while its
+ * COMMIT was on the wire may still be committing on the replica. FOR UPDATE
+ * waits for that transaction to end, so what is read is what it left (read
+ * without the lock, its transaction would be applied a second time); and
+ * once the claim commits, no transaction of an older epoch can commit a
+ * checkpoint any more.
  */
-export async function readCheckpoint(conn: Connection, streamId: string): Promise<Checkpoint | null> {
+export async function claimCheckpoint(conn: Connection, streamId: string, epoch: number): Promise<Checkpoint | null> {
+  await evictPreviousOwner(conn, streamId, epoch);
   await conn.query('START TRANSACTION');
-  let rows: unknown;
+  let row: CheckpointRow | undefined;
+  let committed = false;
   try {
-    [rows] = await conn.query(
-      `SELECT binlog_file, binlog_position, gtid, source_timestamp, DATE_FORMAT(applied_at, '%Y-%m-%dT%H:%i:%s.%fZ') AS applied_at, pending_ddl
+    const [rows] = await conn.query(
+      `SELECT binlog_file, binlog_position, gtid, source_timestamp, DATE_FORMAT(applied_at, '%Y-%m-%dT%H:%i:%s.%fZ') AS applied_at,
+              pending_ddl, owner_epoch
          FROM ${TABLE} WHERE stream_id = ? FOR UPDATE`,
       [streamId],
     );
-  } finally {
+    row = (rows as CheckpointRow[])[0];
+    if (row && Number(row.owner_epoch) > epoch) throw superseded(Number(row.owner_epoch), epoch);
+    if (row) await conn.query(`UPDATE ${TABLE} SET owner_epoch = ?, owner_connection = CONNECTION_ID() WHERE stream_id = ?`, [epoch, streamId]);
+    else {
+      await conn.query(`INSERT INTO ${TABLE} (stream_id, applied_at, owner_epoch, owner_connection) VALUES (?, UTC_TIMESTAMP(6), ?, CONNECTION_ID())`, [
+        streamId,
+        epoch,
+      ]);
+    }
     await conn.query('COMMIT');
+    committed = true;
+  } finally {
+    if (!committed) await conn.query('ROLLBACK').catch(() => undefined);
   }
-  const row = (rows as CheckpointRow[])[0];
-  if (!row) return null;
+  // A row claimed before any position was written holds none.
+  if (!row || (row.binlog_file === null && row.gtid === null)) return null;
   return {
     file: row.binlog_file,
     position: row.binlog_position === null ? null : Number(row.binlog_position),
@@ -71,24 +122,64 @@ export async function readCheckpoint(conn: Connection, streamId: string): Promis
   };
 }
 
-/** Upsert of the stream's position; run inside the transaction that applied the rows. */
+/**
+ * Ends the replica connection of the stream's previous owner, when it is
+ * still there. A runner frozen past its lock (SIGSTOP, a suspended VM) keeps
+ * its connection, its open transaction and that transaction's row locks,
+ * the checkpoint row's among them: the new owner would wait for them for as
+ * long as the freeze lasts. The caller holds a newer epoch, so the previous
+ * owner may commit nothing more anyway; ending its connection rolls back
+ * what it left open. (A connection that is gone, or not ours to kill, is
+ * left alone: then the claim waits as before.)
+ */
+async function evictPreviousOwner(conn: Connection, streamId: string, epoch: number): Promise<void> {
+  const [rows] = await conn.query(
+    `SELECT owner_epoch, owner_connection, CONNECTION_ID() AS self FROM ${TABLE} WHERE stream_id = ?`,
+    [streamId],
+  );
+  const row = (rows as Array<{ owner_epoch: string | number; owner_connection: string | number | null; self: string | number }>)[0];
+  // (An earlier session of our own epoch may have left its connection behind too, after a network cut.)
+  if (!row || row.owner_connection === null || Number(row.owner_epoch) > epoch) return;
+  const previous = Number(row.owner_connection);
+  if (previous === Number(row.self)) return;
+  const [alive] = await conn.query("SELECT ID FROM information_schema.PROCESSLIST WHERE ID = ? AND USER = SUBSTRING_INDEX(CURRENT_USER(), '@', 1)", [
+    previous,
+  ]);
+  if ((alive as unknown[]).length === 0) return;
+  await conn.query(`KILL CONNECTION ${previous}`).catch(() => undefined);
+}
+
+/**
+ * The stream's position, written inside the transaction that applied the
+ * rows. It updates exactly one row while `epoch` owns the stream, none once
+ * another epoch has claimed it (see checkCheckpointWritten).
+ */
 export function checkpointStatement(
   streamId: string,
+  epoch: number,
   position: BinlogPosition,
   sourceTimestamp: number | null,
-  pendingDdl: string | null = null,
-): { sql: string; params: unknown[] } {
+): CheckpointStatement {
   return {
-    sql: `INSERT INTO ${TABLE} (stream_id, binlog_file, binlog_position, gtid, source_timestamp, applied_at, pending_ddl)
-          VALUES (?, ?, ?, ?, ?, UTC_TIMESTAMP(6), ?)
-          ON DUPLICATE KEY UPDATE binlog_file = VALUES(binlog_file), binlog_position = VALUES(binlog_position),
-            gtid = VALUES(gtid), source_timestamp = VALUES(source_timestamp), applied_at = VALUES(applied_at),
-            pending_ddl = VALUES(pending_ddl)`,
-    params: [streamId, position.file, position.position, position.gtid, sourceTimestamp, pendingDdl],
+    sql: `UPDATE ${TABLE} SET binlog_file = ?, binlog_position = ?, gtid = ?, source_timestamp = ?, applied_at = UTC_TIMESTAMP(6), pending_ddl = NULL
+           WHERE stream_id = ? AND owner_epoch = ?`,
+    params: [position.file, position.position, position.gtid, sourceTimestamp, streamId, epoch],
   };
 }
 
-/** Marks a DDL as started (committed before the DDL runs, so a crash mid-DDL is recognised). */
-export function pendingDdlStatement(streamId: string, marker: string): { sql: string; params: unknown[] } {
-  return { sql: `UPDATE ${TABLE} SET pending_ddl = ? WHERE stream_id = ?`, params: [marker, streamId] };
+/** Marks a DDL as started (committed before the DDL runs, so a crash mid-DDL is recognised); fenced like a checkpoint. */
+export function pendingDdlStatement(streamId: string, epoch: number, marker: string): CheckpointStatement {
+  return { sql: `UPDATE ${TABLE} SET pending_ddl = ? WHERE stream_id = ? AND owner_epoch = ?`, params: [marker, streamId, epoch] };
+}
+
+/** A checkpoint update that matched no row: another epoch owns the stream now. */
+export function checkCheckpointWritten(affectedRows: number | undefined, epoch: number): void {
+  if ((affectedRows ?? 0) < 1) throw superseded(null, epoch);
+}
+
+function superseded(owner: number | null, epoch: number): FencedError {
+  return new FencedError(
+    `another binlog-sync process took over this replication stream on the replica${owner !== null ? ` (owner epoch ${owner}, ours ${epoch})` : ` (ours was epoch ${epoch})`}; ` +
+      'this one stopped without committing anything more',
+  );
 }

@@ -8,7 +8,7 @@ import type { Logger } from '../log/logger.js';
 import type { BinlogPosition } from '../position.js';
 import { sqlModeNames } from '../source/status-vars.js';
 import type { ApplyAction, RowChange } from '../txn/assembler.js';
-import { checkpointStatement, ensureCheckpointSchema, pendingDdlStatement, readCheckpoint, type Checkpoint } from './checkpoint.js';
+import { checkCheckpointWritten, checkpointStatement, claimCheckpoint, ensureCheckpointSchema, pendingDdlStatement, type Checkpoint } from './checkpoint.js';
 import { rowCount } from '../source/events.js';
 import { LOAD_DATA_REFUSED, LocalFiles } from './local-files.js';
 import { batchStatements, inlineParams, type BatchingOptions } from './prepare.js';
@@ -99,6 +99,8 @@ export class ReplicaApplier {
   /** Numbers the rows events, so a batch knows how many it spans. */
   private events = 0;
   rowsApplied = 0;
+  /** The fencing token this applier writes checkpoints under (see claim). */
+  private epoch = 0;
 
   /*
    * The pipeline. Statements are handed to the driver (which keeps them in
@@ -148,16 +150,31 @@ export class ReplicaApplier {
     return applier;
   }
 
-  async readCheckpoint(): Promise<Checkpoint | null> {
-    const checkpoint = await readCheckpoint(this.conn, this.streamId);
+  /**
+   * Claims the stream's checkpoint for `epoch` (the fencing token from the
+   * state file) and returns the position it holds. Every checkpoint this
+   * applier writes afterwards commits only while `epoch` still owns the
+   * stream; FencedError once a later one has claimed it.
+   */
+  async claim(epoch: number): Promise<Checkpoint | null> {
+    const checkpoint = await claimCheckpoint(this.conn, this.streamId, epoch);
+    this.epoch = epoch;
     this.pendingDdl = checkpoint?.pendingDdl ?? null;
     return checkpoint;
   }
 
-  /** Writes a position outside any source transaction (`position set`). */
-  async writePosition(position: BinlogPosition, sourceTimestamp: number | null): Promise<void> {
-    const { sql, params } = checkpointStatement(this.streamId, position, sourceTimestamp);
-    await this.conn.query(`${sql}; COMMIT`, params);
+  /** Writes a position outside any source transaction (`position set`, `skip`, `snapshot`) under a new epoch. */
+  async writePosition(position: BinlogPosition, sourceTimestamp: number | null, epoch: number): Promise<void> {
+    await this.claim(epoch);
+    const { sql, params } = checkpointStatement(this.streamId, epoch, position, sourceTimestamp);
+    await this.runFenced(sql, params, NO_CONTEXT);
+  }
+
+  /** Runs a checkpoint write and its COMMIT; rolls back and throws FencedError when our epoch no longer owns the stream. */
+  private async runFenced(sql: string, params: unknown[], context: ApplyContext): Promise<void> {
+    const [written] = (await this.run(`${sql}; COMMIT`, params, context, 'checkpoint')) as Array<{ affectedRows?: number }>;
+    // (The COMMIT of an update that matched nothing commits nothing.)
+    checkCheckpointWritten(written?.affectedRows, this.epoch);
   }
 
   get inTransaction(): boolean {
@@ -408,6 +425,8 @@ export class ReplicaApplier {
         );
       }
       if (b.loads) this.logger.debug({ table: b.table, rows: b.expectRows }, 'rows loaded with LOAD DATA');
+      // The position matched no row: a later runner owns the stream, and this transaction must not commit.
+      if (b.kind === 'checkpoint') return checkCheckpointWritten(results[i]?.affectedRows, this.epoch);
       if (b.expectRows !== undefined && (results[i]?.affectedRows ?? 0) < b.expectRows) {
         throw new ApplyError(
           `the row to ${b.kind} in ${b.table} is not on the replica (the replica has drifted from the source) ` +
@@ -452,8 +471,8 @@ export class ReplicaApplier {
     if (!inTransaction) {
       // DDL cannot commit atomically with the position: mark it as started first,
       // so that after a crash its re-run knows it may already have happened.
-      const { sql, params } = pendingDdlStatement(this.streamId, action.sql);
-      await this.run(`${sql}; COMMIT`, params, context, 'checkpoint');
+      const { sql, params } = pendingDdlStatement(this.streamId, this.epoch, action.sql);
+      await this.runFenced(sql, params, context);
     }
     const tolerant = this.pendingDdl !== null && this.pendingDdl === action.sql;
     this.pendingDdl = null;
@@ -485,13 +504,13 @@ export class ReplicaApplier {
     deferrable: boolean,
     onDurable: (() => void) | undefined,
   ): Promise<CommitOutcome> {
-    const { sql, params } = checkpointStatement(this.streamId, position, timestamp);
+    const { sql, params } = checkpointStatement(this.streamId, this.epoch, position, timestamp);
     if (this.unit) {
       // The position joins the rows in the same replica transaction, grouped or not
       // (also when this transaction changed nothing of ours: it is counted in the group).
       // Only the group's last position is written, as the group is sealed.
       this.ensureTransaction();
-      this.unit.checkpoint = { sql, params, context, kind: 'checkpoint' };
+      this.unit.checkpoint = { sql, params, context, kind: 'checkpoint', expectRows: 1 };
       this.partial = false;
       this.unit.onDurable = onDurable;
       if (deferrable && this.batching && this.unit.transactions < this.groupLimit) return 'deferred';
@@ -500,7 +519,7 @@ export class ReplicaApplier {
     }
     if (this.ddlApplied) {
       // After a DDL: record its position (and clear the started-DDL mark) on its own.
-      await this.run(`${sql}; COMMIT`, params, context, 'checkpoint');
+      await this.runFenced(sql, params, context);
       this.ddlApplied = false;
       onDurable?.();
       return 'committed';

@@ -5,13 +5,14 @@
 // the committed position, for as long as it takes. Starts once, stops once,
 // through an AbortSignal.
 import { hostname } from 'node:os';
-import { ApplyError, BinlogSyncError, GroupAbortedError, describeError, isRetryable } from '../errors.js';
+import { ApplyError, BinlogSyncError, FencedError, GroupAbortedError, describeError, isRetryable } from '../errors.js';
 import { formatPosition, type BinlogPosition } from '../position.js';
 import type { StateStore } from '../state/state-store.js';
 import { backoffDelay, sleep, type BackoffOptions } from './backoff.js';
 import { watchMemory } from './memory-budget.js';
 import { runSession, type ReplicatorStats, type SessionOptions } from './session.js';
 import { StreamHealth } from '../health/stream-health.js';
+import { RunnerFence } from './fence.js';
 
 export type { ReplicatorStats } from './session.js';
 
@@ -34,8 +35,10 @@ const HEALTHY_SESSION_MS = 30_000;
  * setting) are not retried: they are the user's to fix.
  */
 export async function runReplicator(options: ReplicatorOptions): Promise<ReplicatorStats> {
-  const { state, logger, signal } = options;
-  state.acquireRunner({ pid: process.pid, hostname: hostname() });
+  const { state, logger } = options;
+  const fence = new RunnerFence(state, state.acquireRunner({ pid: process.pid, hostname: hostname() }));
+  // Stops on the caller's signal, or at once when another runner takes over.
+  const signal = AbortSignal.any([options.signal, fence.signal]);
   const stats: ReplicatorStats = {
     transactions: 0,
     rows: 0,
@@ -46,10 +49,10 @@ export async function runReplicator(options: ReplicatorOptions): Promise<Replica
     ungrouped: 0,
   };
   const health = options.health ?? new StreamHealth();
-  const session: ReplicatorOptions = { ...options, health };
+  const session: ReplicatorOptions = { ...options, health, signal };
   const timers = [
     setInterval(() => {
-      state.heartbeat(process.pid, health.snapshot());
+      fence.heartbeat(health.snapshot());
       options.onProgress?.(stats);
     }, LIVENESS_MS),
     progressReporter(options, stats),
@@ -62,9 +65,13 @@ export async function runReplicator(options: ReplicatorOptions): Promise<Replica
     for (;;) {
       const started = Date.now();
       try {
-        await runSession(session, stats);
+        await runSession(session, fence, stats);
+        fence.check();
         return stats;
       } catch (error) {
+        // The replica refused our epoch: another process owns the stream, whatever the state file says yet.
+        if (error instanceof FencedError) fence.trip(error);
+        fence.check();
         if (signal.aborted) return stats;
         options.metrics?.error(error instanceof BinlogSyncError ? error.code : 'INTERNAL');
         if (!stats.streamed || !isRetryable(error)) throw error;
@@ -76,18 +83,27 @@ export async function runReplicator(options: ReplicatorOptions): Promise<Replica
         // A regrouping says why: the error of the statement that failed.
         const cause = error instanceof GroupAbortedError && error.cause !== undefined ? { cause: describeError(error.cause) } : {};
         logger.warn({ attempt, delayMs: delay, error: describeError(error), ...cause }, `${describeError(error)}; retrying in ${(delay / 1000).toFixed(1)} s`);
-        if (!(await sleep(delay, signal))) return stats;
+        if (!(await sleep(delay, signal))) {
+          fence.check();
+          return stats;
+        }
       }
     }
   } catch (error) {
-    if (error instanceof Error) recordFailure(state, error, stats.position);
+    // A runner that lost the file records nothing in it: the file is the new runner's.
+    if (error instanceof Error && !(error instanceof FencedError)) recordFailure(state, error, stats.position);
     throw error;
   } finally {
     for (const t of timers) clearInterval(t);
-    const at = state.getPosition();
-    state.addHistory({ event: 'stop', file: at?.file ?? null, position: at?.position ?? null, gtid: at?.gtid ?? null, detail: null });
-    state.releaseRunner(process.pid);
-    logger.info({ ...(at ?? {}) }, `stopped at ${at ? formatPosition(at) : '(no position)'}`);
+    if (fence.lost) {
+      // Nothing more is written to the file: its history, position and lock are the new runner's.
+      logger.error({ epoch: fence.lease.epoch }, fence.error.message);
+    } else {
+      const at = state.getPosition();
+      state.addHistory({ event: 'stop', file: at?.file ?? null, position: at?.position ?? null, gtid: at?.gtid ?? null, detail: null });
+      state.releaseRunner(fence.lease);
+      logger.info({ ...(at ?? {}) }, `stopped at ${at ? formatPosition(at) : '(no position)'}`);
+    }
   }
 }
 

@@ -4,7 +4,7 @@
 // means; everything a session holds is released when it ends.
 import type { Endpoint } from '../config/connection-url.js';
 import { describeEndpoint } from '../config/connection-url.js';
-import { ConnectionError, GroupAbortedError, StateError, UnsupportedEventError, isRetryable } from '../errors.js';
+import { ConnectionError, FencedError, GroupAbortedError, StateError, UnsupportedEventError, isRetryable } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { compareFilePositions, formatPosition, type AppliedPosition, type BinlogPosition } from '../position.js';
 import { ReplicaApplier, type ApplyContext } from '../apply/replica-applier.js';
@@ -18,6 +18,7 @@ import { TransactionAssembler, type ApplyAction } from '../txn/assembler.js';
 import { createFilter, type FilterSettings } from '../txn/filter.js';
 import type { StateStore } from '../state/state-store.js';
 import { EventQueue } from './event-queue.js';
+import type { RunnerFence } from './fence.js';
 import { resolveStreamStart } from './stream-start.js';
 
 /**
@@ -61,7 +62,7 @@ export interface ReplicatorStats {
 }
 
 /** Runs one session; resolves when the signal aborts, rejects on any failure. */
-export async function runSession(options: SessionOptions, stats: ReplicatorStats): Promise<void> {
+export async function runSession(options: SessionOptions, fence: RunnerFence, stats: ReplicatorStats): Promise<void> {
   const { state, logger, signal } = options;
   let applier: ReplicaApplier | undefined;
   let source: EventStream | undefined;
@@ -69,7 +70,8 @@ export async function runSession(options: SessionOptions, stats: ReplicatorStats
     applier = await asConnectionError(ReplicaApplier.open(options.replica, state.streamId, logger), 'replica', options.replica);
     stats.rowsAtLastCommit = 0;
     logger.info({ replica: describeEndpoint(options.replica) }, 'connected to the replica');
-    const stored = reconcile(state, await applier.readCheckpoint(), logger);
+    // Claimed with our epoch: from now on only our commits carry the stream's checkpoint.
+    const stored = reconcile(fence, await applier.claim(fence.lease.epoch), logger);
     stats.position = stored;
 
     const control = await connectSource(options.source);
@@ -117,8 +119,8 @@ export async function runSession(options: SessionOptions, stats: ReplicatorStats
     stats.streamed = true;
     options.health?.setStreaming(true);
     // Publish at once: `status` right after start-up should not wait for the next liveness tick.
-    if (options.health) state.heartbeat(process.pid, options.health.snapshot());
-    await new ApplyLoop(queue, assembler, applier, source, state, stats, logger, options.health, options.metrics).run(signal);
+    if (options.health) fence.heartbeat(options.health.snapshot());
+    await new ApplyLoop(queue, assembler, applier, source, fence, stats, logger, options.health, options.metrics).run(signal);
   } finally {
     options.health?.setStreaming(false);
     source?.stop();
@@ -143,7 +145,8 @@ async function asConnectionError<T>(promise: Promise<T>, role: string, endpoint:
  * mirror (a crash between the replica commit and the mirror write), else the
  * mirror (which alone moves past transactions that touched nothing of ours).
  */
-function reconcile(state: StateStore, checkpoint: Checkpoint | null, logger: Logger): BinlogPosition {
+function reconcile(fence: RunnerFence, checkpoint: Checkpoint | null, logger: Logger): BinlogPosition {
+  const { state } = fence;
   const stored = state.getPosition();
   if (!stored && !checkpoint) {
     throw new StateError(
@@ -152,7 +155,8 @@ function reconcile(state: StateStore, checkpoint: Checkpoint | null, logger: Log
   }
   if (checkpoint && (!stored || replicaIsAhead(checkpoint, stored))) {
     const { pendingDdl: _pending, ...position } = checkpoint;
-    state.savePosition(position);
+    fence.savePosition(position);
+    fence.check();
     state.addHistory({ event: 'reconcile', file: position.file, position: position.position, gtid: position.gtid, detail: 'replica checkpoint was ahead' });
     logger.info({ ...position }, 'the replica had applied more than the state file recorded; continuing from the replica');
     return { file: position.file, position: position.position, gtid: position.gtid };
@@ -187,7 +191,7 @@ class ApplyLoop {
     private readonly assembler: TransactionAssembler,
     private readonly applier: ReplicaApplier,
     private readonly source: EventStream,
-    private readonly state: StateStore,
+    private readonly fence: RunnerFence,
     private readonly stats: ReplicatorStats,
     private readonly logger: Logger,
     private readonly health: StreamHealth | undefined,
@@ -207,6 +211,8 @@ class ApplyLoop {
         yielded = performance.now();
       }
       const event = await this.queue.next(signal);
+      // Another runner took over: commit nothing more (closing the session rolls back what is open).
+      this.fence.check();
       if (event === undefined) {
         // A graceful stop keeps what the group applied (unless a transaction is
         // half applied: then closing the session rolls the group back).
@@ -259,6 +265,7 @@ class ApplyLoop {
   private async fail(cause: unknown): Promise<never> {
     const transactions = this.applier.failed?.transactions ?? this.applier.deferred + 1;
     await this.applier.rollback().catch(() => undefined);
+    if (cause instanceof FencedError) throw cause;
     if (transactions <= 1 && !(cause instanceof GroupAbortedError)) throw cause;
     this.stats.ungrouped = Math.max(transactions, 1);
     if (cause instanceof GroupAbortedError) throw cause;
@@ -266,7 +273,7 @@ class ApplyLoop {
   }
 
   private recordDurable(applied: AppliedPosition): void {
-    this.state.savePosition(applied);
+    this.fence.savePosition(applied);
     this.stats.position = applied;
     // Failures name the last durable position: where the replica stands.
     this.context = { ...this.context, position: applied.position, file: applied.file };

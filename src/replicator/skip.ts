@@ -65,7 +65,7 @@ export async function skipFailedTransaction(options: SkipOptions): Promise<SkipR
   };
   const applier = await ReplicaApplier.open(options.replica, state.streamId, logger);
   try {
-    await applier.writePosition(to, commit.timestamp);
+    await applier.writePosition(to, commit.timestamp, state.claimEpoch());
   } finally {
     await applier.close();
   }

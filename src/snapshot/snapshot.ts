@@ -217,7 +217,7 @@ function rawGeometry(field: { type: string; buffer: () => Buffer | null }, next:
 async function record(options: SnapshotOptions, position: BinlogPosition): Promise<void> {
   const applier = await ReplicaApplier.open(options.replica, options.state.streamId, options.logger);
   try {
-    await applier.writePosition(position, null);
+    await applier.writePosition(position, null, options.state.claimEpoch());
   } finally {
     await applier.close();
   }

@@ -75,6 +75,15 @@ export interface RunnerInfo {
   health: RunnerHealth | null;
 }
 
+/**
+ * What a runner holds while it owns the state file: its pid and the epoch
+ * (fencing token) it acquired. A later owner always has a larger epoch.
+ */
+export interface RunnerLease {
+  pid: number;
+  epoch: number;
+}
+
 export interface StateStoreOptions {
   /** Create the file when it does not exist (only `position set` and friends should). */
   create?: boolean;
@@ -202,6 +211,7 @@ interface Statements {
   deleteMeta: Database.Statement<[string]>;
   getPosition: Database.Statement<[], PositionRow>;
   savePosition: Database.Statement<[PositionRow]>;
+  savePositionAs: Database.Statement<[PositionRow & { epoch: string }]>;
   addHistory: Database.Statement<[Omit<HistoryRow, 'id'>]>;
   history: Database.Statement<[number], HistoryRow>;
   getLastError: Database.Statement<[], LastErrorRow>;
@@ -209,9 +219,12 @@ interface Statements {
   clearLastError: Database.Statement<[]>;
   getRunner: Database.Statement<[], RunnerRow>;
   setRunner: Database.Statement<[RunnerRow]>;
-  heartbeat: Database.Statement<[{ pid: number; at: string; health: string | null }]>;
-  releaseRunner: Database.Statement<[number]>;
+  heartbeat: Database.Statement<[{ pid: number; at: string; health: string | null; epoch: string }]>;
+  releaseRunner: Database.Statement<[{ pid: number; epoch: string }]>;
 }
+
+/** The meta key of the current owner's epoch (see RunnerLease). */
+const OWNER_EPOCH = 'owner_epoch';
 
 function prepareStatements(db: Db): Statements {
   return {
@@ -223,6 +236,14 @@ function prepareStatements(db: Db): Statements {
     savePosition: db.prepare(`
       INSERT INTO position (id, file, position, gtid, applied_at, source_timestamp)
       VALUES (1, @file, @position, @gtid, @applied_at, @source_timestamp)
+      ON CONFLICT (id) DO UPDATE SET
+        file = excluded.file, position = excluded.position, gtid = excluded.gtid,
+        applied_at = excluded.applied_at, source_timestamp = excluded.source_timestamp`),
+    // The same, only while @epoch still owns the file (a runner superseded after a stall writes nothing).
+    savePositionAs: db.prepare(`
+      INSERT INTO position (id, file, position, gtid, applied_at, source_timestamp)
+      SELECT 1, @file, @position, @gtid, @applied_at, @source_timestamp
+       WHERE (SELECT value FROM meta WHERE key = '${OWNER_EPOCH}') = @epoch
       ON CONFLICT (id) DO UPDATE SET
         file = excluded.file, position = excluded.position, gtid = excluded.gtid,
         applied_at = excluded.applied_at, source_timestamp = excluded.source_timestamp`),
@@ -246,8 +267,11 @@ function prepareStatements(db: Db): Statements {
     setRunner: db.prepare(`
       INSERT OR REPLACE INTO runner (id, pid, hostname, started_at, heartbeat_at)
       VALUES (1, @pid, @hostname, @started_at, @heartbeat_at)`),
-    heartbeat: db.prepare('UPDATE runner SET heartbeat_at = @at, health = COALESCE(@health, health) WHERE id = 1 AND pid = @pid'),
-    releaseRunner: db.prepare('DELETE FROM runner WHERE id = 1 AND pid = ?'),
+    heartbeat: db.prepare(`
+      UPDATE runner SET heartbeat_at = @at, health = COALESCE(@health, health)
+       WHERE id = 1 AND pid = @pid AND (SELECT value FROM meta WHERE key = '${OWNER_EPOCH}') = @epoch`),
+    releaseRunner: db.prepare(`
+      DELETE FROM runner WHERE id = 1 AND pid = @pid AND (SELECT value FROM meta WHERE key = '${OWNER_EPOCH}') = @epoch`),
   };
 }
 
@@ -530,16 +554,16 @@ export class StateStore {
     });
   }
 
-  /** Called after every replica commit: a single prepared UPSERT. */
-  savePosition(p: AppliedPosition): void {
-    this.write('save the position', () => {
-      this.sql.savePosition.run({
-        file: p.file,
-        position: p.position,
-        gtid: p.gtid,
-        applied_at: p.appliedAt,
-        source_timestamp: p.sourceTimestamp,
-      });
+  /**
+   * Called after every replica commit: a single prepared UPSERT. With a
+   * lease, only while that lease still owns the file; returns false when it
+   * no longer does (nothing written).
+   */
+  savePosition(p: AppliedPosition, lease?: RunnerLease): boolean {
+    return this.write('save the position', () => {
+      const row = { file: p.file, position: p.position, gtid: p.gtid, applied_at: p.appliedAt, source_timestamp: p.sourceTimestamp };
+      if (!lease) return this.sql.savePosition.run(row).changes > 0;
+      return this.sql.savePositionAs.run({ ...row, epoch: String(lease.epoch) }).changes > 0;
     });
   }
 
@@ -609,7 +633,7 @@ export class StateStore {
   // --- markers -------------------------------------------------------------
 
   /** Keys the store itself owns; markers may not touch them. */
-  private static readonly RESERVED = new Set(['schema_version', 'stream_id', 'created_at']);
+  private static readonly RESERVED = new Set(['schema_version', 'stream_id', 'created_at', OWNER_EPOCH]);
 
   /** A named note kept across runs (e.g. a snapshot in progress); null when absent. */
   getMarker(name: string): string | null {
@@ -632,11 +656,11 @@ export class StateStore {
    * a heartbeat younger than `staleAfterMs`); takes over a stale row left by a
    * crashed runner. BEGIN IMMEDIATE makes check-and-take atomic across processes.
    */
-  acquireRunner(info: { pid: number; hostname: string }, staleAfterMs: number = DEFAULT_STALE_AFTER_MS): void {
+  acquireRunner(info: { pid: number; hostname: string }, staleAfterMs: number = DEFAULT_STALE_AFTER_MS): RunnerLease {
     checkStaleAfter(staleAfterMs);
-    this.write('record the runner', () => {
+    return this.write('record the runner', () =>
       this.db
-        .transaction(() => {
+        .transaction((): RunnerLease => {
           const now = Date.now();
           const row = this.sql.getRunner.get();
           const sameProcess = row !== undefined && row.pid === info.pid && row.hostname === info.hostname;
@@ -653,27 +677,57 @@ export class StateStore {
             started_at: sameProcess ? row.started_at : at,
             heartbeat_at: at,
           });
+          return { pid: info.pid, epoch: this.nextEpoch(now) };
         })
-        .immediate();
-    });
-  }
-
-  /**
-   * Marks `pid`'s runner row as alive now. Returns false when the row is no
-   * longer `pid`'s (another process took over after our heartbeat went stale),
-   * which a runner should treat as "stop".
-   */
-  heartbeat(pid: number, health?: RunnerHealth): boolean {
-    return this.write(
-      'record the heartbeat',
-      () => this.sql.heartbeat.run({ pid, at: new Date().toISOString(), health: health ? JSON.stringify(health) : null }).changes > 0,
+        .immediate(),
     );
   }
 
-  /** Removes the runner row, but only if it is `pid`'s (never a successor's). */
-  releaseRunner(pid: number): void {
+  /**
+   * Takes a new epoch for a one-off writer of the replica's checkpoint
+   * (`position set`, `skip`, `snapshot`): it supersedes any runner, so one
+   * that stalled past its lock cannot commit after it. Call only once no
+   * runner is active.
+   */
+  claimEpoch(): number {
+    return this.write('take an epoch', () => this.db.transaction(() => this.nextEpoch(Date.now())).immediate());
+  }
+
+  /**
+   * The next fencing token: larger than every one given out before, also
+   * when the file was restored from an older copy (the clock moves on), and
+   * also when the clock steps back (the counter does).
+   */
+  private nextEpoch(now: number): number {
+    const last = Number(this.sql.readMeta.get(OWNER_EPOCH)?.value ?? 0);
+    const epoch = Math.max((Number.isSafeInteger(last) ? last : 0) + 1, now);
+    this.sql.writeMeta.run(OWNER_EPOCH, String(epoch));
+    return epoch;
+  }
+
+  /**
+   * Marks the lease's runner row as alive now. Returns false when the lease
+   * no longer owns the file (another process took over after our heartbeat
+   * went stale): the runner must stop at once.
+   */
+  heartbeat(lease: RunnerLease, health?: RunnerHealth): boolean {
+    return this.write(
+      'record the heartbeat',
+      () =>
+        this.sql.heartbeat.run({ pid: lease.pid, epoch: String(lease.epoch), at: new Date().toISOString(), health: health ? JSON.stringify(health) : null })
+          .changes > 0,
+    );
+  }
+
+  /** True while the lease owns the file. */
+  holds(lease: RunnerLease): boolean {
+    return this.guard('read the runner', () => this.sql.readMeta.get(OWNER_EPOCH)?.value === String(lease.epoch) && this.sql.getRunner.get()?.pid === lease.pid);
+  }
+
+  /** Removes the runner row, but only while the lease owns it (never a successor's). */
+  releaseRunner(lease: RunnerLease): void {
     this.write('release the runner', () => {
-      this.sql.releaseRunner.run(pid);
+      this.sql.releaseRunner.run({ pid: lease.pid, epoch: String(lease.epoch) });
     });
   }
 

@@ -94,7 +94,7 @@ export function registerPositionCommand(program: Command, ctx: ProgramContext): 
       }
       const applier = await ReplicaApplier.open(replica, state.streamId, logger);
       try {
-        await applier.writePosition(target, null);
+        await applier.writePosition(target, null, state.claimEpoch());
       } finally {
         await applier.close();
       }

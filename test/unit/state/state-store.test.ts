@@ -396,7 +396,7 @@ describe('runner', () => {
   it('takes over from a live process whose heartbeat went stale', async () => {
     const store = StateStore.open(freshPath(), { create: true });
     const other = liveChild();
-    store.acquireRunner({ pid: other, hostname: host });
+    const old = store.acquireRunner({ pid: other, hostname: host });
     await sleep(60);
     expect(store.activeRunner(10_000)?.pid).toBe(other);
     expect(store.activeRunner(30)).toBeNull();
@@ -404,17 +404,17 @@ describe('runner', () => {
     store.acquireRunner({ pid: process.pid, hostname: host }, 30);
     expect(store.activeRunner()?.pid).toBe(process.pid);
     // The old runner's heartbeat now finds its row gone.
-    expect(store.heartbeat(other)).toBe(false);
+    expect(store.heartbeat(old)).toBe(false);
     store.close();
   });
 
   it('heartbeat keeps a runner fresh', async () => {
     const store = StateStore.open(freshPath(), { create: true });
     const other = liveChild();
-    store.acquireRunner({ pid: other, hostname: host });
+    const lease = store.acquireRunner({ pid: other, hostname: host });
     const startedAt = store.activeRunner()?.startedAt;
     await sleep(300);
-    expect(store.heartbeat(other)).toBe(true);
+    expect(store.heartbeat(lease)).toBe(true);
     // Without the heartbeat the row would be 300 ms old, stale at 250 ms.
     const runner = store.activeRunner(250);
     expect(runner?.pid).toBe(other);
@@ -427,16 +427,58 @@ describe('runner', () => {
   it('releaseRunner removes only its own row', () => {
     const store = StateStore.open(freshPath(), { create: true });
     const other = liveChild();
-    store.acquireRunner({ pid: other, hostname: host });
-    store.releaseRunner(process.pid);
+    const lease = store.acquireRunner({ pid: other, hostname: host });
+    store.releaseRunner({ pid: process.pid, epoch: lease.epoch });
+    store.releaseRunner({ pid: other, epoch: lease.epoch - 1 });
     expect(store.activeRunner()?.pid).toBe(other);
-    store.releaseRunner(other);
+    store.releaseRunner(lease);
     expect(store.activeRunner()).toBeNull();
     expect(store.recordedRunner()).toBeNull();
-    store.acquireRunner({ pid: process.pid, hostname: host });
-    store.releaseRunner(process.pid);
+    store.releaseRunner(store.acquireRunner({ pid: process.pid, hostname: host }));
     expect(store.recordedRunner()).toBeNull();
     store.close();
+  });
+
+  it('gives each owner a larger epoch, and fences every older one', async () => {
+    const store = StateStore.open(freshPath(), { create: true });
+    const other = liveChild();
+    const first = store.acquireRunner({ pid: other, hostname: host });
+    await sleep(60);
+    // Taken over after a stall: the same pid would not help the old lease either.
+    const second = store.acquireRunner({ pid: process.pid, hostname: host }, 30);
+    expect(second.epoch).toBeGreaterThan(first.epoch);
+    expect(store.holds(first)).toBe(false);
+    expect(store.holds(second)).toBe(true);
+    expect(store.heartbeat(first)).toBe(false);
+    expect(store.heartbeat(second)).toBe(true);
+
+    // The superseded runner's positions are not written; the owner's are.
+    const mine = { file: 'mysql-bin.000002', position: 400, gtid: '0-1-9', appliedAt: '2026-12-01T00:00:00.000Z', sourceTimestamp: null };
+    expect(store.savePosition({ ...mine, position: 999 }, first)).toBe(false);
+    expect(store.savePosition(mine, second)).toBe(true);
+    expect(store.getPosition()).toEqual(mine);
+
+    // A one-off writer (position set, skip, snapshot) supersedes the runner too.
+    const oneOff = store.claimEpoch();
+    expect(oneOff).toBeGreaterThan(second.epoch);
+    expect(store.heartbeat(second)).toBe(false);
+    expect(store.savePosition({ ...mine, position: 1 }, second)).toBe(false);
+    expect(store.getPosition()?.position).toBe(400);
+    // A release by the superseded lease leaves the row alone (it is not ours to remove).
+    store.releaseRunner(second);
+    expect(store.recordedRunner()?.pid).toBe(process.pid);
+    store.close();
+  });
+
+  it('keeps epochs increasing across connections and reopenings', () => {
+    const path = freshPath();
+    const a = StateStore.open(path, { create: true });
+    const epochs = [a.claimEpoch(), a.claimEpoch()];
+    a.close();
+    const b = StateStore.open(path);
+    epochs.push(b.acquireRunner({ pid: process.pid, hostname: host }).epoch, b.claimEpoch());
+    b.close();
+    for (let i = 1; i < epochs.length; i++) expect(epochs[i]).toBeGreaterThan(epochs[i - 1]!);
   });
 
   it('is seen by a read-only store', () => {
@@ -444,9 +486,9 @@ describe('runner', () => {
     const writer = StateStore.open(path, { create: true });
     const reader = StateStore.open(path, { readonly: true });
     expect(reader.activeRunner()).toBeNull();
-    writer.acquireRunner({ pid: process.pid, hostname: host });
+    const lease = writer.acquireRunner({ pid: process.pid, hostname: host });
     expect(reader.activeRunner()?.pid).toBe(process.pid);
-    writer.releaseRunner(process.pid);
+    writer.releaseRunner(lease);
     expect(reader.activeRunner()).toBeNull();
     reader.close();
     writer.close();
