@@ -6,12 +6,6 @@
 
 import { codeTokens, isKeyword, isName, isPunct, quoteIdentifier, tokenize, type LexerOptions, type Token } from './sql-lexer.js';
 
-export interface TableRef {
-  /** undefined when the statement does not qualify the name. */
-  database: string | undefined;
-  table: string;
-}
-
 export interface ResolvedTable {
   /** The qualified database, else the session's default one (undefined when neither). */
   database: string | undefined;
