@@ -76,11 +76,6 @@ export class BinlogSource {
     this.file = options.start.file ?? '';
   }
 
-  /** True when the server is MariaDB (known once started). */
-  get isMariaDb(): boolean {
-    return this.zongji?.isMariaDb ?? false;
-  }
-
   /** Connects and starts streaming; resolves when the dump has started. */
   async start(): Promise<void> {
     const { endpoint, serverId, start, logger } = this.options;
