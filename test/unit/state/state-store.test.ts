@@ -432,10 +432,11 @@ describe('runner', () => {
     expect(store.activeRunner()?.pid).toBe(other);
     store.releaseRunner(other);
     expect(store.activeRunner()).toBeNull();
-    expect(store.recordedRunner()).toBeNull();
+    // Gone, not just stale: a heartbeat finds no row to update.
+    expect(store.heartbeat(other)).toBe(false);
     store.acquireRunner({ pid: process.pid, hostname: host });
     store.releaseRunner(process.pid);
-    expect(store.recordedRunner()).toBeNull();
+    expect(store.heartbeat(process.pid)).toBe(false);
     store.close();
   });
 
