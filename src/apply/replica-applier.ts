@@ -69,8 +69,6 @@ export class ReplicaApplier {
   private pendingDdl: string | null = null;
   /** Rows of a source transaction not yet committed (deferred or not) are in the open transaction. */
   private partial = false;
-  /** Most source transactions per replica commit. */
-  groupLimit = 500;
   /**
    * When on, statements wait in `buffer` and go to the replica several per
    * round trip, across rows events, and commits are pipelined. Off (careful
@@ -478,7 +476,7 @@ export class ReplicaApplier {
       this.unit.checkpoint = { sql, params, context, kind: 'checkpoint' };
       this.partial = false;
       this.unit.onDurable = onDurable;
-      if (deferrable && this.batching && this.unit.transactions < this.groupLimit) return 'deferred';
+      if (deferrable && this.batching && this.unit.transactions < GROUP_LIMIT) return 'deferred';
       await this.seal();
       return 'committed';
     }
@@ -544,6 +542,9 @@ let loadDataRefused = false;
 
 /** Batches sent ahead of their answers: enough to keep the replica busy while the next is built. */
 const PIPELINE_DEPTH = 3;
+
+/** Most source transactions per replica commit. */
+const GROUP_LIMIT = 500;
 
 /**
  * Statements, parameters and bytes per round trip at most: large batches keep
