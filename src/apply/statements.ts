@@ -1,6 +1,7 @@
 // Pure builders of the SQL that applies row changes on the replica. Every
-// identifier is quoted; every value travels as a parameter (`?`), escaped by
-// the driver, never pasted into the text.
+// identifier is quoted; every value is a `?` here, escaped into the text
+// later with mysql2's own escaping (prepare.ts `inlineParams`), never pasted
+// in unescaped.
 import type { ColumnDef, RowImage, TableDef } from '../source/events.js';
 import type { RowChange } from '../txn/assembler.js';
 
