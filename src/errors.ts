@@ -2,6 +2,7 @@
 // (for scripts and the state file), a retryable flag (for the reconnect loops)
 // and a message that tells the user what to do next. Only cli/ turns these into
 // exit codes and printed lines.
+import { isTransientDriverError } from './db/server-errors.js';
 
 export interface ErrorOptions {
   cause?: unknown;
@@ -133,23 +134,8 @@ export function describeError(error: unknown): string {
   return String(error);
 }
 
-// Driver error codes and server errnos that mean "the connection or the
-// moment was bad", not "the data is": worth another try.
-const RETRYABLE_CODES = new Set([
-  'PROTOCOL_CONNECTION_LOST',
-  'ECONNRESET',
-  'ECONNREFUSED',
-  'EPIPE',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'PROTOCOL_SEQUENCE_TIMEOUT',
-]);
-const RETRYABLE_ERRNOS = new Set([1053 /* server shutdown */, 1205 /* lock wait */, 1213 /* deadlock */, 2006, 2013, 1927 /* connection killed */]);
-
 /** True when trying again later may succeed (our retryable errors, and transient driver errors). */
 export function isRetryable(error: unknown): boolean {
   if (error instanceof BinlogSyncError) return error.retryable;
-  const e = error as { code?: string; errno?: number } | null;
-  return Boolean(e && (RETRYABLE_CODES.has(e.code ?? '') || RETRYABLE_ERRNOS.has(e.errno ?? -1)));
+  return isTransientDriverError(error);
 }

@@ -2,9 +2,6 @@
 // memory until the server asks for them by name while it runs the statement.
 import { Readable } from 'node:stream';
 
-/** Errors that mean the server or client does not allow LOAD DATA LOCAL INFILE. */
-export const LOAD_DATA_REFUSED = new Set([1148 /* command not allowed */, 3948 /* loading local data is disabled */, 4166 /* MariaDB: local infile disabled */]);
-
 /** Each piece travels as one packet: 1 MiB stays well within max_allowed_packet. */
 const PACKET_BYTES = 1024 * 1024;
 

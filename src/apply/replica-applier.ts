@@ -3,6 +3,7 @@
 // (checkpoint.ts), so a crash at any instant leaves both or neither.
 import type { Endpoint } from '../config/connection-url.js';
 import { connect, type Connection } from '../db/connect.js';
+import { ALREADY_APPLIED_ERRNOS, LOAD_DATA_REFUSED, isTransientDriverError, type DriverError } from '../db/server-errors.js';
 import { ApplyError, GroupAbortedError, TransientApplyError, type FailureLocation } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import type { BinlogPosition } from '../position.js';
@@ -10,7 +11,7 @@ import { sqlModeNames } from '../source/status-vars.js';
 import type { ApplyAction, RowChange } from '../txn/assembler.js';
 import { checkCheckpointWritten, checkpointStatement, claimCheckpoint, ensureCheckpointSchema, pendingDdlStatement, type Checkpoint } from './checkpoint.js';
 import { rowCount } from '../source/events.js';
-import { LOAD_DATA_REFUSED, LocalFiles } from './local-files.js';
+import { LocalFiles } from './local-files.js';
 import { batchStatements, inlineParams, type BatchingOptions } from './prepare.js';
 import { buildRowChange, quoteIdentifier, type Statement } from './statements.js';
 
@@ -20,13 +21,6 @@ import { buildRowChange, quoteIdentifier, type Statement } from './statements.js
  * AUTO_INCREMENT column).
  */
 const APPLY_SQL_MODE = 'NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION';
-
-/** Errors that mean "try again" rather than "the replica disagrees". */
-const TRANSIENT_ERRNOS = new Set([1205 /* lock wait timeout */, 1213 /* deadlock */, 2006, 2013]);
-const TRANSIENT_CODES = new Set(['PROTOCOL_CONNECTION_LOST', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT']);
-
-/** mysql2's words for a connection that died earlier (no code attached). */
-const CLOSED = /connection is in closed state|connection lost/i;
 
 const NO_CONTEXT: ApplyContext = { gtid: null, file: null, position: null };
 const NO_PARAMS: unknown[] = [];
@@ -40,22 +34,12 @@ function formatQuery(sql: string, values: unknown): string {
   return inlineParams(sql, Array.isArray(values) ? values : values == null ? [] : [values]);
 }
 
-/** Errors a re-run DDL gives when its first run already took effect. */
-const ALREADY_APPLIED_ERRNOS = new Set([1007, 1008, 1050, 1051, 1054, 1060, 1061, 1091, 1146]);
-
 export type CommitOutcome = 'committed' | 'deferred' | 'none';
 
 export interface ApplyContext {
   gtid: string | null;
   file: string | null;
   position: number | null;
-}
-
-interface DriverError {
-  errno?: number;
-  code?: string;
-  sqlMessage?: string;
-  message?: string;
 }
 
 /** One replica transaction: the source transactions it holds and its batches' outcomes. */
@@ -85,8 +69,6 @@ export class ReplicaApplier {
   private pendingDdl: string | null = null;
   /** Rows of a source transaction not yet committed (deferred or not) are in the open transaction. */
   private partial = false;
-  /** Most source transactions per replica commit. */
-  groupLimit = 500;
   /**
    * When on, statements wait in `buffer` and go to the replica several per
    * round trip, across rows events, and commits are pipelined. Off (careful
@@ -513,7 +495,7 @@ export class ReplicaApplier {
       this.unit.checkpoint = { sql, params, context, kind: 'checkpoint', expectRows: 1 };
       this.partial = false;
       this.unit.onDurable = onDurable;
-      if (deferrable && this.batching && this.unit.transactions < this.groupLimit) return 'deferred';
+      if (deferrable && this.batching && this.unit.transactions < GROUP_LIMIT) return 'deferred';
       await this.seal();
       return 'committed';
     }
@@ -566,7 +548,7 @@ export class ReplicaApplier {
       const detail = `${e.sqlMessage ?? e.message ?? String(error)}${e.errno ? ` (error ${e.errno})` : ''}`;
       const where = `${kind}${table ? ` on ${table}` : ''} at ${describeContext(context)}`;
       const location = locationOf(context, table ?? null, kind);
-      if (TRANSIENT_ERRNOS.has(e.errno ?? -1) || TRANSIENT_CODES.has(e.code ?? '') || CLOSED.test(e.message ?? '')) {
+      if (isTransientDriverError(error)) {
         throw new TransientApplyError(`applying ${where} failed: ${detail}`, { cause: error, location });
       }
       throw new ApplyError(`applying ${where} failed on the replica: ${detail}`, { cause: error, location });
@@ -579,6 +561,9 @@ let loadDataRefused = false;
 
 /** Batches sent ahead of their answers: enough to keep the replica busy while the next is built. */
 const PIPELINE_DEPTH = 3;
+
+/** Most source transactions per replica commit. */
+const GROUP_LIMIT = 500;
 
 /**
  * Statements, parameters and bytes per round trip at most: large batches keep

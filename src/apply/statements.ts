@@ -1,6 +1,7 @@
 // Pure builders of the SQL that applies row changes on the replica. Every
-// identifier is quoted; every value travels as a parameter (`?`), escaped by
-// the driver, never pasted into the text.
+// identifier is quoted; every value is a `?` here, escaped into the text
+// later with mysql2's own escaping (prepare.ts `inlineParams`), never pasted
+// in unescaped.
 import type { ColumnDef, RowImage, TableDef } from '../source/events.js';
 import type { RowChange } from '../txn/assembler.js';
 
@@ -39,6 +40,13 @@ function placeholder(column: ColumnDef, value: unknown): string {
   return '?';
 }
 
+/**
+ * Column kinds whose values go in as they are, a plain `?` with no per-value
+ * expression: their statement texts can be cached by shape, and a derived
+ * table carries their values unchanged.
+ */
+const PLAIN_KINDS = new Set(['plain', 'timestamp', 'enum', 'year']);
+
 /** A BIT value (big-endian bytes) as a decimal string, exact up to 64 bits. */
 export function bitsToDecimal(bytes: Buffer): string {
   let n = 0n;
@@ -54,12 +62,11 @@ export function bitsToDecimal(bytes: Buffer): string {
  * depends on the shape alone, never on a value.
  */
 const texts = new WeakMap<TableDef, Map<string, string>>();
-const SIMPLE_KINDS = new Set(['plain', 'timestamp', 'enum', 'year']);
 
 /** The table's text cache, when its texts depend on the shape alone (see above). */
 function textsOf(table: TableDef): Map<string, string> | undefined {
   let cache = texts.get(table);
-  if (!cache && table.columns.every((c) => SIMPLE_KINDS.has(c.kind))) texts.set(table, (cache = new Map()));
+  if (!cache && table.columns.every((c) => PLAIN_KINDS.has(c.kind))) texts.set(table, (cache = new Map()));
   return cache;
 }
 
@@ -180,9 +187,6 @@ export function buildDeleteByKeys(table: TableDef, present: boolean[], befores: 
 
 /** Which server the statements are for: MariaDB reads a table value constructor (`VALUES (..), (..)`) as a derived table. */
 export type SqlFlavor = 'mariadb' | 'mysql';
-
-/** Column kinds whose values a derived table carries unchanged (no per-value expression needed). */
-const PLAIN_KINDS = new Set(['plain', 'timestamp', 'enum', 'year']);
 
 function sameValue(a: unknown, b: unknown): boolean {
   if (Buffer.isBuffer(a) && Buffer.isBuffer(b)) return a.equals(b);

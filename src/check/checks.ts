@@ -1,6 +1,7 @@
 // Pure: the preflight verdicts of `binlog-sync check`, from facts gathered
 // elsewhere (gather.ts). Each item says ok / warn / fail and, when not ok,
 // the exact fix: the my.cnf line, the SET GLOBAL, the GRANT.
+import { ER_OPTION_PREVENTS_STATEMENT } from '../db/server-errors.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail';
 
@@ -207,7 +208,7 @@ export function checkReplica(facts: ReplicaFacts): CheckItem[] {
   );
   if (facts.write.ok) {
     items.push(ok('applier can write', `${facts.user} can write to the replica${facts.readOnly ? ' despite read_only' : ''}`));
-  } else if (facts.write.errno === 1290 || /read.only/i.test(facts.write.message)) {
+  } else if (facts.write.errno === ER_OPTION_PREVENTS_STATEMENT || /read.only/i.test(facts.write.message)) {
     const privilege = facts.flavor === 'mariadb' ? 'READ_ONLY ADMIN' : 'CONNECTION_ADMIN';
     items.push(
       fail(

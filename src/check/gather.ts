@@ -2,6 +2,7 @@
 // server that cannot be reached becomes a failed item, not an exception.
 import { describeEndpoint, type Endpoint } from '../config/connection-url.js';
 import { connect, queryAll, queryOne } from '../db/connect.js';
+import type { DriverError } from '../db/server-errors.js';
 import { describeError } from '../errors.js';
 import { ensureCheckpointSchema } from '../apply/checkpoint.js';
 import { binlogExpireSeconds, connectSource, readSourceInfo, sourceBinlogFiles } from '../source/source-server.js';
@@ -59,7 +60,7 @@ async function gatherReplica(endpoint: Endpoint): Promise<ReplicaFacts> {
       await conn.query("INSERT INTO binlog_sync.positions (stream_id, applied_at) VALUES ('check', UTC_TIMESTAMP(6)) ON DUPLICATE KEY UPDATE applied_at = VALUES(applied_at)");
       await conn.query('ROLLBACK');
     } catch (error) {
-      write = { ok: false, errno: (error as { errno?: number }).errno, message: describeError(error) };
+      write = { ok: false, errno: (error as DriverError).errno, message: describeError(error) };
       await conn.query('ROLLBACK').catch(() => undefined);
     }
     return {

@@ -6,6 +6,7 @@ import mysql, { type Connection, type ConnectionOptions } from 'mysql2/promise';
 import type { Connection as CoreConnection, QueryOptions } from 'mysql2';
 import { describeEndpoint, type Endpoint } from '../config/connection-url.js';
 import { AuthenticationError, ConfigError, ConnectionError, TlsError } from '../errors.js';
+import { DriverCode, type DriverError } from './server-errors.js';
 
 export type { Connection } from 'mysql2/promise';
 
@@ -91,7 +92,7 @@ export async function connect(endpoint: Endpoint, role: string, extra: Connectio
     return await open(effectiveOptions(endpoint, role, extra));
   } catch (error) {
     // PREFERRED, as the mysql client means it: TLS if the server offers it, else plaintext.
-    if (endpoint.sslMode === 'PREFERRED' && (error as { code?: string }).code === 'HANDSHAKE_NO_SSL_SUPPORT') {
+    if (endpoint.sslMode === 'PREFERRED' && (error as DriverError).code === DriverCode.HANDSHAKE_NO_SSL_SUPPORT) {
       plaintextServers.add(endpointKey(endpoint));
       try {
         return await open(effectiveOptions(endpoint, role, extra));
@@ -111,12 +112,6 @@ async function open(options: ConnectionOptions): Promise<Connection> {
   return conn;
 }
 
-interface DriverError {
-  code?: string;
-  errno?: number;
-  message?: string;
-}
-
 /** A driver error from connecting, as one of ours with a hint. */
 export function connectionFailure(error: unknown, endpoint: Endpoint, role: string): Error {
   if (error instanceof ConfigError) return error;
@@ -125,21 +120,21 @@ export function connectionFailure(error: unknown, endpoint: Endpoint, role: stri
   const tls = tlsFailure(e, where, role);
   if (tls) return tls;
   switch (e.code) {
-    case 'ER_ACCESS_DENIED_ERROR':
-    case 'ER_DBACCESS_DENIED_ERROR':
-    case 'ER_ACCESS_DENIED_NO_PASSWORD_ERROR':
+    case DriverCode.ER_ACCESS_DENIED_ERROR:
+    case DriverCode.ER_DBACCESS_DENIED_ERROR:
+    case DriverCode.ER_ACCESS_DENIED_NO_PASSWORD_ERROR:
       return new AuthenticationError(
         `the ${where} refused the user name or password; check --${role} and its password (--${role}-password-file or BINLOG_SYNC_${role.toUpperCase()}_PASSWORD)`,
         { cause: error },
       );
-    case 'ECONNREFUSED':
+    case DriverCode.ECONNREFUSED:
       return new ConnectionError(`cannot connect to the ${where}: connection refused (is the server running and the port right?)`, {
         cause: error,
       });
-    case 'ENOTFOUND':
-    case 'EAI_AGAIN':
+    case DriverCode.ENOTFOUND:
+    case DriverCode.EAI_AGAIN:
       return new ConnectionError(`cannot connect to the ${where}: unknown host ${endpoint.host}`, { cause: error });
-    case 'ETIMEDOUT':
+    case DriverCode.ETIMEDOUT:
       return new ConnectionError(`cannot connect to the ${where}: timed out`, { cause: error });
     default:
       return new ConnectionError(`cannot connect to the ${where}: ${e.message ?? String(error)}`, { cause: error });
@@ -149,10 +144,10 @@ export function connectionFailure(error: unknown, endpoint: Endpoint, role: stri
 /** Certificate and TLS negotiation failures, named so the user knows which setting to change. */
 function tlsFailure(e: DriverError, where: string, role: string): Error | undefined {
   const code = e.code ?? '';
-  if (code === 'HANDSHAKE_NO_SSL_SUPPORT') {
+  if (code === DriverCode.HANDSHAKE_NO_SSL_SUPPORT) {
     return new TlsError(`the ${where} does not offer TLS, which --${role}-ssl-mode requires (plaintext refused)`, { cause: e });
   }
-  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID' || /does not match certificate's altnames|altname/i.test(e.message ?? '')) {
+  if (code === DriverCode.ERR_TLS_CERT_ALTNAME_INVALID || /does not match certificate's altnames|altname/i.test(e.message ?? '')) {
     return new TlsError(`the ${where} presented a certificate for another host name (${e.message}); VERIFY_IDENTITY refuses it`, { cause: e });
   }
   if (

@@ -33,11 +33,6 @@ export class EventQueue<T> {
     return this.items.length - this.head;
   }
 
-  /** Total weight queued. */
-  get weight(): number {
-    return this.load;
-  }
-
   push(item: T): void {
     this.items.push(item);
     this.load += this.options.weight?.(item) ?? 1;

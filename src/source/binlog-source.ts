@@ -10,6 +10,7 @@ import ZongJi, {
 import { describeEndpoint, type Endpoint } from '../config/connection-url.js';
 import { BinlogPurgedError, ConnectionError } from '../errors.js';
 import { effectiveOptions, connectionFailure } from '../db/connect.js';
+import type { DriverError } from '../db/server-errors.js';
 import type { Logger } from '../log/logger.js';
 import type { ColumnDef, ColumnKind, RowImage, RowsKind, SourceEvent, TableDef } from './events.js';
 import { noForeignKeyChecks, parseStatusVars } from './status-vars.js';
@@ -73,11 +74,6 @@ export class BinlogSource {
 
   constructor(private readonly options: BinlogSourceOptions) {
     this.file = options.start.file ?? '';
-  }
-
-  /** True when the server is MariaDB (known once started). */
-  get isMariaDb(): boolean {
-    return this.zongji?.isMariaDb ?? false;
   }
 
   /** Connects and starts streaming; resolves when the dump has started. */
@@ -378,7 +374,7 @@ function streamFailure(error: Error, endpoint: Endpoint, start: StreamStart): Er
       { cause: error },
     );
   }
-  if ((error as { errno?: number }).errno === undefined && !(error as { code?: string }).code) return error;
+  if ((error as DriverError).errno === undefined && !(error as DriverError).code) return error;
   const failure = connectionFailure(error, endpoint, 'source');
   return failure instanceof ConnectionError
     ? new ConnectionError(`the binlog stream from the source ${describeEndpoint(endpoint)} failed: ${message}`, { cause: error })

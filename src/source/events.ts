@@ -4,7 +4,7 @@
 
 /** How a column's values travel from the binlog to the replica. */
 export type ColumnKind =
-  /** Values as decoded (numbers, exact strings, Buffers) sent as parameters. */
+  /** Values as decoded (numbers, exact strings, Buffers), escaped into the statement text as they are. */
   | 'plain'
   /** Text in a non-UTF-8 character set: raw bytes, re-labelled with CONVERT(? USING cs). */
   | 'raw-text'

@@ -740,14 +740,6 @@ export class StateStore {
     });
   }
 
-  /** The recorded runner row whether or not it is alive (for diagnostics). */
-  recordedRunner(): RunnerInfo | null {
-    return this.guard('read the runner', () => {
-      const row = this.sql.getRunner.get();
-      return row ? runnerFromRow(row) : null;
-    });
-  }
-
   /** Closes the connection; safe to call twice. */
   close(): void {
     if (this.db.open) this.db.close();

@@ -138,10 +138,12 @@ export class TransactionAssembler {
     const { filter } = this.options;
     const lexer = lexerOptions(sqlMode);
     const info: StatementInfo = classifyStatement(sql, defaultDatabase || undefined, lexer);
-    if (info.kind === 'ignored') {
-      // A DDL we recognise but cannot follow must not be skipped quietly.
-      if (info.reason.startsWith('could not parse')) return [{ type: 'unparsable-statement', sql, reason: info.reason }];
-      return [{ type: 'skipped-statement', sql, reason: info.reason }];
+    switch (info.kind) {
+      case 'unparsable':
+        // A DDL we recognise but cannot follow must not be skipped quietly.
+        return [{ type: 'unparsable-statement', sql, reason: info.reason }];
+      case 'ignored':
+        return [{ type: 'skipped-statement', sql, reason: info.reason }];
     }
 
     let text = sql;

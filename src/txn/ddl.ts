@@ -6,12 +6,6 @@
 
 import { codeTokens, isKeyword, isName, isPunct, quoteIdentifier, tokenize, type LexerOptions, type Token } from './sql-lexer.js';
 
-export interface TableRef {
-  /** undefined when the statement does not qualify the name. */
-  database: string | undefined;
-  table: string;
-}
-
 export interface ResolvedTable {
   /** The qualified database, else the session's default one (undefined when neither). */
   database: string | undefined;
@@ -21,16 +15,16 @@ export interface ResolvedTable {
 export type StatementInfo =
   | { kind: 'ddl'; scope: 'table'; verb: string; tables: ResolvedTable[] }
   | { kind: 'ddl'; scope: 'database'; verb: string; database: string }
-  | { kind: 'ignored'; reason: string };
-
-/** Prefix of the reason given for a DDL keyword sequence whose rest we could not follow. */
-const UNPARSABLE = 'could not parse';
+  | { kind: 'ignored'; reason: string }
+  /** A DDL recognised by its first words whose rest we could not follow (it must not be skipped quietly). */
+  | { kind: 'unparsable'; reason: string };
 
 /** `lexer` carries the session's sql_mode quirks (ANSI_QUOTES, NO_BACKSLASH_ESCAPES). */
 export function classifyStatement(sql: string, defaultDatabase: string | undefined, lexer: LexerOptions = {}): StatementInfo {
   const parsed = parseStatement(statementTokens(sql, lexer));
   switch (parsed.kind) {
     case 'ignored':
+    case 'unparsable':
       return parsed;
     case 'table':
       return { kind: 'ddl', scope: 'table', verb: parsed.verb, tables: parsed.names.map((n) => resolve(n, defaultDatabase)) };
@@ -113,7 +107,8 @@ type Parsed =
   | { kind: 'table'; verb: string; names: NameRef[] }
   /** `name` is undefined for ALTER DATABASE without one (the default database). */
   | { kind: 'database'; verb: string; name: Token | undefined }
-  | { kind: 'ignored'; reason: string };
+  | { kind: 'ignored'; reason: string }
+  | { kind: 'unparsable'; reason: string };
 
 function resolve(name: NameRef, defaultDatabase: string | undefined): ResolvedTable {
   return { database: name.database?.value ?? defaultDatabase, table: name.table.value };
@@ -121,6 +116,11 @@ function resolve(name: NameRef, defaultDatabase: string | undefined): ResolvedTa
 
 function ignored(reason: string): Parsed {
   return { kind: 'ignored', reason };
+}
+
+/** `statement` names the DDL whose rest we could not follow (`CREATE INDEX`). */
+function unparsable(statement: string): Parsed {
+  return { kind: 'unparsable', reason: `could not parse ${statement}` };
 }
 
 /** The code tokens of the first statement (a Query event holds one; a trailing `;` is allowed). */
@@ -256,7 +256,7 @@ function parseCreate(c: Cursor): Parsed {
 /** CREATE INDEX idx [USING ...] ON name (...): the table follows the first top-level ON. */
 function parseCreateIndex(c: Cursor): Parsed {
   c.accept('IF', 'NOT', 'EXISTS');
-  if (!c.simpleName()) return ignored(`${UNPARSABLE} CREATE INDEX`);
+  if (!c.simpleName()) return unparsable('CREATE INDEX');
   while (!c.atEnd() && !c.accept('ON')) c.pos++;
   return tableStatement('CREATE INDEX', c.name());
 }
@@ -266,7 +266,7 @@ function parseAlter(c: Cursor): Parsed {
   if (c.accept('TABLE')) {
     c.accept('IF', 'EXISTS');
     const name = c.name();
-    if (!name) return ignored(`${UNPARSABLE} ALTER TABLE`);
+    if (!name) return unparsable('ALTER TABLE');
     return { kind: 'table', verb: 'ALTER TABLE', names: [name, ...alterTableTargets(c)] };
   }
   if (c.accept('DATABASE') || c.accept('SCHEMA')) {
@@ -352,7 +352,7 @@ function parseDrop(c: Cursor): Parsed {
   }
   if (c.accept('INDEX')) {
     c.accept('IF', 'EXISTS');
-    if (!c.simpleName() || !c.accept('ON')) return ignored(`${UNPARSABLE} DROP INDEX`);
+    if (!c.simpleName() || !c.accept('ON')) return unparsable('DROP INDEX');
     return tableStatement('DROP INDEX', c.name());
   }
   if (c.accept('DATABASE') || c.accept('SCHEMA')) {
@@ -367,7 +367,7 @@ function nameListStatement(verb: string, c: Cursor): Parsed {
   const names: NameRef[] = [];
   do {
     const name = c.name();
-    if (!name) return ignored(`${UNPARSABLE} ${verb}`);
+    if (!name) return unparsable(verb);
     names.push(name);
   } while (c.acceptPunct(','));
   return { kind: 'table', verb, names };
@@ -382,7 +382,7 @@ function parseRename(c: Cursor): Parsed {
     const from = c.name();
     skipWait(c);
     const to = c.accept('TO') ? c.name() : undefined;
-    if (!from || !to) return ignored(`${UNPARSABLE} RENAME TABLE`);
+    if (!from || !to) return unparsable('RENAME TABLE');
     names.push(from, to);
   } while (c.acceptPunct(','));
   return { kind: 'table', verb: 'RENAME TABLE', names };
@@ -401,11 +401,11 @@ function parseTruncate(c: Cursor): Parsed {
 }
 
 function tableStatement(verb: string, name: NameRef | undefined): Parsed {
-  return name ? { kind: 'table', verb, names: [name] } : ignored(`${UNPARSABLE} ${verb}`);
+  return name ? { kind: 'table', verb, names: [name] } : unparsable(verb);
 }
 
 function databaseStatement(verb: string, name: Token | undefined): Parsed {
-  return name ? { kind: 'database', verb, name } : ignored(`${UNPARSABLE} ${verb}`);
+  return name ? { kind: 'database', verb, name } : unparsable(verb);
 }
 
 // ---------------------------------------------------------------------------

@@ -218,13 +218,17 @@ describe('EventQueue: back-pressure', () => {
 });
 
 describe('EventQueue weights', () => {
-  it('pauses and resumes by total weight, not by count', () => {
+  it('pauses and resumes by total weight, not by count', async () => {
     const { q, calls } = queue<number>({ high: 10, low: 3, weight: (n) => n });
+    const signal = new AbortController().signal;
     q.push(4);
     q.push(5);
     expect(calls).toEqual([]);
     q.push(1); // 10
     expect(calls).toEqual(['high']);
-    expect(q.weight).toBe(10);
+    await q.next(signal); // 6 left
+    expect(calls).toEqual(['high']);
+    await q.next(signal); // 1 left
+    expect(calls).toEqual(['high', 'low']);
   });
 });

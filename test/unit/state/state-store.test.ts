@@ -433,9 +433,11 @@ describe('runner', () => {
     expect(store.activeRunner()?.pid).toBe(other);
     store.releaseRunner(lease);
     expect(store.activeRunner()).toBeNull();
-    expect(store.recordedRunner()).toBeNull();
-    store.releaseRunner(store.acquireRunner({ pid: process.pid, hostname: host }));
-    expect(store.recordedRunner()).toBeNull();
+    // Gone, not just stale: a heartbeat finds no row to update.
+    expect(store.heartbeat(lease)).toBe(false);
+    const mine = store.acquireRunner({ pid: process.pid, hostname: host });
+    store.releaseRunner(mine);
+    expect(store.heartbeat(mine)).toBe(false);
     store.close();
   });
 
@@ -466,7 +468,7 @@ describe('runner', () => {
     expect(store.getPosition()?.position).toBe(400);
     // A release by the superseded lease leaves the row alone (it is not ours to remove).
     store.releaseRunner(second);
-    expect(store.recordedRunner()?.pid).toBe(process.pid);
+    expect(store.activeRunner()?.pid).toBe(process.pid);
     store.close();
   });
 

@@ -111,6 +111,10 @@ function skipped(sql: string, reason: string): ApplyAction {
   return { type: 'skipped-statement', sql, reason };
 }
 
+function unparsable(sql: string, reason: string): ApplyAction {
+  return { type: 'unparsable-statement', sql, reason };
+}
+
 // ---------------------------------------------------------------------------
 // Running
 
@@ -449,6 +453,10 @@ describe('TransactionAssembler: statements', () => {
     ['CREATE USER', "CREATE USER 'u'@'%' IDENTIFIED BY 'secret'", 'app', skipped("CREATE USER 'u'@'%' IDENTIFIED BY 'secret'", 'CREATE USER')],
     ['SET', 'SET @x = 1', 'app', skipped('SET @x = 1', 'SET')],
     ['CREATE TEMPORARY TABLE', 'CREATE TEMPORARY TABLE t (id INT)', 'app', skipped('CREATE TEMPORARY TABLE t (id INT)', 'temporary table')],
+    // A DDL we recognise but cannot follow is reported, not skipped.
+    ['truncated CREATE TABLE', 'CREATE TABLE', 'app', unparsable('CREATE TABLE', 'could not parse CREATE TABLE')],
+    ['DROP INDEX without ON', 'DROP INDEX i', 'app', unparsable('DROP INDEX i', 'could not parse DROP INDEX')],
+    ['RENAME TABLE without a target', 'RENAME TABLE a', 'app', unparsable('RENAME TABLE a', 'could not parse RENAME TABLE')],
   ])('%s', (_name, sql, database, expected) => {
     expect(statement(sql, database)).toEqual([expected]);
   });
