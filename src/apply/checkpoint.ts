@@ -16,7 +16,7 @@ import type { Connection } from '../db/connect.js';
 import { FencedError } from '../errors.js';
 import type { AppliedPosition, BinlogPosition } from '../position.js';
 import { CHECKPOINT_DATABASE } from '../txn/filter.js';
-import { quoteIdentifier } from './statements.js';
+import { quoteIdentifier } from '../sql/identifiers.js';
 
 const TABLE = `${quoteIdentifier(CHECKPOINT_DATABASE)}.\`positions\``;
 

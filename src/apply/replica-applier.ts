@@ -8,12 +8,14 @@ import { ApplyError, GroupAbortedError, TransientApplyError, type FailureLocatio
 import type { Logger } from '../log/logger.js';
 import type { BinlogPosition } from '../position.js';
 import { sqlModeNames } from '../source/status-vars.js';
-import type { ApplyAction, RowChange } from '../txn/assembler.js';
+import type { ApplyAction } from '../txn/assembler.js';
+import type { RowChange } from '../source/events.js';
 import { checkCheckpointWritten, checkpointStatement, claimCheckpoint, ensureCheckpointSchema, pendingDdlStatement, type Checkpoint } from './checkpoint.js';
 import { rowCount } from '../source/events.js';
 import { LocalFiles } from './local-files.js';
-import { batchStatements, inlineParams, type BatchingOptions } from './prepare.js';
-import { buildRowChange, quoteIdentifier, type Statement } from './statements.js';
+import { batchStatements, inlineParams, type BatchingOptions } from '../sql/prepare.js';
+import { quoteIdentifier } from '../sql/identifiers.js';
+import { buildRowChange, type Statement } from '../sql/statements.js';
 
 /**
  * The apply session: UTC so TIMESTAMP strings mean what the binlog meant, and

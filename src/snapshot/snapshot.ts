@@ -12,7 +12,8 @@ import { ApplyError, ServerConfigError, StateError, StateLockedError } from '../
 import type { Logger } from '../log/logger.js';
 import { formatPosition, type BinlogPosition } from '../position.js';
 import { ReplicaApplier } from '../apply/replica-applier.js';
-import { buildInsert, qualifiedName, quoteIdentifier } from '../apply/statements.js';
+import { qualifiedName, quoteIdentifier } from '../sql/identifiers.js';
+import { buildInsert } from '../sql/statements.js';
 import { connectSource, gtidAtPosition, readSourceInfo, type SourceInfo } from '../source/source-server.js';
 import { rewriteDatabases } from '../txn/ddl.js';
 import { createFilter, type FilterSettings, type ReplicationFilter } from '../txn/filter.js';

@@ -6,7 +6,7 @@
 // applies carefully, row by row) the statements that apply the others are
 // built here too: strings cross threads far more cheaply than rows do.
 import { parentPort, workerData } from 'node:worker_threads';
-import { RunPreparer } from '../apply/row-runs.js';
+import { RunPreparer } from '../sql/row-runs.js';
 import { createLogger } from '../log/logger.js';
 import { registerSecret } from '../log/secrets.js';
 import { createFilter, targetTables } from '../txn/filter.js';

@@ -72,6 +72,9 @@ export interface RowsData {
   prepared?: PreparedRows;
 }
 
+/** A rows event as it is applied: its table named as on the replica (database rewritten by --rewrite-db). */
+export type RowChange = RowsData;
+
 /** Rows applied by statements built ahead: their texts (values inline) and how many rows they carry. */
 export interface PreparedRows {
   statements: Array<{ sql: string; expectRows?: number; setBased?: boolean; load?: Uint8Array }>;

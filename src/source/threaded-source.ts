@@ -7,7 +7,7 @@ import type { Endpoint } from '../config/connection-url.js';
 import { settledEndpoint } from '../db/connect.js';
 import { BinlogSource, type BinlogSourceOptions, type StreamStart } from './binlog-source.js';
 import type { SourceEvent, TableDef } from './events.js';
-import type { BatchingOptions } from '../apply/prepare.js';
+import type { BatchingOptions } from '../sql/prepare.js';
 import type { FilterSettings } from '../txn/filter.js';
 
 /** What a binlog stream offers the session, wherever it is decoded. */

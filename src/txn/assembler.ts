@@ -4,14 +4,11 @@
 // --rewrite-db, and stamps each commit with the position to resume after it.
 // It never sees a server; the replicator feeds it and carries out its actions.
 import type { BinlogPosition } from '../position.js';
-import type { RowsData, SourceEvent, TableDef } from '../source/events.js';
+import type { RowChange, SourceEvent, TableDef } from '../source/events.js';
 import { classifyStatement, restrictToTables, rewriteDatabases, type ResolvedTable, type StatementInfo } from './ddl.js';
 import { targetTables, type ReplicationFilter } from './filter.js';
 import { MariadbGtidState } from './gtid-position.js';
 import type { LexerOptions } from './sql-lexer.js';
-
-/** A rows event as it is applied: its table named as on the replica (database rewritten). */
-export type RowChange = RowsData;
 
 export type ApplyAction =
   | { type: 'begin'; gtid: string | null; timestamp: number }

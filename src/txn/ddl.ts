@@ -4,7 +4,8 @@
 // sql-lexer.ts) so a rewrite splices new names into the original text and
 // leaves comments, strings, whitespace and case untouched.
 
-import { codeTokens, isKeyword, isName, isPunct, quoteIdentifier, tokenize, type LexerOptions, type Token } from './sql-lexer.js';
+import { quoteIdentifier } from '../sql/identifiers.js';
+import { codeTokens, isKeyword, isName, isPunct, tokenize, type LexerOptions, type Token } from './sql-lexer.js';
 
 export interface ResolvedTable {
   /** The qualified database, else the session's default one (undefined when neither). */

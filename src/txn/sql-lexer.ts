@@ -49,11 +49,6 @@ export function codeTokens(tokens: readonly Token[]): Token[] {
   return tokens.filter((t) => t.kind !== 'comment');
 }
 
-/** Quotes a name with backticks, doubling any backtick inside it. */
-export function quoteIdentifier(name: string): string {
-  return '`' + name.replace(/`/g, '``') + '`';
-}
-
 /** Identifier (bare or quoted) tokens are names; keywords are bare identifiers. */
 export function isName(token: Token | undefined): token is Token {
   return token !== undefined && (token.kind === 'identifier' || token.kind === 'quoted');

@@ -7,7 +7,7 @@
 import type { Endpoint } from '../config/connection-url.js';
 import { connect, queryAll, type Connection } from '../db/connect.js';
 import type { Logger } from '../log/logger.js';
-import { qualifiedName, quoteIdentifier } from '../apply/statements.js';
+import { qualifiedName, quoteIdentifier } from '../sql/identifiers.js';
 import { connectSource } from '../source/source-server.js';
 import { createFilter, type FilterSettings } from '../txn/filter.js';
 import { replicatedTables, type TableInfo } from '../snapshot/table-info.js';

@@ -2,7 +2,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { compareFilePositions, type BinlogPosition } from '../../../src/position.js';
 import type { RowsKind, SourceEvent, TableDef } from '../../../src/source/events.js';
-import { TransactionAssembler, type ApplyAction, type RowChange } from '../../../src/txn/assembler.js';
+import { TransactionAssembler, type ApplyAction } from '../../../src/txn/assembler.js';
+import type { RowChange } from '../../../src/source/events.js';
 import { createFilter, type FilterSettings } from '../../../src/txn/filter.js';
 
 // ---------------------------------------------------------------------------

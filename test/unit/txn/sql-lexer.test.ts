@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { codeTokens, quoteIdentifier, tokenize, type Token } from '../../../src/txn/sql-lexer.js';
+import { codeTokens, tokenize, type Token } from '../../../src/txn/sql-lexer.js';
+import { quoteIdentifier } from '../../../src/sql/identifiers.js';
 
 /** `kind:text` per token, which reads well in a table. */
 function kinds(sql: string): string[] {

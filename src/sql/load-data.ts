@@ -4,7 +4,8 @@
 // file travels with the statement (the driver answers the server's request
 // for it with these bytes, never with a file from disk).
 import type { ColumnKind, RowImage, TableDef } from '../source/events.js';
-import { presentIndexes, qualifiedName, quoteIdentifier, type Statement } from './statements.js';
+import { qualifiedName, quoteIdentifier } from './identifiers.js';
+import { presentIndexes, type Statement } from './statements.js';
 
 /**
  * Rows, or bytes, from which an insert event is loaded: below both, the round

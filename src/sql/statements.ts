@@ -2,8 +2,8 @@
 // identifier is quoted; every value is a `?` here, escaped into the text
 // later with mysql2's own escaping (prepare.ts `inlineParams`), never pasted
 // in unescaped.
-import type { ColumnDef, RowImage, TableDef } from '../source/events.js';
-import type { RowChange } from '../txn/assembler.js';
+import type { ColumnDef, RowChange, RowImage, TableDef } from '../source/events.js';
+import { qualifiedName, quoteIdentifier } from './identifiers.js';
 
 export interface Statement {
   sql: string;
@@ -21,15 +21,6 @@ export interface Statement {
    * `LOAD DATA LOCAL INFILE <file>`: the applier names the file as it sends it.
    */
   load?: Buffer;
-}
-
-/** `name` in backticks, with backticks inside doubled. */
-export function quoteIdentifier(name: string): string {
-  return '`' + name.replace(/`/g, '``') + '`';
-}
-
-export function qualifiedName(table: Pick<TableDef, 'database' | 'table'>): string {
-  return `${quoteIdentifier(table.database)}.${quoteIdentifier(table.table)}`;
 }
 
 /** The placeholder for a value of this column. */

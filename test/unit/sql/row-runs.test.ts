@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RUN_BYTES, RunPreparer } from '../../../src/apply/row-runs.js';
+import { RUN_BYTES, RunPreparer } from '../../../src/sql/row-runs.js';
 import type { RowImage, RowsData, TableDef } from '../../../src/source/events.js';
 
 const table: TableDef = {

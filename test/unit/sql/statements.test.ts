@@ -7,12 +7,11 @@ import {
   buildRowChange,
   buildUpdateByKeys,
   buildUpdate,
-  qualifiedName,
-  quoteIdentifier,
   type Statement,
-} from '../../../src/apply/statements.js';
+} from '../../../src/sql/statements.js';
+import { qualifiedName, quoteIdentifier } from '../../../src/sql/identifiers.js';
 import type { ColumnDef, ColumnKind, TableDef } from '../../../src/source/events.js';
-import type { RowChange } from '../../../src/txn/assembler.js';
+import type { RowChange } from '../../../src/source/events.js';
 
 function tableDef(columns: Array<string | ColumnDef>, primaryKey: number[], database = 'app', table = 't'): TableDef {
   return {

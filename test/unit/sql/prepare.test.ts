@@ -1,10 +1,10 @@
 import fc from 'fast-check';
 import mysql from 'mysql2';
 import { describe, expect, it } from 'vitest';
-import { inlineParams, prepareRowChange } from '../../../src/apply/prepare.js';
-import { buildRowChange } from '../../../src/apply/statements.js';
+import { inlineParams, prepareRowChange } from '../../../src/sql/prepare.js';
+import { buildRowChange } from '../../../src/sql/statements.js';
 import type { TableDef } from '../../../src/source/events.js';
-import type { RowChange } from '../../../src/txn/assembler.js';
+import type { RowChange } from '../../../src/source/events.js';
 
 const items: TableDef = {
   database: 'shop',

@@ -4,8 +4,7 @@
 // which cost more to copy between threads (and to collect) than to build.
 import { format, type SqlValue } from 'mysql2';
 import { EXACT_VALUE_OPTIONS } from '../db/connect.js';
-import type { PreparedRows } from '../source/events.js';
-import type { RowChange } from '../txn/assembler.js';
+import type { PreparedRows, RowChange } from '../source/events.js';
 import { buildLoadData } from './load-data.js';
 import { buildRowChange, type SqlFlavor, type Statement } from './statements.js';
 

@@ -2,8 +2,7 @@
 // built too, and adjacent events that one statement can apply are joined:
 // fewer, larger statements cost the replica less (an UPDATE joining 1,000
 // rows about 20 % less than ten of 100).
-import type { PreparedRows, RowsData, TableDef } from '../source/events.js';
-import type { RowChange } from '../txn/assembler.js';
+import type { PreparedRows, RowChange, RowsData, TableDef } from '../source/events.js';
 import { prepareRowChange, type BatchingOptions } from './prepare.js';
 
 /** Event bytes per run at most, so its statements stay well below max_allowed_packet. */
