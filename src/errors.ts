@@ -108,13 +108,16 @@ export class TransientApplyError extends ApplyError {
 }
 
 /**
- * A commit group was rolled back because one of its transactions failed (or
- * the source rolled one back): the session starts again from the last
- * durable position and applies those transactions one at a time, so the
- * failing one stands alone and its error and position are exact.
+ * The open replica transaction was rolled back so that it can be applied
+ * again, carefully: a transaction failed inside a commit group, a batch that
+ * spans several rows events failed, a LOAD DATA took fewer rows than sent
+ * or was refused, or the source rolled back inside a group. The session
+ * starts again from the last durable position and applies those source
+ * transactions one at a time, statement by statement, so that a failing one
+ * stands alone and its error and position are exact.
  */
-export class GroupAbortedError extends BinlogSyncError {
-  readonly code = 'GROUP_ABORTED';
+export class CarefulRetryError extends BinlogSyncError {
+  readonly code = 'CAREFUL_RETRY';
   override readonly retryable = true;
 }
 

@@ -12,15 +12,19 @@
 // its epoch superseded: its checkpoint update matches no row, and its
 // transaction is rolled back instead of committed. The replica itself
 // enforces this, whether or not the stale runner has noticed.
-import type { Connection } from '../db/connect.js';
 import { FencedError } from '../errors.js';
 import type { AppliedPosition, BinlogPosition } from '../position.js';
 import { CHECKPOINT_DATABASE } from '../txn/filter.js';
 import { quoteIdentifier } from '../sql/identifiers.js';
 
+/** What the checkpoint needs of a connection (mysql2's, or the applier's). */
+export interface SqlConnection {
+  query(sql: string, params?: unknown[]): Promise<[unknown, unknown]>;
+}
+
 const TABLE = `${quoteIdentifier(CHECKPOINT_DATABASE)}.\`positions\``;
 
-export async function ensureCheckpointSchema(conn: Connection): Promise<void> {
+export async function ensureCheckpointSchema(conn: SqlConnection): Promise<void> {
   await conn.query(`CREATE DATABASE IF NOT EXISTS ${quoteIdentifier(CHECKPOINT_DATABASE)}`);
   // InnoDB, or the position could not commit atomically with the rows.
   await conn.query(
@@ -84,7 +88,7 @@ export interface CheckpointStatement {
  * once the claim commits, no transaction of an older epoch can commit a
  * checkpoint any more.
  */
-export async function claimCheckpoint(conn: Connection, streamId: string, epoch: number): Promise<Checkpoint | null> {
+export async function claimCheckpoint(conn: SqlConnection, streamId: string, epoch: number): Promise<Checkpoint | null> {
   await evictPreviousOwner(conn, streamId, epoch);
   await conn.query('START TRANSACTION');
   let row: CheckpointRow | undefined;
@@ -132,7 +136,7 @@ export async function claimCheckpoint(conn: Connection, streamId: string, epoch:
  * what it left open. (A connection that is gone, or not ours to kill, is
  * left alone: then the claim waits as before.)
  */
-async function evictPreviousOwner(conn: Connection, streamId: string, epoch: number): Promise<void> {
+async function evictPreviousOwner(conn: SqlConnection, streamId: string, epoch: number): Promise<void> {
   const [rows] = await conn.query(
     `SELECT owner_epoch, owner_connection, CONNECTION_ID() AS self FROM ${TABLE} WHERE stream_id = ?`,
     [streamId],

@@ -1,21 +1,39 @@
-// Carries out apply actions on the replica over one connection: each source
-// transaction becomes one replica transaction that also writes the position
-// (checkpoint.ts), so a crash at any instant leaves both or neither.
+// Carries out apply actions on the replica over one connection. Consecutive
+// source transactions may share one replica transaction (a group, never a
+// part of one) that also writes the position of the last of them
+// (checkpoint.ts), so a crash at any instant leaves both or neither. The
+// statements wait in a StatementBuffer and go out in batches through the
+// HandOverPipeline; the ApplyMode (owned by the replicator) says whether to
+// group and batch, or to apply carefully, one statement at a time.
 import type { Endpoint } from '../config/connection-url.js';
-import { connect, type Connection } from '../db/connect.js';
+import { connect } from '../db/connect.js';
 import { ALREADY_APPLIED_ERRNOS, LOAD_DATA_REFUSED, isTransientDriverError, type DriverError } from '../db/server-errors.js';
-import { ApplyError, GroupAbortedError, TransientApplyError, type FailureLocation } from '../errors.js';
+import { ApplyError, CarefulRetryError, TransientApplyError, type FailureLocation } from '../errors.js';
+import { RunCapabilities } from '../capabilities.js';
 import type { Logger } from '../log/logger.js';
 import type { BinlogPosition } from '../position.js';
+import { rowCount, type RowChange } from '../source/events.js';
 import { sqlModeNames } from '../source/status-vars.js';
-import type { ApplyAction } from '../txn/assembler.js';
-import type { RowChange } from '../source/events.js';
-import { checkCheckpointWritten, checkpointStatement, claimCheckpoint, ensureCheckpointSchema, pendingDdlStatement, type Checkpoint } from './checkpoint.js';
-import { rowCount } from '../source/events.js';
-import { LocalFiles } from './local-files.js';
-import { batchStatements, inlineParams, type BatchingOptions } from '../sql/prepare.js';
 import { quoteIdentifier } from '../sql/identifiers.js';
-import { buildRowChange, type Statement } from '../sql/statements.js';
+import { batchStatements, inlineParams, type BatchingOptions } from '../sql/prepare.js';
+import { buildRowChange } from '../sql/statements.js';
+import type { ApplyAction } from '../txn/assembler.js';
+import type { ApplyModeView } from './apply-mode.js';
+import {
+  checkCheckpointWritten,
+  checkpointStatement,
+  claimCheckpoint,
+  ensureCheckpointSchema,
+  pendingDdlStatement,
+  type Checkpoint,
+  type SqlConnection,
+} from './checkpoint.js';
+import { LocalFiles } from './local-files.js';
+import { HandOverPipeline, type ApplyFailure } from './pipeline.js';
+import { StatementBuffer, buffered, type ApplyContext, type Buffered } from './statement-buffer.js';
+
+export type { ApplyContext } from './statement-buffer.js';
+export type { ApplyFailure } from './pipeline.js';
 
 /**
  * The apply session: UTC so TIMESTAMP strings mean what the binlog meant, and
@@ -25,7 +43,12 @@ import { buildRowChange, type Statement } from '../sql/statements.js';
 const APPLY_SQL_MODE = 'NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION';
 
 const NO_CONTEXT: ApplyContext = { gtid: null, file: null, position: null };
-const NO_PARAMS: unknown[] = [];
+
+/** Batches sent ahead of their answers: enough to keep the replica busy while the next is built. */
+const PIPELINE_DEPTH = 3;
+
+/** Most source transactions per replica commit. */
+const GROUP_LIMIT = 500;
 
 /**
  * mysql2's own formatting, except that a text without parameters (a batch of
@@ -36,12 +59,43 @@ function formatQuery(sql: string, values: unknown): string {
   return inlineParams(sql, Array.isArray(values) ? values : values == null ? [] : [values]);
 }
 
-export type CommitOutcome = 'committed' | 'deferred' | 'none';
+/** What the applier needs of a connection (mysql2's promise connection has it; so can a test's). */
+export interface ApplyConnection extends SqlConnection {
+  end(): Promise<void>;
+  destroy(): void;
+}
 
-export interface ApplyContext {
-  gtid: string | null;
-  file: string | null;
-  position: number | null;
+/** What the applier may use this run: LOAD DATA, lost for the rest of the run once the replica refuses it. */
+export interface LoadDataCapability {
+  readonly loadData: boolean;
+  disable(capability: 'loadData', reason: string): void;
+}
+
+/** How a source commit ended on the replica, and how many rows its transaction changed there. */
+export interface CommitResult {
+  /**
+   * 'committed': its replica transaction was sealed; 'deferred': it joined a
+   * group, sealed later; 'none': it touched nothing on the replica.
+   */
+  outcome: 'committed' | 'deferred' | 'none';
+  rows: number;
+}
+
+export interface CommitOptions {
+  context: ApplyContext;
+  /** More transactions wait: the commit may join a group (only when the mode is grouped). */
+  deferrable: boolean;
+  /** Records the position once the commit is durable (in source order). */
+  onDurable: () => void;
+}
+
+export interface ApplierOptions {
+  streamId: string;
+  logger: Logger;
+  /** Grouped or careful: read at every step, never changed here (default: grouped). */
+  mode?: ApplyModeView;
+  /** The run's capabilities (default: this applier's own). */
+  capabilities?: LoadDataCapability;
 }
 
 /** One replica transaction: the source transactions it holds and its batches' outcomes. */
@@ -55,12 +109,6 @@ interface Unit {
   batches: Array<Promise<void>>;
 }
 
-/** Why the applier stopped: the error, and how many source transactions its replica transaction held. */
-export interface ApplyFailure {
-  error: unknown;
-  transactions: number;
-}
-
 export class ReplicaApplier {
   /** The replica transaction being built (statements may already be on their way). */
   private unit: Unit | undefined;
@@ -71,50 +119,37 @@ export class ReplicaApplier {
   private pendingDdl: string | null = null;
   /** Rows of a source transaction not yet committed (deferred or not) are in the open transaction. */
   private partial = false;
-  /**
-   * When on, statements wait in `buffer` and go to the replica several per
-   * round trip, across rows events, and commits are pipelined. Off (careful
-   * mode) after a failure, so each event runs alone and its error names it exactly.
-   */
-  batching = true;
-  private buffer: Buffered[] = [];
-  /** Parameters and bytes waiting in `buffer`. */
-  private buffered = { params: 0, bytes: 0 };
+  /** Rows the current source transaction changed so far (reported with its commit). */
+  private rows = 0;
   /** Numbers the rows events, so a batch knows how many it spans. */
   private events = 0;
-  rowsApplied = 0;
   /** The fencing token this applier writes checkpoints under (see claim). */
   private epoch = 0;
+  private readonly buffer = new StatementBuffer();
+  private readonly pipeline = new HandOverPipeline();
+  private readonly streamId: string;
+  private readonly logger: Logger;
+  private readonly mode: ApplyModeView;
+  private readonly capabilities: LoadDataCapability;
 
-  /*
-   * The pipeline. Statements are handed to the driver (which keeps them in
-   * order on the one connection) without waiting for their answers, so the
-   * replica executes while this process decodes and builds what follows. One
-   * rule keeps it safe: a COMMIT is handed over only once every batch of its
-   * transaction has answered with the row counts expected; until then nothing
-   * after it is handed over either. `gate` orders the hand-overs; `work`
-   * holds what is on its way, for backpressure; `done` chains the
-   * durability callbacks in source order.
-   */
-  private gate: Promise<void> = Promise.resolve();
-  private work: Array<Promise<void>> = [];
-  private done: Promise<void> = Promise.resolve();
-  private failure: ApplyFailure | undefined;
-
-  private constructor(
-    private readonly conn: Connection,
-    private readonly streamId: string,
-    private readonly logger: Logger,
+  constructor(
+    private readonly conn: ApplyConnection,
     /** How set-based statements may be built for this replica. */
-    readonly batchingOptions: BatchingOptions,
+    private readonly flavor: BatchingOptions['flavor'],
+    options: ApplierOptions,
     /** LOAD DATA files waiting for the server to ask for them. */
-    private readonly files: LocalFiles,
-  ) {}
+    private readonly files = new LocalFiles(),
+  ) {
+    this.streamId = options.streamId;
+    this.logger = options.logger;
+    this.mode = options.mode ?? { grouped: true };
+    this.capabilities = options.capabilities ?? new RunCapabilities(options.logger);
+  }
 
-  static async open(endpoint: Endpoint, streamId: string, logger: Logger): Promise<ReplicaApplier> {
+  static async open(endpoint: Endpoint, options: ApplierOptions): Promise<ReplicaApplier> {
     const files = new LocalFiles();
     const conn = await connect(endpoint, 'replica', {
-      // Several statements per round trip (values still escaped by the driver).
+      // Several statements per round trip (values escaped into the text, see formatQuery).
       multipleStatements: true,
       queryFormat: formatQuery,
       // No stack captured per query (our errors say where they come from): it costs on every batch.
@@ -124,14 +159,19 @@ export class ReplicaApplier {
     const [rows] = await conn.query('SELECT VERSION() AS version, @@local_infile AS localInfile');
     const info = (rows as Array<{ version: string; localInfile: number | string }>)[0];
     const flavor = /mariadb/i.test(String(info?.version ?? '')) ? 'mariadb' : 'mysql';
-    const loadData = Number(info?.localInfile) === 1 && !loadDataRefused;
-    const applier = new ReplicaApplier(conn, streamId, logger, { flavor, loadData }, files);
+    const applier = new ReplicaApplier(conn, flavor, options, files);
+    if (Number(info?.localInfile) !== 1) applier.capabilities.disable('loadData', 'the replica has local_infile off; large inserts go as INSERT statements');
     // autocommit off: statements are pipelined, and should the server roll a
     // transaction back on its own (a deadlock), what is still on its way must
     // not commit piecemeal. Every write is committed explicitly.
     await conn.query(`SET SESSION time_zone = '+00:00', sql_mode = '${APPLY_SQL_MODE}', foreign_key_checks = 1, autocommit = 0`);
     await ensureCheckpointSchema(conn);
     return applier;
+  }
+
+  /** How statements may be built ahead for this replica (see decode-thread.ts). */
+  get batchingOptions(): BatchingOptions {
+    return { flavor: this.flavor, loadData: this.capabilities.loadData };
   }
 
   /**
@@ -154,13 +194,6 @@ export class ReplicaApplier {
     await this.runFenced(sql, params, NO_CONTEXT);
   }
 
-  /** Runs a checkpoint write and its COMMIT; rolls back and throws FencedError when our epoch no longer owns the stream. */
-  private async runFenced(sql: string, params: unknown[], context: ApplyContext): Promise<void> {
-    const [written] = (await this.run(`${sql}; COMMIT`, params, context, 'checkpoint')) as Array<{ affectedRows?: number }>;
-    // (The COMMIT of an update that matched nothing commits nothing.)
-    checkCheckpointWritten(written?.affectedRows, this.epoch);
-  }
-
   get inTransaction(): boolean {
     return this.unit !== undefined;
   }
@@ -172,47 +205,70 @@ export class ReplicaApplier {
 
   /** Why the pipeline stopped, once it has (the apply loop then stops too). */
   get failed(): ApplyFailure | undefined {
-    return this.failure;
+    return this.pipeline.failed;
   }
 
-  /**
-   * Applies one action. A commit reports 'committed' when its replica
-   * transaction was sealed (`onDurable` runs once it is durable), 'deferred'
-   * when it joined a group (only when `deferrable`; `onDurable` then runs
-   * with the group), and 'none' when the transaction touched nothing on the
-   * replica (`onDurable` runs once everything before it is durable).
-   */
-  async apply(action: ApplyAction, context: ApplyContext, deferrable = false, onDurable?: () => void): Promise<CommitOutcome> {
-    this.throwIfFailed();
+  /** Applies one action of a source transaction, other than its commit (see commit()). */
+  async apply(action: Exclude<ApplyAction, { type: 'commit' }>, context: ApplyContext): Promise<void> {
+    this.pipeline.throwIfFailed();
     switch (action.type) {
       case 'begin':
-        return 'none'; // the replica transaction opens lazily, at the first replicated change
+        return; // the replica transaction opens lazily, at the first replicated change
       case 'rows':
-        await this.applyRows(action.change, context);
-        return 'none';
+        return this.applyRows(action.change, context);
       case 'statement':
         if (this.unit) {
           this.ensureTransaction();
-          await this.send({ sql: action.sql, params: [] }, context, 'statement');
+          await this.send(buffered({ sql: action.sql, params: [] }, { context, kind: 'statement' }));
         }
-        return 'none';
+        return;
       case 'ddl':
-        await this.applyDdl(action, context);
-        return 'none';
-      case 'commit':
-        return this.commit(action.position, action.timestamp, context, deferrable, onDurable);
+        return this.applyDdl(action, context);
       case 'rollback':
         // A source ROLLBACK would also undo the group's earlier transactions.
-        if (this.deferred > 0) throw new GroupAbortedError('a source ROLLBACK inside a commit group');
+        if (this.deferred > 0) throw new CarefulRetryError('a source ROLLBACK inside a commit group');
         // Everything before it must have gone through: rollback() forgets a failure.
         await this.idle();
         await this.rollback();
-        return 'none';
+        return;
       case 'skipped-statement':
       case 'unparsable-statement':
       case 'unsupported':
-        return 'none';
+        return;
     }
+  }
+
+  /**
+   * A source transaction's commit. Its position joins its rows in the same
+   * replica transaction: sealed now, or deferred into a group when more
+   * transactions wait. `onDurable` runs once the position is durable.
+   */
+  async commit(action: Extract<ApplyAction, { type: 'commit' }>, options: CommitOptions): Promise<CommitResult> {
+    this.pipeline.throwIfFailed();
+    const rows = this.rows;
+    this.rows = 0;
+    const { sql, params } = checkpointStatement(this.streamId, this.epoch, action.position, action.timestamp);
+    if (this.unit) {
+      // Also when this transaction changed nothing of ours: it is counted in the group.
+      // Only the group's last position is written, as the group is sealed.
+      this.ensureTransaction();
+      this.unit.checkpoint = buffered({ sql, params, expectRows: 1 }, { context: options.context, kind: 'checkpoint' });
+      this.partial = false;
+      this.unit.onDurable = options.onDurable;
+      if (options.deferrable && this.mode.grouped && this.unit.transactions < GROUP_LIMIT) return { outcome: 'deferred', rows };
+      await this.seal();
+      return { outcome: 'committed', rows };
+    }
+    if (this.ddlApplied) {
+      // After a DDL: record its position (and clear the started-DDL mark) on its own.
+      await this.runFenced(sql, params, options.context);
+      this.ddlApplied = false;
+      options.onDurable();
+      return { outcome: 'committed', rows };
+    }
+    // Nothing written: the position is as durable as everything before it.
+    this.pipeline.afterDurable(options.onDurable);
+    return { outcome: 'none', rows };
   }
 
   /** Seals a group of deferred transactions; true when there was one. */
@@ -225,58 +281,40 @@ export class ReplicaApplier {
 
   /** Waits until everything handed over has answered and every sealed commit is durable; throws the failure. */
   async idle(): Promise<void> {
-    await this.drain();
-    await this.awaitWork(0);
-    await this.done;
-    this.throwIfFailed();
+    await this.drain(true);
+    await this.pipeline.idle();
   }
 
-  /** Waits until at most `limit` pieces of work are still on their way. */
-  private async awaitWork(limit: number): Promise<void> {
-    while (this.work.length > limit) await this.work.shift();
+  /** Undoes the open replica transaction, once everything on its way has answered. */
+  async rollback(): Promise<void> {
+    this.buffer.clear(); // never sent: nothing to undo
+    this.files.clear();
+    this.partial = false;
+    this.rows = 0;
+    const failed = await this.pipeline.reset();
+    // A failed transaction may be open even when no new one is being built.
+    const open = this.unit !== undefined || failed;
+    this.unit = undefined;
+    if (open) await this.conn.query('ROLLBACK');
   }
 
-  private throwIfFailed(): void {
-    if (this.failure) throw this.failure.error;
+  async close(): Promise<void> {
+    try {
+      await this.rollback();
+    } catch {
+      // The connection may already be gone; nothing was committed either way.
+    }
+    await this.conn.end().catch(() => this.conn.destroy());
   }
 
-  /** Hands over what is buffered, then the COMMIT (pipelined: see `gate`). */
+  /** Hands over what is buffered, then the COMMIT (pipelined: see pipeline.ts). */
   private async seal(): Promise<void> {
     const unit = this.unit!;
-    if (unit.checkpoint) this.enqueue(unit.checkpoint);
-    await this.drain();
-    const onDurable = unit.onDurable;
+    if (unit.checkpoint) this.buffer.add(unit.checkpoint);
+    await this.drain(true);
     this.unit = undefined;
-    const previous = this.done;
-    this.done = this.handOver(unit, async (hand) => {
-      await Promise.all(unit.batches);
-      if (this.failure) return;
-      const committed = this.run('COMMIT', [], NO_CONTEXT, 'commit');
-      hand();
-      await committed;
-      await previous;
-      if (!this.failure) onDurable?.();
-    });
-    if (!this.batching) await this.idle();
-  }
-
-  /**
-   * Runs `task` once everything handed over before it has been; the task
-   * calls `hand` once its own statement is with the driver, letting the next
-   * one go. A failure stops every later hand-over.
-   */
-  private handOver(unit: Unit, task: (hand: () => void) => Promise<void>): Promise<void> {
-    const before = this.gate;
-    let hand!: () => void;
-    this.gate = new Promise<void>((resolve) => (hand = resolve));
-    const result = before
-      .then(() => (this.failure ? undefined : task(hand)))
-      .catch((error: unknown) => {
-        this.failure ??= { error, transactions: unit.transactions };
-      })
-      .finally(hand);
-    this.work.push(result);
-    return result;
+    this.pipeline.commit(unit.transactions, unit.batches, () => this.run('COMMIT', [], NO_CONTEXT, 'commit'), unit.onDurable);
+    if (!this.mode.grouped) await this.idle();
   }
 
   private ensureTransaction(): void {
@@ -291,82 +329,47 @@ export class ReplicaApplier {
   private async setForeignKeyChecks(on: boolean): Promise<void> {
     if (this.foreignKeyChecks === on) return;
     this.foreignKeyChecks = on;
-    await this.send({ sql: `SET SESSION foreign_key_checks = ${on ? 1 : 0}`, params: [] }, NO_CONTEXT, 'session');
+    await this.send(buffered({ sql: `SET SESSION foreign_key_checks = ${on ? 1 : 0}`, params: [] }, { context: NO_CONTEXT, kind: 'session' }));
   }
 
-  private enqueue(statement: Buffered): void {
-    if (statement.load && !statement.loads) {
-      // Consecutive loads into the same columns become one: each LOAD DATA
-      // costs a round trip of its own (the server asks for the file).
-      const last = this.buffer.at(-1);
-      const bytes = statement.load.length;
-      if (last?.loads && last.sql === statement.sql && last.loadBytes! + bytes <= LOAD_FILE_BYTES) {
-        last.loads.push(statement.load);
-        last.loadBytes! += bytes;
-        last.expectRows! += statement.expectRows!;
-        this.buffered.bytes += bytes;
-        return;
-      }
-      statement.loads = [statement.load];
-      statement.loadBytes = bytes;
-    }
-    this.buffer.push(statement);
-    this.buffered.params += statement.params.length;
-    this.buffered.bytes += estimateBytes(statement);
-  }
-
-  /**
-   * A full batch is waiting: hand it over now rather than let the buffer grow
-   * (a large transaction would otherwise reach the replica in bursts, the
-   * replica idle while the next burst is built).
-   */
-  private get batchReady(): boolean {
-    // A load still growing (see enqueue) is not counted until its file is full.
-    const last = this.buffer.at(-1);
-    const growing = last?.loads && last.loadBytes! < LOAD_FILE_BYTES ? last.loadBytes! : 0;
-    return this.buffer.length >= BATCH_STATEMENTS || this.buffered.params >= BATCH_PARAMS || this.buffered.bytes - growing >= BATCH_BYTES || (last?.loadBytes ?? 0) >= LOAD_FILE_BYTES;
-  }
-
-  /** Queues a statement (batching) or runs it now (careful mode). */
-  private async send(statement: Statement, context: ApplyContext, kind: string): Promise<void> {
-    this.enqueue({ ...statement, context, kind });
+  /** Queues a statement; careful mode runs it at once, batching hands over full batches only. */
+  private async send(statement: Buffered): Promise<void> {
+    this.buffer.add(statement);
     await this.drainIfDue();
   }
 
-  /** Careful mode runs every statement at once; batching hands over full batches only. */
   private async drainIfDue(): Promise<void> {
-    if (!this.batching || this.batchReady) await this.drain(!this.batching);
+    if (!this.mode.grouped) await this.drain(true);
+    else if (this.buffer.ready) await this.drain(false);
   }
 
   /**
-   * Hands every buffered statement to the driver, several per round trip,
-   * without waiting for the answers (their row counts are checked as they
-   * come). At most PIPELINE_DEPTH pieces of work are on their way at once;
-   * in careful mode each batch is awaited, so its error is the first.
+   * Hands buffered statements to the driver, several per round trip, without
+   * waiting for the answers (their row counts are checked as they come). At
+   * most PIPELINE_DEPTH pieces of work are on their way at once; in careful
+   * mode each batch is awaited, so its error is the first.
    */
-  private async drain(complete = true): Promise<void> {
+  private async drain(complete: boolean): Promise<void> {
     if (this.buffer.length === 0) return;
-    const queued = this.buffer;
-    this.buffer = [];
-    this.buffered = { params: 0, bytes: 0 };
     const unit = this.unit;
-    if (!unit) return; // statements outside a transaction are never buffered
-    const cut = [...batches(queued)];
-    // Only full batches while the transaction goes on: the rest joins what comes next.
-    if (!complete && cut.length > 1) for (const statement of cut.pop()!) this.enqueue(statement);
-    for (const batch of cut) {
-      await this.awaitWork(this.batching ? PIPELINE_DEPTH - 1 : 0);
-      this.throwIfFailed();
-      const handed = this.handOver(unit, async (hand) => {
+    if (!unit) {
+      this.buffer.clear(); // statements outside a transaction are never buffered
+      return;
+    }
+    const careful = !this.mode.grouped;
+    for (const batch of this.buffer.take(complete)) {
+      await this.pipeline.awaitWork(careful ? 0 : PIPELINE_DEPTH - 1);
+      this.pipeline.throwIfFailed();
+      const handed = this.pipeline.handOver(unit.transactions, async (hand) => {
         const answered = this.sendBatch(batch);
         hand();
         await answered;
       });
       unit.batches.push(handed);
     }
-    if (!this.batching) {
-      await this.awaitWork(0);
-      this.throwIfFailed();
+    if (careful) {
+      await this.pipeline.awaitWork(0);
+      this.pipeline.throwIfFailed();
     }
   }
 
@@ -390,35 +393,41 @@ export class ReplicaApplier {
       result = await this.run(sql, params, first.context, first.kind, first.table);
     } catch (error) {
       if (batch.some((b) => b.loads) && LOAD_DATA_REFUSED.has((error as { cause?: DriverError }).cause?.errno ?? -1)) {
-        // The replica (or this client) does not take local files after all: insert from now on.
-        loadDataRefused = true;
-        throw new GroupAbortedError('the replica refused LOAD DATA LOCAL INFILE; inserting the rows instead', { cause: error });
+        // The replica (or this client) does not take local files after all: insert for the rest of the run.
+        this.capabilities.disable('loadData', 'the replica refused LOAD DATA LOCAL INFILE');
+        throw new CarefulRetryError('the replica refused LOAD DATA LOCAL INFILE; inserting the rows instead', { cause: error });
       }
       if (spansEvents && !(error instanceof TransientApplyError)) {
-        throw new GroupAbortedError('a statement in a batch failed; applying one event at a time', { cause: error });
+        throw new CarefulRetryError('a statement in a batch failed; applying one event at a time', { cause: error });
       }
       throw error;
     }
     const results = (Array.isArray(result) ? result : [result]) as Array<{ affectedRows?: number; warningStatus?: number }>;
-    batch.forEach((b, i) => {
+    batch.forEach((b, i) => this.checkAnswer(b, results[i]));
+  }
+
+  /** Did the statement do what the source's did? */
+  private checkAnswer(b: Buffered, answer: { affectedRows?: number; warningStatus?: number } | undefined): void {
+    const affected = answer?.affectedRows ?? 0;
+    if (b.loads) {
       // LOCAL loads skip a row they cannot take (a duplicate key, a value out of range) with a warning:
       // run the transaction again with INSERTs, whose error names what failed.
-      if (b.loads && ((results[i]?.affectedRows ?? 0) !== b.expectRows || (results[i]?.warningStatus ?? 0) > 0)) {
-        throw new GroupAbortedError(
-          `LOAD DATA into ${b.table} took ${results[i]?.affectedRows ?? 0} of ${b.expectRows} rows with ${results[i]?.warningStatus ?? 0} warnings; applying row by row`,
+      if (affected !== b.expectRows || (answer?.warningStatus ?? 0) > 0) {
+        throw new CarefulRetryError(
+          `LOAD DATA into ${b.table} took ${affected} of ${b.expectRows} rows with ${answer?.warningStatus ?? 0} warnings; applying row by row`,
         );
       }
-      if (b.loads) this.logger.debug({ table: b.table, rows: b.expectRows }, 'rows loaded with LOAD DATA');
-      // The position matched no row: a later runner owns the stream, and this transaction must not commit.
-      if (b.kind === 'checkpoint') return checkCheckpointWritten(results[i]?.affectedRows, this.epoch);
-      if (b.expectRows !== undefined && (results[i]?.affectedRows ?? 0) < b.expectRows) {
-        throw new ApplyError(
-          `the row to ${b.kind} in ${b.table} is not on the replica (the replica has drifted from the source) ` +
-            `at ${describeContext(b.context)}; repair the row on the replica and start again, or pass this transaction with \`binlog-sync skip\``,
-          { location: locationOf(b.context, b.table ?? null, b.kind) },
-        );
-      }
-    });
+      this.logger.debug({ table: b.table, rows: b.expectRows }, 'rows loaded with LOAD DATA');
+    }
+    // The position matched no row: a later runner owns the stream, and this transaction must not commit.
+    if (b.kind === 'checkpoint') return checkCheckpointWritten(affected, this.epoch);
+    if (b.expectRows !== undefined && affected < b.expectRows) {
+      throw new ApplyError(
+        `the row to ${b.kind} in ${b.table} is not on the replica (the replica has drifted from the source) ` +
+          `at ${describeContext(b.context)}; repair the row on the replica and start again, or pass this transaction with \`binlog-sync skip\``,
+        { location: locationOf(b.context, b.table ?? null, b.kind) },
+      );
+    }
   }
 
   private async applyRows(change: RowChange, context: ApplyContext): Promise<void> {
@@ -427,25 +436,19 @@ export class ReplicaApplier {
     // foreign keys cascade the child rows the binlog does not carry.
     await this.setForeignKeyChecks(!change.noForeignKeyChecks);
     const table = `${change.table.database}.${change.table.table}`;
-    this.events += 1;
-    // Prepared statements are set-based: careful mode must build its own, row by row.
-    if (change.prepared && !this.batching) throw new Error('internal: a prepared rows event reached the applier in careful mode');
-    let statements: Statement[];
+    const event = ++this.events;
+    const grouped = this.mode.grouped;
+    // Statements built ahead are set-based: careful mode must build its own, row by row.
+    if (change.prepared && !grouped) throw new Error('internal: a prepared rows event reached the applier in careful mode');
+    const label = { context, kind: change.kind, table, event };
     // (Their LOAD DATA bytes arrive as Buffers: see threaded-source.ts.)
-    if (change.prepared) statements = change.prepared.statements.map((s) => Object.assign(s, { params: NO_PARAMS }) as Statement);
-    else if (this.batching) statements = batchStatements(change, this.batchingOptions);
-    else statements = buildRowChange(change, false, this.batchingOptions.flavor);
-    for (const statement of statements) {
-      // The statement is ours alone: label it in place rather than copy it.
-      const buffered = statement as Buffered;
-      buffered.context = context;
-      buffered.kind = change.kind;
-      buffered.table = table;
-      buffered.event = this.events;
-      this.enqueue(buffered);
-    }
+    const statements = change.prepared?.statements.map((s) => buffered(s as Omit<typeof s, 'load'> & { load?: Buffer }, label)) ??
+      (grouped ? batchStatements(change, this.batchingOptions) : buildRowChange(change, { setBased: false, flavor: this.flavor })).map((s) =>
+        buffered(s, label),
+      );
+    for (const statement of statements) this.buffer.add(statement);
     await this.drainIfDue();
-    this.rowsApplied += rowCount(change);
+    this.rows += rowCount(change);
   }
 
   private async applyDdl(action: Extract<ApplyAction, { type: 'ddl' }>, context: ApplyContext): Promise<void> {
@@ -461,7 +464,7 @@ export class ReplicaApplier {
     const tolerant = this.pendingDdl !== null && this.pendingDdl === action.sql;
     this.pendingDdl = null;
     const session: string[] = [`foreign_key_checks = 0`];
-    if (action.sqlMode !== undefined) session.push(`sql_mode = '${sqlModeNames(action.sqlMode, this.batchingOptions.flavor)}'`);
+    if (action.sqlMode !== undefined) session.push(`sql_mode = '${sqlModeNames(action.sqlMode, this.flavor)}'`);
     await this.run(`SET SESSION ${session.join(', ')}`, [], context, 'session');
     this.foreignKeyChecks = false;
     try {
@@ -481,63 +484,11 @@ export class ReplicaApplier {
     }
   }
 
-  private async commit(
-    position: BinlogPosition,
-    timestamp: number,
-    context: ApplyContext,
-    deferrable: boolean,
-    onDurable: (() => void) | undefined,
-  ): Promise<CommitOutcome> {
-    const { sql, params } = checkpointStatement(this.streamId, this.epoch, position, timestamp);
-    if (this.unit) {
-      // The position joins the rows in the same replica transaction, grouped or not
-      // (also when this transaction changed nothing of ours: it is counted in the group).
-      // Only the group's last position is written, as the group is sealed.
-      this.ensureTransaction();
-      this.unit.checkpoint = { sql, params, context, kind: 'checkpoint', expectRows: 1 };
-      this.partial = false;
-      this.unit.onDurable = onDurable;
-      if (deferrable && this.batching && this.unit.transactions < GROUP_LIMIT) return 'deferred';
-      await this.seal();
-      return 'committed';
-    }
-    if (this.ddlApplied) {
-      // After a DDL: record its position (and clear the started-DDL mark) on its own.
-      await this.runFenced(sql, params, context);
-      this.ddlApplied = false;
-      onDurable?.();
-      return 'committed';
-    }
-    // Nothing written: the position is as durable as everything before it.
-    const previous = this.done;
-    this.done = previous.then(() => {
-      if (!this.failure) onDurable?.();
-    });
-    return 'none';
-  }
-
-  /** Undoes the open replica transaction, once everything on its way has answered. */
-  async rollback(): Promise<void> {
-    this.buffer = []; // never sent: nothing to undo
-    this.buffered = { params: 0, bytes: 0 };
-    this.files.clear();
-    this.partial = false;
-    await this.awaitWork(0);
-    await this.done;
-    // A failed transaction may be open even when no new one is being built.
-    const open = this.unit !== undefined || this.failure !== undefined;
-    this.unit = undefined;
-    this.failure = undefined;
-    if (open) await this.conn.query('ROLLBACK');
-  }
-
-  async close(): Promise<void> {
-    try {
-      await this.rollback();
-    } catch {
-      // The connection may already be gone; nothing was committed either way.
-    }
-    await this.conn.end().catch(() => this.conn.destroy());
+  /** Runs a checkpoint write and its COMMIT; throws FencedError when our epoch no longer owns the stream. */
+  private async runFenced(sql: string, params: unknown[], context: ApplyContext): Promise<void> {
+    const [written] = (await this.run(`${sql}; COMMIT`, params, context, 'checkpoint')) as Array<{ affectedRows?: number }>;
+    // (The COMMIT of an update that matched nothing commits nothing.)
+    checkCheckpointWritten(written?.affectedRows, this.epoch);
   }
 
   /** Runs one statement, turning driver errors into ours with where and what failed. */
@@ -556,68 +507,6 @@ export class ReplicaApplier {
       throw new ApplyError(`applying ${where} failed on the replica: ${detail}`, { cause: error, location });
     }
   }
-}
-
-/** Set once a replica refused LOAD DATA LOCAL: later sessions insert. */
-let loadDataRefused = false;
-
-/** Batches sent ahead of their answers: enough to keep the replica busy while the next is built. */
-const PIPELINE_DEPTH = 3;
-
-/** Most source transactions per replica commit. */
-const GROUP_LIMIT = 500;
-
-/**
- * Statements, parameters and bytes per round trip at most: large batches keep
- * the replica busy between answers, and no query outgrows max_allowed_packet
- * (16 MiB by default on MariaDB, 64 MiB on MySQL).
- */
-const BATCH_STATEMENTS = 1000;
-const BATCH_PARAMS = 8_000;
-const BATCH_BYTES = 2 * 1024 * 1024;
-/** A LOAD DATA file at most (one statement, alone in its batch): fewer, larger loads wait less for their file requests. */
-const LOAD_FILE_BYTES = 6 * 1024 * 1024;
-
-/** A statement waiting to be sent, with what its errors must name. */
-interface Buffered extends Statement {
-  context: ApplyContext;
-  kind: string;
-  table?: string;
-  /** The rows event it belongs to (the first, for loads merged from several). */
-  event?: number;
-  /** LOAD DATA: the file's parts (of consecutive events into the same columns), and their size. */
-  loads?: Buffer[];
-  loadBytes?: number;
-}
-
-function* batches<T extends Statement>(statements: T[]): Generator<T[]> {
-  let batch: T[] = [];
-  let params = 0;
-  let bytes = 0;
-  for (const statement of statements) {
-    const size = estimateBytes(statement);
-    if (batch.length > 0 && (batch.length >= BATCH_STATEMENTS || params + statement.params.length > BATCH_PARAMS || bytes + size > BATCH_BYTES)) {
-      yield batch;
-      batch = [];
-      params = 0;
-      bytes = 0;
-    }
-    batch.push(statement);
-    params += statement.params.length;
-    bytes += size;
-  }
-  if (batch.length > 0) yield batch;
-}
-
-/** About how many bytes a statement takes on the wire (escaped bytes travel as hex: twice their size). */
-function estimateBytes(statement: Statement): number {
-  let bytes = statement.sql.length + ((statement as Buffered).loadBytes ?? 0);
-  for (const value of statement.params) {
-    if (typeof value === 'string') bytes += value.length + 2;
-    else if (Buffer.isBuffer(value)) bytes += value.length * 2 + 3;
-    else bytes += 8;
-  }
-  return bytes;
 }
 
 function locationOf(context: ApplyContext, table: string | null, statement: string): FailureLocation {

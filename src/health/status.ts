@@ -2,7 +2,7 @@
 // but from facts that do not lie: a live runner, a live stream, and lag
 // measured from source commit times.
 import type { AppliedPosition, BinlogPosition } from '../position.js';
-import type { LastError, RunnerInfo } from '../state/state-store.js';
+import type { LastError, RunnerHealth, RunnerInfo } from '../state/state-store.js';
 
 export type HealthState = 'HEALTHY' | 'LAGGING' | 'STOPPED' | 'UNKNOWN';
 
@@ -27,7 +27,16 @@ export interface StatusReport {
   applied: (BinlogPosition & { appliedAt: string }) | null;
   source: BinlogPosition | null;
   lastError: (Omit<LastError, 'table' | 'statement'> & { table: string | null; statement: string | null }) | null;
-  runner: { pid: number; hostname: string; startedAt: string; sourceConnected: boolean; reconnects: number } | null;
+  runner: {
+    pid: number;
+    hostname: string;
+    startedAt: string;
+    sourceConnected: boolean;
+    reconnects: number;
+    /** Grouped, or careful for the next n transactions after a failure (null from an older runner). */
+    applyMode: RunnerHealth['applyMode'] | null;
+    capabilities: RunnerHealth['capabilities'] | null;
+  } | null;
   retention: Retention | null;
 }
 
@@ -69,6 +78,8 @@ export function buildStatus(inputs: StatusInputs): StatusReport {
           startedAt: runner.startedAt,
           sourceConnected: runner.health?.sourceConnected ?? false,
           reconnects: runner.health?.reconnects ?? 0,
+          applyMode: runner.health?.applyMode ?? null,
+          capabilities: runner.health?.capabilities ?? null,
         }
       : null,
     retention: inputs.retention,

@@ -2,6 +2,8 @@
 // the oldest change the source has sent that the replica does not show yet,
 // on the source's clock (measured offset applied); 0 when everything sent is
 // applied and the stream is alive. Event times have one-second resolution.
+import type { ApplyModeState } from '../apply/apply-mode.js';
+import type { CapabilityState } from '../capabilities.js';
 import type { RunnerHealth } from '../state/state-store.js';
 import type { SourceEvent } from '../source/events.js';
 
@@ -14,8 +16,15 @@ export class StreamHealth {
   sourceFile: string | null = null;
   sourcePosition: number | null = null;
   reconnects = 0;
+  /** How this run applies and what it may use, read at each snapshot. */
+  private run: { mode: { current: ApplyModeState }; capabilities: { snapshot(): CapabilityState } } | undefined;
 
   constructor(private readonly silenceMs = 5000) {}
+
+  /** Where to read the run's apply mode and capabilities from. */
+  describeRun(mode: { current: ApplyModeState }, capabilities: { snapshot(): CapabilityState }): void {
+    this.run = { mode, capabilities };
+  }
 
   /** The stream started (true) or ended (false). */
   setStreaming(streaming: boolean, now = Date.now()): void {
@@ -72,6 +81,7 @@ export class StreamHealth {
       sourcePosition: this.sourcePosition,
       clockOffsetMs: this.clockOffsetMs,
       reconnects: this.reconnects,
+      ...(this.run ? { applyMode: this.run.mode.current, capabilities: this.run.capabilities.snapshot() } : {}),
     };
   }
 }

@@ -5,12 +5,14 @@
 // the committed position, for as long as it takes. Starts once, stops once,
 // through an AbortSignal.
 import { hostname } from 'node:os';
-import { ApplyError, BinlogSyncError, FencedError, GroupAbortedError, describeError, isRetryable } from '../errors.js';
+import { ApplyMode } from '../apply/apply-mode.js';
+import { RunCapabilities } from '../capabilities.js';
+import { ApplyError, BinlogSyncError, CarefulRetryError, FencedError, describeError, isRetryable } from '../errors.js';
 import { formatPosition, type BinlogPosition } from '../position.js';
 import type { StateStore } from '../state/state-store.js';
 import { backoffDelay, sleep, type BackoffOptions } from './backoff.js';
 import { watchMemory } from './memory-budget.js';
-import { runSession, type ReplicatorStats, type SessionOptions } from './session.js';
+import { runSession, type ReplicatorStats, type RunContext, type SessionOptions } from './session.js';
 import { StreamHealth } from '../health/stream-health.js';
 import { RunnerFence } from './fence.js';
 
@@ -39,16 +41,20 @@ export async function runReplicator(options: ReplicatorOptions): Promise<Replica
   const fence = new RunnerFence(state, state.acquireRunner({ pid: process.pid, hostname: hostname() }));
   // Stops on the caller's signal, or at once when another runner takes over.
   const signal = AbortSignal.any([options.signal, fence.signal]);
-  const stats: ReplicatorStats = {
-    transactions: 0,
-    rows: 0,
-    position: state.getPosition(),
-    streamed: false,
-    rowsAtLastCommit: 0,
-    transactionStartedAt: 0,
-    ungrouped: 0,
-  };
+  const stats: ReplicatorStats = { transactions: 0, rows: 0, position: state.getPosition() };
   const health = options.health ?? new StreamHealth();
+  const run: RunContext = {
+    fence,
+    mode: new ApplyMode(),
+    capabilities: new RunCapabilities(logger, { decodeThread: process.env.BINLOG_SYNC_DECODE_THREAD !== '0' }),
+    stats,
+    streamed: false,
+  };
+  // Published with the runner's health for `status`.
+  health.describeRun(run.mode, run.capabilities);
+  run.mode.onChange((mode) =>
+    logger.info({ mode }, mode.kind === 'careful' ? `applying the next ${mode.left} transactions one at a time` : 'applying in groups again'),
+  );
   const session: ReplicatorOptions = { ...options, health, signal };
   const timers = [
     setInterval(() => {
@@ -65,7 +71,7 @@ export async function runReplicator(options: ReplicatorOptions): Promise<Replica
     for (;;) {
       const started = Date.now();
       try {
-        await runSession(session, fence, stats);
+        await runSession(session, run);
         fence.check();
         return stats;
       } catch (error) {
@@ -74,14 +80,14 @@ export async function runReplicator(options: ReplicatorOptions): Promise<Replica
         fence.check();
         if (signal.aborted) return stats;
         options.metrics?.error(error instanceof BinlogSyncError ? error.code : 'INTERNAL');
-        if (!stats.streamed || !isRetryable(error)) throw error;
-        if (Date.now() - started > HEALTHY_SESSION_MS || error instanceof GroupAbortedError) attempt = 0;
+        if (!run.streamed || !isRetryable(error)) throw error;
+        if (Date.now() - started > HEALTHY_SESSION_MS || error instanceof CarefulRetryError) attempt = 0;
         attempt += 1;
         health.reconnects += 1;
         options.metrics?.reconnected();
         const delay = backoffDelay(attempt, Math.random(), options.backoff);
         // A regrouping says why: the error of the statement that failed.
-        const cause = error instanceof GroupAbortedError && error.cause !== undefined ? { cause: describeError(error.cause) } : {};
+        const cause = error instanceof CarefulRetryError && error.cause !== undefined ? { cause: describeError(error.cause) } : {};
         logger.warn({ attempt, delayMs: delay, error: describeError(error), ...cause }, `${describeError(error)}; retrying in ${(delay / 1000).toFixed(1)} s`);
         if (!(await sleep(delay, signal))) {
           fence.check();

@@ -4,7 +4,7 @@
 // means; everything a session holds is released when it ends.
 import type { Endpoint } from '../config/connection-url.js';
 import { describeEndpoint } from '../config/connection-url.js';
-import { ConnectionError, FencedError, GroupAbortedError, StateError, UnsupportedEventError, isRetryable } from '../errors.js';
+import { CarefulRetryError, ConnectionError, FencedError, StateError, UnsupportedEventError, isRetryable } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { compareFilePositions, formatPosition, type AppliedPosition, type BinlogPosition } from '../position.js';
 import { ReplicaApplier, type ApplyContext } from '../apply/replica-applier.js';
@@ -18,6 +18,8 @@ import { TransactionAssembler, type ApplyAction } from '../txn/assembler.js';
 import { createFilter, type FilterSettings } from '../txn/filter.js';
 import type { StateStore } from '../state/state-store.js';
 import { EventQueue } from './event-queue.js';
+import type { ApplyMode } from '../apply/apply-mode.js';
+import type { RunCapabilities } from '../capabilities.js';
 import type { RunnerFence } from './fence.js';
 import { resolveStreamStart } from './stream-start.js';
 
@@ -47,28 +49,34 @@ export interface SessionOptions {
   heartbeatMs?: number;
 }
 
+/** Public progress of a run: what `onProgress` and the logs report. */
 export interface ReplicatorStats {
   transactions: number;
   rows: number;
   position: BinlogPosition | null;
-  /** The session reached the point of streaming (so a later failure is a fault, not bad set-up). */
+}
+
+/** What one run of the replicator carries from session to session (owned by the replicator). */
+export interface RunContext {
+  readonly fence: RunnerFence;
+  /** Grouped, or careful for the next n transactions after a failure: changed by the apply loop only. */
+  readonly mode: ApplyMode;
+  readonly capabilities: RunCapabilities;
+  readonly stats: ReplicatorStats;
+  /** A session reached the point of streaming (so a later failure is a fault, not bad set-up). */
   streamed: boolean;
-  /** The applier's row count at the last commit (rows of the next transaction are counted from it). */
-  rowsAtLastCommit: number;
-  /** When the transaction being applied began (performance.now()). */
-  transactionStartedAt: number;
-  /** Commits still to apply one at a time after a commit group failed. */
-  ungrouped: number;
 }
 
 /** Runs one session; resolves when the signal aborts, rejects on any failure. */
-export async function runSession(options: SessionOptions, fence: RunnerFence, stats: ReplicatorStats): Promise<void> {
+export async function runSession(options: SessionOptions, run: RunContext): Promise<void> {
   const { state, logger, signal } = options;
+  const { fence, mode, capabilities, stats } = run;
   let applier: ReplicaApplier | undefined;
   let source: EventStream | undefined;
+  let stopListening = (): void => undefined;
   try {
-    applier = await asConnectionError(ReplicaApplier.open(options.replica, state.streamId, logger), 'replica', options.replica);
-    stats.rowsAtLastCommit = 0;
+    const opening = ReplicaApplier.open(options.replica, { streamId: state.streamId, logger, mode, capabilities });
+    applier = await asConnectionError(opening, 'replica', options.replica);
     logger.info({ replica: describeEndpoint(options.replica) }, 'connected to the replica');
     // Claimed with our epoch: from now on only our commits carry the stream's checkpoint.
     const stored = reconcile(fence, await applier.claim(fence.lease.epoch), logger);
@@ -110,18 +118,25 @@ export async function runSession(options: SessionOptions, fence: RunnerFence, st
       ...(options.heartbeatMs ? { heartbeatMs: options.heartbeatMs } : {}),
       filter: options.filter,
       // Statements built beside the apply loop, except while it applies carefully (after a failure).
-      prepare: { ...applier.batchingOptions, now: stats.ungrouped === 0 },
+      prepare: { ...applier.batchingOptions, now: mode.grouped },
+      capabilities,
+    });
+    const stream = source;
+    stopListening = mode.onChange((state) => {
+      // Past the transactions to apply carefully: statements may be built ahead again.
+      if (state.kind === 'grouped') stream.prepare();
     });
     await source.start();
     logger.info({ file: start.file, position: start.position, gtid: start.gtid }, `replicating from ${formatPosition(start)}`);
     // Streaming again: whatever stopped the previous run is behind us.
-    if (!stats.streamed) state.setLastError(null);
-    stats.streamed = true;
+    if (!run.streamed) state.setLastError(null);
+    run.streamed = true;
     options.health?.setStreaming(true);
     // Publish at once: `status` right after start-up should not wait for the next liveness tick.
     if (options.health) fence.heartbeat(options.health.snapshot());
-    await new ApplyLoop(queue, assembler, applier, source, fence, stats, logger, options.health, options.metrics).run(signal);
+    await new ApplyLoop({ queue, assembler, applier, source, run, logger, health: options.health, metrics: options.metrics }).loop(signal);
   } finally {
+    stopListening();
     options.health?.setStreaming(false);
     source?.stop();
     await applier?.close();
@@ -181,26 +196,40 @@ function replicaIsAhead(checkpoint: AppliedPosition, stored: AppliedPosition): b
  * to the state file. A group is sealed as soon as the queue runs dry, a DDL
  * comes, or the group is full.
  */
+interface ApplyLoopOptions {
+  queue: EventQueue<SourceEvent>;
+  assembler: TransactionAssembler;
+  applier: ReplicaApplier;
+  source: EventStream;
+  run: RunContext;
+  logger: Logger;
+  health: StreamHealth | undefined;
+  metrics: ReplicationMetrics | undefined;
+}
+
 class ApplyLoop {
   private context: ApplyContext;
   /** Position of the last transaction handed to the applier (durable or not yet). */
   private last: AppliedPosition | null = null;
+  /** When the transaction being applied began (performance.now()), for its duration metric. */
+  private transactionStartedAt = 0;
+  private readonly queue: EventQueue<SourceEvent>;
+  private readonly assembler: TransactionAssembler;
+  private readonly applier: ReplicaApplier;
+  private readonly run: RunContext;
+  private readonly logger: Logger;
+  private readonly health: StreamHealth | undefined;
+  private readonly metrics: ReplicationMetrics | undefined;
 
-  constructor(
-    private readonly queue: EventQueue<SourceEvent>,
-    private readonly assembler: TransactionAssembler,
-    private readonly applier: ReplicaApplier,
-    private readonly source: EventStream,
-    private readonly fence: RunnerFence,
-    private readonly stats: ReplicatorStats,
-    private readonly logger: Logger,
-    private readonly health: StreamHealth | undefined,
-    private readonly metrics: ReplicationMetrics | undefined,
-  ) {
-    this.context = { gtid: null, file: stats.position?.file ?? null, position: stats.position?.position ?? null };
+  constructor(options: ApplyLoopOptions) {
+    ({ queue: this.queue, assembler: this.assembler, applier: this.applier, run: this.run, logger: this.logger } = options);
+    this.health = options.health;
+    this.metrics = options.metrics;
+    const at = this.run.stats.position;
+    this.context = { gtid: null, file: at?.file ?? null, position: at?.position ?? null };
   }
 
-  async run(signal: AbortSignal): Promise<void> {
+  async loop(signal: AbortSignal): Promise<void> {
     let yielded = performance.now();
     for (;;) {
       // While events are queued, this loop runs on promise callbacks alone and
@@ -212,7 +241,7 @@ class ApplyLoop {
       }
       const event = await this.queue.next(signal);
       // Another runner took over: commit nothing more (closing the session rolls back what is open).
-      this.fence.check();
+      this.run.fence.check();
       if (event === undefined) {
         // A graceful stop keeps what the group applied (unless a transaction is
         // half applied: then closing the session rolls the group back).
@@ -259,64 +288,62 @@ class ApplyLoop {
   /**
    * Undoes the failed replica transaction and everything after it. A failure
    * in a group of several source transactions makes the next session apply
-   * them one by one, so the failing one stands alone with an exact error and
-   * position.
+   * them one by one (careful mode), so the failing one stands alone with an
+   * exact error and position.
    */
   private async fail(cause: unknown): Promise<never> {
     const transactions = this.applier.failed?.transactions ?? this.applier.deferred + 1;
     await this.applier.rollback().catch(() => undefined);
     if (cause instanceof FencedError) throw cause;
-    if (transactions <= 1 && !(cause instanceof GroupAbortedError)) throw cause;
-    this.stats.ungrouped = Math.max(transactions, 1);
-    if (cause instanceof GroupAbortedError) throw cause;
-    throw new GroupAbortedError(`a transaction in a group of ${transactions} failed; applying them one at a time`, { cause });
+    if (transactions <= 1 && !(cause instanceof CarefulRetryError)) throw cause;
+    this.run.mode.carefulFor(Math.max(transactions, 1));
+    if (cause instanceof CarefulRetryError) throw cause;
+    throw new CarefulRetryError(`a transaction in a group of ${transactions} failed; applying them one at a time`, { cause });
   }
 
   private recordDurable(applied: AppliedPosition): void {
-    this.fence.savePosition(applied);
-    this.stats.position = applied;
+    this.run.fence.savePosition(applied);
+    this.run.stats.position = applied;
     // Failures name the last durable position: where the replica stands.
     this.context = { ...this.context, position: applied.position, file: applied.file };
   }
 
   private async apply(action: ApplyAction): Promise<void> {
-    const { applier, stats } = this;
-    if (action.type === 'unsupported') {
-      await this.flushOrAbort(); // so the failing transaction is the first after the recorded position
-      throw new UnsupportedEventError(
-        `the source wrote an event binlog-sync cannot apply faithfully (${action.what}) at ${action.file}:${action.position}; ` +
-          'see `binlog-sync check` for the source setting to change',
-      );
-    }
-    if (action.type === 'unparsable-statement') {
-      await this.flushOrAbort();
-      throw new UnsupportedEventError(
-        `cannot tell which tables this statement at ${this.context.file ?? '?'}:${this.context.position ?? '?'} changes (${action.reason}): ` +
-          `${action.sql.slice(0, 200)}; apply it on the replica by hand, then \`binlog-sync skip\``,
-      );
-    }
-    if (action.type === 'skipped-statement') {
-      this.logger.debug({ ...this.context, reason: action.reason, sql: action.sql.slice(0, 200) }, 'statement not replicated');
-      return;
-    }
-    if (action.type === 'ddl') await this.flushOrAbort(); // DDL commits implicitly: no group may be open
-    if (action.type === 'begin') stats.transactionStartedAt = performance.now();
-    // Careful mode after a failure: no groups, no batches, until past the failing transaction.
-    applier.batching = stats.ungrouped === 0;
-    const deferrable = stats.ungrouped === 0 && this.queue.length > 0;
-    if (action.type !== 'commit') {
-      await this.guard(applier.apply(action, this.context, deferrable));
-      if (action.type === 'rows') {
+    switch (action.type) {
+      case 'unsupported':
+        await this.flushOrAbort(); // so the failing transaction is the first after the recorded position
+        throw new UnsupportedEventError(
+          `the source wrote an event binlog-sync cannot apply faithfully (${action.what}) at ${action.file}:${action.position}; ` +
+            'see `binlog-sync check` for the source setting to change',
+        );
+      case 'unparsable-statement':
+        await this.flushOrAbort();
+        throw new UnsupportedEventError(
+          `cannot tell which tables this statement at ${this.context.file ?? '?'}:${this.context.position ?? '?'} changes (${action.reason}): ` +
+            `${action.sql.slice(0, 200)}; apply it on the replica by hand, then \`binlog-sync skip\``,
+        );
+      case 'skipped-statement':
+        this.logger.debug({ ...this.context, reason: action.reason, sql: action.sql.slice(0, 200) }, 'statement not replicated');
+        return;
+      case 'commit':
+        return this.commit(action);
+      case 'ddl':
+        await this.flushOrAbort(); // DDL commits implicitly: no group may be open
+        break;
+      case 'begin':
+        this.transactionStartedAt = performance.now();
+        break;
+      case 'rows': {
         const { table, kind } = action.change;
         this.metrics?.rowsApplied(`${table.database}.${table.table}`, kind, rowCount(action.change));
+        break;
       }
-      return;
     }
-    if (stats.ungrouped > 0) {
-      stats.ungrouped -= 1;
-      // Past the transactions to apply carefully: statements may be prepared again.
-      if (stats.ungrouped === 0) this.source.prepare();
-    }
+    await this.guard(this.applier.apply(action, this.context));
+  }
+
+  private async commit(action: Extract<ApplyAction, { type: 'commit' }>): Promise<void> {
+    const { stats, mode } = this.run;
     const applied: AppliedPosition = {
       file: action.position.file ?? this.last?.file ?? stats.position?.file ?? null,
       position: action.position.position ?? this.last?.position ?? stats.position?.position ?? null,
@@ -325,13 +352,20 @@ class ApplyLoop {
       sourceTimestamp: action.timestamp,
     };
     this.last = applied;
-    const outcome = await this.guard(applier.apply(action, this.context, deferrable, () => this.recordDurable(applied)));
-    const rows = applier.rowsApplied - stats.rowsAtLastCommit;
-    stats.rowsAtLastCommit = applier.rowsApplied;
+    const { outcome, rows } = await this.guard(
+      this.applier.commit(action, {
+        context: this.context,
+        // Groups only while more waits, and never in careful mode (the applier checks the mode too).
+        deferrable: mode.grouped && this.queue.length > 0,
+        onDurable: () => this.recordDurable(applied),
+      }),
+    );
+    // Past one more of the transactions to apply carefully (the last turns grouping back on).
+    mode.committed();
     if (rows > 0 || outcome === 'committed') {
       stats.transactions += 1;
       stats.rows += rows;
-      this.metrics?.transactionApplied((performance.now() - stats.transactionStartedAt) / 1000);
+      this.metrics?.transactionApplied((performance.now() - this.transactionStartedAt) / 1000);
       this.logger.debug({ gtid: action.gtid, file: applied.file, position: applied.position, rows, outcome }, 'applied');
     }
   }

@@ -63,7 +63,7 @@ export async function skipFailedTransaction(options: SkipOptions): Promise<SkipR
     position: commit.position.position ?? stored.position,
     gtid: commit.position.gtid,
   };
-  const applier = await ReplicaApplier.open(options.replica, state.streamId, logger);
+  const applier = await ReplicaApplier.open(options.replica, { streamId: state.streamId, logger });
   try {
     await applier.writePosition(to, commit.timestamp, state.claimEpoch());
   } finally {

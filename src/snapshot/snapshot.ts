@@ -216,7 +216,7 @@ function rawGeometry(field: { type: string; buffer: () => Buffer | null }, next:
 
 /** Records the snapshot's position on the replica and in the state file, as `position set` does. */
 async function record(options: SnapshotOptions, position: BinlogPosition): Promise<void> {
-  const applier = await ReplicaApplier.open(options.replica, options.state.streamId, options.logger);
+  const applier = await ReplicaApplier.open(options.replica, { streamId: options.state.streamId, logger: options.logger });
   try {
     await applier.writePosition(position, null, options.state.claimEpoch());
   } finally {

@@ -18,7 +18,11 @@ const init = workerData as DecodeThreadInit;
 const port = parentPort!;
 registerSecret(init.endpoint.password);
 
-/** Build statements here (set on start, or later once careful mode is over). */
+/**
+ * Build statements here: this thread's copy of the replicator's apply mode
+ * (grouped), set at start and turned on by a 'prepare' message once careful
+ * mode is over (the session listens to the mode and tells the stream).
+ */
 let prepare = init.prepare?.now ?? false;
 const preparer = init.prepare ? new RunPreparer(init.prepare) : undefined;
 /** Per source table definition: as named on the replica, or null when not replicated. */

@@ -28,6 +28,14 @@ export interface EventStreamOptions extends BinlogSourceOptions {
    * replica of this flavor; `now` false waits for prepare() (careful mode first).
    */
   prepare?: BatchingOptions & { now: boolean };
+  /** Whether this run may decode on a worker thread; turned off here when the thread runs out of memory. */
+  capabilities: DecodeThreadCapability;
+}
+
+/** The run's decoding-thread capability (see capabilities.ts). */
+export interface DecodeThreadCapability {
+  readonly decodeThread: boolean;
+  disable(capability: 'decodeThread', reason: string): void;
 }
 
 /** A rows event on its way between threads: its table by number. */
@@ -53,12 +61,13 @@ type FromDecodeThread =
 
 /**
  * The stream for a session: decoded on a worker thread when running from the
- * built JavaScript (the worker needs a file it can load), in line otherwise
- * or when BINLOG_SYNC_DECODE_THREAD=0.
+ * built JavaScript (the worker needs a file it can load) and the run may
+ * (not after the thread ran out of memory, nor with BINLOG_SYNC_DECODE_THREAD=0),
+ * in line otherwise.
  */
 export function openEventStream(options: EventStreamOptions): EventStream {
   const worker = new URL('./decode-thread.js', import.meta.url);
-  if (process.env.BINLOG_SYNC_DECODE_THREAD === '0' || inLine || !import.meta.url.endsWith('.js')) return inLineStream(options);
+  if (!options.capabilities.decodeThread || !import.meta.url.endsWith('.js')) return inLineStream(options);
   return new ThreadedSource(options, worker);
 }
 
@@ -67,9 +76,6 @@ function inLineStream(options: BinlogSourceOptions): EventStream {
   const source = new BinlogSource(options);
   return Object.assign(source, { prepare: () => undefined });
 }
-
-/** Set once the thread ran out of memory (a huge value): later sessions decode on the main thread. */
-let inLine = false;
 
 /**
  * The thread's heap: small, since it holds little live data (the events of
@@ -148,9 +154,8 @@ class ThreadedSource implements EventStream {
       });
       worker.on('error', (error) => {
         if ((error as { code?: string }).code !== 'ERR_WORKER_OUT_OF_MEMORY') return fail(error);
-        // A value too large for the thread's heap: decode on the main thread from now on.
-        inLine = true;
-        logger.warn('the binlog decoding thread ran out of memory (a very large value); decoding on the main thread from now on');
+        // A value too large for the thread's heap: decode on the main thread for the rest of the run.
+        options.capabilities.disable('decodeThread', 'the binlog decoding thread ran out of memory (a very large value); decoding on the main thread');
         if (ready) {
           // Events may be missing: the supervisor starts the session again from the durable position.
           fail(new errors.ConnectionError('the binlog decoding thread ran out of memory; restarting the stream decoded on the main thread'));

@@ -20,7 +20,7 @@ export function batchStatements(change: RowChange, options: BatchingOptions): St
     const load = buildLoadData(change.table, change.present, change.rows.map((r) => r.after!));
     if (load) return [load];
   }
-  return buildRowChange(change, true, options.flavor);
+  return buildRowChange(change, { setBased: true, flavor: options.flavor });
 }
 
 /**

@@ -235,7 +235,18 @@ export function buildUpdateByKeys(
  * delete or key-keeping update event becomes one statement; without it
  * (careful mode), one statement per row, in the source's row order.
  */
-export function buildRowChange(change: RowChange, setBased = true, flavor: SqlFlavor = 'mysql'): Statement[] {
+export interface RowChangeOptions {
+  /**
+   * One statement for many rows where the table allows it (rows located by
+   * key in a derived table); false: one statement per row (careful mode,
+   * where each error must name its row).
+   */
+  setBased: boolean;
+  flavor: SqlFlavor;
+}
+
+export function buildRowChange(change: RowChange, options: RowChangeOptions = { setBased: true, flavor: 'mysql' }): Statement[] {
+  const { setBased, flavor } = options;
   const { table, present } = change;
   switch (change.kind) {
     case 'insert':

@@ -62,6 +62,10 @@ export interface RunnerHealth {
   clockOffsetMs: number | null;
   /** Retries since the last healthy session. */
   reconnects: number;
+  /** Grouped, or careful for the next n transactions after a failure. */
+  applyMode?: { kind: 'grouped' } | { kind: 'careful'; left: number };
+  /** What this run may use (LOAD DATA, the decoding thread); lost ones stay off until the next start. */
+  capabilities?: { loadData: boolean; decodeThread: boolean };
 }
 
 export interface RunnerInfo {

@@ -92,7 +92,7 @@ export function registerPositionCommand(program: Command, ctx: ProgramContext): 
           await conn.end().catch(() => undefined);
         }
       }
-      const applier = await ReplicaApplier.open(replica, state.streamId, logger);
+      const applier = await ReplicaApplier.open(replica, { streamId: state.streamId, logger });
       try {
         await applier.writePosition(target, null, state.claimEpoch());
       } finally {

@@ -95,7 +95,15 @@ describe('buildStatus', () => {
     expect(report.running).toBe(true);
     expect(report.lagSeconds).toBe(lagSeconds);
     expect(report.lagThresholdSeconds).toBe(threshold);
-    expect(report.runner).toEqual({ pid: 4242, hostname: 'dev-laptop', startedAt: '2026-11-26T11:00:00.000Z', sourceConnected, reconnects });
+    expect(report.runner).toEqual({
+      pid: 4242,
+      hostname: 'dev-laptop',
+      startedAt: '2026-11-26T11:00:00.000Z',
+      sourceConnected,
+      reconnects,
+      applyMode: null,
+      capabilities: null,
+    });
   });
 
   it('reports the applied position without its source timestamp, and passes the rest through', () => {
@@ -111,7 +119,8 @@ describe('buildStatus', () => {
       at: '2026-11-26T12:00:02.000Z',
     };
     const retention: Retention = { expireSeconds: 604_800, fileOnSource: true, secondsLeft: 603_950, warning: null };
-    const report = buildStatus(inputs({ runner: runner(health({ lagSeconds: 0.04 })), applied: APPLIED, source, lastError, retention, lagThreshold: 10 }));
+    const published = health({ lagSeconds: 0.04, applyMode: { kind: 'careful', left: 3 }, capabilities: { loadData: false, decodeThread: true } });
+    const report = buildStatus(inputs({ runner: runner(published), applied: APPLIED, source, lastError, retention, lagThreshold: 10 }));
     expect(report).toEqual({
       state: 'HEALTHY',
       running: true,
@@ -120,7 +129,15 @@ describe('buildStatus', () => {
       applied: { file: 'mysql-bin.000012', position: 5531, gtid: '0-1-8812', appliedAt: '2026-11-26T12:00:00.123Z' },
       source,
       lastError,
-      runner: { pid: 4242, hostname: 'dev-laptop', startedAt: '2026-11-26T11:00:00.000Z', sourceConnected: true, reconnects: 0 },
+      runner: {
+        pid: 4242,
+        hostname: 'dev-laptop',
+        startedAt: '2026-11-26T11:00:00.000Z',
+        sourceConnected: true,
+        reconnects: 0,
+        applyMode: { kind: 'careful', left: 3 },
+        capabilities: { loadData: false, decodeThread: true },
+      },
       retention,
     });
     expect(report.applied).not.toHaveProperty('sourceTimestamp');

@@ -61,7 +61,7 @@ describe('prepareRowChange', () => {
       { before: [2, 'c', null], after: [3, 'c', null] }, // a key changes: one UPDATE per row
     ]);
     const prepared = prepareRowChange(updated, { flavor: 'mariadb', loadData: false });
-    const built = buildRowChange(updated, true, 'mariadb');
+    const built = buildRowChange(updated, { setBased: true, flavor: 'mariadb' });
     expect(prepared.rows).toBe(2);
     expect(prepared.statements).toEqual(built.map((s) => ({ sql: mysql.format(s.sql, s.params as never[], false, 'Z'), expectRows: 1 })));
     expect(prepared.statements[1]!.sql).toBe("UPDATE `shop`.`items` SET `id` = 3, `name` = 'c', `photo` = NULL WHERE `id` = 2");

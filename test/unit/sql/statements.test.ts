@@ -461,8 +461,8 @@ describe('set-based statements', () => {
       ],
       noForeignKeyChecks: false,
     };
-    expect(buildRowChange(change, true)).toHaveLength(1);
-    expect(buildRowChange(change, false)).toHaveLength(2);
+    expect(buildRowChange(change, { setBased: true, flavor: 'mysql' })).toHaveLength(1);
+    expect(buildRowChange(change, { setBased: false, flavor: 'mysql' })).toHaveLength(2);
   });
 });
 

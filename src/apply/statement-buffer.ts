@@ -1,0 +1,153 @@
+// Pure: the statements of the open replica transaction that wait to be sent,
+// cut into batches of several statements per round trip. Large batches keep
+// the replica busy between answers; no batch outgrows max_allowed_packet.
+// Consecutive LOAD DATA statements into the same columns are merged into one
+// (each load costs a round trip of its own: the server asks for its file).
+import type { Statement } from '../sql/statements.js';
+
+/** Where a statement came from, for its errors. */
+export interface ApplyContext {
+  gtid: string | null;
+  file: string | null;
+  position: number | null;
+}
+
+/** A statement waiting to be sent, with what its errors must name. Built by the applier: never the caller's object. */
+export interface Buffered {
+  sql: string;
+  params: unknown[];
+  /** Rows the statement must touch (fewer: the replica has drifted; the checkpoint: a later epoch owns the stream). */
+  expectRows?: number | undefined;
+  setBased?: boolean | undefined;
+  context: ApplyContext;
+  kind: string;
+  table?: string | undefined;
+  /** The rows event it belongs to (the first, for loads merged from several). */
+  event?: number | undefined;
+  /** LOAD DATA: the file's parts (of consecutive events into the same columns), and their size. */
+  loads?: Buffer[] | undefined;
+  loadBytes?: number | undefined;
+}
+
+/**
+ * Statements, parameters and bytes per round trip at most: large batches keep
+ * the replica busy between answers, and no query outgrows max_allowed_packet
+ * (16 MiB by default on MariaDB, 64 MiB on MySQL).
+ */
+export const BATCH_STATEMENTS = 1000;
+export const BATCH_PARAMS = 8_000;
+export const BATCH_BYTES = 2 * 1024 * 1024;
+/** A LOAD DATA file at most (one statement, alone in its batch): fewer, larger loads wait less for their file requests. */
+export const LOAD_FILE_BYTES = 6 * 1024 * 1024;
+
+const NO_PARAMS: unknown[] = [];
+
+/**
+ * A labelled copy of a statement, ready for the buffer (the statement itself
+ * is left as it is). Statements built ahead (values inline) have no params.
+ */
+export function buffered(
+  statement: Omit<Statement, 'params'> & { params?: unknown[] },
+  label: Omit<Buffered, 'sql' | 'params' | 'expectRows' | 'setBased' | 'loads' | 'loadBytes'>,
+): Buffered {
+  return {
+    sql: statement.sql,
+    params: statement.params ?? NO_PARAMS,
+    expectRows: statement.expectRows,
+    setBased: statement.setBased,
+    ...label,
+    ...(statement.load ? { loads: [statement.load], loadBytes: statement.load.length } : {}),
+  };
+}
+
+export class StatementBuffer {
+  private items: Buffered[] = [];
+  /** Parameters and bytes waiting. */
+  private params = 0;
+  private bytes = 0;
+
+  get length(): number {
+    return this.items.length;
+  }
+
+  add(item: Buffered): void {
+    if (item.loads) {
+      const last = this.items.at(-1);
+      if (last?.loads && last.sql === item.sql && last.loadBytes! + item.loadBytes! <= LOAD_FILE_BYTES) {
+        last.loads.push(...item.loads);
+        last.loadBytes! += item.loadBytes!;
+        last.expectRows! += item.expectRows!;
+        this.bytes += item.loadBytes!;
+        return;
+      }
+    }
+    this.items.push(item);
+    this.params += item.params.length;
+    this.bytes += estimateBytes(item);
+  }
+
+  /**
+   * A full batch is waiting: it should go now rather than let the buffer
+   * grow (a large transaction would otherwise reach the replica in bursts,
+   * the replica idle while the next burst is built).
+   */
+  get ready(): boolean {
+    // A load still growing (see add) is not counted until its file is full.
+    const last = this.items.at(-1);
+    const growing = last?.loads && last.loadBytes! < LOAD_FILE_BYTES ? last.loadBytes! : 0;
+    return (
+      this.items.length >= BATCH_STATEMENTS ||
+      this.params >= BATCH_PARAMS ||
+      this.bytes - growing >= BATCH_BYTES ||
+      (last?.loadBytes ?? 0) >= LOAD_FILE_BYTES
+    );
+  }
+
+  /**
+   * Takes what waits, cut into batches. With `complete` false (the
+   * transaction goes on) only full batches: the last one stays to be joined
+   * by what comes next.
+   */
+  take(complete: boolean): Buffered[][] {
+    const cut = [...batches(this.items)];
+    this.clear();
+    if (!complete && cut.length > 1) for (const item of cut.pop()!) this.add(item);
+    return cut;
+  }
+
+  clear(): void {
+    this.items = [];
+    this.params = 0;
+    this.bytes = 0;
+  }
+}
+
+export function* batches<T extends Pick<Buffered, 'sql' | 'params' | 'loadBytes'>>(statements: T[]): Generator<T[]> {
+  let batch: T[] = [];
+  let params = 0;
+  let bytes = 0;
+  for (const statement of statements) {
+    const size = estimateBytes(statement);
+    if (batch.length > 0 && (batch.length >= BATCH_STATEMENTS || params + statement.params.length > BATCH_PARAMS || bytes + size > BATCH_BYTES)) {
+      yield batch;
+      batch = [];
+      params = 0;
+      bytes = 0;
+    }
+    batch.push(statement);
+    params += statement.params.length;
+    bytes += size;
+  }
+  if (batch.length > 0) yield batch;
+}
+
+/** About how many bytes a statement takes on the wire (escaped bytes travel as hex: twice their size). */
+export function estimateBytes(statement: Pick<Buffered, 'sql' | 'params' | 'loadBytes'>): number {
+  let bytes = statement.sql.length + (statement.loadBytes ?? 0);
+  for (const value of statement.params) {
+    if (typeof value === 'string') bytes += value.length + 2;
+    else if (Buffer.isBuffer(value)) bytes += value.length * 2 + 3;
+    else bytes += 8;
+  }
+  return bytes;
+}

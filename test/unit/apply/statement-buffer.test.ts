@@ -1,0 +1,107 @@
+import { describe, expect, it } from 'vitest';
+import {
+  BATCH_BYTES,
+  BATCH_PARAMS,
+  BATCH_STATEMENTS,
+  LOAD_FILE_BYTES,
+  StatementBuffer,
+  buffered,
+  estimateBytes,
+  type Buffered,
+} from '../../../src/apply/statement-buffer.js';
+
+const context = { gtid: '0-1-5', file: 'mysql-bin.000001', position: 400 };
+
+function statement(sql: string, params: unknown[] = [], extra: Partial<Buffered> = {}): Buffered {
+  return { ...buffered({ sql, params }, { context, kind: 'insert', table: 'app.t', event: 1 }), ...extra };
+}
+
+function load(bytes: number, rows: number, sql = 'INTO TABLE `app`.`t` (a, b)'): Buffered {
+  return buffered({ sql, params: [], expectRows: rows, load: Buffer.alloc(bytes, 0x61) }, { context, kind: 'insert', table: 'app.t', event: 1 });
+}
+
+describe('buffered', () => {
+  it('copies the statement with its label, leaving the statement as it was', () => {
+    const original = Object.freeze({ sql: 'DELETE FROM t WHERE id = ?', params: Object.freeze([1]) as unknown[], expectRows: 1 });
+    const item = buffered(original, { context, kind: 'delete', table: 'app.t', event: 7 });
+    expect(item).toEqual({ sql: original.sql, params: [1], expectRows: 1, setBased: undefined, context, kind: 'delete', table: 'app.t', event: 7 });
+    expect(item).not.toBe(original);
+  });
+
+  it('gives statements built ahead (no params) an empty parameter list', () => {
+    expect(buffered({ sql: 'INSERT INTO t VALUES (1)' }, { context, kind: 'insert' }).params).toEqual([]);
+  });
+});
+
+describe('StatementBuffer', () => {
+  it('is ready once a batch is full by statements, parameters or bytes', () => {
+    const byCount = new StatementBuffer();
+    for (let i = 0; i < BATCH_STATEMENTS - 1; i++) byCount.add(statement('DO 1'));
+    expect(byCount.ready).toBe(false);
+    byCount.add(statement('DO 1'));
+    expect(byCount.ready).toBe(true);
+
+    const byParams = new StatementBuffer();
+    byParams.add(statement('INSERT', new Array(BATCH_PARAMS - 1).fill(1)));
+    expect(byParams.ready).toBe(false);
+    byParams.add(statement('INSERT', [1]));
+    expect(byParams.ready).toBe(true);
+
+    const byBytes = new StatementBuffer();
+    byBytes.add(statement('x'.repeat(BATCH_BYTES - 1)));
+    expect(byBytes.ready).toBe(false);
+    byBytes.add(statement('y'));
+    expect(byBytes.ready).toBe(true);
+  });
+
+  it('cuts batches within every limit, in order', () => {
+    const buffer = new StatementBuffer();
+    const all = Array.from({ length: 2500 }, (_, i) => statement(`DO ${i}`, [i, i, i, i]));
+    for (const s of all) buffer.add(s);
+    const batches = buffer.take(true);
+    expect(batches.flat().map((b) => b.sql)).toEqual(all.map((s) => s.sql));
+    for (const batch of batches) {
+      expect(batch.length).toBeLessThanOrEqual(BATCH_STATEMENTS);
+      expect(batch.reduce((n, b) => n + b.params.length, 0)).toBeLessThanOrEqual(BATCH_PARAMS);
+    }
+    expect(buffer.length).toBe(0);
+  });
+
+  it('keeps the last, unfinished batch while the transaction goes on', () => {
+    const buffer = new StatementBuffer();
+    for (let i = 0; i < BATCH_STATEMENTS + 10; i++) buffer.add(statement(`DO ${i}`));
+    const batches = buffer.take(false);
+    expect(batches).toHaveLength(1);
+    expect(batches[0]).toHaveLength(BATCH_STATEMENTS);
+    expect(buffer.length).toBe(10);
+    expect(buffer.take(true).flat().map((b) => b.sql)[0]).toBe(`DO ${BATCH_STATEMENTS}`);
+  });
+
+  it('merges consecutive loads into the same columns, up to one file', () => {
+    const buffer = new StatementBuffer();
+    buffer.add(load(1000, 10));
+    buffer.add(load(2000, 20));
+    buffer.add(load(10, 1, 'INTO TABLE `app`.`other` (a)')); // other columns: a file of its own
+    const [batch] = buffer.take(true);
+    expect(batch!.map((b) => [b.expectRows, b.loadBytes, b.loads?.length])).toEqual([
+      [30, 3000, 2],
+      [1, 10, 1],
+    ]);
+  });
+
+  it('starts a new file past the file size, and counts a growing file only once full', () => {
+    const buffer = new StatementBuffer();
+    buffer.add(load(LOAD_FILE_BYTES - 100, 1));
+    expect(buffer.ready).toBe(false); // the file may still grow
+    buffer.add(load(200, 1)); // would overflow: its own file
+    expect(buffer.length).toBe(2);
+    expect(buffer.ready).toBe(true);
+    const batches = buffer.take(true);
+    expect(batches.map((b) => b.length)).toEqual([1, 1]);
+  });
+
+  it('estimates escaped bytes at twice their size', () => {
+    expect(estimateBytes({ sql: 'abc', params: [Buffer.alloc(10)] })).toBe(3 + 23);
+    expect(estimateBytes({ sql: 'abc', params: ['héllo', 5] })).toBe(3 + 7 + 8);
+  });
+});
