@@ -34,15 +34,22 @@ export function shouldCollect(rss: number, budget: number, leftByLast: number): 
   return rss > budget && rss > leftByLast + STEP_MIB * MIB;
 }
 
+/** How resident memory is read and a collection asked for; tests pass their own. */
+export interface MemoryProbes {
+  rss: () => number;
+  collect: () => void;
+}
+
 /** Starts watching; returns the timer (unref'd) for the caller to clear. */
-export function watchMemory(budgetMiB = MEMORY_BUDGET_MIB): NodeJS.Timeout {
-  const gc = collector();
+export function watchMemory(budgetMiB = MEMORY_BUDGET_MIB, probes: Partial<MemoryProbes> = {}): NodeJS.Timeout {
+  const gc = probes.collect ?? collector();
+  const rss = probes.rss ?? (() => process.memoryUsage.rss());
   const budget = budgetMiB * MIB;
   let leftByLast = 0;
   const timer = setInterval(() => {
-    if (!shouldCollect(process.memoryUsage.rss(), budget, leftByLast)) return;
+    if (!shouldCollect(rss(), budget, leftByLast)) return;
     gc();
-    leftByLast = process.memoryUsage.rss();
+    leftByLast = rss();
   }, CHECK_MS);
   timer.unref();
   return timer;

@@ -58,7 +58,7 @@ describe('DDL', () => {
     await replication.caughtUp();
     const image = await expectIdentical(prod, dev);
     expect(image.tables.waits!.rows).toHaveLength(4500);
-    expect(replication.output!.stderr).not.toContain('one at a time');
+    expect(await replication.reconnects()).toBe(0); // no group had to be applied again one transaction at a time
     await source.query(`DROP TABLE ${qi(prod)}.waits`);
   });
 

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import mysql from 'mysql2/promise';
 import { REPO_ROOT, runCli, spawnCli, tempDir } from '../support/context.js';
+import { untilStreaming } from '../support/replication.js';
 import { REPL_PASSWORD, destroyServers, startServerPair, type ManagedServer } from '../support/servers.js';
 import { seedSample } from '../../src/demo/demo.js';
 import { connect } from '../../src/db/connect.js';
@@ -38,9 +39,8 @@ async function runDocLines(lines: string[], env: Record<string, string>): Promis
     if (args[0] === 'start') {
       const child = spawnCli(args, { env });
       background.push(child);
-      const deadline = Date.now() + 30_000;
-      while (!child.output().stderr.includes('replicating from') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-      expect(child.output().stderr, line).toContain('replicating from');
+      // Streaming, as the state file the docs set in BINLOG_SYNC_STATE records it.
+      await expect(untilStreaming(env.BINLOG_SYNC_STATE!, child), line).resolves.toBeUndefined();
       continue;
     }
     const result = await runCli(args, { env });

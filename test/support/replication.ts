@@ -1,10 +1,13 @@
 // Running the real `binlog-sync start` against the test servers: set the
 // position, start the process, wait until it has applied everything the
-// source has written, stop or kill it, and compare databases exactly.
+// source has written, stop or kill it, and compare databases exactly. Waits
+// read what the process records (its state file, `status --json`), never the
+// wording of its logs.
 import { join } from 'node:path';
 import type { Connection } from 'mysql2/promise';
 import { expect } from 'vitest';
-import { StateStore } from '../../src/state/state-store.js';
+import { StateStore, type RunnerInfo } from '../../src/state/state-store.js';
+import type { StatusReport } from '../../src/health/status.js';
 import { compareFilePositions, type BinlogPosition } from '../../src/position.js';
 import { adminConnection, runCli, spawnCli, tempDir, testServers, type CliResult } from './context.js';
 import type { ServerInfo } from './servers.js';
@@ -72,17 +75,34 @@ export class Replication {
     return this.child?.output();
   }
 
-  /** Resolves once the running process streams from the source (it logged where it replicates from). */
+  /** Resolves once the running process streams from the source, as its state file says. */
   async streaming(timeoutMs = 30_000): Promise<void> {
     const child = this.child;
     if (!child) throw new Error('not started');
-    const deadline = Date.now() + timeoutMs;
-    while (!child.output().stderr.includes('"msg":"replicating from')) {
-      if (child.exitCode !== null || Date.now() > deadline) {
-        throw new Error(`binlog-sync start is not streaming:\n${child.output().stderr.slice(-3000)}`);
-      }
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await untilStreaming(this.statePath, child, timeoutMs);
+  }
+
+  /** The running process streams from the source now, as its state file says. */
+  isStreaming(): boolean {
+    return this.child !== undefined && isStreaming(this.statePath, this.child.pid);
+  }
+
+  /** What `binlog-sync status --json` reports from the state file (no --source: the source is not asked). */
+  async status(): Promise<StatusReport> {
+    const result = await this.cli(['status', '--json', '--state', this.statePath]);
+    if (!result.stdout) throw new Error(`status --json printed nothing (exit ${result.code}):\n${result.stderr}`);
+    return JSON.parse(result.stdout) as StatusReport;
+  }
+
+  /**
+   * How many times the running process has started its session again
+   * (`status --json` runner.reconnects): after a lost connection, and after a
+   * commit group failed and its transactions were applied again one at a time.
+   */
+  async reconnects(): Promise<number> {
+    const report = await this.status();
+    if (!report.runner) throw new Error(`binlog-sync start is not running: ${JSON.stringify(report)}`);
+    return report.runner.reconnects;
   }
 
   /** Graceful stop (SIGTERM); resolves with the process result. */
@@ -145,9 +165,10 @@ export class Replication {
 
   /**
    * Waits until the replicator has applied everything the source had written
-   * when this was called (the freshness barrier, as `wait` will offer).
+   * when this was called (the freshness barrier, as `wait` offers); resolves
+   * with that source position.
    */
-  async caughtUp(timeoutMs = 60_000): Promise<void> {
+  async caughtUp(timeoutMs = 60_000): Promise<BinlogPosition> {
     const admin = await adminConnection('source', this.source);
     const target = await sourcePosition(admin);
     await admin.end();
@@ -155,7 +176,7 @@ export class Replication {
     for (;;) {
       const stored = this.storedPosition();
       const order = stored ? compareFilePositions(stored, target) : null;
-      if (order !== null && order >= 0) return;
+      if (order !== null && order >= 0) return target;
       const child = this.child;
       if (child && (child.exitCode !== null || child.signalCode !== null)) {
         throw new Error(`binlog-sync start exited (${child.exitCode ?? child.signalCode}) before catching up:\n${child.output().stderr.slice(-3000)}`);
@@ -176,6 +197,37 @@ export class Replication {
   dispose(): void {
     if (this.child && this.child.exitCode === null) this.child.kill('SIGKILL');
     this.cleanup();
+  }
+}
+
+/** The runner a state file records as holding it (alive, heartbeat fresh), as `status` reads it. */
+export function activeRunner(statePath: string): RunnerInfo | null {
+  const state = StateStore.open(statePath, { readonly: true });
+  try {
+    return state.activeRunner();
+  } finally {
+    state.close();
+  }
+}
+
+/**
+ * Process `pid` holds the state file and has published that its binlog stream
+ * from the source is alive (`status --json`: runner.pid, runner.sourceConnected).
+ */
+export function isStreaming(statePath: string, pid: number | undefined): boolean {
+  const runner = activeRunner(statePath);
+  return runner !== null && runner.pid === pid && runner.health?.sourceConnected === true;
+}
+
+/** Waits until a spawned `binlog-sync start` streams, by its state file; fails at once if it exits. */
+export async function untilStreaming(statePath: string, child: ReturnType<typeof spawnCli>, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!isStreaming(statePath, child.pid)) {
+    if (child.exitCode !== null || child.signalCode !== null || Date.now() > deadline) {
+      const how = child.exitCode !== null || child.signalCode !== null ? `exited (${child.exitCode ?? child.signalCode})` : `is not streaming after ${timeoutMs} ms`;
+      throw new Error(`binlog-sync start ${how}:\n${child.output().stderr.slice(-3000)}`);
+    }
+    await new Promise((r) => setTimeout(r, 20));
   }
 }
 

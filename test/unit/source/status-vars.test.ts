@@ -109,15 +109,74 @@ describe('parseStatusVars', () => {
   ])('%s', (_name, input, expected) => {
     expect(parseStatusVars(input)).toStrictEqual(expected);
   });
+});
 
-  it.each<[string, string]>([
-    ['unknown code', statusVars([0x7e])],
-    ['lone code without a value', statusVars([Q_SQL_MODE_CODE])],
-    ['catalog length past the end', statusVars([Q_CATALOG_NZ_CODE, 200, 0x73])],
-    ['time zone code at the very end', statusVars([Q_TIME_ZONE_CODE])],
-    ['replacement characters only', '\ufffd\ufffd'],
-  ])('does not throw on %s', (_name, input) => {
-    expect(() => parseStatusVars(input)).not.toThrow();
+/** sql_mode bit positions as the server numbers them (sql_mode.h / sql_class.h). */
+const MODE_BIT = {
+  ANSI_QUOTES: 2,
+  NO_BACKSLASH_ESCAPES: 20,
+  STRICT_TRANS_TABLES: 21,
+  ERROR_FOR_DIVISION_BY_ZERO: 26,
+  NO_AUTO_CREATE_USER: 28,
+  NO_ENGINE_SUBSTITUTION: 30,
+} as const;
+type ModeName = keyof typeof MODE_BIT;
+
+/** The sql_mode bitmask with exactly these modes set. */
+function modeOf(...names: ModeName[]): bigint {
+  return names.reduce((mode, name) => mode | (1n << BigInt(MODE_BIT[name])), 0n);
+}
+
+/** The names SET sql_mode takes for a mask made by modeOf: in bit order, comma-separated. */
+function namesOf(...names: ModeName[]): string {
+  return [...names].sort((a, b) => MODE_BIT[a] - MODE_BIT[b]).join(',');
+}
+
+describe('parseStatusVars on malformed variables', () => {
+  const FK_OFF = OPTION_NO_FOREIGN_KEY_CHECKS | OPTION_AUTO_IS_NULL;
+  const DEFAULT_NAMES: ModeName[] = ['STRICT_TRANS_TABLES', 'ERROR_FOR_DIVISION_BY_ZERO', 'NO_AUTO_CREATE_USER', 'NO_ENGINE_SUBSTITUTION'];
+  const ANSI: ModeName[] = ['NO_BACKSLASH_ESCAPES', 'ANSI_QUOTES'];
+
+  // Each input: well-formed variables, then a malformed tail. What precedes the
+  // tail is decoded exactly (down to the sql_mode names DDL is parsed with); the
+  // tail adds nothing.
+  it.each<{ name: string; input: string; flags2?: number; modes?: ModeName[] }>([
+    {
+      name: 'an unknown code',
+      input: statusVars(flags2(FK_OFF), sqlMode(modeOf(...DEFAULT_NAMES)), [0x7e]),
+      flags2: FK_OFF,
+      modes: DEFAULT_NAMES,
+    },
+    {
+      name: 'a lone sql_mode code without its value',
+      input: statusVars(timeZone('Asia/Tokyo'), flags2(OPTION_AUTO_IS_NULL), [Q_SQL_MODE_CODE]),
+      flags2: OPTION_AUTO_IS_NULL,
+    },
+    {
+      name: 'a catalog whose length runs past the end',
+      input: statusVars(charset(33, 33, 8), sqlMode(modeOf(...ANSI)), [Q_CATALOG_NZ_CODE, 200, 0x73]),
+      modes: ANSI,
+    },
+    {
+      name: 'a time zone code at the very end',
+      input: statusVars(catalogNz('std'), sqlMode(modeOf(...ANSI)), flags2(0), [Q_TIME_ZONE_CODE]),
+      flags2: 0,
+      modes: ANSI,
+    },
+    {
+      name: 'replacement characters where a code should be',
+      input: statusVars(flags2(OPTION_NO_FOREIGN_KEY_CHECKS)) + '\ufffd\ufffd',
+      flags2: OPTION_NO_FOREIGN_KEY_CHECKS,
+    },
+    { name: 'replacement characters only', input: '\ufffd\ufffd' },
+  ])('reads what precedes $name', ({ input, flags2: wantFlags2, modes }) => {
+    const status = parseStatusVars(input);
+    expect(status).toStrictEqual({
+      ...(wantFlags2 !== undefined ? { flags2: wantFlags2 } : {}),
+      ...(modes ? { sqlMode: modeOf(...modes) } : {}),
+    });
+    expect(noForeignKeyChecks(status)).toBe(wantFlags2 === undefined ? undefined : (wantFlags2 & OPTION_NO_FOREIGN_KEY_CHECKS) !== 0);
+    if (modes) expect(sqlModeNames(status.sqlMode!, 'mariadb')).toBe(namesOf(...modes));
   });
 });
 
