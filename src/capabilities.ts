@@ -19,8 +19,9 @@ export type Capability = keyof CapabilityState;
 export class RunCapabilities {
   private readonly state: CapabilityState;
 
+  /** `logger`: where a loss is told (none for a one-off command, which has no run to speak of). */
   constructor(
-    private readonly logger: Logger,
+    private readonly logger: Logger | undefined,
     initial: Partial<CapabilityState> = {},
   ) {
     this.state = { loadData: true, decodeThread: true, ...initial };
@@ -34,11 +35,14 @@ export class RunCapabilities {
     return this.state.decodeThread;
   }
 
-  /** Turns a capability off for the rest of the run, saying why (once). */
-  disable(capability: Capability, reason: string): void {
+  /**
+   * Turns a capability off for the rest of the run, saying why (once): a
+   * warning when something failed, information when a setting rules it out.
+   */
+  disable(capability: Capability, reason: string, level: 'warn' | 'info' = 'warn'): void {
     if (!this.state[capability]) return;
     this.state[capability] = false;
-    this.logger.warn({ capability, reason }, `${capability} off for the rest of this run: ${reason}`);
+    this.logger?.[level]({ capability, reason }, `${capability} off for the rest of this run: ${reason}`);
   }
 
   snapshot(): CapabilityState {

@@ -68,7 +68,7 @@ export interface ApplyConnection extends SqlConnection {
 /** What the applier may use this run: LOAD DATA, lost for the rest of the run once the replica refuses it. */
 export interface LoadDataCapability {
   readonly loadData: boolean;
-  disable(capability: 'loadData', reason: string): void;
+  disable(capability: 'loadData', reason: string, level?: 'warn' | 'info'): void;
 }
 
 /** How a source commit ended on the replica, and how many rows its transaction changed there. */
@@ -143,7 +143,7 @@ export class ReplicaApplier {
     this.streamId = options.streamId;
     this.logger = options.logger;
     this.mode = options.mode ?? { grouped: true };
-    this.capabilities = options.capabilities ?? new RunCapabilities(options.logger);
+    this.capabilities = options.capabilities ?? new RunCapabilities(undefined);
   }
 
   static async open(endpoint: Endpoint, options: ApplierOptions): Promise<ReplicaApplier> {
@@ -160,7 +160,7 @@ export class ReplicaApplier {
     const info = (rows as Array<{ version: string; localInfile: number | string }>)[0];
     const flavor = /mariadb/i.test(String(info?.version ?? '')) ? 'mariadb' : 'mysql';
     const applier = new ReplicaApplier(conn, flavor, options, files);
-    if (Number(info?.localInfile) !== 1) applier.capabilities.disable('loadData', 'the replica has local_infile off; large inserts go as INSERT statements');
+    if (Number(info?.localInfile) !== 1) applier.capabilities.disable('loadData', 'the replica has local_infile off; large inserts go as INSERT statements', 'info');
     // autocommit off: statements are pipelined, and should the server roll a
     // transaction back on its own (a deadlock), what is still on its way must
     // not commit piecemeal. Every write is committed explicitly.

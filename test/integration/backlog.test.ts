@@ -127,6 +127,12 @@ describe('a replica that refuses local files (local_infile off)', () => {
       plain.start();
       await plain.caughtUp(120_000);
       expect(await loads()).toBe(before);
+      // The run says what it goes without, in status --json (and its text form).
+      const report = await plain.status();
+      expect(report.runner?.capabilities).toEqual({ loadData: false, decodeThread: true });
+      expect(report.runner?.applyMode).toEqual({ kind: 'grouped' });
+      const text = await plain.cli(['status', '--state', plain.statePath]);
+      expect(text.stdout).toContain('without:    loadData for the rest of this run');
       const digest = `SELECT COUNT(*) AS n, SUM(CRC32(CONCAT(id, '|', b))) AS h FROM \`${name}\`.t`;
       const [want] = await source.query(digest);
       const [got] = await replica.query(digest);
