@@ -9,10 +9,11 @@ import { copyFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Connection } from 'mysql2/promise';
-import { adminConnection, dropDatabases, eventually, runCli, spawnCli, tempDir, type CliResult } from '../support/context.js';
+import { adminConnection, backgroundLoad, dropDatabases, eventually, runCli, spawnCli, tempDir, type CliResult } from '../support/context.js';
 import { expectIdentical } from '../support/compare.js';
-import { Replication } from '../support/replication.js';
+import { Replication, sourcePosition } from '../support/replication.js';
 import { StateStore } from '../../src/state/state-store.js';
+import { compareFilePositions } from '../../src/position.js';
 
 /** The state file's staleness limit (DEFAULT_STALE_AFTER_MS) and a margin. */
 const FREEZE_MS = 16_500;
@@ -42,35 +43,21 @@ async function createSchema(db: string): Promise<void> {
  * before image, so a row applied twice would show).
  */
 function writeLoad(db: string): { stop: () => Promise<number> } {
-  let running = true;
-  let count = 0;
-  const done = (async () => {
-    const conn = await adminConnection('source');
-    try {
-      for (let i = 1; running; i++) {
-        const k = i % 40;
-        await conn.query(
-          `START TRANSACTION;
-           INSERT INTO \`${db}\`.keyed VALUES (${i}, ${i});
-           INSERT INTO \`${db}\`.keyless VALUES (${k}, 'row ${i}');
-           ${i % 3 === 0 ? `UPDATE \`${db}\`.keyless SET v = CONCAT(LEFT(v, 30), '+') WHERE k = ${k} LIMIT 1;` : ''}
-           ${i % 4 === 0 ? `DELETE FROM \`${db}\`.keyless WHERE k = ${(i + 11) % 40} LIMIT 1;` : ''}
-           COMMIT`,
-        );
-        count = i;
-        await new Promise((r) => setTimeout(r, 4));
-      }
-    } finally {
-      await conn.end();
-    }
-  })();
-  return {
-    stop: async () => {
-      running = false;
-      await done;
-      return count;
+  return backgroundLoad(
+    () => adminConnection('source'),
+    async (conn, i) => {
+      const k = i % 40;
+      await conn.query(
+        `START TRANSACTION;
+         INSERT INTO \`${db}\`.keyed VALUES (${i}, ${i});
+         INSERT INTO \`${db}\`.keyless VALUES (${k}, 'row ${i}');
+         ${i % 3 === 0 ? `UPDATE \`${db}\`.keyless SET v = CONCAT(LEFT(v, 30), '+') WHERE k = ${k} LIMIT 1;` : ''}
+         ${i % 4 === 0 ? `DELETE FROM \`${db}\`.keyless WHERE k = ${(i + 11) % 40} LIMIT 1;` : ''}
+         COMMIT`,
+      );
+      await new Promise((r) => setTimeout(r, 4));
     },
-  };
+  );
 }
 
 async function appliedRows(db: string): Promise<number> {
@@ -181,7 +168,7 @@ describe('a runner that lost its lock', () => {
       await load.stop();
     }
     // Caught up: the copy's position reaches the source's end.
-    const target = await import('../support/replication.js').then((m) => m.sourcePosition(source));
+    const target = await sourcePosition(source);
     await eventually(
       async () => {
         const state = StateStore.open(copied, { readonly: true });
@@ -191,7 +178,7 @@ describe('a runner that lost its lock', () => {
           state.close();
         }
       },
-      (p) => p !== null && p.file !== null && (p.file > target.file! || (p.file === target.file && (p.position ?? 0) >= target.position!)),
+      (p) => p !== null && (compareFilePositions(p, target) ?? -1) >= 0,
       { timeoutMs: 60_000 },
     );
     expect(second.exitCode).toBeNull();

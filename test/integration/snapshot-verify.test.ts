@@ -3,7 +3,7 @@
 // proves it, and names exactly the tables that drift afterwards.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import mysql, { type Connection } from 'mysql2/promise';
-import { EXACT_VALUES, runCli, uniqueName } from '../support/context.js';
+import { EXACT_VALUES, backgroundLoad, runCli, uniqueName } from '../support/context.js';
 import { expectIdentical } from '../support/compare.js';
 import { Replication } from '../support/replication.js';
 import { type ManagedServer, destroyServers, startServerPair } from '../support/servers.js';
@@ -52,26 +52,15 @@ afterAll(async () => {
 
 /** A steady write load on the source until stopped. */
 function writeLoad(): { stop: () => Promise<number> } {
-  let running = true;
-  let count = 0;
-  const done = (async () => {
-    const conn = await mysql.createConnection({ uri: sourceServer.info.adminUrl });
-    for (let i = 1; running; i++) {
+  return backgroundLoad(
+    () => mysql.createConnection({ uri: sourceServer.info.adminUrl }),
+    async (conn, i) => {
       await conn.query(`UPDATE \`${db}\`.big SET v = CONCAT('updated ', ?), ts = NOW(6) WHERE id = ?`, [i, 1 + ((i * 7919) % BIG_ROWS)]);
       await conn.query(`INSERT INTO \`${db}\`.big (id, v) VALUES (?, 'new during snapshot')`, [BIG_ROWS + i]);
       await conn.query(`DELETE FROM \`${db}\`.child WHERE id = ?`, [i]);
       await conn.query(`DELETE FROM \`${db}\`.nokey WHERE a = ? LIMIT 1`, [i % 100]);
-      count++;
-    }
-    await conn.end();
-  })();
-  return {
-    stop: async () => {
-      running = false;
-      await done;
-      return count;
     },
-  };
+  );
 }
 
 describe('snapshot', () => {

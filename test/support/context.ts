@@ -117,3 +117,33 @@ export async function eventually<T>(
   }
   return last;
 }
+
+/**
+ * A steady write load: `step` runs again and again on a connection of its
+ * own (made by `open`) until stopped; `stop` resolves with the steps done.
+ */
+export function backgroundLoad(
+  open: () => Promise<Connection>,
+  step: (conn: Connection, i: number) => Promise<void>,
+): { stop: () => Promise<number> } {
+  let running = true;
+  let count = 0;
+  const done = (async () => {
+    const conn = await open();
+    try {
+      for (let i = 1; running; i++) {
+        await step(conn, i);
+        count = i;
+      }
+    } finally {
+      await conn.end();
+    }
+  })();
+  return {
+    stop: async () => {
+      running = false;
+      await done;
+      return count;
+    },
+  };
+}
