@@ -52,9 +52,14 @@ export async function runReplicator(options: ReplicatorOptions): Promise<Replica
   };
   // Published with the runner's health for `status`.
   health.describeRun(run.mode, run.capabilities);
-  run.mode.onChange((mode) =>
-    logger.info({ mode }, mode.kind === 'careful' ? `applying the next ${mode.left} transactions one at a time` : 'applying in groups again'),
-  );
+  // Told when careful mode begins (or begins again) and when it ends, not at every transaction between.
+  let left = 0;
+  run.mode.onChange((mode) => {
+    const next = mode.kind === 'careful' ? mode.left : 0;
+    if (next > left) logger.info({ mode }, `applying the next ${next} transactions one at a time`);
+    else if (next === 0) logger.info({ mode }, 'applying in groups again');
+    left = next;
+  });
   const session: ReplicatorOptions = { ...options, health, signal };
   const timers = [
     setInterval(() => {
