@@ -23,6 +23,8 @@ export interface SqlConnection {
 }
 
 const TABLE = `${quoteIdentifier(CHECKPOINT_DATABASE)}.\`positions\``;
+/** XA transactions whose prepare group has been passed, until their commit or rollback group. */
+const XA_TABLE = `${quoteIdentifier(CHECKPOINT_DATABASE)}.\`xa_pending\``;
 
 export async function ensureCheckpointSchema(conn: SqlConnection): Promise<void> {
   await conn.query(`CREATE DATABASE IF NOT EXISTS ${quoteIdentifier(CHECKPOINT_DATABASE)}`);
@@ -39,6 +41,15 @@ export async function ensureCheckpointSchema(conn: SqlConnection): Promise<void>
       owner_epoch BIGINT NOT NULL DEFAULT 0,
       owner_connection BIGINT UNSIGNED NULL
     ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`,
+  );
+  await conn.query(
+    `CREATE TABLE IF NOT EXISTS ${XA_TABLE} (
+      stream_id VARCHAR(64) NOT NULL,
+      xid VARCHAR(300) NOT NULL,
+      prepared BOOLEAN NOT NULL,
+      gtid VARCHAR(100) NULL,
+      PRIMARY KEY (stream_id, xid)
+    ) ENGINE=InnoDB DEFAULT CHARSET=ascii`,
   );
   // Replicas set up by a version without fencing (MySQL has no ADD COLUMN IF NOT EXISTS).
   const [rows] = await conn.query(
@@ -171,6 +182,11 @@ export function checkpointStatement(
   };
 }
 
+/** Records the connection the owner applies over now (it replaced its first one). */
+export function ownerConnectionStatement(streamId: string, epoch: number): CheckpointStatement {
+  return { sql: `UPDATE ${TABLE} SET owner_connection = CONNECTION_ID() WHERE stream_id = ? AND owner_epoch = ?`, params: [streamId, epoch] };
+}
+
 /** Marks a DDL as started (committed before the DDL runs, so a crash mid-DDL is recognised); fenced like a checkpoint. */
 export function pendingDdlStatement(streamId: string, epoch: number, marker: string): CheckpointStatement {
   return { sql: `UPDATE ${TABLE} SET pending_ddl = ? WHERE stream_id = ? AND owner_epoch = ?`, params: [marker, streamId, epoch] };
@@ -186,4 +202,29 @@ function superseded(owner: number | null, epoch: number): FencedError {
     `another binlog-sync process took over this replication stream on the replica${owner !== null ? ` (owner epoch ${owner}, ours ${epoch})` : ` (ours was epoch ${epoch})`}; ` +
       'this one stopped without committing anything more',
   );
+}
+
+/**
+ * Records that an XA transaction's prepare group was passed: `prepared` when
+ * its rows are prepared on the replica (an XA transaction of ours of the same
+ * id), false when none of them were ours. Written with the checkpoint after
+ * the prepare group, so the commit or rollback group knows what to do.
+ */
+export function xaPendingStatement(streamId: string, xid: string, prepared: boolean, gtid: string | null): CheckpointStatement {
+  return {
+    sql: `INSERT INTO ${XA_TABLE} (stream_id, xid, prepared, gtid) VALUES (?, ?, ?, ?) ON DUPLICATE KEY UPDATE prepared = VALUES(prepared), gtid = VALUES(gtid)`,
+    params: [streamId, xid, prepared, gtid],
+  };
+}
+
+/** Forgets an XA transaction once its commit or rollback group is applied (with that group's checkpoint). */
+export function xaDoneStatement(streamId: string, xid: string): CheckpointStatement {
+  return { sql: `DELETE FROM ${XA_TABLE} WHERE stream_id = ? AND xid = ?`, params: [streamId, xid] };
+}
+
+/** What the replica knows of an XA transaction: null when its prepare group was never passed here. */
+export async function readXaPending(conn: SqlConnection, streamId: string, xid: string): Promise<{ prepared: boolean } | null> {
+  const [rows] = await conn.query(`SELECT prepared FROM ${XA_TABLE} WHERE stream_id = ? AND xid = ?`, [streamId, xid]);
+  const row = (rows as Array<{ prepared: number }>)[0];
+  return row ? { prepared: Number(row.prepared) === 1 } : null;
 }

@@ -7,7 +7,7 @@
 // group and batch, or to apply carefully, one statement at a time.
 import type { Endpoint } from '../config/connection-url.js';
 import { connect } from '../db/connect.js';
-import { ALREADY_APPLIED_ERRNOS, LOAD_DATA_REFUSED, isTransientDriverError, type DriverError } from '../db/server-errors.js';
+import { ALREADY_APPLIED_ERRNOS, ER_XAER_NOTA, LOAD_DATA_REFUSED, isTransientDriverError, type DriverError } from '../db/server-errors.js';
 import { ApplyError, CarefulRetryError, TransientApplyError, type FailureLocation } from '../errors.js';
 import { RunCapabilities } from '../capabilities.js';
 import type { Logger } from '../log/logger.js';
@@ -25,7 +25,12 @@ import {
   claimCheckpoint,
   ensureCheckpointSchema,
   pendingDdlStatement,
+  ownerConnectionStatement,
+  readXaPending,
+  xaDoneStatement,
+  xaPendingStatement,
   type Checkpoint,
+  type CheckpointStatement,
   type SqlConnection,
 } from './checkpoint.js';
 import { LocalFiles } from './local-files.js';
@@ -49,6 +54,9 @@ const PIPELINE_DEPTH = 3;
 
 /** Most source transactions per replica commit. */
 const GROUP_LIMIT = 500;
+
+/** How long the replica may take to let go of a prepared XA transaction whose session ended. */
+const DETACH_TIMEOUT_MS = 10_000;
 
 /**
  * mysql2's own formatting, except that a text without parameters (a batch of
@@ -96,6 +104,8 @@ export interface ApplierOptions {
   mode?: ApplyModeView;
   /** The run's capabilities (default: this applier's own). */
   capabilities?: LoadDataCapability;
+  /** A new connection set up like the first (see detachPrepared); open() provides it. */
+  reopen?: () => Promise<ApplyConnection>;
 }
 
 /** One replica transaction: the source transactions it holds and its batches' outcomes. */
@@ -107,6 +117,25 @@ interface Unit {
   onDurable?: (() => void) | undefined;
   /** Checked results of the batches handed over so far (each settles without throwing). */
   batches: Array<Promise<void>>;
+}
+
+/**
+ * A connection for applying: several statements per round trip (values
+ * escaped into the text, see formatQuery), UTC, an sql_mode that accepts
+ * what the source stored, and autocommit off: statements are pipelined, and
+ * should the server roll a transaction back on its own (a deadlock), what is
+ * still on its way must not commit piecemeal. Every write is committed explicitly.
+ */
+async function openApplyConnection(endpoint: Endpoint, files: LocalFiles): Promise<ApplyConnection> {
+  const conn = await connect(endpoint, 'replica', {
+    multipleStatements: true,
+    queryFormat: formatQuery,
+    // No stack captured per query (our errors say where they come from): it costs on every batch.
+    trace: false,
+    infileStreamFactory: files.open,
+  });
+  await conn.query(`SET SESSION time_zone = '+00:00', sql_mode = '${APPLY_SQL_MODE}', foreign_key_checks = 1, autocommit = 0`);
+  return conn;
 }
 
 export class ReplicaApplier {
@@ -125,15 +154,24 @@ export class ReplicaApplier {
   private events = 0;
   /** The fencing token this applier writes checkpoints under (see claim). */
   private epoch = 0;
+  /**
+   * The XA transaction the current event group prepares; `prepared` when
+   * the replica already holds it prepared (applied before a restart: its
+   * rows are passed over).
+   */
+  private xa: { xid: string; prepared: boolean } | undefined;
+  /** An XA transaction committed or rolled back since the last commit: forgotten with its position. */
+  private xaEnded: string | undefined;
   private readonly buffer = new StatementBuffer();
   private readonly pipeline = new HandOverPipeline();
   private readonly streamId: string;
   private readonly logger: Logger;
   private readonly mode: ApplyModeView;
   private readonly capabilities: LoadDataCapability;
+  private readonly reopen: (() => Promise<ApplyConnection>) | undefined;
 
   constructor(
-    private readonly conn: ApplyConnection,
+    private conn: ApplyConnection,
     /** How set-based statements may be built for this replica. */
     private readonly flavor: BatchingOptions['flavor'],
     options: ApplierOptions,
@@ -144,27 +182,17 @@ export class ReplicaApplier {
     this.logger = options.logger;
     this.mode = options.mode ?? { grouped: true };
     this.capabilities = options.capabilities ?? new RunCapabilities(undefined);
+    this.reopen = options.reopen;
   }
 
   static async open(endpoint: Endpoint, options: ApplierOptions): Promise<ReplicaApplier> {
     const files = new LocalFiles();
-    const conn = await connect(endpoint, 'replica', {
-      // Several statements per round trip (values escaped into the text, see formatQuery).
-      multipleStatements: true,
-      queryFormat: formatQuery,
-      // No stack captured per query (our errors say where they come from): it costs on every batch.
-      trace: false,
-      infileStreamFactory: files.open,
-    });
+    const conn = await openApplyConnection(endpoint, files);
     const [rows] = await conn.query('SELECT VERSION() AS version, @@local_infile AS localInfile');
     const info = (rows as Array<{ version: string; localInfile: number | string }>)[0];
     const flavor = /mariadb/i.test(String(info?.version ?? '')) ? 'mariadb' : 'mysql';
-    const applier = new ReplicaApplier(conn, flavor, options, files);
+    const applier = new ReplicaApplier(conn, flavor, { ...options, reopen: () => openApplyConnection(endpoint, files) }, files);
     if (Number(info?.localInfile) !== 1) applier.capabilities.disable('loadData', 'the replica has local_infile off; large inserts go as INSERT statements', 'info');
-    // autocommit off: statements are pipelined, and should the server roll a
-    // transaction back on its own (a deadlock), what is still on its way must
-    // not commit piecemeal. Every write is committed explicitly.
-    await conn.query(`SET SESSION time_zone = '+00:00', sql_mode = '${APPLY_SQL_MODE}', foreign_key_checks = 1, autocommit = 0`);
     await ensureCheckpointSchema(conn);
     return applier;
   }
@@ -187,11 +215,17 @@ export class ReplicaApplier {
     return checkpoint;
   }
 
-  /** Writes a position outside any source transaction (`position set`, `skip`, `snapshot`) under a new epoch. */
-  async writePosition(position: BinlogPosition, sourceTimestamp: number | null, epoch: number): Promise<void> {
+  /**
+   * Writes a position outside any source transaction (`position set`,
+   * `skip`, `snapshot`) under a new epoch. `passedXa`: the position passes
+   * the prepare group of that XA transaction without applying it (`skip`),
+   * so the group that ends it has nothing to end here.
+   */
+  async writePosition(position: BinlogPosition, sourceTimestamp: number | null, epoch: number, passedXa?: { xid: string; gtid: string | null }): Promise<void> {
     await this.claim(epoch);
     const { sql, params } = checkpointStatement(this.streamId, epoch, position, sourceTimestamp);
-    await this.runFenced(sql, params, NO_CONTEXT);
+    const notes = passedXa ? [xaPendingStatement(this.streamId, passedXa.xid, false, passedXa.gtid)] : [];
+    await this.runFenced(sql, params, NO_CONTEXT, notes);
   }
 
   get inTransaction(): boolean {
@@ -213,7 +247,12 @@ export class ReplicaApplier {
     this.pipeline.throwIfFailed();
     switch (action.type) {
       case 'begin':
-        return; // the replica transaction opens lazily, at the first replicated change
+        // The replica transaction opens lazily, at the first replicated change;
+        // an XA one with XA START (see ensureTransaction).
+        if (action.xa !== undefined) await this.beginXa(action.xa);
+        return;
+      case 'xa-end':
+        return this.endXa(action, context);
       case 'rows':
         return this.applyRows(action.change, context);
       case 'statement':
@@ -248,6 +287,7 @@ export class ReplicaApplier {
     const rows = this.rows;
     this.rows = 0;
     const { sql, params } = checkpointStatement(this.streamId, this.epoch, action.position, action.timestamp);
+    if (action.xa !== undefined) return this.commitXaPrepare(action.xa, action.gtid, { sql, params }, options, rows);
     if (this.unit) {
       // Also when this transaction changed nothing of ours: it is counted in the group.
       // Only the group's last position is written, as the group is sealed.
@@ -260,8 +300,10 @@ export class ReplicaApplier {
       return { outcome: 'committed', rows };
     }
     if (this.ddlApplied) {
-      // After a DDL: record its position (and clear the started-DDL mark) on its own.
-      await this.runFenced(sql, params, options.context);
+      // After a DDL (or an XA COMMIT/ROLLBACK): record its position (and clear the started-DDL mark) on its own.
+      const ended = this.xaEnded;
+      this.xaEnded = undefined;
+      await this.runFenced(sql, params, options.context, ended !== undefined ? [xaDoneStatement(this.streamId, ended)] : []);
       this.ddlApplied = false;
       options.onDurable();
       return { outcome: 'committed', rows };
@@ -295,7 +337,13 @@ export class ReplicaApplier {
     // A failed transaction may be open even when no new one is being built.
     const open = this.unit !== undefined || failed;
     this.unit = undefined;
-    if (open) await this.conn.query('ROLLBACK');
+    const xa = this.xa;
+    this.xa = undefined;
+    if (open && xa && !xa.prepared) {
+      // An XA transaction of ours, active or ended but not prepared: ROLLBACK would be refused.
+      await this.conn.query(`XA END ${xa.xid}`).catch(() => undefined);
+      await this.conn.query(`XA ROLLBACK ${xa.xid}`).catch(() => undefined);
+    } else if (open) await this.conn.query('ROLLBACK');
   }
 
   async close(): Promise<void> {
@@ -307,18 +355,139 @@ export class ReplicaApplier {
     await this.conn.end().catch(() => this.conn.destroy());
   }
 
-  /** Hands over what is buffered, then the COMMIT (pipelined: see pipeline.ts). */
-  private async seal(): Promise<void> {
+  /** Hands over what is buffered, then the COMMIT (pipelined: see pipeline.ts), or what ends the transaction instead. */
+  private async seal(end = 'COMMIT'): Promise<void> {
     const unit = this.unit!;
     if (unit.checkpoint) this.buffer.add(unit.checkpoint);
     await this.drain(true);
     this.unit = undefined;
-    this.pipeline.commit(unit.transactions, unit.batches, () => this.run('COMMIT', [], NO_CONTEXT, 'commit'), unit.onDurable);
+    this.pipeline.commit(unit.transactions, unit.batches, () => this.run(end, [], NO_CONTEXT, 'commit'), unit.onDurable);
     if (!this.mode.grouped) await this.idle();
   }
 
+  /**
+   * An XA prepare group begins. It is applied as an XA transaction of the
+   * same id on the replica, prepared when the source prepared it, and
+   * committed or rolled back by the later group that ends it (endXa). XA
+   * transactions that are prepared survive a restart of the replica and of
+   * this process; one already prepared here (applied before a restart, its
+   * position not yet recorded) is not applied again.
+   */
+  private async beginXa(xid: string): Promise<void> {
+    await this.idle();
+    this.xa = { xid, prepared: await this.preparedHere(xid) };
+    await this.run('COMMIT', [], NO_CONTEXT, 'xa'); // XA START wants no transaction open
+  }
+
+  /** Whether the replica holds the XA transaction `xid` prepared (XA RECOVER). */
+  private async preparedHere(xid: string): Promise<boolean> {
+    const result = (await this.run('XA RECOVER', [], NO_CONTEXT, 'xa')) as Array<{ formatID: number; gtrid_length: number; bqual_length: number; data: Buffer | string }>;
+    return result.some((row) => {
+      const data = Buffer.isBuffer(row.data) ? row.data : Buffer.from(String(row.data), 'latin1');
+      const gtrid = data.subarray(0, Number(row.gtrid_length));
+      const bqual = data.subarray(Number(row.gtrid_length), Number(row.gtrid_length) + Number(row.bqual_length));
+      return `X'${gtrid.toString('hex')}',X'${bqual.toString('hex')}',${row.formatID}` === xid;
+    });
+  }
+
+  /**
+   * The end of an XA prepare group: the XA transaction is ended and prepared
+   * on the replica (when any of its rows were ours), then the position is
+   * recorded on its own, with a note for the group that will end it. The
+   * two cannot commit together (a prepared XA transaction is not committed);
+   * a restart in between finds the transaction prepared (beginXa).
+   */
+  private async commitXaPrepare(
+    xid: string,
+    gtid: string | null,
+    checkpoint: CheckpointStatement,
+    options: CommitOptions,
+    rows: number,
+  ): Promise<CommitResult> {
+    const prepared = this.xa?.prepared === true || this.unit !== undefined;
+    if (this.unit) {
+      this.partial = false;
+      await this.seal(`XA END ${xid}; XA PREPARE ${xid}`);
+      await this.idle();
+      this.xa = undefined;
+      await this.detachPrepared(xid);
+    }
+    this.xa = undefined;
+    await this.runFenced(checkpoint.sql, checkpoint.params, options.context, [xaPendingStatement(this.streamId, xid, prepared, gtid)]);
+    options.onDurable();
+    return { outcome: 'committed', rows };
+  }
+
+  /**
+   * MariaDB keeps a prepared XA transaction bound to the session that
+   * prepared it, which may run nothing else until it ends; a session that
+   * disconnects leaves it prepared for any other to end (and a restart
+   * keeps it). So the apply session goes on over a new connection.
+   */
+  private async detachPrepared(xid: string): Promise<void> {
+    if (!this.reopen) throw new Error('internal: an XA transaction was prepared on a connection that cannot be replaced');
+    const prepared = this.conn;
+    this.conn = await this.reopen();
+    await prepared.end().catch(() => prepared.destroy());
+    this.foreignKeyChecks = true;
+    // The server lets go of the session a moment after the client has: until then the transaction is not anyone's to end.
+    const deadline = Date.now() + DETACH_TIMEOUT_MS;
+    while (!(await this.preparedHere(xid))) {
+      if (Date.now() > deadline) throw new TransientApplyError(`the replica did not release the prepared XA transaction ${xid} within ${DETACH_TIMEOUT_MS / 1000} s`);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    await this.run('COMMIT', [], NO_CONTEXT, 'xa');
+    // The new owner connection, so that a successor can end it (see claim).
+    const { sql, params } = ownerConnectionStatement(this.streamId, this.epoch);
+    await this.runFenced(sql, params, NO_CONTEXT);
+  }
+
+  /**
+   * The group that commits or rolls back an XA transaction. Done like a DDL:
+   * marked as started, run, and its position recorded after it, so a restart
+   * in between knows that "unknown XID" means it already happened.
+   */
+  private async endXa(action: Extract<ApplyAction, { type: 'xa-end' }>, context: ApplyContext): Promise<void> {
+    await this.idle();
+    const statement = `XA ${action.verb} ${action.xid}`;
+    const pending = await readXaPending(this.conn, this.streamId, action.xid);
+    // (The read opened a transaction, autocommit being off: XA statements want none open.)
+    await this.run('COMMIT', [], context, 'xa');
+    if (!pending) {
+      throw new ApplyError(
+        `${statement} at ${describeContext(context)} ends an XA transaction whose prepare came before binlog-sync's start position, ` +
+          'so its changes were never seen here; run `binlog-sync snapshot` to copy them, or pass it with `binlog-sync skip`',
+        { location: locationOf(context, null, 'xa') },
+      );
+    }
+    if (pending.prepared) {
+      const tolerant = this.pendingDdl === statement;
+      this.pendingDdl = null;
+      const marker = pendingDdlStatement(this.streamId, this.epoch, statement);
+      await this.runFenced(marker.sql, marker.params, context);
+      // A prepared XA transaction of another session is ended only under autocommit (else XAER_OUTSIDE).
+      await this.run('SET SESSION autocommit = 1', [], context, 'session');
+      try {
+        await this.run(statement, [], context, 'xa');
+      } catch (error) {
+        const errno = (error instanceof ApplyError ? (error.cause as DriverError | undefined)?.errno : undefined) ?? -1;
+        if (!(tolerant && errno === ER_XAER_NOTA)) throw error;
+        this.logger.warn({ ...context, xid: action.xid }, `${statement} had already been applied before a restart`);
+      } finally {
+        await this.run('SET SESSION autocommit = 0', [], context, 'session');
+      }
+    }
+    this.logger.info({ ...context, xid: action.xid, prepared: pending.prepared }, pending.prepared ? `applied ${statement}` : `${statement}: none of its rows were ours`);
+    this.xaEnded = action.xid;
+    this.ddlApplied = true;
+  }
+
   private ensureTransaction(): void {
-    // autocommit is off: the first statement opens the replica transaction.
+    // autocommit is off: the first statement opens the replica transaction (an XA one with XA START).
+    if (!this.unit && this.xa && !this.xa.prepared) {
+      this.unit = { transactions: 0, batches: [] };
+      this.buffer.add(buffered({ sql: `XA START ${this.xa.xid}`, params: [] }, { context: NO_CONTEXT, kind: 'xa' }));
+    }
     this.unit ??= { transactions: 0, batches: [] };
     if (!this.partial) {
       this.partial = true;
@@ -431,6 +600,8 @@ export class ReplicaApplier {
   }
 
   private async applyRows(change: RowChange, context: ApplyContext): Promise<void> {
+    // Rows of an XA transaction already prepared here before a restart: applied already.
+    if (this.xa?.prepared) return;
     this.ensureTransaction();
     // As the source session had them: with checks on, the replica's own
     // foreign keys cascade the child rows the binlog does not carry.
@@ -484,11 +655,26 @@ export class ReplicaApplier {
     }
   }
 
-  /** Runs a checkpoint write and its COMMIT; throws FencedError when our epoch no longer owns the stream. */
-  private async runFenced(sql: string, params: unknown[], context: ApplyContext): Promise<void> {
-    const [written] = (await this.run(`${sql}; COMMIT`, params, context, 'checkpoint')) as Array<{ affectedRows?: number }>;
-    // (The COMMIT of an update that matched nothing commits nothing.)
-    checkCheckpointWritten(written?.affectedRows, this.epoch);
+  /**
+   * Runs a checkpoint write, then `with` (in the same transaction), and the
+   * COMMIT; throws FencedError, committing nothing, when our epoch no longer
+   * owns the stream.
+   */
+  private async runFenced(sql: string, params: unknown[], context: ApplyContext, withIt: CheckpointStatement[] = []): Promise<void> {
+    if (withIt.length === 0) {
+      const [written] = (await this.run(`${sql}; COMMIT`, params, context, 'checkpoint')) as Array<{ affectedRows?: number }>;
+      // (The COMMIT of an update that matched nothing commits nothing.)
+      checkCheckpointWritten(written?.affectedRows, this.epoch);
+      return;
+    }
+    const written = (await this.run(sql, params, context, 'checkpoint')) as { affectedRows?: number };
+    try {
+      checkCheckpointWritten(written.affectedRows, this.epoch);
+    } catch (error) {
+      await this.conn.query('ROLLBACK');
+      throw error;
+    }
+    await this.run(`${withIt.map((s) => s.sql).join(';\n')}; COMMIT`, withIt.flatMap((s) => s.params), context, 'checkpoint');
   }
 
   /** Runs one statement, turning driver errors into ours with where and what failed. */

@@ -28,6 +28,8 @@ export const ER_NO_SUCH_TABLE = 1146;
 export const ER_NOT_ALLOWED_COMMAND = 1148;
 export const ER_LOCK_WAIT_TIMEOUT = 1205;
 export const ER_LOCK_DEADLOCK = 1213;
+/** XA COMMIT/ROLLBACK of an XA transaction the server does not know (already ended, or never prepared). */
+export const ER_XAER_NOTA = 1397;
 /** A read-only server refusing a write (--read-only, --super-read-only). */
 export const ER_OPTION_PREVENTS_STATEMENT = 1290;
 /** MariaDB: the connection was killed (KILL, a server shutting down). */

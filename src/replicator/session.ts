@@ -328,10 +328,13 @@ class ApplyLoop {
       case 'commit':
         return this.commit(action);
       case 'ddl':
-        await this.flushOrAbort(); // DDL commits implicitly: no group may be open
+      case 'xa-end':
+        await this.flushOrAbort(); // DDL commits implicitly, XA COMMIT needs no transaction open: no group may be open
         break;
       case 'begin':
         this.transactionStartedAt = performance.now();
+        // An XA transaction is a replica transaction of its own.
+        if (action.xa !== undefined) await this.flushOrAbort();
         break;
       case 'rows': {
         const { table, kind } = action.change;
@@ -356,7 +359,7 @@ class ApplyLoop {
       this.applier.commit(action, {
         context: this.context,
         // Groups only while more waits, and never in careful mode (the applier checks the mode too).
-        deferrable: mode.grouped && this.queue.length > 0,
+        deferrable: mode.grouped && this.queue.length > 0 && action.xa === undefined,
         onDurable: () => this.recordDurable(applied),
       }),
     );

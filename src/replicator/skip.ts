@@ -65,7 +65,7 @@ export async function skipFailedTransaction(options: SkipOptions): Promise<SkipR
   };
   const applier = await ReplicaApplier.open(options.replica, { streamId: state.streamId, logger });
   try {
-    await applier.writePosition(to, commit.timestamp, state.claimEpoch());
+    await applier.writePosition(to, commit.timestamp, state.claimEpoch(), commit.xa !== undefined ? { xid: commit.xa, gtid: commit.gtid } : undefined);
   } finally {
     await applier.close();
   }

@@ -12,7 +12,7 @@ import { BinlogPurgedError, ConnectionError } from '../errors.js';
 import { effectiveOptions, connectionFailure } from '../db/connect.js';
 import type { DriverError } from '../db/server-errors.js';
 import type { Logger } from '../log/logger.js';
-import type { ColumnDef, ColumnKind, RowImage, RowsKind, SourceEvent, TableDef } from './events.js';
+import { xidLiteral, type ColumnDef, type ColumnKind, type RowImage, type RowsKind, type SourceEvent, type TableDef } from './events.js';
 import { noForeignKeyChecks, parseStatusVars } from './status-vars.js';
 
 export interface StreamStart {
@@ -204,7 +204,16 @@ export class BinlogSource {
       }
       case 'MariadbGtid': {
         const e = event as BinlogEventByTypeName<'MariadbGtid'>;
-        this.emit({ type: 'gtid', gtid: e.gtid, impliesBegin: !e.standalone, file: this.file, nextPosition: e.nextPosition, timestamp: e.timestamp });
+        const xa = e.preparedXa || e.completedXa ? { phase: e.preparedXa ? 'prepare' : 'complete', xid: xidLiteral(e.xidGtrid!, e.xidBqual!, e.xidFormatId!) } as const : undefined;
+        this.emit({
+          type: 'gtid',
+          gtid: e.gtid,
+          impliesBegin: !e.standalone,
+          ...(xa ? { xa } : {}),
+          file: this.file,
+          nextPosition: e.nextPosition,
+          timestamp: e.timestamp,
+        });
         return;
       }
       case 'Gtid': {
@@ -229,6 +238,11 @@ export class BinlogSource {
       case 'Xid':
         this.emit({ type: 'xid', file: this.file, nextPosition: event.nextPosition, timestamp: event.timestamp });
         return;
+      case 'XaPrepare': {
+        const e = event as BinlogEventByTypeName<'XaPrepare'>;
+        this.emit({ type: 'xa-prepare', xid: xidLiteral(e.xidGtrid, e.xidBqual, e.xidFormatId), onePhase: e.onePhase, ...this.header(e) });
+        return;
+      }
       case 'TableMap': {
         const e = event as BinlogEventByTypeName<'TableMap'>;
         this.rememberTable(e.tableId, e.tableMap[e.tableId], e.primaryKey);

@@ -81,6 +81,11 @@ export interface PreparedRows {
   rows: number;
 }
 
+/** An XA transaction id as the XA statements write it: X'gtrid',X'bqual',formatID. */
+export function xidLiteral(gtrid: Uint8Array, bqual: Uint8Array, formatId: number): string {
+  return `X'${Buffer.from(gtrid).toString('hex')}',X'${Buffer.from(bqual).toString('hex')}',${formatId}`;
+}
+
 /** How many rows a rows event carries, prepared or not. */
 export function rowCount(data: Pick<RowsData, 'rows' | 'prepared'>): number {
   return data.prepared ? data.prepared.rows : data.rows.length;
@@ -93,6 +98,13 @@ export type SourceEvent =
       gtid: string;
       /** MariaDB's GTID event of a transaction stands for its BEGIN; MySQL's (and standalone DDL's) does not. */
       impliesBegin: boolean;
+      /**
+       * MariaDB logs an XA transaction as two event groups: one that
+       * prepares it (its rows, ended by an XA_PREPARE event) and one that
+       * commits or rolls it back. `xid` is the transaction's id as an SQL
+       * literal (`X'gtrid',X'bqual',formatID`).
+       */
+      xa?: { phase: 'prepare' | 'complete'; xid: string };
     } & EventHeader)
   | ({
       type: 'query';
@@ -111,5 +123,7 @@ export type SourceEvent =
     } & RowsData &
       EventHeader)
   | ({ type: 'xid' } & EventHeader)
+  /** The end of an XA transaction's prepare group (MariaDB XA_PREPARE_LOG_EVENT). */
+  | ({ type: 'xa-prepare'; xid: string; onePhase: boolean } & EventHeader)
   | { type: 'heartbeat'; file: string; position: number }
   | ({ type: 'unsupported'; what: string } & EventHeader);

@@ -11,7 +11,8 @@ import { MariadbGtidState } from './gtid-position.js';
 import type { LexerOptions } from './sql-lexer.js';
 
 export type ApplyAction =
-  | { type: 'begin'; gtid: string | null; timestamp: number }
+  /** `xa`: the group prepares the XA transaction of that id (see XaEnd). */
+  | { type: 'begin'; gtid: string | null; timestamp: number; xa?: string }
   | { type: 'rows'; change: RowChange }
   /** SAVEPOINT / ROLLBACK TO SAVEPOINT inside a transaction, passed through. */
   | { type: 'statement'; sql: string }
@@ -24,7 +25,10 @@ export type ApplyAction =
       verb: string;
       targets: string[];
     }
-  | { type: 'commit'; position: BinlogPosition; timestamp: number; gtid: string | null }
+  /** `xa`: the end of an XA prepare group (the transaction is prepared, not committed, on the source). */
+  | { type: 'commit'; position: BinlogPosition; timestamp: number; gtid: string | null; xa?: string }
+  /** The group that commits or rolls back an XA transaction prepared by an earlier group. */
+  | { type: 'xa-end'; verb: 'COMMIT' | 'ROLLBACK'; xid: string }
   | { type: 'rollback' }
   /** A statement we log and leave out (not replicated, or only partly ours). */
   | { type: 'skipped-statement'; sql: string; reason: string }
@@ -56,6 +60,8 @@ export class TransactionAssembler {
   private inTransaction = false;
   private readonly targetOf: (table: TableDef) => TableDef | null;
   private currentGtid: string | null = null;
+  /** The XA transaction the current event group prepares or ends. */
+  private xa: { phase: 'prepare' | 'complete'; xid: string } | undefined;
   private readonly gtidState: MariadbGtidState | null;
 
   constructor(private readonly options: AssemblerOptions) {
@@ -74,6 +80,7 @@ export class TransactionAssembler {
         return [];
       case 'gtid':
         this.currentGtid = event.gtid;
+        this.xa = event.xa;
         return event.impliesBegin ? this.begin(event.timestamp) : [];
       case 'query':
         return this.query(event);
@@ -81,6 +88,9 @@ export class TransactionAssembler {
         return this.rows(event);
       case 'xid':
         return this.commit(event.nextPosition, event.timestamp);
+      case 'xa-prepare':
+        // One-phase XA commits are logged as plain transactions; a prepare ends its group prepared.
+        return this.commit(event.nextPosition, event.timestamp, event.onePhase ? undefined : event.xid);
       case 'unsupported':
         return [{ type: 'unsupported', what: event.what, file: event.file, position: event.nextPosition }];
     }
@@ -89,22 +99,24 @@ export class TransactionAssembler {
   private begin(timestamp: number): ApplyAction[] {
     if (this.inTransaction) return [];
     this.inTransaction = true;
-    return [{ type: 'begin', gtid: this.currentGtid, timestamp }];
+    const xa = this.xa?.phase === 'prepare' ? { xa: this.xa.xid } : {};
+    return [{ type: 'begin', gtid: this.currentGtid, timestamp, ...xa }];
   }
 
-  private commit(nextPosition: number, timestamp: number): ApplyAction[] {
+  private commit(nextPosition: number, timestamp: number, xaPrepared?: string): ApplyAction[] {
     const actions: ApplyAction[] = this.inTransaction ? [] : this.begin(timestamp);
     this.inTransaction = false;
     const gtid = this.currentGtid;
     if (gtid && this.gtidState) this.gtidState.add(gtid);
     this.currentGtid = null;
+    this.xa = undefined;
     // A MariaDB 11.4+ commit inside a transaction may carry end_log_pos 0: never a resume point.
     const position: BinlogPosition = {
       file: nextPosition > 0 ? this.file : null,
       position: nextPosition > 0 ? nextPosition : null,
       gtid: this.gtidState ? this.gtidState.toString() : null,
     };
-    actions.push({ type: 'commit', position, timestamp, gtid });
+    actions.push({ type: 'commit', position, timestamp, gtid, ...(xaPrepared ? { xa: xaPrepared } : {}) });
     return actions;
   }
 
@@ -117,6 +129,12 @@ export class TransactionAssembler {
       this.inTransaction = false;
       this.currentGtid = null;
       return [{ type: 'rollback' }];
+    }
+    // An XA group: the applier starts, ends, prepares, commits or rolls back the XA transaction itself.
+    if (this.xa?.phase === 'prepare' && /^XA\s+(START|BEGIN|END)\b/.test(head)) return [];
+    if (this.xa?.phase === 'complete' && /^XA\s+(COMMIT|ROLLBACK)\b/.test(head)) {
+      const verb = /^XA\s+COMMIT\b/.test(head) ? 'COMMIT' : 'ROLLBACK';
+      return [...this.begin(event.timestamp), { type: 'xa-end', verb, xid: this.xa.xid }, ...this.commit(event.nextPosition, event.timestamp)];
     }
     if (this.inTransaction && TRANSACTION_CONTROL.test(sql)) return [{ type: 'statement', sql }];
 

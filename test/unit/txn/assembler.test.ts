@@ -278,6 +278,40 @@ describe('TransactionAssembler: transaction boundaries', () => {
   });
 });
 
+describe('TransactionAssembler: XA transactions (two event groups)', () => {
+  const XID = "X'7431',X'',1";
+  const xaGtid = (id: string, phase: 'prepare' | 'complete', impliesBegin: boolean, nextPosition: number): SourceEvent => ({
+    ...gtid(id, impliesBegin, nextPosition),
+    ...{ xa: { phase, xid: XID } },
+  } as SourceEvent);
+  const prepareEvent = (nextPosition: number, onePhase = false): SourceEvent => ({ type: 'xa-prepare', xid: XID, onePhase, file: FILE, nextPosition, timestamp: ts(0) });
+
+  it('applies the prepare group as an XA transaction, its own XA statements left to the applier', () => {
+    const insert = rows('app', 'users', 300);
+    const actions = run([xaGtid('0-1-5', 'prepare', true, 100), query(`XA START ${XID}`, 200), insert, query(`XA END ${XID}`, 350), prepareEvent(400)]);
+    expect(actions).toEqual([
+      { type: 'begin', gtid: '0-1-5', timestamp: ts(0), xa: XID },
+      rowsAction(insert, 'app'),
+      { ...commit(at(400), '0-1-5'), xa: XID },
+    ]);
+  });
+
+  it.each([
+    ['COMMIT', `XA COMMIT ${XID}`],
+    ['ROLLBACK', `XA ROLLBACK ${XID}`],
+  ] as const)('turns the group that ends it (%s) into an xa-end with its own position', (verb, sql) => {
+    const actions = run([xaGtid('0-1-6', 'complete', false, 500), query(sql, 600)]);
+    expect(actions).toEqual([begin('0-1-6'), { type: 'xa-end', verb, xid: XID }, commit(at(600), '0-1-6')]);
+  });
+
+  it('treats a one-phase XA commit as a plain transaction', () => {
+    const insert = rows('app', 'users', 300);
+    const actions = run([gtid('0-1-7', true, 100), query(`XA START ${XID}`, 200), insert, query(`XA END ${XID}`, 350), prepareEvent(400, true)]);
+    expect(commits(actions)).toEqual([commit(at(400), '0-1-7')]);
+    expect(actions.some((a) => a.type === 'begin' && a.xa !== undefined)).toBe(false);
+  });
+});
+
 describe('TransactionAssembler: commit positions', () => {
   it('uses the start file until a rotate, then the rotated-to file', () => {
     const actions = run([
