@@ -52,8 +52,15 @@ const NO_CONTEXT: ApplyContext = { gtid: null, file: null, position: null };
 /** Batches sent ahead of their answers: enough to keep the replica busy while the next is built. */
 const PIPELINE_DEPTH = 3;
 
-/** Most source transactions per replica commit. */
+/**
+ * A group takes no more transactions once it holds this many (or rows, or
+ * has been open this long): a large or slow transaction is committed at its
+ * own end, not held open with whatever comes after it (which may be slow to
+ * apply, and would be redone with it after a failure).
+ */
 const GROUP_LIMIT = 500;
+const GROUP_ROWS = 10_000;
+const GROUP_OPEN_MS = 1_000;
 
 /** How long the replica may take to let go of a prepared XA transaction whose session ended. */
 const DETACH_TIMEOUT_MS = 10_000;
@@ -111,6 +118,10 @@ export interface ApplierOptions {
 /** One replica transaction: the source transactions it holds and its batches' outcomes. */
 interface Unit {
   transactions: number;
+  /** Rows of its source transactions so far. */
+  rows: number;
+  /** When it was opened (performance.now()). */
+  openedAt: number;
   /** The position of its last source transaction: written once, as the unit is sealed. */
   checkpoint?: Buffered | undefined;
   /** Records the position of the unit's last source transaction, once the unit is durable. */
@@ -295,7 +306,8 @@ export class ReplicaApplier {
       this.unit.checkpoint = buffered({ sql, params, expectRows: 1 }, { context: options.context, kind: 'checkpoint' });
       this.partial = false;
       this.unit.onDurable = options.onDurable;
-      if (options.deferrable && this.mode.grouped && this.unit.transactions < GROUP_LIMIT) return { outcome: 'deferred', rows };
+      this.unit.rows += rows;
+      if (options.deferrable && this.mode.grouped && this.mayGrow(this.unit)) return { outcome: 'deferred', rows };
       await this.seal();
       return { outcome: 'committed', rows };
     }
@@ -311,6 +323,10 @@ export class ReplicaApplier {
     // Nothing written: the position is as durable as everything before it.
     this.pipeline.afterDurable(options.onDurable);
     return { outcome: 'none', rows };
+  }
+
+  private mayGrow(unit: Unit): boolean {
+    return unit.transactions < GROUP_LIMIT && unit.rows < GROUP_ROWS && performance.now() - unit.openedAt < GROUP_OPEN_MS;
   }
 
   /** Seals a group of deferred transactions; true when there was one. */
@@ -485,10 +501,10 @@ export class ReplicaApplier {
   private ensureTransaction(): void {
     // autocommit is off: the first statement opens the replica transaction (an XA one with XA START).
     if (!this.unit && this.xa && !this.xa.prepared) {
-      this.unit = { transactions: 0, batches: [] };
+      this.unit = { transactions: 0, rows: 0, openedAt: performance.now(), batches: [] };
       this.buffer.add(buffered({ sql: `XA START ${this.xa.xid}`, params: [] }, { context: NO_CONTEXT, kind: 'xa' }));
     }
-    this.unit ??= { transactions: 0, batches: [] };
+    this.unit ??= { transactions: 0, rows: 0, openedAt: performance.now(), batches: [] };
     if (!this.partial) {
       this.partial = true;
       this.unit.transactions += 1;

@@ -131,6 +131,12 @@ export class BinlogSource {
       // heartbeat whenever it has had nothing to send for a period.
       const periodNs = BigInt(this.options.heartbeatMs ?? 1000) * 1_000_000n;
       zongji.connection?.query(`SET @master_heartbeat_period = ${periodNs}, @source_heartbeat_period = ${periodNs}`, () => undefined);
+      // While the applier works through a long transaction, the stream is held
+      // back (backpressure) and the source's dump thread waits to write: with
+      // the default net_write_timeout (60 s) it would give up and close the
+      // connection, and a transaction slower than that would be applied over
+      // and over. A session of our own may wait as long as a day.
+      zongji.connection?.query(`SET SESSION net_write_timeout = ${DUMP_WRITE_TIMEOUT_S}`, () => undefined);
     });
     this.startWatchdog();
   }
@@ -405,6 +411,9 @@ function sameTable(a: TableDef, b: TableDef): boolean {
     a.primaryKey.every((k, i) => k === b.primaryKey[i])
   );
 }
+
+/** How long the source's dump thread may wait for us to read (see start()). */
+const DUMP_WRITE_TIMEOUT_S = 86_400;
 
 /** Every column present (FULL row images, the common case), shared per column count; never mutated. */
 const ALL_PRESENT = new Map<number, boolean[]>();
