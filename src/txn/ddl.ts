@@ -251,6 +251,12 @@ function parseCreate(c: Cursor): Parsed {
     c.accept('IF', 'NOT', 'EXISTS');
     return databaseStatement('CREATE DATABASE', c.simpleName());
   }
+  // A MariaDB sequence is a table of one row; NEXTVAL and SETVAL are logged as row events on it.
+  if (c.accept('SEQUENCE')) {
+    if (temporary) return ignored('temporary sequence');
+    c.accept('IF', 'NOT', 'EXISTS');
+    return tableStatement('CREATE SEQUENCE', c.name());
+  }
   return ignored(otherStatementReason(c, 'CREATE'));
 }
 
@@ -272,6 +278,10 @@ function parseAlter(c: Cursor): Parsed {
   }
   if (c.accept('DATABASE') || c.accept('SCHEMA')) {
     return { kind: 'database', verb: 'ALTER DATABASE', name: alterDatabaseName(c) };
+  }
+  if (c.accept('SEQUENCE')) {
+    c.accept('IF', 'EXISTS');
+    return tableStatement('ALTER SEQUENCE', c.name());
   }
   return ignored(otherStatementReason(c, 'ALTER'));
 }
@@ -359,6 +369,11 @@ function parseDrop(c: Cursor): Parsed {
   if (c.accept('DATABASE') || c.accept('SCHEMA')) {
     c.accept('IF', 'EXISTS');
     return databaseStatement('DROP DATABASE', c.simpleName());
+  }
+  if (c.accept('SEQUENCE')) {
+    if (temporary) return ignored('temporary sequence');
+    c.accept('IF', 'EXISTS');
+    return nameListStatement('DROP SEQUENCE', c);
   }
   return ignored(otherStatementReason(c, 'DROP'));
 }

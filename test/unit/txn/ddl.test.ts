@@ -38,6 +38,11 @@ describe('classifyStatement: table DDL', () => {
     ["CREATE TABLE t (c VARCHAR(9) DEFAULT 'x.y') COMMENT 'prod.t'", tables('CREATE TABLE', [DEFAULT_DB, 't'])],
     ['/*!40101 CREATE TABLE t (x INT) */', tables('CREATE TABLE', [DEFAULT_DB, 't'])],
     ['CREATE TABLE t1(id int)', tables('CREATE TABLE', [DEFAULT_DB, 't1'])],
+    // Sequences (tables of one row, changed by row events)
+    ['CREATE SEQUENCE s', tables('CREATE SEQUENCE', [DEFAULT_DB, 's'])],
+    ['CREATE OR REPLACE SEQUENCE IF NOT EXISTS other.`s q` START WITH 10 INCREMENT BY 5', tables('CREATE SEQUENCE', ['other', 's q'])],
+    ['ALTER SEQUENCE IF EXISTS s RESTART WITH 500', tables('ALTER SEQUENCE', [DEFAULT_DB, 's'])],
+    ['DROP SEQUENCE IF EXISTS s, other.t', tables('DROP SEQUENCE', [DEFAULT_DB, 's'], ['other', 't'])],
     // ALTER TABLE
     ['ALTER TABLE themepark.rides ADD COLUMN x INT', tables('ALTER TABLE', ['themepark', 'rides'])],
     ['alter online ignore table rides drop column x', tables('ALTER TABLE', [DEFAULT_DB, 'rides'])],
@@ -135,7 +140,6 @@ describe('classifyStatement: ignored statements', () => {
     ['/*!50001 CREATE ALGORITHM=UNDEFINED */ /*!50013 DEFINER=`root`@`localhost` */ /*!50001 VIEW `v` AS SELECT 1 */', 'CREATE VIEW'],
     ['ALTER DEFINER=root@localhost VIEW v AS SELECT 2', 'ALTER VIEW'],
     ['CREATE PROCEDURE p() BEGIN CREATE TABLE t (x INT); END', 'CREATE PROCEDURE'],
-    ['CREATE SEQUENCE s', 'CREATE SEQUENCE'],
     ['DROP VIEW IF EXISTS v', 'DROP VIEW'],
     ['DROP TRIGGER tr', 'DROP TRIGGER'],
     ["SET PASSWORD FOR 'u'@'%' = 'x'", 'SET'],
