@@ -289,6 +289,8 @@ export class BinlogSource {
       const schema = entry.columnSchemas[i];
       let kind: ColumnKind = 'plain';
       let charset: string | undefined;
+      // zongji names no character set for binary strings (BINARY, VARBINARY, BLOB).
+      const collated = Boolean(column.charset) && column.charset !== 'binary' && (TEXT_TYPES.has(column.type) || BLOB_TYPES.has(column.type));
       if (column.type === TYPE.GEOMETRY) {
         kind = 'geometry';
         column.type = TYPE.BLOB; // BLOB path: the raw bytes, no decoding
@@ -312,7 +314,7 @@ export class BinlogSource {
       } else if (column.type === TYPE.YEAR) {
         kind = 'year';
       }
-      return { name: column.name, kind, ...(charset ? { charset } : {}) };
+      return { name: column.name, kind, ...(charset ? { charset } : {}), ...(collated ? { collated } : {}) };
     });
     const table: TableDef = { database: entry.parentSchema, table: entry.tableName, columns, primaryKey: primaryKey ?? [] };
     // Every transaction maps its tables again; keep the same definition while
@@ -406,7 +408,7 @@ function sameTable(a: TableDef, b: TableDef): boolean {
     a.database === b.database &&
     a.table === b.table &&
     a.columns.length === b.columns.length &&
-    a.columns.every((c, i) => c.name === b.columns[i]!.name && c.kind === b.columns[i]!.kind && c.charset === b.columns[i]!.charset) &&
+    a.columns.every((c, i) => c.name === b.columns[i]!.name && c.kind === b.columns[i]!.kind && c.charset === b.columns[i]!.charset && c.collated === b.columns[i]!.collated) &&
     a.primaryKey.length === b.primaryKey.length &&
     a.primaryKey.every((k, i) => k === b.primaryKey[i])
   );

@@ -26,6 +26,13 @@ export interface ColumnDef {
   kind: ColumnKind;
   /** Character set of raw-text columns (e.g. latin1). */
   charset?: string;
+  /**
+   * Character data compared under a collation (CHAR, VARCHAR, TEXT of any
+   * non-binary character set): values its collation calls equal ('abc',
+   * 'ABC', 'abc ', 'äbc') can differ in bytes, so a row is located by its
+   * bytes too (see locateText in sql/statements.ts).
+   */
+  collated?: boolean;
 }
 
 export interface TableDef {

@@ -113,15 +113,37 @@ function locatingColumns(table: TableDef, present: boolean[], before: RowImage):
   return { byKey, cols: byKey ? table.primaryKey : presentIndexes(present) };
 }
 
-/** The values that find the row (a BIT value as its number: see locateText). */
-function locateParams(table: TableDef, cols: number[], before: RowImage): unknown[] {
-  return cols.map((i) => {
+/**
+ * The character columns among `cols` that a row without a key is also
+ * located by byte for byte. Their collation calls 'abc', 'ABC', 'abc ' and
+ * 'äbc' equal (a `_bin` collation still pads: 'abc' = 'abc '), and a table
+ * without a key may hold all of them: the plain comparison alone could take
+ * another row than the one the source changed. A primary key needs none:
+ * it is unique under its collation, so it finds the source's row, and an
+ * update then sets the key's bytes as the source has them.
+ */
+function exactColumns(table: TableDef, byKey: boolean, cols: number[]): number[] {
+  return byKey ? [] : cols.filter((i) => table.columns[i]!.collated === true);
+}
+
+/** The values that find the row (a BIT value as its number: see locateText), then those of its byte-exact conditions. */
+function locateParams(table: TableDef, byKey: boolean, cols: number[], before: RowImage): unknown[] {
+  const params = cols.map((i) => {
     const value = before[i];
     return table.columns[i]!.kind === 'bit' && Buffer.isBuffer(value) ? bitsToDecimal(value) : value;
   });
+  for (const i of exactColumns(table, byKey, cols)) params.push(before[i]);
+  return params;
 }
 
-/** The WHERE clause (and LIMIT) that finds the row, for the values of locateParams. */
+/**
+ * The WHERE clause (and LIMIT) that finds the row, for the values of
+ * locateParams. Character columns of a table without a key are compared
+ * twice: as they are (so that an index on the column still serves the
+ * lookup) and, last, as bytes, `CAST(c AS BINARY) <=> CAST(? AS BINARY)`,
+ * which tells the look-alikes apart (binary strings do not pad). A raw-text
+ * value is already the column's own bytes, a hex literal.
+ */
 function locateText(table: TableDef, byKey: boolean, cols: number[], before: RowImage): string {
   const conditions = cols.map((i) => {
     const column = table.columns[i]!;
@@ -134,6 +156,11 @@ function locateText(table: TableDef, byKey: boolean, cols: number[], before: Row
     if (column.kind === 'geometry') return `CAST(${name} AS BINARY) <=> ?`;
     return `${name} ${op} ${placeholder(column, value)}`;
   });
+  for (const i of exactColumns(table, byKey, cols)) {
+    const column = table.columns[i]!;
+    const bytes = column.kind === 'raw-text' && Buffer.isBuffer(before[i]) ? '?' : 'CAST(? AS BINARY)';
+    conditions.push(`CAST(${quoteIdentifier(column.name)} AS BINARY) <=> ${bytes}`);
+  }
   return `${conditions.join(' AND ')}${byKey ? '' : ' LIMIT 1'}`;
 }
 
@@ -146,14 +173,14 @@ export function buildUpdate(table: TableDef, present: boolean[], presentAfter: b
     return `UPDATE ${qualifiedName(table)} SET ${assignments.join(', ')} WHERE ${locateText(table, byKey, cols, before)}`;
   });
   const params: unknown[] = setCols.map((i) => after[i]);
-  for (const p of locateParams(table, cols, before)) params.push(p);
+  for (const p of locateParams(table, byKey, cols, before)) params.push(p);
   return { sql, params, expectRows: 1 };
 }
 
 export function buildDelete(table: TableDef, present: boolean[], before: RowImage): Statement {
   const { byKey, cols } = locatingColumns(table, present, before);
   const sql = cachedText(table, `delete:${shapeKey(present)}`, () => `DELETE FROM ${qualifiedName(table)} WHERE ${locateText(table, byKey, cols, before)}`);
-  return { sql, params: locateParams(table, cols, before), expectRows: 1 };
+  return { sql, params: locateParams(table, byKey, cols, before), expectRows: 1 };
 }
 
 /**

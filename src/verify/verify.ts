@@ -3,16 +3,21 @@
 // two order-independent checksums per chunk, so only checksums cross the
 // network. Chunks that differ are checked again once the replica has caught
 // up (changes may be in flight), and those that still differ are narrowed to
-// the exact keys by comparing per-row hashes.
+// the exact keys by comparing per-row hashes. Each table's definition is
+// compared too (SHOW CREATE TABLE, see definitions.ts), and tables that only
+// the replica holds are named.
 import type { Endpoint } from '../config/connection-url.js';
 import { connect, queryAll, type Connection } from '../db/connect.js';
 import type { Logger } from '../log/logger.js';
 import { qualifiedName, quoteIdentifier } from '../sql/identifiers.js';
 import { connectSource } from '../source/source-server.js';
-import { createFilter, type FilterSettings } from '../txn/filter.js';
+import { createFilter, type FilterSettings, type ReplicationFilter } from '../txn/filter.js';
 import { replicatedTables, type TableInfo } from '../snapshot/table-info.js';
+import { rewriteDatabases } from '../txn/ddl.js';
+import { definitionDifference, normalizeDefinition, type DefinitionDifference } from './definitions.js';
 
-export type TableStatus = 'identical' | 'different' | 'missing';
+/** missing: only on the source; extra: only on the replica (named as there). */
+export type TableStatus = 'identical' | 'different' | 'missing' | 'extra';
 
 export interface KeyRange {
   from: unknown[];
@@ -24,6 +29,8 @@ export interface TableVerdict {
   status: TableStatus;
   rows?: number;
   ranges?: KeyRange[];
+  /** The definitions differ: the lines only one side has (absent when they are the same). */
+  definition?: DefinitionDifference;
 }
 
 export interface VerifyReport {
@@ -150,12 +157,36 @@ async function differingRanges(source: Connection, replica: Connection, t: Table
   return ranges;
 }
 
-async function tableExists(conn: Connection, database: string, table: string): Promise<boolean> {
-  const rows = await queryAll(conn, "SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND TABLE_TYPE = 'BASE TABLE'", [
-    database,
-    table,
-  ]);
-  return rows.length > 0;
+async function baseTables(conn: Connection, database: string): Promise<Set<string>> {
+  const rows = await queryAll<{ name: string }>(
+    conn,
+    "SELECT TABLE_NAME AS name FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME",
+    [database],
+  );
+  return new Set(rows.map((r) => r.name));
+}
+
+async function showCreateTable(conn: Connection, t: { database: string; table: string }): Promise<string> {
+  const [rows] = await conn.query(`SHOW CREATE TABLE ${qualifiedName(t)}`);
+  return String(Object.values((rows as Array<Record<string, unknown>>)[0] ?? {})[1] ?? '');
+}
+
+/** How the replica's definition of a table differs from the source's, database names rewritten as --rewrite-db says. */
+async function compareDefinitions(
+  source: Connection,
+  replica: Connection,
+  t: TableInfo,
+  target: TableInfo,
+  rename: (database: string) => string,
+): Promise<DefinitionDifference | undefined> {
+  const [a, b] = await Promise.all([showCreateTable(source, t), showCreateTable(replica, target)]);
+  return definitionDifference(normalizeDefinition(rewriteDatabases(a, rename)), normalizeDefinition(b));
+}
+
+/** Waits for the running replicator (or a second) before a difference is checked again. */
+async function settle(options: VerifyOptions): Promise<void> {
+  if (options.waitForReplica) await options.waitForReplica().catch(() => undefined);
+  else await new Promise((r) => setTimeout(r, 1000));
 }
 
 export async function runVerify(options: VerifyOptions): Promise<VerifyReport> {
@@ -165,16 +196,22 @@ export async function runVerify(options: VerifyOptions): Promise<VerifyReport> {
   try {
     for (const conn of [source, replica]) await conn.query("SET SESSION time_zone = '+00:00'");
     const verdicts: TableVerdict[] = [];
+    const rename = (database: string): string => filter.targetDatabase(database);
     for (const database of options.filter.databases) {
+      const targetDatabase = rename(database);
+      const onReplica = await baseTables(replica, targetDatabase);
       for (const t of await replicatedTables(source, database, filter)) {
         const name = `${t.database}.${t.table}`;
-        const target: TableInfo = { ...t, database: filter.targetDatabase(t.database) };
-        if (!(await tableExists(replica, target.database, target.table))) {
+        const target: TableInfo = { ...t, database: targetDatabase };
+        if (!onReplica.has(target.table)) {
           verdicts.push({ table: name, status: 'missing' });
           continue;
         }
-        verdicts.push(await verifyTable(source, replica, t, target, options));
+        verdicts.push(await verifyTable(source, replica, t, target, rename, options));
         options.logger.debug({ table: name, status: verdicts.at(-1)!.status }, 'verified');
+      }
+      for (const table of await extraTables(source, replica, database, targetDatabase, filter, options)) {
+        verdicts.push({ table: `${targetDatabase}.${table}`, status: 'extra' });
       }
     }
     return { identical: verdicts.every((v) => v.status === 'identical'), tables: verdicts };
@@ -184,19 +221,59 @@ export async function runVerify(options: VerifyOptions): Promise<VerifyReport> {
   }
 }
 
-async function verifyTable(source: Connection, replica: Connection, t: TableInfo, target: TableInfo, options: VerifyOptions): Promise<TableVerdict> {
+/**
+ * The tables of a replicated database that the replica holds and the source
+ * does not (and that the filter would replicate), checked again while
+ * replication may still be applying a DROP or RENAME.
+ */
+async function extraTables(
+  source: Connection,
+  replica: Connection,
+  database: string,
+  targetDatabase: string,
+  filter: ReplicationFilter,
+  options: VerifyOptions,
+): Promise<string[]> {
+  const find = async (): Promise<string[]> => {
+    const [onSource, onReplica] = await Promise.all([baseTables(source, database), baseTables(replica, targetDatabase)]);
+    return [...onReplica].filter((table) => !onSource.has(table) && filter.replicatesTable(database, table));
+  };
+  let extra = await find();
+  for (let attempt = 0; extra.length > 0 && attempt < (options.rechecks ?? 3); attempt++) {
+    await settle(options);
+    extra = await find();
+  }
+  return extra;
+}
+
+async function verifyTable(
+  source: Connection,
+  replica: Connection,
+  t: TableInfo,
+  target: TableInfo,
+  rename: (database: string) => string,
+  options: VerifyOptions,
+): Promise<TableVerdict> {
+  const name = `${t.database}.${t.table}`;
+  let definition = await compareDefinitions(source, replica, t, target, rename);
   const chunks = await chunksOf(source, t, options.chunkRows ?? 1000);
   let rows = 0;
   let differing: Chunk[] = [];
-  for (const chunk of chunks) {
-    const [a, b] = await Promise.all([checksum(source, t, chunk), checksum(replica, target, chunk)]);
-    rows += a.rows;
-    if (!same(a, b)) differing.push(chunk);
+  try {
+    for (const chunk of chunks) {
+      const [a, b] = await Promise.all([checksum(source, t, chunk), checksum(replica, target, chunk)]);
+      rows += a.rows;
+      if (!same(a, b)) differing.push(chunk);
+    }
+  } catch (error) {
+    // Rows cannot be compared when the replica's columns are not the source's (a column dropped there).
+    if (definition) return { table: name, status: 'different', definition };
+    throw error;
   }
   // Replication may still be applying what differs: let it catch up and look again.
-  for (let attempt = 0; differing.length > 0 && attempt < (options.rechecks ?? 3); attempt++) {
-    if (options.waitForReplica) await options.waitForReplica().catch(() => undefined);
-    else await new Promise((r) => setTimeout(r, 1000));
+  for (let attempt = 0; (differing.length > 0 || definition) && attempt < (options.rechecks ?? 3); attempt++) {
+    await settle(options);
+    if (definition) definition = await compareDefinitions(source, replica, t, target, rename);
     const still: Chunk[] = [];
     for (const chunk of differing) {
       const [a, b] = await Promise.all([checksum(source, t, chunk), checksum(replica, target, chunk)]);
@@ -204,9 +281,14 @@ async function verifyTable(source: Connection, replica: Connection, t: TableInfo
     }
     differing = still;
   }
-  const name = `${t.database}.${t.table}`;
-  if (differing.length === 0) return { table: name, status: 'identical', rows };
+  if (differing.length === 0 && !definition) return { table: name, status: 'identical', rows };
   const ranges: KeyRange[] = [];
   for (const chunk of differing) ranges.push(...(await differingRanges(source, replica, t, target, chunk)));
-  return { table: name, status: 'different', rows, ranges };
+  return {
+    table: name,
+    status: 'different',
+    rows,
+    ...(differing.length > 0 ? { ranges } : {}),
+    ...(definition ? { definition } : {}),
+  };
 }

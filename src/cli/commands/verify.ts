@@ -2,15 +2,20 @@ import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { resolveEndpoint } from '../../config/endpoints.js';
 import { waitForReplica } from '../../health/wait.js';
-import { runVerify, type VerifyReport } from '../../verify/verify.js';
+import { runVerify, type TableVerdict, type VerifyReport } from '../../verify/verify.js';
 import { addSettingOptions, FILTER_SETTINGS, REPLICA_SETTINGS, SOURCE_SETTINGS } from '../options.js';
 import type { ProgramContext } from '../program.js';
 import { commandEnv, printJson, requireDatabases } from '../command-helpers.js';
 
+const WHERE_ONLY: Partial<Record<TableVerdict['status'], string>> = { missing: ': only on the source', extra: ': only on the replica' };
+
 function printText(report: VerifyReport, out: (t: string) => void): void {
   for (const t of report.tables) {
     const ranges = t.ranges?.length ? `: keys ${t.ranges.map((r) => (JSON.stringify(r.from) === JSON.stringify(r.to) ? JSON.stringify(r.from) : `${JSON.stringify(r.from)}..${JSON.stringify(r.to)}`)).join(', ')}` : '';
-    out(`${t.status.padEnd(9)}  ${t.table}${t.rows !== undefined ? ` (${t.rows} rows)` : ''}${ranges}\n`);
+    const definition = t.definition ? `${ranges ? ';' : ':'} definition differs` : '';
+    out(`${t.status.padEnd(9)}  ${t.table}${t.rows !== undefined ? ` (${t.rows} rows)` : ''}${ranges}${definition}${WHERE_ONLY[t.status] ?? ''}\n`);
+    for (const line of t.definition?.source ?? []) out(`             source:  ${line}\n`);
+    for (const line of t.definition?.replica ?? []) out(`             replica: ${line}\n`);
   }
   const bad = report.tables.filter((t) => t.status !== 'identical').length;
   out(report.identical ? `\nidentical: ${report.tables.length} tables\n` : `\n${bad} of ${report.tables.length} tables differ\n`);
@@ -19,13 +24,15 @@ function printText(report: VerifyReport, out: (t: string) => void): void {
 export function registerVerifyCommand(program: Command, ctx: ProgramContext): void {
   const verify = program
     .command('verify')
-    .description('compare every selected table on source and replica by primary-key chunk checksums; exit 0 identical, 1 otherwise')
+    .description('compare every selected table on source and replica: its definition, and its rows by primary-key chunk checksums; exit 0 identical, 1 otherwise')
     .option('--json', 'print one JSON object')
     .addHelpText(
       'after',
       [
         '',
         'Tolerates replication in flight: differing chunks are checked again once the running `start` has caught up.',
+        'Definitions are compared as SHOW CREATE TABLE prints them (AUTO_INCREMENT counters aside, --rewrite-db applied);',
+        'a table only on the replica is reported as extra.',
         '',
         'Example:',
         '  binlog-sync verify --json --source mysql://repl_user@prod:3306 --replica mysql://binlog_sync@127.0.0.1 --databases themepark_tracker',

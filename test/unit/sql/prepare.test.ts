@@ -66,4 +66,25 @@ describe('prepareRowChange', () => {
     expect(prepared.statements).toEqual(built.map((s) => ({ sql: mysql.format(s.sql, s.params as never[], false, 'Z'), expectRows: 1 })));
     expect(prepared.statements[1]!.sql).toBe("UPDATE `shop`.`items` SET `id` = 3, `name` = 'c', `photo` = NULL WHERE `id` = 2");
   });
+
+  it('locates a row of a keyless table by its bytes too, built ahead as in grouped mode (utf8 text and latin1 bytes)', () => {
+    const log: TableDef = {
+      database: 'shop',
+      table: 'log',
+      columns: [
+        { name: 's', kind: 'plain', collated: true },
+        { name: 'l', kind: 'raw-text', charset: 'latin1', collated: true },
+      ],
+      primaryKey: [],
+    };
+    const deleted: RowChange = { kind: 'delete', table: log, present: [true, true], rows: [{ before: ['äbc', Buffer.from([0x61, 0x62, 0x63, 0x20])] }], noForeignKeyChecks: false };
+    expect(prepareRowChange(deleted, { flavor: 'mariadb', loadData: false }).statements).toEqual([
+      {
+        sql:
+          "DELETE FROM `shop`.`log` WHERE `s` <=> 'äbc' AND `l` <=> CONVERT(X'61626320' USING latin1)" +
+          " AND CAST(`s` AS BINARY) <=> CAST('äbc' AS BINARY) AND CAST(`l` AS BINARY) <=> X'61626320' LIMIT 1",
+        expectRows: 1,
+      },
+    ]);
+  });
 });

@@ -247,6 +247,58 @@ describe('buildUpdate', () => {
         expectRows: 1,
       },
     ],
+    [
+      'without a primary key: character columns also by their bytes, after every plain comparison',
+      tableDef([{ name: 's', kind: 'plain', collated: true }, 'n', { name: 'r', kind: 'raw-text', charset: 'latin1', collated: true }], []),
+      [true, true, true],
+      [false, true, false],
+      ['äbc', 0, Buffer.from([0xe4, 0x62, 0x63, 0x20])],
+      [undefined, 1, undefined],
+      {
+        sql:
+          'UPDATE `app`.`t` SET `n` = ? WHERE `s` <=> ? AND `n` <=> ? AND `r` <=> CONVERT(? USING latin1)' +
+          ' AND CAST(`s` AS BINARY) <=> CAST(? AS BINARY) AND CAST(`r` AS BINARY) <=> ? LIMIT 1',
+        params: [1, 'äbc', 0, Buffer.from([0xe4, 0x62, 0x63, 0x20]), 'äbc', Buffer.from([0xe4, 0x62, 0x63, 0x20])],
+        expectRows: 1,
+      },
+    ],
+    [
+      'without a primary key: a NULL character value is compared null-safely as bytes too',
+      tableDef([{ name: 's', kind: 'plain', collated: true }, { name: 'r', kind: 'raw-text', charset: 'latin1', collated: true }], []),
+      [true, true],
+      [true, true],
+      [null, null],
+      ['abc ', null],
+      {
+        sql:
+          'UPDATE `app`.`t` SET `s` = ?, `r` = ? WHERE `s` <=> ? AND `r` <=> ?' +
+          ' AND CAST(`s` AS BINARY) <=> CAST(? AS BINARY) AND CAST(`r` AS BINARY) <=> CAST(? AS BINARY) LIMIT 1',
+        params: ['abc ', null, null, null, null, null],
+        expectRows: 1,
+      },
+    ],
+    [
+      'by primary key: a character key is compared under its collation only (unique there), and SET writes its new bytes',
+      tableDef([{ name: 'k', kind: 'plain', collated: true }, { name: 's', kind: 'plain', collated: true }], [0]),
+      [true, true],
+      [true, true],
+      ['abc', 'x'],
+      ['ABC ', 'x'],
+      { sql: 'UPDATE `app`.`t` SET `k` = ?, `s` = ? WHERE `k` = ?', params: ['ABC ', 'x', 'abc'], expectRows: 1 },
+    ],
+    [
+      'primary key absent from the before image: character columns by their bytes too',
+      tableDef(['id', { name: 's', kind: 'plain', collated: true }], [0]),
+      [false, true],
+      [false, true],
+      [undefined, 'ABC'],
+      [undefined, 'abc'],
+      {
+        sql: 'UPDATE `app`.`t` SET `s` = ? WHERE `s` <=> ? AND CAST(`s` AS BINARY) <=> CAST(? AS BINARY) LIMIT 1',
+        params: ['abc', 'ABC', 'ABC'],
+        expectRows: 1,
+      },
+    ],
   ])('%s', (_name, table, present, presentAfter, before, after, expected) => {
     expect(buildUpdate(table, present, presentAfter, before, after)).toStrictEqual(expected);
   });
@@ -286,6 +338,24 @@ describe('buildDelete', () => {
         params: ['16', Buffer.from([1, 2]), Buffer.from([0xc0])],
         expectRows: 1,
       },
+    ],
+    [
+      'without a primary key: character columns also by their bytes (an index on the column still serves the plain comparison)',
+      tableDef([{ name: 's', kind: 'plain', collated: true }, 'n'], []),
+      [true, true],
+      ['abc ', 0],
+      {
+        sql: 'DELETE FROM `app`.`t` WHERE `s` <=> ? AND `n` <=> ? AND CAST(`s` AS BINARY) <=> CAST(? AS BINARY) LIMIT 1',
+        params: ['abc ', 0, 'abc '],
+        expectRows: 1,
+      },
+    ],
+    [
+      'by primary key: no byte comparison',
+      tableDef([{ name: 'k', kind: 'plain', collated: true }, 'n'], [0]),
+      [true, true],
+      ['äbc', 0],
+      { sql: 'DELETE FROM `app`.`t` WHERE `k` = ?', params: ['äbc'], expectRows: 1 },
     ],
   ])('%s', (_name, table, present, before, expected) => {
     expect(buildDelete(table, present, before)).toStrictEqual(expected);
@@ -384,7 +454,12 @@ describe('values never appear in the SQL text', () => {
     fc.assert(
       fc.property(shape, (s) => {
         const table = tableDef(
-          s.columnKinds.map((kind, i) => ({ name: `c${i}`, kind, ...(kind === 'raw-text' ? { charset: 'latin1' } : {}) })),
+          s.columnKinds.map((kind, i) => ({
+            name: `c${i}`,
+            kind,
+            ...(kind === 'raw-text' ? { charset: 'latin1' } : {}),
+            ...(kind === 'raw-text' || (kind === 'plain' && i % 2 === 0) ? { collated: true } : {}),
+          })),
           s.primaryKey,
         );
         check(buildInsert(table, s.present, [s.after, s.before]));
@@ -463,6 +538,63 @@ describe('set-based statements', () => {
     };
     expect(buildRowChange(change, { setBased: true, flavor: 'mysql' })).toHaveLength(1);
     expect(buildRowChange(change, { setBased: false, flavor: 'mysql' })).toHaveLength(2);
+  });
+});
+
+describe('rows located byte-exactly in every path', () => {
+  const keyless: TableDef = tableDef([{ name: 's', kind: 'plain', collated: true }, 'n'], []);
+  const keyed: TableDef = tableDef([{ name: 'k', kind: 'plain', collated: true }, { name: 's', kind: 'plain', collated: true }], [0]);
+  const rows = [{ before: ['abc', 0], after: ['abc', 1] }, { before: ['äbc', 0], after: ['ÄBC', 1] }];
+  const exact = 'CAST(`s` AS BINARY) <=> CAST(? AS BINARY) LIMIT 1';
+
+  it.each([
+    ['set-based (grouped)', true],
+    ['careful', false],
+  ])('a keyless table: one statement per row, each by its bytes (%s)', (_mode, setBased) => {
+    for (const kind of ['update', 'delete'] as const) {
+      const change: RowChange = { kind, table: keyless, present: [true, true], rows, noForeignKeyChecks: false };
+      const statements = buildRowChange(change, { setBased, flavor: 'mariadb' });
+      expect(statements).toHaveLength(2);
+      for (const [i, st] of statements.entries()) {
+        expect(st.sql.endsWith(exact)).toBe(true);
+        expect(st.params.at(-1)).toBe(rows[i]!.before[0]);
+        expect(st.setBased).toBeUndefined();
+      }
+    }
+  });
+
+  it('a key-keeping update by a case-insensitive key joins on the key and sets the other columns to their new bytes', () => {
+    const st = buildUpdateByKeys(keyed, [true, true], [true, true], [
+      { before: ['abc', 'x'], after: ['abc', 'X '] },
+      { before: ['def', 'y'], after: ['def', 'Y'] },
+    ]);
+    expect(st?.sql).toBe('UPDATE `app`.`t` AS t JOIN (SELECT ? AS `k0`, ? AS `s0` UNION ALL SELECT ?, ?) AS v ON t.`k` = v.`k0` SET t.`s` = v.`s0`');
+    expect(st?.params).toEqual(['abc', 'X ', 'def', 'Y']);
+  });
+
+  it('a key whose bytes change though its collation calls them equal is not "kept": one UPDATE per row sets it', () => {
+    for (const after of ['ABC', 'abc ']) {
+      const change: RowChange = {
+        kind: 'update',
+        table: keyed,
+        present: [true, true],
+        rows: [
+          { before: ['abc', 'x'], after: [after, 'x'] },
+          { before: ['def', 'y'], after: ['def', 'z'] },
+        ],
+        noForeignKeyChecks: false,
+      };
+      expect(buildUpdateByKeys(keyed, [true, true], [true, true], change.rows)).toBeUndefined();
+      const [first] = buildRowChange(change, { setBased: true, flavor: 'mariadb' });
+      expect(first).toEqual({ sql: 'UPDATE `app`.`t` SET `k` = ?, `s` = ? WHERE `k` = ?', params: [after, 'x', 'abc'], expectRows: 1 });
+    }
+  });
+
+  it('a delete by a case-insensitive key lists the keys as the source had them', () => {
+    const change: RowChange = { kind: 'delete', table: keyed, present: [true, true], rows: [{ before: ['abc ', 'x'] }, { before: ['ÄBC', 'y'] }], noForeignKeyChecks: false };
+    expect(buildRowChange(change, { setBased: true, flavor: 'mariadb' })).toEqual([
+      { sql: 'DELETE FROM `app`.`t` WHERE (`k`) IN ((?), (?))', params: ['abc ', 'ÄBC'], expectRows: 2, setBased: true },
+    ]);
   });
 });
 
