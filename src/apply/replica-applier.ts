@@ -472,7 +472,9 @@ export class ReplicaApplier {
       // DDL commits implicitly: whatever was open is committed, and later rows need a new transaction.
       this.unit = undefined;
       // Helper statements around it (see the 'ddl' action) are each safe to run again.
-      for (const sql of [...(action.before ?? []), action.sql, ...(action.after ?? [])]) await this.run(sql, [], context, action.verb, action.targets.join(', '));
+      for (const sql of [...(action.before ?? []), action.sql, ...(action.after ?? [])]) {
+        await this.run(sql, [], context, action.verb, action.targets.join(', '));
+      }
       this.ddlApplied = !inTransaction;
       this.logger.info({ ...context, statement: action.verb, tables: action.targets }, `applied ${action.verb}`);
     } catch (error) {
