@@ -282,7 +282,7 @@ export class ReplicaApplier {
         await this.rollback();
         return;
       case 'skipped-statement':
-      case 'unparsable-statement':
+      case 'refused-statement':
       case 'unsupported':
         return;
     }
@@ -658,7 +658,10 @@ export class ReplicaApplier {
       if (action.database) await this.run(`USE ${quoteIdentifier(action.database)}`, [], context, action.verb, action.database);
       // DDL commits implicitly: whatever was open is committed, and later rows need a new transaction.
       this.unit = undefined;
-      await this.run(action.sql, [], context, action.verb, action.targets.join(', '));
+      // Helper statements around it (see the 'ddl' action) are each safe to run again.
+      for (const sql of [...(action.before ?? []), action.sql, ...(action.after ?? [])]) {
+        await this.run(sql, [], context, action.verb, action.targets.join(', '));
+      }
       this.ddlApplied = !inTransaction;
       this.logger.info({ ...context, statement: action.verb, tables: action.targets }, `applied ${action.verb}`);
     } catch (error) {

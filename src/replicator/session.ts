@@ -11,10 +11,13 @@ import { ReplicaApplier, type ApplyContext } from '../apply/replica-applier.js';
 import type { Checkpoint } from '../apply/checkpoint.js';
 import { openEventStream, type EventStream } from '../source/threaded-source.js';
 import { rowCount, type SourceEvent } from '../source/events.js';
-import { assertReplicable, connectSource, measureClockOffset, readSourceInfo } from '../source/source-server.js';
+import { assertReplicable, connectSource, measureClockOffset, readSourceInfo, showCreateTable } from '../source/source-server.js';
 import type { StreamHealth } from '../health/stream-health.js';
 import type { ReplicationMetrics } from '../health/metrics.js';
-import { TransactionAssembler, type ApplyAction } from '../txn/assembler.js';
+import { APPLY_BY_HAND, LIKE_SOURCE_TABLE, TransactionAssembler, lexerOptions, type ApplyAction } from '../txn/assembler.js';
+import { replaceCreateTableName } from '../txn/ddl.js';
+import { quoteIdentifier } from '../sql/identifiers.js';
+import { sqlModeNames } from '../source/status-vars.js';
 import { createFilter, type FilterSettings } from '../txn/filter.js';
 import type { StateStore } from '../state/state-store.js';
 import { EventQueue } from './event-queue.js';
@@ -84,8 +87,10 @@ export async function runSession(options: SessionOptions, run: RunContext): Prom
 
     const control = await connectSource(options.source);
     let resolved;
+    let flavor: 'mariadb' | 'mysql' = 'mariadb';
     try {
       const info = await asConnectionError(readSourceInfo(control), 'source', options.source);
+      flavor = info.flavor;
       assertReplicable(info);
       resolved = await resolveStreamStart(control, info, stored);
       if (options.health) options.health.clockOffsetMs = await measureClockOffset(control);
@@ -134,7 +139,17 @@ export async function runSession(options: SessionOptions, run: RunContext): Prom
     options.health?.setStreaming(true);
     // Publish at once: `status` right after start-up should not wait for the next liveness tick.
     if (options.health) fence.heartbeat(options.health.snapshot());
-    await new ApplyLoop({ queue, assembler, applier, source, run, logger, health: options.health, metrics: options.metrics }).loop(signal);
+    // A connection of its own, for the rare statement that needs the source's view of a table.
+    const readDefinition = async (table: { database: string; table: string }, sqlMode: bigint | undefined): Promise<string> => {
+      const conn = await asConnectionError(connectSource(options.source), 'source', options.source);
+      try {
+        return await showCreateTable(conn, table.database, table.table, sqlMode === undefined ? undefined : sqlModeNames(sqlMode, flavor));
+      } finally {
+        await conn.end().catch(() => undefined);
+      }
+    };
+    const loopOptions = { queue, assembler, applier, source, run, logger, health: options.health, metrics: options.metrics, readDefinition };
+    await new ApplyLoop(loopOptions).loop(signal);
   } finally {
     stopListening();
     options.health?.setStreaming(false);
@@ -205,6 +220,16 @@ interface ApplyLoopOptions {
   logger: Logger;
   health: StreamHealth | undefined;
   metrics: ReplicationMetrics | undefined;
+  /** The source's CREATE TABLE of a table, under a statement's sql_mode. */
+  readDefinition: (table: { database: string; table: string }, sqlMode: bigint | undefined) => Promise<string>;
+}
+
+type DdlAction = Extract<ApplyAction, { type: 'ddl' }>;
+
+/** A statement on one line, shortened for messages and logs. */
+function oneLine(sql: string): string {
+  const line = sql.replace(/\s+/g, ' ').trim();
+  return line.length > 200 ? `${line.slice(0, 200)}...` : line;
 }
 
 class ApplyLoop {
@@ -220,11 +245,13 @@ class ApplyLoop {
   private readonly logger: Logger;
   private readonly health: StreamHealth | undefined;
   private readonly metrics: ReplicationMetrics | undefined;
+  private readonly readDefinition: ApplyLoopOptions['readDefinition'];
 
   constructor(options: ApplyLoopOptions) {
     ({ queue: this.queue, assembler: this.assembler, applier: this.applier, run: this.run, logger: this.logger } = options);
     this.health = options.health;
     this.metrics = options.metrics;
+    this.readDefinition = options.readDefinition;
     const at = this.run.stats.position;
     this.context = { gtid: null, file: at?.file ?? null, position: at?.position ?? null };
   }
@@ -316,20 +343,25 @@ class ApplyLoop {
           `the source wrote an event binlog-sync cannot apply faithfully (${action.what}) at ${action.file}:${action.position}; ` +
             'see `binlog-sync check` for the source setting to change',
         );
-      case 'unparsable-statement':
+      case 'refused-statement': {
         await this.flushOrAbort();
-        throw new UnsupportedEventError(
-          `cannot tell which tables this statement at ${this.context.file ?? '?'}:${this.context.position ?? '?'} changes (${action.reason}): ` +
-            `${action.sql.slice(0, 200)}; apply it on the replica by hand, then \`binlog-sync skip\``,
-        );
+        const { file, position, gtid } = this.context;
+        const at = `${gtid ? `GTID ${gtid}, ` : ''}after ${file ?? '?'}:${position ?? '?'}`;
+        // One line: the statement's own line breaks would split the message.
+        throw new UnsupportedEventError(`stopped at the statement at ${at} (${action.reason}): ${oneLine(action.sql)}; ${action.remedy}`);
+      }
       case 'skipped-statement':
-        this.logger.debug({ ...this.context, reason: action.reason, sql: action.sql.slice(0, 200) }, 'statement not replicated');
+        // At info: a statement left out is a decision the operator may want to check.
+        this.logger.info({ ...this.context, reason: action.reason, sql: oneLine(action.sql) }, 'statement not replicated');
         return;
       case 'commit':
         return this.commit(action);
       case 'ddl':
+        await this.flushOrAbort(); // DDL commits implicitly: no group may be open
+        if (action.likeSource) action = await this.withLikeSource(action);
+        break;
       case 'xa-end':
-        await this.flushOrAbort(); // DDL commits implicitly, XA COMMIT needs no transaction open: no group may be open
+        await this.flushOrAbort(); // XA COMMIT and ROLLBACK run with no transaction open
         break;
       case 'begin':
         this.transactionStartedAt = performance.now();
@@ -343,6 +375,34 @@ class ApplyLoop {
       }
     }
     await this.guard(this.applier.apply(action, this.context));
+  }
+
+  /**
+   * CREATE TABLE ... LIKE a table the replica does not have: first create a
+   * copy of it (LIKE_SOURCE_TABLE) from the definition the source has now,
+   * so that the server itself decides what LIKE copies (no foreign keys, no
+   * AUTO_INCREMENT counter). The race: the definition is read when the
+   * statement is applied, not when the source ran it; if the LIKE source was
+   * altered in between (later in the binlog), the new table gets the later
+   * definition. Lag widens the window; it is empty when replication is live.
+   */
+  private async withLikeSource(action: DdlAction): Promise<DdlAction> {
+    const like = action.likeSource!;
+    let definition: string;
+    try {
+      definition = await this.readDefinition(like, action.sqlMode);
+    } catch (error) {
+      if (isRetryable(error)) throw error;
+      throw new UnsupportedEventError(
+        `stopped at the statement at after ${this.context.file ?? '?'}:${this.context.position ?? '?'}: cannot read the definition of ` +
+          `${like.database}.${like.table} (the source of its LIKE) from the source (${(error as Error).message}): ${oneLine(action.sql)}; ${APPLY_BY_HAND}`,
+        { cause: error },
+      );
+    }
+    const copy = replaceCreateTableName(definition, 'created', LIKE_SOURCE_TABLE, lexerOptions(action.sqlMode));
+    if (copy === undefined) throw new UnsupportedEventError(`${like.database}.${like.table} is not a table on the source: ${oneLine(action.sql)}; ${APPLY_BY_HAND}`);
+    const helper = `${quoteIdentifier(LIKE_SOURCE_TABLE.database)}.${quoteIdentifier(LIKE_SOURCE_TABLE.table)}`;
+    return { ...action, before: [`DROP TABLE IF EXISTS ${helper}`, copy, ...(action.before ?? [])] };
   }
 
   private async commit(action: Extract<ApplyAction, { type: 'commit' }>): Promise<void> {

@@ -5,6 +5,7 @@ import type { Endpoint } from '../config/connection-url.js';
 import { connect, queryAll, queryOne, type Connection } from '../db/connect.js';
 import { ServerConfigError } from '../errors.js';
 import type { BinlogPosition } from '../position.js';
+import { quoteIdentifier } from '../sql/identifiers.js';
 
 export interface SourceInfo {
   flavor: 'mariadb' | 'mysql';
@@ -127,4 +128,17 @@ export async function binlogExpireSeconds(conn: Connection): Promise<number | nu
   const vars = Object.fromEntries(rows.map((r) => [r.Variable_name, Number(r.Value)]));
   const seconds = vars.binlog_expire_logs_seconds || (vars.expire_logs_days ?? 0) * 86_400;
   return seconds > 0 ? seconds : null;
+}
+
+/**
+ * The source's CREATE TABLE statement for `database`.`table`, written under
+ * `sqlMode` (names as SET sql_mode takes them) so that it reads back the same
+ * under that mode: quoting and escaping follow it.
+ */
+export async function showCreateTable(conn: Connection, database: string, table: string, sqlMode?: string): Promise<string> {
+  if (sqlMode !== undefined) await conn.query('SET SESSION sql_mode = ?', [sqlMode]);
+  const row = await queryOne<Record<string, unknown>>(conn, `SHOW CREATE TABLE ${quoteIdentifier(database)}.${quoteIdentifier(table)}`);
+  const sql = Object.values(row ?? {})[1];
+  if (typeof sql !== 'string') throw new ServerConfigError(`SHOW CREATE TABLE ${database}.${table} returned no statement`);
+  return sql;
 }

@@ -5,8 +5,9 @@
 // It never sees a server; the replicator feeds it and carries out its actions.
 import type { BinlogPosition } from '../position.js';
 import type { RowChange, SourceEvent, TableDef } from '../source/events.js';
-import { classifyStatement, restrictToTables, rewriteDatabases, type ResolvedTable, type StatementInfo } from './ddl.js';
-import { targetTables, type ReplicationFilter } from './filter.js';
+import { classifyStatement, replaceCreateTableName, restrictToTables, rewriteDatabases, type ResolvedTable, type StatementInfo } from './ddl.js';
+import { quoteIdentifier } from '../sql/identifiers.js';
+import { CHECKPOINT_DATABASE, targetTables, type ReplicationFilter } from './filter.js';
 import { MariadbGtidState } from './gtid-position.js';
 import type { LexerOptions } from './sql-lexer.js';
 
@@ -24,6 +25,19 @@ export type ApplyAction =
       sqlMode: bigint | undefined;
       verb: string;
       targets: string[];
+      /**
+       * Helper statements run before and after `sql` (a table renamed out of
+       * the replicated databases is moved aside and dropped). Each is safe to
+       * run again after a crash.
+       */
+      before?: string[];
+      after?: string[];
+      /**
+       * CREATE TABLE ... LIKE a table the replica does not have: `sql` reads
+       * LIKE_SOURCE_TABLE, which the apply loop creates first from this source
+       * table's definition (read from the source).
+       */
+      likeSource?: { database: string; table: string };
     }
   /** `xa`: the end of an XA prepare group (the transaction is prepared, not committed, on the source). */
   | { type: 'commit'; position: BinlogPosition; timestamp: number; gtid: string | null; xa?: string }
@@ -32,8 +46,11 @@ export type ApplyAction =
   | { type: 'rollback' }
   /** A statement we log and leave out (not replicated, or only partly ours). */
   | { type: 'skipped-statement'; sql: string; reason: string }
-  /** A DDL statement whose names we could not read: the replicator stops on it. */
-  | { type: 'unparsable-statement'; sql: string; reason: string }
+  /**
+   * A statement that may touch the replicated databases but that we cannot
+   * apply faithfully: the replicator stops on it, saying why and what to do.
+   */
+  | { type: 'refused-statement'; sql: string; reason: string; remedy: string }
   | { type: 'unsupported'; what: string; file: string; position: number };
 
 export interface AssemblerOptions {
@@ -44,11 +61,22 @@ export interface AssemblerOptions {
   gtidKnown: boolean;
 }
 
+/** Where a table renamed out of the replicated databases waits (on the replica) to be dropped. */
+const RENAMED_OUT_TABLE = 'renamed_out_';
+
+/** The copy of a CREATE TABLE ... LIKE source that the replica does not have. */
+export const LIKE_SOURCE_TABLE = { database: CHECKPOINT_DATABASE, table: 'create_like_source' };
+
+/** The way out of a stop on a statement we cannot follow. */
+export const APPLY_BY_HAND = 'apply it on the replica by hand, then `binlog-sync skip`';
+const SEED_AGAIN =
+  'seed the replica again with `binlog-sync snapshot --drop-existing` (same --databases, filters and --state), then `binlog-sync start`';
+
 const ANSI_QUOTES = 1n << 2n;
 const NO_BACKSLASH_ESCAPES = 1n << 20n;
 
 /** How the session's sql_mode changes the way its statements are tokenised. */
-function lexerOptions(sqlMode: bigint | undefined): LexerOptions {
+export function lexerOptions(sqlMode: bigint | undefined): LexerOptions {
   if (sqlMode === undefined) return {};
   return { ansiQuotes: (sqlMode & ANSI_QUOTES) !== 0n, backslashEscapes: (sqlMode & NO_BACKSLASH_ESCAPES) === 0n };
 }
@@ -156,13 +184,19 @@ export class TransactionAssembler {
     switch (info.kind) {
       case 'unparsable':
         // A DDL we recognise but cannot follow must not be skipped quietly.
-        return [{ type: 'unparsable-statement', sql, reason: info.reason }];
+        return [refused(sql, `cannot tell which tables it changes: ${info.reason}`, APPLY_BY_HAND)];
       case 'ignored':
         return [{ type: 'skipped-statement', sql, reason: info.reason }];
+      case 'other':
+        if (!info.databases.some((db) => filter.replicatesDatabase(db))) {
+          return [{ type: 'skipped-statement', sql, reason: `${info.statement} outside the replicated databases` }];
+        }
+        return [refused(sql, `binlog-sync does not apply ${info.statement} statements`, APPLY_BY_HAND)];
     }
 
     let text = sql;
     let targets: string[];
+    let extra: Pick<Extract<ApplyAction, { type: 'ddl' }>, 'before' | 'after' | 'likeSource'> = {};
     if (info.scope === 'database') {
       if (!filter.replicatesDatabase(info.database)) return [{ type: 'skipped-statement', sql, reason: 'database not replicated' }];
       targets = [info.database];
@@ -170,14 +204,24 @@ export class TransactionAssembler {
       const replicated = (t: ResolvedTable): boolean => t.database !== undefined && filter.replicatesTable(t.database, t.table);
       const ours = info.tables.filter(replicated);
       if (ours.length === 0) return [{ type: 'skipped-statement', sql, reason: 'tables not replicated' }];
+      targets = ours.map((t) => `${t.database}.${t.table}`);
       if (ours.length < info.tables.length) {
+        if (info.renames) return this.crossingRename(sql, info, replicated, sqlMode);
         const restricted = restrictToTables(sql, info, replicated, lexer);
         if (restricted === undefined) {
-          return [{ type: 'skipped-statement', sql, reason: 'statement mixes replicated and other tables' }];
+          // EXCHANGE PARTITION with a table we do not have: rows move in or out unseen.
+          return [refused(sql, `it moves rows between ${targets.join(', ')} and a table that is not replicated`, SEED_AGAIN)];
         }
         text = restricted;
       }
-      targets = ours.map((t) => `${t.database}.${t.table}`);
+      if (info.like && !replicated(info.like)) {
+        // The replica has no copy of the LIKE source: the apply loop makes one from the source's definition.
+        const swapped = replaceCreateTableName(text, 'like', LIKE_SOURCE_TABLE, lexer);
+        if (swapped === undefined || info.like.database === undefined) return [refused(sql, 'cannot find the table of its LIKE', APPLY_BY_HAND)];
+        text = swapped;
+        const helper = qualified(LIKE_SOURCE_TABLE);
+        extra = { likeSource: { database: info.like.database, table: info.like.table }, after: [`DROP TABLE IF EXISTS ${helper}`] };
+      }
     }
     const rewritten = rewriteDatabases(text, (db) => filter.targetDatabase(db), lexer);
     // Statements about a database name it themselves (and their default database
@@ -186,7 +230,59 @@ export class TransactionAssembler {
       info.scope === 'table' && defaultDatabase && filter.replicatesDatabase(defaultDatabase)
         ? filter.targetDatabase(defaultDatabase)
         : undefined;
-    return [{ type: 'ddl', sql: rewritten, database, sqlMode, verb: info.verb, targets }];
+    return [{ type: 'ddl', sql: rewritten, database, sqlMode, verb: info.verb, targets, ...extra }];
+  }
+
+  /**
+   * A RENAME TABLE or ALTER TABLE ... RENAME whose tables cross the boundary
+   * of the replicated ones. A table renamed out leaves the replica (as it
+   * leaves the replicated databases on the server's own replica); one renamed
+   * in brings rows the replica never had: stop, and say how to seed it.
+   */
+  private crossingRename(
+    sql: string,
+    info: Extract<StatementInfo, { kind: 'ddl'; scope: 'table' }>,
+    replicated: (t: ResolvedTable) => boolean,
+    sqlMode: bigint | undefined,
+  ): ApplyAction[] {
+    const { filter } = this.options;
+    const renames = info.renames ?? [];
+    const name = (t: ResolvedTable): string => `${t.database ?? '?'}.${t.table}`;
+    const incoming = renames.find((r) => !replicated(r.from) && replicated(r.to));
+    if (incoming) {
+      return [
+        refused(
+          sql,
+          `table ${name(incoming.to)} is renamed into the replicated tables from ${name(incoming.from)}, whose rows the replica does not have`,
+          SEED_AGAIN,
+        ),
+      ];
+    }
+    const target = (t: ResolvedTable): string => qualified({ database: filter.targetDatabase(t.database!), table: t.table });
+    const ifExists = info.ifExists ? 'IF EXISTS ' : '';
+    const targets = renames.filter((r) => replicated(r.from)).map((r) => name(r.from));
+    const base = { type: 'ddl' as const, database: undefined, sqlMode, verb: info.verb, targets };
+    if (info.verb === 'ALTER TABLE') {
+      // Whatever else the ALTER changes, the table leaves the replicated ones.
+      return [{ ...base, sql: `DROP TABLE ${ifExists}${target(renames[0]!.from)}` }];
+    }
+    // One RENAME on the replica, in the source's order: a table that leaves is
+    // moved aside (its name may be taken by a later pair) and dropped after.
+    const pairs: string[] = [];
+    const aside: string[] = [];
+    for (const r of renames) {
+      if (!replicated(r.from)) continue; // neither side is ours (incoming ones stopped above)
+      if (replicated(r.to)) {
+        pairs.push(`${target(r.from)} TO ${target(r.to)}`);
+      } else {
+        const holder = qualified({ database: CHECKPOINT_DATABASE, table: `${RENAMED_OUT_TABLE}${aside.length + 1}` });
+        aside.push(holder);
+        pairs.push(`${target(r.from)} TO ${holder}`);
+      }
+    }
+    // Dropped before too: after a crash between the RENAME and the DROP, the re-run finds them there.
+    const drops = aside.map((holder) => `DROP TABLE IF EXISTS ${holder}`);
+    return [{ ...base, sql: `RENAME TABLE ${ifExists}${pairs.join(', ')}`, before: drops, after: drops }];
   }
 
   private rows(event: Extract<SourceEvent, { type: 'rows' }>): ApplyAction[] {
@@ -207,4 +303,12 @@ export class TransactionAssembler {
     });
     return actions;
   }
+}
+
+function refused(sql: string, reason: string, remedy: string): ApplyAction {
+  return { type: 'refused-statement', sql, reason, remedy };
+}
+
+function qualified(t: { database: string; table: string }): string {
+  return `${quoteIdentifier(t.database)}.${quoteIdentifier(t.table)}`;
 }

@@ -13,22 +13,64 @@ export interface ResolvedTable {
   table: string;
 }
 
+/** One `from TO to` of a RENAME TABLE (or ALTER TABLE ... RENAME), in statement order. */
+export interface TableRename {
+  from: ResolvedTable;
+  to: ResolvedTable;
+}
+
 export type StatementInfo =
-  | { kind: 'ddl'; scope: 'table'; verb: string; tables: ResolvedTable[] }
+  | {
+      kind: 'ddl';
+      scope: 'table';
+      verb: string;
+      /** Every table the statement changes (both sides of a rename). */
+      tables: ResolvedTable[];
+      /** RENAME TABLE and ALTER TABLE ... RENAME: what moves where, in order. */
+      renames?: TableRename[];
+      /** RENAME TABLE IF EXISTS / ALTER TABLE IF EXISTS. */
+      ifExists?: true;
+      /** CREATE TABLE ... LIKE: the table whose definition is copied (only read). */
+      like?: ResolvedTable;
+    }
   | { kind: 'ddl'; scope: 'database'; verb: string; database: string }
+  /** A kind of statement that is safe to skip wherever it is (users, grants, settings, ...): `reason` says which. */
   | { kind: 'ignored'; reason: string }
+  /**
+   * A statement binlog-sync does not replicate and cannot call harmless
+   * (`INSERT` logged as a statement, ...): `databases` are
+   * the ones it may touch: the default one and the first part of every
+   * qualified name (over-approximated: `alias.column` counts too).
+   */
+  | { kind: 'other'; statement: string; databases: string[] }
   /** A DDL recognised by its first words whose rest we could not follow (it must not be skipped quietly). */
   | { kind: 'unparsable'; reason: string };
 
 /** `lexer` carries the session's sql_mode quirks (ANSI_QUOTES, NO_BACKSLASH_ESCAPES). */
 export function classifyStatement(sql: string, defaultDatabase: string | undefined, lexer: LexerOptions = {}): StatementInfo {
-  const parsed = parseStatement(statementTokens(sql, lexer));
+  const tokens = statementTokens(sql, lexer);
+  const parsed = parseStatement(tokens);
   switch (parsed.kind) {
     case 'ignored':
     case 'unparsable':
       return parsed;
-    case 'table':
-      return { kind: 'ddl', scope: 'table', verb: parsed.verb, tables: parsed.names.map((n) => resolve(n, defaultDatabase)) };
+    case 'other': {
+      const databases = new Set(qualifierTokens(tokens).map((t) => t.value));
+      if (defaultDatabase !== undefined) databases.add(defaultDatabase);
+      return { kind: 'other', statement: parsed.statement, databases: [...databases] };
+    }
+    case 'table': {
+      const at = (n: NameRef): ResolvedTable => resolve(n, defaultDatabase);
+      return {
+        kind: 'ddl',
+        scope: 'table',
+        verb: parsed.verb,
+        tables: parsed.names.map(at),
+        ...(parsed.renames ? { renames: parsed.renames.map((r) => ({ from: at(r.from), to: at(r.to) })) } : {}),
+        ...(parsed.ifExists ? { ifExists: true as const } : {}),
+        ...(parsed.like ? { like: at(parsed.like) } : {}),
+      };
+    }
     case 'database': {
       const database = parsed.name?.value ?? defaultDatabase;
       if (database === undefined) return { kind: 'ignored', reason: `${parsed.verb} without a database` };
@@ -93,6 +135,24 @@ export function restrictToTables(
   return sql.slice(0, first.start) + list.join(separator) + sql.slice(last.end);
 }
 
+/**
+ * CREATE TABLE `sql` with the table named at `part` (the created one, or the
+ * source of its LIKE) replaced by `database`.`table`; undefined when `sql` is
+ * not a CREATE TABLE with that part. Everything else is kept byte for byte.
+ */
+export function replaceCreateTableName(
+  sql: string,
+  part: 'created' | 'like',
+  target: { database: string; table: string },
+  lexer: LexerOptions = {},
+): string | undefined {
+  const parsed = parseStatement(statementTokens(sql, lexer));
+  if (parsed.kind !== 'table' || parsed.verb !== 'CREATE TABLE') return undefined;
+  const name = part === 'created' ? parsed.names[0] : parsed.like;
+  if (!name) return undefined;
+  return sql.slice(0, name.start) + `${quoteIdentifier(target.database)}.${quoteIdentifier(target.table)}` + sql.slice(name.end);
+}
+
 // ---------------------------------------------------------------------------
 // Parsing
 
@@ -105,10 +165,11 @@ interface NameRef {
 }
 
 type Parsed =
-  | { kind: 'table'; verb: string; names: NameRef[] }
+  | { kind: 'table'; verb: string; names: NameRef[]; renames?: Array<{ from: NameRef; to: NameRef }>; ifExists?: boolean; like?: NameRef }
   /** `name` is undefined for ALTER DATABASE without one (the default database). */
   | { kind: 'database'; verb: string; name: Token | undefined }
   | { kind: 'ignored'; reason: string }
+  | { kind: 'other'; statement: string }
   | { kind: 'unparsable'; reason: string };
 
 function resolve(name: NameRef, defaultDatabase: string | undefined): ResolvedTable {
@@ -117,6 +178,10 @@ function resolve(name: NameRef, defaultDatabase: string | undefined): ResolvedTa
 
 function ignored(reason: string): Parsed {
   return { kind: 'ignored', reason };
+}
+
+function other(statement: string): Parsed {
+  return { kind: 'other', statement };
 }
 
 /** `statement` names the DDL whose rest we could not follow (`CREATE INDEX`). */
@@ -186,7 +251,8 @@ function parseStatement(tokens: readonly Token[]): Parsed {
   const c = new Cursor(tokens);
   const first = c.peek();
   if (first === undefined) return ignored('empty statement');
-  if (first.kind !== 'identifier') return ignored('not a replicated DDL');
+  if (first.kind !== 'identifier') return other('a statement');
+  if (isKeyword(first, 'SET') && isKeyword(c.peek(1), 'STATEMENT')) return parseSetStatement(c);
   c.pos++;
   switch (first.value.toUpperCase()) {
     case 'CREATE':
@@ -200,30 +266,113 @@ function parseStatement(tokens: readonly Token[]): Parsed {
     case 'TRUNCATE':
       return parseTruncate(c);
     default:
-      return ignored(otherStatementReason(c, first.value.toUpperCase()));
+      return otherStatement(c, first.value.toUpperCase());
   }
 }
 
-/** Object kinds named in the reason of statements we ignore (`CREATE TRIGGER`). */
+/**
+ * MariaDB's `SET STATEMENT var=value [, ...] FOR statement` is that statement
+ * (run with the variables set): it is classified by what follows the FOR at
+ * the top level. The tokens keep their offsets, so the wrapper stays in the
+ * text that is applied.
+ */
+function parseSetStatement(c: Cursor): Parsed {
+  let depth = 0;
+  for (let i = c.pos + 2; i < c.tokens.length; i++) {
+    const token = c.tokens[i]!;
+    if (isPunct(token, '(')) depth++;
+    else if (isPunct(token, ')')) depth = Math.max(0, depth - 1);
+    else if (depth === 0 && isKeyword(token, 'FOR')) {
+      if (i + 1 >= c.tokens.length) break;
+      return parseStatement(c.tokens.slice(i + 1));
+    }
+  }
+  return unparsable('SET STATEMENT');
+}
+
+/** Object kinds named in the reason of statements we do not replicate (`CREATE TRIGGER`). */
 const OBJECT_KINDS = new Set([
   'TABLE', 'TABLES', 'INDEX', 'DATABASE', 'SCHEMA', 'VIEW', 'TRIGGER', 'PROCEDURE', 'FUNCTION', 'EVENT',
   'USER', 'ROLE', 'SERVER', 'SEQUENCE', 'TABLESPACE', 'LOGFILE', 'PACKAGE', 'INSTANCE', 'SYNONYM',
 ]);
 
-/** Verbs whose reason names the kind of object too (`ANALYZE TABLE`, not just `ANALYZE`). */
+/** Verbs whose name includes the kind of object too (`ANALYZE TABLE`, not just `ANALYZE`). */
 const VERBS_WITH_OBJECT = new Set(['CREATE', 'ALTER', 'DROP', 'RENAME', 'ANALYZE', 'OPTIMIZE', 'REPAIR', 'CHECK', 'CHECKSUM']);
 
+const USERS_AND_GRANTS = 'users and grants are not replicated';
+const SERVER_SETTINGS = 'server settings are not replicated';
+const MAINTENANCE = 'table maintenance changes no rows or definitions';
+const OBJECTS = 'views, routines, events and triggers are not replicated';
+
 /**
- * A short name for a statement we do not replicate. The object kind is the first
+ * The kinds of statement that are safe to skip wherever they are, and why.
+ * Everything else that binlog-sync does not apply stops the replicator when
+ * it may touch a replicated database (see the assembler): nothing is skipped
+ * just because it is unknown.
+ */
+export const SKIPPED_STATEMENTS: Readonly<Record<string, string>> = {
+  GRANT: USERS_AND_GRANTS,
+  REVOKE: USERS_AND_GRANTS,
+  'CREATE USER': USERS_AND_GRANTS,
+  'ALTER USER': USERS_AND_GRANTS,
+  'DROP USER': USERS_AND_GRANTS,
+  'RENAME USER': USERS_AND_GRANTS,
+  'CREATE ROLE': USERS_AND_GRANTS,
+  'DROP ROLE': USERS_AND_GRANTS,
+  // SET PASSWORD, SET DEFAULT ROLE, SET GLOBAL ... (SET STATEMENT ... FOR is its statement)
+  SET: SERVER_SETTINGS,
+  FLUSH: SERVER_SETTINGS,
+  INSTALL: SERVER_SETTINGS,
+  UNINSTALL: SERVER_SETTINGS,
+  'CREATE SERVER': SERVER_SETTINGS,
+  'ALTER SERVER': SERVER_SETTINGS,
+  'DROP SERVER': SERVER_SETTINGS,
+  'ANALYZE TABLE': MAINTENANCE,
+  'OPTIMIZE TABLE': MAINTENANCE,
+  'REPAIR TABLE': MAINTENANCE,
+  'CHECK TABLE': MAINTENANCE,
+  'CHECKSUM TABLE': MAINTENANCE,
+  // Not replicated yet (as before); a trigger never is, as the source logs what it did as rows.
+  'CREATE VIEW': OBJECTS,
+  'ALTER VIEW': OBJECTS,
+  'DROP VIEW': OBJECTS,
+  'CREATE TRIGGER': OBJECTS,
+  'DROP TRIGGER': OBJECTS,
+  'CREATE PROCEDURE': OBJECTS,
+  'ALTER PROCEDURE': OBJECTS,
+  'DROP PROCEDURE': OBJECTS,
+  'CREATE FUNCTION': OBJECTS,
+  'ALTER FUNCTION': OBJECTS,
+  'DROP FUNCTION': OBJECTS,
+  'CREATE EVENT': OBJECTS,
+  'ALTER EVENT': OBJECTS,
+  'DROP EVENT': OBJECTS,
+  'CREATE PACKAGE': OBJECTS,
+  'DROP PACKAGE': OBJECTS,
+};
+
+/**
+ * A statement we do not replicate: ignored when its kind is in
+ * SKIPPED_STATEMENTS, otherwise 'other' (the assembler stops on it when it
+ * may touch a replicated database).
+ */
+function otherStatement(c: Cursor, verb: string): Parsed {
+  const statement = statementName(c, verb);
+  const reason = Object.hasOwn(SKIPPED_STATEMENTS, statement) ? SKIPPED_STATEMENTS[statement] : undefined;
+  return reason === undefined ? other(statement) : ignored(`${statement}: ${reason}`);
+}
+
+/**
+ * A short name for a statement (`CREATE TRIGGER`). The object kind is the first
  * kind keyword after the verb, which skips clauses such as
  * `DEFINER=root@localhost` or `OR REPLACE ALGORITHM=MERGE` that come before it.
  */
-function otherStatementReason(c: Cursor, verb: string): string {
+function statementName(c: Cursor, verb: string): string {
   if (!VERBS_WITH_OBJECT.has(verb)) return verb;
   const kind = c.tokens.slice(1).find((t) => t.kind === 'identifier' && OBJECT_KINDS.has(t.value.toUpperCase()));
   if (kind === undefined) return verb;
   const word = kind.value.toUpperCase();
-  return `${verb} ${word === 'TABLES' ? 'TABLE' : word}`;
+  return `${verb} ${word === 'TABLES' ? 'TABLE' : word === 'SCHEMA' ? 'DATABASE' : word}`;
 }
 
 /** Skips the words CREATE allows before TABLE or INDEX; says whether TEMPORARY was one. */
@@ -244,7 +393,12 @@ function parseCreate(c: Cursor): Parsed {
     if (temporary) return ignored('temporary table');
     c.accept('IF', 'NOT', 'EXISTS');
     // Only the created table is a target; a LIKE or SELECT source is only read.
-    return tableStatement('CREATE TABLE', c.name());
+    const name = c.name();
+    if (!name) return unparsable('CREATE TABLE');
+    const parenthesized = c.acceptPunct('(');
+    const like = c.accept('LIKE') ? c.name() : undefined;
+    if (parenthesized && like && !c.acceptPunct(')')) return unparsable('CREATE TABLE ... LIKE');
+    return { kind: 'table', verb: 'CREATE TABLE', names: [name], ...(like ? { like } : {}) };
   }
   if (c.accept('INDEX')) return parseCreateIndex(c);
   if (c.accept('DATABASE') || c.accept('SCHEMA')) {
@@ -257,7 +411,7 @@ function parseCreate(c: Cursor): Parsed {
     c.accept('IF', 'NOT', 'EXISTS');
     return tableStatement('CREATE SEQUENCE', c.name());
   }
-  return ignored(otherStatementReason(c, 'CREATE'));
+  return otherStatement(c, 'CREATE');
 }
 
 /** CREATE INDEX idx [USING ...] ON name (...): the table follows the first top-level ON. */
@@ -271,10 +425,17 @@ function parseCreateIndex(c: Cursor): Parsed {
 function parseAlter(c: Cursor): Parsed {
   while (c.accept('ONLINE') || c.accept('OFFLINE') || c.accept('IGNORE'));
   if (c.accept('TABLE')) {
-    c.accept('IF', 'EXISTS');
+    const ifExists = c.accept('IF', 'EXISTS');
     const name = c.name();
     if (!name) return unparsable('ALTER TABLE');
-    return { kind: 'table', verb: 'ALTER TABLE', names: [name, ...alterTableTargets(c)] };
+    const targets = alterTableTargets(c);
+    const renames = targets.filter((t) => t.rename).map((t) => ({ from: name, to: t.name }));
+    return {
+      kind: 'table',
+      verb: 'ALTER TABLE',
+      names: [name, ...targets.map((t) => t.name)],
+      ...(renames.length > 0 ? { renames: renames.slice(-1), ifExists } : {}),
+    };
   }
   if (c.accept('DATABASE') || c.accept('SCHEMA')) {
     return { kind: 'database', verb: 'ALTER DATABASE', name: alterDatabaseName(c) };
@@ -283,7 +444,7 @@ function parseAlter(c: Cursor): Parsed {
     c.accept('IF', 'EXISTS');
     return tableStatement('ALTER SEQUENCE', c.name());
   }
-  return ignored(otherStatementReason(c, 'ALTER'));
+  return otherStatement(c, 'ALTER');
 }
 
 /**
@@ -292,8 +453,8 @@ function parseAlter(c: Cursor): Parsed {
  * Both only count at the start of an alter specification (after the name or a
  * top-level comma), which keeps `RENAME COLUMN a TO b` and the like out.
  */
-function alterTableTargets(c: Cursor): NameRef[] {
-  const targets: NameRef[] = [];
+function alterTableTargets(c: Cursor): Array<{ name: NameRef; rename: boolean }> {
+  const targets: Array<{ name: NameRef; rename: boolean }> = [];
   let depth = 0;
   let specStart = true;
   while (!c.atEnd()) {
@@ -311,15 +472,17 @@ function alterTableTargets(c: Cursor): NameRef[] {
   return targets;
 }
 
-function alterSpecTarget(c: Cursor): NameRef | undefined {
+function alterSpecTarget(c: Cursor): { name: NameRef; rename: boolean } | undefined {
   if (c.accept('RENAME')) {
     if (isKeyword(c.peek(), 'COLUMN', 'INDEX', 'KEY')) return undefined;
     if (!c.accept('TO')) c.accept('AS');
-    return c.name();
+    const name = c.name();
+    return name && { name, rename: true };
   }
   if (c.accept('EXCHANGE', 'PARTITION')) {
     c.simpleName();
-    return c.accept('WITH', 'TABLE') ? c.name() : undefined;
+    const name = c.accept('WITH', 'TABLE') ? c.name() : undefined;
+    return name && { name, rename: false };
   }
   return undefined;
 }
@@ -375,7 +538,7 @@ function parseDrop(c: Cursor): Parsed {
     c.accept('IF', 'EXISTS');
     return nameListStatement('DROP SEQUENCE', c);
   }
-  return ignored(otherStatementReason(c, 'DROP'));
+  return otherStatement(c, 'DROP');
 }
 
 /** `n1 [, n2 ...]`; what follows the list (RESTRICT, CASCADE, WAIT n) does not matter. */
@@ -391,17 +554,19 @@ function nameListStatement(verb: string, c: Cursor): Parsed {
 
 /** RENAME TABLE [IF EXISTS] a [WAIT n | NOWAIT] TO b [, c TO d ...]; both sides are targets. */
 function parseRename(c: Cursor): Parsed {
-  if (!c.accept('TABLE') && !c.accept('TABLES')) return ignored(otherStatementReason(c, 'RENAME'));
-  c.accept('IF', 'EXISTS');
+  if (!c.accept('TABLE') && !c.accept('TABLES')) return otherStatement(c, 'RENAME');
+  const ifExists = c.accept('IF', 'EXISTS');
   const names: NameRef[] = [];
+  const renames: Array<{ from: NameRef; to: NameRef }> = [];
   do {
     const from = c.name();
     skipWait(c);
     const to = c.accept('TO') ? c.name() : undefined;
     if (!from || !to) return unparsable('RENAME TABLE');
     names.push(from, to);
+    renames.push({ from, to });
   } while (c.acceptPunct(','));
-  return { kind: 'table', verb: 'RENAME TABLE', names };
+  return { kind: 'table', verb: 'RENAME TABLE', names, renames, ifExists };
 }
 
 /** MariaDB's lock-wait clause: `WAIT n` or `NOWAIT`. */

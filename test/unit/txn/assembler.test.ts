@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { compareFilePositions, type BinlogPosition } from '../../../src/position.js';
 import type { RowsKind, SourceEvent, TableDef } from '../../../src/source/events.js';
-import { TransactionAssembler, type ApplyAction } from '../../../src/txn/assembler.js';
+import { APPLY_BY_HAND, TransactionAssembler, type ApplyAction } from '../../../src/txn/assembler.js';
 import type { RowChange } from '../../../src/source/events.js';
 import { createFilter, type FilterSettings } from '../../../src/txn/filter.js';
 
@@ -104,8 +104,22 @@ function rowsAction(event: SourceEvent, replicaDb: string): ApplyAction {
   return { type: 'rows', change };
 }
 
-function ddl(sql: string, database: string | undefined, verb: string, targets: string[], sqlMode?: bigint): ApplyAction {
-  return { type: 'ddl', sql, database, sqlMode, verb, targets };
+function ddl(
+  sql: string,
+  database: string | undefined,
+  verb: string,
+  targets: string[],
+  sqlMode?: bigint,
+  extra: Partial<Extract<ApplyAction, { type: 'ddl' }>> = {},
+): ApplyAction {
+  return { type: 'ddl', sql, database, sqlMode, verb, targets, ...extra };
+}
+
+const SEED_AGAIN =
+  'seed the replica again with `binlog-sync snapshot --drop-existing` (same --databases, filters and --state), then `binlog-sync start`';
+
+function refused(sql: string, reason: string, remedy: string): ApplyAction {
+  return { type: 'refused-statement', sql, reason, remedy };
 }
 
 function skipped(sql: string, reason: string): ApplyAction {
@@ -113,7 +127,7 @@ function skipped(sql: string, reason: string): ApplyAction {
 }
 
 function unparsable(sql: string, reason: string): ApplyAction {
-  return { type: 'unparsable-statement', sql, reason };
+  return refused(sql, `cannot tell which tables it changes: ${reason}`, APPLY_BY_HAND);
 }
 
 // ---------------------------------------------------------------------------
@@ -478,16 +492,159 @@ describe('TransactionAssembler: statements', () => {
     ['DDL of an excluded table', 'TRUNCATE app.audit_log', 'app', skipped('TRUNCATE app.audit_log', 'tables not replicated')],
     ['DDL of the checkpoint database', 'CREATE TABLE binlog_sync.t (id INT)', 'app', skipped('CREATE TABLE binlog_sync.t (id INT)', 'tables not replicated')],
     ['CREATE DATABASE not replicated', 'CREATE DATABASE other', 'app', skipped('CREATE DATABASE other', 'database not replicated')],
+    ['GRANT', "GRANT SELECT ON app.* TO 'u'@'%'", 'app', skipped("GRANT SELECT ON app.* TO 'u'@'%'", 'GRANT: users and grants are not replicated')],
     [
-      'RENAME TABLE from a replicated to another database',
+      'CREATE USER',
+      "CREATE USER 'u'@'%' IDENTIFIED BY 'secret'",
+      'app',
+      skipped("CREATE USER 'u'@'%' IDENTIFIED BY 'secret'", 'CREATE USER: users and grants are not replicated'),
+    ],
+    ['SET', 'SET @x = 1', 'app', skipped('SET @x = 1', 'SET: server settings are not replicated')],
+    ['CREATE TEMPORARY TABLE', 'CREATE TEMPORARY TABLE t (id INT)', 'app', skipped('CREATE TEMPORARY TABLE t (id INT)', 'temporary table')],
+    [
+      'CREATE VIEW (not replicated yet)',
+      'CREATE VIEW v AS SELECT 1',
+      'app',
+      skipped('CREATE VIEW v AS SELECT 1', 'CREATE VIEW: views, routines, events and triggers are not replicated'),
+    ],
+    // Unknown statements: skipped only outside the replicated databases.
+    ['INSERT as a statement in another database', 'INSERT INTO t VALUES (1)', 'other', skipped('INSERT INTO t VALUES (1)', 'INSERT outside the replicated databases')],
+    [
+      'INSERT as a statement in a replicated database',
+      'INSERT INTO t VALUES (1)',
+      'app',
+      refused('INSERT INTO t VALUES (1)', 'binlog-sync does not apply INSERT statements', APPLY_BY_HAND),
+    ],
+    [
+      'CALL in a replicated database',
+      'CALL p()',
+      'app',
+      refused('CALL p()', 'binlog-sync does not apply CALL statements', APPLY_BY_HAND),
+    ],
+    [
+      'INSERT naming a replicated database from another',
+      'INSERT INTO shop.t VALUES (1)',
+      'other',
+      refused('INSERT INTO shop.t VALUES (1)', 'binlog-sync does not apply INSERT statements', APPLY_BY_HAND),
+    ],
+    // SET STATEMENT ... FOR is its statement, applied with the wrapper.
+    [
+      'SET STATEMENT ... FOR TRUNCATE',
+      'SET STATEMENT max_statement_time=60 FOR TRUNCATE TABLE t',
+      'app',
+      ddl('SET STATEMENT max_statement_time=60 FOR TRUNCATE TABLE t', 'app', 'TRUNCATE TABLE', ['app.t']),
+    ],
+    [
+      'SET STATEMENT ... FOR ALTER TABLE, rewritten',
+      'SET STATEMENT a=1, b=2 FOR ALTER TABLE shop.t ADD COLUMN q INT',
+      'other',
+      ddl('SET STATEMENT a=1, b=2 FOR ALTER TABLE `shop_copy`.t ADD COLUMN q INT', undefined, 'ALTER TABLE', ['shop.t']),
+    ],
+    [
+      'SET STATEMENT ... FOR DDL of another database',
+      'SET STATEMENT a=1 FOR TRUNCATE other.t',
+      'app',
+      skipped('SET STATEMENT a=1 FOR TRUNCATE other.t', 'tables not replicated'),
+    ],
+    // Renames across the boundary of the replicated tables.
+    ['RENAME TABLE within the replicated tables', 'RENAME TABLE a TO b', 'app', ddl('RENAME TABLE a TO b', 'app', 'RENAME TABLE', ['app.a', 'app.b'])],
+    ['RENAME TABLE of other tables', 'RENAME TABLE other.a TO other.b', 'app', skipped('RENAME TABLE other.a TO other.b', 'tables not replicated')],
+    [
+      'RENAME TABLE out of the replicated database',
       'RENAME TABLE app.a TO other.a',
       'app',
-      skipped('RENAME TABLE app.a TO other.a', 'statement mixes replicated and other tables'),
+      ddl('RENAME TABLE `app`.`a` TO `binlog_sync`.`renamed_out_1`', undefined, 'RENAME TABLE', ['app.a'], undefined, {
+        before: ['DROP TABLE IF EXISTS `binlog_sync`.`renamed_out_1`'],
+        after: ['DROP TABLE IF EXISTS `binlog_sync`.`renamed_out_1`'],
+      }),
     ],
-    ['GRANT', "GRANT SELECT ON app.* TO 'u'@'%'", 'app', skipped("GRANT SELECT ON app.* TO 'u'@'%'", 'GRANT')],
-    ['CREATE USER', "CREATE USER 'u'@'%' IDENTIFIED BY 'secret'", 'app', skipped("CREATE USER 'u'@'%' IDENTIFIED BY 'secret'", 'CREATE USER')],
-    ['SET', 'SET @x = 1', 'app', skipped('SET @x = 1', 'SET')],
-    ['CREATE TEMPORARY TABLE', 'CREATE TEMPORARY TABLE t (id INT)', 'app', skipped('CREATE TEMPORARY TABLE t (id INT)', 'temporary table')],
+    [
+      'RENAME TABLE mixing in, out, an excluded name and other tables, in order',
+      'RENAME TABLE IF EXISTS a TO other.a, b TO a, shop.c TO audit_x, other.x TO other.y, d TO shop.d',
+      'app',
+      ddl(
+        'RENAME TABLE IF EXISTS `app`.`a` TO `binlog_sync`.`renamed_out_1`, `app`.`b` TO `app`.`a`, ' +
+          '`shop_copy`.`c` TO `binlog_sync`.`renamed_out_2`, `app`.`d` TO `shop_copy`.`d`',
+        undefined,
+        'RENAME TABLE',
+        ['app.a', 'app.b', 'shop.c', 'app.d'],
+        undefined,
+        {
+          before: ['DROP TABLE IF EXISTS `binlog_sync`.`renamed_out_1`', 'DROP TABLE IF EXISTS `binlog_sync`.`renamed_out_2`'],
+          after: ['DROP TABLE IF EXISTS `binlog_sync`.`renamed_out_1`', 'DROP TABLE IF EXISTS `binlog_sync`.`renamed_out_2`'],
+        },
+      ),
+    ],
+    [
+      'RENAME TABLE into the replicated database',
+      'RENAME TABLE other.t TO t',
+      'app',
+      refused(
+        'RENAME TABLE other.t TO t',
+        'table app.t is renamed into the replicated tables from other.t, whose rows the replica does not have',
+        SEED_AGAIN,
+      ),
+    ],
+    [
+      'RENAME TABLE with one pair in among others',
+      'RENAME TABLE a TO b, other.t TO app.t',
+      'app',
+      refused(
+        'RENAME TABLE a TO b, other.t TO app.t',
+        'table app.t is renamed into the replicated tables from other.t, whose rows the replica does not have',
+        SEED_AGAIN,
+      ),
+    ],
+    [
+      'ALTER TABLE ... RENAME out of the replicated database',
+      'ALTER TABLE t ADD x INT, RENAME TO other.t2',
+      'app',
+      ddl('DROP TABLE `app`.`t`', undefined, 'ALTER TABLE', ['app.t']),
+    ],
+    [
+      'ALTER TABLE IF EXISTS ... RENAME to an excluded name',
+      'ALTER TABLE IF EXISTS shop.t RENAME app.audit_t',
+      'app',
+      ddl('DROP TABLE IF EXISTS `shop_copy`.`t`', undefined, 'ALTER TABLE', ['shop.t']),
+    ],
+    [
+      'ALTER TABLE ... RENAME into the replicated database',
+      'ALTER TABLE other.t RENAME TO t',
+      'app',
+      refused('ALTER TABLE other.t RENAME TO t', 'table app.t is renamed into the replicated tables from other.t, whose rows the replica does not have', SEED_AGAIN),
+    ],
+    [
+      'EXCHANGE PARTITION with a table that is not replicated',
+      'ALTER TABLE t EXCHANGE PARTITION p WITH TABLE other.x',
+      'app',
+      refused('ALTER TABLE t EXCHANGE PARTITION p WITH TABLE other.x', 'it moves rows between app.t and a table that is not replicated', SEED_AGAIN),
+    ],
+    // CREATE TABLE ... LIKE
+    [
+      'CREATE TABLE ... LIKE a replicated table',
+      'CREATE TABLE z LIKE shop.y',
+      'app',
+      ddl('CREATE TABLE z LIKE `shop_copy`.y', 'app', 'CREATE TABLE', ['app.z']),
+    ],
+    [
+      'CREATE TABLE ... LIKE a table of another database',
+      'CREATE TABLE shop.z LIKE other.y',
+      'app',
+      ddl('CREATE TABLE `shop_copy`.z LIKE `binlog_sync`.`create_like_source`', 'app', 'CREATE TABLE', ['shop.z'], undefined, {
+        likeSource: { database: 'other', table: 'y' },
+        after: ['DROP TABLE IF EXISTS `binlog_sync`.`create_like_source`'],
+      }),
+    ],
+    [
+      'CREATE TABLE ... LIKE an excluded table',
+      'CREATE TABLE z (LIKE audit_y)',
+      'app',
+      ddl('CREATE TABLE z (LIKE `binlog_sync`.`create_like_source`)', 'app', 'CREATE TABLE', ['app.z'], undefined, {
+        likeSource: { database: 'app', table: 'audit_y' },
+        after: ['DROP TABLE IF EXISTS `binlog_sync`.`create_like_source`'],
+      }),
+    ],
+    ['CREATE TABLE ... LIKE into another database', 'CREATE TABLE other.z LIKE y', 'app', skipped('CREATE TABLE other.z LIKE y', 'tables not replicated')],
     // A DDL we recognise but cannot follow is reported, not skipped.
     ['truncated CREATE TABLE', 'CREATE TABLE', 'app', unparsable('CREATE TABLE', 'could not parse CREATE TABLE')],
     ['DROP INDEX without ON', 'DROP INDEX i', 'app', unparsable('DROP INDEX i', 'could not parse DROP INDEX')],
