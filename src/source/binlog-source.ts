@@ -14,6 +14,7 @@ import type { DriverError } from '../db/server-errors.js';
 import type { Logger } from '../log/logger.js';
 import type { ColumnDef, ColumnKind, RowImage, RowsKind, SourceEvent, TableDef } from './events.js';
 import { noForeignKeyChecks, parseStatusVars } from './status-vars.js';
+import { rawStatusVars } from './zongji-raw.js';
 
 export interface StreamStart {
   file?: string | null;
@@ -214,7 +215,7 @@ export class BinlogSource {
       }
       case 'Query': {
         const e = event as BinlogEventByTypeName<'Query'>;
-        const status = parseStatusVars(e.statusVars);
+        const status = parseStatusVars(rawStatusVars(e) ?? e.statusVars);
         const noFk = noForeignKeyChecks(status);
         this.emit({
           type: 'query',
@@ -222,6 +223,8 @@ export class BinlogSource {
           database: e.schema,
           ...(status.sqlMode !== undefined ? { sqlMode: status.sqlMode } : {}),
           ...(noFk !== undefined ? { noForeignKeyChecks: noFk } : {}),
+          ...(status.timeZone !== undefined ? { timeZone: status.timeZone } : {}),
+          ...(status.microseconds !== undefined ? { microseconds: status.microseconds } : {}),
           ...this.header(e),
         });
         return;

@@ -103,6 +103,10 @@ export type SourceEvent =
       sqlMode?: bigint;
       /** The session had foreign_key_checks=0. */
       noForeignKeyChecks?: boolean;
+      /** The session's time zone, when the statement used it. */
+      timeZone?: string;
+      /** Microseconds of the statement's time (its seconds are the header's timestamp), when the source wrote them. */
+      microseconds?: number;
     } & EventHeader)
   | ({
       type: 'rows';
