@@ -21,6 +21,10 @@ export type ApplyAction =
       /** Default database to run it in (already rewritten), when it has one on the replica. */
       database: string | undefined;
       sqlMode: bigint | undefined;
+      /** The source session's time zone, when the statement used it (e.g. to convert or default a TIMESTAMP). */
+      timeZone: string | undefined;
+      /** The statement's time on the source (what NOW(6) gave there). */
+      time: StatementTime;
       verb: string;
       targets: string[];
     }
@@ -31,6 +35,15 @@ export type ApplyAction =
   /** A DDL statement whose names we could not read: the replicator stops on it. */
   | { type: 'unparsable-statement'; sql: string; reason: string }
   | { type: 'unsupported'; what: string; file: string; position: number };
+
+/** A statement's time: seconds since the epoch, and microseconds (0 when the source did not write them). */
+export interface StatementTime {
+  seconds: number;
+  microseconds: number;
+}
+
+/** The context a Query event's statement ran in on the source, carried to where it is applied. */
+type QueryContext = Pick<Extract<SourceEvent, { type: 'query' }>, 'database' | 'sqlMode' | 'timeZone' | 'microseconds' | 'timestamp'>;
 
 export interface AssemblerOptions {
   filter: ReplicationFilter;
@@ -122,16 +135,17 @@ export class TransactionAssembler {
 
     // Inside a transaction (MariaDB's CREATE TABLE ... SELECT logs the CREATE
     // there): the statement runs in line and the transaction goes on.
-    if (this.inTransaction) return this.statement(sql, event.database, event.sqlMode);
+    if (this.inTransaction) return this.statement(sql, event);
     // Otherwise it is a unit of its own (DDL commits implicitly) with its own resume point.
     return [
       ...this.begin(event.timestamp),
-      ...this.statement(sql, event.database, event.sqlMode),
+      ...this.statement(sql, event),
       ...this.commit(event.nextPosition, event.timestamp),
     ];
   }
 
-  private statement(sql: string, defaultDatabase: string, sqlMode: bigint | undefined): ApplyAction[] {
+  private statement(sql: string, context: QueryContext): ApplyAction[] {
+    const { database: defaultDatabase, sqlMode } = context;
     const { filter } = this.options;
     const lexer = lexerOptions(sqlMode);
     const info: StatementInfo = classifyStatement(sql, defaultDatabase || undefined, lexer);
@@ -168,7 +182,8 @@ export class TransactionAssembler {
       info.scope === 'table' && defaultDatabase && filter.replicatesDatabase(defaultDatabase)
         ? filter.targetDatabase(defaultDatabase)
         : undefined;
-    return [{ type: 'ddl', sql: rewritten, database, sqlMode, verb: info.verb, targets }];
+    const time = { seconds: Math.floor(context.timestamp / 1000), microseconds: context.microseconds ?? 0 };
+    return [{ type: 'ddl', sql: rewritten, database, sqlMode, timeZone: context.timeZone, time, verb: info.verb, targets }];
   }
 
   private rows(event: Extract<SourceEvent, { type: 'rows' }>): ApplyAction[] {
