@@ -272,6 +272,7 @@ export class BinlogSource {
       const schema = entry.columnSchemas[i];
       let kind: ColumnKind = 'plain';
       let charset: string | undefined;
+      let decimals: number | undefined;
       if (column.type === TYPE.GEOMETRY) {
         kind = 'geometry';
         column.type = TYPE.BLOB; // BLOB path: the raw bytes, no decoding
@@ -288,6 +289,7 @@ export class BinlogSource {
         }
       } else if (column.type === TYPE.TIMESTAMP || column.type === TYPE.TIMESTAMP2) {
         kind = 'timestamp';
+        decimals = column.type === TYPE.TIMESTAMP2 ? Number((column as { metadata?: { decimals?: number } }).metadata?.decimals ?? 0) : 0;
       } else if (column.type === TYPE.ENUM) {
         kind = 'enum';
       } else if (column.type === TYPE.BIT) {
@@ -295,7 +297,7 @@ export class BinlogSource {
       } else if (column.type === TYPE.YEAR) {
         kind = 'year';
       }
-      return { name: column.name, kind, ...(charset ? { charset } : {}) };
+      return { name: column.name, kind, ...(charset ? { charset } : {}), ...(decimals !== undefined ? { decimals } : {}) };
     });
     const table: TableDef = { database: entry.parentSchema, table: entry.tableName, columns, primaryKey: primaryKey ?? [] };
     // Every transaction maps its tables again; keep the same definition while
@@ -389,7 +391,7 @@ function sameTable(a: TableDef, b: TableDef): boolean {
     a.database === b.database &&
     a.table === b.table &&
     a.columns.length === b.columns.length &&
-    a.columns.every((c, i) => c.name === b.columns[i]!.name && c.kind === b.columns[i]!.kind && c.charset === b.columns[i]!.charset) &&
+    a.columns.every((c, i) => c.name === b.columns[i]!.name && c.kind === b.columns[i]!.kind && c.charset === b.columns[i]!.charset && c.decimals === b.columns[i]!.decimals) &&
     a.primaryKey.length === b.primaryKey.length &&
     a.primaryKey.every((k, i) => k === b.primaryKey[i])
   );

@@ -26,6 +26,8 @@ export interface ColumnDef {
   kind: ColumnKind;
   /** Character set of raw-text columns (e.g. latin1). */
   charset?: string;
+  /** Fractional digits of a TIMESTAMP column (a system-versioning period is two TIMESTAMP(6) columns). */
+  decimals?: number;
 }
 
 export interface TableDef {

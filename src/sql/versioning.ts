@@ -26,13 +26,13 @@ export function isCurrentRow(versioning: Versioning, row: RowImage): boolean {
 }
 
 /**
- * A table that may be system-versioned: two TIMESTAMP columns at least (the
- * binlog does not say which columns are a period). Its rows events are
+ * A table that may be system-versioned: two TIMESTAMP(6) columns at least
+ * (the binlog does not say which columns are a period). Its rows events are
  * built where the replica's definition is known (see the applier).
  */
 export function mayBeSystemVersioned(table: TableDef): boolean {
-  let timestamps = 0;
-  for (const column of table.columns) if (column.kind === 'timestamp' && ++timestamps === 2) return true;
+  let periodLike = 0;
+  for (const column of table.columns) if (column.kind === 'timestamp' && column.decimals === 6 && ++periodLike === 2) return true;
   return false;
 }
 

@@ -9,8 +9,8 @@ const table: TableDef = {
   columns: [
     { name: 'id', kind: 'plain' },
     { name: 'x', kind: 'plain' },
-    { name: 'row_start', kind: 'timestamp' },
-    { name: 'row_end', kind: 'timestamp' },
+    { name: 'row_start', kind: 'timestamp', decimals: 6 },
+    { name: 'row_end', kind: 'timestamp', decimals: 6 },
   ],
   primaryKey: [0],
 };
@@ -25,9 +25,11 @@ function change(kind: RowChange['kind'], rows: RowChange['rows']): RowChange {
 }
 
 describe('mayBeSystemVersioned', () => {
-  it('is a table with two TIMESTAMP columns or more', () => {
+  it('is a table with two TIMESTAMP(6) columns or more', () => {
     expect(mayBeSystemVersioned(table)).toBe(true);
     expect(mayBeSystemVersioned({ ...table, columns: table.columns.slice(0, 3) })).toBe(false);
+    const seconds = table.columns.map((c) => (c.kind === 'timestamp' ? { ...c, decimals: 0 } : c));
+    expect(mayBeSystemVersioned({ ...table, columns: [...seconds, { name: 'u', kind: 'timestamp', decimals: 6 }] })).toBe(false);
   });
 });
 
