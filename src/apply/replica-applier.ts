@@ -13,10 +13,10 @@ import { RunCapabilities } from '../capabilities.js';
 import type { Logger } from '../log/logger.js';
 import type { BinlogPosition } from '../position.js';
 import { rowCount, type RowChange } from '../source/events.js';
-import { sqlModeNames } from '../source/status-vars.js';
 import { quoteIdentifier } from '../sql/identifiers.js';
 import { batchStatements, inlineParams, type BatchingOptions } from '../sql/prepare.js';
 import { buildRowChange } from '../sql/statements.js';
+import { ReplicaHistory, buildVersionedChange, mayBeSystemVersioned, type Versioning } from '../sql/versioning.js';
 import type { ApplyAction } from '../txn/assembler.js';
 import type { ApplyModeView } from './apply-mode.js';
 import {
@@ -34,18 +34,15 @@ import {
   type SqlConnection,
 } from './checkpoint.js';
 import { LocalFiles } from './local-files.js';
+import { applySessionStatement, enterDdlContext, leaveDdlContext } from './session-context.js';
 import { HandOverPipeline, type ApplyFailure } from './pipeline.js';
 import { StatementBuffer, buffered, type ApplyContext, type Buffered } from './statement-buffer.js';
 
 export type { ApplyContext } from './statement-buffer.js';
 export type { ApplyFailure } from './pipeline.js';
 
-/**
- * The apply session: UTC so TIMESTAMP strings mean what the binlog meant, and
- * an sql_mode that accepts whatever the source stored (zero dates, zero in an
- * AUTO_INCREMENT column).
- */
-const APPLY_SQL_MODE = 'NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION';
+/** Unknown or incorrect time zone. */
+const ER_UNKNOWN_TIME_ZONE = 1298;
 
 const NO_CONTEXT: ApplyContext = { gtid: null, file: null, position: null };
 
@@ -145,7 +142,10 @@ async function openApplyConnection(endpoint: Endpoint, files: LocalFiles): Promi
     trace: false,
     infileStreamFactory: files.open,
   });
-  await conn.query(`SET SESSION time_zone = '+00:00', sql_mode = '${APPLY_SQL_MODE}', foreign_key_checks = 1, autocommit = 0`);
+  const [rows] = await conn.query("SELECT VERSION() AS version");
+  const flavor = /mariadb/i.test(String((rows as Array<{ version: string }>)[0]?.version ?? '')) ? 'mariadb' : 'mysql';
+  const [history] = await conn.query("SHOW VARIABLES LIKE 'system_versioning_insert_history'");
+  await conn.query(applySessionStatement({ flavor, insertHistory: (history as unknown[]).length > 0 }));
   return conn;
 }
 
@@ -173,6 +173,10 @@ export class ReplicaApplier {
   private xa: { xid: string; prepared: boolean } | undefined;
   /** An XA transaction committed or rolled back since the last commit: forgotten with its position. */
   private xaEnded: string | undefined;
+  /** Per replica table: where its system-versioning period is, or null; known until the next DDL. */
+  private readonly versioned = new Map<string, Versioning | null>();
+  /** History rows the replica wrote itself in this source transaction (see versioning.ts). */
+  private readonly history = new ReplicaHistory();
   private readonly buffer = new StatementBuffer();
   private readonly pipeline = new HandOverPipeline();
   private readonly streamId: string;
@@ -297,6 +301,7 @@ export class ReplicaApplier {
     this.pipeline.throwIfFailed();
     const rows = this.rows;
     this.rows = 0;
+    this.history.clear();
     const { sql, params } = checkpointStatement(this.streamId, this.epoch, action.position, action.timestamp);
     if (action.xa !== undefined) return this.commitXaPrepare(action.xa, action.gtid, { sql, params }, options, rows);
     if (this.unit) {
@@ -349,6 +354,7 @@ export class ReplicaApplier {
     this.files.clear();
     this.partial = false;
     this.rows = 0;
+    this.history.clear();
     const failed = await this.pipeline.reset();
     // A failed transaction may be open even when no new one is being built.
     const open = this.unit !== undefined || failed;
@@ -628,19 +634,50 @@ export class ReplicaApplier {
     // Statements built ahead are set-based: careful mode must build its own, row by row.
     if (change.prepared && !grouped) throw new Error('internal: a prepared rows event reached the applier in careful mode');
     const label = { context, kind: change.kind, table, event };
+    const versioning = change.prepared ? null : await this.versioningOf(change.table);
     // (Their LOAD DATA bytes arrive as Buffers: see threaded-source.ts.)
     const statements = change.prepared?.statements.map((s) => buffered(s as Omit<typeof s, 'load'> & { load?: Buffer }, label)) ??
-      (grouped ? batchStatements(change, this.batchingOptions) : buildRowChange(change, { setBased: false, flavor: this.flavor })).map((s) =>
-        buffered(s, label),
-      );
+      (versioning
+        ? buildVersionedChange(change, versioning, this.history)
+        : grouped
+          ? batchStatements(change, this.batchingOptions)
+          : buildRowChange(change, { setBased: false, flavor: this.flavor })
+      ).map((s) => buffered(s, label));
     for (const statement of statements) this.buffer.add(statement);
     await this.drainIfDue();
     this.rows += rowCount(change);
   }
 
+  /** The replica table's system-versioning period, when it has one (asked once per table until the next DDL). */
+  private async versioningOf(table: RowChange['table']): Promise<Versioning | null> {
+    if (this.flavor !== 'mariadb' || !mayBeSystemVersioned(table)) return null;
+    const name = `${table.database}.${table.table}`;
+    let versioning = this.versioned.get(name);
+    if (versioning === undefined) {
+      const [rows] = (await this.conn.query(
+        `SELECT t.TABLE_TYPE AS type, c.COLUMN_NAME AS name, c.GENERATION_EXPRESSION AS expr FROM information_schema.TABLES t
+         LEFT JOIN information_schema.COLUMNS c ON c.TABLE_SCHEMA = t.TABLE_SCHEMA AND c.TABLE_NAME = t.TABLE_NAME AND c.GENERATION_EXPRESSION IN ('ROW START', 'ROW END')
+         WHERE t.TABLE_SCHEMA = ? AND t.TABLE_NAME = ?`,
+        [table.database, table.table],
+      )) as [Array<{ type: string; name: string | null; expr: string | null }>, unknown];
+      versioning = null;
+      if (rows[0]?.type === 'SYSTEM VERSIONED') {
+        // Implicit periods (WITH SYSTEM VERSIONING alone) are row_start/row_end, hidden from information_schema.
+        const startName = rows.find((r) => r.expr === 'ROW START')?.name ?? 'row_start';
+        const endName = rows.find((r) => r.expr === 'ROW END')?.name ?? 'row_end';
+        const start = table.columns.findIndex((c) => c.name === startName);
+        const end = table.columns.findIndex((c) => c.name === endName);
+        if (start >= 0 && end >= 0) versioning = { start, end };
+      }
+      this.versioned.set(name, versioning);
+    }
+    return versioning;
+  }
+
   private async applyDdl(action: Extract<ApplyAction, { type: 'ddl' }>, context: ApplyContext): Promise<void> {
     // DDL runs alone: everything before it answered, and (outside a transaction) durable.
     await this.idle();
+    this.versioned.clear();
     const inTransaction = this.unit !== undefined;
     if (!inTransaction) {
       // DDL cannot commit atomically with the position: mark it as started first,
@@ -650,9 +687,11 @@ export class ReplicaApplier {
     }
     const tolerant = this.pendingDdl !== null && this.pendingDdl === action.sql;
     this.pendingDdl = null;
-    const session: string[] = [`foreign_key_checks = 0`];
-    if (action.sqlMode !== undefined) session.push(`sql_mode = '${sqlModeNames(action.sqlMode, this.flavor)}'`);
-    await this.run(`SET SESSION ${session.join(', ')}`, [], context, 'session');
+    // As the source ran it: its sql_mode, time zone and time, with autocommit on.
+    const enter = enterDdlContext(action, this.flavor);
+    await this.run(enter.sql, enter.params, context, 'session').catch((error: unknown) => {
+      throw unknownTimeZone(error, action.timeZone) ?? error;
+    });
     this.foreignKeyChecks = false;
     try {
       if (action.database) await this.run(`USE ${quoteIdentifier(action.database)}`, [], context, action.verb, action.database);
@@ -670,7 +709,8 @@ export class ReplicaApplier {
       this.ddlApplied = !inTransaction;
       this.logger.warn({ ...context, statement: action.verb }, `${action.verb} had already been applied before a restart`);
     } finally {
-      await this.run(`SET SESSION sql_mode = '${APPLY_SQL_MODE}'`, [], context, 'session');
+      const leave = leaveDdlContext();
+      await this.run(leave.sql, leave.params, context, 'session');
     }
   }
 
@@ -712,6 +752,16 @@ export class ReplicaApplier {
       throw new ApplyError(`applying ${where} failed on the replica: ${detail}`, { cause: error, location });
     }
   }
+}
+
+/** The replica does not know the source session's time zone: say how to teach it. */
+function unknownTimeZone(error: unknown, timeZone: string | undefined): ApplyError | undefined {
+  if (!(error instanceof ApplyError) || (error.cause as DriverError | undefined)?.errno !== ER_UNKNOWN_TIME_ZONE) return undefined;
+  return new ApplyError(
+    `${error.message}; the source ran this statement in time zone ${timeZone}, which the replica does not know: ` +
+      'load the time zone tables on the replica (mariadb-tzinfo-to-sql /usr/share/zoneinfo | mariadb mysql) and start again',
+    { cause: error.cause, location: error.location },
+  );
 }
 
 function locationOf(context: ApplyContext, table: string | null, statement: string): FailureLocation {

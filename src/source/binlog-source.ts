@@ -14,6 +14,7 @@ import type { DriverError } from '../db/server-errors.js';
 import type { Logger } from '../log/logger.js';
 import { xidLiteral, type ColumnDef, type ColumnKind, type RowImage, type RowsKind, type SourceEvent, type TableDef } from './events.js';
 import { noForeignKeyChecks, parseStatusVars } from './status-vars.js';
+import { rawStatusVars } from './zongji-raw.js';
 
 export interface StreamStart {
   file?: string | null;
@@ -229,7 +230,7 @@ export class BinlogSource {
       }
       case 'Query': {
         const e = event as BinlogEventByTypeName<'Query'>;
-        const status = parseStatusVars(e.statusVars);
+        const status = parseStatusVars(rawStatusVars(e) ?? e.statusVars);
         const noFk = noForeignKeyChecks(status);
         this.emit({
           type: 'query',
@@ -237,6 +238,8 @@ export class BinlogSource {
           database: e.schema,
           ...(status.sqlMode !== undefined ? { sqlMode: status.sqlMode } : {}),
           ...(noFk !== undefined ? { noForeignKeyChecks: noFk } : {}),
+          ...(status.timeZone !== undefined ? { timeZone: status.timeZone } : {}),
+          ...(status.microseconds !== undefined ? { microseconds: status.microseconds } : {}),
           ...this.header(e),
         });
         return;
@@ -291,6 +294,7 @@ export class BinlogSource {
       let charset: string | undefined;
       // zongji names no character set for binary strings (BINARY, VARBINARY, BLOB).
       const collated = Boolean(column.charset) && column.charset !== 'binary' && (TEXT_TYPES.has(column.type) || BLOB_TYPES.has(column.type));
+      let decimals: number | undefined;
       if (column.type === TYPE.GEOMETRY) {
         kind = 'geometry';
         column.type = TYPE.BLOB; // BLOB path: the raw bytes, no decoding
@@ -307,6 +311,7 @@ export class BinlogSource {
         }
       } else if (column.type === TYPE.TIMESTAMP || column.type === TYPE.TIMESTAMP2) {
         kind = 'timestamp';
+        decimals = column.type === TYPE.TIMESTAMP2 ? Number((column as { metadata?: { decimals?: number } }).metadata?.decimals ?? 0) : 0;
       } else if (column.type === TYPE.ENUM) {
         kind = 'enum';
       } else if (column.type === TYPE.BIT) {
@@ -314,7 +319,7 @@ export class BinlogSource {
       } else if (column.type === TYPE.YEAR) {
         kind = 'year';
       }
-      return { name: column.name, kind, ...(charset ? { charset } : {}), ...(collated ? { collated } : {}) };
+      return { name: column.name, kind, ...(charset ? { charset } : {}), ...(collated ? { collated } : {}), ...(decimals !== undefined ? { decimals } : {}) };
     });
     const table: TableDef = { database: entry.parentSchema, table: entry.tableName, columns, primaryKey: primaryKey ?? [] };
     // Every transaction maps its tables again; keep the same definition while
@@ -408,7 +413,14 @@ function sameTable(a: TableDef, b: TableDef): boolean {
     a.database === b.database &&
     a.table === b.table &&
     a.columns.length === b.columns.length &&
-    a.columns.every((c, i) => c.name === b.columns[i]!.name && c.kind === b.columns[i]!.kind && c.charset === b.columns[i]!.charset && c.collated === b.columns[i]!.collated) &&
+    a.columns.every(
+      (c, i) =>
+        c.name === b.columns[i]!.name &&
+        c.kind === b.columns[i]!.kind &&
+        c.charset === b.columns[i]!.charset &&
+        c.collated === b.columns[i]!.collated &&
+        c.decimals === b.columns[i]!.decimals,
+    ) &&
     a.primaryKey.length === b.primaryKey.length &&
     a.primaryKey.every((k, i) => k === b.primaryKey[i])
   );

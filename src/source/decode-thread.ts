@@ -7,6 +7,7 @@
 // built here too: strings cross threads far more cheaply than rows do.
 import { parentPort, workerData } from 'node:worker_threads';
 import { RunPreparer } from '../sql/row-runs.js';
+import { mayBeSystemVersioned } from '../sql/versioning.js';
 import { createLogger } from '../log/logger.js';
 import { registerSecret } from '../log/secrets.js';
 import { createFilter, targetTables } from '../txn/filter.js';
@@ -82,7 +83,8 @@ function send(event: SourceEvent): void {
       port.postMessage({ type: 'table', id, table: event.table });
     }
     const target = targetOf(event.table);
-    if (target !== null && prepare && preparer) {
+    // A table that may be system-versioned is built by the applier, which knows the replica's definition.
+    if (target !== null && prepare && preparer && !mayBeSystemVersioned(target)) {
       pending.push({ ...event, table: id, rows: [], prepared: preparer.add(event, target) });
       pendingRows += Math.max(1, event.rows.length);
     } else {

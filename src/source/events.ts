@@ -33,6 +33,8 @@ export interface ColumnDef {
    * bytes too (see locateText in sql/statements.ts).
    */
   collated?: boolean;
+  /** Fractional digits of a TIMESTAMP column (a system-versioning period is two TIMESTAMP(6) columns). */
+  decimals?: number;
 }
 
 export interface TableDef {
@@ -122,6 +124,10 @@ export type SourceEvent =
       sqlMode?: bigint;
       /** The session had foreign_key_checks=0. */
       noForeignKeyChecks?: boolean;
+      /** The session's time zone, when the statement used it. */
+      timeZone?: string;
+      /** Microseconds of the statement's time (its seconds are the header's timestamp), when the source wrote them. */
+      microseconds?: number;
     } & EventHeader)
   | ({
       type: 'rows';

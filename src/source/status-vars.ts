@@ -1,9 +1,14 @@
 // Reads the session state a Query event carries in its status variables:
-// sql_mode (DDL must be parsed with the source session's mode, e.g.
-// ANSI_QUOTES) and flags2 (foreign_key_checks). zongji hands the variables
-// over as a UTF-8-decoded string, so a byte >= 0x80 that was not valid UTF-8
-// came back as U+FFFD: re-encoding gives the exact bytes everywhere else,
-// and a value touched by a replacement is reported as unknown.
+// sql_mode (DDL must be parsed and run with the source session's mode, e.g.
+// ANSI_QUOTES or ORACLE), flags2 (foreign_key_checks), the session's time
+// zone and the statement's microseconds (MariaDB's Q_HRNOW, MySQL's
+// Q_MICROSECONDS): DDL that converts or defaults TIMESTAMPs, or fills
+// NOW(6), is only right under the same zone and time.
+//
+// The adapter hands over the exact bytes (see zongji-raw.ts). A string is
+// still accepted (zongji's own UTF-8-decoded form): a byte >= 0x80 that was
+// not valid UTF-8 came back as U+FFFD, so re-encoding gives the exact bytes
+// everywhere else, and a value touched by a replacement is reported as unknown.
 
 const Q_FLAGS2_CODE = 0;
 const Q_SQL_MODE_CODE = 1;
@@ -15,8 +20,14 @@ const Q_CATALOG_NZ_CODE = 6;
 const Q_LC_TIME_NAMES_CODE = 7;
 const Q_CHARSET_DATABASE_CODE = 8;
 const Q_TABLE_MAP_FOR_UPDATE_CODE = 9;
+const Q_MASTER_DATA_WRITTEN_CODE = 10;
+const Q_INVOKER = 11;
+/** MySQL: the statement's microseconds (3 bytes). */
+const Q_MICROSECONDS = 13;
+/** MariaDB: the statement's microseconds (3 bytes), written when the statement used them. */
+const Q_HRNOW = 128;
 
-/** Fixed sizes of the variables we may have to step over before sql_mode. */
+/** Fixed sizes of the variables we step over or read. */
 const FIXED_SIZES: Record<number, number> = {
   [Q_FLAGS2_CODE]: 4,
   [Q_SQL_MODE_CODE]: 8,
@@ -25,6 +36,9 @@ const FIXED_SIZES: Record<number, number> = {
   [Q_LC_TIME_NAMES_CODE]: 2,
   [Q_CHARSET_DATABASE_CODE]: 2,
   [Q_TABLE_MAP_FOR_UPDATE_CODE]: 8,
+  [Q_MASTER_DATA_WRITTEN_CODE]: 4,
+  [Q_MICROSECONDS]: 3,
+  [Q_HRNOW]: 3,
 };
 
 const OPTION_NO_FOREIGN_KEY_CHECKS = 1 << 26;
@@ -33,23 +47,35 @@ const REPLACEMENT_LEAD = 0xef;
 export interface QueryStatus {
   sqlMode?: bigint;
   flags2?: number;
+  /** The session's time zone as the server names it ('SYSTEM', '+05:30', 'Europe/Paris'), when the statement used it. */
+  timeZone?: string;
+  /** The statement time's microseconds, when the server wrote them (the seconds are the event's timestamp). */
+  microseconds?: number;
 }
 
-export function parseStatusVars(statusVars: string): QueryStatus {
-  const bytes = Buffer.from(statusVars, 'utf8');
+/**
+ * The status variables of a Query event: its exact bytes, or (lossy) the
+ * string zongji decoded them to. Reads up to the first variable it does not
+ * know, or one that is cut short.
+ */
+export function parseStatusVars(statusVars: Buffer | string): QueryStatus {
+  const exact = typeof statusVars !== 'string';
+  const bytes = exact ? statusVars : Buffer.from(statusVars, 'utf8');
+  /** A replacement inside a decoded string means lost bytes: this value and every offset after it are unknown. */
+  const lost = (slice: Buffer): boolean => !exact && slice.includes(REPLACEMENT_LEAD);
   const out: QueryStatus = {};
   let offset = 0;
   while (offset < bytes.length) {
     const code = bytes[offset]!;
-    if (code === REPLACEMENT_LEAD) break; // a code byte was lost; nothing after it is reliable
+    if (!exact && code === REPLACEMENT_LEAD) break; // a code byte was lost; nothing after it is reliable
     offset += 1;
     const fixed = FIXED_SIZES[code];
     if (fixed !== undefined) {
       const slice = bytes.subarray(offset, offset + fixed);
-      // A replacement inside means lost bytes: this value and every offset after it are unknown.
-      if (slice.length < fixed || slice.includes(REPLACEMENT_LEAD)) break;
+      if (slice.length < fixed || lost(slice)) break;
       if (code === Q_FLAGS2_CODE) out.flags2 = slice.readUInt32LE(0);
       if (code === Q_SQL_MODE_CODE) out.sqlMode = slice.readBigUInt64LE(0);
+      if (code === Q_HRNOW || code === Q_MICROSECONDS) out.microseconds = slice.readUIntLE(0, 3);
       offset += fixed;
       continue;
     }
@@ -58,10 +84,23 @@ export function parseStatusVars(statusVars: string): QueryStatus {
       continue;
     }
     if (code === Q_TIME_ZONE_CODE || code === Q_CATALOG_NZ_CODE) {
-      offset += 1 + bytes[offset]!;
+      if (offset >= bytes.length) break;
+      const length = bytes[offset]!;
+      const value = bytes.subarray(offset + 1, offset + 1 + length);
+      if (value.length < length || lost(value)) break;
+      if (code === Q_TIME_ZONE_CODE) out.timeZone = value.toString('latin1');
+      offset += 1 + length;
       continue;
     }
-    break; // anything else comes after what we need, or is unknown to us
+    if (code === Q_INVOKER) {
+      // user and host, each with a one-byte length
+      if (offset >= bytes.length) break;
+      const hostAt = offset + 1 + bytes[offset]!;
+      if (hostAt >= bytes.length) break;
+      offset = hostAt + 1 + bytes[hostAt]!;
+      continue;
+    }
+    break; // anything else is unknown to us (or comes after all we read)
   }
   return out;
 }

@@ -23,6 +23,10 @@ export type ApplyAction =
       /** Default database to run it in (already rewritten), when it has one on the replica. */
       database: string | undefined;
       sqlMode: bigint | undefined;
+      /** The source session's time zone, when the statement used it (e.g. to convert or default a TIMESTAMP). */
+      timeZone: string | undefined;
+      /** The statement's time on the source (what NOW(6) gave there). */
+      time: StatementTime;
       verb: string;
       targets: string[];
       /**
@@ -52,6 +56,20 @@ export type ApplyAction =
    */
   | { type: 'refused-statement'; sql: string; reason: string; remedy: string }
   | { type: 'unsupported'; what: string; file: string; position: number };
+
+/** A statement's time: seconds since the epoch, and microseconds (0 when the source did not write them). */
+export interface StatementTime {
+  seconds: number;
+  microseconds: number;
+}
+
+/** The context a Query event's statement ran in on the source, carried to where it is applied. */
+type QueryContext = Pick<Extract<SourceEvent, { type: 'query' }>, 'database' | 'sqlMode' | 'timeZone' | 'microseconds' | 'timestamp'>;
+
+/** The time zone and time a DDL runs under on the replica: its source session's. */
+function statementContext(context: QueryContext): { timeZone: string | undefined; time: StatementTime } {
+  return { timeZone: context.timeZone, time: { seconds: Math.floor(context.timestamp / 1000), microseconds: context.microseconds ?? 0 } };
+}
 
 export interface AssemblerOptions {
   filter: ReplicationFilter;
@@ -168,16 +186,17 @@ export class TransactionAssembler {
 
     // Inside a transaction (MariaDB's CREATE TABLE ... SELECT logs the CREATE
     // there): the statement runs in line and the transaction goes on.
-    if (this.inTransaction) return this.statement(sql, event.database, event.sqlMode);
+    if (this.inTransaction) return this.statement(sql, event);
     // Otherwise it is a unit of its own (DDL commits implicitly) with its own resume point.
     return [
       ...this.begin(event.timestamp),
-      ...this.statement(sql, event.database, event.sqlMode),
+      ...this.statement(sql, event),
       ...this.commit(event.nextPosition, event.timestamp),
     ];
   }
 
-  private statement(sql: string, defaultDatabase: string, sqlMode: bigint | undefined): ApplyAction[] {
+  private statement(sql: string, context: QueryContext): ApplyAction[] {
+    const { database: defaultDatabase, sqlMode } = context;
     const { filter } = this.options;
     const lexer = lexerOptions(sqlMode);
     const info: StatementInfo = classifyStatement(sql, defaultDatabase || undefined, lexer);
@@ -206,7 +225,7 @@ export class TransactionAssembler {
       if (ours.length === 0) return [{ type: 'skipped-statement', sql, reason: 'tables not replicated' }];
       targets = ours.map((t) => `${t.database}.${t.table}`);
       if (ours.length < info.tables.length) {
-        if (info.renames) return this.crossingRename(sql, info, replicated, sqlMode);
+        if (info.renames) return this.crossingRename(sql, info, replicated, context);
         const restricted = restrictToTables(sql, info, replicated, lexer);
         if (restricted === undefined) {
           // EXCHANGE PARTITION with a table we do not have: rows move in or out unseen.
@@ -230,7 +249,7 @@ export class TransactionAssembler {
       info.scope === 'table' && defaultDatabase && filter.replicatesDatabase(defaultDatabase)
         ? filter.targetDatabase(defaultDatabase)
         : undefined;
-    return [{ type: 'ddl', sql: rewritten, database, sqlMode, verb: info.verb, targets, ...extra }];
+    return [{ type: 'ddl', sql: rewritten, database, sqlMode, ...statementContext(context), verb: info.verb, targets, ...extra }];
   }
 
   /**
@@ -243,7 +262,7 @@ export class TransactionAssembler {
     sql: string,
     info: Extract<StatementInfo, { kind: 'ddl'; scope: 'table' }>,
     replicated: (t: ResolvedTable) => boolean,
-    sqlMode: bigint | undefined,
+    context: QueryContext,
   ): ApplyAction[] {
     const { filter } = this.options;
     const renames = info.renames ?? [];
@@ -261,7 +280,7 @@ export class TransactionAssembler {
     const target = (t: ResolvedTable): string => qualified({ database: filter.targetDatabase(t.database!), table: t.table });
     const ifExists = info.ifExists ? 'IF EXISTS ' : '';
     const targets = renames.filter((r) => replicated(r.from)).map((r) => name(r.from));
-    const base = { type: 'ddl' as const, database: undefined, sqlMode, verb: info.verb, targets };
+    const base = { type: 'ddl' as const, database: undefined, sqlMode: context.sqlMode, ...statementContext(context), verb: info.verb, targets };
     if (info.verb === 'ALTER TABLE') {
       // Whatever else the ALTER changes, the table leaves the replicated ones.
       return [{ ...base, sql: `DROP TABLE ${ifExists}${target(renames[0]!.from)}` }];

@@ -76,7 +76,7 @@ describe('parseStatusVars', () => {
     [
       'variables in another order, with catalog, time zone and auto_increment before them',
       statusVars(catalog('std'), timeZone('SYSTEM'), autoIncrement(2, 1), charset(45, 45, 45), sqlMode(4n), flags2(OPTION_AUTO_IS_NULL)),
-      { flags2: OPTION_AUTO_IS_NULL, sqlMode: 4n },
+      { flags2: OPTION_AUTO_IS_NULL, sqlMode: 4n, timeZone: 'SYSTEM' },
     ],
     [
       'a valid UTF-8 sequence inside a value is read back exactly',
@@ -140,7 +140,7 @@ describe('parseStatusVars on malformed variables', () => {
   // Each input: well-formed variables, then a malformed tail. What precedes the
   // tail is decoded exactly (down to the sql_mode names DDL is parsed with); the
   // tail adds nothing.
-  it.each<{ name: string; input: string; flags2?: number; modes?: ModeName[] }>([
+  it.each<{ name: string; input: string; flags2?: number; modes?: ModeName[]; timeZone?: string }>([
     {
       name: 'an unknown code',
       input: statusVars(flags2(FK_OFF), sqlMode(modeOf(...DEFAULT_NAMES)), [0x7e]),
@@ -151,6 +151,7 @@ describe('parseStatusVars on malformed variables', () => {
       name: 'a lone sql_mode code without its value',
       input: statusVars(timeZone('Asia/Tokyo'), flags2(OPTION_AUTO_IS_NULL), [Q_SQL_MODE_CODE]),
       flags2: OPTION_AUTO_IS_NULL,
+      timeZone: 'Asia/Tokyo',
     },
     {
       name: 'a catalog whose length runs past the end',
@@ -169,11 +170,12 @@ describe('parseStatusVars on malformed variables', () => {
       flags2: OPTION_NO_FOREIGN_KEY_CHECKS,
     },
     { name: 'replacement characters only', input: '\ufffd\ufffd' },
-  ])('reads what precedes $name', ({ input, flags2: wantFlags2, modes }) => {
+  ])('reads what precedes $name', ({ input, flags2: wantFlags2, modes, timeZone: wantZone }) => {
     const status = parseStatusVars(input);
     expect(status).toStrictEqual({
       ...(wantFlags2 !== undefined ? { flags2: wantFlags2 } : {}),
       ...(modes ? { sqlMode: modeOf(...modes) } : {}),
+      ...(wantZone !== undefined ? { timeZone: wantZone } : {}),
     });
     expect(noForeignKeyChecks(status)).toBe(wantFlags2 === undefined ? undefined : (wantFlags2 & OPTION_NO_FOREIGN_KEY_CHECKS) !== 0);
     if (modes) expect(sqlModeNames(status.sqlMode!, 'mariadb')).toBe(namesOf(...modes));
@@ -241,5 +243,61 @@ describe('parseStatusVars after lost bytes', () => {
   it("keeps MariaDB's ORACLE mode, which switches the parser", () => {
     expect(sqlModeNames(1n << 9n, 'mariadb')).toBe('ORACLE');
     expect(sqlModeNames(1n << 9n, 'mysql')).toBe('');
+  });
+});
+
+/** MariaDB's microseconds of the statement time (Q_HRNOW, code 0x80: never valid UTF-8 on its own). */
+function hrnow(micros: number): number[] {
+  return [128, micros & 0xff, (micros >> 8) & 0xff, (micros >> 16) & 0xff];
+}
+
+/** The sql_mode a MariaDB session has after SET sql_mode=ORACLE (the server expands it; byte 1 is 0xe2). */
+const MARIADB_ORACLE_MODE = [1n, 2n, 3n, 9n, 13n, 14n, 15n, 33n].reduce((mode, bit) => mode | (1n << bit), MARIADB_DEFAULT_MODE);
+
+describe('parseStatusVars on the exact bytes', () => {
+  const raw = (...parts: number[][]): Buffer => Buffer.from(parts.flat());
+
+  it.each<[string, Buffer, QueryStatus]>([
+    [
+      "a MariaDB DDL's context: time zone and microseconds",
+      raw(flags2(0), sqlMode(MARIADB_DEFAULT_MODE), catalogNz('std'), charset(33, 33, 8), timeZone('+05:30'), hrnow(123_456)),
+      { flags2: 0, sqlMode: MARIADB_DEFAULT_MODE, timeZone: '+05:30', microseconds: 123_456 },
+    ],
+    [
+      'microseconds whose bytes are not valid UTF-8 (999,999 is 0x0f423f)',
+      raw(flags2(0), timeZone('SYSTEM'), hrnow(999_999)),
+      { flags2: 0, timeZone: 'SYSTEM', microseconds: 999_999 },
+    ],
+    ['zero microseconds', raw(hrnow(0)), { microseconds: 0 }],
+    [
+      'the ORACLE sql_mode, whose bytes are not valid UTF-8',
+      raw(flags2(0), sqlMode(MARIADB_ORACLE_MODE), catalogNz('std')),
+      { flags2: 0, sqlMode: MARIADB_ORACLE_MODE },
+    ],
+    [
+      "MySQL 8's default sql_mode and its microseconds (Q_MICROSECONDS, code 13)",
+      raw(flags2(0), sqlMode(MYSQL8_DEFAULT_MODE), catalogNz('std'), timeZone('Europe/Paris'), [13, 0x3f, 0x42, 0x0f]),
+      { flags2: 0, sqlMode: MYSQL8_DEFAULT_MODE, timeZone: 'Europe/Paris', microseconds: 999_999 },
+    ],
+    [
+      'the variables MariaDB writes between the time zone and the microseconds',
+      raw(timeZone('Asia/Kolkata'), [7, 1, 0], [8, 33, 0], [9, 1, 0, 0, 0, 0, 0, 0, 0], [10, 0, 0, 0, 0], [11, 4, ...Buffer.from('root'), 9, ...Buffer.from('localhost')], hrnow(42)),
+      { timeZone: 'Asia/Kolkata', microseconds: 42 },
+    ],
+    ['a cut-short microseconds value is left out', raw(timeZone('UTC'), [128, 1, 2]), { timeZone: 'UTC' }],
+    ['a time zone longer than what is left is left out', raw(flags2(0), [5, 20, 0x41]), { flags2: 0 }],
+  ])('%s', (_name, input, expected) => {
+    expect(parseStatusVars(input)).toStrictEqual(expected);
+  });
+
+  it('ORACLE survives as a mode name the replica accepts', () => {
+    const status = parseStatusVars(raw(sqlMode(MARIADB_ORACLE_MODE)));
+    expect(sqlModeNames(status.sqlMode!, 'mariadb').split(',')).toContain('ORACLE');
+  });
+
+  it('the decoded string loses what the bytes keep', () => {
+    const bytes = raw(flags2(0), sqlMode(MARIADB_DEFAULT_MODE), timeZone('+05:30'), hrnow(123_456));
+    expect(parseStatusVars(bytes.toString('utf8'))).toStrictEqual({ flags2: 0, sqlMode: MARIADB_DEFAULT_MODE, timeZone: '+05:30' });
+    expect(parseStatusVars(bytes).microseconds).toBe(123_456);
   });
 });

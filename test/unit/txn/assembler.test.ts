@@ -111,8 +111,9 @@ function ddl(
   targets: string[],
   sqlMode?: bigint,
   extra: Partial<Extract<ApplyAction, { type: 'ddl' }>> = {},
+  time = ts(0),
 ): ApplyAction {
-  return { type: 'ddl', sql, database, sqlMode, verb, targets, ...extra };
+  return { type: 'ddl', sql, database, sqlMode, timeZone: undefined, time: { seconds: time / 1000, microseconds: 0 }, verb, targets, ...extra };
 }
 
 const SEED_AGAIN =
@@ -195,7 +196,7 @@ describe('TransactionAssembler: transaction boundaries', () => {
       [gtid(`${MYSQL_UUID}:24`, false, 300), query('CREATE TABLE t (id INT)', 450, 'app', ts(5), 0x54200000n)],
       [
         begin(`${MYSQL_UUID}:24`, ts(5)),
-        ddl('CREATE TABLE t (id INT)', 'app', 'CREATE TABLE', ['app.t'], 0x54200000n),
+        ddl('CREATE TABLE t (id INT)', 'app', 'CREATE TABLE', ['app.t'], 0x54200000n, {}, ts(5)),
         commit(at(450), `${MYSQL_UUID}:24`, ts(5)),
       ],
     ],
@@ -204,7 +205,7 @@ describe('TransactionAssembler: transaction boundaries', () => {
       [gtid('0-1-7', false, 300), query('ALTER TABLE app.users ADD x INT', 450, '', ts(5))],
       [
         begin('0-1-7', ts(5)),
-        ddl('ALTER TABLE app.users ADD x INT', undefined, 'ALTER TABLE', ['app.users']),
+        ddl('ALTER TABLE app.users ADD x INT', undefined, 'ALTER TABLE', ['app.users'], undefined, {}, ts(5)),
         commit(at(450), '0-1-7', ts(5)),
       ],
     ],
@@ -655,6 +656,18 @@ describe('TransactionAssembler: statements', () => {
 
   it('passes the session sql_mode on to the DDL', () => {
     expect(statement('CREATE TABLE t (id INT)', 'app', 0x4n)).toEqual([ddl('CREATE TABLE t (id INT)', 'app', 'CREATE TABLE', ['app.t'], 0x4n)]);
+  });
+
+  it("passes the session's time zone and the statement's time (seconds and microseconds) on to the DDL", () => {
+    const event = { ...(query('ALTER TABLE t ADD late DATETIME(6) DEFAULT NOW(6)', 400, 'app', ts(3)) as Extract<SourceEvent, { type: 'query' }>), timeZone: '+05:30', microseconds: 123_456 };
+    const actions = run([gtid('0-1-6', false, 300), event]);
+    expect(actions[1]).toMatchObject({ type: 'ddl', timeZone: '+05:30', time: { seconds: ts(3) / 1000, microseconds: 123_456 } });
+  });
+
+  it('a statement without microseconds runs at the whole second', () => {
+    const actions = run([gtid('0-1-6', false, 300), query('ALTER TABLE t ADD u TIMESTAMP', 400, 'app', ts(2))]);
+    expect(actions[1]).toMatchObject({ type: 'ddl', time: { seconds: ts(2) / 1000, microseconds: 0 } });
+    expect((actions[1] as { timeZone?: string }).timeZone).toBeUndefined();
   });
 
   it('trims the statement text', () => {

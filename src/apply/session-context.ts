@@ -1,0 +1,70 @@
+// Pure: the session settings the replica's apply connection runs under, and
+// the source context a DDL statement runs in. Row events carry values the
+// source already checked and converted, so rows go in under one permissive
+// session; a DDL statement is the source's SQL run again, so it runs as the
+// source ran it: its sql_mode (ORACLE included), time zone and statement
+// time, and with autocommit=1 (`EXCHANGE PARTITION` waits forever on a lock
+// of its own transaction otherwise).
+import { sqlModeNames } from '../source/status-vars.js';
+import type { SqlFlavor } from '../sql/statements.js';
+import type { ApplyAction } from '../txn/assembler.js';
+
+/**
+ * The apply session's sql_mode: accepts whatever the source stored (zero
+ * dates, a zero in an AUTO_INCREMENT column, the invalid dates of
+ * ALLOW_INVALID_DATES). Nothing strict: the source already checked the rows.
+ */
+export const APPLY_SQL_MODE = 'NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION,ALLOW_INVALID_DATES';
+
+export interface ReplicaFeatures {
+  flavor: SqlFlavor;
+  /** MariaDB 10.11+: rows of a system-versioned table may be inserted with their own row_start/row_end. */
+  insertHistory: boolean;
+}
+
+/**
+ * The apply session: UTC so TIMESTAMP strings mean what the binlog meant,
+ * the permissive sql_mode, and autocommit off (every write is committed
+ * explicitly). On MariaDB, CHECK constraints are not checked again (the
+ * source checked the rows, or had check_constraint_checks=0), and history
+ * rows of system-versioned tables may be written as the source wrote them.
+ */
+export function applySessionStatement(features: ReplicaFeatures): string {
+  const settings = [`time_zone = '+00:00'`, `sql_mode = '${APPLY_SQL_MODE}'`, 'foreign_key_checks = 1', 'autocommit = 0'];
+  if (features.flavor === 'mariadb') settings.push('check_constraint_checks = 0');
+  if (features.insertHistory) settings.push('system_versioning_insert_history = 1');
+  return `SET SESSION ${settings.join(', ')}`;
+}
+
+export interface SessionStatement {
+  sql: string;
+  params: unknown[];
+}
+
+type DdlAction = Extract<ApplyAction, { type: 'ddl' }>;
+
+/** The SET that puts the apply session into the DDL's source context. */
+export function enterDdlContext(action: Pick<DdlAction, 'sqlMode' | 'timeZone' | 'time'>, flavor: SqlFlavor): SessionStatement {
+  const settings = ['autocommit = 1', 'foreign_key_checks = 0'];
+  const params: unknown[] = [];
+  if (action.sqlMode !== undefined) settings.push(`sql_mode = '${sqlModeNames(action.sqlMode, flavor)}'`);
+  if (action.timeZone !== undefined) {
+    settings.push('time_zone = ?');
+    params.push(action.timeZone);
+  }
+  settings.push(`timestamp = ${statementTimestamp(action.time)}`);
+  return { sql: `SET SESSION ${settings.join(', ')}`, params };
+}
+
+/** The SET that brings the session back to applying rows (foreign key checks are set per rows event). */
+export function leaveDdlContext(): SessionStatement {
+  return { sql: `SET SESSION autocommit = 0, sql_mode = '${APPLY_SQL_MODE}', time_zone = '+00:00', timestamp = DEFAULT`, params: [] };
+}
+
+/** `seconds.micros`, the exact value SET TIMESTAMP takes. */
+export function statementTimestamp(time: { seconds: number; microseconds: number }): string {
+  if (!Number.isSafeInteger(time.seconds) || !Number.isInteger(time.microseconds) || time.microseconds < 0 || time.microseconds > 999_999) {
+    throw new RangeError(`not a statement time: ${JSON.stringify(time)}`);
+  }
+  return `${time.seconds}.${String(time.microseconds).padStart(6, '0')}`;
+}

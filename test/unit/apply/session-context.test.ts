@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import { APPLY_SQL_MODE, applySessionStatement, enterDdlContext, leaveDdlContext, statementTimestamp } from '../../../src/apply/session-context.js';
+
+describe('the apply session', () => {
+  it('takes invalid dates as the source stored them', () => {
+    expect(APPLY_SQL_MODE.split(',')).toContain('ALLOW_INVALID_DATES');
+  });
+
+  it.each<[string, Parameters<typeof applySessionStatement>[0], string[], string[]]>([
+    ['MariaDB 10.11+', { flavor: 'mariadb', insertHistory: true }, ['check_constraint_checks = 0', 'system_versioning_insert_history = 1'], []],
+    ['older MariaDB', { flavor: 'mariadb', insertHistory: false }, ['check_constraint_checks = 0'], ['system_versioning_insert_history']],
+    ['MySQL', { flavor: 'mysql', insertHistory: false }, [], ['check_constraint_checks', 'system_versioning_insert_history']],
+  ])('%s', (_name, features, present, absent) => {
+    const sql = applySessionStatement(features);
+    for (const s of ["time_zone = '+00:00'", 'autocommit = 0', `sql_mode = '${APPLY_SQL_MODE}'`, ...present]) expect(sql).toContain(s);
+    for (const s of absent) expect(sql).not.toContain(s);
+  });
+});
+
+describe('the context a DDL statement runs in', () => {
+  const time = { seconds: 1_700_000_000, microseconds: 1_234 };
+
+  it("is the source's sql_mode, time zone and time, with autocommit on", () => {
+    const oracle = (1n << 9n) | (1n << 2n);
+    expect(enterDdlContext({ sqlMode: oracle, timeZone: '+05:30', time }, 'mariadb')).toEqual({
+      sql: "SET SESSION autocommit = 1, foreign_key_checks = 0, sql_mode = 'ANSI_QUOTES,ORACLE', time_zone = ?, timestamp = 1700000000.001234",
+      params: ['+05:30'],
+    });
+  });
+
+  it('keeps the time zone when the statement did not use one, and the mode when it is unknown', () => {
+    expect(enterDdlContext({ sqlMode: undefined, timeZone: undefined, time: { seconds: 5, microseconds: 0 } }, 'mysql')).toEqual({
+      sql: 'SET SESSION autocommit = 1, foreign_key_checks = 0, timestamp = 5.000000',
+      params: [],
+    });
+  });
+
+  it('is left for the apply session again', () => {
+    expect(leaveDdlContext().sql).toBe(`SET SESSION autocommit = 0, sql_mode = '${APPLY_SQL_MODE}', time_zone = '+00:00', timestamp = DEFAULT`);
+  });
+
+  it.each([
+    [{ seconds: 0, microseconds: 0 }, '0.000000'],
+    [{ seconds: 1_796_173_971, microseconds: 999_999 }, '1796173971.999999'],
+    [{ seconds: 1, microseconds: 50 }, '1.000050'],
+  ])('statement time %j is %s', (t, expected) => {
+    expect(statementTimestamp(t)).toBe(expected);
+  });
+
+  it.each([{ seconds: 1, microseconds: 1_000_000 }, { seconds: 1.5, microseconds: 0 }, { seconds: 1, microseconds: -1 }])('refuses %j', (t) => {
+    expect(() => statementTimestamp(t)).toThrow(RangeError);
+  });
+});
