@@ -449,12 +449,17 @@ export class ReplicaApplier {
   private async detachPrepared(xid: string): Promise<void> {
     if (!this.reopen) throw new Error('internal: an XA transaction was prepared on a connection that cannot be replaced');
     const prepared = this.conn;
+    const [ids] = await prepared.query('SELECT CONNECTION_ID() AS id');
+    const session = Number((ids as Array<{ id: number }>)[0]!.id);
     this.conn = await this.reopen();
     await prepared.end().catch(() => prepared.destroy());
     this.foreignKeyChecks = true;
-    // The server lets go of the session a moment after the client has: until then the transaction is not anyone's to end.
+    // The server lets go of the session a moment after the client has; until it is gone, the
+    // transaction is still that session's (listed by XA RECOVER, but not anyone else's to end).
     const deadline = Date.now() + DETACH_TIMEOUT_MS;
-    while (!(await this.preparedHere(xid))) {
+    for (;;) {
+      const left = (await this.run('SELECT ID FROM information_schema.PROCESSLIST WHERE ID = ?', [session], NO_CONTEXT, 'xa')) as unknown[];
+      if (left.length === 0 && (await this.preparedHere(xid))) break;
       if (Date.now() > deadline) throw new TransientApplyError(`the replica did not release the prepared XA transaction ${xid} within ${DETACH_TIMEOUT_MS / 1000} s`);
       await new Promise((resolve) => setTimeout(resolve, 5));
     }

@@ -31,6 +31,7 @@ afterAll(async () => {
 /** An XA transaction on a connection of its own, prepared and left so. */
 async function prepare(xid: string, ...statements: string[]): Promise<void> {
   const conn = await mysql.createConnection({ uri: diff.source.info.adminUrl, ...EXACT_VALUES });
+  const session = conn.threadId;
   try {
     await conn.query(`XA START ${xid}`);
     for (const sql of statements) await conn.query(sql);
@@ -39,12 +40,10 @@ async function prepare(xid: string, ...statements: string[]): Promise<void> {
   } finally {
     await conn.end();
   }
-  // The server lets go of the session a moment after the client has; until then no other may end it.
-  const admin = diff.sourceConnection;
+  // The server lets go of the session a moment after the client has; until then no other may end its transaction.
   for (let i = 0; i < 1000; i++) {
-    const [rows] = await admin.query('XA RECOVER');
-    const gtrid = /^'([^']*)'/.exec(xid)![1]!;
-    if ((rows as Array<{ data: Buffer }>).some((r) => Buffer.from(r.data).toString('latin1').startsWith(gtrid))) return;
+    const [rows] = await diff.sourceConnection.query('SELECT ID FROM information_schema.PROCESSLIST WHERE ID = ?', [session]);
+    if ((rows as unknown[]).length === 0) return;
     await new Promise((r) => setTimeout(r, 10));
   }
   throw new Error(`XA transaction ${xid} was not released by its session`);
