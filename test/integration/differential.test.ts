@@ -106,6 +106,9 @@ describe('the same as the server own replica', () => {
       `CREATE TABLE IF NOT EXISTS ${db}.ct_plain SELECT 9 AS id`,
       `UPDATE ${db}.ct_cols SET note = 'changed' WHERE id = 2`,
       `INSERT INTO ${db}.ct_plain VALUES (4, 'd', 0)`,
+      `CREATE TABLE ${db}.ct_replace (PRIMARY KEY (id)) REPLACE SELECT id % 2 AS id, v FROM ${db}.ct_src`,
+      `CREATE TABLE ${db}.ct_empty SELECT * FROM ${db}.ct_src WHERE 0`,
+      `CREATE OR REPLACE TABLE ${db}.ct_plain (KEY (v)) SELECT id, v FROM ${db}.ct_src`,
     );
     await diff.expectSameAsNative(db);
   });
@@ -121,6 +124,8 @@ describe('the same as the server own replica', () => {
       `CREATE TABLE ${db}.lk_copy2 LIKE ${db}.lk_copy`,
       `INSERT INTO ${db}.lk_copy2 SELECT * FROM ${db}.lk_src`,
       `DELETE FROM ${db}.lk_copy WHERE code = 'abc'`,
+      `CREATE OR REPLACE TABLE ${db}.lk_copy2 LIKE ${db}.ct_src`,
+      `INSERT INTO ${db}.lk_copy2 SELECT * FROM ${db}.ct_src`,
     );
     await diff.expectSameAsNative(db);
   });
@@ -139,6 +144,9 @@ describe('the same as the server own replica', () => {
       `ALTER TABLE ${db}.ro RENAME COLUMN x TO y, RENAME COLUMN y TO x`,
       `UPDATE ${db}.ro SET x = x * 100 WHERE id = 1`,
       `DELETE FROM ${db}.ro WHERE id = 2`,
+      `ALTER TABLE ${db}.ro MODIFY id INT NOT NULL AFTER x, DROP COLUMN b2, ADD COLUMN b2 VARCHAR(3) NOT NULL DEFAULT 'new' FIRST`,
+      `UPDATE ${db}.ro SET b2 = 'upd', y = 0 WHERE id = 3`,
+      `INSERT INTO ${db}.ro (id, x) VALUES (5, 55)`,
     );
     await diff.expectSameAsNative(db);
   });
@@ -155,6 +163,10 @@ describe('the same as the server own replica', () => {
       `UPDATE ${db}.ins SET f = 'upd', m = '2024-05-06 07:08:09' WHERE id IN (1, 3)`,
       `INSERT INTO ${db}.ins (id) VALUES (4)`,
       `DELETE FROM ${db}.ins WHERE id = 2`,
+      `ALTER TABLE ${db}.ins MODIFY f VARCHAR(40) DEFAULT 'first', ADD COLUMN b BLOB, ALGORITHM=INSTANT`,
+      `UPDATE ${db}.ins SET f = REPEAT('z', 40), b = 0x00FF WHERE id = 1`,
+      `ALTER TABLE ${db}.ins ADD COLUMN n2 INT NOT NULL DEFAULT 1 AFTER f, ALGORITHM=NOCOPY`,
+      `UPDATE ${db}.ins SET n2 = n2 + n`,
     );
     await diff.expectSameAsNative(db);
   });
@@ -202,6 +214,14 @@ describe('the same as the server own replica', () => {
        ROLLBACK`,
       `INSERT INTO ${db}.me_myisam SELECT id + 10, v FROM ${db}.me_inno`,
       `UPDATE ${db}.me_inno i JOIN ${db}.me_myisam m ON m.id = i.id JOIN ${db}.me_aria a ON a.id = i.id SET i.v = 5, m.v = 6, a.v = 7`,
+      `CREATE TABLE ${db}.me_memory (id INT PRIMARY KEY, v INT) ENGINE=MEMORY`,
+      `START TRANSACTION;
+       INSERT INTO ${db}.me_memory SELECT * FROM ${db}.me_myisam;
+       DELETE FROM ${db}.me_inno WHERE id = 1;
+       COMMIT`,
+      `ALTER TABLE ${db}.me_myisam ENGINE=InnoDB`,
+      `ALTER TABLE ${db}.me_inno ENGINE=Aria`,
+      `INSERT INTO ${db}.me_inno VALUES (3, 3)`,
     );
     await diff.expectSameAsNative(db);
   });
@@ -218,6 +238,10 @@ describe('the same as the server own replica', () => {
       `INSERT IGNORE INTO ${db}.em VALUES (1, 50)`,
       `BEGIN; UPDATE ${db}.em SET v = 3 WHERE id = 42; COMMIT`,
       `XA START 'empty'; XA END 'empty'; XA COMMIT 'empty' ONE PHASE`,
+      'START TRANSACTION READ ONLY; SELECT 1; COMMIT',
+      `BEGIN; SAVEPOINT s; INSERT INTO ${db}.em VALUES (3, 3); ROLLBACK TO SAVEPOINT s; COMMIT`,
+      `BEGIN; INSERT INTO ${db}.em VALUES (4, 4); DELETE FROM ${db}.em WHERE id = 4; COMMIT`,
+      `BEGIN; INSERT INTO ${db}.em VALUES (5, 5); ROLLBACK`,
       `INSERT INTO ${db}.em VALUES (2, 2)`,
     );
     await diff.expectSameAsNative(db);
@@ -272,6 +296,9 @@ describe('the same as the server own replica', () => {
         await conn.query(`UPDATE ${db}.tz SET lit = lit + INTERVAL 1 HOUR, ts = DEFAULT WHERE id = ${id + 1}`);
       }
       await conn.query(`ALTER TABLE ${db}.tz MODIFY conv TIMESTAMP(6) NULL`);
+      await conn.query(`SET SESSION time_zone = '${zones[2]}'`);
+      await conn.query(`ALTER TABLE ${db}.tz MODIFY lit DATETIME NULL, ADD COLUMN last TIMESTAMP NULL DEFAULT '2010-06-01 12:00:00'`);
+      await conn.query(`INSERT INTO ${db}.tz (id, zone) VALUES (100, 'last')`);
     });
     await diff.expectSameAsNative(db);
   });
@@ -314,6 +341,11 @@ describe('the same as the server own replica', () => {
       `DELETE FROM ${qi(odd)}.${qi('renamed.ü`')} WHERE ${qi('i`d')} = 1`,
       `CREATE TABLE ${db}.${qi('dot.in name')} (${qi('ü')} INT PRIMARY KEY)`,
       `INSERT INTO ${db}.${qi('dot.in name')} VALUES (1)`,
+      `CREATE TABLE ${qi(odd)}.${qi('sl/ash#@ select')} (${qi('order')} INT PRIMARY KEY, ${qi('?')} VARCHAR(5), ${qi('ü ')} INT)`.replace(qi('ü '), qi('ü_')),
+      `INSERT INTO ${qi(odd)}.${qi('sl/ash#@ select')} VALUES (1, '?', 1), (2, '??', 2)`,
+      `UPDATE ${qi(odd)}.${qi('sl/ash#@ select')} SET ${qi('?')} = 'q' WHERE ${qi('order')} = 2`,
+      `RENAME TABLE ${qi(odd)}.${qi('sl/ash#@ select')} TO ${db}.${qi('moved/ü')}`,
+      `INSERT INTO ${db}.${qi('moved/ü')} VALUES (3, '?', 3)`,
     );
     await diff.expectSameAsNative(odd);
     await diff.expectSameAsNative(db);
@@ -353,6 +385,11 @@ describe('the same as the server own replica', () => {
       await conn.query(`DELETE FROM ${db}.tt_real WHERE id = 2`);
       await conn.query(`CREATE TEMPORARY TABLE ${db}.tt_left_open (id INT)`);
       await conn.query(`DROP TEMPORARY TABLE IF EXISTS ${db}.tt_stage, ${db}.tt_none`);
+      await conn.query(`CREATE TEMPORARY TABLE ${db}.tt_copy SELECT * FROM ${db}.tt_real`);
+      await conn.query(`CREATE TEMPORARY TABLE ${db}.tt_shape LIKE ${db}.tt_real`);
+      await conn.query(`INSERT INTO ${db}.tt_shape SELECT id + 10, v FROM ${db}.tt_copy`);
+      await conn.query(`INSERT INTO ${db}.tt_real SELECT s.id, c.v FROM ${db}.tt_shape s JOIN ${db}.tt_copy c ON c.id + 10 = s.id`);
+      await conn.query(`BEGIN; INSERT INTO ${db}.tt_copy VALUES (50, 'tmp'); INSERT INTO ${db}.tt_real SELECT * FROM ${db}.tt_copy WHERE id = 50; COMMIT`);
     });
     await diff.expectSameAsNative(db);
   });
