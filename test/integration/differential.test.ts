@@ -77,6 +77,16 @@ describe('the same as the server own replica', () => {
       `INSERT INTO ${db}.up VALUES (1, 'a', 5) ON DUPLICATE KEY UPDATE n = n + VALUES(n)`,
       `REPLACE INTO ${db}.up VALUES (3, 'b', 9)`,
       `INSERT IGNORE INTO ${db}.up VALUES (4, 'a', 0), (5, 'e', 0)`,
+      `CREATE TABLE ${db}.up2 (id INT PRIMARY KEY, a VARCHAR(5) UNIQUE, b VARCHAR(5) UNIQUE, n INT NOT NULL DEFAULT 0, t TINYINT)`,
+      `INSERT INTO ${db}.up2 VALUES (1, 'a', 'x', 0, 0), (2, 'b', 'y', 0, 0), (3, 'c', 'z', 0, 0)`,
+      // One REPLACE removes two rows, each colliding on another unique key.
+      `REPLACE INTO ${db}.up2 VALUES (4, 'a', 'y', 1, 1)`,
+      `INSERT INTO ${db}.up2 (id, a, b, n) SELECT * FROM (SELECT id + 10, a, b, 5 FROM ${db}.up2) AS s
+         ON DUPLICATE KEY UPDATE n = up2.n + VALUES(n), b = CONCAT(up2.b, '!')`,
+      `INSERT INTO ${db}.up2 (id, a, b) VALUES (3, 'c', 'z') ON DUPLICATE KEY UPDATE id = 33`,
+      `UPDATE IGNORE ${db}.up2 SET a = 'c' WHERE id = 4`,
+      `INSERT IGNORE INTO ${db}.up2 (id, a, b, t) VALUES (30, 'toolongvalue', 'w', 300)`,
+      `DELETE IGNORE FROM ${db}.up2 WHERE id = 2`,
     );
     await diff.expectSameAsNative(db);
   });
@@ -92,6 +102,15 @@ describe('the same as the server own replica', () => {
       `UPDATE ${db}.g SET id = 3 WHERE id = 1`,
       `UPDATE ${db}.p JOIN ${db}.c ON c.p = p.id SET p.id = p.id + 1, c.id = c.id + 1 WHERE p.g = 2`,
       `DELETE FROM ${db}.g WHERE id = 3`,
+      `CREATE TABLE ${db}.k (id INT PRIMARY KEY, c INT, FOREIGN KEY (c) REFERENCES ${db}.c (id) ON DELETE SET NULL ON UPDATE CASCADE)`,
+      `INSERT INTO ${db}.g VALUES (5), (6)`,
+      `INSERT INTO ${db}.p VALUES (50, 5), (60, 6)`,
+      `INSERT INTO ${db}.c VALUES (500, 50), (600, 60)`,
+      `INSERT INTO ${db}.k VALUES (5000, 500), (6000, 600)`,
+      `UPDATE ${db}.c SET id = 501 WHERE id = 500`,
+      `DELETE ${db}.g, ${db}.p FROM ${db}.g JOIN ${db}.p ON p.g = g.id WHERE g.id = 5`,
+      `DELETE ${db}.c FROM ${db}.c JOIN ${db}.p ON p.id = c.p WHERE p.g = 6`,
+      `DELETE FROM ${db}.g`,
     );
     await diff.expectSameAsNative(db);
   });
@@ -147,6 +166,8 @@ describe('the same as the server own replica', () => {
       `ALTER TABLE ${db}.ro MODIFY id INT NOT NULL AFTER x, DROP COLUMN b2, ADD COLUMN b2 VARCHAR(3) NOT NULL DEFAULT 'new' FIRST`,
       `UPDATE ${db}.ro SET b2 = 'upd', y = 0 WHERE id = 3`,
       `INSERT INTO ${db}.ro (id, x) VALUES (5, 55)`,
+      `ALTER TABLE ${db}.ro RENAME COLUMN x TO X, CHANGE y Y INT FIRST`,
+      `UPDATE ${db}.ro SET X = 7, Y = 8 WHERE id = 5`,
     );
     await diff.expectSameAsNative(db);
   });
@@ -190,6 +211,11 @@ describe('the same as the server own replica', () => {
          (id, name, @amount, note) SET amount = @amount * 10, loaded_by = 'ignore'`,
     );
     await load(`LOAD DATA LOCAL INFILE 'replace.csv' REPLACE INTO TABLE ${db}.ld FIELDS TERMINATED BY ',' (id, name, amount, note)`);
+    // A table without a key, duplicate lines included; then one of two equal rows changed.
+    await diff.run(`CREATE TABLE ${db}.ld_keyless (a INT, b VARCHAR(5))`);
+    await load(`LOAD DATA LOCAL INFILE 'plain.tsv' INTO TABLE ${db}.ld_keyless (a, @skip, @skip, b)`);
+    await load(`LOAD DATA LOCAL INFILE 'plain.tsv' INTO TABLE ${db}.ld_keyless (a, @skip, @skip, b)`);
+    await diff.run(`DELETE FROM ${db}.ld_keyless WHERE a = 10 LIMIT 1`, `UPDATE ${db}.ld_keyless SET b = 'z' WHERE a = 11 LIMIT 1`);
     const image = await diff.expectSameAsNative(db);
     // Every file was read: 2 rows before, 3 plain, 1 new of the IGNORE file, 1 new of the REPLACE file.
     expect(image.tables.ld!.rows).toHaveLength(7);
@@ -222,7 +248,13 @@ describe('the same as the server own replica', () => {
       `ALTER TABLE ${db}.me_myisam ENGINE=InnoDB`,
       `ALTER TABLE ${db}.me_inno ENGINE=Aria`,
       `INSERT INTO ${db}.me_inno VALUES (3, 3)`,
+      `CREATE TABLE ${db}.me_partial (id INT PRIMARY KEY) ENGINE=MyISAM`,
+      `INSERT INTO ${db}.me_partial VALUES (1)`,
     );
+    // A failing statement on a non-transactional table keeps (and logs) the rows written before the error.
+    await expect(diff.run(`INSERT INTO ${db}.me_partial VALUES (5), (6), (1), (7)`)).rejects.toThrow(/Duplicate entry/);
+    await expect(diff.run(`BEGIN; INSERT INTO ${db}.me_inno VALUES (9, 9); INSERT INTO ${db}.me_partial VALUES (8), (1)`)).rejects.toThrow(/Duplicate entry/);
+    await diff.run('COMMIT');
     await diff.expectSameAsNative(db);
   });
 
@@ -416,6 +448,8 @@ describe('the same as the server own replica', () => {
       diff.replication.start();
       await diff.replication.streaming();
       for (let i = 21; i <= 23; i++) await write(i);
+      await other.query(`SET SESSION gtid_seq_no = 5000; INSERT INTO ${db}.gd (id, dom, v) VALUES (1000, 3, 0)`);
+      await diff.run(`SET SESSION gtid_domain_id = 7; INSERT INTO ${db}.gd (id, dom, v) VALUES (1001, 7, 0); SET SESSION gtid_domain_id = 0`);
     });
     await diff.expectSameAsNative(db);
   });
