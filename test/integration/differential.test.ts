@@ -331,6 +331,15 @@ describe('the same as the server own replica', () => {
       await conn.query(`SET SESSION time_zone = '${zones[2]}'`);
       await conn.query(`ALTER TABLE ${db}.tz MODIFY lit DATETIME NULL, ADD COLUMN last TIMESTAMP NULL DEFAULT '2010-06-01 12:00:00'`);
       await conn.query(`INSERT INTO ${db}.tz (id, zone) VALUES (100, 'last')`);
+      // A zone with daylight saving time: DATETIME values on both sides of a change become TIMESTAMPs.
+      if (await loadZone('America/St_Johns')) {
+        await conn.query(`CREATE TABLE ${db}.tz_dst (id INT PRIMARY KEY, d DATETIME, t TIMESTAMP NULL DEFAULT '2024-07-01 12:00:00')`);
+        await conn.query(`INSERT INTO ${db}.tz_dst (id, d) VALUES (1, '2024-01-15 12:00:00'), (2, '2024-07-15 12:00:00'), (3, '2024-11-03 01:30:00')`);
+        await conn.query("SET SESSION time_zone = 'America/St_Johns'");
+        await conn.query(`ALTER TABLE ${db}.tz_dst MODIFY d TIMESTAMP NULL, ADD COLUMN w TIMESTAMP NULL DEFAULT '2024-01-01 12:00:00'`);
+        await conn.query(`ALTER TABLE ${db}.tz_dst ALTER t SET DEFAULT '2024-12-24 18:00:00'`);
+        await conn.query(`INSERT INTO ${db}.tz_dst (id) VALUES (4)`);
+      }
     });
     await diff.expectSameAsNative(db);
   });
