@@ -274,6 +274,9 @@ describe('the same as the server own replica', () => {
       `BEGIN; SAVEPOINT s; INSERT INTO ${db}.em VALUES (3, 3); ROLLBACK TO SAVEPOINT s; COMMIT`,
       `BEGIN; INSERT INTO ${db}.em VALUES (4, 4); DELETE FROM ${db}.em WHERE id = 4; COMMIT`,
       `BEGIN; INSERT INTO ${db}.em VALUES (5, 5); ROLLBACK`,
+      `XA START 'e1'; XA END 'e1'; XA PREPARE 'e1'; XA COMMIT 'e1'`,
+      `XA START 'e2'; SELECT 1; XA END 'e2'; XA PREPARE 'e2'; XA ROLLBACK 'e2'`,
+      `SET autocommit = 0; UPDATE ${db}.em SET v = 5 WHERE id = 99; COMMIT; SELECT * FROM ${db}.em FOR UPDATE; COMMIT; SET autocommit = 1`,
       `INSERT INTO ${db}.em VALUES (2, 2)`,
     );
     await diff.expectSameAsNative(db);
@@ -431,6 +434,15 @@ describe('the same as the server own replica', () => {
       await conn.query(`INSERT INTO ${db}.tt_shape SELECT id + 10, v FROM ${db}.tt_copy`);
       await conn.query(`INSERT INTO ${db}.tt_real SELECT s.id, c.v FROM ${db}.tt_shape s JOIN ${db}.tt_copy c ON c.id + 10 = s.id`);
       await conn.query(`BEGIN; INSERT INTO ${db}.tt_copy VALUES (50, 'tmp'); INSERT INTO ${db}.tt_real SELECT * FROM ${db}.tt_copy WHERE id = 50; COMMIT`);
+      // DROP TABLE (without TEMPORARY) takes the temporary table first, alone or beside real ones.
+      await conn.query(`CREATE TEMPORARY TABLE ${db}.tt_real (x INT)`);
+      await conn.query(`DROP TABLE ${db}.tt_real`);
+      await conn.query(`INSERT INTO ${db}.tt_real VALUES (60, 'after')`);
+      await conn.query(`CREATE TEMPORARY TABLE ${db}.tt_real (x INT)`);
+      await conn.query(`DROP TABLE IF EXISTS ${db}.tt_real, ${db}.tt_nonexistent`);
+      await conn.query(`CREATE TEMPORARY TABLE ${db}.tt_t2 (x INT)`);
+      await conn.query(`CREATE TABLE ${db}.tt_real2 (id INT PRIMARY KEY)`);
+      await conn.query(`DROP TABLE ${db}.tt_t2, ${db}.tt_real2`);
     });
     await diff.expectSameAsNative(db);
   });
