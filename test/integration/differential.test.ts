@@ -66,6 +66,29 @@ describe('the same as the server own replica', () => {
        ROLLBACK TO SAVEPOINT a;
        INSERT INTO ${db}.sp VALUES (3, 'kept too');
        COMMIT`,
+      `START TRANSACTION;
+       UPDATE ${db}.sp SET v = 'outer' WHERE id = 1;
+       SAVEPOINT a;
+       DELETE FROM ${db}.sp WHERE id = 3;
+       SAVEPOINT b;
+       INSERT INTO ${db}.sp VALUES (4, 'inner');
+       RELEASE SAVEPOINT b;
+       ROLLBACK TO SAVEPOINT a;
+       INSERT INTO ${db}.sp VALUES (5, 'after');
+       SAVEPOINT a;
+       UPDATE ${db}.sp SET v = 'undone' WHERE id = 5;
+       ROLLBACK TO a;
+       COMMIT`,
+      // A non-transactional write inside a savepoint stays when the savepoint is rolled back.
+      `CREATE TABLE ${db}.sp_log (id INT PRIMARY KEY, v VARCHAR(20)) ENGINE=MyISAM`,
+      `START TRANSACTION;
+       INSERT INTO ${db}.sp VALUES (6, 'before s');
+       SAVEPOINT s;
+       INSERT INTO ${db}.sp_log VALUES (1, 'stays');
+       INSERT INTO ${db}.sp VALUES (7, 'undone');
+       ROLLBACK TO SAVEPOINT s;
+       INSERT INTO ${db}.sp VALUES (8, 'kept');
+       COMMIT`,
     );
     await diff.expectSameAsNative(db);
   });
