@@ -165,6 +165,8 @@ export class ReplicaApplier {
   private events = 0;
   /** The fencing token this applier writes checkpoints under (see claim). */
   private epoch = 0;
+  /** What `time_zone = SYSTEM` means on the source (an offset), for its DDL; learned when the session connects. */
+  sourceSystemZone: string | undefined;
   /**
    * The XA transaction the current event group prepares; `prepared` when
    * the replica already holds it prepared (applied before a restart: its
@@ -693,7 +695,7 @@ export class ReplicaApplier {
     const tolerant = this.pendingDdl !== null && this.pendingDdl === action.sql;
     this.pendingDdl = null;
     // As the source ran it: its sql_mode, time zone and time, with autocommit on.
-    const enter = enterDdlContext(action, this.flavor);
+    const enter = enterDdlContext(action, this.flavor, this.sourceSystemZone);
     await this.run(enter.sql, enter.params, context, 'session').catch((error: unknown) => {
       throw unknownTimeZone(error, action.timeZone) ?? error;
     });

@@ -43,14 +43,19 @@ export interface SessionStatement {
 
 type DdlAction = Extract<ApplyAction, { type: 'ddl' }>;
 
-/** The SET that puts the apply session into the DDL's source context. */
-export function enterDdlContext(action: Pick<DdlAction, 'sqlMode' | 'timeZone' | 'time'>, flavor: SqlFlavor): SessionStatement {
+/**
+ * The SET that puts the apply session into the DDL's source context.
+ * `sourceSystemZone`: what SYSTEM means on the source (an offset), so that a
+ * DDL logged under `time_zone = SYSTEM` does not run in the replica's own
+ * system zone.
+ */
+export function enterDdlContext(action: Pick<DdlAction, 'sqlMode' | 'timeZone' | 'time'>, flavor: SqlFlavor, sourceSystemZone?: string): SessionStatement {
   const settings = ['autocommit = 1', 'foreign_key_checks = 0'];
   const params: unknown[] = [];
   if (action.sqlMode !== undefined) settings.push(`sql_mode = '${sqlModeNames(action.sqlMode, flavor)}'`);
   if (action.timeZone !== undefined) {
     settings.push('time_zone = ?');
-    params.push(action.timeZone);
+    params.push(action.timeZone.toUpperCase() === 'SYSTEM' && sourceSystemZone !== undefined ? sourceSystemZone : action.timeZone);
   }
   settings.push(`timestamp = ${statementTimestamp(action.time)}`);
   return { sql: `SET SESSION ${settings.join(', ')}`, params };

@@ -11,7 +11,7 @@ import { ReplicaApplier, type ApplyContext } from '../apply/replica-applier.js';
 import type { Checkpoint } from '../apply/checkpoint.js';
 import { openEventStream, type EventStream } from '../source/threaded-source.js';
 import { rowCount, type SourceEvent } from '../source/events.js';
-import { assertReplicable, connectSource, measureClockOffset, readSourceInfo, showCreateTable } from '../source/source-server.js';
+import { assertReplicable, connectSource, measureClockOffset, readSourceInfo, showCreateTable, sourceSystemZone } from '../source/source-server.js';
 import type { StreamHealth } from '../health/stream-health.js';
 import type { ReplicationMetrics } from '../health/metrics.js';
 import { APPLY_BY_HAND, LIKE_SOURCE_TABLE, TransactionAssembler, lexerOptions, type ApplyAction } from '../txn/assembler.js';
@@ -94,6 +94,14 @@ export async function runSession(options: SessionOptions, run: RunContext): Prom
       assertReplicable(info);
       resolved = await resolveStreamStart(control, info, stored);
       if (options.health) options.health.clockOffsetMs = await measureClockOffset(control);
+      const zone = await sourceSystemZone(control);
+      applier.sourceSystemZone = zone.offset;
+      if (!zone.steady) {
+        logger.warn(
+          { offset: zone.offset },
+          `the source's system time zone keeps daylight saving: DDL it logs under time_zone=SYSTEM is applied at its offset now (${zone.offset}); give the source a default-time-zone to make it exact`,
+        );
+      }
       logger.info({ source: describeEndpoint(options.source), version: info.version, serverId: options.serverId }, 'connected to the source');
     } finally {
       await control.end().catch(() => undefined);

@@ -119,6 +119,37 @@ export async function measureClockOffset(conn: Connection): Promise<number> {
   return Math.round(Number(row?.ms ?? after) - (before + after) / 2);
 }
 
+/** The source's system time zone as an offset, and whether that offset is the same all year. */
+export interface SystemZone {
+  /** `+05:30`: the offset now. */
+  offset: string;
+  /** False when the zone keeps daylight saving (January and July differ). */
+  steady: boolean;
+}
+
+/**
+ * The source's system time zone (what `time_zone = SYSTEM` means there), as
+ * an offset: a DDL logged under SYSTEM must not run in the replica's own
+ * system zone. CONVERT_TZ knows SYSTEM without the time zone tables.
+ */
+export async function sourceSystemZone(conn: Connection): Promise<SystemZone> {
+  const offsetAt = (at: string): string => `TIMESTAMPDIFF(SECOND, CONVERT_TZ(${at}, 'SYSTEM', '+00:00'), ${at})`;
+  const row = await queryOne<{ now: number | string; january: number | string; july: number | string }>(
+    conn,
+    `SELECT ${offsetAt("CONVERT_TZ(UTC_TIMESTAMP(), '+00:00', 'SYSTEM')")} AS now,
+            ${offsetAt("MAKEDATE(YEAR(UTC_TIMESTAMP()), 15)")} AS january,
+            ${offsetAt("MAKEDATE(YEAR(UTC_TIMESTAMP()), 196)")} AS july`,
+  );
+  return { offset: formatOffset(Number(row?.now ?? 0)), steady: Number(row?.january) === Number(row?.july) };
+}
+
+/** Seconds east of UTC as MySQL writes a zone offset: `+05:30`, `-09:30`. */
+export function formatOffset(seconds: number): string {
+  const sign = seconds < 0 ? '-' : '+';
+  const minutes = Math.round(Math.abs(seconds) / 60);
+  return `${sign}${String(Math.floor(minutes / 60)).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')}`;
+}
+
 /** How long the source keeps binlogs, in seconds; null for "forever". */
 export async function binlogExpireSeconds(conn: Connection): Promise<number | null> {
   const rows = await queryAll<{ Variable_name: string; Value: string }>(

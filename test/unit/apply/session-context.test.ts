@@ -35,6 +35,15 @@ describe('the context a DDL statement runs in', () => {
     });
   });
 
+  it.each([
+    ['SYSTEM', '+05:30', '+05:30'],
+    ['system', '-09:30', '-09:30'],
+    ['SYSTEM', undefined, 'SYSTEM'],
+    ['Europe/Paris', '+05:30', 'Europe/Paris'],
+  ] as const)('runs a DDL logged under time zone %s in the source system zone %s as %s', (logged, sourceZone, applied) => {
+    expect(enterDdlContext({ sqlMode: undefined, timeZone: logged, time }, 'mariadb', sourceZone).params).toEqual([applied]);
+  });
+
   it('is left for the apply session again', () => {
     expect(leaveDdlContext().sql).toBe(`SET SESSION autocommit = 0, sql_mode = '${APPLY_SQL_MODE}', time_zone = '+00:00', timestamp = DEFAULT`);
   });
