@@ -18,6 +18,7 @@ import { batchStatements, inlineParams, type BatchingOptions } from '../sql/prep
 import { buildRowChange } from '../sql/statements.js';
 import { ReplicaHistory, buildVersionedChange, mayBeSystemVersioned, type Versioning } from '../sql/versioning.js';
 import type { ApplyAction } from '../txn/assembler.js';
+import type { SystemZone } from '../source/source-server.js';
 import type { ApplyModeView } from './apply-mode.js';
 import {
   checkCheckpointWritten,
@@ -166,7 +167,7 @@ export class ReplicaApplier {
   /** The fencing token this applier writes checkpoints under (see claim). */
   private epoch = 0;
   /** What `time_zone = SYSTEM` means on the source (an offset), for its DDL; learned when the session connects. */
-  sourceSystemZone: string | undefined;
+  sourceSystemZone: SystemZone | undefined;
   /**
    * The XA transaction the current event group prepares; `prepared` when
    * the replica already holds it prepared (applied before a restart: its
@@ -695,7 +696,14 @@ export class ReplicaApplier {
     const tolerant = this.pendingDdl !== null && this.pendingDdl === action.sql;
     this.pendingDdl = null;
     // As the source ran it: its sql_mode, time zone and time, with autocommit on.
-    const enter = enterDdlContext(action, this.flavor, this.sourceSystemZone);
+    const zone = this.sourceSystemZone;
+    if (action.timeZone?.toUpperCase() === 'SYSTEM' && zone && !zone.steady) {
+      this.logger.warn(
+        { ...context, offset: zone.offset },
+        `this DDL ran under time_zone=SYSTEM, and the source's system zone keeps daylight saving: applied at its offset when binlog-sync connected (${zone.offset}); give the source a default-time-zone to make such DDL exact`,
+      );
+    }
+    const enter = enterDdlContext(action, this.flavor, zone?.offset);
     await this.run(enter.sql, enter.params, context, 'session').catch((error: unknown) => {
       throw unknownTimeZone(error, action.timeZone) ?? error;
     });

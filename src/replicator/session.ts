@@ -94,14 +94,7 @@ export async function runSession(options: SessionOptions, run: RunContext): Prom
       assertReplicable(info);
       resolved = await resolveStreamStart(control, info, stored);
       if (options.health) options.health.clockOffsetMs = await measureClockOffset(control);
-      const zone = await sourceSystemZone(control);
-      applier.sourceSystemZone = zone.offset;
-      if (!zone.steady) {
-        logger.warn(
-          { offset: zone.offset },
-          `the source's system time zone keeps daylight saving: DDL it logs under time_zone=SYSTEM is applied at its offset now (${zone.offset}); give the source a default-time-zone to make it exact`,
-        );
-      }
+      applier.sourceSystemZone = await sourceSystemZone(control);
       logger.info({ source: describeEndpoint(options.source), version: info.version, serverId: options.serverId }, 'connected to the source');
     } finally {
       await control.end().catch(() => undefined);
