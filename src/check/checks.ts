@@ -1,7 +1,7 @@
 // Pure: the preflight verdicts of `binlog-sync check`, from facts gathered
 // elsewhere (gather.ts). Each item says ok / warn / fail and, when not ok,
 // the exact fix: the my.cnf line, the SET GLOBAL, the GRANT.
-import { describeBytes, packetLimitFix } from '../db/packet-limit.js';
+import { describeBytes, packetLimitFix, PACKET_SLACK } from '../db/packet-limit.js';
 import { ER_OPTION_PREVENTS_STATEMENT } from '../db/server-errors.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail';
@@ -259,7 +259,7 @@ export function checkPacketLimit(source: number | undefined, replica: number | u
     name,
     `the replica takes statements of ${describeBytes(replica)}, the source rows of up to ${describeBytes(source)}: ` +
       '`start` raises the replica\'s limit when its user may (SUPER or SYSTEM_VARIABLES_ADMIN), else stops at the first larger row',
-    packetLimitFix(source),
+    packetLimitFix(source + PACKET_SLACK),
   );
 }
 
