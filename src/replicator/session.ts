@@ -95,6 +95,7 @@ export async function runSession(options: SessionOptions, run: RunContext): Prom
       resolved = await resolveStreamStart(control, info, stored);
       if (options.health) options.health.clockOffsetMs = await measureClockOffset(control);
       logger.info({ source: describeEndpoint(options.source), version: info.version, serverId: options.serverId }, 'connected to the source');
+      await applier.fitPacketLimit(Number(info.variables.max_allowed_packet));
     } finally {
       await control.end().catch(() => undefined);
     }

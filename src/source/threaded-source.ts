@@ -192,6 +192,7 @@ class ThreadedSource implements EventStream {
     }
     for (const statement of wire.prepared?.statements ?? []) {
       if (statement.load) statement.load = asBuffer(statement.load);
+      if (statement.blobs) statement.blobs = statement.blobs.map(asBuffer);
     }
     this.options.onEvent({ ...wire, table });
   }

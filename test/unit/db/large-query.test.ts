@@ -1,0 +1,30 @@
+import { describe, expect, it } from 'vitest';
+import { assembleQuery, partBytes } from '../../../src/db/large-query.js';
+import { BLOB_MARK, inlineParts, LARGE_VALUE_BYTES } from '../../../src/sql/prepare.js';
+
+describe('assembleQuery', () => {
+  it('joins texts as a string when no statement carries a large value', () => {
+    expect(assembleQuery([{ sql: 'SELECT 1' }, { sql: "SELECT 'é'", blobs: [] }])).toBe("SELECT 1;\nSELECT 'é'");
+  });
+
+  it('puts large values at their marks as escaped binary literals, text as UTF-8', () => {
+    const big = Buffer.alloc(LARGE_VALUE_BYTES, 0x41);
+    big[0] = 0x27;
+    const inline = inlineParts('INSERT INTO t VALUES (?, ?, ?)', ['é', big, Buffer.from([0xff])]);
+    expect(inline.sql).toBe(`INSERT INTO t VALUES ('é', ${BLOB_MARK}, X'ff')`);
+    expect(inline.blobs).toEqual([big]);
+    const query = assembleQuery([{ sql: 'SET @a = 1' }, inline]);
+    expect(Buffer.isBuffer(query)).toBe(true);
+    const expected = Buffer.concat([
+      Buffer.from("SET @a = 1;\nINSERT INTO t VALUES ('é', _binary'\\'", 'utf8'),
+      Buffer.alloc(LARGE_VALUE_BYTES - 1, 0x41),
+      Buffer.from("', X'ff')", 'utf8'),
+    ]);
+    expect((query as Buffer).equals(expected)).toBe(true);
+    expect(partBytes(inline)).toBe(expected.length - 'SET @a = 1;\n'.length);
+  });
+
+  it('refuses a text whose marks and values disagree', () => {
+    expect(() => assembleQuery([{ sql: `SELECT ${BLOB_MARK}`, blobs: [Buffer.alloc(1), Buffer.alloc(1)] }])).toThrow(/internal/);
+  });
+});
