@@ -51,6 +51,8 @@ const NO_CONTEXT: ApplyContext = { gtid: null, file: null, position: null };
 
 /** Batches sent ahead of their answers: enough to keep the replica busy while the next is built. */
 const PIPELINE_DEPTH = 3;
+/** A batch from this size goes out alone (nothing else on its way): memory holds one large statement at a time, not PIPELINE_DEPTH. */
+const LARGE_BATCH_BYTES = 8 * 1024 * 1024;
 
 /**
  * A group takes no more transactions once it holds this many (or rows, or
@@ -590,7 +592,9 @@ export class ReplicaApplier {
     }
     const careful = !this.mode.grouped;
     for (const batch of this.buffer.take(complete)) {
-      await this.pipeline.awaitWork(careful ? 0 : PIPELINE_DEPTH - 1);
+      // A batch of large rows waits for those before it: each is held in memory until the server has it.
+      const alone = careful || batch.reduce((n, b) => n + estimateBytes(b), 0) >= LARGE_BATCH_BYTES;
+      await this.pipeline.awaitWork(alone ? 0 : PIPELINE_DEPTH - 1);
       this.pipeline.throwIfFailed();
       const handed = this.pipeline.handOver(unit.transactions, async (hand) => {
         const answered = this.sendBatch(batch);

@@ -6,7 +6,7 @@
 // in front, so that a 100 MB query is not copied once more into its packet.
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { BLOB_MARK, binaryLiteralLength, writeBinaryLiteral } from '../sql/binary-literal.js';
+import { BLOB_MARK, quotedLiteralLength, writeQuotedLiteral } from '../sql/binary-literal.js';
 
 /** Packet header (4), COM_QUERY (1), and the two bytes of query attributes (MySQL 8). */
 const HEADROOM = 7;
@@ -32,7 +32,7 @@ function pieces(part: QueryPart): string[] {
 export function partBytes(part: QueryPart): number {
   if (!part.blobs?.length) return Buffer.byteLength(part.sql, 'utf8');
   let bytes = Buffer.byteLength(part.sql, 'utf8') - part.blobs.length * BLOB_MARK.length;
-  for (const blob of part.blobs) bytes += binaryLiteralLength(blob);
+  for (const blob of part.blobs) bytes += quotedLiteralLength(blob);
   return bytes;
 }
 
@@ -52,7 +52,7 @@ export function assembleQuery(parts: readonly QueryPart[]): string | Buffer {
     const texts = pieces(part);
     texts.forEach((text, i) => {
       o += whole.write(text, o, 'utf8');
-      if (i < texts.length - 1) o = writeBinaryLiteral(part.blobs![i]!, whole, o);
+      if (i < texts.length - 1) o = writeQuotedLiteral(part.blobs![i]!, whole, o);
     });
   });
   const query = whole.subarray(HEADROOM, o);

@@ -28,16 +28,21 @@ ESCAPED[0x0a] = 0x6e; // \n
 ESCAPED[0x0d] = 0x72; // \r
 ESCAPED[0x1a] = 0x5a; // \Z
 
-/** Bytes of the literal for `value`, introducer and quotes included. */
-export function binaryLiteralLength(value: Uint8Array): number {
-  let length = value.length + INTRODUCER.length + 1;
+/**
+ * Bytes of the quoted literal for `value` (quotes included, no introducer:
+ * a statement text puts `_binary` before the mark of a byte value, nothing
+ * before that of a text value, whose bytes are its UTF-8).
+ */
+export function quotedLiteralLength(value: Uint8Array): number {
+  let length = value.length + 2;
   for (let i = 0; i < value.length; i++) if (ESCAPED[value[i]!] !== 0) length++;
   return length;
 }
 
-/** Writes the literal for `value` into `target` at `offset`; returns the offset after it. */
-export function writeBinaryLiteral(value: Uint8Array, target: Buffer, offset: number): number {
-  let o = offset + INTRODUCER.copy(target, offset);
+/** Writes the quoted literal for `value` into `target` at `offset`; returns the offset after it. */
+export function writeQuotedLiteral(value: Uint8Array, target: Buffer, offset: number): number {
+  let o = offset;
+  target[o++] = QUOTE;
   let from = 0;
   for (let i = 0; i < value.length; i++) {
     const escaped = ESCAPED[value[i]!]!;
@@ -59,9 +64,14 @@ export function writeBinaryLiteral(value: Uint8Array, target: Buffer, offset: nu
   return o;
 }
 
-/** The literal as its own Buffer. */
+/** Bytes of `_binary'...'` for `value`. */
+export function binaryLiteralLength(value: Uint8Array): number {
+  return INTRODUCER.length - 1 + quotedLiteralLength(value);
+}
+
+/** `_binary'...'` for `value`, as its own Buffer. */
 export function binaryLiteral(value: Uint8Array): Buffer {
   const out = Buffer.allocUnsafe(binaryLiteralLength(value));
-  writeBinaryLiteral(value, out, 0);
+  writeQuotedLiteral(value, out, INTRODUCER.copy(out, 0, 0, INTRODUCER.length - 1));
   return out;
 }

@@ -26,14 +26,17 @@ export function batchStatements(change: RowChange, options: BatchingOptions): St
 }
 
 /**
- * Byte values from this size travel as escaped binary literals, never
- * doubled (see binary-literal.ts and db/large-query.ts); smaller ones as hex,
- * which a query of plain text can carry.
+ * Byte values (and texts) from this size travel as escaped literals of their
+ * bytes, never doubled (see binary-literal.ts and db/large-query.ts);
+ * smaller byte values as hex, which a query of plain text can carry.
  */
 export const LARGE_VALUE_BYTES = 16 * 1024;
 
 export { BLOB_MARK };
-const MARK_VALUE = { toSqlString: (): string => BLOB_MARK };
+/** A large byte value's place: its bytes, not converted (`_binary`). */
+const BYTES_MARK = { toSqlString: (): string => `_binary${BLOB_MARK}` };
+/** A large text's place: its UTF-8 bytes, read in the connection's utf8mb4 as mysql2's quoted string would be. */
+const TEXT_MARK = { toSqlString: (): string => BLOB_MARK };
 
 /** A statement text with its values in, the large byte values apart (at their BLOB_MARKs). */
 export interface InlineStatement {
@@ -50,9 +53,17 @@ export function inlineParts(sql: string, params: readonly unknown[]): InlineStat
   if (params.length === 0) return { sql, blobs: [] };
   const blobs: Buffer[] = [];
   const values = params.map((p) => {
-    if (!(Buffer.isBuffer(p) && p.length >= LARGE_VALUE_BYTES)) return p;
-    blobs.push(p);
-    return MARK_VALUE;
+    if (Buffer.isBuffer(p) && p.length >= LARGE_VALUE_BYTES) {
+      blobs.push(p);
+      return BYTES_MARK;
+    }
+    // A large text leaves the heap at once (escaped strings and the statement
+    // text around it would be three more copies there), as its UTF-8 bytes.
+    if (typeof p === 'string' && p.length >= LARGE_VALUE_BYTES) {
+      blobs.push(Buffer.from(p, 'utf8'));
+      return TEXT_MARK;
+    }
+    return p;
   });
   return { sql: format(sql, values as SqlValue[], false, EXACT_VALUE_OPTIONS.timezone), blobs };
 }

@@ -160,8 +160,10 @@ describe('large values', () => {
       }
       const peak = peakRssMiB(replication.pid);
       const largestRow = Math.max(...SIZES);
-      console.log(`large values: peak RSS of start ${peak.toFixed(0)} MiB with values up to ${largestRow} MB (bound: ${256 + 3 * 2 * largestRow} MiB)`);
-      expect(peak).toBeGreaterThan(0);
+      // The goal (issue 17) is 256 MiB and three times the largest row in flight (an update's two
+      // images): not met yet (722 MiB measured for 30 MB values against 436): a guard against regressions only.
+      console.log(`large values: peak RSS of start ${peak.toFixed(0)} MiB with values up to ${largestRow} MB (goal: ${256 + 3 * 2 * largestRow} MiB)`);
+      expect(peak).toBeLessThanOrEqual(256 + 25 * largestRow);
       const stopped = await replication.stop();
       for (const line of stopped.stderr.split('\n')) if (/memory|max_allowed_packet/.test(line)) console.log(line.slice(0, 400));
       expect(stopped.stderr).toContain("raised the replica's max_allowed_packet from 16M to 257M");

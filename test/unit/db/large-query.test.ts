@@ -1,3 +1,4 @@
+import mysql from 'mysql2';
 import { describe, expect, it } from 'vitest';
 import { assembleQuery, partBytes } from '../../../src/db/large-query.js';
 import { BLOB_MARK, inlineParts, LARGE_VALUE_BYTES } from '../../../src/sql/prepare.js';
@@ -11,7 +12,7 @@ describe('assembleQuery', () => {
     const big = Buffer.alloc(LARGE_VALUE_BYTES, 0x41);
     big[0] = 0x27;
     const inline = inlineParts('INSERT INTO t VALUES (?, ?, ?)', ['é', big, Buffer.from([0xff])]);
-    expect(inline.sql).toBe(`INSERT INTO t VALUES ('é', ${BLOB_MARK}, X'ff')`);
+    expect(inline.sql).toBe(`INSERT INTO t VALUES ('é', _binary${BLOB_MARK}, X'ff')`);
     expect(inline.blobs).toEqual([big]);
     const query = assembleQuery([{ sql: 'SET @a = 1' }, inline]);
     expect(Buffer.isBuffer(query)).toBe(true);
@@ -22,6 +23,14 @@ describe('assembleQuery', () => {
     ]);
     expect((query as Buffer).equals(expected)).toBe(true);
     expect(partBytes(inline)).toBe(expected.length - 'SET @a = 1;\n'.length);
+  });
+
+  it('takes a large text out as its UTF-8 bytes, quoted as mysql2 quotes it', () => {
+    const text = `${'é'.repeat(LARGE_VALUE_BYTES)}'\\\n`;
+    const inline = inlineParts('SELECT ?', [text]);
+    expect(inline.sql).toBe(`SELECT ${BLOB_MARK}`);
+    const query = assembleQuery([inline]) as Buffer;
+    expect(query.toString('utf8')).toBe(mysql.format('SELECT ?', [text]));
   });
 
   it('refuses a text whose marks and values disagree', () => {
