@@ -49,6 +49,11 @@ export function assembleQuery(parts: readonly QueryPart[]): string | Buffer {
   let o = HEADROOM;
   parts.forEach((part, n) => {
     if (n > 0) o += whole.write(';\n', o, 'latin1');
+    // A statement without large values is written as it is (a NUL in it is its own: see BLOB_MARK).
+    if (!part.blobs?.length) {
+      o += whole.write(part.sql, o, 'utf8');
+      return;
+    }
     const texts = pieces(part);
     texts.forEach((text, i) => {
       o += whole.write(text, o, 'utf8');

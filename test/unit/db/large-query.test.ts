@@ -33,6 +33,13 @@ describe('assembleQuery', () => {
     expect(query.toString('utf8')).toBe(mysql.format('SELECT ?', [text]));
   });
 
+  it('leaves a statement without large values as it is, a NUL in it included', () => {
+    const big = Buffer.alloc(LARGE_VALUE_BYTES, 0x41);
+    const query = assembleQuery([{ sql: "INSERT INTO t VALUES ('a\0b')" }, inlineParts('SELECT ?', [big])]) as Buffer;
+    expect(query.subarray(0, 28).toString('utf8')).toBe("INSERT INTO t VALUES ('a\0b')".slice(0, 28));
+    expect(query.length).toBe(Buffer.byteLength("INSERT INTO t VALUES ('a\0b');\nSELECT _binary''") + LARGE_VALUE_BYTES);
+  });
+
   it('refuses a text whose marks and values disagree', () => {
     expect(() => assembleQuery([{ sql: `SELECT ${BLOB_MARK}`, blobs: [Buffer.alloc(1), Buffer.alloc(1)] }])).toThrow(/internal/);
   });
