@@ -101,6 +101,15 @@ export class ApplyError extends BinlogSyncError {
   }
 }
 
+/**
+ * A statement would be larger than the replica's max_allowed_packet: found
+ * before it is sent, so nothing of its transaction commits; the message
+ * names the table, the size, the limit and the fix.
+ */
+export class PacketLimitError extends ApplyError {
+  override readonly code = 'PACKET_LIMIT';
+}
+
 /** Applying failed for a transient reason (deadlock, lock wait, lost connection). */
 export class TransientApplyError extends ApplyError {
   override readonly code = 'APPLY_TRANSIENT';

@@ -8,13 +8,16 @@
 import type { Endpoint } from '../config/connection-url.js';
 import { connect } from '../db/connect.js';
 import { ALREADY_APPLIED_ERRNOS, ER_XAER_NOTA, LOAD_DATA_REFUSED, isTransientDriverError, type DriverError } from '../db/server-errors.js';
-import { ApplyError, CarefulRetryError, TransientApplyError, type FailureLocation } from '../errors.js';
+import { ApplyError, CarefulRetryError, PacketLimitError, TransientApplyError, type FailureLocation } from '../errors.js';
 import { RunCapabilities } from '../capabilities.js';
 import type { Logger } from '../log/logger.js';
 import type { BinlogPosition } from '../position.js';
 import { rowCount, type RowChange } from '../source/events.js';
 import { quoteIdentifier } from '../sql/identifiers.js';
-import { batchStatements, inlineParams, type BatchingOptions } from '../sql/prepare.js';
+import { assembleQuery, partBytes, type QueryPart } from '../db/large-query.js';
+import { describeBytes, packetLimitFix, PACKET_SLACK } from '../db/packet-limit.js';
+import { raisePacketLimit, sessionPacketLimit } from '../db/replica-packet-limit.js';
+import { batchStatements, formatApplyQuery, inlineParts, type BatchingOptions } from '../sql/prepare.js';
 import { buildRowChange } from '../sql/statements.js';
 import { ReplicaHistory, buildVersionedChange, mayBeSystemVersioned, type Versioning } from '../sql/versioning.js';
 import type { ApplyAction } from '../txn/assembler.js';
@@ -37,7 +40,7 @@ import {
 import { LocalFiles } from './local-files.js';
 import { applySessionStatement, enterDdlContext, leaveDdlContext } from './session-context.js';
 import { HandOverPipeline, type ApplyFailure } from './pipeline.js';
-import { StatementBuffer, buffered, type ApplyContext, type Buffered } from './statement-buffer.js';
+import { StatementBuffer, buffered, estimateBytes, type ApplyContext, type Buffered } from './statement-buffer.js';
 
 export type { ApplyContext } from './statement-buffer.js';
 export type { ApplyFailure } from './pipeline.js';
@@ -49,6 +52,8 @@ const NO_CONTEXT: ApplyContext = { gtid: null, file: null, position: null };
 
 /** Batches sent ahead of their answers: enough to keep the replica busy while the next is built. */
 const PIPELINE_DEPTH = 3;
+/** A batch from this size goes out alone (nothing else on its way): memory holds one large statement at a time, not PIPELINE_DEPTH. */
+const LARGE_BATCH_BYTES = 8 * 1024 * 1024;
 
 /**
  * A group takes no more transactions once it holds this many (or rows, or
@@ -63,14 +68,11 @@ const GROUP_OPEN_MS = 1_000;
 /** How long the replica may take to let go of a prepared XA transaction whose session ended. */
 const DETACH_TIMEOUT_MS = 10_000;
 
-/**
- * mysql2's own formatting, except that a text without parameters (a batch of
- * prepared statements, megabytes long) is sent as it is instead of being
- * scanned for placeholders.
- */
-function formatQuery(sql: string, values: unknown): string {
-  return inlineParams(sql, Array.isArray(values) ? values : values == null ? [] : [values]);
-}
+/** Got a packet bigger than 'max_allowed_packet' bytes. */
+const ER_NET_PACKET_TOO_LARGE = 1153;
+
+/** A statement from this estimated size is measured exactly against the replica's max_allowed_packet before it goes. */
+const MEASURED_STATEMENT_BYTES = 256 * 1024;
 
 /** What the applier needs of a connection (mysql2's promise connection has it; so can a test's). */
 export interface ApplyConnection extends SqlConnection {
@@ -138,7 +140,7 @@ interface Unit {
 async function openApplyConnection(endpoint: Endpoint, files: LocalFiles): Promise<ApplyConnection> {
   const conn = await connect(endpoint, 'replica', {
     multipleStatements: true,
-    queryFormat: formatQuery,
+    queryFormat: formatApplyQuery,
     // No stack captured per query (our errors say where they come from): it costs on every batch.
     trace: false,
     infileStreamFactory: files.open,
@@ -187,6 +189,9 @@ export class ReplicaApplier {
   private readonly mode: ApplyModeView;
   private readonly capabilities: LoadDataCapability;
   private readonly reopen: (() => Promise<ApplyConnection>) | undefined;
+  /** The apply session's max_allowed_packet (0 until known), and the source's. */
+  private maxPacket = 0;
+  private sourcePacket = 0;
 
   constructor(
     private conn: ApplyConnection,
@@ -212,7 +217,40 @@ export class ReplicaApplier {
     const applier = new ReplicaApplier(conn, flavor, { ...options, reopen: () => openApplyConnection(endpoint, files) }, files);
     if (Number(info?.localInfile) !== 1) applier.capabilities.disable('loadData', 'the replica has local_infile off; large inserts go as INSERT statements', 'info');
     await ensureCheckpointSchema(conn);
+    applier.maxPacket = await sessionPacketLimit(conn);
     return applier;
+  }
+
+  /** The largest statement the replica takes (0: unknown). */
+  get packetLimit(): number {
+    return this.maxPacket;
+  }
+
+  /**
+   * Makes the replica take every row the source accepted (`sourceBytes`, the
+   * source's max_allowed_packet), as the server's own replica does with its
+   * slave_max_allowed_packet: raises the replica's global limit when this
+   * user may, and goes on over a new connection, which sees it. When it may
+   * not, says so once; a row too large then stops replication before any of
+   * its transaction is applied (see checkFits), with the fix.
+   */
+  async fitPacketLimit(sourceBytes: number): Promise<void> {
+    if (!(sourceBytes > 0) || !this.reopen) return;
+    this.sourcePacket = sourceBytes;
+    const result = await raisePacketLimit(this.conn, this.maxPacket, sourceBytes);
+    if (result.outcome === 'refused') this.logger.warn({ replicaMaxAllowedPacket: this.maxPacket, sourceMaxAllowedPacket: sourceBytes }, result.message);
+    if (result.outcome !== 'raised') return;
+    const previous = this.conn;
+    this.conn = await this.reopen();
+    await previous.end().catch(() => previous.destroy());
+    this.foreignKeyChecks = true;
+    if (this.epoch > 0) {
+      // The new connection is the stream's owner now (see claim).
+      const { sql, params } = ownerConnectionStatement(this.streamId, this.epoch);
+      await this.runFenced(sql, params, NO_CONTEXT);
+    }
+    this.maxPacket = await sessionPacketLimit(this.conn);
+    this.logger.info({ replicaMaxAllowedPacket: this.maxPacket, sourceMaxAllowedPacket: sourceBytes }, result.message);
   }
 
   /** How statements may be built ahead for this replica (see decode-thread.ts). */
@@ -557,7 +595,9 @@ export class ReplicaApplier {
     }
     const careful = !this.mode.grouped;
     for (const batch of this.buffer.take(complete)) {
-      await this.pipeline.awaitWork(careful ? 0 : PIPELINE_DEPTH - 1);
+      // A batch of large rows waits for those before it: each is held in memory until the server has it.
+      const alone = careful || batch.reduce((n, b) => n + estimateBytes(b), 0) >= LARGE_BATCH_BYTES;
+      await this.pipeline.awaitWork(alone ? 0 : PIPELINE_DEPTH - 1);
       this.pipeline.throwIfFailed();
       const handed = this.pipeline.handOver(unit.transactions, async (hand) => {
         const answered = this.sendBatch(batch);
@@ -580,16 +620,23 @@ export class ReplicaApplier {
     let spansEvents = false;
     let sql = '';
     const params: unknown[] = [];
+    const large = batch.some((b) => b.blobs);
+    const parts: QueryPart[] = [];
     for (const b of batch) {
       if (b.setBased || (b.table !== undefined && b.event !== first.event)) spansEvents = true;
       let text = b.sql;
       if (b.loads) text = `LOAD DATA LOCAL INFILE '${this.files.add(b.loads)}' ${text}`;
+      if (large) {
+        // A query of bytes: each statement with its values in (no placeholders left).
+        parts.push(b.params.length ? inlineParts(text, b.params) : { sql: text, blobs: b.blobs });
+        continue;
+      }
       sql = sql === '' ? text : `${sql};\n${text}`;
       for (const p of b.params) params.push(p);
     }
     let result: unknown;
     try {
-      result = await this.run(sql, params, first.context, first.kind, first.table);
+      result = await this.run(large ? assembleQuery(parts) : sql, params, first.context, first.kind, first.table);
     } catch (error) {
       if (batch.some((b) => b.loads) && LOAD_DATA_REFUSED.has((error as { cause?: DriverError }).cause?.errno ?? -1)) {
         // The replica (or this client) does not take local files after all: insert for the rest of the run.
@@ -651,9 +698,34 @@ export class ReplicaApplier {
           ? batchStatements(change, this.batchingOptions)
           : buildRowChange(change, { setBased: false, flavor: this.flavor })
       ).map((s) => buffered(s, label));
+    for (const statement of statements) this.checkFits(statement);
     for (const statement of statements) this.buffer.add(statement);
     await this.drainIfDue();
     this.rows += rowCount(change);
+  }
+
+  /**
+   * A large statement is measured (its values escaped in) before it is
+   * queued: one larger than the replica's max_allowed_packet stops the
+   * transaction before anything of it commits, with the fix, rather than
+   * fail on the replica with error 1153.
+   */
+  private checkFits(statement: Buffered): void {
+    if (this.maxPacket <= 0 || estimateBytes(statement) < MEASURED_STATEMENT_BYTES) return;
+    if (statement.params.length > 0) {
+      const inline = inlineParts(statement.sql, statement.params);
+      statement.sql = inline.sql;
+      statement.params = [];
+      if (inline.blobs.length) statement.blobs = inline.blobs;
+    }
+    const bytes = partBytes(statement) + 1;
+    if (bytes <= this.maxPacket) return;
+    throw new PacketLimitError(
+      `a row ${statement.kind} on ${statement.table} at ${describeContext(statement.context)} is ${describeBytes(bytes)} as a statement, ` +
+        `more than the replica's max_allowed_packet of ${describeBytes(this.maxPacket)}${this.sourcePacket ? ` (the source accepts ${describeBytes(this.sourcePacket)})` : ''}; ` +
+        `nothing of this transaction was applied: on the replica ${packetLimitFix(Math.max(bytes, this.sourcePacket) + PACKET_SLACK)}, then start again`,
+      { location: locationOf(statement.context, statement.table ?? null, statement.kind) },
+    );
   }
 
   /** The replica table's system-versioning period, when it has one (asked once per table until the next DDL). */
@@ -752,15 +824,27 @@ export class ReplicaApplier {
   }
 
   /** Runs one statement, turning driver errors into ours with where and what failed. */
-  private async run(sql: string, params: unknown[], context: ApplyContext, kind: string, table?: string): Promise<unknown> {
+  private async run(sql: string | Buffer, params: unknown[], context: ApplyContext, kind: string, table?: string): Promise<unknown> {
     try {
-      const [result] = await this.conn.query(sql, params);
+      // (A query of bytes goes through formatQuery as it is: see db/large-query.ts.)
+      // (mysql2 reads an object as the query's options: a query of bytes goes as `{ sql }`.)
+      const [result] = await this.conn.query((typeof sql === 'string' ? sql : { sql }) as string, params);
       return result;
     } catch (error) {
-      const e = error as DriverError;
+      const e = error as DriverError & { sql?: unknown };
+      // The error keeps the query, which may be megabytes (it is never shown).
+      if (typeof e === 'object' && e !== null && Buffer.isBuffer(e.sql)) e.sql = '(large query)';
       const detail = `${e.sqlMessage ?? e.message ?? String(error)}${e.errno ? ` (error ${e.errno})` : ''}`;
       const where = `${kind}${table ? ` on ${table}` : ''} at ${describeContext(context)}`;
       const location = locationOf(context, table ?? null, kind);
+      if (e.errno === ER_NET_PACKET_TOO_LARGE) {
+        const size = typeof sql === 'string' ? Buffer.byteLength(sql) : sql.length;
+        throw new PacketLimitError(
+          `applying ${where} failed: a statement of ${describeBytes(size)} is more than the replica's max_allowed_packet of ${describeBytes(this.maxPacket)} (error 1153); ` +
+            `on the replica ${packetLimitFix(Math.max(size, this.sourcePacket) + PACKET_SLACK)}, then start again`,
+          { cause: error, location },
+        );
+      }
       if (isTransientDriverError(error)) {
         throw new TransientApplyError(`applying ${where} failed: ${detail}`, { cause: error, location });
       }

@@ -3,6 +3,7 @@
 // the replica busy between answers; no batch outgrows max_allowed_packet.
 // Consecutive LOAD DATA statements into the same columns are merged into one
 // (each load costs a round trip of its own: the server asks for its file).
+import { LARGE_VALUE_BYTES } from '../sql/prepare.js';
 import type { Statement } from '../sql/statements.js';
 
 /** Where a statement came from, for its errors. */
@@ -16,6 +17,8 @@ export interface ApplyContext {
 export interface Buffered {
   sql: string;
   params: unknown[];
+  /** Large byte values, at the BLOB_MARKs of a text built ahead (see prepare.ts). */
+  blobs?: readonly Uint8Array[] | undefined;
   /** Rows the statement must touch (fewer: the replica has drifted; the checkpoint: a later epoch owns the stream). */
   expectRows?: number | undefined;
   setBased?: boolean | undefined;
@@ -47,12 +50,13 @@ const NO_PARAMS: unknown[] = [];
  * is left as it is). Statements built ahead (values inline) have no params.
  */
 export function buffered(
-  statement: Omit<Statement, 'params'> & { params?: unknown[] },
-  label: Omit<Buffered, 'sql' | 'params' | 'expectRows' | 'setBased' | 'loads' | 'loadBytes'>,
+  statement: Omit<Statement, 'params'> & { params?: unknown[]; blobs?: readonly Uint8Array[] },
+  label: Omit<Buffered, 'sql' | 'params' | 'blobs' | 'expectRows' | 'setBased' | 'loads' | 'loadBytes'>,
 ): Buffered {
   return {
     sql: statement.sql,
     params: statement.params ?? NO_PARAMS,
+    ...(statement.blobs?.length ? { blobs: statement.blobs } : {}),
     expectRows: statement.expectRows,
     setBased: statement.setBased,
     ...label,
@@ -122,7 +126,7 @@ export class StatementBuffer {
   }
 }
 
-export function* batches<T extends Pick<Buffered, 'sql' | 'params' | 'loadBytes'>>(statements: T[]): Generator<T[]> {
+export function* batches<T extends Pick<Buffered, 'sql' | 'params' | 'loadBytes' | 'blobs'>>(statements: T[]): Generator<T[]> {
   let batch: T[] = [];
   let params = 0;
   let bytes = 0;
@@ -141,13 +145,21 @@ export function* batches<T extends Pick<Buffered, 'sql' | 'params' | 'loadBytes'
   if (batch.length > 0) yield batch;
 }
 
-/** About how many bytes a statement takes on the wire (escaped bytes travel as hex: twice their size). */
-export function estimateBytes(statement: Pick<Buffered, 'sql' | 'params' | 'loadBytes'>): number {
+/**
+ * About how many bytes a statement takes on the wire: small byte values
+ * travel as hex (twice their size), large ones as escaped binary literals
+ * (their size and a few escapes). So that a batch of large rows is cut in
+ * time, every value counts; one statement larger than a batch goes alone.
+ */
+export function estimateBytes(statement: Pick<Buffered, 'sql' | 'params' | 'loadBytes' | 'blobs'>): number {
   let bytes = statement.sql.length + (statement.loadBytes ?? 0);
+  for (const blob of statement.blobs ?? NO_BLOBS) bytes += blob.length + 10;
   for (const value of statement.params) {
     if (typeof value === 'string') bytes += value.length + 2;
-    else if (Buffer.isBuffer(value)) bytes += value.length * 2 + 3;
+    else if (Buffer.isBuffer(value)) bytes += value.length >= LARGE_VALUE_BYTES ? value.length + 10 : value.length * 2 + 3;
     else bytes += 8;
   }
   return bytes;
 }
+
+const NO_BLOBS: readonly Uint8Array[] = [];

@@ -1,6 +1,7 @@
 // Pure: the preflight verdicts of `binlog-sync check`, from facts gathered
 // elsewhere (gather.ts). Each item says ok / warn / fail and, when not ok,
 // the exact fix: the my.cnf line, the SET GLOBAL, the GRANT.
+import { describeBytes, packetLimitFix, PACKET_SLACK } from '../db/packet-limit.js';
 import { ER_OPTION_PREVENTS_STATEMENT } from '../db/server-errors.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail';
@@ -22,6 +23,21 @@ export interface SourceFacts {
   user: string;
   binlogFiles: string[];
   expireSeconds: number | null;
+  /** @@max_allowed_packet: the largest row the source accepted. */
+  maxAllowedPacket?: number;
+  /** The selected databases and the tables the filter replicates there (absent without --databases). */
+  selected?: SelectedDatabase[];
+}
+
+/** A database of --databases as the source user sees it. */
+export interface SelectedDatabase {
+  database: string;
+  exists: boolean;
+  /** Tables the filter replicates, and those it leaves out. */
+  tables: string[];
+  excluded: string[];
+  /** Tables whose rows the source user cannot read, with the server's words. */
+  unreadable: Array<{ table: string; message: string }>;
 }
 
 export interface ReplicaFacts {
@@ -33,6 +49,8 @@ export interface ReplicaFacts {
   user: string;
   /** Outcome of a real write (rolled back) in binlog-sync's own schema. */
   write: { ok: true } | { ok: false; errno: number | undefined; message: string };
+  /** @@global.max_allowed_packet of the replica. */
+  maxAllowedPacket?: number;
 }
 
 const ok = (name: string, detail: string): CheckItem => ({ name, status: 'ok', detail });
@@ -225,6 +243,50 @@ export function checkReplica(facts: ReplicaFacts): CheckItem[] {
         `GRANT ALL PRIVILEGES ON *.* TO ${facts.user}; (at least CREATE, DROP, ALTER, INDEX, INSERT, UPDATE, DELETE, REFERENCES on the replicated databases and binlog_sync)`,
       ),
     );
+  }
+  return items;
+}
+
+/**
+ * The replica must take every row the source accepted: a statement carrying
+ * a row is at most the source's max_allowed_packet (plus a little SQL).
+ */
+export function checkPacketLimit(source: number | undefined, replica: number | undefined): CheckItem {
+  const name = 'max_allowed_packet';
+  if (source === undefined || replica === undefined) return ok(name, 'not compared (source or replica not reached)');
+  if (replica >= source) return ok(name, `replica ${describeBytes(replica)} takes every row the source accepts (${describeBytes(source)})`);
+  return warn(
+    name,
+    `the replica takes statements of ${describeBytes(replica)}, the source rows of up to ${describeBytes(source)}: ` +
+      '`start` raises the replica\'s limit when its user may (SUPER or SYSTEM_VARIABLES_ADMIN), else stops at the first larger row',
+    packetLimitFix(source + PACKET_SLACK),
+  );
+}
+
+/** What --databases selects on the source: that it exists, what is replicated, and that the source user may read it. */
+export function checkSelection(selected: SelectedDatabase[] | undefined, user: string): CheckItem[] {
+  if (selected === undefined) return [];
+  if (selected.length === 0) return [warn('databases', 'no --databases given: nothing will be replicated', 'pass --databases db1,db2 (or BINLOG_SYNC_DATABASES)')];
+  const items: CheckItem[] = [];
+  for (const db of selected) {
+    const name = `database ${db.database}`;
+    if (!db.exists) {
+      items.push(warn(name, `not on the source (or ${user} may not see it): nothing of it is replicated until it is created`, `CREATE DATABASE on the source, or GRANT SELECT ON \`${db.database}\`.* TO ${user};`));
+      continue;
+    }
+    const left = db.excluded.length ? `; left out by --include-tables/--exclude-tables: ${db.excluded.join(', ')}` : '';
+    if (db.unreadable.length > 0) {
+      const first = db.unreadable[0]!;
+      items.push(
+        fail(
+          name,
+          `${user} may not read ${db.unreadable.map((u) => u.table).join(', ')} (${first.message}): snapshot and verify will fail`,
+          `GRANT SELECT ON \`${db.database}\`.* TO ${user};`,
+        ),
+      );
+    } else {
+      items.push(ok(name, `${db.tables.length} table(s) replicated${db.tables.length ? `: ${db.tables.join(', ')}` : ''}${left}; ${user} may read them`));
+    }
   }
   return items;
 }

@@ -1,19 +1,24 @@
 // Gathers the facts `check` judges (checks.ts), one server at a time; a
 // server that cannot be reached becomes a failed item, not an exception.
 import { describeEndpoint, type Endpoint } from '../config/connection-url.js';
-import { connect, queryAll, queryOne } from '../db/connect.js';
+import { connect, queryAll, queryOne, type Connection } from '../db/connect.js';
+import { quoteIdentifier } from '../sql/identifiers.js';
+import { createFilter, type FilterSettings } from '../txn/filter.js';
 import type { DriverError } from '../db/server-errors.js';
 import { describeError } from '../errors.js';
 import { ensureCheckpointSchema } from '../apply/checkpoint.js';
 import { binlogExpireSeconds, connectSource, readSourceInfo, sourceBinlogFiles } from '../source/source-server.js';
 import {
+  checkPacketLimit,
   checkReplica,
+  checkSelection,
   checkSourceSettings,
   checkSnapshotPrivilege,
   checkSourceUser,
   checkStoredPosition,
   type CheckItem,
   type ReplicaFacts,
+  type SelectedDatabase,
   type SourceFacts,
 } from './checks.js';
 
@@ -23,12 +28,44 @@ export interface CheckInputs {
   serverId: number;
   /** Binlog file of the stored position, when a state file has one. */
   storedFile: string | null;
+  /** --databases and the table patterns: what is checked for SELECT (absent: no selection checks). */
+  filter?: FilterSettings;
 }
 
-async function gatherSource(endpoint: Endpoint): Promise<SourceFacts> {
+/** The selected databases as the source user sees them; a table it may not read is named with the server's words. */
+async function gatherSelection(conn: Connection, settings: FilterSettings): Promise<SelectedDatabase[]> {
+  const filter = createFilter(settings);
+  const selected: SelectedDatabase[] = [];
+  for (const database of settings.databases) {
+    const schema = await queryOne<{ n: string }>(conn, 'SELECT SCHEMA_NAME AS n FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?', [database]);
+    const entry: SelectedDatabase = { database, exists: schema !== undefined, tables: [], excluded: [], unreadable: [] };
+    selected.push(entry);
+    if (!entry.exists) continue;
+    const tables = await queryAll<{ name: string }>(
+      conn,
+      "SELECT TABLE_NAME AS name FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME",
+      [database],
+    );
+    for (const { name } of tables) {
+      if (!filter.replicatesTable(database, name)) {
+        entry.excluded.push(name);
+        continue;
+      }
+      entry.tables.push(name);
+      // What snapshot and verify do: read its rows (none here).
+      await conn.query(`SELECT * FROM ${quoteIdentifier(database)}.${quoteIdentifier(name)} LIMIT 0`).catch((error: unknown) => {
+        entry.unreadable.push({ table: name, message: describeError(error) });
+      });
+    }
+  }
+  return selected;
+}
+
+async function gatherSource(endpoint: Endpoint, filter: FilterSettings | undefined): Promise<SourceFacts> {
   const conn = await connectSource(endpoint);
   try {
     const info = await readSourceInfo(conn);
+    const packet = await queryOne<{ p: string | number }>(conn, 'SELECT @@global.max_allowed_packet AS p');
     const grants = await queryAll<Record<string, string>>(conn, 'SHOW GRANTS FOR CURRENT_USER()');
     const user = await queryOne<{ u: string }>(conn, 'SELECT CURRENT_USER() AS u');
     const [name, host] = String(user?.u ?? endpoint.user).split('@');
@@ -38,6 +75,8 @@ async function gatherSource(endpoint: Endpoint): Promise<SourceFacts> {
       user: `'${name}'@'${host ?? '%'}'`,
       binlogFiles: await sourceBinlogFiles(conn).catch(() => []),
       expireSeconds: await binlogExpireSeconds(conn),
+      maxAllowedPacket: Number(packet?.p),
+      ...(filter ? { selected: await gatherSelection(conn, filter) } : {}),
     };
   } finally {
     await conn.end().catch(() => undefined);
@@ -47,9 +86,9 @@ async function gatherSource(endpoint: Endpoint): Promise<SourceFacts> {
 async function gatherReplica(endpoint: Endpoint): Promise<ReplicaFacts> {
   const conn = await connect(endpoint, 'replica');
   try {
-    const row = await queryOne<{ version: string; serverId: string; readOnly: string; localInfile: string; u: string }>(
+    const row = await queryOne<{ version: string; serverId: string; readOnly: string; localInfile: string; u: string; packet: string }>(
       conn,
-      'SELECT VERSION() AS version, @@server_id AS serverId, @@read_only AS readOnly, @@local_infile AS localInfile, CURRENT_USER() AS u',
+      'SELECT VERSION() AS version, @@server_id AS serverId, @@read_only AS readOnly, @@local_infile AS localInfile, CURRENT_USER() AS u, @@global.max_allowed_packet AS packet',
     );
     const [name, host] = String(row?.u ?? endpoint.user).split('@');
     let write: ReplicaFacts['write'] = { ok: true };
@@ -68,6 +107,7 @@ async function gatherReplica(endpoint: Endpoint): Promise<ReplicaFacts> {
       serverId: Number(row?.serverId ?? 0),
       readOnly: Number(row?.readOnly) === 1,
       localInfile: Number(row?.localInfile) === 1,
+      maxAllowedPacket: Number(row?.packet),
       user: `'${name}'@'${host ?? '%'}'`,
       write,
     };
@@ -94,12 +134,14 @@ export async function runChecks(inputs: CheckInputs): Promise<CheckItem[]> {
     items.push({ name: 'source reachable', status: 'fail', detail: 'no source given', fix: 'pass --source mysql://repl_user@host:port (or BINLOG_SYNC_SOURCE)' });
   } else {
     try {
-      const source = await gatherSource(inputs.source);
+      const source = await gatherSource(inputs.source, inputs.filter);
       items.push({ name: 'source reachable', status: 'ok', detail: `${describeEndpoint(inputs.source)}, ${source.version}` });
       items.push(...checkSourceSettings(source, replica?.serverId ?? null, inputs.serverId));
       items.push(...checkSourceUser(source));
       items.push(checkSnapshotPrivilege(source));
       items.push(checkStoredPosition(inputs.storedFile, source.binlogFiles));
+      items.push(...checkSelection(source.selected, source.user));
+      if (replica) items.push(checkPacketLimit(source.maxAllowedPacket, replica.maxAllowedPacket));
     } catch (error) {
       items.push({ name: 'source reachable', status: 'fail', detail: describeError(error), fix: 'check --source, its password, the network, and that the server runs' });
     }

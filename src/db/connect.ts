@@ -6,6 +6,7 @@ import mysql, { type Connection, type ConnectionOptions } from 'mysql2/promise';
 import type { Connection as CoreConnection, QueryOptions } from 'mysql2';
 import { describeEndpoint, type Endpoint } from '../config/connection-url.js';
 import { AuthenticationError, ConfigError, ConnectionError, TlsError } from '../errors.js';
+import { installLargeQueries } from './large-query.js';
 import { DriverCode, type DriverError } from './server-errors.js';
 
 export type { Connection } from 'mysql2/promise';
@@ -105,6 +106,7 @@ export async function connect(endpoint: Endpoint, role: string, extra: Connectio
 }
 
 async function open(options: ConnectionOptions): Promise<Connection> {
+  installLargeQueries();
   const conn = await mysql.createConnection(options);
   // A connection that dies between queries emits 'error'; the next query
   // reports it, so the event itself must not crash the process.

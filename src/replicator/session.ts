@@ -88,6 +88,7 @@ export async function runSession(options: SessionOptions, run: RunContext): Prom
     const control = await connectSource(options.source);
     let resolved;
     let flavor: 'mariadb' | 'mysql' = 'mariadb';
+    let sourcePacket = 0;
     try {
       const info = await asConnectionError(readSourceInfo(control), 'source', options.source);
       flavor = info.flavor;
@@ -96,6 +97,8 @@ export async function runSession(options: SessionOptions, run: RunContext): Prom
       if (options.health) options.health.clockOffsetMs = await measureClockOffset(control);
       applier.sourceSystemZone = await sourceSystemZone(control);
       logger.info({ source: describeEndpoint(options.source), version: info.version, serverId: options.serverId }, 'connected to the source');
+      sourcePacket = Number(info.variables.max_allowed_packet) || 0;
+      await applier.fitPacketLimit(sourcePacket);
     } finally {
       await control.end().catch(() => undefined);
     }
@@ -126,6 +129,7 @@ export async function runSession(options: SessionOptions, run: RunContext): Prom
       // Statements built beside the apply loop, except while it applies carefully (after a failure).
       prepare: { ...applier.batchingOptions, now: mode.grouped },
       capabilities,
+      largestRowBytes: sourcePacket,
     });
     const stream = source;
     stopListening = mode.onChange((state) => {

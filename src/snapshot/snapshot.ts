@@ -8,7 +8,11 @@
 // inside the snapshot (BACKUP_ADMIN).
 import type { Endpoint } from '../config/connection-url.js';
 import { connect, queryAll, queryOne, streamingQuery, type Connection } from '../db/connect.js';
-import { ApplyError, ServerConfigError, StateError, StateLockedError } from '../errors.js';
+import { ApplyError, PacketLimitError, ServerConfigError, StateError, StateLockedError } from '../errors.js';
+import { assembleQuery, partBytes } from '../db/large-query.js';
+import { describeBytes, packetLimitFix, PACKET_SLACK } from '../db/packet-limit.js';
+import { raisePacketLimit, sessionPacketLimit } from '../db/replica-packet-limit.js';
+import { formatApplyQuery, inlineParts } from '../sql/prepare.js';
 import type { Logger } from '../log/logger.js';
 import { formatPosition, type BinlogPosition } from '../position.js';
 import { ReplicaApplier } from '../apply/replica-applier.js';
@@ -55,9 +59,21 @@ export async function runSnapshot(options: SnapshotOptions): Promise<SnapshotRes
   if (runner) throw new StateLockedError(`a \`binlog-sync start\` (pid ${runner.pid} on ${runner.hostname}) is running on ${state.path}; stop it before a snapshot`);
   const filter = createFilter(options.filter);
   const source = await connectSource(options.source);
-  const replica = await connect(options.replica, 'replica');
+  let replica = await openReplica(options.replica);
   try {
     const info = await readSourceInfo(source);
+    const sourcePacket = Number(info.variables.max_allowed_packet);
+    let limit = await sessionPacketLimit(replica);
+    const raise = await raisePacketLimit(replica, limit, sourcePacket);
+    if (raise.outcome === 'refused') logger.warn({ replicaMaxAllowedPacket: limit }, raise.message);
+    if (raise.outcome === 'raised') {
+      // A session takes the global value as it connects.
+      await replica.end().catch(() => undefined);
+      replica = await openReplica(options.replica);
+      limit = await sessionPacketLimit(replica);
+      logger.info({ replicaMaxAllowedPacket: limit }, raise.message);
+    }
+    const packets = { replica: limit, source: sourcePacket };
     const position = await openConsistentSnapshot(source, info);
     logger.info({ ...position }, `snapshot of the source at ${formatPosition(position)}`);
 
@@ -71,7 +87,7 @@ export async function runSnapshot(options: SnapshotOptions): Promise<SnapshotRes
     const totalRowsEstimate = tables.reduce((sum, t) => sum + t.estimatedRows, 0);
     let rowsCopied = 0;
     for (const table of tables) {
-      const copied = await copyTable(source, replica, table, filter, options, (n) => {
+      const copied = await copyTable(source, replica, table, filter, options, packets, (n) => {
         rowsCopied += n;
         options.onProgress?.({ table: `${table.database}.${table.table}`, tableRows: table.estimatedRows, rowsCopied, totalRowsEstimate });
       });
@@ -84,6 +100,21 @@ export async function runSnapshot(options: SnapshotOptions): Promise<SnapshotRes
     await source.end().catch(() => undefined);
     await replica.end().catch(() => undefined);
   }
+}
+
+/** The replica connection rows are copied over: large byte values go as escaped binary literals (see db/large-query.ts). */
+function openReplica(endpoint: Endpoint): Promise<Connection> {
+  return connect(endpoint, 'replica', { queryFormat: formatApplyQuery as never });
+}
+
+/** Bytes of rows per INSERT at most (one larger row goes alone): the copy holds a few batches in memory, never a table. */
+export const SNAPSHOT_BATCH_BYTES = 4 * 1024 * 1024;
+
+/** About the bytes of a row's values. */
+function rowBytes(row: unknown[]): number {
+  let bytes = 0;
+  for (const value of row) bytes += typeof value === 'string' || Buffer.isBuffer(value) ? value.length + 4 : 8;
+  return bytes;
 }
 
 async function openConsistentSnapshot(conn: Connection, info: SourceInfo): Promise<BinlogPosition> {
@@ -161,6 +192,7 @@ async function copyTable(
   table: TableInfo,
   filter: ReplicationFilter,
   options: SnapshotOptions,
+  packets: { replica: number; source: number },
   progress: (rows: number) => void,
 ): Promise<number> {
   const target = { ...table, database: filter.targetDatabase(table.database) };
@@ -171,9 +203,11 @@ async function copyTable(
   const stream = streamingQuery(
     source,
     { sql: `SELECT ${columns} FROM ${qualifiedName(table)}${order}`, rowsAsArray: true, typeCast: rawGeometry as never },
-    batchRows * 2,
+    // Rows read ahead: fewer where rows are large (the server's average row length says so).
+    Math.max(2, Math.min(batchRows * 2, Math.floor((2 * SNAPSHOT_BATCH_BYTES) / Math.max(1, table.averageRowBytes ?? 0)))),
   );
   let batch: unknown[][] = [];
+  let batchBytes = 0;
   let copied = 0;
   // One INSERT in flight while the next batch is read: source and replica work at the same time.
   let inFlight: Promise<void> = Promise.resolve();
@@ -181,9 +215,20 @@ async function copyTable(
     if (batch.length === 0) return;
     const rows = batch;
     batch = [];
+    batchBytes = 0;
     await inFlight;
     const insert = buildInsert(target, present, rows);
-    inFlight = replica.query(insert.sql, insert.params).then(
+    const inline = inlineParts(insert.sql, insert.params);
+    const bytes = partBytes(inline) + 1;
+    if (packets.replica > 0 && bytes > packets.replica) {
+      throw new PacketLimitError(
+        `a row of ${target.database}.${target.table} is ${describeBytes(bytes)} as a statement, more than the replica's max_allowed_packet of ${describeBytes(packets.replica)}` +
+          `${packets.source > 0 ? ` (the source accepts ${describeBytes(packets.source)})` : ''}; nothing was recorded: on the replica ` +
+          `${packetLimitFix(Math.max(bytes, packets.source) + PACKET_SLACK)}, then run the snapshot again`,
+      );
+    }
+    // (mysql2 reads an object as the query's options: a query of bytes goes as `{ sql }`.)
+    inFlight = replica.query({ sql: assembleQuery([inline]) } as never).then(
       () => {
         copied += rows.length;
         progress(rows.length);
@@ -199,7 +244,8 @@ async function copyTable(
     for await (const row of stream as AsyncIterable<unknown[]>) {
       if (options.signal.aborted) throw new StateError('snapshot interrupted; nothing was recorded (run it again to start over)');
       batch.push(row);
-      if (batch.length >= batchRows) await flush();
+      batchBytes += rowBytes(row);
+      if (batch.length >= batchRows || batchBytes >= SNAPSHOT_BATCH_BYTES) await flush();
     }
     await flush();
     await inFlight;

@@ -8,6 +8,8 @@ import type { ReplicationFilter } from '../txn/filter.js';
 export interface TableInfo extends TableDef {
   /** Rough row count from the server's statistics, for progress and ETA. */
   estimatedRows: number;
+  /** The server's average row length (statistics): how many rows to read ahead. */
+  averageRowBytes?: number;
 }
 
 interface ColumnRow {
@@ -30,9 +32,9 @@ function kindOf(dataType: string): ColumnDef['kind'] {
 
 /** The base tables of a database that the filter replicates, with their columns and keys. */
 export async function replicatedTables(conn: Connection, database: string, filter: ReplicationFilter): Promise<TableInfo[]> {
-  const tables = await queryAll<{ name: string; rows: string | number | null }>(
+  const tables = await queryAll<{ name: string; rows: string | number | null; avg: string | number | null }>(
     conn,
-    "SELECT TABLE_NAME AS name, TABLE_ROWS AS `rows` FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME",
+    "SELECT TABLE_NAME AS name, TABLE_ROWS AS `rows`, AVG_ROW_LENGTH AS avg FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME",
     [database],
   );
   const columns = await queryAll<ColumnRow>(
@@ -58,6 +60,7 @@ export async function replicatedTables(conn: Connection, database: string, filte
         columns: defs,
         primaryKey: primaryKey.every((i) => i >= 0) ? primaryKey : [],
         estimatedRows: Number(t.rows ?? 0),
+        averageRowBytes: Number(t.avg ?? 0),
       };
     });
 }

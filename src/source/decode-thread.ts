@@ -63,7 +63,7 @@ function flush(): void {
   flushScheduled = false;
   preparer?.end();
   if (pending.length === 0) return;
-  port.postMessage({ type: 'events', events: pending, rows: pendingRows });
+  port.postMessage({ type: 'events', events: pending, rows: pendingRows }, transferable(pending));
   unacknowledged += pendingRows;
   pending = [];
   pendingRows = 0;
@@ -71,6 +71,36 @@ function flush(): void {
     held.byCredit = true;
     holdOrRelease();
   }
+}
+
+/**
+ * What an event counts against the credit: its rows, and its bytes for large
+ * rows (4 KiB count as a row), as the apply loop's queue weighs it, so that
+ * a few events of large rows hold the stream back as many small rows do.
+ */
+function weight(rows: number, bytes: number): number {
+  return Math.max(1, rows) + Math.floor(bytes / 4096);
+}
+
+/**
+ * The memory of the large values in prepared statements, moved to the main
+ * thread instead of copied (a 100 MB value is otherwise in memory twice
+ * more: the message, and its copy there). Only values that own their whole
+ * memory (never a slice of a shared pool or of the event's bytes); nothing
+ * here uses them once the statements are sent.
+ */
+function transferable(events: WireEvent[]): ArrayBuffer[] {
+  const buffers = new Set<ArrayBuffer>();
+  for (const event of events) {
+    if (event.type !== 'rows') continue;
+    for (const statement of event.prepared?.statements ?? []) {
+      for (const blob of statement.blobs ?? []) {
+        const memory = blob.buffer;
+        if (memory instanceof ArrayBuffer && blob.byteOffset === 0 && blob.byteLength === memory.byteLength) buffers.add(memory);
+      }
+    }
+  }
+  return [...buffers];
 }
 
 function send(event: SourceEvent): void {
@@ -86,12 +116,12 @@ function send(event: SourceEvent): void {
     // A table that may be system-versioned is built by the applier, which knows the replica's definition.
     if (target !== null && prepare && preparer && !mayBeSystemVersioned(target)) {
       pending.push({ ...event, table: id, rows: [], prepared: preparer.add(event, target) });
-      pendingRows += Math.max(1, event.rows.length);
+      pendingRows += weight(event.rows.length, event.bytes);
     } else {
       preparer?.end();
       // Not replicated: the apply loop needs the event (transaction bounds, positions), not its rows.
       pending.push(target === null ? { ...event, table: id, rows: [] } : { ...event, table: id });
-      pendingRows += target === null ? 1 : Math.max(1, event.rows.length);
+      pendingRows += target === null ? 1 : weight(event.rows.length, event.bytes);
     }
   } else {
     preparer?.end();

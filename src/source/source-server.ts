@@ -22,6 +22,8 @@ const BINLOG_VARIABLES = [
   'binlog_transaction_compression',
   'binlog_row_value_options',
   'gtid_mode',
+  // The largest row the source accepts: the replica must take it too.
+  'max_allowed_packet',
 ];
 
 /** Opens a session on the source that cannot write, whatever the user's grants. */

@@ -30,6 +30,8 @@ export interface EventStreamOptions extends BinlogSourceOptions {
   prepare?: BatchingOptions & { now: boolean };
   /** Whether this run may decode on a worker thread; turned off here when the thread runs out of memory. */
   capabilities: DecodeThreadCapability;
+  /** The largest row the source accepts (its max_allowed_packet): the decoding thread's heap makes room for it. */
+  largestRowBytes?: number;
 }
 
 /** The run's decoding-thread capability (see capabilities.ts). */
@@ -80,12 +82,15 @@ function inLineStream(options: BinlogSourceOptions): EventStream {
 /**
  * The thread's heap: small, since it holds little live data (the events of
  * one socket read) and an unbounded heap would double the process's memory
- * with garbage waiting for collection. BINLOG_SYNC_DECODE_THREAD_HEAP_MB
- * overrides it.
+ * with garbage waiting for collection; but room for the largest row the
+ * source accepts, whose text values live there while they are decoded (both
+ * images of an update, UTF-16 at worst): a limit, not memory taken.
+ * BINLOG_SYNC_DECODE_THREAD_HEAP_MB overrides it.
  */
-function decodeThreadHeap(): { maxOldGenerationSizeMb: number; maxYoungGenerationSizeMb: number } {
+export function decodeThreadHeap(largestRowBytes = 0): { maxOldGenerationSizeMb: number; maxYoungGenerationSizeMb: number } {
   const mb = Number(process.env.BINLOG_SYNC_DECODE_THREAD_HEAP_MB);
-  return { maxOldGenerationSizeMb: Number.isFinite(mb) && mb > 0 ? mb : 64, maxYoungGenerationSizeMb: 8 };
+  const room = Math.ceil((3 * Math.min(largestRowBytes, 1024 * 1024 * 1024)) / (1024 * 1024));
+  return { maxOldGenerationSizeMb: Number.isFinite(mb) && mb > 0 ? mb : 64 + room, maxYoungGenerationSizeMb: 8 };
 }
 
 class ThreadedSource implements EventStream {
@@ -114,7 +119,7 @@ class ThreadedSource implements EventStream {
       ...(options.filter ? { filter: options.filter } : {}),
       ...(options.prepare ? { prepare: options.prepare } : {}),
     };
-    const worker = new Worker(this.script, { workerData: init, resourceLimits: decodeThreadHeap() });
+    const worker = new Worker(this.script, { workerData: init, resourceLimits: decodeThreadHeap(options.largestRowBytes) });
     this.worker = worker;
     return new Promise<void>((resolve, reject) => {
       let ready = false;
@@ -192,6 +197,7 @@ class ThreadedSource implements EventStream {
     }
     for (const statement of wire.prepared?.statements ?? []) {
       if (statement.load) statement.load = asBuffer(statement.load);
+      if (statement.blobs) statement.blobs = statement.blobs.map(asBuffer);
     }
     this.options.onEvent({ ...wire, table });
   }

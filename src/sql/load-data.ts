@@ -16,6 +16,13 @@ export const LOAD_DATA_MIN_ROWS = 50;
 export const LOAD_DATA_MIN_BYTES = 4096;
 
 /**
+ * A value from this size is never loaded: the file would be one more copy of
+ * it in memory, held until the server asks for it. Such rows are inserted
+ * (their bytes escaped into the statement once, see binary-literal.ts).
+ */
+export const LOAD_DATA_MAX_VALUE_BYTES = 1024 * 1024;
+
+/**
  * Kinds whose decoded values the file carries as they are: text (UTF-8),
  * numbers, and bytes (raw-text columns: bytes in the column's own character
  * set). The file is read as CHARACTER SET binary, so nothing is converted.
@@ -59,9 +66,10 @@ export function encodeRows(table: TableDef, cols: number[], rows: RowImage[]): B
       else if (typeof value === 'number' || typeof value === 'bigint') text += String(value);
       else if (typeof value === 'string') {
         // Text in a column of another character set would be stored as UTF-8 bytes.
-        if (table.columns[i]!.kind === 'raw-text') return undefined;
+        if (table.columns[i]!.kind === 'raw-text' || value.length >= LOAD_DATA_MAX_VALUE_BYTES / 4) return undefined;
         text += escapeText(value);
       } else if (Buffer.isBuffer(value)) {
+        if (value.length >= LOAD_DATA_MAX_VALUE_BYTES) return undefined;
         chunks.push(Buffer.from(text, 'utf8'), escapeBytes(value));
         text = '';
       } else return undefined;

@@ -5,6 +5,8 @@
 import { format, type SqlValue } from 'mysql2';
 import { EXACT_VALUE_OPTIONS } from '../db/connect.js';
 import type { PreparedRows, RowChange } from '../source/events.js';
+import { assembleQuery } from '../db/large-query.js';
+import { BLOB_MARK } from './binary-literal.js';
 import { buildLoadData } from './load-data.js';
 import { buildRowChange, type SqlFlavor, type Statement } from './statements.js';
 
@@ -24,20 +26,73 @@ export function batchStatements(change: RowChange, options: BatchingOptions): St
 }
 
 /**
- * The statement text with its parameters escaped in, exactly as mysql2 does
- * it on the apply connection (same escaping, same time zone for dates).
+ * Byte values (and texts) from this size travel as escaped literals of their
+ * bytes, never doubled (see binary-literal.ts and db/large-query.ts);
+ * smaller byte values as hex, which a query of plain text can carry.
  */
-export function inlineParams(sql: string, params: unknown[]): string {
-  return params.length === 0 ? sql : format(sql, params as SqlValue[], false, EXACT_VALUE_OPTIONS.timezone);
+export const LARGE_VALUE_BYTES = 16 * 1024;
+
+export { BLOB_MARK };
+/** A large byte value's place: its bytes, not converted (`_binary`). */
+const BYTES_MARK = { toSqlString: (): string => `_binary${BLOB_MARK}` };
+/** A large text's place: its UTF-8 bytes, read in the connection's utf8mb4 as mysql2's quoted string would be. */
+const TEXT_MARK = { toSqlString: (): string => BLOB_MARK };
+
+/** A statement text with its values in, the large byte values apart (at their BLOB_MARKs). */
+export interface InlineStatement {
+  sql: string;
+  blobs: Buffer[];
+}
+
+/**
+ * The statement text with its parameters escaped in, exactly as mysql2 does
+ * it on the apply connection (same escaping, same time zone for dates),
+ * except large byte values, left at marks (see db/large-query.ts).
+ */
+export function inlineParts(sql: string, params: readonly unknown[]): InlineStatement {
+  if (params.length === 0) return { sql, blobs: [] };
+  const blobs: Buffer[] = [];
+  const values = params.map((p) => {
+    if (Buffer.isBuffer(p) && p.length >= LARGE_VALUE_BYTES) {
+      blobs.push(p);
+      return BYTES_MARK;
+    }
+    // A large text leaves the heap at once (escaped strings and the statement
+    // text around it would be three more copies there), as its UTF-8 bytes.
+    if (typeof p === 'string' && p.length >= LARGE_VALUE_BYTES) {
+      blobs.push(Buffer.from(p, 'utf8'));
+      return TEXT_MARK;
+    }
+    return p;
+  });
+  return { sql: format(sql, values as SqlValue[], false, EXACT_VALUE_OPTIONS.timezone), blobs };
 }
 
 /** The set-based statements of a rows event (as batching applies them), values inline. */
 export function prepareRowChange(change: RowChange, options: BatchingOptions): PreparedRows {
-  const statements = batchStatements(change, options).map(({ sql, params, expectRows, setBased, load }) => ({
-    sql: inlineParams(sql, params),
+  const statements = batchStatements(change, options).map(({ sql, params, expectRows, setBased, load }) => {
+    const inline = inlineParts(sql, params);
+    return {
+    sql: inline.sql,
+    ...(inline.blobs.length > 0 ? { blobs: inline.blobs } : {}),
     ...(expectRows !== undefined ? { expectRows } : {}),
     ...(setBased ? { setBased } : {}),
     ...(load ? { load } : {}),
-  }));
+  };
+  });
   return { statements, rows: change.rows.length };
+}
+
+/**
+ * mysql2's own formatting (the apply connection's queryFormat), except that a
+ * text without parameters (a batch of prepared statements, megabytes long)
+ * is sent as it is instead of being scanned for placeholders, and that large
+ * byte values go as escaped binary literals, in a query of bytes (see
+ * db/large-query.ts).
+ */
+export function formatApplyQuery(sql: string | Buffer, values: unknown): string | Buffer {
+  const params = Array.isArray(values) ? values : values == null ? [] : [values];
+  if (typeof sql !== 'string' || params.length === 0) return sql;
+  const inline = inlineParts(sql, params);
+  return inline.blobs.length ? assembleQuery([inline]) : inline.sql;
 }

@@ -5,7 +5,7 @@ import type { Endpoint } from '../../config/connection-url.js';
 import { runChecks } from '../../check/gather.js';
 import type { CheckItem } from '../../check/checks.js';
 import { StateStore } from '../../state/state-store.js';
-import { addSettingOptions, REPLICA_SETTINGS, SOURCE_SETTINGS } from '../options.js';
+import { addSettingOptions, FILTER_SETTINGS, REPLICA_SETTINGS, SOURCE_SETTINGS } from '../options.js';
 import type { ProgramContext } from '../program.js';
 import { commandEnv, defaultServerId, printJson } from '../command-helpers.js';
 
@@ -50,10 +50,10 @@ export function registerCheckCommand(program: Command, ctx: ProgramContext): voi
         'Exits 0 when nothing fails (warnings allowed), 1 otherwise.',
         '',
         'Example:',
-        '  binlog-sync check --source mysql://repl_user@prod:3306 --replica mysql://binlog_sync@127.0.0.1:3306',
+        '  binlog-sync check --source mysql://repl_user@prod:3306 --replica mysql://binlog_sync@127.0.0.1:3306 --databases themepark_tracker',
       ].join('\n'),
     );
-  addSettingOptions(check, [...SOURCE_SETTINGS, ...REPLICA_SETTINGS, 'server-id']);
+  addSettingOptions(check, [...SOURCE_SETTINGS, ...REPLICA_SETTINGS, ...FILTER_SETTINGS, 'server-id']);
   check.action(async (opts: { json?: boolean }, command: Command) => {
     const { settings } = commandEnv(command, ctx.io);
     const items = await runChecks({
@@ -61,6 +61,8 @@ export function registerCheckCommand(program: Command, ctx: ProgramContext): voi
       replica: endpointIfGiven(settings, 'replica'),
       serverId: settings.serverId ?? defaultServerId(settings.state),
       storedFile: storedFile(settings.state),
+      // The selection is checked when one is given (check also serves before --databases is settled).
+      ...(settings.databases.length > 0 ? { filter: settings } : {}),
     });
     const ok = items.every((i) => i.status !== 'fail');
     if (opts.json) printJson(ctx.io, { ok, items });

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import mysql from 'mysql2';
 import { describe, expect, it } from 'vitest';
-import { inlineParams, prepareRowChange } from '../../../src/sql/prepare.js';
+import { inlineParts, prepareRowChange } from '../../../src/sql/prepare.js';
 import { buildRowChange } from '../../../src/sql/statements.js';
 import type { TableDef } from '../../../src/source/events.js';
 import type { RowChange } from '../../../src/source/events.js';
@@ -18,14 +18,14 @@ const items: TableDef = {
 };
 const ALL = [true, true, true];
 
-describe('inlineParams', () => {
+describe('inlineParts', () => {
   it('escapes every value into the text as the apply connection would (UTC for dates)', () => {
-    const sql = inlineParams('INSERT INTO t VALUES (?, ?, ?, ?, ?, ?)', [1, "it's \\ here", null, Buffer.from([0, 0xff]), '18446744073709551615', new Date(Date.UTC(2024, 0, 2, 3, 4, 5))]);
+    const { sql } = inlineParts('INSERT INTO t VALUES (?, ?, ?, ?, ?, ?)', [1, "it's \\ here", null, Buffer.from([0, 0xff]), '18446744073709551615', new Date(Date.UTC(2024, 0, 2, 3, 4, 5))]);
     expect(sql).toBe("INSERT INTO t VALUES (1, 'it\\'s \\\\ here', NULL, X'00ff', '18446744073709551615', '2024-01-02 03:04:05.000')");
   });
 
   it('leaves a text without parameters as it is, question marks included', () => {
-    expect(inlineParams("INSERT INTO t VALUES ('why?')", [])).toBe("INSERT INTO t VALUES ('why?')");
+    expect(inlineParts("INSERT INTO t VALUES ('why?')", []).sql).toBe("INSERT INTO t VALUES ('why?')");
   });
 
   it('gives the same text as mysql2 formatting with the connection settings, for any values', () => {
@@ -33,7 +33,7 @@ describe('inlineParams', () => {
     fc.assert(
       fc.property(fc.array(value, { minLength: 1, maxLength: 8 }), (values) => {
         const sql = `SELECT ${values.map(() => '?').join(', ')}`;
-        expect(inlineParams(sql, values)).toBe(mysql.format(sql, values, false, 'Z'));
+        expect(inlineParts(sql, values).sql).toBe(mysql.format(sql, values, false, 'Z'));
       }),
     );
   });

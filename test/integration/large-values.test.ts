@@ -1,0 +1,243 @@
+// Rows as large as the source accepts (max_allowed_packet 256M) reach a
+// replica started with MariaDB's default 16M: live (insert, update with both
+// images, delete; with and without a primary key), by snapshot into an empty
+// replica, and through verify. `start` raises the replica's limit when its
+// user may; when it may not, it stops before anything of the transaction is
+// applied, with one line that says how to fix it, and resumes once fixed.
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import mysql, { type Connection } from 'mysql2/promise';
+import { EXACT_VALUES, runCli, tempDir } from '../support/context.js';
+import { expectIdentical } from '../support/compare.js';
+import { Replication } from '../support/replication.js';
+import { destroyServers, startServer, type ManagedServer, type ServerInfo } from '../support/servers.js';
+
+const db = 'large_values';
+const MiB = 1024 * 1024;
+const DEFAULT_PACKET = 16 * MiB;
+/** Value sizes in MB (BINLOG_SYNC_TEST_LARGE_MB=1,8,30,100 for the largest). */
+const SIZES = (process.env.BINLOG_SYNC_TEST_LARGE_MB ?? '1,8,30').split(',').map(Number);
+const TABLES = ['pk', 'nopk'] as const;
+const KINDS = ['blob', 'text', 'json'] as const;
+
+let sourceServer: ManagedServer;
+let replicaServer: ManagedServer;
+let source: Connection;
+let replicaAdmin: Connection;
+
+/** The large value of a kind, built by the server: bytes 0x00 ' \ newline ^Z 0xFF CR, 2-byte characters, JSON. */
+function valueSql(kind: (typeof KINDS)[number], mb: number, salt: number): string {
+  const n = mb * MiB;
+  switch (kind) {
+    case 'blob':
+      return `CONCAT(REPEAT(X'00275C0A1AFF0D41', ${n / 8}), X'${salt.toString(16).padStart(2, '0')}')`;
+    case 'text':
+      return `CONCAT(REPEAT('é', ${n / 2}), '${salt}')`;
+    case 'json':
+      return `JSON_OBJECT('v', REPEAT('ü', ${n / 2 - 16}), 'salt', ${salt})`;
+  }
+}
+
+const column = { blob: 'b', text: 't', json: 'j' } as const;
+
+/** Every row of both tables, each value by length and SHA-256 of its bytes, sorted; and the definitions. */
+async function fingerprint(conn: Connection): Promise<unknown> {
+  const out: Record<string, unknown> = {};
+  for (const table of TABLES) {
+    const [created] = await conn.query(`SHOW CREATE TABLE ${db}.${table}`);
+    const hash = (c: string): string => `CONCAT(IFNULL(LENGTH(${c}), 'N'), ':', IFNULL(SHA2(CAST(${c} AS BINARY), 256), 'N'))`;
+    const [rows] = await conn.query(`SELECT id, kind, ${hash('b')} AS b, ${hash('t')} AS t, ${hash('j')} AS j FROM ${db}.${table} ORDER BY id, b, t, j`);
+    out[table] = { definition: Object.values((created as Array<Record<string, string>>)[0]!)[1], rows };
+  }
+  return out;
+}
+
+async function expectSame(replicaInfo: ServerInfo = replicaServer.info): Promise<void> {
+  const replica = await mysql.createConnection({ uri: replicaInfo.adminUrl, ...EXACT_VALUES });
+  try {
+    expect(await fingerprint(replica)).toEqual(await fingerprint(source));
+  } finally {
+    await replica.end();
+  }
+}
+
+async function globalPacket(): Promise<number> {
+  const [rows] = await replicaAdmin.query('SELECT @@global.max_allowed_packet AS p');
+  return Number((rows as Array<{ p: number }>)[0]!.p);
+}
+
+/** The highest resident set size a process has had (VmHWM), in MiB. */
+function peakRssMiB(pid: number | undefined): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmHWM:\s+(\d+) kB/.exec(status)![1]) / 1024;
+}
+
+/** A user on the replica with every privilege but the one that raises max_allowed_packet. */
+async function limitedReplica(): Promise<ServerInfo> {
+  await replicaAdmin.query("CREATE USER IF NOT EXISTS 'limited'@'%' IDENTIFIED BY 'limited-Pw-1'");
+  await replicaAdmin.query("GRANT ALL PRIVILEGES ON *.* TO 'limited'@'%'");
+  await replicaAdmin.query("REVOKE SUPER ON *.* FROM 'limited'@'%'");
+  const url = new URL(replicaServer.info.userUrl);
+  url.username = 'limited';
+  url.password = 'limited-Pw-1';
+  return { ...replicaServer.info, userUrl: url.toString() };
+}
+
+beforeAll(async () => {
+  [sourceServer, replicaServer] = await Promise.all([
+    startServer({ role: 'source', serverId: 181, options: { 'max-allowed-packet': '256M' } }),
+    startServer({ role: 'replica', serverId: 182 }),
+  ]);
+  source = await mysql.createConnection({ uri: sourceServer.info.adminUrl, ...EXACT_VALUES });
+  replicaAdmin = await mysql.createConnection({ uri: replicaServer.info.adminUrl });
+  await source.query(`CREATE DATABASE ${db}`);
+  await source.query(`CREATE TABLE ${db}.pk (id INT PRIMARY KEY, kind VARCHAR(8), b LONGBLOB, t LONGTEXT CHARACTER SET utf8mb4, j JSON)`);
+  await source.query(`CREATE TABLE ${db}.nopk (id INT, kind VARCHAR(8), b LONGBLOB, t LONGTEXT CHARACTER SET utf8mb4, j JSON)`);
+}, 120_000);
+
+afterAll(async () => {
+  await source?.end();
+  await replicaAdmin?.end();
+  await destroyServers(sourceServer, replicaServer);
+});
+
+describe('large values', () => {
+  it('check compares max_allowed_packet and reads the selected databases', async () => {
+    expect(await globalPacket()).toBe(DEFAULT_PACKET);
+    const result = await runCli(['check', '--json', '--source', sourceServer.info.userUrl, '--replica', replicaServer.info.userUrl, '--databases', db, '--exclude-tables', `${db}.nopk`]);
+    const report = JSON.parse(result.stdout) as { items: Array<{ name: string; status: string; detail: string; fix?: string }> };
+    const packet = report.items.find((i) => i.name === 'max_allowed_packet');
+    expect(packet?.status).toBe('warn');
+    expect(packet?.fix).toBe("SET GLOBAL max_allowed_packet=269484032; and in the replica's my.cnf [mysqld]: max_allowed_packet=257M");
+    const selected = report.items.find((i) => i.name === `database ${db}`);
+    expect(selected?.status).toBe('ok');
+    expect(selected?.detail).toContain('1 table(s) replicated: pk; left out by --include-tables/--exclude-tables: nopk');
+  });
+
+  it('replicates inserts, updates (both images) and deletes of 1 to 30 MB values live, the replica identical', async () => {
+    const replication = new Replication({ databases: [db], source: sourceServer.info, replica: replicaServer.info });
+    try {
+      // The tables as they are on the source (created before the position).
+      await replicaAdmin.query(`CREATE DATABASE ${db}`);
+      for (const table of TABLES) {
+        const [created] = await source.query(`SHOW CREATE TABLE ${db}.${table}`);
+        await replicaAdmin.query(`USE ${db}`);
+        await replicaAdmin.query(String(Object.values((created as Array<Record<string, string>>)[0]!)[1]));
+      }
+      await replication.setCurrentPosition();
+      replication.start();
+      await replication.streaming();
+      expect(await globalPacket()).toBeGreaterThanOrEqual(256 * MiB);
+      let id = 0;
+      for (const mb of SIZES) {
+        const ids: number[] = [];
+        for (const table of TABLES) {
+          for (const kind of KINDS) {
+            ids.push(++id);
+            await source.query(`INSERT INTO ${db}.${table} (id, kind, ${column[kind]}) VALUES (${id}, '${kind}', ${valueSql(kind, mb, id)})`);
+          }
+          // A duplicate in the table without a key: only one of the two is updated, then deleted.
+          if (table === 'nopk') await source.query(`INSERT INTO ${db}.nopk SELECT * FROM ${db}.nopk WHERE id = ${id}`);
+        }
+        await replication.caughtUp(120_000);
+        await expectSame();
+        // Both images large: every column changes.
+        for (const table of TABLES) {
+          for (const kind of KINDS) {
+            const key = ids[TABLES.indexOf(table) * KINDS.length + KINDS.indexOf(kind)]!;
+            await source.query(`UPDATE ${db}.${table} SET ${column[kind]} = ${valueSql(kind, mb, key + 100)}, kind = CONCAT(kind, '+') WHERE id = ${key} LIMIT 1`);
+          }
+        }
+        await replication.caughtUp(120_000);
+        await expectSame();
+        // Delete half of them (the other half stays for the snapshot).
+        for (const key of ids.filter((_, n) => n % 2 === 0)) {
+          for (const table of TABLES) await source.query(`DELETE FROM ${db}.${table} WHERE id = ${key} LIMIT 1`);
+        }
+        await replication.caughtUp(120_000);
+        await expectSame();
+        if (mb <= 8) await expectIdentical(db, db, { source: sourceServer.info, replica: replicaServer.info });
+      }
+      const peak = peakRssMiB(replication.pid);
+      const largestRow = Math.max(...SIZES);
+      // The goal (issue 17) is 256 MiB and three times the largest row in flight (an update's two
+      // images): not met yet (722 MiB measured for 30 MB values against 436): a guard against regressions only.
+      console.log(`large values: peak RSS of start ${peak.toFixed(0)} MiB with values up to ${largestRow} MB (goal: ${256 + 3 * 2 * largestRow} MiB)`);
+      expect(peak).toBeLessThanOrEqual(256 + 25 * largestRow);
+      const stopped = await replication.stop();
+      for (const line of stopped.stderr.split('\n')) if (/memory|max_allowed_packet/.test(line)) console.log(line.slice(0, 400));
+      expect(stopped.stderr).toContain("raised the replica's max_allowed_packet from 16M to 257M");
+    } finally {
+      await replication.close();
+    }
+  }, 600_000);
+
+  it('snapshot copies them into an empty replica at its default limit, and verify finds it identical', async () => {
+    await replicaAdmin.query(`DROP DATABASE IF EXISTS ${db}`);
+    await replicaAdmin.query(`SET GLOBAL max_allowed_packet = ${DEFAULT_PACKET}`);
+    const state = tempDir('binlog-sync-large-');
+    try {
+      const args = ['--source', sourceServer.info.userUrl, '--replica', replicaServer.info.userUrl, '--databases', db, '--state', `${state.path}/state.sqlite`];
+      const snapshot = await runCli(['snapshot', ...args], { timeoutMs: 300_000 });
+      expect(snapshot.stderr).toContain("raised the replica's max_allowed_packet");
+      expect(snapshot.code).toBe(0);
+      await expectSame();
+      const verify = await runCli(['verify', '--json', ...args], { timeoutMs: 300_000 });
+      expect(verify.code, verify.stderr).toBe(0);
+      expect((JSON.parse(verify.stdout) as { identical: boolean }).identical).toBe(true);
+      // And verify does see a difference in one large value (a new session: it takes the raised limit).
+      const changer = await mysql.createConnection({ uri: replicaServer.info.adminUrl });
+      await changer.query(`UPDATE ${db}.pk SET t = CONCAT(t, 'x') WHERE LENGTH(t) > ${20 * MiB} LIMIT 1`);
+      await changer.end();
+      const differs = await runCli(['verify', '--json', ...args], { timeoutMs: 300_000 });
+      expect(differs.code).toBe(1);
+    } finally {
+      state.cleanup();
+    }
+  }, 600_000);
+
+  it('stops before a row the replica cannot take, with one line and the fix, and resumes once the limit is raised', async () => {
+    const other = 'large_limited';
+    await replicaAdmin.query(`SET GLOBAL max_allowed_packet = ${DEFAULT_PACKET}`);
+    const replication = new Replication({ databases: [other], source: sourceServer.info, replica: await limitedReplica() });
+    try {
+      await replication.setCurrentPosition();
+      replication.start();
+      await replication.streaming();
+      await source.query(`CREATE DATABASE ${other}`);
+      await source.query(`CREATE TABLE ${other}.docs (id INT PRIMARY KEY, body LONGBLOB)`);
+      await source.query(`INSERT INTO ${other}.docs VALUES (1, REPEAT(X'00275C0A', ${MiB / 4}))`);
+      await replication.caughtUp();
+      // One transaction: a small row, then one larger than the replica takes.
+      await source.query('START TRANSACTION');
+      await source.query(`INSERT INTO ${other}.docs VALUES (2, 'small')`);
+      await source.query(`INSERT INTO ${other}.docs VALUES (3, REPEAT(X'00275C0A', ${(20 * MiB) / 4}))`);
+      await source.query('COMMIT');
+      const result = await replication.exited(120_000);
+      expect(result.code).toBe(1);
+      expect(await globalPacket()).toBe(DEFAULT_PACKET);
+      // (Every byte of this value is one that is escaped: the statement is twice its size, the worst case.)
+      const line = result.stderr.split('\n').find((l) => l.startsWith('binlog-sync:')) ?? result.stderr;
+      expect(line).toMatch(/large_limited\.docs/);
+      expect(line).toMatch(/is 40\.0 MB as a statement, more than the replica's max_allowed_packet of 16M/);
+      expect(line).toContain('SET GLOBAL max_allowed_packet=');
+      expect(line).toContain("my.cnf [mysqld]: max_allowed_packet=");
+      expect(line).not.toMatch(/error 1153/);
+      const [rows] = await replicaAdmin.query(`SELECT id FROM ${other}.docs ORDER BY id`);
+      expect((rows as Array<{ id: number }>).map((r) => r.id)).toEqual([1]);
+      // The user raises the limit as told; start resumes with that transaction, whole.
+      await replicaAdmin.query(`SET GLOBAL max_allowed_packet = ${256 * MiB}`);
+      replication.start();
+      await replication.caughtUp();
+      const [after] = await replicaAdmin.query(`SELECT id, LENGTH(body) AS n FROM ${other}.docs ORDER BY id`);
+      expect(after).toEqual([
+        { id: 1, n: MiB },
+        { id: 2, n: 5 },
+        { id: 3, n: 20 * MiB },
+      ]);
+      await expectIdentical(other, other, { source: sourceServer.info, replica: replicaServer.info });
+    } finally {
+      await replication.close();
+    }
+  }, 300_000);
+});
