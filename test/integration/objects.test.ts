@@ -219,3 +219,55 @@ describe('views, routines and events: the same as the server own replica', () =>
     }
   });
 });
+
+describe('--definer', () => {
+  const defDb = 'objs_definer';
+  let other: Differential;
+
+  beforeAll(async () => {
+    other = await Differential.start({ databases: [defDb], ids: [134, 135, 136], args: ['--definer', "'app_owner'@'%'"] });
+    await other.run(`CREATE DATABASE ${defDb}`);
+    for (const server of [other.ours, other.native]) {
+      const conn = await mysql.createConnection({ uri: server.info.adminUrl, multipleStatements: true });
+      await conn.query(`CREATE USER 'app_owner'@'%'; GRANT SELECT ON ${defDb}.* TO 'app_owner'@'%'`).finally(() => conn.end());
+    }
+  });
+
+  afterAll(async () => {
+    await other?.close();
+  });
+
+  it('puts the account as DEFINER of views, routines and events; everything else as the native replica', async () => {
+    await other.run(
+      `CREATE USER 'prod_owner'@'10.0.0.%'`,
+      `CREATE TABLE ${defDb}.t (id INT PRIMARY KEY)`,
+      `INSERT INTO ${defDb}.t VALUES (1), (2)`,
+      `CREATE DEFINER = 'prod_owner'@'10.0.0.%' SQL SECURITY DEFINER VIEW ${defDb}.v AS SELECT id FROM ${defDb}.t`,
+      `CREATE DEFINER = 'prod_owner'@'10.0.0.%' FUNCTION ${defDb}.f() RETURNS INT DETERMINISTIC RETURN 1`,
+      `CREATE PROCEDURE ${defDb}.p() SELECT 1`,
+      `SET SESSION time_zone = '+00:00'`,
+      `CREATE EVENT ${defDb}.e ON SCHEDULE EVERY 1 DAY STARTS '2030-01-01 00:00:00' DO SELECT 1`,
+      `ALTER EVENT ${defDb}.e COMMENT 'altered'`,
+    );
+    await other.expectSameAsNative(defDb);
+    const [native, ours] = [await objectsOf(other.native, defDb), await objectsOf(other.ours, defDb)];
+    const definers = (o: Objects): unknown[] => [...o.views, ...o.routines, ...o.events].map((x) => x.DEFINER);
+    expect(definers(native)).toEqual(['prod_owner@10.0.0.%', 'prod_owner@10.0.0.%', 'root@127.0.0.1', 'root@127.0.0.1']);
+    expect(definers(ours)).toEqual(['app_owner@%', 'app_owner@%', 'app_owner@%', 'app_owner@%']);
+    const withoutDefiner = (o: Objects): Objects => ({
+      ...o,
+      views: o.views.map(({ DEFINER: _d, ...rest }) => rest),
+      routines: o.routines.map(({ DEFINER: _d, ...rest }) => rest),
+      events: o.events.map(({ DEFINER: _d, ...rest }) => rest),
+    });
+    expect(withoutDefiner(ours)).toEqual({ ...withoutDefiner(native), triggers: [] });
+    // The view works on ours (its definer exists there); on the native replica it fails with 1449.
+    const conn = await mysql.createConnection({ uri: other.ours.info.adminUrl });
+    try {
+      const [rows] = await conn.query(`SELECT id FROM ${defDb}.v ORDER BY id`);
+      expect(rows).toEqual([{ id: 1 }, { id: 2 }]);
+    } finally {
+      await conn.end();
+    }
+  });
+});
