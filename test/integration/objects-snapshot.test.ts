@@ -1,0 +1,94 @@
+// `snapshot` copies views (after the tables, in dependency order), stored
+// routines and events (disabled) with the rows, and `--drop-existing`
+// replaces them; the source's information_schema is the expectation.
+import mysql, { type Connection } from 'mysql2/promise';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EXACT_VALUES } from '../support/context.js';
+import { expectIdentical } from '../support/compare.js';
+import { objectsOf, type Objects } from '../support/objects.js';
+import { Replication } from '../support/replication.js';
+import { REPL_USER, destroyServers, startServerPair, type ManagedServer } from '../support/servers.js';
+
+const db = 'objsnap_park';
+let sourceServer: ManagedServer;
+let replicaServer: ManagedServer;
+let replication: Replication;
+let source: Connection;
+
+beforeAll(async () => {
+  [sourceServer, replicaServer] = await startServerPair([137, 138], ['Asia/Kolkata', 'America/Anchorage']);
+  replication = new Replication({ databases: [db], source: sourceServer.info, replica: replicaServer.info });
+  source = await mysql.createConnection({ uri: sourceServer.info.adminUrl, ...EXACT_VALUES });
+  await source.query(`CREATE DATABASE ${db}`);
+  // Reading views and events takes SHOW VIEW and EVENT (the test user has SELECT on everything).
+  await source.query(`GRANT SHOW VIEW, EVENT ON ${db}.* TO '${REPL_USER}'@'%'`);
+  await source.query(`USE ${db}`);
+  await source.query(`SET SESSION time_zone = '+05:30'`);
+  for (const sql of [
+    'CREATE TABLE rides (id INT PRIMARY KEY, name VARCHAR(40), wait INT)',
+    'CREATE TABLE ride_log (id INT AUTO_INCREMENT PRIMARY KEY, ride INT)',
+    `INSERT INTO rides VALUES (1, 'Coaster', 45), (2, 'Carousel', 5), (3, 'Log flume', 35)`,
+    'CREATE TRIGGER rides_ai AFTER INSERT ON rides FOR EACH ROW INSERT INTO ride_log (ride) VALUES (NEW.id)',
+    `SET SESSION sql_mode = 'PIPES_AS_CONCAT,STRICT_ALL_TABLES'`,
+    `CREATE FUNCTION label(n VARCHAR(40), w INT) RETURNS VARCHAR(80) DETERMINISTIC NO SQL RETURN n || ' (' || w || ')'`,
+    `CREATE PROCEDURE longest(IN lim INT) READS SQL DATA BEGIN SELECT id FROM ${db}.rides WHERE wait > lim; END`,
+    'SET SESSION sql_mode = DEFAULT',
+    // Named so that the alphabetical order is not the dependency order.
+    'CREATE VIEW a_long AS SELECT id, name FROM z_base WHERE wait > 30',
+    'CREATE SQL SECURITY INVOKER VIEW b_labels AS SELECT id, label(name, wait) AS label FROM rides',
+    `CREATE VIEW m_on_a AS SELECT name FROM ${db}.a_long`,
+    "CREATE EVENT nightly ON SCHEDULE EVERY 1 DAY STARTS '2030-01-01 03:00:00' DO DELETE FROM ride_log WHERE id < 0",
+    "CREATE EVENT off ON SCHEDULE AT '2031-01-01 00:00:00' ON COMPLETION PRESERVE DISABLE DO SELECT 1",
+  ]) {
+    if (sql.startsWith('CREATE VIEW a_long')) await source.query('CREATE VIEW z_base AS SELECT * FROM rides');
+    await source.query(sql);
+  }
+});
+
+afterAll(async () => {
+  await replication?.close();
+  await source?.end();
+  await destroyServers(sourceServer, replicaServer);
+});
+
+/** The replica's objects equal the source's, events disabled as on a server's own replica, no triggers. */
+function expectCopied(ours: Objects, theirs: Objects): void {
+  expect(ours.views, 'views').toEqual(theirs.views);
+  expect(ours.routines, 'routines').toEqual(theirs.routines);
+  expect(ours.parameters, 'parameters').toEqual(theirs.parameters);
+  expect(ours.events, 'events').toEqual(theirs.events.map((e) => ({ ...e, STATUS: 'SLAVESIDE_DISABLED' })));
+  expect(theirs.triggers).not.toEqual([]);
+  expect(ours.triggers, 'no trigger on the replica').toEqual([]);
+}
+
+describe('snapshot of views, routines and events', () => {
+  it('copies them into an empty replica: views in dependency order, routines, events disabled, no triggers', async () => {
+    const result = await replication.cli(['snapshot', ...replication.commonArgs]);
+    expect(result.stderr).not.toMatch(/binlog-sync: /);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/and 8 views, routines and events/);
+    await expectIdentical(db, db, { source: sourceServer.info, replica: replicaServer.info });
+    const theirs = await objectsOf(sourceServer, db);
+    expect(theirs.views.map((v) => v.TABLE_NAME)).toEqual(['a_long', 'b_labels', 'm_on_a', 'z_base']);
+    expectCopied(await objectsOf(replicaServer, db), theirs);
+    const replica = await mysql.createConnection({ uri: replicaServer.info.adminUrl, ...EXACT_VALUES });
+    try {
+      const [labels] = await replica.query(`SELECT * FROM ${db}.b_labels ORDER BY id`);
+      const [expected] = await source.query(`SELECT * FROM ${db}.b_labels ORDER BY id`);
+      expect(labels).toEqual(expected);
+    } finally {
+      await replica.end();
+    }
+  });
+
+  it('--drop-existing replaces them with the source definitions', async () => {
+    await source.query(`CREATE OR REPLACE VIEW ${db}.z_base AS SELECT * FROM ${db}.rides WHERE id > 1`);
+    await source.query(`DROP PROCEDURE ${db}.longest`);
+    await source.query(`CREATE PROCEDURE ${db}.longest(IN lim INT) SELECT lim`);
+    const result = await replication.cli(['snapshot', '--drop-existing', ...replication.commonArgs]);
+    expect(result.stderr).not.toMatch(/binlog-sync: /);
+    expect(result.code).toBe(0);
+    await expectIdentical(db, db, { source: sourceServer.info, replica: replicaServer.info });
+    expectCopied(await objectsOf(replicaServer, db), await objectsOf(sourceServer, db));
+  });
+});
