@@ -15,6 +15,9 @@ import { createFilter, type FilterSettings, type ReplicationFilter } from '../tx
 import { replicatedTables, type TableInfo } from '../snapshot/table-info.js';
 import { rewriteDatabases } from '../txn/ddl.js';
 import { definitionDifference, normalizeDefinition, type DefinitionDifference } from './definitions.js';
+import { compareObjects, type ObjectVerdict } from './objects.js';
+
+export type { ObjectVerdict } from './objects.js';
 
 /** missing: only on the source; extra: only on the replica (named as there). */
 export type TableStatus = 'identical' | 'different' | 'missing' | 'extra';
@@ -36,6 +39,8 @@ export interface TableVerdict {
 export interface VerifyReport {
   identical: boolean;
   tables: TableVerdict[];
+  /** Views, stored routines and events (see objects.ts). */
+  objects: ObjectVerdict[];
 }
 
 export interface VerifyOptions {
@@ -196,6 +201,7 @@ export async function runVerify(options: VerifyOptions): Promise<VerifyReport> {
   try {
     for (const conn of [source, replica]) await conn.query("SET SESSION time_zone = '+00:00'");
     const verdicts: TableVerdict[] = [];
+    const objects: ObjectVerdict[] = [];
     const rename = (database: string): string => filter.targetDatabase(database);
     for (const database of options.filter.databases) {
       const targetDatabase = rename(database);
@@ -213,8 +219,10 @@ export async function runVerify(options: VerifyOptions): Promise<VerifyReport> {
       for (const table of await extraTables(source, replica, database, targetDatabase, filter, options)) {
         verdicts.push({ table: `${targetDatabase}.${table}`, status: 'extra' });
       }
+      objects.push(...(await compareObjects(source, replica, database, filter, () => settle(options), options.rechecks ?? 3)));
     }
-    return { identical: verdicts.every((v) => v.status === 'identical'), tables: verdicts };
+    const identical = verdicts.every((v) => v.status === 'identical') && objects.every((o) => o.status === 'identical');
+    return { identical, tables: verdicts, objects };
   } finally {
     await source.end().catch(() => undefined);
     await replica.end().catch(() => undefined);

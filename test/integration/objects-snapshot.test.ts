@@ -92,3 +92,55 @@ describe('snapshot of views, routines and events', () => {
     expectCopied(await objectsOf(replicaServer, db), await objectsOf(sourceServer, db));
   });
 });
+
+describe('verify of views, routines and events', () => {
+  interface Report {
+    identical: boolean;
+    tables: Array<{ table: string; status: string }>;
+    objects: Array<{ object: string; type: string; status: string }>;
+  }
+
+  it('finds them identical after the snapshot, with start running', async () => {
+    replication.start();
+    await replication.caughtUp();
+    const result = await replication.cli(['verify', '--json', ...replication.commonArgs]);
+    expect(result.code).toBe(0);
+    const report = JSON.parse(result.stdout) as Report;
+    const source = await objectsOf(sourceServer, db);
+    const expected = [
+      ...source.views.map((v) => ({ object: `${db}.${String(v.TABLE_NAME)}`, type: 'VIEW' })),
+      ...source.routines.map((r) => ({ object: `${db}.${String(r.ROUTINE_NAME)}`, type: String(r.ROUTINE_TYPE) })),
+      ...source.events.map((e) => ({ object: `${db}.${String(e.EVENT_NAME)}`, type: 'EVENT' })),
+    ].map((o) => ({ ...o, status: 'identical' }));
+    expect(report.objects.sort((a, b) => a.object.localeCompare(b.object))).toEqual(expected.sort((a, b) => a.object.localeCompare(b.object)));
+    expect(report.identical).toBe(true);
+  });
+
+  it('names a changed view and a dropped function, in --json and in text; exit 1', async () => {
+    // Replicated live first: a change made on the source arrives, and is not reported.
+    await source.query(`CREATE OR REPLACE VIEW ${db}.a_long AS SELECT id, name FROM ${db}.z_base WHERE wait > 40`);
+    await replication.caughtUp();
+    const replica = await mysql.createConnection({ uri: replicaServer.info.adminUrl });
+    try {
+      await replica.query(`CREATE OR REPLACE VIEW ${db}.m_on_a AS SELECT name, id FROM ${db}.a_long`);
+      await replica.query(`DROP FUNCTION ${db}.label`);
+      await replica.query(`DROP VIEW ${db}.b_labels`); // it calls the function
+    } finally {
+      await replica.end();
+    }
+    const json = await replication.cli(['verify', '--json', ...replication.commonArgs]);
+    expect(json.code).toBe(1);
+    const report = JSON.parse(json.stdout) as Report;
+    expect(report.identical).toBe(false);
+    expect(report.tables.every((t) => t.status === 'identical')).toBe(true);
+    expect(report.objects.filter((o) => o.status !== 'identical').sort((a, b) => a.object.localeCompare(b.object))).toEqual([
+      { object: `${db}.b_labels`, type: 'VIEW', status: 'missing' },
+      { object: `${db}.label`, type: 'FUNCTION', status: 'missing' },
+      { object: `${db}.m_on_a`, type: 'VIEW', status: 'different' },
+    ]);
+    const text = await replication.cli(['verify', ...replication.commonArgs]);
+    expect(text.code).toBe(1);
+    expect(text.stdout).toMatch(new RegExp(`different\\s+view ${db}\\.m_on_a`));
+    expect(text.stdout).toMatch(new RegExp(`missing\\s+function ${db}\\.label`));
+  });
+});
