@@ -144,3 +144,27 @@ describe('verify of views, routines and events', () => {
     expect(text.stdout).toMatch(new RegExp(`missing\\s+function ${db}\\.label`));
   });
 });
+
+describe('check', () => {
+  interface CheckReport {
+    ok: boolean;
+    items: Array<{ name: string; status: string; detail: string; fix?: string }>;
+  }
+
+  it('lists the triggers as not copied, and warns about a DEFINER the replica lacks, with the fix', async () => {
+    // Listing triggers takes the TRIGGER privilege.
+    await source.query(`GRANT TRIGGER ON ${db}.* TO '${REPL_USER}'@'%'`);
+    await source.query(`CREATE USER 'prod_owner'@'10.0.0.%'`);
+    await source.query(`CREATE DEFINER = 'prod_owner'@'10.0.0.%' VIEW ${db}.owned AS SELECT 1 AS one`);
+    const result = await replication.cli(['check', '--json', ...replication.commonArgs]);
+    const report = JSON.parse(result.stdout) as CheckReport;
+    const item = (name: string): CheckReport['items'][number] | undefined => report.items.find((i) => i.name === name);
+    expect(item('triggers')).toEqual({ name: 'triggers', status: 'ok', detail: expect.stringContaining(`${db}.rides_ai`) });
+    expect(item('triggers')!.detail).toMatch(/deliberately not copied/);
+    expect(item('definers')).toMatchObject({ status: 'warn', detail: expect.stringContaining("'prod_owner'@'10.0.0.%'") });
+    expect(item('definers')!.fix).toContain("CREATE USER 'prod_owner'@'10.0.0.%';");
+    const withDefiner = await replication.cli(['check', '--json', '--definer', "'binlog_sync'@'%'", ...replication.commonArgs]);
+    const second = JSON.parse(withDefiner.stdout) as CheckReport;
+    expect(second.items.find((i) => i.name === 'definers')).toMatchObject({ status: 'ok' });
+  });
+});

@@ -53,7 +53,7 @@ export function registerCheckCommand(program: Command, ctx: ProgramContext): voi
         '  binlog-sync check --source mysql://repl_user@prod:3306 --replica mysql://binlog_sync@127.0.0.1:3306',
       ].join('\n'),
     );
-  addSettingOptions(check, [...SOURCE_SETTINGS, ...REPLICA_SETTINGS, 'server-id']);
+  addSettingOptions(check, [...SOURCE_SETTINGS, ...REPLICA_SETTINGS, 'server-id', 'databases', 'definer']);
   check.action(async (opts: { json?: boolean }, command: Command) => {
     const { settings } = commandEnv(command, ctx.io);
     const items = await runChecks({
@@ -61,6 +61,8 @@ export function registerCheckCommand(program: Command, ctx: ProgramContext): voi
       replica: endpointIfGiven(settings, 'replica'),
       serverId: settings.serverId ?? defaultServerId(settings.state),
       storedFile: storedFile(settings.state),
+      databases: settings.databases,
+      definer: settings.definer,
     });
     const ok = items.every((i) => i.status !== 'fail');
     if (opts.json) printJson(ctx.io, { ok, items });
