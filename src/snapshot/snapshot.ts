@@ -68,7 +68,12 @@ export async function runSnapshot(options: SnapshotOptions): Promise<SnapshotRes
 
     const tables: TableInfo[] = [];
     for (const database of options.filter.databases) {
-      if (!(await databaseExists(source, database))) throw new StateError(`database ${database} does not exist on the source (--databases)`);
+      if (!(await databaseExists(source, database))) {
+        // information_schema hides what the user may not read: either is possible.
+        throw new StateError(
+          `database ${database} does not exist on the source (--databases), or the source user may not read it: GRANT SELECT ON ${quoteIdentifier(database)}.* TO the source user`,
+        );
+      }
       tables.push(...(await replicatedTables(source, database, filter)));
     }
     await prepareReplica(replica, source, tables, filter, options);

@@ -8,6 +8,7 @@
 // the replica holds are named.
 import type { Endpoint } from '../config/connection-url.js';
 import { connect, queryAll, type Connection } from '../db/connect.js';
+import { StateError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { qualifiedName, quoteIdentifier } from '../sql/identifiers.js';
 import { connectSource } from '../source/source-server.js';
@@ -204,6 +205,13 @@ export async function runVerify(options: VerifyOptions): Promise<VerifyReport> {
     const objects: ObjectVerdict[] = [];
     const rename = (database: string): string => filter.targetDatabase(database);
     for (const database of options.filter.databases) {
+      // information_schema hides what the user may not read: an empty list would read as "identical".
+      const [visible] = await queryAll<{ n: number | string }>(source, 'SELECT COUNT(*) AS n FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?', [database]);
+      if (Number(visible?.n ?? 0) === 0) {
+        throw new StateError(
+          `database ${database} does not exist on the source (--databases), or the source user may not read it: GRANT SELECT ON ${quoteIdentifier(database)}.* TO the source user`,
+        );
+      }
       const targetDatabase = rename(database);
       const onReplica = await baseTables(replica, targetDatabase);
       for (const t of await replicatedTables(source, database, filter)) {

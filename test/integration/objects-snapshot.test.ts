@@ -168,3 +168,43 @@ describe('check', () => {
     expect(second.items.find((i) => i.name === 'definers')).toMatchObject({ status: 'ok' });
   });
 });
+
+describe("the guide's replication user (REPLICATION SLAVE and nothing else)", () => {
+  const guideDb = 'objsnap_guide';
+  let guide: Replication;
+
+  afterAll(async () => {
+    await guide?.close();
+  });
+
+  it('position set --current and start replicate with it; snapshot and verify name the grant they need', async () => {
+    await source.query(`CREATE DATABASE ${guideDb}`);
+    await source.query(`CREATE TABLE ${guideDb}.visits (id INT PRIMARY KEY, who VARCHAR(20))`);
+    await source.query(`INSERT INTO ${guideDb}.visits VALUES (1, 'before')`);
+    await source.query(`CREATE USER 'guide_user'@'%' IDENTIFIED BY 'Guide-Pw-51'; GRANT REPLICATION SLAVE ON *.* TO 'guide_user'@'%'`);
+    // The replica gets the starting rows as an operator would copy them.
+    const replica = await mysql.createConnection({ uri: replicaServer.info.adminUrl, multipleStatements: true });
+    await replica.query(`CREATE DATABASE ${guideDb}; CREATE TABLE ${guideDb}.visits (id INT PRIMARY KEY, who VARCHAR(20)); INSERT INTO ${guideDb}.visits VALUES (1, 'before')`);
+    await replica.end();
+    const url = new URL(sourceServer.info.userUrl);
+    url.username = 'guide_user';
+    url.password = 'Guide-Pw-51';
+    guide = new Replication({ databases: [guideDb], source: { ...sourceServer.info, userUrl: url.toString() }, replica: replicaServer.info });
+
+    await guide.setCurrentPosition(); // stderr empty, exit 0
+    guide.start();
+    await source.query(`INSERT INTO ${guideDb}.visits VALUES (2, 'after'), (3, 'later')`);
+    await source.query(`UPDATE ${guideDb}.visits SET who = 'changed' WHERE id = 1`);
+    await guide.caughtUp();
+    await expectIdentical(guideDb, guideDb, { source: sourceServer.info, replica: replicaServer.info });
+    await guide.stop();
+
+    for (const command of ['snapshot', 'verify']) {
+      const result = await guide.cli([command, ...guide.commonArgs, ...(command === 'snapshot' ? ['--drop-existing'] : [])]);
+      expect(result.code, command).toBe(1);
+      const lines = result.stderr.split('\n').filter((line) => line.startsWith('binlog-sync:'));
+      expect(lines, command).toEqual([expect.stringContaining(`GRANT SELECT ON \`${guideDb}\`.* TO the source user`)]);
+      expect(result.stderr, command).not.toMatch(/SQL syntax|ER_|command denied/);
+    }
+  });
+});
