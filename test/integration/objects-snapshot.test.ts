@@ -208,3 +208,38 @@ describe("the guide's replication user (REPLICATION SLAVE and nothing else)", ()
     }
   });
 });
+
+describe('snapshot with --rewrite-db and --definer', () => {
+  const dev = `${db}_dev`;
+  let renamed: Replication;
+
+  afterAll(async () => {
+    renamed?.dispose();
+  });
+
+  it('renames the objects and the database named in their bodies, and puts the account as DEFINER', async () => {
+    renamed = new Replication({
+      databases: [db],
+      source: sourceServer.info,
+      replica: replicaServer.info,
+      args: ['--rewrite-db', `${db}=${dev}`, '--definer', "'binlog_sync'@'%'"],
+    });
+    const result = await renamed.cli(['snapshot', ...renamed.commonArgs]);
+    expect(result.stderr).not.toMatch(/binlog-sync: /);
+    expect(result.code).toBe(0);
+    await expectIdentical(db, dev, { source: sourceServer.info, replica: replicaServer.info });
+    const rename = (text: string): string => text.replaceAll(`\`${db}\``, `\`${dev}\``).replaceAll(`${db}.`, `\`${dev}\`.`);
+    const renamedRows = (list: Array<Record<string, unknown>>): Array<Record<string, unknown>> =>
+      list.map((row) =>
+        Object.fromEntries(Object.entries(row).map(([k, v]) => [k, k === 'DEFINER' ? 'binlog_sync@%' : typeof v === 'string' ? rename(v) : v])),
+      );
+    const theirs = await objectsOf(sourceServer, db);
+    const ours = await objectsOf(replicaServer, dev);
+    // The bodies name the database: the rename did something.
+    expect(theirs.views.some((v) => String(v.VIEW_DEFINITION).includes(`\`${db}\``))).toBe(true);
+    expect(ours.views).toEqual(renamedRows(theirs.views));
+    expect(ours.routines).toEqual(renamedRows(theirs.routines));
+    expect(ours.events).toEqual(renamedRows(theirs.events).map((e) => ({ ...e, STATUS: 'SLAVESIDE_DISABLED' })));
+    expect(ours.triggers).toEqual([]);
+  });
+});
