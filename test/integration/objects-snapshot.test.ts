@@ -241,5 +241,12 @@ describe('snapshot with --rewrite-db and --definer', () => {
     expect(ours.routines).toEqual(renamedRows(theirs.routines));
     expect(ours.events).toEqual(renamedRows(theirs.events).map((e) => ({ ...e, STATUS: 'SLAVESIDE_DISABLED' })));
     expect(ours.triggers).toEqual([]);
+    // verify applies --rewrite-db to the source's definitions, and leaves DEFINER out.
+    const verify = await renamed.cli(['verify', '--json', ...renamed.connectionArgs, '--databases', db, '--rewrite-db', `${db}=${dev}`]);
+    expect(verify.stderr).toBe('');
+    const report = JSON.parse(verify.stdout) as { identical: boolean; objects: Array<{ status: string }> };
+    expect(report.objects).toHaveLength(theirs.views.length + theirs.routines.length + theirs.events.length);
+    expect(report.objects.every((o) => o.status === 'identical')).toBe(true);
+    expect(verify.code).toBe(0);
   });
 });

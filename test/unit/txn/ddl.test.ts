@@ -479,6 +479,7 @@ describe('on arbitrary input', () => {
   const piece = fc.constantFrom(
     'CREATE ', 'DROP ', 'ALTER ', 'RENAME ', 'TRUNCATE ', 'TABLE ', 'INDEX ', 'DATABASE ', 'IF EXISTS ', 'ON ', 'TO ',
     'prod', 'db', '.', ',', '`', "'", '"', '\\', '(', ')', ';', '/*', '*/', '/*!', '--', '\n', ' ', '@',
+    'VIEW ', 'PROCEDURE ', 'FUNCTION ', 'EVENT ', 'DEFINER=', 'SQL SECURITY INVOKER ', 'ENABLE ', 'DISABLE ', 'DO ', 'COMMENT ',
   );
   const statement = fc.array(piece, { maxLength: 30 }).map((pieces) => pieces.join(''));
 
@@ -488,6 +489,17 @@ describe('on arbitrary input', () => {
         const info = classifyStatement(sql, 'main');
         rewriteDatabases(sql, (db) => `${db}_x`);
         restrictToTables(sql, info, () => false);
+        rewriteObject(sql, { definer: '`a`@`b`', disableEvents: true });
+      }),
+    );
+  });
+
+  it('rewriteObject changes nothing when asked for nothing, and classifies the same after its rewrite', () => {
+    fc.assert(
+      fc.property(statement, (sql) => {
+        expect(rewriteObject(sql, {})).toBe(sql);
+        const rewritten = rewriteObject(sql, { definer: '`a`@`b`', disableEvents: true });
+        expect(classifyStatement(rewritten, 'main')).toEqual(classifyStatement(sql, 'main'));
       }),
     );
   });
