@@ -701,6 +701,20 @@ describe('TransactionAssembler: statements', () => {
     ]);
   });
 
+  it("a view, routine or event keeps the session's collation_connection; table DDL does not need it", () => {
+    const charset = { client: 45, connection: 224, server: 8 };
+    const at = (sql: string, n: number): ApplyAction[] =>
+      run([gtid(`0-1-${n}`, false, 100 * n), { ...(query(sql, 100 * n + 50) as Extract<SourceEvent, { type: 'query' }>), charset }]);
+    expect(at('CREATE VIEW v AS SELECT 1', 1)[1]).toMatchObject({ type: 'ddl', verb: 'CREATE VIEW', collation: 224 });
+    expect(at('CREATE PROCEDURE p() SELECT 1', 2)[1]).toMatchObject({ type: 'ddl', verb: 'CREATE PROCEDURE', collation: 224 });
+    expect(at('CREATE TABLE t (id INT)', 3)[1]).not.toHaveProperty('collation');
+  });
+
+  it('an ALTER EVENT naming no DEFINER gets the account the source ran it as', () => {
+    const event = { ...(query('ALTER EVENT e COMMENT \'x\'', 150) as Extract<SourceEvent, { type: 'query' }>), invoker: { user: 'ops', host: '10.%' } };
+    expect(run([gtid('0-1-9', false, 100), event])[1]).toMatchObject({ type: 'ddl', sql: "ALTER DEFINER=`ops`@`10.%` EVENT e COMMENT 'x'" });
+  });
+
   it('passes the session sql_mode on to the DDL', () => {
     expect(statement('CREATE TABLE t (id INT)', 'app', 0x4n)).toEqual([ddl('CREATE TABLE t (id INT)', 'app', 'CREATE TABLE', ['app.t'], 0x4n)]);
   });
