@@ -443,7 +443,9 @@ function parseObject(c: Cursor, verb: 'CREATE' | 'ALTER' | 'DROP'): Parsed | und
     names.push(name);
   } while (verb === 'DROP' && type === 'VIEW' && c.acceptPunct(','));
   if (type === 'VIEW') return { kind: 'table', verb: statement, names, head };
-  if (type === 'FUNCTION' && verb === 'CREATE' && !isPunct(c.peek(), '(')) {
+  // A loadable function: `name RETURNS type SONAME 'lib'` (a stored one has a body instead; under
+  // sql_mode=ORACLE it may also go without parentheses, so SONAME decides).
+  if (type === 'FUNCTION' && verb === 'CREATE' && !isPunct(c.peek(), '(') && c.tokens.slice(c.pos).some((t) => isKeyword(t, 'SONAME'))) {
     return ignored(`${statement} ... SONAME: loadable functions are server plugins, not replicated`);
   }
   if (type === 'EVENT' && verb !== 'DROP') eventClauses(c, verb, head);

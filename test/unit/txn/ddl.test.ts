@@ -135,6 +135,7 @@ describe('classifyStatement: views, routines and events', () => {
       objects('CREATE PROCEDURE', 'PROCEDURE', ['prod', 'p']),
     ],
     ['create function f() returns int deterministic return 1', objects('CREATE FUNCTION', 'FUNCTION', [DEFAULT_DB, 'f'])],
+    ['CREATE FUNCTION f RETURN INT AS BEGIN RETURN 1; END', objects('CREATE FUNCTION', 'FUNCTION', [DEFAULT_DB, 'f'])],
     ['CREATE DEFINER=CURRENT_USER() AGGREGATE FUNCTION prod.agg(x INT) RETURNS INT BEGIN RETURN 1; END', objects('CREATE FUNCTION', 'FUNCTION', ['prod', 'agg'])],
     ["ALTER PROCEDURE prod.p COMMENT 'x'", objects('ALTER PROCEDURE', 'PROCEDURE', ['prod', 'p'])],
     ['ALTER FUNCTION f SQL SECURITY INVOKER', objects('ALTER FUNCTION', 'FUNCTION', [DEFAULT_DB, 'f'])],
