@@ -14,6 +14,9 @@ import type { ApplyAction } from '../txn/assembler.js';
  * dates, a zero in an AUTO_INCREMENT column, the invalid dates of
  * ALLOW_INVALID_DATES). Nothing strict: the source already checked the rows.
  */
+/** The apply connection's collation (see db/connect.ts), which a DDL may have changed for its object. */
+export const APPLY_COLLATION = 'utf8mb4_general_ci';
+
 export const APPLY_SQL_MODE = 'NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION,ALLOW_INVALID_DATES';
 
 export interface ReplicaFeatures {
@@ -49,9 +52,11 @@ type DdlAction = Extract<ApplyAction, { type: 'ddl' }>;
  * DDL logged under `time_zone = SYSTEM` does not run in the replica's own
  * system zone.
  */
-export function enterDdlContext(action: Pick<DdlAction, 'sqlMode' | 'timeZone' | 'time'>, flavor: SqlFlavor, sourceSystemZone?: string): SessionStatement {
+export function enterDdlContext(action: Pick<DdlAction, 'sqlMode' | 'timeZone' | 'time' | 'collation'>, flavor: SqlFlavor, sourceSystemZone?: string): SessionStatement {
   const settings = ['autocommit = 1', 'foreign_key_checks = 0'];
   const params: unknown[] = [];
+  // By id, as the server's own replica sets it (the statement text still travels as UTF-8).
+  if (action.collation !== undefined && Number.isInteger(action.collation)) settings.push(`collation_connection = ${action.collation}`);
   if (action.sqlMode !== undefined) settings.push(`sql_mode = '${sqlModeNames(action.sqlMode, flavor)}'`);
   if (action.timeZone !== undefined) {
     settings.push('time_zone = ?');
@@ -63,7 +68,10 @@ export function enterDdlContext(action: Pick<DdlAction, 'sqlMode' | 'timeZone' |
 
 /** The SET that brings the session back to applying rows (foreign key checks are set per rows event). */
 export function leaveDdlContext(): SessionStatement {
-  return { sql: `SET SESSION autocommit = 0, sql_mode = '${APPLY_SQL_MODE}', time_zone = '+00:00', timestamp = DEFAULT`, params: [] };
+  return {
+    sql: `SET SESSION autocommit = 0, sql_mode = '${APPLY_SQL_MODE}', time_zone = '+00:00', timestamp = DEFAULT, collation_connection = '${APPLY_COLLATION}'`,
+    params: [],
+  };
 }
 
 /** `seconds.micros`, the exact value SET TIMESTAMP takes. */

@@ -212,6 +212,61 @@ export function checkSnapshotPrivilege(facts: SourceFacts): CheckItem {
     : warn('snapshot', `${facts.user} lacks BACKUP_ADMIN, which snapshot needs to read its binlog position without a lock`, `GRANT BACKUP_ADMIN ON *.* TO ${facts.user};`);
 }
 
+/** What the replicated databases hold besides tables, as `check` judges it (gather.ts reads it). */
+export interface ObjectFacts {
+  /** `db.trigger` of the source's triggers in the replicated databases. */
+  triggers: string[];
+  /** DEFINER accounts (`user@host`, as information_schema writes them) of their views, routines and events. */
+  definers: string[];
+  /** Of those (and of --definer), the accounts the replica does not have. */
+  missingOnReplica: string[];
+  /** --definer, as given to the command. */
+  definer?: string | undefined;
+}
+
+/** Triggers are deliberately not copied (informational); DEFINER accounts the replica lacks break the objects. */
+export function checkObjects(facts: ObjectFacts): CheckItem[] {
+  const items: CheckItem[] = [];
+  const list = (names: string[]): string => (names.length > 5 ? `${names.slice(0, 5).join(', ')} and ${names.length - 5} more` : names.join(', '));
+  items.push(
+    ok(
+      'triggers',
+      facts.triggers.length === 0
+        ? 'none seen in the replicated databases (the source user sees only triggers it has the TRIGGER privilege on); triggers are never copied, as their effects arrive as rows'
+        : `${facts.triggers.length} trigger(s) deliberately not copied, as their effects arrive as rows (a copy would apply them twice): ${list(facts.triggers)}`,
+    ),
+  );
+  if (facts.definer !== undefined) {
+    const missing = facts.missingOnReplica.length > 0;
+    items.push(
+      missing
+        ? fail('definers', `--definer ${facts.definer} is not an account of the replica: views, routines and events would fail when used (error 1449)`, `on the replica: CREATE USER ${facts.definer}; and GRANT it what the objects use (e.g. GRANT SELECT, EXECUTE ON db.* TO ${facts.definer};)`)
+        : ok('definers', `views, routines and events get DEFINER ${facts.definer}, an account of the replica`),
+    );
+    return items;
+  }
+  if (facts.missingOnReplica.length === 0) {
+    items.push(ok('definers', facts.definers.length === 0 ? 'no views, routines or events' : `every DEFINER of the views, routines and events exists on the replica (${list(facts.definers)})`));
+  } else {
+    const accounts = facts.missingOnReplica.map(quotedAccount);
+    items.push(
+      warn(
+        'definers',
+        `the replica lacks the DEFINER account(s) ${list(accounts)}: the views, routines and events they define fail there when used (error 1449)`,
+        `on the replica: ${accounts.map((a) => `CREATE USER ${a};`).join(' ')} (and GRANT them what the objects use); or run with --definer 'user'@'host' naming an account of the replica`,
+      ),
+    );
+  }
+  return items;
+}
+
+/** `user@host` (information_schema's DEFINER) as `'user'@'host'`; the host follows the last `@`. */
+export function quotedAccount(definer: string): string {
+  const at = definer.lastIndexOf('@');
+  const q = (s: string): string => `'${s.replace(/'/g, "''")}'`;
+  return at < 0 ? q(definer) : `${q(definer.slice(0, at))}@${q(definer.slice(at + 1))}`;
+}
+
 export function checkReplica(facts: ReplicaFacts): CheckItem[] {
   const items: CheckItem[] = [];
   items.push(

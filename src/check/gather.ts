@@ -16,7 +16,9 @@ import {
   checkSnapshotPrivilege,
   checkSourceUser,
   checkStoredPosition,
+  checkObjects,
   type CheckItem,
+  type ObjectFacts,
   type ReplicaFacts,
   type SelectedDatabase,
   type SourceFacts,
@@ -30,6 +32,54 @@ export interface CheckInputs {
   storedFile: string | null;
   /** --databases and the table patterns: what is checked for SELECT (absent: no selection checks). */
   filter?: FilterSettings;
+  /** --databases: their triggers and DEFINER accounts are looked at (none given: not looked at). */
+  databases?: readonly string[];
+  /** --definer, as validated (`` `user`@`host` ``). */
+  definer?: string | undefined;
+}
+
+/** The source's triggers and the DEFINERs of its views, routines and events in `databases`. */
+async function gatherObjects(source: Endpoint, replica: Endpoint, databases: readonly string[], definer: string | undefined): Promise<ObjectFacts> {
+  const conn = await connectSource(source);
+  let triggers: string[];
+  let definers: string[];
+  try {
+    const list = databases.map(() => '?').join(', ');
+    triggers = (
+      await queryAll<{ name: string }>(
+        conn,
+        `SELECT CONCAT(TRIGGER_SCHEMA, '.', TRIGGER_NAME) AS name FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA IN (${list}) ORDER BY 1`,
+        [...databases],
+      )
+    ).map((r) => r.name);
+    definers = (
+      await queryAll<{ d: string }>(
+        conn,
+        `SELECT DEFINER AS d FROM information_schema.VIEWS WHERE TABLE_SCHEMA IN (${list})
+         UNION SELECT DEFINER FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA IN (${list})
+         UNION SELECT DEFINER FROM information_schema.EVENTS WHERE EVENT_SCHEMA IN (${list}) ORDER BY 1`,
+        [...databases, ...databases, ...databases],
+      )
+    ).map((r) => r.d);
+  } finally {
+    await conn.end().catch(() => undefined);
+  }
+  const wanted = definer !== undefined ? [fromBackticks(definer)] : definers;
+  const target = await connect(replica, 'replica');
+  try {
+    const accounts = new Set(
+      (await queryAll<{ a: string }>(target, "SELECT CONCAT(User, '@', Host) AS a FROM mysql.user")).map((r) => r.a),
+    );
+    return { triggers, definers, missingOnReplica: wanted.filter((d) => !accounts.has(d)), definer };
+  } finally {
+    await target.end().catch(() => undefined);
+  }
+}
+
+/** `` `user`@`host` `` (the validated --definer) as information_schema writes accounts: user@host. */
+function fromBackticks(account: string): string {
+  const m = /^`((?:[^`]|``)*)`@`((?:[^`]|``)*)`$/.exec(account);
+  return m ? `${m[1]!.replaceAll('``', '`')}@${m[2]!.replaceAll('``', '`')}` : account;
 }
 
 /** The selected databases as the source user sees them; a table it may not read is named with the server's words. */
@@ -147,5 +197,12 @@ export async function runChecks(inputs: CheckInputs): Promise<CheckItem[]> {
     }
   }
   if (replica) items.push(...checkReplica(replica));
+  if (replica && inputs.source && inputs.replica && inputs.databases && inputs.databases.length > 0) {
+    try {
+      items.push(...checkObjects(await gatherObjects(inputs.source, inputs.replica, inputs.databases, inputs.definer)));
+    } catch (error) {
+      items.push({ name: 'definers', status: 'warn', detail: `could not read the objects of the replicated databases: ${describeError(error)}`, fix: 'GRANT SELECT ON *.* TO the source user' });
+    }
+  }
   return items;
 }

@@ -56,6 +56,7 @@ export const SETTING_SPECS: readonly SettingSpec[] = [
   spec('rewrite-db', 'pairs', 'FROM=TO', 'apply changes of database FROM to database TO on the replica (repeatable)', {
     repeatable: true,
   }),
+  spec('definer', 'string', 'ACCOUNT', "'user'@'host' to put as DEFINER of replicated views, routines and events; default: as the source wrote it"),
   spec('server-id', 'integer', 'N', 'server id announced to the source; by default derived from the state file path'),
   spec('lag-threshold', 'number', 'SECONDS', 'HEALTHY below it, LAGGING at or above it', { defaultText: '5' }),
   spec('metrics-port', 'integer', 'N', 'serve Prometheus /metrics and /healthz on this port (off unless set)'),

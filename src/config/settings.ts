@@ -25,6 +25,8 @@ export interface Settings {
   readonly includeTables: readonly string[];
   readonly excludeTables: readonly string[];
   readonly rewriteDb: Readonly<Record<string, string>>;
+  /** `'user'@'host'` (as validated: quoted parts) for the DEFINER of replicated objects. */
+  readonly definer?: string;
   readonly serverId?: number;
   readonly lagThreshold: number;
   readonly metricsPort?: number;
@@ -114,7 +116,49 @@ function choiceSchema(spec: SettingSpec): z.ZodType<string> {
     .pipe(z.enum(choices as [string, ...string[]], { message: `must be one of ${choices.join(', ')}` }));
 }
 
+/**
+ * Reads one part of an account at `at`: quoted ('u', "u", `u`, a doubled
+ * quote standing for itself) or bare (letters, digits, `_ $ . - %`).
+ */
+function accountPart(v: string, at: number): { name: string; end: number } | undefined {
+  const quote = v[at];
+  if (quote === "'" || quote === '"' || quote === '`') {
+    let name = '';
+    for (let i = at + 1; i < v.length; i++) {
+      if (v[i] !== quote) {
+        if (v[i] === '\\' && quote !== '`') return undefined; // escapes mean different things per sql_mode
+        name += v[i];
+      } else if (v[i + 1] === quote) {
+        name += quote;
+        i++;
+      } else {
+        return { name, end: i + 1 };
+      }
+    }
+    return undefined;
+  }
+  const bare = /^[A-Za-z0-9_$.%-]+/.exec(v.slice(at));
+  return bare ? { name: bare[0], end: at + bare[0].length } : undefined;
+}
+
+/**
+ * An account as DEFINER takes it ('user'@'host'), written back with
+ * backticks whatever quoting it came with: they mean the same under every
+ * sql_mode.
+ */
+const accountSchema = nonEmpty.transform((v, ctx) => {
+  const user = accountPart(v, 0);
+  const host = user && v[user.end] === '@' ? accountPart(v, user.end + 1) : undefined;
+  if (!user || !host || host.end !== v.length || user.name === '') {
+    ctx.addIssue({ code: 'custom', message: `must be an account like 'user'@'host', got ${v}` });
+    return z.NEVER;
+  }
+  const q = (name: string): string => `\`${name.replaceAll('`', '``')}\``;
+  return `${q(user.name)}@${q(host.name)}`;
+});
+
 function schemaFor(spec: SettingSpec): z.ZodType<unknown> {
+  if (spec.key === 'definer') return accountSchema;
   switch (spec.kind) {
     case 'string':
     case 'path':

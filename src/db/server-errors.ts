@@ -65,8 +65,19 @@ export const DriverCode = {
   ER_ACCESS_DENIED_NO_PASSWORD_ERROR: 'ER_ACCESS_DENIED_NO_PASSWORD_ERROR',
 } as const;
 
+/** A stored procedure or function of that name already exists / does not exist. */
+const ER_SP_ALREADY_EXISTS = 1304;
+const ER_SP_DOES_NOT_EXIST = 1305;
+/** An event of that name already exists / does not exist. */
+const ER_EVENT_ALREADY_EXISTS = 1537;
+const ER_EVENT_DOES_NOT_EXIST = 1539;
+
 /** Errors a re-run DDL gives when its first run already took effect (it exists, or is already gone). */
 export const ALREADY_APPLIED_ERRNOS: ReadonlySet<number> = new Set([
+  ER_SP_ALREADY_EXISTS,
+  ER_SP_DOES_NOT_EXIST,
+  ER_EVENT_ALREADY_EXISTS,
+  ER_EVENT_DOES_NOT_EXIST,
   ER_DB_CREATE_EXISTS,
   ER_DB_DROP_EXISTS,
   ER_TABLE_EXISTS_ERROR,

@@ -45,6 +45,8 @@ export interface SessionOptions {
   replica: Endpoint;
   serverId: number;
   filter: FilterSettings;
+  /** --definer: the DEFINER of replicated views, routines and events (default: the source's). */
+  definer?: string | undefined;
   state: StateStore;
   logger: Logger;
   signal: AbortSignal;
@@ -104,7 +106,12 @@ export async function runSession(options: SessionOptions, run: RunContext): Prom
     }
     const start = resolved.position;
 
-    const assembler = new TransactionAssembler({ filter: createFilter(options.filter), start, gtidKnown: resolved.gtidKnown });
+    const assembler = new TransactionAssembler({
+      filter: createFilter(options.filter),
+      start,
+      gtidKnown: resolved.gtidKnown,
+      definer: options.definer,
+    });
     const queue = new EventQueue<SourceEvent>({
       onHigh: () => source?.pause(),
       onLow: () => source?.resume(),

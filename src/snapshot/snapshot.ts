@@ -22,6 +22,7 @@ import { connectSource, gtidAtPosition, readSourceInfo, type SourceInfo } from '
 import { rewriteDatabases } from '../txn/ddl.js';
 import { createFilter, type FilterSettings, type ReplicationFilter } from '../txn/filter.js';
 import type { StateStore } from '../state/state-store.js';
+import { createObjects, readObjects, type SourceObject } from './objects.js';
 import { replicatedTables, selectExpression, type TableInfo } from './table-info.js';
 
 export interface SnapshotProgress {
@@ -42,12 +43,16 @@ export interface SnapshotOptions {
   onProgress?: (progress: SnapshotProgress) => void;
   /** Rows per INSERT (default 2000). */
   batchRows?: number;
+  /** --definer: the DEFINER of the views, routines and events created (default: the source's). */
+  definer?: string | undefined;
 }
 
 export interface SnapshotResult {
   position: BinlogPosition;
   tables: number;
   rows: number;
+  /** Views, routines and events created. */
+  objects: number;
 }
 
 /** Marks tables a snapshot has started to fill, so an interrupted one can be run again. */
@@ -79,10 +84,18 @@ export async function runSnapshot(options: SnapshotOptions): Promise<SnapshotRes
 
     const tables: TableInfo[] = [];
     for (const database of options.filter.databases) {
-      if (!(await databaseExists(source, database))) throw new StateError(`database ${database} does not exist on the source (--databases)`);
+      if (!(await databaseExists(source, database))) {
+        // information_schema hides what the user may not read: either is possible.
+        throw new StateError(
+          `database ${database} does not exist on the source (--databases), or the source user may not read it: GRANT SELECT ON ${quoteIdentifier(database)}.* TO the source user`,
+        );
+      }
       tables.push(...(await replicatedTables(source, database, filter)));
     }
     await prepareReplica(replica, source, tables, filter, options);
+    // Read now, as close to the snapshot's point as the table definitions; created once the rows are in.
+    const objects: SourceObject[] = [];
+    for (const database of options.filter.databases) objects.push(...(await readObjects(source, database, filter)));
 
     const totalRowsEstimate = tables.reduce((sum, t) => sum + t.estimatedRows, 0);
     let rowsCopied = 0;
@@ -93,9 +106,10 @@ export async function runSnapshot(options: SnapshotOptions): Promise<SnapshotRes
       });
       logger.info({ table: `${table.database}.${table.table}`, rows: copied }, `copied ${table.database}.${table.table}`);
     }
+    await createObjects(replica, objects, filter, { definer: options.definer, logger });
     await source.query('COMMIT');
     await record(options, position);
-    return { position, tables: tables.length, rows: rowsCopied };
+    return { position, tables: tables.length, rows: rowsCopied, objects: objects.length };
   } finally {
     await source.end().catch(() => undefined);
     await replica.end().catch(() => undefined);

@@ -240,6 +240,8 @@ export class BinlogSource {
           ...(noFk !== undefined ? { noForeignKeyChecks: noFk } : {}),
           ...(status.timeZone !== undefined ? { timeZone: status.timeZone } : {}),
           ...(status.microseconds !== undefined ? { microseconds: status.microseconds } : {}),
+          ...(status.charset !== undefined ? { charset: status.charset } : {}),
+          ...(status.invoker !== undefined ? { invoker: status.invoker } : {}),
           ...this.header(e),
         });
         return;

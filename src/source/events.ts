@@ -128,6 +128,10 @@ export type SourceEvent =
       timeZone?: string;
       /** Microseconds of the statement's time (its seconds are the header's timestamp), when the source wrote them. */
       microseconds?: number;
+      /** The session's character set and collations, as collation ids (see status-vars.ts). */
+      charset?: { client: number; connection: number; server: number };
+      /** The account the statement ran as, when the source wrote it (see status-vars.ts). */
+      invoker?: { user: string; host: string };
     } & EventHeader)
   | ({
       type: 'rows';

@@ -77,23 +77,65 @@ export function assertReplicable(info: SourceInfo): void {
   }
 }
 
-/** The source's current binlog position (the manual guide's SHOW MASTER STATUS). */
+/** Access denied: the user lacks a privilege the statement needs. */
+const ER_SPECIFIC_ACCESS_DENIED = 1227;
+const ER_ACCESS_DENIED = 1045;
+const ER_PARSE_ERROR = 1064;
+
+function errnoOf(error: unknown): number | undefined {
+  return (error as { errno?: number }).errno;
+}
+
+/**
+ * The source's current binlog position (the manual guide's SHOW MASTER
+ * STATUS). A user with REPLICATION SLAVE alone (the guide's) may not run
+ * that on MariaDB; the GTID position, which needs no privilege, is enough
+ * there to resume from. Where a privilege is really needed, the error names it.
+ */
 export async function currentSourcePosition(conn: Connection, info: SourceInfo): Promise<BinlogPosition> {
   let status: Record<string, unknown> | undefined;
   try {
-    status = await queryOne(conn, 'SHOW MASTER STATUS');
-  } catch {
-    status = await queryOne(conn, 'SHOW BINARY LOG STATUS'); // MySQL 8.4 renamed it
+    status = await readBinlogStatus(conn, info);
+  } catch (error) {
+    const errno = errnoOf(error);
+    if (errno !== ER_SPECIFIC_ACCESS_DENIED && errno !== ER_ACCESS_DENIED) throw error;
+    if (info.flavor === 'mariadb') {
+      const gtid = await mariadbGtidPosition(conn);
+      if (gtid) return { file: null, position: null, gtid };
+    }
+    throw new ServerConfigError(
+      info.flavor === 'mariadb'
+        ? 'the source user may not read the binlog position, and the source has written no GTID yet to start from: ' +
+            'GRANT BINLOG MONITOR ON *.* TO the source user (REPLICATION CLIENT before MariaDB 10.5)'
+        : 'the source user may not read the binlog position: GRANT REPLICATION CLIENT ON *.* TO the source user',
+      { cause: error },
+    );
   }
   if (!status?.File) throw new ServerConfigError('the source reports no binlog position; is log_bin on?');
   let gtid: string | null = null;
   if (info.flavor === 'mariadb') {
-    const row = await queryOne<{ pos: string }>(conn, 'SELECT @@GLOBAL.gtid_binlog_pos AS pos');
-    gtid = row?.pos ?? null;
+    gtid = await mariadbGtidPosition(conn);
   } else if (typeof status.Executed_Gtid_Set === 'string' && status.Executed_Gtid_Set) {
     gtid = status.Executed_Gtid_Set.replace(/\s+/g, '');
   }
   return { file: String(status.File), position: Number(status.Position), gtid: gtid || null };
+}
+
+/** SHOW MASTER STATUS; on MySQL 8.4+, whose parser no longer knows it, SHOW BINARY LOG STATUS. */
+async function readBinlogStatus(conn: Connection, info: SourceInfo): Promise<Record<string, unknown> | undefined> {
+  try {
+    return await queryOne(conn, 'SHOW MASTER STATUS');
+  } catch (error) {
+    // Only MySQL renamed it; any other failure (a missing privilege) is the answer.
+    if (info.flavor !== 'mysql' || errnoOf(error) !== ER_PARSE_ERROR) throw error;
+    return await queryOne(conn, 'SHOW BINARY LOG STATUS');
+  }
+}
+
+/** MariaDB's GTID position of the binlog: readable without any privilege. */
+async function mariadbGtidPosition(conn: Connection): Promise<string | null> {
+  const row = await queryOne<{ pos: string }>(conn, 'SELECT @@GLOBAL.gtid_binlog_pos AS pos');
+  return row?.pos || null;
 }
 
 /** MariaDB: the GTID state at a file position (BINLOG_GTID_POS); null elsewhere or when unknown. */

@@ -51,6 +51,17 @@ export interface QueryStatus {
   timeZone?: string;
   /** The statement time's microseconds, when the server wrote them (the seconds are the event's timestamp). */
   microseconds?: number;
+  /**
+   * The session's character_set_client, collation_connection and
+   * collation_server, as collation ids: views, routines and events keep the
+   * first two.
+   */
+  charset?: { client: number; connection: number; server: number };
+  /**
+   * The account the statement ran as (Q_INVOKER), written for statements
+   * whose object takes it as DEFINER when they name none (ALTER EVENT).
+   */
+  invoker?: { user: string; host: string };
 }
 
 /**
@@ -76,6 +87,7 @@ export function parseStatusVars(statusVars: Buffer | string): QueryStatus {
       if (code === Q_FLAGS2_CODE) out.flags2 = slice.readUInt32LE(0);
       if (code === Q_SQL_MODE_CODE) out.sqlMode = slice.readBigUInt64LE(0);
       if (code === Q_HRNOW || code === Q_MICROSECONDS) out.microseconds = slice.readUIntLE(0, 3);
+      if (code === Q_CHARSET_CODE) out.charset = { client: slice.readUInt16LE(0), connection: slice.readUInt16LE(2), server: slice.readUInt16LE(4) };
       offset += fixed;
       continue;
     }
@@ -97,7 +109,12 @@ export function parseStatusVars(statusVars: Buffer | string): QueryStatus {
       if (offset >= bytes.length) break;
       const hostAt = offset + 1 + bytes[offset]!;
       if (hostAt >= bytes.length) break;
-      offset = hostAt + 1 + bytes[hostAt]!;
+      const end = hostAt + 1 + bytes[hostAt]!;
+      const user = bytes.subarray(offset + 1, hostAt);
+      const host = bytes.subarray(hostAt + 1, end);
+      if (end > bytes.length || lost(user) || lost(host)) break;
+      out.invoker = { user: user.toString('utf8'), host: host.toString('utf8') };
+      offset = end;
       continue;
     }
     break; // anything else is unknown to us (or comes after all we read)

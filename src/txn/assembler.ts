@@ -5,7 +5,15 @@
 // It never sees a server; the replicator feeds it and carries out its actions.
 import type { BinlogPosition } from '../position.js';
 import type { RowChange, SourceEvent, TableDef } from '../source/events.js';
-import { classifyStatement, replaceCreateTableName, restrictToTables, rewriteDatabases, type ResolvedTable, type StatementInfo } from './ddl.js';
+import {
+  classifyStatement,
+  replaceCreateTableName,
+  restrictToTables,
+  rewriteDatabases,
+  rewriteObject,
+  type ResolvedTable,
+  type StatementInfo,
+} from './ddl.js';
 import { quoteIdentifier } from '../sql/identifiers.js';
 import { CHECKPOINT_DATABASE, targetTables, type ReplicationFilter } from './filter.js';
 import { MariadbGtidState } from './gtid-position.js';
@@ -27,6 +35,11 @@ export type ApplyAction =
       timeZone: string | undefined;
       /** The statement's time on the source (what NOW(6) gave there). */
       time: StatementTime;
+      /**
+       * The source session's collation_connection (a collation id), for the
+       * statements that keep it: views, routines and events.
+       */
+      collation?: number;
       verb: string;
       targets: string[];
       /**
@@ -64,7 +77,7 @@ export interface StatementTime {
 }
 
 /** The context a Query event's statement ran in on the source, carried to where it is applied. */
-type QueryContext = Pick<Extract<SourceEvent, { type: 'query' }>, 'database' | 'sqlMode' | 'timeZone' | 'microseconds' | 'timestamp'>;
+type QueryContext = Pick<Extract<SourceEvent, { type: 'query' }>, 'database' | 'sqlMode' | 'timeZone' | 'microseconds' | 'timestamp' | 'charset' | 'invoker'>;
 
 /** The time zone and time a DDL runs under on the replica: its source session's. */
 function statementContext(context: QueryContext): { timeZone: string | undefined; time: StatementTime } {
@@ -77,6 +90,8 @@ export interface AssemblerOptions {
   start: BinlogPosition;
   /** True when `start.gtid` is the source's full GTID state, so it can be kept up to date. */
   gtidKnown: boolean;
+  /** `'user'@'host'` to put as DEFINER of views, routines and events (--definer); default: the source's. */
+  definer?: string | undefined;
 }
 
 /** Where a table renamed out of the replicated databases waits (on the replica) to be dropped. */
@@ -219,6 +234,11 @@ export class TransactionAssembler {
     if (info.scope === 'database') {
       if (!filter.replicatesDatabase(info.database)) return [{ type: 'skipped-statement', sql, reason: 'database not replicated' }];
       targets = [info.database];
+    } else if (info.scope === 'object') {
+      // A routine or event belongs to its database (only DROP VIEW names several objects, and a view is a table here).
+      const ours = info.objects.filter((o) => filter.replicatesDatabase(o.database!));
+      if (ours.length === 0) return [{ type: 'skipped-statement', sql, reason: 'database not replicated' }];
+      targets = ours.map((o) => `${o.database}.${o.table}`);
     } else {
       const replicated = (t: ResolvedTable): boolean => t.database !== undefined && filter.replicatesTable(t.database, t.table);
       const ours = info.tables.filter(replicated);
@@ -242,14 +262,24 @@ export class TransactionAssembler {
         extra = { likeSource: { database: info.like.database, table: info.like.table }, after: [`DROP TABLE IF EXISTS ${helper}`] };
       }
     }
-    const rewritten = rewriteDatabases(text, (db) => filter.targetDatabase(db), lexer);
+    const renamed = rewriteDatabases(text, (db) => filter.targetDatabase(db), lexer);
+    // Views, routines and events: DEFINER as asked, events disabled as on the server's own replica.
+    // An ALTER EVENT naming no DEFINER makes its runner the definer: the source's runner, not ours.
+    const definer = this.options.definer ?? (context.invoker ? account(context.invoker) : undefined);
+    const rewritten =
+      info.scope === 'database'
+        ? renamed
+        : rewriteObject(renamed, { definer, onlyWhereMissing: this.options.definer === undefined, disableEvents: true }, lexer);
     // Statements about a database name it themselves (and their default database
     // may not exist yet on the replica); table statements run in the default database.
     const database =
-      info.scope === 'table' && defaultDatabase && filter.replicatesDatabase(defaultDatabase)
+      info.scope !== 'database' && defaultDatabase && filter.replicatesDatabase(defaultDatabase)
         ? filter.targetDatabase(defaultDatabase)
         : undefined;
-    return [{ type: 'ddl', sql: rewritten, database, sqlMode, ...statementContext(context), verb: info.verb, targets, ...extra }];
+    // A view, routine or event keeps the collation_connection it was created under (information_schema shows it).
+    const object = info.scope === 'object' || (info.scope === 'table' && /^(CREATE|ALTER) VIEW$/.test(info.verb));
+    const collation = object && context.charset ? { collation: context.charset.connection } : {};
+    return [{ type: 'ddl', sql: rewritten, database, sqlMode, ...statementContext(context), verb: info.verb, targets, ...collation, ...extra }];
   }
 
   /**
@@ -326,6 +356,11 @@ export class TransactionAssembler {
 
 function refused(sql: string, reason: string, remedy: string): ApplyAction {
   return { type: 'refused-statement', sql, reason, remedy };
+}
+
+/** `` `user`@`host` `` as DEFINER takes it (backticks: the same under every sql_mode). */
+function account(a: { user: string; host: string }): string {
+  return `${quoteIdentifier(a.user)}@${quoteIdentifier(a.host)}`;
 }
 
 function qualified(t: { database: string; table: string }): string {

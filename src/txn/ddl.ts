@@ -19,6 +19,9 @@ export interface TableRename {
   to: ResolvedTable;
 }
 
+/** The kinds of stored object that are replicated besides tables and views. */
+export type RoutineOrEvent = 'PROCEDURE' | 'FUNCTION' | 'EVENT';
+
 export type StatementInfo =
   | {
       kind: 'ddl';
@@ -34,6 +37,12 @@ export type StatementInfo =
       like?: ResolvedTable;
     }
   | { kind: 'ddl'; scope: 'database'; verb: string; database: string }
+  /**
+   * A stored routine or event: DDL of its database (its qualified one, else
+   * the session's default). A view is a 'table' statement: it is filtered
+   * and named like a table.
+   */
+  | { kind: 'ddl'; scope: 'object'; verb: string; type: RoutineOrEvent; objects: ResolvedTable[] }
   /** A kind of statement that is safe to skip wherever it is (users, grants, settings, ...): `reason` says which. */
   | { kind: 'ignored'; reason: string }
   /**
@@ -70,6 +79,11 @@ export function classifyStatement(sql: string, defaultDatabase: string | undefin
         ...(parsed.ifExists ? { ifExists: true as const } : {}),
         ...(parsed.like ? { like: at(parsed.like) } : {}),
       };
+    }
+    case 'object': {
+      const objects = parsed.names.map((n) => resolve(n, defaultDatabase));
+      if (objects.some((o) => o.database === undefined)) return { kind: 'ignored', reason: `${parsed.verb} without a database` };
+      return { kind: 'ddl', scope: 'object', verb: parsed.verb, type: parsed.type, objects };
     }
     case 'database': {
       const database = parsed.name?.value ?? defaultDatabase;
@@ -121,7 +135,7 @@ export function restrictToTables(
   if (info.kind !== 'ddl' || info.scope !== 'table') return sql;
   const kept = info.tables.map(keep);
   if (kept.every(Boolean)) return sql;
-  if (!kept.some(Boolean) || info.verb !== 'DROP TABLE') return undefined;
+  if (!kept.some(Boolean) || (info.verb !== 'DROP TABLE' && info.verb !== 'DROP VIEW')) return undefined;
 
   const parsed = parseStatement(statementTokens(sql, lexer));
   // The names are re-read from `sql` and paired with `info` by position; if
@@ -165,7 +179,8 @@ interface NameRef {
 }
 
 type Parsed =
-  | { kind: 'table'; verb: string; names: NameRef[]; renames?: Array<{ from: NameRef; to: NameRef }>; ifExists?: boolean; like?: NameRef }
+  | { kind: 'table'; verb: string; names: NameRef[]; renames?: Array<{ from: NameRef; to: NameRef }>; ifExists?: boolean; like?: NameRef; head?: ObjectHead }
+  | { kind: 'object'; verb: string; type: RoutineOrEvent; names: NameRef[]; head: ObjectHead }
   /** `name` is undefined for ALTER DATABASE without one (the default database). */
   | { kind: 'database'; verb: string; name: Token | undefined }
   | { kind: 'ignored'; reason: string }
@@ -302,7 +317,8 @@ const VERBS_WITH_OBJECT = new Set(['CREATE', 'ALTER', 'DROP', 'RENAME', 'ANALYZE
 const USERS_AND_GRANTS = 'users and grants are not replicated';
 const SERVER_SETTINGS = 'server settings are not replicated';
 const MAINTENANCE = 'table maintenance changes no rows or definitions';
-const OBJECTS = 'views, routines, events and triggers are not replicated';
+const TRIGGERS = 'triggers are not replicated: the source logs what they did as row events, which a trigger on the replica would do again';
+const PACKAGES = 'Oracle-mode packages are not replicated';
 
 /**
  * The kinds of statement that are safe to skip wherever they are, and why.
@@ -332,23 +348,10 @@ export const SKIPPED_STATEMENTS: Readonly<Record<string, string>> = {
   'REPAIR TABLE': MAINTENANCE,
   'CHECK TABLE': MAINTENANCE,
   'CHECKSUM TABLE': MAINTENANCE,
-  // Not replicated yet (as before); a trigger never is, as the source logs what it did as rows.
-  'CREATE VIEW': OBJECTS,
-  'ALTER VIEW': OBJECTS,
-  'DROP VIEW': OBJECTS,
-  'CREATE TRIGGER': OBJECTS,
-  'DROP TRIGGER': OBJECTS,
-  'CREATE PROCEDURE': OBJECTS,
-  'ALTER PROCEDURE': OBJECTS,
-  'DROP PROCEDURE': OBJECTS,
-  'CREATE FUNCTION': OBJECTS,
-  'ALTER FUNCTION': OBJECTS,
-  'DROP FUNCTION': OBJECTS,
-  'CREATE EVENT': OBJECTS,
-  'ALTER EVENT': OBJECTS,
-  'DROP EVENT': OBJECTS,
-  'CREATE PACKAGE': OBJECTS,
-  'DROP PACKAGE': OBJECTS,
+  'CREATE TRIGGER': TRIGGERS,
+  'DROP TRIGGER': TRIGGERS,
+  'CREATE PACKAGE': PACKAGES,
+  'DROP PACKAGE': PACKAGES,
 };
 
 /**
@@ -373,6 +376,121 @@ function statementName(c: Cursor, verb: string): string {
   if (kind === undefined) return verb;
   const word = kind.value.toUpperCase();
   return `${verb} ${word === 'TABLES' ? 'TABLE' : word === 'SCHEMA' ? 'DATABASE' : word}`;
+}
+
+/**
+ * Where the clauses of a view, routine or event statement are, for the
+ * rewrites of the assembler (--definer, events disabled on the replica).
+ */
+interface ObjectHead {
+  /** The account of its `DEFINER = account` clause. */
+  definer?: { start: number; end: number };
+  /** Where a DEFINER clause goes when there is none (CREATE only). */
+  definerAt?: number;
+  /** Events: the status clause (`ENABLE`, `DISABLE`, `DISABLE ON SLAVE`). */
+  status?: { start: number; end: number };
+  /** CREATE EVENT: where a status clause goes when there is none (before COMMENT or DO). */
+  statusAt?: number;
+}
+
+const OBJECT_TYPES = ['VIEW', 'PROCEDURE', 'FUNCTION', 'EVENT'] as const;
+
+/**
+ * CREATE/ALTER/DROP of a view, stored procedure or function, or event, from
+ * just after the verb (and CREATE's OR REPLACE):
+ * `[ALGORITHM = x] [DEFINER = account] [SQL SECURITY x] [AGGREGATE] kind
+ * [IF [NOT] EXISTS] name`. undefined when it is another kind of statement
+ * (a trigger, a package, ...). A CREATE FUNCTION ... SONAME (a loadable
+ * function, a server plugin) is ignored.
+ */
+function parseObject(c: Cursor, verb: 'CREATE' | 'ALTER' | 'DROP'): Parsed | undefined {
+  const head: ObjectHead = {};
+  for (;;) {
+    const at = c.peek()?.start;
+    if (c.accept('OR', 'REPLACE')) continue;
+    if (c.accept('ALGORITHM')) {
+      c.acceptPunct('=');
+      c.pos++;
+    } else if (c.accept('DEFINER')) {
+      c.acceptPunct('=');
+      const account = skipAccount(c);
+      if (!account) return undefined;
+      head.definer = account;
+    } else if (isKeyword(c.peek(), 'SQL') && isKeyword(c.peek(1), 'SECURITY')) {
+      if (head.definerAt === undefined) head.definerAt = at;
+      c.pos += 3;
+    } else if (isKeyword(c.peek(), 'AGGREGATE')) {
+      if (head.definerAt === undefined) head.definerAt = at;
+      c.pos++;
+    } else {
+      break;
+    }
+  }
+  const kindToken = c.peek();
+  const type = OBJECT_TYPES.find((t) => isKeyword(kindToken, t));
+  if (type === undefined || kindToken === undefined) return undefined;
+  c.pos++;
+  // ALTER PROCEDURE and ALTER FUNCTION take no DEFINER; DROP has none.
+  const takesDefiner = verb === 'CREATE' || (verb === 'ALTER' && (type === 'VIEW' || type === 'EVENT'));
+  if (takesDefiner && head.definer === undefined && head.definerAt === undefined) head.definerAt = kindToken.start;
+  if (!takesDefiner) delete head.definerAt;
+  const statement = `${verb} ${type}`;
+  if (!c.accept('IF', 'NOT', 'EXISTS')) c.accept('IF', 'EXISTS');
+  const names: NameRef[] = [];
+  do {
+    const name = c.name();
+    if (!name) return unparsable(statement);
+    names.push(name);
+  } while (verb === 'DROP' && type === 'VIEW' && c.acceptPunct(','));
+  if (type === 'VIEW') return { kind: 'table', verb: statement, names, head };
+  // A loadable function: `name RETURNS type SONAME 'lib'` (a stored one has a body instead; under
+  // sql_mode=ORACLE it may also go without parentheses, so SONAME decides).
+  if (type === 'FUNCTION' && verb === 'CREATE' && !isPunct(c.peek(), '(') && c.tokens.slice(c.pos).some((t) => isKeyword(t, 'SONAME'))) {
+    return ignored(`${statement} ... SONAME: loadable functions are server plugins, not replicated`);
+  }
+  if (type === 'EVENT' && verb !== 'DROP') eventClauses(c, verb, head);
+  return { kind: 'object', verb: statement, type, names, head };
+}
+
+/** An account (`user@host`, `'u'@'%'`, CURRENT_USER[()]): its source range. */
+function skipAccount(c: Cursor): { start: number; end: number } | undefined {
+  const first = c.peek();
+  if (!isAccountPart(first)) return undefined;
+  let end = first.end;
+  c.pos++;
+  if (isKeyword(first, 'CURRENT_USER') && isPunct(c.peek(), '(') && isPunct(c.peek(1), ')')) {
+    end = c.peek(1)!.end;
+    c.pos += 2;
+  } else if (isPunct(c.peek(), '@')) {
+    const host = c.peek(1);
+    if (!isAccountPart(host)) return undefined;
+    end = host.end;
+    c.pos += 2;
+  }
+  return { start: first.start, end };
+}
+
+function isAccountPart(token: Token | undefined): token is Token {
+  return token !== undefined && (token.kind === 'identifier' || token.kind === 'quoted' || token.kind === 'string');
+}
+
+/** The status clause of CREATE/ALTER EVENT, which comes (at the top level) before COMMENT and DO. */
+function eventClauses(c: Cursor, verb: 'CREATE' | 'ALTER', head: ObjectHead): void {
+  let depth = 0;
+  for (; !c.atEnd(); c.pos++) {
+    const token = c.peek()!;
+    if (isPunct(token, '(')) depth++;
+    else if (isPunct(token, ')')) depth = Math.max(0, depth - 1);
+    if (depth > 0) continue;
+    if (isKeyword(token, 'ENABLE')) head.status = { start: token.start, end: token.end };
+    else if (isKeyword(token, 'DISABLE')) {
+      const onSlave = isKeyword(c.peek(1), 'ON') && isKeyword(c.peek(2), 'SLAVE');
+      head.status = { start: token.start, end: onSlave ? c.peek(2)!.end : token.end };
+    } else if (isKeyword(token, 'COMMENT', 'DO')) {
+      if (verb === 'CREATE' && head.status === undefined) head.statusAt = token.start;
+      return;
+    }
+  }
 }
 
 /** Skips the words CREATE allows before TABLE or INDEX; says whether TEMPORARY was one. */
@@ -411,7 +529,7 @@ function parseCreate(c: Cursor): Parsed {
     c.accept('IF', 'NOT', 'EXISTS');
     return tableStatement('CREATE SEQUENCE', c.name());
   }
-  return otherStatement(c, 'CREATE');
+  return parseObject(c, 'CREATE') ?? otherStatement(c, 'CREATE');
 }
 
 /** CREATE INDEX idx [USING ...] ON name (...): the table follows the first top-level ON. */
@@ -444,7 +562,7 @@ function parseAlter(c: Cursor): Parsed {
     c.accept('IF', 'EXISTS');
     return tableStatement('ALTER SEQUENCE', c.name());
   }
-  return otherStatement(c, 'ALTER');
+  return parseObject(c, 'ALTER') ?? otherStatement(c, 'ALTER');
 }
 
 /**
@@ -538,7 +656,8 @@ function parseDrop(c: Cursor): Parsed {
     c.accept('IF', 'EXISTS');
     return nameListStatement('DROP SEQUENCE', c);
   }
-  return otherStatement(c, 'DROP');
+  if (temporary) return otherStatement(c, 'DROP');
+  return parseObject(c, 'DROP') ?? otherStatement(c, 'DROP');
 }
 
 /** `n1 [, n2 ...]`; what follows the list (RESTRICT, CASCADE, WAIT n) does not matter. */
@@ -587,6 +706,42 @@ function tableStatement(verb: string, name: NameRef | undefined): Parsed {
 
 function databaseStatement(verb: string, name: Token | undefined): Parsed {
   return name ? { kind: 'database', verb, name } : unparsable(verb);
+}
+
+export interface ObjectRewrite {
+  /** `'user'@'host'` to put as DEFINER (--definer); undefined keeps the source's. */
+  definer?: string | undefined;
+  /** Only add `definer` where the statement names none (the source's runner), never replace one. */
+  onlyWhereMissing?: boolean;
+  /** CREATE/ALTER EVENT: make the event DISABLE ON SLAVE, as the server's own replica marks it. */
+  disableEvents?: boolean;
+}
+
+/**
+ * A view, routine or event statement with its DEFINER replaced (or added to a
+ * CREATE that has none) and, for events, its status clause made `DISABLE ON
+ * SLAVE` (added to a CREATE that has none, so the default ENABLE never
+ * runs). Other statements, and an ALTER EVENT without a status clause (the
+ * replica's event keeps its own), are returned as they are.
+ */
+export function rewriteObject(sql: string, rewrite: ObjectRewrite, lexer: LexerOptions = {}): string {
+  const parsed = parseStatement(statementTokens(sql, lexer));
+  const head = parsed.kind === 'table' || parsed.kind === 'object' ? parsed.head : undefined;
+  if (head === undefined) return sql;
+  const edits: Array<{ start: number; end: number; text: string }> = [];
+  if (rewrite.definer !== undefined) {
+    if (head.definer) {
+      if (!rewrite.onlyWhereMissing) edits.push({ ...head.definer, text: rewrite.definer });
+    }
+    else if (head.definerAt !== undefined) edits.push({ start: head.definerAt, end: head.definerAt, text: `DEFINER=${rewrite.definer} ` });
+  }
+  if (rewrite.disableEvents && parsed.kind === 'object' && parsed.type === 'EVENT') {
+    if (head.status) edits.push({ ...head.status, text: 'DISABLE ON SLAVE' });
+    else if (head.statusAt !== undefined) edits.push({ start: head.statusAt, end: head.statusAt, text: 'DISABLE ON SLAVE ' });
+  }
+  let result = sql;
+  for (const edit of edits.sort((a, b) => b.start - a.start)) result = result.slice(0, edit.start) + edit.text + result.slice(edit.end);
+  return result;
 }
 
 // ---------------------------------------------------------------------------

@@ -8,6 +8,7 @@
 // the replica holds are named.
 import type { Endpoint } from '../config/connection-url.js';
 import { connect, queryAll, type Connection } from '../db/connect.js';
+import { StateError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { qualifiedName, quoteIdentifier } from '../sql/identifiers.js';
 import { connectSource } from '../source/source-server.js';
@@ -15,6 +16,9 @@ import { createFilter, type FilterSettings, type ReplicationFilter } from '../tx
 import { replicatedTables, type TableInfo } from '../snapshot/table-info.js';
 import { rewriteDatabases } from '../txn/ddl.js';
 import { definitionDifference, normalizeDefinition, type DefinitionDifference } from './definitions.js';
+import { compareObjects, type ObjectVerdict } from './objects.js';
+
+export type { ObjectVerdict } from './objects.js';
 
 /** missing: only on the source; extra: only on the replica (named as there). */
 export type TableStatus = 'identical' | 'different' | 'missing' | 'extra';
@@ -36,6 +40,8 @@ export interface TableVerdict {
 export interface VerifyReport {
   identical: boolean;
   tables: TableVerdict[];
+  /** Views, stored routines and events (see objects.ts). */
+  objects: ObjectVerdict[];
 }
 
 export interface VerifyOptions {
@@ -201,8 +207,16 @@ export async function runVerify(options: VerifyOptions): Promise<VerifyReport> {
   try {
     for (const conn of [source, replica]) await conn.query("SET SESSION time_zone = '+00:00'");
     const verdicts: TableVerdict[] = [];
+    const objects: ObjectVerdict[] = [];
     const rename = (database: string): string => filter.targetDatabase(database);
     for (const database of options.filter.databases) {
+      // information_schema hides what the user may not read: an empty list would read as "identical".
+      const [visible] = await queryAll<{ n: number | string }>(source, 'SELECT COUNT(*) AS n FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?', [database]);
+      if (Number(visible?.n ?? 0) === 0) {
+        throw new StateError(
+          `database ${database} does not exist on the source (--databases), or the source user may not read it: GRANT SELECT ON ${quoteIdentifier(database)}.* TO the source user`,
+        );
+      }
       const targetDatabase = rename(database);
       const onReplica = await baseTables(replica, targetDatabase);
       for (const t of await replicatedTables(source, database, filter)) {
@@ -218,8 +232,10 @@ export async function runVerify(options: VerifyOptions): Promise<VerifyReport> {
       for (const table of await extraTables(source, replica, database, targetDatabase, filter, options)) {
         verdicts.push({ table: `${targetDatabase}.${table}`, status: 'extra' });
       }
+      objects.push(...(await compareObjects(source, replica, database, filter, () => settle(options), options.rechecks ?? 3)));
     }
-    return { identical: verdicts.every((v) => v.status === 'identical'), tables: verdicts };
+    const identical = verdicts.every((v) => v.status === 'identical') && objects.every((o) => o.status === 'identical');
+    return { identical, tables: verdicts, objects };
   } finally {
     await source.end().catch(() => undefined);
     await replica.end().catch(() => undefined);

@@ -100,7 +100,7 @@ describe('the same as the server own replica', () => {
     await diff.run(
       `CREATE TABLE ${db}.logged (id INT PRIMARY KEY)`,
       `ANALYZE TABLE ${db}.logged`,
-      `CREATE VIEW ${db}.v AS SELECT id FROM ${db}.logged`,
+      `CREATE TRIGGER ${db}.logged_bi BEFORE INSERT ON ${db}.logged FOR EACH ROW SET NEW.id = NEW.id`,
       `INSERT INTO ${db}.logged VALUES (1)`,
     );
     await diff.expectSameAsNative(db);
@@ -109,7 +109,7 @@ describe('the same as the server own replica', () => {
     expect(skips).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ level: 'info', reason: expect.stringMatching(/^ANALYZE TABLE: /), sql: `ANALYZE TABLE ${db}.logged` }),
-        expect.objectContaining({ level: 'info', reason: expect.stringMatching(/^CREATE VIEW: /) }),
+        expect.objectContaining({ level: 'info', reason: expect.stringMatching(/^CREATE TRIGGER: triggers are not replicated/) }),
       ]),
     );
   });

@@ -53,7 +53,7 @@ export function registerCheckCommand(program: Command, ctx: ProgramContext): voi
         '  binlog-sync check --source mysql://repl_user@prod:3306 --replica mysql://binlog_sync@127.0.0.1:3306 --databases themepark_tracker',
       ].join('\n'),
     );
-  addSettingOptions(check, [...SOURCE_SETTINGS, ...REPLICA_SETTINGS, ...FILTER_SETTINGS, 'server-id']);
+  addSettingOptions(check, [...SOURCE_SETTINGS, ...REPLICA_SETTINGS, ...FILTER_SETTINGS, 'server-id', 'definer']);
   check.action(async (opts: { json?: boolean }, command: Command) => {
     const { settings } = commandEnv(command, ctx.io);
     const items = await runChecks({
@@ -63,6 +63,8 @@ export function registerCheckCommand(program: Command, ctx: ProgramContext): voi
       storedFile: storedFile(settings.state),
       // The selection is checked when one is given (check also serves before --databases is settled).
       ...(settings.databases.length > 0 ? { filter: settings } : {}),
+      databases: settings.databases,
+      definer: settings.definer,
     });
     const ok = items.every((i) => i.status !== 'fail');
     if (opts.json) printJson(ctx.io, { ok, items });

@@ -59,7 +59,7 @@ export function registerSnapshotCommand(program: Command, ctx: ProgramContext): 
         '  binlog-sync snapshot --source mysql://repl_user@prod:3306 --replica mysql://binlog_sync@127.0.0.1 --databases themepark_tracker',
       ].join('\n'),
     );
-  addSettingOptions(snapshot, [...SOURCE_SETTINGS, ...REPLICA_SETTINGS, ...FILTER_SETTINGS]);
+  addSettingOptions(snapshot, [...SOURCE_SETTINGS, ...REPLICA_SETTINGS, ...FILTER_SETTINGS, 'definer']);
   snapshot.action(async (opts: { dropExisting?: boolean }, command: Command) => {
     const { settings, logger } = commandEnv(command, ctx.io);
     requireDatabases(settings, 'snapshot');
@@ -80,6 +80,7 @@ export function registerSnapshotCommand(program: Command, ctx: ProgramContext): 
         state,
         logger,
         dropExisting: Boolean(opts.dropExisting),
+        definer: settings.definer,
         signal: controller.signal,
         onProgress: progress.update,
       });
@@ -87,6 +88,7 @@ export function registerSnapshotCommand(program: Command, ctx: ProgramContext): 
       const seconds = (Date.now() - started) / 1000;
       ctx.io.out(
         `snapshot of ${result.tables} tables (${result.rows} rows, ${Math.round(result.rows / Math.max(seconds, 0.001))} rows/s) ` +
+          (result.objects > 0 ? `and ${result.objects} views, routines and events ` : '') +
           `at ${formatPosition(result.position)}; \`start\` continues from there\n`,
       );
     } finally {

@@ -29,7 +29,7 @@ export function registerStartCommand(program: Command, ctx: ProgramContext): voi
         '    --replica mysql://binlog_sync@127.0.0.1:3306 --databases themepark_tracker',
       ].join('\n'),
     );
-  addSettingOptions(start, [...SOURCE_SETTINGS, ...REPLICA_SETTINGS, ...FILTER_SETTINGS, 'server-id', 'lag-threshold', 'metrics-port', 'metrics-host']);
+  addSettingOptions(start, [...SOURCE_SETTINGS, ...REPLICA_SETTINGS, ...FILTER_SETTINGS, 'definer', 'server-id', 'lag-threshold', 'metrics-port', 'metrics-host']);
   start.action(async (_opts: unknown, command: Command) => {
     const { settings, logger } = commandEnv(command, ctx.io);
     requireDatabases(settings, 'start');
@@ -71,7 +71,7 @@ export function registerStartCommand(program: Command, ctx: ProgramContext): voi
         });
         logger.info(`serving metrics on http://${settings.metricsHost}:${settings.metricsPort}/metrics and /healthz`);
       }
-      await runReplicator({ source, replica, serverId, filter: settings, state, logger, signal: controller.signal, health, ...(metrics ? { metrics } : {}) });
+      await runReplicator({ source, replica, serverId, filter: settings, definer: settings.definer, state, logger, signal: controller.signal, health, ...(metrics ? { metrics } : {}) });
     } finally {
       for (const s of STOP_SIGNALS) process.off(s, onSignal);
       clearTimeout(forceTimer);

@@ -17,8 +17,17 @@ function printText(report: VerifyReport, out: (t: string) => void): void {
     for (const line of t.definition?.source ?? []) out(`             source:  ${line}\n`);
     for (const line of t.definition?.replica ?? []) out(`             replica: ${line}\n`);
   }
+  for (const o of report.objects) {
+    if (o.status !== 'identical') out(`${o.status.padEnd(9)}  ${o.type.toLowerCase()} ${o.object}${o.status === 'missing' ? ' (not on the replica)' : ''}\n`);
+  }
   const bad = report.tables.filter((t) => t.status !== 'identical').length;
-  out(report.identical ? `\nidentical: ${report.tables.length} tables\n` : `\n${bad} of ${report.tables.length} tables differ\n`);
+  const badObjects = report.objects.filter((o) => o.status !== 'identical').length;
+  const objects = report.objects.length > 0 ? `, ${report.objects.length} views, routines and events` : '';
+  out(
+    report.identical
+      ? `\nidentical: ${report.tables.length} tables${objects}\n`
+      : `\n${bad} of ${report.tables.length} tables differ${badObjects > 0 ? `; ${badObjects} of ${report.objects.length} views, routines and events differ` : ''}\n`,
+  );
 }
 
 export function registerVerifyCommand(program: Command, ctx: ProgramContext): void {

@@ -44,8 +44,16 @@ describe('the context a DDL statement runs in', () => {
     expect(enterDdlContext({ sqlMode: undefined, timeZone: logged, time }, 'mariadb', sourceZone).params).toEqual([applied]);
   });
 
+  it("a view, routine or event: the source session's collation_connection, by id", () => {
+    expect(enterDdlContext({ sqlMode: undefined, timeZone: undefined, time: { seconds: 5, microseconds: 0 }, collation: 224 }, 'mariadb').sql).toBe(
+      'SET SESSION autocommit = 1, foreign_key_checks = 0, collation_connection = 224, timestamp = 5.000000',
+    );
+  });
+
   it('is left for the apply session again', () => {
-    expect(leaveDdlContext().sql).toBe(`SET SESSION autocommit = 0, sql_mode = '${APPLY_SQL_MODE}', time_zone = '+00:00', timestamp = DEFAULT`);
+    expect(leaveDdlContext().sql).toBe(
+      `SET SESSION autocommit = 0, sql_mode = '${APPLY_SQL_MODE}', time_zone = '+00:00', timestamp = DEFAULT, collation_connection = 'utf8mb4_general_ci'`,
+    );
   });
 
   it.each([

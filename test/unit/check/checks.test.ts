@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
+  checkObjects,
+  quotedAccount,
   checkReplica,
   checkSourceSettings,
   checkSnapshotPrivilege,
@@ -696,5 +698,42 @@ describe('checkSnapshotPrivilege', () => {
     const item = checkSnapshotPrivilege(facts(flavor, [...grants]));
     expect(item.status).toBe(status);
     expect(item.fix).toBe(fix);
+  });
+});
+
+describe('checkObjects', () => {
+  it('lists the triggers as deliberately not copied (informational)', () => {
+    const [triggers] = checkObjects({ triggers: ['park.rides_ai', 'park.rides_bu'], definers: [], missingOnReplica: [] });
+    expect(triggers).toEqual({
+      name: 'triggers',
+      status: 'ok',
+      detail: expect.stringMatching(/^2 trigger\(s\) deliberately not copied, as their effects arrive as rows .*: park\.rides_ai, park\.rides_bu$/),
+    });
+  });
+
+  it('warns about each DEFINER account the replica lacks, with the fix', () => {
+    const [, definers] = checkObjects({ triggers: [], definers: ['root@localhost', "o'neil@10.0.0.%"], missingOnReplica: ["o'neil@10.0.0.%"] });
+    expect(definers).toMatchObject({ name: 'definers', status: 'warn' });
+    expect(definers!.detail).toContain("'o''neil'@'10.0.0.%'");
+    expect(definers!.detail).toContain('error 1449');
+    expect(definers!.fix).toBe(
+      "on the replica: CREATE USER 'o''neil'@'10.0.0.%'; (and GRANT them what the objects use); or run with --definer 'user'@'host' naming an account of the replica",
+    );
+  });
+
+  it('is content when every definer exists', () => {
+    expect(checkObjects({ triggers: [], definers: ['root@localhost'], missingOnReplica: [] })[1]).toMatchObject({ name: 'definers', status: 'ok' });
+  });
+
+  it('with --definer, checks that account instead', () => {
+    expect(checkObjects({ triggers: [], definers: ['x@y'], missingOnReplica: [], definer: '`app`@`%`' })[1]).toMatchObject({ status: 'ok' });
+    expect(checkObjects({ triggers: [], definers: ['x@y'], missingOnReplica: ['app@%'], definer: '`app`@`%`' })[1]).toMatchObject({
+      status: 'fail',
+      fix: expect.stringMatching(/^on the replica: CREATE USER `app`@`%`;/),
+    });
+  });
+
+  it('quotedAccount splits at the last @', () => {
+    expect(quotedAccount('a@b@c')).toBe("'a@b'@'c'");
   });
 });

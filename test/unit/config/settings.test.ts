@@ -117,3 +117,24 @@ describe('resolveEndpoint', () => {
     expect(() => resolveEndpoint(s, 'replica')).toThrow(/^--replica-password-file .* does not exist$/);
   });
 });
+
+describe('--definer', () => {
+  it.each<[string, string]>([
+    ["'app'@'%'", '`app`@`%`'],
+    ['`app`@`localhost`', '`app`@`localhost`'],
+    ['app@127.0.0.1', '`app`@`127.0.0.1`'],
+    ['"o\'brien"@\'%\'', "`o'brien`@`%`"],
+    ["'we''ird`'@'h'", "`we'ird```@`h`"],
+  ])('%s is written %s', (given, written) => {
+    expect(loadSettings({ flags: { definer: given } }).definer).toBe(written);
+    expect(loadSettings({ env: { BINLOG_SYNC_DEFINER: given } }).definer).toBe(written);
+  });
+
+  it.each(["'app'", "'app'@", "@'%'", "'a\\'b'@'%'", "'app'@'%' x", "''@'%'", "'app'@'%"])('refuses %s, naming the flag', (given) => {
+    expect(() => loadSettings({ flags: { definer: given } })).toThrow(/--definer must be an account like 'user'@'host'/);
+  });
+
+  it('is unset by default', () => {
+    expect(loadSettings({}).definer).toBeUndefined();
+  });
+});

@@ -71,12 +71,12 @@ describe('parseStatusVars', () => {
     [
       'a typical MariaDB Query event',
       statusVars(flags2(0), sqlMode(MARIADB_DEFAULT_MODE), catalogNz('std'), charset(33, 33, 8)),
-      { flags2: 0, sqlMode: MARIADB_DEFAULT_MODE },
+      { flags2: 0, sqlMode: MARIADB_DEFAULT_MODE, charset: { client: 33, connection: 33, server: 8 } },
     ],
     [
       'variables in another order, with catalog, time zone and auto_increment before them',
       statusVars(catalog('std'), timeZone('SYSTEM'), autoIncrement(2, 1), charset(45, 45, 45), sqlMode(4n), flags2(OPTION_AUTO_IS_NULL)),
-      { flags2: OPTION_AUTO_IS_NULL, sqlMode: 4n, timeZone: 'SYSTEM' },
+      { flags2: OPTION_AUTO_IS_NULL, sqlMode: 4n, timeZone: 'SYSTEM', charset: { client: 45, connection: 45, server: 45 } },
     ],
     [
       'a valid UTF-8 sequence inside a value is read back exactly',
@@ -155,7 +155,7 @@ describe('parseStatusVars on malformed variables', () => {
     },
     {
       name: 'a catalog whose length runs past the end',
-      input: statusVars(charset(33, 33, 8), sqlMode(modeOf(...ANSI)), [Q_CATALOG_NZ_CODE, 200, 0x73]),
+      input: statusVars(sqlMode(modeOf(...ANSI)), [Q_CATALOG_NZ_CODE, 200, 0x73]),
       modes: ANSI,
     },
     {
@@ -261,7 +261,7 @@ describe('parseStatusVars on the exact bytes', () => {
     [
       "a MariaDB DDL's context: time zone and microseconds",
       raw(flags2(0), sqlMode(MARIADB_DEFAULT_MODE), catalogNz('std'), charset(33, 33, 8), timeZone('+05:30'), hrnow(123_456)),
-      { flags2: 0, sqlMode: MARIADB_DEFAULT_MODE, timeZone: '+05:30', microseconds: 123_456 },
+      { flags2: 0, sqlMode: MARIADB_DEFAULT_MODE, charset: { client: 33, connection: 33, server: 8 }, timeZone: '+05:30', microseconds: 123_456 },
     ],
     [
       'microseconds whose bytes are not valid UTF-8 (999,999 is 0x0f423f)',
@@ -282,8 +282,9 @@ describe('parseStatusVars on the exact bytes', () => {
     [
       'the variables MariaDB writes between the time zone and the microseconds',
       raw(timeZone('Asia/Kolkata'), [7, 1, 0], [8, 33, 0], [9, 1, 0, 0, 0, 0, 0, 0, 0], [10, 0, 0, 0, 0], [11, 4, ...Buffer.from('root'), 9, ...Buffer.from('localhost')], hrnow(42)),
-      { timeZone: 'Asia/Kolkata', microseconds: 42 },
+      { timeZone: 'Asia/Kolkata', invoker: { user: 'root', host: 'localhost' }, microseconds: 42 },
     ],
+    ['an invoker cut short is left out', raw(flags2(0), [11, 4, ...Buffer.from('root'), 9, ...Buffer.from('local')]), { flags2: 0 }],
     ['a cut-short microseconds value is left out', raw(timeZone('UTC'), [128, 1, 2]), { timeZone: 'UTC' }],
     ['a time zone longer than what is left is left out', raw(flags2(0), [5, 20, 0x41]), { flags2: 0 }],
   ])('%s', (_name, input, expected) => {

@@ -502,11 +502,44 @@ describe('TransactionAssembler: statements', () => {
     ],
     ['SET', 'SET @x = 1', 'app', skipped('SET @x = 1', 'SET: server settings are not replicated')],
     ['CREATE TEMPORARY TABLE', 'CREATE TEMPORARY TABLE t (id INT)', 'app', skipped('CREATE TEMPORARY TABLE t (id INT)', 'temporary table')],
+    // Views (filtered like tables), routines and events (like their database); triggers never.
+    ['CREATE VIEW', 'CREATE VIEW v AS SELECT 1', 'app', ddl('CREATE VIEW v AS SELECT 1', 'app', 'CREATE VIEW', ['app.v'])],
+    ['CREATE VIEW named like an excluded table', 'CREATE VIEW audit_v AS SELECT 1', 'app', skipped('CREATE VIEW audit_v AS SELECT 1', 'tables not replicated')],
     [
-      'CREATE VIEW (not replicated yet)',
-      'CREATE VIEW v AS SELECT 1',
+      'DROP VIEW of replicated and excluded views',
+      'DROP VIEW IF EXISTS v, app.audit_v',
       'app',
-      skipped('CREATE VIEW v AS SELECT 1', 'CREATE VIEW: views, routines, events and triggers are not replicated'),
+      ddl('DROP VIEW IF EXISTS v', 'app', 'DROP VIEW', ['app.v']),
+    ],
+    [
+      'CREATE VIEW in a rewritten database, its body naming it',
+      'CREATE DEFINER=`root`@`localhost` VIEW shop.v AS SELECT shop.t.a FROM shop.t',
+      'app',
+      ddl('CREATE DEFINER=`root`@`localhost` VIEW `shop_copy`.v AS SELECT `shop_copy`.t.a FROM `shop_copy`.t', 'app', 'CREATE VIEW', ['shop.v']),
+    ],
+    [
+      'CREATE PROCEDURE in a rewritten database',
+      'CREATE PROCEDURE p() BEGIN INSERT INTO shop.log SELECT * FROM t; END',
+      'shop',
+      ddl('CREATE PROCEDURE p() BEGIN INSERT INTO `shop_copy`.log SELECT * FROM t; END', 'shop_copy', 'CREATE PROCEDURE', ['shop.p']),
+    ],
+    ['CREATE FUNCTION of a database not replicated', 'CREATE FUNCTION other.f() RETURNS INT RETURN 1', 'app', skipped('CREATE FUNCTION other.f() RETURNS INT RETURN 1', 'database not replicated')],
+    ['DROP FUNCTION', 'DROP FUNCTION IF EXISTS f', 'app', ddl('DROP FUNCTION IF EXISTS f', 'app', 'DROP FUNCTION', ['app.f'])],
+    [
+      'CREATE EVENT: disabled on the replica',
+      'CREATE EVENT e ON SCHEDULE EVERY 1 DAY DO DELETE FROM t',
+      'app',
+      ddl('CREATE EVENT e ON SCHEDULE EVERY 1 DAY DISABLE ON SLAVE DO DELETE FROM t', 'app', 'CREATE EVENT', ['app.e']),
+    ],
+    ['ALTER EVENT ... ENABLE', 'ALTER EVENT e ENABLE', 'app', ddl('ALTER EVENT e DISABLE ON SLAVE', 'app', 'ALTER EVENT', ['app.e'])],
+    [
+      'CREATE TRIGGER',
+      'CREATE TRIGGER tr AFTER INSERT ON t FOR EACH ROW INSERT INTO log VALUES (NEW.id)',
+      'app',
+      skipped(
+        'CREATE TRIGGER tr AFTER INSERT ON t FOR EACH ROW INSERT INTO log VALUES (NEW.id)',
+        'CREATE TRIGGER: triggers are not replicated: the source logs what they did as row events, which a trigger on the replica would do again',
+      ),
     ],
     // Unknown statements: skipped only outside the replicated databases.
     ['INSERT as a statement in another database', 'INSERT INTO t VALUES (1)', 'other', skipped('INSERT INTO t VALUES (1)', 'INSERT outside the replicated databases')],
@@ -652,6 +685,34 @@ describe('TransactionAssembler: statements', () => {
     ['RENAME TABLE without a target', 'RENAME TABLE a', 'app', unparsable('RENAME TABLE a', 'could not parse RENAME TABLE')],
   ])('%s', (_name, sql, database, expected) => {
     expect(statement(sql, database)).toEqual([expected]);
+  });
+
+  it('--definer rewrites the DEFINER of views, routines and events', () => {
+    const a = new TransactionAssembler({ filter: createFilter(SETTINGS), start: { file: FILE, position: 4, gtid: null }, gtidKnown: false, definer: "'dev'@'%'" });
+    const actions = [
+      'CREATE DEFINER=`root`@`localhost` SQL SECURITY INVOKER VIEW v AS SELECT 1',
+      'CREATE DEFINER=`root`@`localhost` EVENT e ON SCHEDULE EVERY 1 DAY ENABLE DO SELECT 1',
+      'CREATE TABLE t (definer INT)',
+    ].flatMap((sql, i) => a.push(query(sql, 100 * (i + 1))));
+    expect(actions.filter((x) => x.type === 'ddl').map((x) => (x as { sql: string }).sql)).toEqual([
+      "CREATE DEFINER='dev'@'%' SQL SECURITY INVOKER VIEW v AS SELECT 1",
+      "CREATE DEFINER='dev'@'%' EVENT e ON SCHEDULE EVERY 1 DAY DISABLE ON SLAVE DO SELECT 1",
+      'CREATE TABLE t (definer INT)',
+    ]);
+  });
+
+  it("a view, routine or event keeps the session's collation_connection; table DDL does not need it", () => {
+    const charset = { client: 45, connection: 224, server: 8 };
+    const at = (sql: string, n: number): ApplyAction[] =>
+      run([gtid(`0-1-${n}`, false, 100 * n), { ...(query(sql, 100 * n + 50) as Extract<SourceEvent, { type: 'query' }>), charset }]);
+    expect(at('CREATE VIEW v AS SELECT 1', 1)[1]).toMatchObject({ type: 'ddl', verb: 'CREATE VIEW', collation: 224 });
+    expect(at('CREATE PROCEDURE p() SELECT 1', 2)[1]).toMatchObject({ type: 'ddl', verb: 'CREATE PROCEDURE', collation: 224 });
+    expect(at('CREATE TABLE t (id INT)', 3)[1]).not.toHaveProperty('collation');
+  });
+
+  it('an ALTER EVENT naming no DEFINER gets the account the source ran it as', () => {
+    const event = { ...(query('ALTER EVENT e COMMENT \'x\'', 150) as Extract<SourceEvent, { type: 'query' }>), invoker: { user: 'ops', host: '10.%' } };
+    expect(run([gtid('0-1-9', false, 100), event])[1]).toMatchObject({ type: 'ddl', sql: "ALTER DEFINER=`ops`@`10.%` EVENT e COMMENT 'x'" });
   });
 
   it('passes the session sql_mode on to the DDL', () => {

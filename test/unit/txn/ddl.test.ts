@@ -6,6 +6,7 @@ import {
   replaceCreateTableName,
   restrictToTables,
   rewriteDatabases,
+  rewriteObject,
   type ResolvedTable,
   type StatementInfo,
 } from '../../../src/txn/ddl.js';
@@ -113,6 +114,107 @@ describe('classifyStatement: table DDL', () => {
   });
 });
 
+function objects(verb: string, type: 'PROCEDURE' | 'FUNCTION' | 'EVENT', ...names: [string | undefined, string][]): StatementInfo {
+  return { kind: 'ddl', scope: 'object', verb, type, objects: names.map(([database, table]) => ({ database, table })) };
+}
+
+describe('classifyStatement: views, routines and events', () => {
+  it.each<[string, StatementInfo]>([
+    ['CREATE VIEW v AS SELECT * FROM t', tables('CREATE VIEW', [DEFAULT_DB, 'v'])],
+    [
+      'CREATE OR REPLACE ALGORITHM=UNDEFINED DEFINER=`root`@`localhost` SQL SECURITY DEFINER VIEW `prod`.`v` AS select 1 AS `a`',
+      tables('CREATE VIEW', ['prod', 'v']),
+    ],
+    ['/*!50001 CREATE ALGORITHM=UNDEFINED */ /*!50013 DEFINER=`root`@`localhost` */ /*!50001 VIEW `v` AS SELECT 1 */', tables('CREATE VIEW', [DEFAULT_DB, 'v'])],
+    ["ALTER DEFINER='u'@'%' SQL SECURITY INVOKER VIEW v AS SELECT 2", tables('ALTER VIEW', [DEFAULT_DB, 'v'])],
+    ['CREATE VIEW IF NOT EXISTS prod.v AS SELECT 1', tables('CREATE VIEW', ['prod', 'v'])],
+    ['DROP VIEW IF EXISTS v, prod.w CASCADE', tables('DROP VIEW', [DEFAULT_DB, 'v'], ['prod', 'w'])],
+    ['CREATE PROCEDURE p() BEGIN CREATE TABLE t (x INT); END', objects('CREATE PROCEDURE', 'PROCEDURE', [DEFAULT_DB, 'p'])],
+    [
+      'CREATE OR REPLACE DEFINER=`root`@`localhost` PROCEDURE `prod`.`p`(IN a INT) READS SQL DATA BEGIN SELECT a; END',
+      objects('CREATE PROCEDURE', 'PROCEDURE', ['prod', 'p']),
+    ],
+    ['create function f() returns int deterministic return 1', objects('CREATE FUNCTION', 'FUNCTION', [DEFAULT_DB, 'f'])],
+    ['CREATE FUNCTION f RETURN INT AS BEGIN RETURN 1; END', objects('CREATE FUNCTION', 'FUNCTION', [DEFAULT_DB, 'f'])],
+    ['CREATE DEFINER=CURRENT_USER() AGGREGATE FUNCTION prod.agg(x INT) RETURNS INT BEGIN RETURN 1; END', objects('CREATE FUNCTION', 'FUNCTION', ['prod', 'agg'])],
+    ["ALTER PROCEDURE prod.p COMMENT 'x'", objects('ALTER PROCEDURE', 'PROCEDURE', ['prod', 'p'])],
+    ['ALTER FUNCTION f SQL SECURITY INVOKER', objects('ALTER FUNCTION', 'FUNCTION', [DEFAULT_DB, 'f'])],
+    ['DROP PROCEDURE IF EXISTS prod.p', objects('DROP PROCEDURE', 'PROCEDURE', ['prod', 'p'])],
+    ['DROP FUNCTION f', objects('DROP FUNCTION', 'FUNCTION', [DEFAULT_DB, 'f'])],
+    ['CREATE EVENT e ON SCHEDULE EVERY 1 DAY DO DELETE FROM t', objects('CREATE EVENT', 'EVENT', [DEFAULT_DB, 'e'])],
+    ['CREATE DEFINER=`root`@`%` EVENT IF NOT EXISTS prod.e ON SCHEDULE AT NOW() DO SET @a = 1', objects('CREATE EVENT', 'EVENT', ['prod', 'e'])],
+    ['ALTER EVENT prod.e DISABLE', objects('ALTER EVENT', 'EVENT', ['prod', 'e'])],
+    ['DROP EVENT IF EXISTS e', objects('DROP EVENT', 'EVENT', [DEFAULT_DB, 'e'])],
+  ])('%s', (sql, expected) => {
+    expect(classifyStatement(sql, DEFAULT_DB)).toEqual(expected);
+  });
+
+  it('an object without a database is ignored', () => {
+    expect(classifyStatement('CREATE PROCEDURE p() SELECT 1', undefined)).toMatchObject({ kind: 'ignored' });
+  });
+
+  it('DROP VIEW keeps only the views of the replicated tables', () => {
+    const sql = 'DROP VIEW IF EXISTS a, `b`, prod.c';
+    const info = classifyStatement(sql, 'prod');
+    expect(restrictToTables(sql, info, (t) => t.table !== 'b')).toBe('DROP VIEW IF EXISTS a, prod.c');
+  });
+});
+
+describe('rewriteDatabases: bodies of views, routines and events', () => {
+  const prodToDev = (db: string): string => (db === 'prod' ? 'dev' : db);
+  it.each<[string, string, string]>([
+    ['a view and the tables it reads', 'CREATE VIEW prod.v AS SELECT prod.t.a FROM prod.t JOIN other.u USING (id)',
+      'CREATE VIEW `dev`.v AS SELECT `dev`.t.a FROM `dev`.t JOIN other.u USING (id)'],
+    ['a compound body, past its first semicolon',
+      'CREATE PROCEDURE prod.p() BEGIN DECLARE n INT; SELECT COUNT(*) INTO n FROM prod.t; INSERT INTO `prod`.log VALUES (prod.f(n)); END',
+      'CREATE PROCEDURE `dev`.p() BEGIN DECLARE n INT; SELECT COUNT(*) INTO n FROM `dev`.t; INSERT INTO `dev`.log VALUES (`dev`.f(n)); END'],
+    ['an event body', 'CREATE EVENT prod.e ON SCHEDULE EVERY 1 HOUR DO DELETE FROM prod.log WHERE at < NOW()',
+      'CREATE EVENT `dev`.e ON SCHEDULE EVERY 1 HOUR DO DELETE FROM `dev`.log WHERE at < NOW()'],
+  ])('%s', (_name, sql, expected) => {
+    expect(rewriteDatabases(sql, prodToDev)).toBe(expected);
+  });
+});
+
+describe('rewriteObject', () => {
+  const definer = "'app'@'%'";
+  it.each<[string, string, string]>([
+    ['a view DEFINER', 'CREATE ALGORITHM=UNDEFINED DEFINER=`root`@`localhost` SQL SECURITY INVOKER VIEW `v` AS SELECT 1',
+      "CREATE ALGORITHM=UNDEFINED DEFINER='app'@'%' SQL SECURITY INVOKER VIEW `v` AS SELECT 1"],
+    ['a view without one', 'CREATE OR REPLACE SQL SECURITY INVOKER VIEW v AS SELECT 1', "CREATE OR REPLACE DEFINER='app'@'%' SQL SECURITY INVOKER VIEW v AS SELECT 1"],
+    ['a mysqldump view', '/*!50001 CREATE ALGORITHM=UNDEFINED */ /*!50013 DEFINER=`root`@`localhost` */ /*!50001 VIEW `v` AS SELECT 1 */',
+      "/*!50001 CREATE ALGORITHM=UNDEFINED */ /*!50013 DEFINER='app'@'%' */ /*!50001 VIEW `v` AS SELECT 1 */"],
+    ['a procedure', 'CREATE DEFINER=root@localhost PROCEDURE p() SELECT 1', "CREATE DEFINER='app'@'%' PROCEDURE p() SELECT 1"],
+    ['CURRENT_USER', 'CREATE DEFINER = CURRENT_USER() FUNCTION f() RETURNS INT RETURN 1', "CREATE DEFINER = 'app'@'%' FUNCTION f() RETURNS INT RETURN 1"],
+    ['an aggregate function without one', 'CREATE AGGREGATE FUNCTION f(x INT) RETURNS INT BEGIN RETURN 1; END',
+      "CREATE DEFINER='app'@'%' AGGREGATE FUNCTION f(x INT) RETURNS INT BEGIN RETURN 1; END"],
+    ['ALTER VIEW', 'ALTER DEFINER=`a`@`b` VIEW v AS SELECT 2', "ALTER DEFINER='app'@'%' VIEW v AS SELECT 2"],
+    ['ALTER PROCEDURE has no DEFINER', "ALTER PROCEDURE p COMMENT 'x'", "ALTER PROCEDURE p COMMENT 'x'"],
+  ])('DEFINER: %s', (_name, sql, expected) => {
+    expect(rewriteObject(sql, { definer })).toBe(expected);
+  });
+
+  it.each<[string, string, string]>([
+    ['ENABLE', 'CREATE DEFINER=`r`@`h` EVENT e ON SCHEDULE EVERY 1 DAY ENABLE DO SELECT 1', 'CREATE DEFINER=`r`@`h` EVENT e ON SCHEDULE EVERY 1 DAY DISABLE ON SLAVE DO SELECT 1'],
+    ['DISABLE', 'CREATE EVENT e ON SCHEDULE EVERY 1 DAY ON COMPLETION PRESERVE DISABLE COMMENT \'c\' DO SELECT 1',
+      'CREATE EVENT e ON SCHEDULE EVERY 1 DAY ON COMPLETION PRESERVE DISABLE ON SLAVE COMMENT \'c\' DO SELECT 1'],
+    ['no status (ENABLE by default)', "CREATE EVENT e ON SCHEDULE EVERY 1 DAY COMMENT 'enable' DO UPDATE t SET enable = 1",
+      "CREATE EVENT e ON SCHEDULE EVERY 1 DAY DISABLE ON SLAVE COMMENT 'enable' DO UPDATE t SET enable = 1"],
+    ['no status, a body that says ENABLE', 'CREATE EVENT e ON SCHEDULE AT NOW() + INTERVAL 1 DAY DO BEGIN ALTER EVENT x ENABLE; END',
+      'CREATE EVENT e ON SCHEDULE AT NOW() + INTERVAL 1 DAY DISABLE ON SLAVE DO BEGIN ALTER EVENT x ENABLE; END'],
+    ['ALTER EVENT ... ENABLE', 'ALTER EVENT e ENABLE', 'ALTER EVENT e DISABLE ON SLAVE'],
+    ['ALTER EVENT without a status', 'ALTER EVENT e ON SCHEDULE EVERY 2 DAY', 'ALTER EVENT e ON SCHEDULE EVERY 2 DAY'],
+    ['already DISABLE ON SLAVE', 'ALTER EVENT e DISABLE ON SLAVE', 'ALTER EVENT e DISABLE ON SLAVE'],
+  ])('events disabled: %s', (_name, sql, expected) => {
+    expect(rewriteObject(sql, { disableEvents: true })).toBe(expected);
+  });
+
+  it('leaves other statements alone', () => {
+    for (const sql of ['CREATE TABLE t (enable INT)', 'CREATE TRIGGER tr BEFORE INSERT ON t FOR EACH ROW SET NEW.a = 1', 'DROP EVENT e']) {
+      expect(rewriteObject(sql, { definer, disableEvents: true })).toBe(sql);
+    }
+  });
+});
+
 describe('classifyStatement: database DDL', () => {
   it.each<[string, StatementInfo]>([
     ['CREATE DATABASE prod', database('CREATE DATABASE', 'prod')],
@@ -147,23 +249,14 @@ describe('classifyStatement: statements safe to skip', () => {
     ["DROP USER 'u'@'%'", 'DROP USER: users and grants'],
     ["RENAME USER 'a'@'%' TO 'b'@'%'", 'RENAME USER: users and grants'],
     ['CREATE ROLE r', 'CREATE ROLE: users and grants'],
-    ['CREATE TRIGGER tr BEFORE INSERT ON t FOR EACH ROW SET NEW.a = 1', 'CREATE TRIGGER: views, routines'],
+    ['CREATE TRIGGER tr BEFORE INSERT ON t FOR EACH ROW SET NEW.a = 1', 'CREATE TRIGGER: triggers are not replicated'],
     [
       'CREATE DEFINER=`root`@`localhost` TRIGGER tr BEFORE INSERT ON prod.t FOR EACH ROW SET NEW.a = 1',
-      'CREATE TRIGGER: views, routines',
+      'CREATE TRIGGER: triggers are not replicated',
     ],
-    ['CREATE VIEW v AS SELECT * FROM t', 'CREATE VIEW: views, routines'],
-    [
-      'CREATE OR REPLACE ALGORITHM=UNDEFINED DEFINER=`root`@`localhost` SQL SECURITY DEFINER VIEW `v` AS select 1 AS `a`',
-      'CREATE VIEW: views, routines',
-    ],
-    ['/*!50001 CREATE ALGORITHM=UNDEFINED */ /*!50013 DEFINER=`root`@`localhost` */ /*!50001 VIEW `v` AS SELECT 1 */', 'CREATE VIEW: views'],
-    ['ALTER DEFINER=root@localhost VIEW v AS SELECT 2', 'ALTER VIEW: views, routines'],
-    ['CREATE PROCEDURE p() BEGIN CREATE TABLE t (x INT); END', 'CREATE PROCEDURE: views, routines'],
-    ['create function f() returns int return 1', 'CREATE FUNCTION: views, routines'],
-    ['CREATE EVENT e ON SCHEDULE EVERY 1 DAY DO DELETE FROM t', 'CREATE EVENT: views, routines'],
-    ['DROP VIEW IF EXISTS v', 'DROP VIEW: views, routines'],
-    ['DROP TRIGGER tr', 'DROP TRIGGER: views, routines'],
+    ["CREATE FUNCTION metaphon RETURNS STRING SONAME 'udf_example.so'", 'CREATE FUNCTION ... SONAME: loadable functions'],
+    ["CREATE AGGREGATE FUNCTION IF NOT EXISTS avgcost RETURNS REAL SONAME 'udf.so'", 'CREATE FUNCTION ... SONAME'],
+    ['DROP TRIGGER tr', 'DROP TRIGGER: triggers are not replicated'],
     ["SET PASSWORD FOR 'u'@'%' = 'x'", 'SET: server settings'],
     ['SET @@session.sql_mode = 0', 'SET: server settings'],
     ['FLUSH PRIVILEGES', 'FLUSH: server settings'],
@@ -186,10 +279,9 @@ describe('classifyStatement: statements safe to skip', () => {
 
   it('the list of kinds skipped wherever they are is explicit', () => {
     expect(Object.keys(SKIPPED_STATEMENTS).sort()).toEqual([
-      'ALTER EVENT', 'ALTER FUNCTION', 'ALTER PROCEDURE', 'ALTER SERVER', 'ALTER USER', 'ALTER VIEW', 'ANALYZE TABLE',
-      'CHECK TABLE', 'CHECKSUM TABLE', 'CREATE EVENT', 'CREATE FUNCTION', 'CREATE PACKAGE', 'CREATE PROCEDURE', 'CREATE ROLE',
-      'CREATE SERVER', 'CREATE TRIGGER', 'CREATE USER', 'CREATE VIEW', 'DROP EVENT', 'DROP FUNCTION', 'DROP PACKAGE',
-      'DROP PROCEDURE', 'DROP ROLE', 'DROP SERVER', 'DROP TRIGGER', 'DROP USER', 'DROP VIEW', 'FLUSH', 'GRANT', 'INSTALL',
+      'ALTER SERVER', 'ALTER USER', 'ANALYZE TABLE', 'CHECK TABLE', 'CHECKSUM TABLE', 'CREATE PACKAGE', 'CREATE ROLE',
+      'CREATE SERVER', 'CREATE TRIGGER', 'CREATE USER', 'DROP PACKAGE', 'DROP ROLE', 'DROP SERVER', 'DROP TRIGGER',
+      'DROP USER', 'FLUSH', 'GRANT', 'INSTALL',
       'OPTIMIZE TABLE', 'RENAME USER', 'REPAIR TABLE', 'REVOKE', 'SET', 'UNINSTALL',
     ]);
   });
@@ -388,6 +480,7 @@ describe('on arbitrary input', () => {
   const piece = fc.constantFrom(
     'CREATE ', 'DROP ', 'ALTER ', 'RENAME ', 'TRUNCATE ', 'TABLE ', 'INDEX ', 'DATABASE ', 'IF EXISTS ', 'ON ', 'TO ',
     'prod', 'db', '.', ',', '`', "'", '"', '\\', '(', ')', ';', '/*', '*/', '/*!', '--', '\n', ' ', '@',
+    'VIEW ', 'PROCEDURE ', 'FUNCTION ', 'EVENT ', 'DEFINER=', 'SQL SECURITY INVOKER ', 'ENABLE ', 'DISABLE ', 'DO ', 'COMMENT ',
   );
   const statement = fc.array(piece, { maxLength: 30 }).map((pieces) => pieces.join(''));
 
@@ -397,6 +490,17 @@ describe('on arbitrary input', () => {
         const info = classifyStatement(sql, 'main');
         rewriteDatabases(sql, (db) => `${db}_x`);
         restrictToTables(sql, info, () => false);
+        rewriteObject(sql, { definer: '`a`@`b`', disableEvents: true });
+      }),
+    );
+  });
+
+  it('rewriteObject changes nothing when asked for nothing, and classifies the same after its rewrite', () => {
+    fc.assert(
+      fc.property(statement, (sql) => {
+        expect(rewriteObject(sql, {})).toBe(sql);
+        const rewritten = rewriteObject(sql, { definer: '`a`@`b`', disableEvents: true });
+        expect(classifyStatement(rewritten, 'main')).toEqual(classifyStatement(sql, 'main'));
       }),
     );
   });
@@ -418,6 +522,9 @@ describe('on arbitrary input', () => {
         if (before.kind === 'ddl' && before.scope === 'table') {
           const renamed = before.tables.map((t) => ({ ...t, database: t.database === undefined ? undefined : rename(t.database) }));
           expect(after).toEqual({ ...before, tables: renamed });
+        } else if (before.kind === 'ddl' && before.scope === 'object') {
+          const renamed = before.objects.map((o) => ({ ...o, database: o.database === undefined ? undefined : rename(o.database) }));
+          expect(after).toEqual({ ...before, objects: renamed });
         } else if (before.kind === 'ddl') {
           expect(after).toEqual({ ...before, database: rename(before.database) });
         } else {
