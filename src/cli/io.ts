@@ -14,7 +14,14 @@ export interface CliIo {
 
 export function processIo(): CliIo {
   return {
-    out: (text) => writeSync(1, text),
+    out: (text) => {
+      try {
+        writeSync(1, text);
+      } catch (error) {
+        // The reader has gone (`binlog-sync --help | head`): there is no one left to tell.
+        if ((error as NodeJS.ErrnoException).code !== 'EPIPE') throw error;
+      }
+    },
     // Everything on stderr is scrubbed: an error message may quote a driver
     // message or an URL that holds a password.
     err: (text) => writeSync(2, redactSecrets(text)),
