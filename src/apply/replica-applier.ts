@@ -137,7 +137,10 @@ interface Unit {
  * should the server roll a transaction back on its own (a deadlock), what is
  * still on its way must not commit piecemeal. Every write is committed explicitly.
  */
-async function openApplyConnection(endpoint: Endpoint, files: LocalFiles): Promise<ApplyConnection> {
+async function openApplyConnection(
+  endpoint: Endpoint,
+  files: LocalFiles,
+): Promise<{ conn: ApplyConnection; flavor: BatchingOptions['flavor']; localInfile: boolean }> {
   const conn = await connect(endpoint, 'replica', {
     multipleStatements: true,
     queryFormat: formatApplyQuery,
@@ -145,11 +148,12 @@ async function openApplyConnection(endpoint: Endpoint, files: LocalFiles): Promi
     trace: false,
     infileStreamFactory: files.open,
   });
-  const [rows] = await conn.query("SELECT VERSION() AS version");
-  const flavor = /mariadb/i.test(String((rows as Array<{ version: string }>)[0]?.version ?? '')) ? 'mariadb' : 'mysql';
+  const [rows] = await conn.query('SELECT VERSION() AS version, @@local_infile AS localInfile');
+  const info = (rows as Array<{ version: string; localInfile: number | string }>)[0];
+  const flavor = /mariadb/i.test(String(info?.version ?? '')) ? 'mariadb' : 'mysql';
   const [history] = await conn.query("SHOW VARIABLES LIKE 'system_versioning_insert_history'");
   await conn.query(applySessionStatement({ flavor, insertHistory: (history as unknown[]).length > 0 }));
-  return conn;
+  return { conn, flavor, localInfile: Number(info?.localInfile) === 1 };
 }
 
 export class ReplicaApplier {
@@ -210,12 +214,10 @@ export class ReplicaApplier {
 
   static async open(endpoint: Endpoint, options: ApplierOptions): Promise<ReplicaApplier> {
     const files = new LocalFiles();
-    const conn = await openApplyConnection(endpoint, files);
-    const [rows] = await conn.query('SELECT VERSION() AS version, @@local_infile AS localInfile');
-    const info = (rows as Array<{ version: string; localInfile: number | string }>)[0];
-    const flavor = /mariadb/i.test(String(info?.version ?? '')) ? 'mariadb' : 'mysql';
-    const applier = new ReplicaApplier(conn, flavor, { ...options, reopen: () => openApplyConnection(endpoint, files) }, files);
-    if (Number(info?.localInfile) !== 1) applier.capabilities.disable('loadData', 'the replica has local_infile off; large inserts go as INSERT statements', 'info');
+    const { conn, flavor, localInfile } = await openApplyConnection(endpoint, files);
+    const reopen = async (): Promise<ApplyConnection> => (await openApplyConnection(endpoint, files)).conn;
+    const applier = new ReplicaApplier(conn, flavor, { ...options, reopen }, files);
+    if (!localInfile) applier.capabilities.disable('loadData', 'the replica has local_infile off; large inserts go as INSERT statements', 'info');
     await ensureCheckpointSchema(conn);
     applier.maxPacket = await sessionPacketLimit(conn);
     return applier;
@@ -529,17 +531,14 @@ export class ReplicaApplier {
       );
     }
     if (pending.prepared) {
-      const tolerant = this.pendingDdl === statement;
-      this.pendingDdl = null;
-      const marker = pendingDdlStatement(this.streamId, this.epoch, statement);
-      await this.runFenced(marker.sql, marker.params, context);
+      const again = this.startedBefore(statement);
+      await this.markStarted(statement, context);
       // A prepared XA transaction of another session is ended only under autocommit (else XAER_OUTSIDE).
       await this.run('SET SESSION autocommit = 1', [], context, 'session');
       try {
         await this.run(statement, [], context, 'xa');
       } catch (error) {
-        const errno = (error instanceof ApplyError ? (error.cause as DriverError | undefined)?.errno : undefined) ?? -1;
-        if (!(tolerant && errno === ER_XAER_NOTA)) throw error;
+        if (!(again && serverErrno(error) === ER_XAER_NOTA)) throw error;
         this.logger.warn({ ...context, xid: action.xid }, `${statement} had already been applied before a restart`);
       } finally {
         await this.run('SET SESSION autocommit = 0', [], context, 'session');
@@ -638,7 +637,7 @@ export class ReplicaApplier {
     try {
       result = await this.run(large ? assembleQuery(parts) : sql, params, first.context, first.kind, first.table);
     } catch (error) {
-      if (batch.some((b) => b.loads) && LOAD_DATA_REFUSED.has((error as { cause?: DriverError }).cause?.errno ?? -1)) {
+      if (batch.some((b) => b.loads) && LOAD_DATA_REFUSED.has(serverErrno(error))) {
         // The replica (or this client) does not take local files after all: insert for the rest of the run.
         this.capabilities.disable('loadData', 'the replica refused LOAD DATA LOCAL INFILE');
         throw new CarefulRetryError('the replica refused LOAD DATA LOCAL INFILE; inserting the rows instead', { cause: error });
@@ -754,19 +753,30 @@ export class ReplicaApplier {
     return versioning;
   }
 
+  /**
+   * A statement that commits on its own (DDL, XA COMMIT/ROLLBACK) cannot
+   * commit together with the position: it is marked as started first, so
+   * that after a crash its re-run knows it may already have happened.
+   */
+  private async markStarted(statement: string, context: ApplyContext): Promise<void> {
+    const { sql, params } = pendingDdlStatement(this.streamId, this.epoch, statement);
+    await this.runFenced(sql, params, context);
+  }
+
+  /** Whether `statement` was marked as started before a restart (its "already done" errors then mean success); asked once. */
+  private startedBefore(statement: string): boolean {
+    const again = this.pendingDdl === statement;
+    this.pendingDdl = null;
+    return again;
+  }
+
   private async applyDdl(action: Extract<ApplyAction, { type: 'ddl' }>, context: ApplyContext): Promise<void> {
     // DDL runs alone: everything before it answered, and (outside a transaction) durable.
     await this.idle();
     this.versioned.clear();
     const inTransaction = this.unit !== undefined;
-    if (!inTransaction) {
-      // DDL cannot commit atomically with the position: mark it as started first,
-      // so that after a crash its re-run knows it may already have happened.
-      const { sql, params } = pendingDdlStatement(this.streamId, this.epoch, action.sql);
-      await this.runFenced(sql, params, context);
-    }
-    const tolerant = this.pendingDdl !== null && this.pendingDdl === action.sql;
-    this.pendingDdl = null;
+    const again = this.startedBefore(action.sql);
+    if (!inTransaction) await this.markStarted(action.sql, context);
     // As the source ran it: its sql_mode, time zone and time, with autocommit on.
     const zone = this.sourceSystemZone;
     if (action.timeZone?.toUpperCase() === 'SYSTEM' && zone && !zone.steady) {
@@ -791,8 +801,7 @@ export class ReplicaApplier {
       this.ddlApplied = !inTransaction;
       this.logger.info({ ...context, statement: action.verb, tables: action.targets }, `applied ${action.verb}`);
     } catch (error) {
-      const errno = (error instanceof ApplyError ? (error.cause as DriverError | undefined)?.errno : undefined) ?? -1;
-      if (!(tolerant && ALREADY_APPLIED_ERRNOS.has(errno))) throw error;
+      if (!(again && ALREADY_APPLIED_ERRNOS.has(serverErrno(error)))) throw error;
       this.ddlApplied = !inTransaction;
       this.logger.warn({ ...context, statement: action.verb }, `${action.verb} had already been applied before a restart`);
     } finally {
@@ -855,12 +864,17 @@ export class ReplicaApplier {
 
 /** The replica does not know the source session's time zone: say how to teach it. */
 function unknownTimeZone(error: unknown, timeZone: string | undefined): ApplyError | undefined {
-  if (!(error instanceof ApplyError) || (error.cause as DriverError | undefined)?.errno !== ER_UNKNOWN_TIME_ZONE) return undefined;
+  if (!(error instanceof ApplyError) || serverErrno(error) !== ER_UNKNOWN_TIME_ZONE) return undefined;
   return new ApplyError(
     `${error.message}; the source ran this statement in time zone ${timeZone}, which the replica does not know: ` +
       'load the time zone tables on the replica (mariadb-tzinfo-to-sql /usr/share/zoneinfo | mariadb mysql) and start again',
     { cause: error.cause, location: error.location },
   );
+}
+
+/** The server's error number behind one of our errors (run() keeps the driver's error as the cause); -1 when none. */
+function serverErrno(error: unknown): number {
+  return (error as { cause?: DriverError } | undefined)?.cause?.errno ?? -1;
 }
 
 function locationOf(context: ApplyContext, table: string | null, statement: string): FailureLocation {

@@ -30,10 +30,11 @@ export interface CheckInputs {
   serverId: number;
   /** Binlog file of the stored position, when a state file has one. */
   storedFile: string | null;
-  /** --databases and the table patterns: what is checked for SELECT (absent: no selection checks). */
+  /**
+   * --databases and the table patterns: their tables are checked for SELECT,
+   * their triggers and DEFINER accounts looked at (absent: neither).
+   */
   filter?: FilterSettings;
-  /** --databases: their triggers and DEFINER accounts are looked at (none given: not looked at). */
-  databases?: readonly string[];
   /** --definer, as validated (`` `user`@`host` ``). */
   definer?: string | undefined;
 }
@@ -197,9 +198,10 @@ export async function runChecks(inputs: CheckInputs): Promise<CheckItem[]> {
     }
   }
   if (replica) items.push(...checkReplica(replica));
-  if (replica && inputs.source && inputs.replica && inputs.databases && inputs.databases.length > 0) {
+  const databases = inputs.filter?.databases ?? [];
+  if (replica && inputs.source && inputs.replica && databases.length > 0) {
     try {
-      items.push(...checkObjects(await gatherObjects(inputs.source, inputs.replica, inputs.databases, inputs.definer)));
+      items.push(...checkObjects(await gatherObjects(inputs.source, inputs.replica, databases, inputs.definer)));
     } catch (error) {
       items.push({ name: 'definers', status: 'warn', detail: `could not read the objects of the replicated databases: ${describeError(error)}`, fix: 'GRANT SELECT ON *.* TO the source user' });
     }

@@ -63,7 +63,6 @@ export function registerCheckCommand(program: Command, ctx: ProgramContext): voi
       storedFile: storedFile(settings.state),
       // The selection is checked when one is given (check also serves before --databases is settled).
       ...(settings.databases.length > 0 ? { filter: settings } : {}),
-      databases: settings.databases,
       definer: settings.definer,
     });
     const ok = items.every((i) => i.status !== 'fail');
