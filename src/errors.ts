@@ -140,6 +140,16 @@ export class MetricsServerError extends BinlogSyncError {
   readonly code = 'METRICS';
 }
 
+/**
+ * Masking cannot be honoured: a rule that fits no column (email on an
+ * integer, null on NOT NULL), a rule naming a column the source lacks, a
+ * replica seeded with other rules or another key, or two distinct values of
+ * a unique column masked to one. Never retried: the rules or the replica must change.
+ */
+export class MaskError extends BinlogSyncError {
+  readonly code = 'MASK';
+}
+
 /** Short, user-facing description of anything thrown. */
 export function describeError(error: unknown): string {
   if (error instanceof Error) return error.message;

@@ -39,7 +39,8 @@ export async function ensureCheckpointSchema(conn: SqlConnection): Promise<void>
       applied_at DATETIME(6) NOT NULL,
       pending_ddl TEXT NULL,
       owner_epoch BIGINT NOT NULL DEFAULT 0,
-      owner_connection BIGINT UNSIGNED NULL
+      owner_connection BIGINT UNSIGNED NULL,
+      masking TEXT NULL
     ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`,
   );
   await conn.query(
@@ -51,7 +52,7 @@ export async function ensureCheckpointSchema(conn: SqlConnection): Promise<void>
       PRIMARY KEY (stream_id, xid)
     ) ENGINE=InnoDB DEFAULT CHARSET=ascii`,
   );
-  // Replicas set up by a version without fencing (MySQL has no ADD COLUMN IF NOT EXISTS).
+  // Replicas set up by a version without fencing or masking (MySQL has no ADD COLUMN IF NOT EXISTS).
   const [rows] = await conn.query(
     `SELECT COLUMN_NAME AS name FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = 'positions'`,
     [CHECKPOINT_DATABASE],
@@ -60,6 +61,7 @@ export async function ensureCheckpointSchema(conn: SqlConnection): Promise<void>
   const missing = [
     ['owner_epoch', 'BIGINT NOT NULL DEFAULT 0'],
     ['owner_connection', 'BIGINT UNSIGNED NULL'],
+    ['masking', 'TEXT NULL'],
   ].filter(([name]) => !columns.has(name!));
   if (missing.length > 0) {
     await conn.query(`ALTER TABLE ${TABLE} ${missing.map(([name, type]) => `ADD COLUMN ${name} ${type}`).join(', ')}`);
@@ -185,6 +187,20 @@ export function checkpointStatement(
 /** Records the connection the owner applies over now (it replaced its first one). */
 export function ownerConnectionStatement(streamId: string, epoch: number): CheckpointStatement {
   return { sql: `UPDATE ${TABLE} SET owner_connection = CONNECTION_ID() WHERE stream_id = ? AND owner_epoch = ?`, params: [streamId, epoch] };
+}
+
+/**
+ * The masking the replica's rows were seeded with (see mask/record.ts), as
+ * snapshot recorded it; null when they are not masked.
+ */
+export async function readMasking(conn: SqlConnection, streamId: string): Promise<string | null> {
+  const [rows] = await conn.query(`SELECT masking FROM ${TABLE} WHERE stream_id = ?`, [streamId]);
+  return (rows as Array<{ masking: string | null }>)[0]?.masking ?? null;
+}
+
+/** Records the masking a snapshot seeded the replica with; fenced like a checkpoint. */
+export function maskingStatement(streamId: string, epoch: number, masking: string | null): CheckpointStatement {
+  return { sql: `UPDATE ${TABLE} SET masking = ? WHERE stream_id = ? AND owner_epoch = ?`, params: [masking, streamId, epoch] };
 }
 
 /** Marks a DDL as started (committed before the DDL runs, so a crash mid-DDL is recognised); fenced like a checkpoint. */

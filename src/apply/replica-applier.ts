@@ -28,6 +28,8 @@ import {
   checkpointStatement,
   claimCheckpoint,
   ensureCheckpointSchema,
+  maskingStatement,
+  readMasking,
   pendingDdlStatement,
   ownerConnectionStatement,
   readXaPending,
@@ -284,6 +286,17 @@ export class ReplicaApplier {
     const { sql, params } = checkpointStatement(this.streamId, epoch, position, sourceTimestamp);
     const notes = passedXa ? [xaPendingStatement(this.streamId, passedXa.xid, false, passedXa.gtid)] : [];
     await this.runFenced(sql, params, NO_CONTEXT, notes);
+  }
+
+  /** The masking the replica was seeded with (mask/record.ts), null when none. */
+  recordedMasking(): Promise<string | null> {
+    return readMasking(this.conn, this.streamId);
+  }
+
+  /** Records the masking a snapshot seeded the replica with, under the epoch that wrote its position. */
+  async recordMasking(masking: string | null, epoch: number): Promise<void> {
+    const { sql, params } = maskingStatement(this.streamId, epoch, masking);
+    await this.runFenced(sql, params, NO_CONTEXT, []);
   }
 
   get inTransaction(): boolean {

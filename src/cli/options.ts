@@ -14,6 +14,8 @@ export const SOURCE_SETTINGS = [
 ] as const;
 export const REPLICA_SETTINGS = SOURCE_SETTINGS.map((s) => s.replace('source', 'replica'));
 export const FILTER_SETTINGS = ['databases', 'include-tables', 'exclude-tables', 'rewrite-db'] as const;
+/** The masking rules and their key: snapshot, start, verify and check take them alike. */
+export const MASK_SETTINGS = ['mask', 'mask-key-file'] as const;
 
 const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
 

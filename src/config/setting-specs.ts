@@ -57,6 +57,10 @@ export const SETTING_SPECS: readonly SettingSpec[] = [
     repeatable: true,
   }),
   spec('definer', 'string', 'ACCOUNT', "'user'@'host' to put as DEFINER of replicated views, routines and events; default: as the source wrote it"),
+  spec('mask', 'list', 'DB.TABLE.COLUMN=METHOD', 'mask a column on its way to the replica: null, redact, hash, email or fixed:VALUE; * matches any part of a name (repeatable; comma-separated in the environment)', {
+    repeatable: true,
+  }),
+  spec('mask-key-file', 'path', 'FILE', 'the secret key of the keyed mask methods (hash, email); never logged or stored'),
   spec('server-id', 'integer', 'N', 'server id announced to the source; by default derived from the state file path'),
   spec('lag-threshold', 'number', 'SECONDS', 'HEALTHY below it, LAGGING at or above it', { defaultText: '5' }),
   spec('metrics-port', 'integer', 'N', 'serve Prometheus /metrics and /healthz on this port (off unless set)'),

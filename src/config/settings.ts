@@ -27,6 +27,9 @@ export interface Settings {
   readonly rewriteDb: Readonly<Record<string, string>>;
   /** `'user'@'host'` (as validated: quoted parts) for the DEFINER of replicated objects. */
   readonly definer?: string;
+  /** `--mask` rules as written (see mask/rules.ts). */
+  readonly mask: readonly string[];
+  readonly maskKeyFile?: string;
   readonly serverId?: number;
   readonly lagThreshold: number;
   readonly metricsPort?: number;
@@ -56,6 +59,7 @@ const DEFAULTS: Record<string, unknown> = {
   includeTables: [],
   excludeTables: [],
   rewriteDb: {},
+  mask: [],
   lagThreshold: 5,
   metricsHost: '127.0.0.1',
   logLevel: 'info',

@@ -25,6 +25,9 @@ import type { ApplyMode } from '../apply/apply-mode.js';
 import type { RunCapabilities } from '../capabilities.js';
 import type { RunnerFence } from './fence.js';
 import { resolveStreamStart } from './stream-start.js';
+import { Masker, type MaskSettings } from '../mask/masker.js';
+import { requireMaskPlan } from '../mask/plan.js';
+import { assertSameMasking, maskingRecord, parseRecord } from '../mask/record.js';
 
 /**
  * Queue weights at which the stream is paused and resumed. Deeper queues
@@ -52,6 +55,8 @@ export interface SessionOptions {
   signal: AbortSignal;
   /** Heartbeat period asked of the source, in ms. */
   heartbeatMs?: number;
+  /** --mask rules and key: rows are masked as they are decoded (see mask/). */
+  mask?: MaskSettings;
 }
 
 /** Public progress of a run: what `onProgress` and the logs report. */
@@ -86,6 +91,8 @@ export async function runSession(options: SessionOptions, run: RunContext): Prom
     // Claimed with our epoch: from now on only our commits carry the stream's checkpoint.
     const stored = reconcile(fence, await applier.claim(fence.lease.epoch), logger);
     stats.position = stored;
+    // Rows masked one way must not meet rows masked another way (or not at all).
+    assertSameMasking(parseRecord(await applier.recordedMasking()), maskingRecord(options.mask ?? { rules: [] }));
 
     const control = await connectSource(options.source);
     let resolved;
@@ -95,6 +102,9 @@ export async function runSession(options: SessionOptions, run: RunContext): Prom
       const info = await asConnectionError(readSourceInfo(control), 'source', options.source);
       flavor = info.flavor;
       assertReplicable(info);
+      if (options.mask && options.mask.rules.length > 0) {
+        await requireMaskPlan(control, options.filter.databases, createFilter(options.filter), new Masker(options.mask));
+      }
       resolved = await resolveStreamStart(control, info, stored);
       if (options.health) options.health.clockOffsetMs = await measureClockOffset(control);
       applier.sourceSystemZone = await sourceSystemZone(control);
@@ -137,6 +147,7 @@ export async function runSession(options: SessionOptions, run: RunContext): Prom
       prepare: { ...applier.batchingOptions, now: mode.grouped },
       capabilities,
       largestRowBytes: sourcePacket,
+      ...(options.mask ? { mask: options.mask } : {}),
     });
     const stream = source;
     stopListening = mode.onChange((state) => {

@@ -23,6 +23,9 @@ import { rewriteDatabases } from '../txn/ddl.js';
 import { createFilter, type FilterSettings, type ReplicationFilter } from '../txn/filter.js';
 import type { StateStore } from '../state/state-store.js';
 import { createObjects, readObjects, type SourceObject } from './objects.js';
+import { Masker, type MaskSettings } from '../mask/masker.js';
+import { requireMaskPlan } from '../mask/plan.js';
+import { maskingRecord, serializeRecord } from '../mask/record.js';
 import { replicatedTables, selectExpression, type TableInfo } from './table-info.js';
 
 export interface SnapshotProgress {
@@ -45,6 +48,8 @@ export interface SnapshotOptions {
   batchRows?: number;
   /** --definer: the DEFINER of the views, routines and events created (default: the source's). */
   definer?: string | undefined;
+  /** --mask rules and key: masked columns are copied masked, and the replica records the masking. */
+  mask?: MaskSettings;
 }
 
 export interface SnapshotResult {
@@ -92,6 +97,9 @@ export async function runSnapshot(options: SnapshotOptions): Promise<SnapshotRes
       }
       tables.push(...(await replicatedTables(source, database, filter)));
     }
+    // Refused before the replica is touched: a rule it cannot honour would leave values unmasked.
+    const masker = new Masker(options.mask ?? { rules: [] });
+    if (masker.active) await requireMaskPlan(source, options.filter.databases, filter, masker);
     await prepareReplica(replica, source, tables, filter, options);
     // Read now, as close to the snapshot's point as the table definitions; created once the rows are in.
     const objects: SourceObject[] = [];
@@ -100,7 +108,7 @@ export async function runSnapshot(options: SnapshotOptions): Promise<SnapshotRes
     const totalRowsEstimate = tables.reduce((sum, t) => sum + t.estimatedRows, 0);
     let rowsCopied = 0;
     for (const table of tables) {
-      const copied = await copyTable(source, replica, table, filter, options, packets, (n) => {
+      const copied = await copyTable(source, replica, table, filter, { ...options, masker }, packets, (n) => {
         rowsCopied += n;
         options.onProgress?.({ table: `${table.database}.${table.table}`, tableRows: table.estimatedRows, rowsCopied, totalRowsEstimate });
       });
@@ -205,12 +213,14 @@ async function copyTable(
   replica: Connection,
   table: TableInfo,
   filter: ReplicationFilter,
-  options: SnapshotOptions,
+  options: SnapshotOptions & { masker: Masker },
   packets: { replica: number; source: number },
   progress: (rows: number) => void,
 ): Promise<number> {
   const target = { ...table, database: filter.targetDatabase(table.database) };
-  const columns = table.columns.map((c) => selectExpression(c, quoteIdentifier)).join(', ');
+  const masks = options.masker.masksOf(table);
+  // Masked columns are read as the bytes they hold, as the binlog carries them, so both paths mask alike.
+  const columns = table.columns.map((c, i) => (masks?.[i] ? `CAST(${quoteIdentifier(c.name)} AS BINARY)` : selectExpression(c, quoteIdentifier))).join(', ');
   const order = table.primaryKey.length ? ` ORDER BY ${table.primaryKey.map((i) => quoteIdentifier(table.columns[i]!.name)).join(', ')}` : '';
   const present = table.columns.map(() => true);
   const batchRows = options.batchRows ?? 2000;
@@ -257,6 +267,7 @@ async function copyTable(
   try {
     for await (const row of stream as AsyncIterable<unknown[]>) {
       if (options.signal.aborted) throw new StateError('snapshot interrupted; nothing was recorded (run it again to start over)');
+      if (masks) options.masker.maskImages(table, [row]);
       batch.push(row);
       batchBytes += rowBytes(row);
       if (batch.length >= batchRows || batchBytes >= SNAPSHOT_BATCH_BYTES) await flush();
@@ -278,7 +289,10 @@ function rawGeometry(field: { type: string; buffer: () => Buffer | null }, next:
 async function record(options: SnapshotOptions, position: BinlogPosition): Promise<void> {
   const applier = await ReplicaApplier.open(options.replica, { streamId: options.state.streamId, logger: options.logger });
   try {
-    await applier.writePosition(position, null, options.state.claimEpoch());
+    const epoch = options.state.claimEpoch();
+    await applier.writePosition(position, null, epoch);
+    // What the copy was masked with (null: not masked), for `start` to hold its rules against.
+    await applier.recordMasking(serializeRecord(maskingRecord(options.mask ?? { rules: [] })), epoch);
   } finally {
     await applier.close();
   }

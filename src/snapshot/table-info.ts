@@ -16,6 +16,8 @@ interface ColumnRow {
   table: string;
   name: string;
   dataType: string;
+  columnType: string;
+  characterSet: string | null;
   extra: string;
 }
 
@@ -39,7 +41,8 @@ export async function replicatedTables(conn: Connection, database: string, filte
   );
   const columns = await queryAll<ColumnRow>(
     conn,
-    'SELECT TABLE_NAME AS `table`, COLUMN_NAME AS name, DATA_TYPE AS dataType, EXTRA AS extra FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? ORDER BY TABLE_NAME, ORDINAL_POSITION',
+    'SELECT TABLE_NAME AS `table`, COLUMN_NAME AS name, DATA_TYPE AS dataType, COLUMN_TYPE AS columnType, CHARACTER_SET_NAME AS characterSet, EXTRA AS extra ' +
+      'FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? ORDER BY TABLE_NAME, ORDINAL_POSITION',
     [database],
   );
   const keys = await queryAll<{ table: string; name: string }>(
@@ -52,7 +55,12 @@ export async function replicatedTables(conn: Connection, database: string, filte
     .map((t) => {
       // Generated columns are computed by the server; they are neither copied nor compared.
       const cols = columns.filter((c) => c.table === t.name && !/GENERATED/i.test(c.extra));
-      const defs: ColumnDef[] = cols.map((c) => ({ name: c.name, kind: kindOf(c.dataType) }));
+      const defs: ColumnDef[] = cols.map((c) => ({
+        name: c.name,
+        kind: kindOf(c.dataType),
+        sqlType: c.columnType,
+        ...(c.characterSet ? { characterSet: c.characterSet } : {}),
+      }));
       const primaryKey = keys.filter((k) => k.table === t.name).map((k) => defs.findIndex((d) => d.name === k.name));
       return {
         database,

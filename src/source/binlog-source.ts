@@ -292,6 +292,11 @@ export class BinlogSource {
     if (!entry?.columns) return;
     const columns: ColumnDef[] = entry.columns.map((column, i) => {
       const schema = entry.columnSchemas[i];
+      // As the table map first had it: the raw-text switch below rewrites it,
+      // and zongji reuses a table map it had to look up.
+      const sqlType = schema ? (originalTypes.get(schema) ?? schema.COLUMN_TYPE) : undefined;
+      if (schema && sqlType) originalTypes.set(schema, sqlType);
+      const characterSet = column.charset ?? undefined;
       let kind: ColumnKind = 'plain';
       let charset: string | undefined;
       // zongji names no character set for binary strings (BINARY, VARBINARY, BLOB).
@@ -321,7 +326,15 @@ export class BinlogSource {
       } else if (column.type === TYPE.YEAR) {
         kind = 'year';
       }
-      return { name: column.name, kind, ...(charset ? { charset } : {}), ...(collated ? { collated } : {}), ...(decimals !== undefined ? { decimals } : {}) };
+      return {
+        name: column.name,
+        kind,
+        ...(charset ? { charset } : {}),
+        ...(collated ? { collated } : {}),
+        ...(decimals !== undefined ? { decimals } : {}),
+        ...(sqlType ? { sqlType } : {}),
+        ...(characterSet && characterSet !== 'binary' ? { characterSet } : {}),
+      };
     });
     const table: TableDef = { database: entry.parentSchema, table: entry.tableName, columns, primaryKey: primaryKey ?? [] };
     // Every transaction maps its tables again; keep the same definition while
@@ -421,12 +434,17 @@ function sameTable(a: TableDef, b: TableDef): boolean {
         c.kind === b.columns[i]!.kind &&
         c.charset === b.columns[i]!.charset &&
         c.collated === b.columns[i]!.collated &&
-        c.decimals === b.columns[i]!.decimals,
+        c.decimals === b.columns[i]!.decimals &&
+        c.sqlType === b.columns[i]!.sqlType &&
+        c.characterSet === b.columns[i]!.characterSet,
     ) &&
     a.primaryKey.length === b.primaryKey.length &&
     a.primaryKey.every((k, i) => k === b.primaryKey[i])
   );
 }
+
+/** Column types as zongji's table map first spelled them (rememberTable changes some). */
+const originalTypes = new WeakMap<object, string>();
 
 /** How long the source's dump thread may wait for us to read (see start()). */
 const DUMP_WRITE_TIMEOUT_S = 86_400;

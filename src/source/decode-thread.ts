@@ -11,6 +11,7 @@ import { mayBeSystemVersioned } from '../sql/versioning.js';
 import { createLogger } from '../log/logger.js';
 import { registerSecret } from '../log/secrets.js';
 import { createFilter, targetTables } from '../txn/filter.js';
+import { Masker } from '../mask/masker.js';
 import { BinlogSource } from './binlog-source.js';
 import type { SourceEvent, TableDef } from './events.js';
 import type { DecodeThreadInit, ToDecodeThread, WireEvent } from './threaded-source.js';
@@ -28,6 +29,10 @@ let prepare = init.prepare?.now ?? false;
 const preparer = init.prepare ? new RunPreparer(init.prepare) : undefined;
 /** Per source table definition: as named on the replica, or null when not replicated. */
 const targetOf = init.filter ? targetTables(createFilter(init.filter)) : (table: TableDef): TableDef => table;
+
+/** Masks the rows of replicated tables before they are prepared or sent: nothing unmasked leaves this thread. */
+const masker = init.mask && init.mask.rules.length > 0 ? new Masker(init.mask) : undefined;
+let failed = false;
 
 /** Table definitions travel once each; rows events name them by number (and keep sharing one object on arrival). */
 const tableIds = new WeakMap<TableDef, number>();
@@ -103,7 +108,16 @@ function transferable(events: WireEvent[]): ArrayBuffer[] {
   return [...buffers];
 }
 
+function fail(error: unknown): void {
+  if (failed) return;
+  failed = true;
+  flush();
+  source.stop();
+  port.postMessage({ type: 'error', error: describeError(error) });
+}
+
 function send(event: SourceEvent): void {
+  if (failed) return;
   if (event.type === 'rows') {
     let id = tableIds.get(event.table);
     if (id === undefined) {
@@ -113,6 +127,15 @@ function send(event: SourceEvent): void {
       port.postMessage({ type: 'table', id, table: event.table });
     }
     const target = targetOf(event.table);
+    if (target !== null && masker) {
+      try {
+        masker.maskRows(event.table, event.rows);
+      } catch (error) {
+        // A rule that cannot be applied stops the stream here: never a value let through.
+        fail(error);
+        return;
+      }
+    }
     // A table that may be system-versioned is built by the applier, which knows the replica's definition.
     if (target !== null && prepare && preparer && !mayBeSystemVersioned(target)) {
       pending.push({ ...event, table: id, rows: [], prepared: preparer.add(event, target) });

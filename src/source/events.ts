@@ -35,6 +35,10 @@ export interface ColumnDef {
   collated?: boolean;
   /** Fractional digits of a TIMESTAMP column (a system-versioning period is two TIMESTAMP(6) columns). */
   decimals?: number;
+  /** The type as COLUMN_TYPE spells it (`varchar(64)`, `int unsigned`): what a masked value must fit (see mask/). */
+  sqlType?: string;
+  /** Character set of a text column (absent for binary and non-text columns): for masking. */
+  characterSet?: string;
 }
 
 export interface TableDef {

@@ -8,7 +8,8 @@ import { settledEndpoint } from '../db/connect.js';
 import { BinlogSource, type BinlogSourceOptions, type StreamStart } from './binlog-source.js';
 import type { SourceEvent, TableDef } from './events.js';
 import type { BatchingOptions } from '../sql/prepare.js';
-import type { FilterSettings } from '../txn/filter.js';
+import { createFilter, type FilterSettings } from '../txn/filter.js';
+import { Masker, type MaskSettings } from '../mask/masker.js';
 
 /** What a binlog stream offers the session, wherever it is decoded. */
 export interface EventStream {
@@ -32,6 +33,8 @@ export interface EventStreamOptions extends BinlogSourceOptions {
   capabilities: DecodeThreadCapability;
   /** The largest row the source accepts (its max_allowed_packet): the decoding thread's heap makes room for it. */
   largestRowBytes?: number;
+  /** Masking: the rows of replicated tables are masked where they are decoded, before anything else sees them. */
+  mask?: MaskSettings;
 }
 
 /** The run's decoding-thread capability (see capabilities.ts). */
@@ -43,7 +46,7 @@ export interface DecodeThreadCapability {
 /** A rows event on its way between threads: its table by number. */
 export type WireEvent = Exclude<SourceEvent, { type: 'rows' }> | (Omit<Extract<SourceEvent, { type: 'rows' }>, 'table'> & { table: number });
 
-export interface DecodeThreadInit extends Pick<EventStreamOptions, 'filter' | 'prepare'> {
+export interface DecodeThreadInit extends Pick<EventStreamOptions, 'filter' | 'prepare' | 'mask'> {
   endpoint: Endpoint;
   serverId: number;
   start: StreamStart;
@@ -74,9 +77,34 @@ export function openEventStream(options: EventStreamOptions): EventStream {
 }
 
 /** Decoded on the main thread: rows arrive as values, and the applier builds their statements. */
-function inLineStream(options: BinlogSourceOptions): EventStream {
-  const source = new BinlogSource(options);
+function inLineStream(options: EventStreamOptions): EventStream {
+  const source = new BinlogSource(masked(options));
   return Object.assign(source, { prepare: () => undefined });
+}
+
+/**
+ * The rows of replicated tables masked as they are decoded (on the main
+ * thread; the decoding thread masks its own). A rule that cannot be applied
+ * stops the stream: refusing beats letting a value through.
+ */
+export function masked(options: EventStreamOptions): BinlogSourceOptions {
+  if (!options.mask || options.mask.rules.length === 0) return options;
+  const masker = new Masker(options.mask);
+  const filter = options.filter ? createFilter(options.filter) : undefined;
+  return {
+    ...options,
+    onEvent: (event) => {
+      if (event.type === 'rows' && (!filter || filter.replicatesTable(event.table.database, event.table.table))) {
+        try {
+          masker.maskRows(event.table, event.rows);
+        } catch (error) {
+          options.onError(error as Error);
+          return;
+        }
+      }
+      options.onEvent(event);
+    },
+  };
 }
 
 /**
@@ -118,6 +146,7 @@ class ThreadedSource implements EventStream {
       logLevel: logger.level,
       ...(options.filter ? { filter: options.filter } : {}),
       ...(options.prepare ? { prepare: options.prepare } : {}),
+      ...(options.mask ? { mask: options.mask } : {}),
     };
     const worker = new Worker(this.script, { workerData: init, resourceLimits: decodeThreadHeap(options.largestRowBytes) });
     this.worker = worker;
@@ -168,7 +197,7 @@ class ThreadedSource implements EventStream {
         }
         void worker.terminate();
         this.worker = undefined;
-        this.fallback = new BinlogSource(options);
+        this.fallback = new BinlogSource(masked(options));
         this.fallback.start().then(() => {
           ready = true;
           resolve();

@@ -5,7 +5,8 @@ import { formatPosition } from '../../position.js';
 import { runSnapshot, type SnapshotProgress } from '../../snapshot/snapshot.js';
 import { StateStore } from '../../state/state-store.js';
 import type { Logger } from '../../log/logger.js';
-import { addSettingOptions, FILTER_SETTINGS, REPLICA_SETTINGS, SOURCE_SETTINGS } from '../options.js';
+import { addSettingOptions, FILTER_SETTINGS, MASK_SETTINGS, REPLICA_SETTINGS, SOURCE_SETTINGS } from '../options.js';
+import { loadMasking } from '../../mask/key.js';
 import type { ProgramContext } from '../program.js';
 import { commandEnv, requireDatabases } from '../command-helpers.js';
 
@@ -59,12 +60,13 @@ export function registerSnapshotCommand(program: Command, ctx: ProgramContext): 
         '  binlog-sync snapshot --source mysql://repl_user@prod:3306 --replica mysql://binlog_sync@127.0.0.1 --databases themepark_tracker',
       ].join('\n'),
     );
-  addSettingOptions(snapshot, [...SOURCE_SETTINGS, ...REPLICA_SETTINGS, ...FILTER_SETTINGS, 'definer']);
+  addSettingOptions(snapshot, [...SOURCE_SETTINGS, ...REPLICA_SETTINGS, ...FILTER_SETTINGS, ...MASK_SETTINGS, 'definer']);
   snapshot.action(async (opts: { dropExisting?: boolean }, command: Command) => {
     const { settings, logger } = commandEnv(command, ctx.io);
     requireDatabases(settings, 'snapshot');
     const source = resolveEndpoint(settings, 'source');
     const replica = resolveEndpoint(settings, 'replica');
+    const mask = loadMasking(settings);
     const state = StateStore.open(settings.state, { create: true });
     const controller = new AbortController();
     const onSignal = (): void => controller.abort();
@@ -81,6 +83,7 @@ export function registerSnapshotCommand(program: Command, ctx: ProgramContext): 
         logger,
         dropExisting: Boolean(opts.dropExisting),
         definer: settings.definer,
+        mask,
         signal: controller.signal,
         onProgress: progress.update,
       });

@@ -5,7 +5,8 @@ import { StateStore } from '../../state/state-store.js';
 import { MetricsServerError } from '../../errors.js';
 import { ReplicationMetrics, serveMetrics } from '../../health/metrics.js';
 import { StreamHealth } from '../../health/stream-health.js';
-import { addSettingOptions, FILTER_SETTINGS, REPLICA_SETTINGS, SOURCE_SETTINGS } from '../options.js';
+import { addSettingOptions, FILTER_SETTINGS, MASK_SETTINGS, REPLICA_SETTINGS, SOURCE_SETTINGS } from '../options.js';
+import { loadMasking } from '../../mask/key.js';
 import type { ProgramContext } from '../program.js';
 import { commandEnv, defaultServerId, requireDatabases } from '../command-helpers.js';
 
@@ -29,13 +30,14 @@ export function registerStartCommand(program: Command, ctx: ProgramContext): voi
         '    --replica mysql://binlog_sync@127.0.0.1:3306 --databases themepark_tracker',
       ].join('\n'),
     );
-  addSettingOptions(start, [...SOURCE_SETTINGS, ...REPLICA_SETTINGS, ...FILTER_SETTINGS, 'definer', 'server-id', 'lag-threshold', 'metrics-port', 'metrics-host']);
+  addSettingOptions(start, [...SOURCE_SETTINGS, ...REPLICA_SETTINGS, ...FILTER_SETTINGS, ...MASK_SETTINGS, 'definer', 'server-id', 'lag-threshold', 'metrics-port', 'metrics-host']);
   start.action(async (_opts: unknown, command: Command) => {
     const { settings, logger } = commandEnv(command, ctx.io);
     requireDatabases(settings, 'start');
     const source = resolveEndpoint(settings, 'source');
     const replica = resolveEndpoint(settings, 'replica');
     const serverId = settings.serverId ?? defaultServerId(settings.state);
+    const mask = loadMasking(settings);
     const state = StateStore.open(settings.state);
 
     // Graceful first, forced second (graphile-worker's registerSignalHandlers).
@@ -71,7 +73,7 @@ export function registerStartCommand(program: Command, ctx: ProgramContext): voi
         });
         logger.info(`serving metrics on http://${settings.metricsHost}:${settings.metricsPort}/metrics and /healthz`);
       }
-      await runReplicator({ source, replica, serverId, filter: settings, definer: settings.definer, state, logger, signal: controller.signal, health, ...(metrics ? { metrics } : {}) });
+      await runReplicator({ source, replica, serverId, filter: settings, definer: settings.definer, mask, state, logger, signal: controller.signal, health, ...(metrics ? { metrics } : {}) });
     } finally {
       for (const s of STOP_SIGNALS) process.off(s, onSignal);
       clearTimeout(forceTimer);

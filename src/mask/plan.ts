@@ -1,0 +1,120 @@
+// The masking rules held against the source's tables before anything runs
+// (`start`, `snapshot`, `verify` refuse, `check` reports): which columns each
+// rule masks, and every combination that cannot be honoured. Reads only
+// information_schema.
+import { queryAll, type Connection } from '../db/connect.js';
+import type { ReplicationFilter } from '../txn/filter.js';
+import { MaskError } from '../errors.js';
+import type { Masker } from './masker.js';
+import { constraintRefusal } from './methods.js';
+
+export interface MaskedColumn {
+  /** `db.table.column` on the source. */
+  column: string;
+  rule: string;
+}
+
+export interface MaskPlan {
+  masked: MaskedColumn[];
+  /** What cannot be honoured, one line each, naming the rule and the column. */
+  problems: string[];
+}
+
+interface ColumnRow {
+  db: string;
+  tbl: string;
+  name: string;
+  columnType: string;
+  characterSet: string | null;
+  nullable: string;
+  extra: string;
+}
+
+/** Columns that alone make a unique key (PRIMARY or UNIQUE), as `db.table.column`. */
+async function uniqueColumns(conn: Connection, databases: readonly string[]): Promise<Set<string>> {
+  const rows = await queryAll<{ db: string; tbl: string; name: string }>(
+    conn,
+    `SELECT TABLE_SCHEMA AS db, TABLE_NAME AS tbl, MIN(COLUMN_NAME) AS name FROM information_schema.STATISTICS
+      WHERE TABLE_SCHEMA IN (?) AND NON_UNIQUE = 0 GROUP BY TABLE_SCHEMA, TABLE_NAME, INDEX_NAME HAVING COUNT(*) = 1`,
+    [databases],
+  );
+  return new Set(rows.map((r) => `${r.db}.${r.tbl}.${r.name}`.toLowerCase()));
+}
+
+/**
+ * MariaDB's JSON columns: LONGTEXT with a json_valid() check (the binlog sees
+ * a LONGTEXT), where only null and fixed:JSON keep a valid document.
+ */
+async function jsonColumns(conn: Connection, databases: readonly string[]): Promise<Set<string>> {
+  const rows = await queryAll<{ db: string; tbl: string; clause: string }>(
+    conn,
+    'SELECT CONSTRAINT_SCHEMA AS db, TABLE_NAME AS tbl, CHECK_CLAUSE AS clause FROM information_schema.CHECK_CONSTRAINTS WHERE CONSTRAINT_SCHEMA IN (?)',
+    [databases],
+  ).catch(() => []); // MySQL 8.0.15 and older: none (its JSON is a type of its own)
+  const out = new Set<string>();
+  for (const r of rows) {
+    const m = /^json_valid\(`((?:[^`]|``)+)`\)$/i.exec(r.clause.trim());
+    if (m) out.add(`${r.db}.${r.tbl}.${m[1]!.replaceAll('``', '`')}`.toLowerCase());
+  }
+  return out;
+}
+
+/** The rules against the replicated tables of the source: what each masks, and what cannot be. */
+export async function planMasking(conn: Connection, databases: readonly string[], filter: ReplicationFilter, masker: Masker): Promise<MaskPlan> {
+  const plan: MaskPlan = { masked: [], problems: [] };
+  if (!masker.active || databases.length === 0) return plan;
+  const columns = await queryAll<ColumnRow>(
+    conn,
+    `SELECT c.TABLE_SCHEMA AS db, c.TABLE_NAME AS tbl, c.COLUMN_NAME AS name, c.COLUMN_TYPE AS columnType,
+            c.CHARACTER_SET_NAME AS characterSet, c.IS_NULLABLE AS nullable, c.EXTRA AS extra
+       FROM information_schema.COLUMNS c JOIN information_schema.TABLES t ON t.TABLE_SCHEMA = c.TABLE_SCHEMA AND t.TABLE_NAME = c.TABLE_NAME
+      WHERE c.TABLE_SCHEMA IN (?) AND t.TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED')
+      ORDER BY c.TABLE_SCHEMA, c.TABLE_NAME, c.ORDINAL_POSITION`,
+    [databases],
+  );
+  const unique = await uniqueColumns(conn, databases);
+  const json = await jsonColumns(conn, databases);
+  const used = new Set<string>();
+  for (const c of columns) {
+    if (!filter.replicatesTable(c.db, c.tbl)) continue;
+    const rule = masker.ruleFor(c.db, c.tbl, c.name);
+    if (!rule) continue;
+    used.add(rule.text);
+    const where = `${c.db}.${c.tbl}.${c.name}`;
+    if (/GENERATED/i.test(c.extra)) {
+      plan.problems.push(`mask rule ${rule.text}: ${where} is a generated column, computed on the replica from the columns it is made of: mask those instead`);
+      continue;
+    }
+    const lower = where.toLowerCase();
+    if (json.has(lower) && rule.method.name !== 'null' && rule.method.name !== 'fixed') {
+      plan.problems.push(`mask rule ${rule.text}: ${where} is a JSON column, where ${rule.method.name} would not leave a JSON document; use null or fixed:VALUE (e.g. fixed:{})`);
+      continue;
+    }
+    const refusal = constraintRefusal(rule.method, { nullable: c.nullable === 'YES', unique: unique.has(lower) });
+    if (refusal) {
+      plan.problems.push(`mask rule ${rule.text}: ${refusal} (${where})`);
+      continue;
+    }
+    try {
+      masker.maskOf({ database: c.db, table: c.tbl }, { name: c.name, kind: 'plain', sqlType: c.columnType, ...(c.characterSet ? { characterSet: c.characterSet } : {}) });
+      plan.masked.push({ column: where, rule: rule.text });
+    } catch (error) {
+      if (!(error instanceof MaskError)) throw error;
+      plan.problems.push(error.message);
+    }
+  }
+  // A rule without wildcards that masks nothing is a typo that would leave the data it meant unmasked.
+  for (const rule of masker.rules) {
+    if (rule.wildcards === 0 && !used.has(rule.text)) {
+      plan.problems.push(`mask rule ${rule.text}: the source has no column ${rule.database}.${rule.table}.${rule.column} among the replicated tables`);
+    }
+  }
+  return plan;
+}
+
+/** The plan, or one MaskError naming every problem: nothing starts with a rule it cannot honour. */
+export async function requireMaskPlan(conn: Connection, databases: readonly string[], filter: ReplicationFilter, masker: Masker): Promise<MaskPlan> {
+  const plan = await planMasking(conn, databases, filter, masker);
+  if (plan.problems.length > 0) throw new MaskError(plan.problems.join('; '));
+  return plan;
+}
