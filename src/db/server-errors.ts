@@ -22,6 +22,7 @@ export const ER_BAD_TABLE_ERROR = 1051;
 export const ER_SERVER_SHUTDOWN = 1053;
 export const ER_BAD_FIELD_ERROR = 1054;
 export const ER_DUP_FIELDNAME = 1060;
+export const ER_DUP_ENTRY = 1062;
 export const ER_DUP_KEYNAME = 1061;
 export const ER_CANT_DROP_FIELD_OR_KEY = 1091;
 export const ER_NO_SUCH_TABLE = 1146;

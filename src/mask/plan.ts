@@ -112,6 +112,12 @@ export async function planMasking(conn: Connection, databases: readonly string[]
   return plan;
 }
 
+/** A masked column's `db.table.column` as named on the replica (--rewrite-db). */
+export function onReplica(column: string, filter: ReplicationFilter): string {
+  const dot = column.indexOf('.');
+  return `${filter.targetDatabase(column.slice(0, dot))}${column.slice(dot)}`;
+}
+
 /** The plan, or one MaskError naming every problem: nothing starts with a rule it cannot honour. */
 export async function requireMaskPlan(conn: Connection, databases: readonly string[], filter: ReplicationFilter, masker: Masker): Promise<MaskPlan> {
   const plan = await planMasking(conn, databases, filter, masker);

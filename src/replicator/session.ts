@@ -26,7 +26,8 @@ import type { RunCapabilities } from '../capabilities.js';
 import type { RunnerFence } from './fence.js';
 import { resolveStreamStart } from './stream-start.js';
 import { Masker, type MaskSettings } from '../mask/masker.js';
-import { requireMaskPlan } from '../mask/plan.js';
+import { onReplica, requireMaskPlan } from '../mask/plan.js';
+import { explainCollision } from '../mask/collision.js';
 import { assertSameMasking, maskingRecord, parseRecord } from '../mask/record.js';
 
 /**
@@ -95,6 +96,8 @@ export async function runSession(options: SessionOptions, run: RunContext): Prom
     assertSameMasking(parseRecord(await applier.recordedMasking()), maskingRecord(options.mask ?? { rules: [] }));
 
     const control = await connectSource(options.source);
+    /** Masked columns as named on the replica: a duplicate key there on one of them is a masking collision. */
+    let maskedOnReplica: string[] = [];
     let resolved;
     let flavor: 'mariadb' | 'mysql' = 'mariadb';
     let sourcePacket = 0;
@@ -103,7 +106,9 @@ export async function runSession(options: SessionOptions, run: RunContext): Prom
       flavor = info.flavor;
       assertReplicable(info);
       if (options.mask && options.mask.rules.length > 0) {
-        await requireMaskPlan(control, options.filter.databases, createFilter(options.filter), new Masker(options.mask));
+        const filter = createFilter(options.filter);
+        const plan = await requireMaskPlan(control, options.filter.databases, filter, new Masker(options.mask));
+        maskedOnReplica = plan.masked.map((m) => onReplica(m.column, filter));
       }
       resolved = await resolveStreamStart(control, info, stored);
       if (options.health) options.health.clockOffsetMs = await measureClockOffset(control);
@@ -172,7 +177,9 @@ export async function runSession(options: SessionOptions, run: RunContext): Prom
       }
     };
     const loopOptions = { queue, assembler, applier, source, run, logger, health: options.health, metrics: options.metrics, readDefinition };
-    await new ApplyLoop(loopOptions).loop(signal);
+    await new ApplyLoop(loopOptions).loop(signal).catch((error: unknown) => {
+      throw explainCollision(error, maskedOnReplica);
+    });
   } finally {
     stopListening();
     options.health?.setStreaming(false);

@@ -24,7 +24,8 @@ import { createFilter, type FilterSettings, type ReplicationFilter } from '../tx
 import type { StateStore } from '../state/state-store.js';
 import { createObjects, readObjects, type SourceObject } from './objects.js';
 import { Masker, type MaskSettings } from '../mask/masker.js';
-import { requireMaskPlan } from '../mask/plan.js';
+import { onReplica, requireMaskPlan } from '../mask/plan.js';
+import { explainCollision } from '../mask/collision.js';
 import { maskingRecord, serializeRecord } from '../mask/record.js';
 import { replicatedTables, selectExpression, type TableInfo } from './table-info.js';
 
@@ -99,7 +100,7 @@ export async function runSnapshot(options: SnapshotOptions): Promise<SnapshotRes
     }
     // Refused before the replica is touched: a rule it cannot honour would leave values unmasked.
     const masker = new Masker(options.mask ?? { rules: [] });
-    if (masker.active) await requireMaskPlan(source, options.filter.databases, filter, masker);
+    const maskedOnReplica = masker.active ? (await requireMaskPlan(source, options.filter.databases, filter, masker)).masked.map((m) => onReplica(m.column, filter)) : [];
     await prepareReplica(replica, source, tables, filter, options);
     // Read now, as close to the snapshot's point as the table definitions; created once the rows are in.
     const objects: SourceObject[] = [];
@@ -108,7 +109,7 @@ export async function runSnapshot(options: SnapshotOptions): Promise<SnapshotRes
     const totalRowsEstimate = tables.reduce((sum, t) => sum + t.estimatedRows, 0);
     let rowsCopied = 0;
     for (const table of tables) {
-      const copied = await copyTable(source, replica, table, filter, { ...options, masker }, packets, (n) => {
+      const copied = await copyTable(source, replica, table, filter, { ...options, masker, maskedOnReplica }, packets, (n) => {
         rowsCopied += n;
         options.onProgress?.({ table: `${table.database}.${table.table}`, tableRows: table.estimatedRows, rowsCopied, totalRowsEstimate });
       });
@@ -213,7 +214,7 @@ async function copyTable(
   replica: Connection,
   table: TableInfo,
   filter: ReplicationFilter,
-  options: SnapshotOptions & { masker: Masker },
+  options: SnapshotOptions & { masker: Masker; maskedOnReplica: string[] },
   packets: { replica: number; source: number },
   progress: (rows: number) => void,
 ): Promise<number> {
@@ -258,7 +259,8 @@ async function copyTable(
         progress(rows.length);
       },
       (error: unknown) => {
-        throw new ApplyError(`copying rows into ${target.database}.${target.table} failed: ${(error as Error).message}`, { cause: error });
+        const failure = new ApplyError(`copying rows into ${target.database}.${target.table} failed: ${(error as Error).message}`, { cause: error });
+        throw masks ? explainCollision(failure, options.maskedOnReplica, `${target.database}.${target.table}`) : failure;
       },
     );
     // Surface a failure at the next await rather than as an unhandled rejection.

@@ -7,7 +7,7 @@
 // compared too (SHOW CREATE TABLE, see definitions.ts), and tables that only
 // the replica holds are named.
 import type { Endpoint } from '../config/connection-url.js';
-import { connect, queryAll, type Connection } from '../db/connect.js';
+import { connect, queryAll, streamingQuery, type Connection } from '../db/connect.js';
 import { StateError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { qualifiedName, quoteIdentifier } from '../sql/identifiers.js';
@@ -17,6 +17,10 @@ import { replicatedTables, type TableInfo } from '../snapshot/table-info.js';
 import { rewriteDatabases } from '../txn/ddl.js';
 import { definitionDifference, normalizeDefinition, type DefinitionDifference } from './definitions.js';
 import { compareObjects, type ObjectVerdict } from './objects.js';
+import { maskedReplicaImage, maskedSource, sumHashes, type Expression, type MaskedSource } from './masked-rows.js';
+import { Masker, type MaskSettings } from '../mask/masker.js';
+import { requireMaskPlan } from '../mask/plan.js';
+import type { MaskRule } from '../mask/rules.js';
 
 export type { ObjectVerdict } from './objects.js';
 
@@ -42,6 +46,8 @@ export interface VerifyReport {
   tables: TableVerdict[];
   /** Views, stored routines and events (see objects.ts). */
   objects: ObjectVerdict[];
+  /** The columns compared through their masks (`db.table.column`), when masking is on. */
+  masked?: string[];
 }
 
 export interface VerifyOptions {
@@ -55,6 +61,8 @@ export interface VerifyOptions {
   waitForReplica?: () => Promise<void>;
   /** How often differing chunks are checked again (default 3). */
   rechecks?: number;
+  /** --mask rules and key the replica was seeded with: masked columns are compared through them. */
+  mask?: MaskSettings;
 }
 
 /** A chunk: keys above `after` (exclusive) up to `upTo` (inclusive); null means unbounded. */
@@ -77,9 +85,16 @@ const keyList = (t: TableInfo): string => t.primaryKey.map((i) => quoteIdentifie
  * however large a value is: a row as hex (twice its size) would pass the
  * server's max_allowed_packet and become NULL, compared as equal.
  */
-function rowImage(t: TableInfo): string {
-  return `CONCAT_WS('#', ${t.columns.map((c) => `IFNULL(MD5(CAST(${quoteIdentifier(c.name)} AS BINARY)), 'N')`).join(', ')})`;
+function rowImage(t: TableInfo): Expression {
+  return { sql: `CONCAT_WS('#', ${t.columns.map((c) => `IFNULL(MD5(CAST(${quoteIdentifier(c.name)} AS BINARY)), 'N')`).join(', ')})`, params: [] };
 }
+
+/**
+ * How one side of a table is hashed: by its server, from a row image; or, for
+ * the source of a table with masked columns, here, its values masked first
+ * (see masked-rows.ts). Either way to the same row hashes and chunk sums.
+ */
+type Side = { conn: Connection; table: TableInfo } & ({ image: Expression } | { masked: MaskedSource });
 
 function rangeCondition(t: TableInfo, chunk: Chunk): { sql: string; params: unknown[] } {
   if (t.primaryKey.length === 0) return { sql: '1', params: [] };
@@ -119,40 +134,62 @@ async function chunksOf(conn: Connection, t: TableInfo, chunkRows: number): Prom
   return chunks;
 }
 
-async function checksum(conn: Connection, t: TableInfo, chunk: Chunk): Promise<ChunkSum> {
+async function checksum(side: Side, chunk: Chunk): Promise<ChunkSum> {
+  const { conn, table: t } = side;
   const range = rangeCondition(t, chunk);
-  const hash = `MD5(${rowImage(t)})`;
+  if ('masked' in side) return sumHashes(await maskedRowHashes(side, side.masked, chunk, false).then((rows) => rows.map((r) => r.hash)));
+  const hash = `MD5(${side.image.sql})`;
   const [rows] = await conn.query(
     `SELECT COUNT(*) AS n,
             COALESCE(BIT_XOR(CAST(CONV(SUBSTRING(${hash}, 1, 16), 16, 10) AS UNSIGNED)), 0) AS x,
             COALESCE(SUM(CAST(CONV(SUBSTRING(${hash}, 17, 8), 16, 10) AS UNSIGNED)), 0) AS s
        FROM ${qualifiedName(t)} WHERE ${range.sql}`,
-    range.params,
+    [...side.image.params, ...side.image.params, ...range.params],
   );
   const row = (rows as Array<{ n: string | number; x: string | number; s: string | number }>)[0]!;
   return { rows: Number(row.n), xor: String(row.x), sum: String(row.s) };
 }
 
+/** The hash of each row of a chunk (with its key when `withKeys`), read through the masks. */
+async function maskedRowHashes(side: Side, masked: MaskedSource, chunk: Chunk, withKeys: boolean): Promise<Array<{ key: unknown[]; hash: string }>> {
+  const { conn, table: t } = side;
+  const range = rangeCondition(t, chunk);
+  const keys = withKeys ? t.primaryKey.length : 0;
+  const stream = streamingQuery(
+    conn,
+    { sql: `SELECT ${withKeys ? `${keyList(t)}, ` : ''}${masked.terms} FROM ${qualifiedName(t)} WHERE ${range.sql}${withKeys ? ` ORDER BY ${keyList(t)}` : ''}`, values: range.params, rowsAsArray: true },
+    64,
+  );
+  const out: Array<{ key: unknown[]; hash: string }> = [];
+  try {
+    for await (const row of stream as AsyncIterable<unknown[]>) out.push({ key: row.slice(0, keys), hash: masked.rowHash(row.slice(keys)) });
+  } finally {
+    stream.destroy();
+  }
+  return out;
+}
+
 const same = (a: ChunkSum, b: ChunkSum): boolean => a.rows === b.rows && a.xor === b.xor && a.sum === b.sum;
 
 /** The keys whose rows differ within a chunk, grouped into ranges of neighbouring keys. */
-async function differingRanges(source: Connection, replica: Connection, t: TableInfo, target: TableInfo, chunk: Chunk): Promise<KeyRange[]> {
-  if (t.primaryKey.length === 0) return [];
-  const read = async (conn: Connection, table: TableInfo): Promise<Map<string, { key: unknown[]; hash: string }>> => {
-    const range = rangeCondition(table, chunk);
-    const [rows] = await conn.query({
-      sql: `SELECT ${keyList(table)}, MD5(${rowImage(table)}) FROM ${qualifiedName(table)} WHERE ${range.sql} ORDER BY ${keyList(table)}`,
-      values: range.params,
-      rowsAsArray: true,
-    });
-    const map = new Map<string, { key: unknown[]; hash: string }>();
-    for (const row of rows as unknown[][]) {
-      const key = row.slice(0, -1);
-      map.set(JSON.stringify(key), { key, hash: String(row.at(-1)) });
+async function differingRanges(source: Side, replica: Side, chunk: Chunk): Promise<KeyRange[]> {
+  if (source.table.primaryKey.length === 0) return [];
+  const read = async (side: Side): Promise<Map<string, { key: unknown[]; hash: string }>> => {
+    const { conn, table } = side;
+    let rows: Array<{ key: unknown[]; hash: string }>;
+    if ('masked' in side) rows = await maskedRowHashes(side, side.masked, chunk, true);
+    else {
+      const range = rangeCondition(table, chunk);
+      const [read] = await conn.query({
+        sql: `SELECT ${keyList(table)}, MD5(${side.image.sql}) FROM ${qualifiedName(table)} WHERE ${range.sql} ORDER BY ${keyList(table)}`,
+        values: [...side.image.params, ...range.params],
+        rowsAsArray: true,
+      });
+      rows = (read as unknown[][]).map((row) => ({ key: row.slice(0, -1), hash: String(row.at(-1)) }));
     }
-    return map;
+    return new Map(rows.map((r) => [JSON.stringify(r.key), r]));
   };
-  const [a, b] = await Promise.all([read(source, t), read(replica, target)]);
+  const [a, b] = await Promise.all([read(source), read(replica)]);
   // Keys in source order, then replica-only keys; runs of neighbouring differing keys make one range.
   const order = [...a.keys(), ...[...b.keys()].filter((k) => !a.has(k))];
   const ranges: KeyRange[] = [];
@@ -206,6 +243,9 @@ export async function runVerify(options: VerifyOptions): Promise<VerifyReport> {
   const replica = await connect(options.replica, 'replica');
   try {
     for (const conn of [source, replica]) await conn.query("SET SESSION time_zone = '+00:00'");
+    // The replica holds masked columns masked: the source is compared through the same masks.
+    const masker = new Masker(options.mask ?? { rules: [] });
+    const masked = masker.active ? (await requireMaskPlan(source, options.filter.databases, filter, masker)).masked.map((m) => m.column) : [];
     const verdicts: TableVerdict[] = [];
     const objects: ObjectVerdict[] = [];
     const rename = (database: string): string => filter.targetDatabase(database);
@@ -226,7 +266,7 @@ export async function runVerify(options: VerifyOptions): Promise<VerifyReport> {
           verdicts.push({ table: name, status: 'missing' });
           continue;
         }
-        verdicts.push(await verifyTable(source, replica, t, target, rename, options));
+        verdicts.push(await verifyTable(source, replica, t, target, rename, options, masker));
         options.logger.debug({ table: name, status: verdicts.at(-1)!.status }, 'verified');
       }
       for (const table of await extraTables(source, replica, database, targetDatabase, filter, options)) {
@@ -235,7 +275,7 @@ export async function runVerify(options: VerifyOptions): Promise<VerifyReport> {
       objects.push(...(await compareObjects(source, replica, database, filter, () => settle(options), options.rechecks ?? 3)));
     }
     const identical = verdicts.every((v) => v.status === 'identical') && objects.every((o) => o.status === 'identical');
-    return { identical, tables: verdicts, objects };
+    return { identical, tables: verdicts, objects, ...(masker.active ? { masked } : {}) };
   } finally {
     await source.end().catch(() => undefined);
     await replica.end().catch(() => undefined);
@@ -274,15 +314,20 @@ async function verifyTable(
   target: TableInfo,
   rename: (database: string) => string,
   options: VerifyOptions,
+  masker: Masker,
 ): Promise<TableVerdict> {
   const name = `${t.database}.${t.table}`;
   let definition = await compareDefinitions(source, replica, t, target, rename);
   const chunks = await chunksOf(source, t, options.chunkRows ?? 1000);
+  const masks = masker.masksOf(t);
+  const ruleOf = (column: string): MaskRule | undefined => masker.ruleFor(t.database, t.table, column);
+  const sourceSide: Side = masks ? { conn: source, table: t, masked: maskedSource(t.columns, masks, ruleOf) } : { conn: source, table: t, image: rowImage(t) };
+  const replicaSide: Side = { conn: replica, table: target, image: masks ? maskedReplicaImage(t.columns, ruleOf) : rowImage(target) };
   let rows = 0;
   let differing: Chunk[] = [];
   try {
     for (const chunk of chunks) {
-      const [a, b] = await Promise.all([checksum(source, t, chunk), checksum(replica, target, chunk)]);
+      const [a, b] = await Promise.all([checksum(sourceSide, chunk), checksum(replicaSide, chunk)]);
       rows += a.rows;
       if (!same(a, b)) differing.push(chunk);
     }
@@ -297,14 +342,14 @@ async function verifyTable(
     if (definition) definition = await compareDefinitions(source, replica, t, target, rename);
     const still: Chunk[] = [];
     for (const chunk of differing) {
-      const [a, b] = await Promise.all([checksum(source, t, chunk), checksum(replica, target, chunk)]);
+      const [a, b] = await Promise.all([checksum(sourceSide, chunk), checksum(replicaSide, chunk)]);
       if (!same(a, b)) still.push(chunk);
     }
     differing = still;
   }
   if (differing.length === 0 && !definition) return { table: name, status: 'identical', rows };
   const ranges: KeyRange[] = [];
-  for (const chunk of differing) ranges.push(...(await differingRanges(source, replica, t, target, chunk)));
+  for (const chunk of differing) ranges.push(...(await differingRanges(sourceSide, replicaSide, chunk)));
   return {
     table: name,
     status: 'different',

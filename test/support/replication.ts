@@ -19,6 +19,8 @@ export interface ReplicationOptions {
   source?: ServerInfo;
   replica?: ServerInfo;
   env?: Record<string, string>;
+  /** `start`'s --log-level (default debug). */
+  logLevel?: string;
 }
 
 export class Replication {
@@ -64,7 +66,7 @@ export class Replication {
 
   /** Starts `binlog-sync start` in the background. */
   start(): void {
-    this.child = spawnCli(['start', ...this.commonArgs, '--log-level', 'debug'], { env: { ...this.options.env } });
+    this.child = spawnCli(['start', ...this.commonArgs, '--log-level', this.options.logLevel ?? 'debug'], { env: { ...this.options.env } });
   }
 
   get pid(): number | undefined {

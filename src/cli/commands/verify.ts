@@ -3,7 +3,8 @@ import type { Command } from 'commander';
 import { resolveEndpoint } from '../../config/endpoints.js';
 import { waitForReplica } from '../../health/wait.js';
 import { runVerify, type TableVerdict, type VerifyReport } from '../../verify/verify.js';
-import { addSettingOptions, FILTER_SETTINGS, REPLICA_SETTINGS, SOURCE_SETTINGS } from '../options.js';
+import { addSettingOptions, FILTER_SETTINGS, MASK_SETTINGS, REPLICA_SETTINGS, SOURCE_SETTINGS } from '../options.js';
+import { loadMasking } from '../../mask/key.js';
 import type { ProgramContext } from '../program.js';
 import { commandEnv, printJson, requireDatabases } from '../command-helpers.js';
 
@@ -23,6 +24,7 @@ function printText(report: VerifyReport, out: (t: string) => void): void {
   const bad = report.tables.filter((t) => t.status !== 'identical').length;
   const badObjects = report.objects.filter((o) => o.status !== 'identical').length;
   const objects = report.objects.length > 0 ? `, ${report.objects.length} views, routines and events` : '';
+  if (report.masked?.length) out(`masked     ${report.masked.length} columns compared through their masks: ${report.masked.join(', ')}\n`);
   out(
     report.identical
       ? `\nidentical: ${report.tables.length} tables${objects}\n`
@@ -42,21 +44,24 @@ export function registerVerifyCommand(program: Command, ctx: ProgramContext): vo
         'Tolerates replication in flight: differing chunks are checked again once the running `start` has caught up.',
         'Definitions are compared as SHOW CREATE TABLE prints them (AUTO_INCREMENT counters aside, --rewrite-db applied);',
         'a table only on the replica is reported as extra.',
+        'With --mask (the rules and key the replica was seeded with), masked columns are compared by masking the source the same way.',
         '',
         'Example:',
         '  binlog-sync verify --json --source mysql://repl_user@prod:3306 --replica mysql://binlog_sync@127.0.0.1 --databases themepark_tracker',
       ].join('\n'),
     );
-  addSettingOptions(verify, [...SOURCE_SETTINGS, ...REPLICA_SETTINGS, ...FILTER_SETTINGS]);
+  addSettingOptions(verify, [...SOURCE_SETTINGS, ...REPLICA_SETTINGS, ...FILTER_SETTINGS, ...MASK_SETTINGS]);
   verify.action(async (opts: { json?: boolean }, command: Command) => {
     const { settings, logger } = commandEnv(command, ctx.io);
     requireDatabases(settings, 'verify');
     const source = resolveEndpoint(settings, 'source');
     const replica = resolveEndpoint(settings, 'replica');
+    const mask = loadMasking(settings);
     const report = await runVerify({
       source,
       replica,
       filter: settings,
+      mask,
       logger,
       ...(existsSync(settings.state)
         ? { waitForReplica: async () => void (await waitForReplica({ source, state: settings.state, timeoutMs: 30_000 })) }
