@@ -9,7 +9,7 @@
 // and verify read as CAST(c AS BINARY)), numbers and decimal strings. A
 // value is masked through its bytes in the column, so a text read as a
 // string and the same text read as bytes give one output.
-import { createHmac } from 'node:crypto';
+import { createCipheriv, createHmac, type Cipher } from 'node:crypto';
 import { asciiWidth, type ColumnFit } from './column-type.js';
 import type { MaskMethod } from './rules.js';
 
@@ -63,19 +63,39 @@ const hex = (key: Buffer, label: string, input: Buffer, chars: number): string =
  * A keyed permutation of the integers of `bits` bits (a Feistel network over
  * the two halves): distinct inputs give distinct outputs, so a unique
  * integer column stays unique, and every output is in the column's range.
+ * The round function is AES-128 under a key derived from the mask key (one
+ * block per round, from a cipher kept per key: a new HMAC per round would
+ * cost several times more).
  */
 export function permuteInteger(key: Buffer, bits: number, unsigned: boolean, value: bigint): bigint {
+  const aes = roundCipher(key);
   const half = BigInt(bits / 2);
   const mask = (1n << half) - 1n;
   const offset = unsigned ? 0n : 1n << BigInt(bits - 1);
   const u = value + offset;
   let left = u >> half;
   let right = u & mask;
+  const block = Buffer.alloc(16);
   for (let round = 0; round < 4; round++) {
-    const f = hmac(key, `int${bits}:${round}`, Buffer.from(right.toString(16), 'latin1')).readBigUInt64BE(0) & mask;
+    block.fill(0);
+    block.writeUInt8(bits, 0);
+    block.writeUInt8(round, 1);
+    block.writeBigUInt64BE(right, 8);
+    const f = aes.update(block).readBigUInt64BE(0) & mask;
     [left, right] = [right, left ^ f];
   }
   return ((left << half) | right) - offset;
+}
+
+const roundCiphers = new WeakMap<Buffer, Cipher>();
+
+function roundCipher(key: Buffer): Cipher {
+  let cipher = roundCiphers.get(key);
+  if (!cipher) {
+    cipher = createCipheriv('aes-128-ecb', hmac(key, 'integer permutation', Buffer.alloc(0)).subarray(0, 16), null).setAutoPadding(false);
+    roundCiphers.set(key, cipher);
+  }
+  return cipher;
 }
 
 function integerRange(bits: number, unsigned: boolean): [bigint, bigint] {
