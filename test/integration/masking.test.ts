@@ -129,6 +129,12 @@ describe('masking', () => {
     await source.query("UPDATE visitors SET email = 'changed.address@corp.example.com', full_name = 'Changed Name' WHERE id = 5");
     await source.query("UPDATE tickets SET visitor_email = 'changed.address@corp.example.com' WHERE visitor_email = 'Visitor.5@Mail5.example.org'");
     await source.query('UPDATE visitors SET city = CONCAT(city, id) WHERE id BETWEEN 10 AND 20');
+    // Large inserts: loaded as a file (LOAD DATA) where the masked values allow, else inserted.
+    await source.query(`INSERT INTO guestbook SELECT CONCAT('bulk', seq, '@Example.net'), CONCAT('bulk message from a guest ', seq), 1 FROM mysql.seq_1_to_300`);
+    await source.query(`INSERT INTO visitors SELECT 1000 + seq, CONCAT('bulk.', seq, '@example.org'), CONCAT('Bulk Person ', seq), '+1-555-9999',
+        'bulk note', 8000000000 + seq, CONVERT(CONCAT('bulk', CHAR(233), seq) USING latin1), UNHEX(MD5(CONCAT('bulk', seq))), '2001-02-03', seq, 'Ogdenville'
+      FROM mysql.seq_1_to_120`);
+    await source.query(`INSERT INTO tickets (visitor_email, ride) SELECT CONCAT('BULK.', seq, '@example.org'), 'bulk ride' FROM mysql.seq_1_to_120`);
     await source.query('DELETE FROM visitors WHERE id IN (7, 8)');
     // A keyless table: rows found through their masked before images.
     await source.query("UPDATE guestbook SET message = 'edited by the guest', stars = 5 WHERE email = 'guest3@example.net'");

@@ -55,6 +55,7 @@ export function registerSnapshotCommand(program: Command, ctx: ProgramContext): 
         '',
         'No lock on the source (MariaDB: a consistent-snapshot transaction; MySQL: performance_schema.log_status, BACKUP_ADMIN).',
         'An interrupted snapshot records nothing; running it again starts over.',
+        'With --mask, masked columns are copied masked and the replica records the rules and key fingerprint; `start` then takes only those (docs/masking.md).',
         '',
         'Example:',
         '  binlog-sync snapshot --source mysql://repl_user@prod:3306 --replica mysql://binlog_sync@127.0.0.1 --databases themepark_tracker',
