@@ -63,18 +63,14 @@ describe('hash', () => {
   });
 
   it('maps integers one to one into the column type (a unique integer column stays unique)', () => {
-    const outputs = new Set<string>();
     const m = mask(hash, 'smallint(6)');
-    for (let v = -32768; v <= 32767; v++) {
-      const out = Number(m(v));
-      expect(out).toBeGreaterThanOrEqual(-32768);
-      expect(out).toBeLessThanOrEqual(32767);
-      outputs.add(String(out));
-    }
-    expect(outputs.size).toBe(65536);
+    const outputs = Array.from({ length: 65536 }, (_, i) => Number(m(i - 32768)));
+    expect(Math.min(...outputs)).toBe(-32768);
+    expect(Math.max(...outputs)).toBe(32767);
+    expect(new Set(outputs).size).toBe(65536);
     const tiny = mask(hash, 'tinyint unsigned');
     expect(new Set(Array.from({ length: 256 }, (_, v) => tiny(v))).size).toBe(256);
-  });
+  }, 30_000);
 
   it('keeps BIGINT values exact beyond 2^53, read as numbers, strings or bytes', () => {
     fc.assert(
