@@ -49,6 +49,8 @@ export function registerCheckCommand(program: Command, ctx: ProgramContext): voi
       [
         '',
         'Exits 0 when nothing fails (warnings allowed), 1 otherwise.',
+        'With --databases, the replicated columns whose names look personal and that no --mask rule covers',
+        'are a warning with the ready --mask lines; a --mask rule that cannot be honoured fails.',
         '',
         'Example:',
         '  binlog-sync check --source mysql://repl_user@prod:3306 --replica mysql://binlog_sync@127.0.0.1:3306 --databases themepark_tracker',
