@@ -3,6 +3,10 @@
 // the exact fix: the my.cnf line, the SET GLOBAL, the GRANT.
 import { describeBytes, packetLimitFix, PACKET_SLACK } from '../db/packet-limit.js';
 import { ER_OPTION_PREVENTS_STATEMENT } from '../db/server-errors.js';
+import { Masker, type MaskSettings } from '../mask/masker.js';
+import { planColumns, type MaskIssue, type SourceColumn } from '../mask/plan.js';
+import { KEYED_METHODS } from '../mask/rules.js';
+import { maskFlag, methodRefusal, personalKind, suggestRule, type PersonalKind } from './personal-columns.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail';
 
@@ -27,6 +31,8 @@ export interface SourceFacts {
   maxAllowedPacket?: number;
   /** The selected databases and the tables the filter replicates there (absent without --databases). */
   selected?: SelectedDatabase[];
+  /** The columns of those tables, from information_schema (absent without --databases). */
+  columns?: SourceColumn[];
 }
 
 /** A database of --databases as the source user sees it. */
@@ -54,6 +60,8 @@ export interface ReplicaFacts {
 }
 
 const ok = (name: string, detail: string): CheckItem => ({ name, status: 'ok', detail });
+/** At most five names, then how many more. */
+const list = (names: string[]): string => (names.length > 5 ? `${names.slice(0, 5).join(', ')} and ${names.length - 5} more` : names.join(', '));
 const warn = (name: string, detail: string, fix: string): CheckItem => ({ name, status: 'warn', detail, fix });
 const fail = (name: string, detail: string, fix: string): CheckItem => ({ name, status: 'fail', detail, fix });
 
@@ -227,7 +235,6 @@ export interface ObjectFacts {
 /** Triggers are deliberately not copied (informational); DEFINER accounts the replica lacks break the objects. */
 export function checkObjects(facts: ObjectFacts): CheckItem[] {
   const items: CheckItem[] = [];
-  const list = (names: string[]): string => (names.length > 5 ? `${names.slice(0, 5).join(', ')} and ${names.length - 5} more` : names.join(', '));
   items.push(
     ok(
       'triggers',
@@ -342,6 +349,121 @@ export function checkSelection(selected: SelectedDatabase[] | undefined, user: s
     } else {
       items.push(ok(name, `${db.tables.length} table(s) replicated${db.tables.length ? `: ${db.tables.join(', ')}` : ''}${left}; ${user} may read them`));
     }
+  }
+  return items;
+}
+
+/** What `check` holds the masking against: the replicated columns and --mask with its key. */
+export interface MaskFacts {
+  /** The columns of the replicated tables (absent without --databases: nothing to hold the rules against). */
+  columns?: SourceColumn[] | undefined;
+  mask: MaskSettings;
+}
+
+const KEY_NOTE = 'hash and email need the secret key: --mask-key-file FILE (make one with `openssl rand -hex 32 > mask.key`)';
+
+/** Edits (insert, delete, substitute) from one name to another, case aside. */
+function editDistance(a: string, b: string): number {
+  const x = a.toLowerCase();
+  const y = b.toLowerCase();
+  let row = Array.from({ length: y.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= x.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= y.length; j++) next.push(Math.min(row[j]! + 1, next[j - 1]! + 1, row[j - 1]! + (x[i - 1] === y[j - 1] ? 0 : 1)));
+    row = next;
+  }
+  return row[y.length]!;
+}
+
+/** The column a mistyped name most likely meant (at most two edits, and fewer than half the name), if one stands out. */
+function closest(name: string, columns: readonly SourceColumn[]): SourceColumn | undefined {
+  const scored = columns.map((c) => ({ c, d: editDistance(name, c.name) })).filter((s) => s.d <= 2 && s.d * 2 < name.length);
+  scored.sort((a, b) => a.d - b.d);
+  return scored.length > 0 && (scored.length === 1 || scored[0]!.d < scored[1]!.d) ? scored[0]!.c : undefined;
+}
+
+/** The fix of a rule that cannot be honoured: a rule that can, or what to drop. */
+function issueFix(issue: MaskIssue, columns: readonly SourceColumn[]): string {
+  const { rule, column } = issue;
+  if (!column) {
+    const ofTable = columns.filter((c) => c.database === rule.database && c.table === rule.table);
+    const near = closest(rule.column, ofTable);
+    if (near && methodRefusal(rule.method, near) === undefined) {
+      const line = `${rule.database}.${rule.table}.${near.name}=${rule.text.slice(rule.text.indexOf('=') + 1)}`;
+      return `${maskFlag(line)} in place of ${maskFlag(rule.text)}, if ${near.name} is the column meant; or drop the rule`;
+    }
+    if (ofTable.length > 0) return `name a column of ${rule.database}.${rule.table} (${list(ofTable.map((c) => c.name))}), or drop the rule`;
+    const tables = [...new Set(columns.filter((c) => c.database === rule.database).map((c) => c.table))];
+    if (tables.length > 0) {
+      return `name a replicated table of ${rule.database} (${list(tables)}), or drop the rule; --include-tables and --exclude-tables decide which are replicated`;
+    }
+    return `${rule.database} has no replicated table (--databases, --include-tables, --exclude-tables): correct the rule or drop it`;
+  }
+  const where = `${column.database}.${column.table}.${column.name}`;
+  if (column.generated) return `leave ${where} out of the rule and mask the columns it is computed from`;
+  const replacement = suggestRule(column, personalKind(column.table, column.name, column.columnType, column.characterSet), rule.method.name);
+  if (!replacement) return `no method fits ${where}: leave it out of the rule, or leave its table out (--exclude-tables ${column.database}.${column.table})`;
+  return rule.wildcards === 0
+    ? `${maskFlag(replacement)} in place of ${maskFlag(rule.text)}`
+    : `add ${maskFlag(replacement)} (a rule naming the column wins over ${rule.text})`;
+}
+
+/**
+ * The --mask rules against the replicated columns: every combination that
+ * cannot be honoured fails (as `start` and `snapshot` would refuse it), with a
+ * rule that can; columns whose names look personal and that no rule covers
+ * are a warning, with the ready `--mask` lines.
+ */
+export function checkMasking(facts: MaskFacts): CheckItem[] {
+  const masker = new Masker(facts.mask);
+  if (facts.columns === undefined) {
+    return masker.active ? [warn('masking', 'the --mask rules are not held against the source without --databases', 'pass --databases db1,db2 (or BINLOG_SYNC_DATABASES)')] : [];
+  }
+  const columns = facts.columns;
+  const plan = planColumns(columns, masker);
+  const items: CheckItem[] = plan.issues.map((issue) => {
+    const name = issue.column ? `mask ${issue.column.database}.${issue.column.table}.${issue.column.name}` : `mask ${issue.rule.database}.${issue.rule.table}.${issue.rule.column}`;
+    return fail(name, issue.problem, issueFix(issue, columns));
+  });
+  if (masker.active && plan.issues.length === 0) {
+    const masked = plan.masked.map((m) => `${m.column} (${m.rule.slice(m.rule.indexOf('=') + 1)})`);
+    items.push(
+      ok(
+        'masking',
+        masked.length > 0
+          ? `${masked.length} column(s) masked by ${masker.rules.length} rule(s), each as its column can take it: ${list(masked)}`
+          : `the ${masker.rules.length} rule(s) match no replicated column: nothing is masked`,
+      ),
+    );
+  }
+  const unmasked: Array<{ column: SourceColumn; kind: PersonalKind }> = [];
+  for (const column of columns) {
+    if (column.generated || masker.ruleFor(column.database, column.table, column.name)) continue;
+    const kind = personalKind(column.table, column.name, column.columnType, column.characterSet);
+    if (kind) unmasked.push({ column, kind });
+  }
+  if (unmasked.length > 0) {
+    const where = (c: SourceColumn): string => `${c.database}.${c.table}.${c.name}`;
+    const lines: string[] = [];
+    const unfit: string[] = [];
+    for (const { column, kind } of unmasked) {
+      const rule = suggestRule(column, kind);
+      if (rule) lines.push(rule);
+      else unfit.push(where(column));
+    }
+    const keyed = !facts.mask.key && lines.some((r) => KEYED_METHODS.has(r.slice(r.indexOf('=') + 1)));
+    const fix = [
+      lines.length > 0 ? lines.map(maskFlag).join(' ') : '',
+      keyed ? `(${KEY_NOTE})` : '',
+      unfit.length > 0 ? `no method fits ${unfit.join(', ')}: leave ${unfit.length > 1 ? 'their tables' : 'its table'} out (--exclude-tables)` : '',
+    ];
+    items.push(
+      warn(
+        'unmasked columns',
+        `${unmasked.length} replicated column(s) look personal and no --mask rule covers them: ${list(unmasked.map((u) => `${where(u.column)} (${u.kind})`))}`,
+        fix.filter((f) => f !== '').join(' '),
+      ),
+    );
   }
   return items;
 }

@@ -4,6 +4,8 @@ import { describeEndpoint, type Endpoint } from '../config/connection-url.js';
 import { connect, queryAll, queryOne, type Connection } from '../db/connect.js';
 import { quoteIdentifier } from '../sql/identifiers.js';
 import { createFilter, type FilterSettings } from '../txn/filter.js';
+import type { MaskSettings } from '../mask/masker.js';
+import { replicatedColumns } from '../mask/plan.js';
 import type { DriverError } from '../db/server-errors.js';
 import { describeError } from '../errors.js';
 import { ensureCheckpointSchema } from '../apply/checkpoint.js';
@@ -17,6 +19,7 @@ import {
   checkSourceUser,
   checkStoredPosition,
   checkObjects,
+  checkMasking,
   type CheckItem,
   type ObjectFacts,
   type ReplicaFacts,
@@ -37,6 +40,8 @@ export interface CheckInputs {
   filter?: FilterSettings;
   /** --definer, as validated (`` `user`@`host` ``). */
   definer?: string | undefined;
+  /** --mask and its key (loadMasking): held against the replicated columns, which are also looked at for personal names. */
+  mask?: MaskSettings;
 }
 
 /** The source's triggers and the DEFINERs of its views, routines and events in `databases`. */
@@ -127,7 +132,13 @@ async function gatherSource(endpoint: Endpoint, filter: FilterSettings | undefin
       binlogFiles: await sourceBinlogFiles(conn).catch(() => []),
       expireSeconds: await binlogExpireSeconds(conn),
       maxAllowedPacket: Number(packet?.p),
-      ...(filter ? { selected: await gatherSelection(conn, filter) } : {}),
+      ...(filter
+        ? {
+            selected: await gatherSelection(conn, filter),
+            // information_schema only: check never reads a production table's rows.
+            columns: await replicatedColumns(conn, filter.databases, createFilter(filter)),
+          }
+        : {}),
     };
   } finally {
     await conn.end().catch(() => undefined);
@@ -192,6 +203,7 @@ export async function runChecks(inputs: CheckInputs): Promise<CheckItem[]> {
       items.push(checkSnapshotPrivilege(source));
       items.push(checkStoredPosition(inputs.storedFile, source.binlogFiles));
       items.push(...checkSelection(source.selected, source.user));
+      items.push(...checkMasking({ columns: source.columns, mask: inputs.mask ?? { rules: [] } }));
       if (replica) items.push(checkPacketLimit(source.maxAllowedPacket, replica.maxAllowedPacket));
     } catch (error) {
       items.push({ name: 'source reachable', status: 'fail', detail: describeError(error), fix: 'check --source, its password, the network, and that the server runs' });

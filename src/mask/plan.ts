@@ -1,12 +1,14 @@
 // The masking rules held against the source's tables before anything runs
 // (`start`, `snapshot`, `verify` refuse, `check` reports): which columns each
 // rule masks, and every combination that cannot be honoured. Reads only
-// information_schema.
+// information_schema; planColumns, the judging, is pure (check runs it on the
+// columns it gathers).
 import { queryAll, type Connection } from '../db/connect.js';
 import type { ReplicationFilter } from '../txn/filter.js';
 import { MaskError } from '../errors.js';
 import type { Masker } from './masker.js';
 import { constraintRefusal } from './methods.js';
+import type { MaskRule } from './rules.js';
 
 export interface MaskedColumn {
   /** `db.table.column` on the source. */
@@ -14,10 +16,36 @@ export interface MaskedColumn {
   rule: string;
 }
 
+/** A combination that cannot be honoured: the line that says so, its rule, and the column when there is one. */
+export interface MaskIssue {
+  problem: string;
+  rule: MaskRule;
+  /** Absent for a rule that names no column of the replicated tables. */
+  column?: SourceColumn;
+}
+
 export interface MaskPlan {
   masked: MaskedColumn[];
   /** What cannot be honoured, one line each, naming the rule and the column. */
   problems: string[];
+  /** The same, with the rule and the column (what `check` builds its fixes from). */
+  issues: MaskIssue[];
+}
+
+/** A column of a replicated table as the masking plan sees it. */
+export interface SourceColumn {
+  database: string;
+  table: string;
+  name: string;
+  /** information_schema's COLUMN_TYPE (`varchar(64)`, `int(11) unsigned`). */
+  columnType: string;
+  characterSet: string | null;
+  nullable: boolean;
+  /** The column alone makes a unique key (PRIMARY or UNIQUE). */
+  unique: boolean;
+  /** MariaDB's JSON: LONGTEXT with a json_valid() check. */
+  json: boolean;
+  generated: boolean;
 }
 
 interface ColumnRow {
@@ -59,11 +87,10 @@ async function jsonColumns(conn: Connection, databases: readonly string[]): Prom
   return out;
 }
 
-/** The rules against the replicated tables of the source: what each masks, and what cannot be. */
-export async function planMasking(conn: Connection, databases: readonly string[], filter: ReplicationFilter, masker: Masker): Promise<MaskPlan> {
-  const plan: MaskPlan = { masked: [], problems: [] };
-  if (!masker.active || databases.length === 0) return plan;
-  const columns = await queryAll<ColumnRow>(
+/** The columns of the tables the filter replicates in `databases`, in table and column order (information_schema only). */
+export async function replicatedColumns(conn: Connection, databases: readonly string[], filter: ReplicationFilter): Promise<SourceColumn[]> {
+  if (databases.length === 0) return [];
+  const rows = await queryAll<ColumnRow>(
     conn,
     `SELECT c.TABLE_SCHEMA AS db, c.TABLE_NAME AS tbl, c.COLUMN_NAME AS name, c.COLUMN_TYPE AS columnType,
             c.CHARACTER_SET_NAME AS characterSet, c.IS_NULLABLE AS nullable, c.EXTRA AS extra
@@ -74,42 +101,80 @@ export async function planMasking(conn: Connection, databases: readonly string[]
   );
   const unique = await uniqueColumns(conn, databases);
   const json = await jsonColumns(conn, databases);
+  return rows
+    .filter((c) => filter.replicatesTable(c.db, c.tbl))
+    .map((c) => {
+      const lower = `${c.db}.${c.tbl}.${c.name}`.toLowerCase();
+      return {
+        database: c.db,
+        table: c.tbl,
+        name: c.name,
+        columnType: c.columnType,
+        characterSet: c.characterSet,
+        nullable: c.nullable === 'YES',
+        unique: unique.has(lower),
+        json: json.has(lower),
+        generated: /GENERATED/i.test(c.extra),
+      };
+    });
+}
+
+/**
+ * Why a method cannot mask this column for what the column is (generated,
+ * JSON, NOT NULL, unique), as the line naming the rule; undefined when that
+ * is not in the way. The type fit is the Masker's (compileMask).
+ */
+export function columnProblem(rule: Pick<MaskRule, 'text' | 'method'>, c: SourceColumn): string | undefined {
+  const where = `${c.database}.${c.table}.${c.name}`;
+  if (c.generated) {
+    return `mask rule ${rule.text}: ${where} is a generated column, computed on the replica from the columns it is made of: mask those instead`;
+  }
+  if (c.json && rule.method.name !== 'null' && rule.method.name !== 'fixed') {
+    return `mask rule ${rule.text}: ${where} is a JSON column, where ${rule.method.name} would not leave a JSON document; use null or fixed:VALUE (e.g. fixed:{})`;
+  }
+  const refusal = constraintRefusal(rule.method, { nullable: c.nullable, unique: c.unique });
+  return refusal ? `mask rule ${rule.text}: ${refusal} (${where})` : undefined;
+}
+
+/** The rules against these columns: what each masks, and what cannot be. Pure. */
+export function planColumns(columns: readonly SourceColumn[], masker: Masker): MaskPlan {
+  const plan: MaskPlan = { masked: [], problems: [], issues: [] };
+  if (!masker.active) return plan;
+  const problem = (issue: MaskIssue): void => {
+    plan.issues.push(issue);
+    plan.problems.push(issue.problem);
+  };
   const used = new Set<string>();
   for (const c of columns) {
-    if (!filter.replicatesTable(c.db, c.tbl)) continue;
-    const rule = masker.ruleFor(c.db, c.tbl, c.name);
+    const rule = masker.ruleFor(c.database, c.table, c.name);
     if (!rule) continue;
     used.add(rule.text);
-    const where = `${c.db}.${c.tbl}.${c.name}`;
-    if (/GENERATED/i.test(c.extra)) {
-      plan.problems.push(`mask rule ${rule.text}: ${where} is a generated column, computed on the replica from the columns it is made of: mask those instead`);
-      continue;
-    }
-    const lower = where.toLowerCase();
-    if (json.has(lower) && rule.method.name !== 'null' && rule.method.name !== 'fixed') {
-      plan.problems.push(`mask rule ${rule.text}: ${where} is a JSON column, where ${rule.method.name} would not leave a JSON document; use null or fixed:VALUE (e.g. fixed:{})`);
-      continue;
-    }
-    const refusal = constraintRefusal(rule.method, { nullable: c.nullable === 'YES', unique: unique.has(lower) });
-    if (refusal) {
-      plan.problems.push(`mask rule ${rule.text}: ${refusal} (${where})`);
+    const refused = columnProblem(rule, c);
+    if (refused) {
+      problem({ problem: refused, rule, column: c });
       continue;
     }
     try {
-      masker.maskOf({ database: c.db, table: c.tbl }, { name: c.name, kind: 'plain', sqlType: c.columnType, ...(c.characterSet ? { characterSet: c.characterSet } : {}) });
-      plan.masked.push({ column: where, rule: rule.text });
+      masker.maskOf(c, { name: c.name, kind: 'plain', sqlType: c.columnType, ...(c.characterSet ? { characterSet: c.characterSet } : {}) });
+      plan.masked.push({ column: `${c.database}.${c.table}.${c.name}`, rule: rule.text });
     } catch (error) {
       if (!(error instanceof MaskError)) throw error;
-      plan.problems.push(error.message);
+      problem({ problem: error.message, rule, column: c });
     }
   }
   // A rule without wildcards that masks nothing is a typo that would leave the data it meant unmasked.
   for (const rule of masker.rules) {
     if (rule.wildcards === 0 && !used.has(rule.text)) {
-      plan.problems.push(`mask rule ${rule.text}: the source has no column ${rule.database}.${rule.table}.${rule.column} among the replicated tables`);
+      problem({ problem: `mask rule ${rule.text}: the source has no column ${rule.database}.${rule.table}.${rule.column} among the replicated tables`, rule });
     }
   }
   return plan;
+}
+
+/** The rules against the replicated tables of the source: what each masks, and what cannot be. */
+export async function planMasking(conn: Connection, databases: readonly string[], filter: ReplicationFilter, masker: Masker): Promise<MaskPlan> {
+  if (!masker.active || databases.length === 0) return { masked: [], problems: [], issues: [] };
+  return planColumns(await replicatedColumns(conn, databases, filter), masker);
 }
 
 /** A masked column's `db.table.column` as named on the replica (--rewrite-db). */

@@ -5,7 +5,8 @@ import type { Endpoint } from '../../config/connection-url.js';
 import { runChecks } from '../../check/gather.js';
 import type { CheckItem } from '../../check/checks.js';
 import { StateStore } from '../../state/state-store.js';
-import { addSettingOptions, FILTER_SETTINGS, REPLICA_SETTINGS, SOURCE_SETTINGS } from '../options.js';
+import { addSettingOptions, FILTER_SETTINGS, MASK_SETTINGS, REPLICA_SETTINGS, SOURCE_SETTINGS } from '../options.js';
+import { loadMasking } from '../../mask/key.js';
 import type { ProgramContext } from '../program.js';
 import { commandEnv, defaultServerId, printJson } from '../command-helpers.js';
 
@@ -41,21 +42,25 @@ function printText(items: CheckItem[], out: (t: string) => void): void {
 export function registerCheckCommand(program: Command, ctx: ProgramContext): void {
   const check = program
     .command('check')
-    .description('preflight of source and replica: binlog settings, server ids, privileges, retention, read_only; each item with its fix')
+    .description('preflight of source and replica: binlog settings, server ids, privileges, retention, read_only, --mask rules and unmasked personal columns; each item with its fix')
     .option('--json', 'print one JSON object')
     .addHelpText(
       'after',
       [
         '',
         'Exits 0 when nothing fails (warnings allowed), 1 otherwise.',
+        'With --databases, the replicated columns whose names look personal and that no --mask rule covers',
+        'are a warning with the ready --mask lines; a --mask rule that cannot be honoured fails.',
         '',
         'Example:',
         '  binlog-sync check --source mysql://repl_user@prod:3306 --replica mysql://binlog_sync@127.0.0.1:3306 --databases themepark_tracker',
       ].join('\n'),
     );
-  addSettingOptions(check, [...SOURCE_SETTINGS, ...REPLICA_SETTINGS, ...FILTER_SETTINGS, 'server-id', 'definer']);
+  addSettingOptions(check, [...SOURCE_SETTINGS, ...REPLICA_SETTINGS, ...FILTER_SETTINGS, ...MASK_SETTINGS, 'server-id', 'definer']);
   check.action(async (opts: { json?: boolean }, command: Command) => {
     const { settings } = commandEnv(command, ctx.io);
+    // A rule that does not parse or a key that cannot be read is a usage error, as for start and snapshot.
+    const mask = loadMasking(settings);
     const items = await runChecks({
       source: endpointIfGiven(settings, 'source'),
       replica: endpointIfGiven(settings, 'replica'),
@@ -64,6 +69,7 @@ export function registerCheckCommand(program: Command, ctx: ProgramContext): voi
       // The selection is checked when one is given (check also serves before --databases is settled).
       ...(settings.databases.length > 0 ? { filter: settings } : {}),
       definer: settings.definer,
+      mask,
     });
     const ok = items.every((i) => i.status !== 'fail');
     if (opts.json) printJson(ctx.io, { ok, items });
