@@ -1,6 +1,7 @@
 // The runbook's commands work as shown: every `binlog-sync` line of its
 // `sh tested` blocks runs, in order, against real servers, with the settings
 // in the environment as the runbook sets them.
+import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -33,17 +34,17 @@ function testedCommands(file: string): string[] {
 }
 
 /** Runs doc lines in order; `start` (foreground in the docs) runs in the background. */
-async function runDocLines(lines: string[], env: Record<string, string>): Promise<void> {
+async function runDocLines(lines: string[], env: Record<string, string>, cwd?: string): Promise<void> {
   for (const line of lines) {
     const args = line.replace(/\s*&$/, '').split(/\s+/).slice(1);
     if (args[0] === 'start') {
-      const child = spawnCli(args, { env });
+      const child = spawnCli(args, { env, ...(cwd ? { cwd } : {}) });
       background.push(child);
       // Streaming, as the state file the docs set in BINLOG_SYNC_STATE records it.
       await expect(untilStreaming(env.BINLOG_SYNC_STATE!, child), line).resolves.toBeUndefined();
       continue;
     }
-    const result = await runCli(args, { env });
+    const result = await runCli(args, { env, ...(cwd ? { cwd } : {}) });
     expect({ line, code: result.code, stderr: result.stderr.split('\n').filter((l) => l.startsWith('binlog-sync:')) }).toEqual({ line, code: 0, stderr: [] });
   }
 }
@@ -103,6 +104,48 @@ describe('README.md and docs/runbook.md', () => {
       const result = await runCli([...command.split(' '), '--help']);
       expect(result.code, command).toBe(0);
       expect(result.stdout, command).toMatch(/Examples?:\n {2}\S*.*binlog-sync /);
+    }
+  });
+});
+
+describe('docs/masking.md', () => {
+  it('runs the themepark_tracker example as written: check, masked snapshot, start and verify', async () => {
+    for (const child of background.splice(0)) {
+      child.kill('SIGTERM');
+      await new Promise((r) => (child.exitCode !== null ? r(null) : child.once('close', r)));
+    }
+    const doc = readFileSync(join(REPO_ROOT, 'docs/masking.md'), 'utf8');
+    const schema = /```sql\n([\s\S]*?)```/.exec(doc)![1]!;
+    const source = await mysql.createConnection({ uri: sourceServer.info.adminUrl });
+    for (const statement of schema.split(/;\s*/).filter((t) => t.trim())) await source.query(statement);
+    await source.query(`INSERT INTO themepark_tracker.visitors SELECT seq, CONCAT('Guest', seq, '@Example.com'), CONCAT('Guest Number ', seq),
+        IF(seq % 2, NULL, '+31 20 555 0100'), '1990-05-17' + INTERVAL seq DAY, 'allergic to peanuts' FROM mysql.seq_1_to_300`);
+    await source.query(`INSERT INTO themepark_tracker.tickets SELECT seq, CONCAT(IF(seq % 3, 'guest', 'GUEST'), 1 + seq % 300, '@example.com'), 1 + seq % 5
+      FROM mysql.seq_1_to_900`);
+    const replica = await mysql.createConnection({ uri: replicaServer.info.adminUrl });
+    await replica.query('DROP DATABASE IF EXISTS themepark_tracker');
+    const work = tempDir('binlog-sync-docs-mask-');
+    try {
+      // The doc's `openssl rand -hex 32 > mask.key`.
+      writeFileSync(join(work.path, 'mask.key'), `${randomBytes(32).toString('hex')}\n`);
+      const commands = testedCommands('docs/masking.md');
+      expect(commands.map((c) => c.split(' ')[1])).toEqual(['check', 'snapshot', 'start', 'verify']);
+      await runDocLines(commands, { ...env, BINLOG_SYNC_STATE: join(work.path, 'masking.sqlite') }, work.path);
+      const [emails] = await replica.query('SELECT email FROM themepark_tracker.visitors');
+      expect((emails as Array<{ email: string }>).every((r) => r.email.endsWith('@example.invalid'))).toBe(true);
+      const joins = 'SELECT COUNT(*) AS n FROM themepark_tracker.visitors v JOIN themepark_tracker.tickets t ON t.visitor_email = v.email';
+      const [a] = await source.query(joins);
+      const [b] = await replica.query(joins);
+      expect(Number((b as Array<{ n: string }>)[0]!.n)).toBe(Number((a as Array<{ n: string }>)[0]!.n));
+      expect(Number((a as Array<{ n: string }>)[0]!.n)).toBe(900);
+    } finally {
+      for (const child of background.splice(0)) {
+        child.kill('SIGTERM');
+        await new Promise((r) => (child.exitCode !== null ? r(null) : child.once('close', r)));
+      }
+      work.cleanup();
+      await source.end();
+      await replica.end();
     }
   });
 });
