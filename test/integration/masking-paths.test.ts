@@ -85,4 +85,29 @@ describe('masking beside the main path', () => {
       await replication.close();
     }
   });
+
+  it('stops, before the row is applied, at a table created later whose matched column the rule cannot fit', async () => {
+    const late = uniqueName('maskl');
+    await source.query(`CREATE DATABASE \`${late}\``);
+    await source.query(`CREATE TABLE \`${late}\`.visitors (id INT PRIMARY KEY, email VARCHAR(64))`);
+    await source.query(`INSERT INTO \`${late}\`.visitors VALUES (1, 'first@example.org')`);
+    const replication = new Replication({ databases: [late], args: ['--mask', `${late}.*.email=email`, '--mask-key-file', keyFile] });
+    try {
+      const snapshot = await replication.cli(['snapshot', ...replication.commonArgs]);
+      expect(snapshot.code, snapshot.stderr).toBe(0);
+      replication.start();
+      await replication.streaming();
+      await source.query(`CREATE TABLE \`${late}\`.counters (id INT PRIMARY KEY, email INT)`);
+      await source.query(`INSERT INTO \`${late}\`.counters VALUES (1, 12345)`);
+      const stopped = await replication.exited(60_000);
+      expect(stopped.code).toBe(1);
+      expect(stopped.stderr).toMatch(new RegExp(`binlog-sync: mask rule ${late}\\.\\*\\.email=email cannot be applied to ${late}\\.counters\\.email \\(an integer column \\(32 bits\\)\\): email needs a text column`));
+      const [rows] = await replica.query(`SELECT COUNT(*) AS n FROM \`${late}\`.counters`);
+      expect(Number((rows as Array<{ n: number }>)[0]!.n)).toBe(0);
+      expect((await replication.status()).lastError?.code).toBe('MASK');
+    } finally {
+      await replication.close();
+      await dropDatabases([late]);
+    }
+  });
 });
