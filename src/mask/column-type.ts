@@ -5,7 +5,7 @@
 
 export type ColumnFit =
   /** CHAR/VARCHAR (limit in characters) and the TEXT types (limit in bytes). */
-  | { kind: 'text'; maxChars: number; fixed: boolean; charset: string }
+  | { kind: 'text'; maxChars: number; fixed: boolean; charset: string; collation?: string }
   /** BINARY/VARBINARY and the BLOB types. */
   | { kind: 'binary'; maxBytes: number; fixed: boolean }
   | { kind: 'integer'; bits: number; unsigned: boolean }
@@ -26,8 +26,13 @@ export function asciiWidth(charset: string): number {
   return 1;
 }
 
-/** The fit of a column, from its COLUMN_TYPE and character set (null or absent for binary types). */
-export function columnFit(columnType: string, charset: string | null | undefined): ColumnFit {
+/** The fit of a column, from its COLUMN_TYPE, character set (null or absent for binary types) and collation. */
+export function columnFit(columnType: string, charset: string | null | undefined, collation?: string | null): ColumnFit {
+  const fit = baseFit(columnType, charset);
+  return fit.kind === 'text' && collation ? { ...fit, collation } : fit;
+}
+
+function baseFit(columnType: string, charset: string | null | undefined): ColumnFit {
   const text = columnType.trim().toLowerCase();
   const m = /^([a-z]+)\s*(?:\(([^)]*)\))?\s*(.*)$/.exec(text);
   const base = m?.[1] ?? text;

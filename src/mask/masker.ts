@@ -57,7 +57,11 @@ export class Masker {
     if (!rule) return undefined;
     const where = `${table.database}.${table.table}.${column.name}`;
     if (!column.sqlType) throw new MaskError(`mask rule ${rule.text}: the type of ${where} is not known, so it cannot be masked`);
-    const fit = columnFit(column.sqlType, column.characterSet);
+    const fit = columnFit(column.sqlType, column.characterSet, column.collation);
+    // hash folds what the collation calls equal: without it, one path could fold and another not.
+    if (rule.method.name === 'hash' && fit.kind === 'text' && !fit.collation) {
+      throw new MaskError(`mask rule ${rule.text}: the collation of ${where} is not known, so it cannot be masked consistently`);
+    }
     const compiled = compileMask(rule.method, fit, this.key);
     if (!compiled.ok) throw new MaskError(`mask rule ${rule.text} cannot be applied to ${where} (${describeFit(fit)}): ${compiled.reason}`);
     return compiled.apply;

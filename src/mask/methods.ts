@@ -133,6 +133,46 @@ function characterCount(bytes: Buffer, charset: string): number | undefined {
   return undefined;
 }
 
+/** A text in a JavaScript string, for the character sets whose letters are folded here; undefined for others. */
+function decodeText(bytes: Buffer, charset: string): string | undefined {
+  const cs = charset.toLowerCase();
+  if (UTF8.has(cs)) return bytes.toString('utf8');
+  if (cs === 'latin1' || cs === 'ascii') return bytes.toString('latin1');
+  if (cs === 'utf16le') return bytes.toString('utf16le');
+  // The server's ucs2 and utf16 are big-endian.
+  if ((cs === 'ucs2' || cs === 'utf16') && bytes.length % 2 === 0) return Buffer.from(bytes).swap16().toString('utf16le');
+  return undefined;
+}
+
+/**
+ * A text as its collation compares it, so that what the source's joins and
+ * unique keys call equal masks to one value: trailing spaces dropped under
+ * PAD SPACE (all but the NO PAD collations), letter case folded under a
+ * case-insensitive (`_ci`) one. Accents are kept: folding them could merge
+ * values a collation keeps apart (Swedish å and a), and a unique column
+ * would then collide.
+ */
+export function collationKey(bytes: Buffer, charset: string, collation: string | undefined): Buffer {
+  if (!collation) return bytes;
+  const c = collation.toLowerCase();
+  const pad = c !== 'binary' && !c.includes('_nopad_') && !c.includes('_0900_');
+  const ci = c.endsWith('_ci');
+  if (!pad && !ci) return bytes;
+  const text = decodeText(bytes, charset);
+  if (text === undefined) {
+    // Another character set: ASCII letters and spaces only (their bytes mean the same there).
+    let end = bytes.length;
+    if (pad) while (end > 0 && bytes[end - 1] === 0x20) end--;
+    const out = Buffer.from(bytes.subarray(0, end));
+    if (ci) for (let i = 0; i < out.length; i++) if (out[i]! >= 0x41 && out[i]! <= 0x5a) out[i]! += 0x20;
+    return out;
+  }
+  let folded = pad ? text.replace(/ +$/, '') : text;
+  if (ci) folded = folded.toLowerCase();
+  // (Always as UTF-8, whatever the column's set: a folded and an unfolded value must meet.)
+  return folded === text && UTF8.has(charset.toLowerCase()) ? bytes : Buffer.from(folded, 'utf8');
+}
+
 /** Lower-case ASCII, no surrounding white space: how mail systems compare addresses (and a `_ci` column does). */
 function foldAddress(bytes: Buffer): Buffer {
   const out = Buffer.from(bytes.toString('latin1').trim(), 'latin1');
@@ -148,7 +188,8 @@ function compileHash(fit: ColumnFit, key: Buffer): CompiledMask {
   switch (fit.kind) {
     case 'text': {
       const chars = Math.min(HASH_CHARS, fit.maxChars);
-      return { ok: true, apply: keep((v) => hex(key, 'hash', valueBytes(v), chars)) };
+      const { charset, collation } = fit;
+      return { ok: true, apply: keep((v) => hex(key, 'hash', collationKey(valueBytes(v), charset, collation), chars)) };
     }
     case 'binary': {
       const bytes = fit.fixed ? fit.maxBytes : Math.min(HASH_BYTES, fit.maxBytes);

@@ -40,6 +40,8 @@ export interface SourceColumn {
   /** information_schema's COLUMN_TYPE (`varchar(64)`, `int(11) unsigned`). */
   columnType: string;
   characterSet: string | null;
+  /** COLLATION_NAME (text columns). */
+  collation?: string | null;
   nullable: boolean;
   /** The column alone makes a unique key (PRIMARY or UNIQUE). */
   unique: boolean;
@@ -54,6 +56,7 @@ interface ColumnRow {
   name: string;
   columnType: string;
   characterSet: string | null;
+  collation: string | null;
   nullable: string;
   extra: string;
 }
@@ -93,7 +96,7 @@ export async function replicatedColumns(conn: Connection, databases: readonly st
   const rows = await queryAll<ColumnRow>(
     conn,
     `SELECT c.TABLE_SCHEMA AS db, c.TABLE_NAME AS tbl, c.COLUMN_NAME AS name, c.COLUMN_TYPE AS columnType,
-            c.CHARACTER_SET_NAME AS characterSet, c.IS_NULLABLE AS nullable, c.EXTRA AS extra
+            c.CHARACTER_SET_NAME AS characterSet, c.COLLATION_NAME AS collation, c.IS_NULLABLE AS nullable, c.EXTRA AS extra
        FROM information_schema.COLUMNS c JOIN information_schema.TABLES t ON t.TABLE_SCHEMA = c.TABLE_SCHEMA AND t.TABLE_NAME = c.TABLE_NAME
       WHERE c.TABLE_SCHEMA IN (?) AND t.TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED')
       ORDER BY c.TABLE_SCHEMA, c.TABLE_NAME, c.ORDINAL_POSITION`,
@@ -111,6 +114,7 @@ export async function replicatedColumns(conn: Connection, databases: readonly st
         name: c.name,
         columnType: c.columnType,
         characterSet: c.characterSet,
+        collation: c.collation,
         nullable: c.nullable === 'YES',
         unique: unique.has(lower),
         json: json.has(lower),
@@ -155,7 +159,14 @@ export function planColumns(columns: readonly SourceColumn[], masker: Masker): M
       continue;
     }
     try {
-      masker.maskOf(c, { name: c.name, kind: 'plain', sqlType: c.columnType, ...(c.characterSet ? { characterSet: c.characterSet } : {}) });
+      masker.maskOf(c, {
+        name: c.name,
+        kind: 'plain',
+        sqlType: c.columnType,
+        ...(c.characterSet ? { characterSet: c.characterSet } : {}),
+        // A text column's collation, or (when not read) one of its character set: only hash's folding depends on it.
+        ...(c.characterSet ? { collation: c.collation ?? `${c.characterSet}_bin` } : {}),
+      });
       plan.masked.push({ column: `${c.database}.${c.table}.${c.name}`, rule: rule.text });
     } catch (error) {
       if (!(error instanceof MaskError)) throw error;

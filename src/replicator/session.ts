@@ -28,6 +28,7 @@ import { resolveStreamStart } from './stream-start.js';
 import { Masker, type MaskSettings } from '../mask/masker.js';
 import { onReplica, requireMaskPlan } from '../mask/plan.js';
 import { explainCollision } from '../mask/collision.js';
+import { readCollations } from '../mask/collations.js';
 import { assertSameMasking, maskingRecord, parseRecord } from '../mask/record.js';
 
 /**
@@ -98,6 +99,8 @@ export async function runSession(options: SessionOptions, run: RunContext): Prom
     const control = await connectSource(options.source);
     /** Masked columns as named on the replica: a duplicate key there on one of them is a masking collision. */
     let maskedOnReplica: string[] = [];
+    /** The source's collation names by id, when masking needs them (see binlog-source.ts). */
+    let collations: Record<number, string> | undefined;
     let resolved;
     let flavor: 'mariadb' | 'mysql' = 'mariadb';
     let sourcePacket = 0;
@@ -109,6 +112,7 @@ export async function runSession(options: SessionOptions, run: RunContext): Prom
         const filter = createFilter(options.filter);
         const plan = await requireMaskPlan(control, options.filter.databases, filter, new Masker(options.mask));
         maskedOnReplica = plan.masked.map((m) => onReplica(m.column, filter));
+        collations = await readCollations(control);
       }
       resolved = await resolveStreamStart(control, info, stored);
       if (options.health) options.health.clockOffsetMs = await measureClockOffset(control);
@@ -153,6 +157,7 @@ export async function runSession(options: SessionOptions, run: RunContext): Prom
       capabilities,
       largestRowBytes: sourcePacket,
       ...(options.mask ? { mask: options.mask } : {}),
+      ...(collations ? { collations } : {}),
     });
     const stream = source;
     stopListening = mode.onChange((state) => {

@@ -18,6 +18,7 @@ interface ColumnRow {
   dataType: string;
   columnType: string;
   characterSet: string | null;
+  collation: string | null;
   extra: string;
 }
 
@@ -41,7 +42,7 @@ export async function replicatedTables(conn: Connection, database: string, filte
   );
   const columns = await queryAll<ColumnRow>(
     conn,
-    'SELECT TABLE_NAME AS `table`, COLUMN_NAME AS name, DATA_TYPE AS dataType, COLUMN_TYPE AS columnType, CHARACTER_SET_NAME AS characterSet, EXTRA AS extra ' +
+    'SELECT TABLE_NAME AS `table`, COLUMN_NAME AS name, DATA_TYPE AS dataType, COLUMN_TYPE AS columnType, CHARACTER_SET_NAME AS characterSet, COLLATION_NAME AS collation, EXTRA AS extra ' +
       'FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? ORDER BY TABLE_NAME, ORDINAL_POSITION',
     [database],
   );
@@ -60,6 +61,7 @@ export async function replicatedTables(conn: Connection, database: string, filte
         kind: kindOf(c.dataType),
         sqlType: c.columnType,
         ...(c.characterSet ? { characterSet: c.characterSet } : {}),
+        ...(c.collation ? { collation: c.collation } : {}),
       }));
       const primaryKey = keys.filter((k) => k.table === t.name).map((k) => defs.findIndex((d) => d.name === k.name));
       return {

@@ -36,6 +36,11 @@ export interface BinlogSourceOptions {
   heartbeatMs?: number;
   /** A stream silent this long (no event, no heartbeat) is taken as broken (default 5 heartbeats). */
   silenceMs?: number;
+  /**
+   * The source's collation names by id: the table map gives text columns'
+   * collations as ids (what masking needs, see mask/methods.ts).
+   */
+  collations?: Readonly<Record<number, string>>;
 }
 
 // MySQL column type codes (include/field_types.h) that need special handling.
@@ -256,7 +261,7 @@ export class BinlogSource {
       }
       case 'TableMap': {
         const e = event as BinlogEventByTypeName<'TableMap'>;
-        this.rememberTable(e.tableId, e.tableMap[e.tableId], e.primaryKey);
+        this.rememberTable(e.tableId, e.tableMap[e.tableId], e.primaryKey, (e as unknown as { _columnCharsetIds?: Array<number | undefined> })._columnCharsetIds);
         return;
       }
       case 'WriteRows':
@@ -288,7 +293,7 @@ export class BinlogSource {
    * replacement characters for undefined bytes). zongji decodes the rows
    * that follow with this same table map entry.
    */
-  private rememberTable(tableId: number, entry: TableMapEntry | undefined, primaryKey: number[] | undefined): void {
+  private rememberTable(tableId: number, entry: TableMapEntry | undefined, primaryKey: number[] | undefined, collationIds?: Array<number | undefined>): void {
     if (!entry?.columns) return;
     const columns: ColumnDef[] = entry.columns.map((column, i) => {
       const schema = entry.columnSchemas[i];
@@ -297,6 +302,8 @@ export class BinlogSource {
       const sqlType = schema ? (originalTypes.get(schema) ?? schema.COLUMN_TYPE) : undefined;
       if (schema && sqlType) originalTypes.set(schema, sqlType);
       const characterSet = column.charset ?? undefined;
+      const collationId = collationIds?.[i];
+      const collation = (schema as { COLLATION_NAME?: string | null } | undefined)?.COLLATION_NAME ?? (collationId !== undefined ? this.options.collations?.[collationId] : undefined);
       let kind: ColumnKind = 'plain';
       let charset: string | undefined;
       // zongji names no character set for binary strings (BINARY, VARBINARY, BLOB).
@@ -334,6 +341,7 @@ export class BinlogSource {
         ...(decimals !== undefined ? { decimals } : {}),
         ...(sqlType ? { sqlType } : {}),
         ...(characterSet && characterSet !== 'binary' ? { characterSet } : {}),
+        ...(collation && characterSet && characterSet !== 'binary' ? { collation } : {}),
       };
     });
     const table: TableDef = { database: entry.parentSchema, table: entry.tableName, columns, primaryKey: primaryKey ?? [] };
@@ -436,7 +444,8 @@ function sameTable(a: TableDef, b: TableDef): boolean {
         c.collated === b.columns[i]!.collated &&
         c.decimals === b.columns[i]!.decimals &&
         c.sqlType === b.columns[i]!.sqlType &&
-        c.characterSet === b.columns[i]!.characterSet,
+        c.characterSet === b.columns[i]!.characterSet &&
+        c.collation === b.columns[i]!.collation,
     ) &&
     a.primaryKey.length === b.primaryKey.length &&
     a.primaryKey.every((k, i) => k === b.primaryKey[i])

@@ -165,6 +165,7 @@ const source = new BinlogSource({
   logger: createLogger({ level: init.logLevel, format: 'json', write: (line) => port.postMessage({ type: 'log', line }) }),
   ...(init.heartbeatMs !== undefined ? { heartbeatMs: init.heartbeatMs } : {}),
   ...(init.silenceMs !== undefined ? { silenceMs: init.silenceMs } : {}),
+  ...(init.collations ? { collations: init.collations } : {}),
   onEvent: send,
   onError: (error) => {
     flush();

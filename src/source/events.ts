@@ -39,6 +39,8 @@ export interface ColumnDef {
   sqlType?: string;
   /** Character set of a text column (absent for binary and non-text columns): for masking. */
   characterSet?: string;
+  /** Collation of a text column: `hash` folds what it calls equal (letter case, trailing spaces). */
+  collation?: string;
 }
 
 export interface TableDef {

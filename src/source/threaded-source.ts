@@ -53,6 +53,7 @@ export interface DecodeThreadInit extends Pick<EventStreamOptions, 'filter' | 'p
   heartbeatMs?: number;
   silenceMs?: number;
   logLevel: string;
+  collations?: Readonly<Record<number, string>>;
 }
 
 export type ToDecodeThread = { type: 'pause' } | { type: 'resume' } | { type: 'stop' } | { type: 'prepare' } | { type: 'ack'; rows: number };
@@ -147,6 +148,7 @@ class ThreadedSource implements EventStream {
       ...(options.filter ? { filter: options.filter } : {}),
       ...(options.prepare ? { prepare: options.prepare } : {}),
       ...(options.mask ? { mask: options.mask } : {}),
+      ...(options.collations ? { collations: options.collations } : {}),
     };
     const worker = new Worker(this.script, { workerData: init, resourceLimits: decodeThreadHeap(options.largestRowBytes) });
     this.worker = worker;

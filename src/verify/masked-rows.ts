@@ -57,7 +57,7 @@ function sourceTerm(column: ColumnDef, rule: MaskRule | undefined, mask: MaskFun
     case 'fixed':
       return { sql: `'F'` };
     case 'redact': {
-      const fit = columnFit(column.sqlType ?? '', column.characterSet);
+      const fit = columnFit(column.sqlType ?? '', column.characterSet, column.collation);
       const length = fit.kind === 'binary' ? (fit.fixed ? String(fit.maxBytes) : `LENGTH(${name})`) : `CHAR_LENGTH(${name})`;
       return { sql: `IFNULL(MD5(CAST(IF(${name} IS NULL, NULL, REPEAT('x', ${length})) AS BINARY)), 'N')` };
     }

@@ -168,3 +168,30 @@ describe('fixed and null', () => {
     expect(constraintRefusal(hash, { nullable: false, unique: true })).toBeUndefined();
   });
 });
+
+describe('hash and the collation', () => {
+  it('folds what a case-insensitive, PAD SPACE collation calls equal, and only that', () => {
+    const ci = mask(hash, 'varchar(40)', 'utf8mb4');
+    const fit = (collation: string, charset = 'utf8mb4'): MaskFunction => {
+      const compiled = compileMask(hash, columnFit('varchar(40)', charset, collation), KEY);
+      if (!compiled.ok) throw new Error(compiled.reason);
+      return compiled.apply;
+    };
+    const general = fit('utf8mb4_general_ci');
+    expect(general('Alice')).toBe(general('alice'));
+    expect(general('ALICE  ')).toBe(general('alice'));
+    expect(general('Ålice')).not.toBe(general('alice')); // accents are kept
+    const bin = fit('utf8mb4_bin');
+    expect(bin('Alice')).not.toBe(bin('alice'));
+    expect(bin('alice  ')).toBe(bin('alice')); // PAD SPACE
+    const nopad = fit('utf8mb4_general_nopad_ci');
+    expect(nopad('Alice')).toBe(nopad('alice'));
+    expect(nopad('alice ')).not.toBe(nopad('alice'));
+    // A latin1 value read as bytes folds like the same text in UTF-8.
+    const latin = fit('latin1_swedish_ci', 'latin1');
+    expect(latin(Buffer.from([0xc9, 0x76, 0x65]))).toBe(latin(Buffer.from([0xe9, 0x76, 0x65])));
+    expect(latin(Buffer.from([0xe9, 0x76, 0x65]))).toBe(general('éve'));
+    // Without a collation (a column type alone), the exact value.
+    expect(ci('Alice')).not.toBe(ci('alice'));
+  });
+});
