@@ -25,10 +25,9 @@ import type { ApplyMode } from '../apply/apply-mode.js';
 import type { RunCapabilities } from '../capabilities.js';
 import type { RunnerFence } from './fence.js';
 import { resolveStreamStart } from './stream-start.js';
-import { Masker, type MaskSettings } from '../mask/masker.js';
-import { onReplica, requireMaskPlan } from '../mask/plan.js';
+import type { MaskSettings } from '../mask/masker.js';
+import { prepareStreamMasking, type StreamMasking } from '../mask/stream-masking.js';
 import { explainCollision } from '../mask/collision.js';
-import { readCollations } from '../mask/collations.js';
 import { assertSameMasking, maskingRecord, parseRecord } from '../mask/record.js';
 
 /**
@@ -97,10 +96,7 @@ export async function runSession(options: SessionOptions, run: RunContext): Prom
     assertSameMasking(parseRecord(await applier.recordedMasking()), maskingRecord(options.mask ?? { rules: [] }));
 
     const control = await connectSource(options.source);
-    /** Masked columns as named on the replica: a duplicate key there on one of them is a masking collision. */
-    let maskedOnReplica: string[] = [];
-    /** The source's collation names by id, when masking needs them (see binlog-source.ts). */
-    let collations: Record<number, string> | undefined;
+    let masking: StreamMasking = { maskedOnReplica: [] };
     let resolved;
     let flavor: 'mariadb' | 'mysql' = 'mariadb';
     let sourcePacket = 0;
@@ -108,12 +104,7 @@ export async function runSession(options: SessionOptions, run: RunContext): Prom
       const info = await asConnectionError(readSourceInfo(control), 'source', options.source);
       flavor = info.flavor;
       assertReplicable(info);
-      if (options.mask && options.mask.rules.length > 0) {
-        const filter = createFilter(options.filter);
-        const plan = await requireMaskPlan(control, options.filter.databases, filter, new Masker(options.mask));
-        maskedOnReplica = plan.masked.map((m) => onReplica(m.column, filter));
-        collations = await readCollations(control);
-      }
+      masking = await prepareStreamMasking(control, options.mask, options.filter);
       resolved = await resolveStreamStart(control, info, stored);
       if (options.health) options.health.clockOffsetMs = await measureClockOffset(control);
       applier.sourceSystemZone = await sourceSystemZone(control);
@@ -157,7 +148,7 @@ export async function runSession(options: SessionOptions, run: RunContext): Prom
       capabilities,
       largestRowBytes: sourcePacket,
       ...(options.mask ? { mask: options.mask } : {}),
-      ...(collations ? { collations } : {}),
+      ...(masking.collations ? { collations: masking.collations } : {}),
     });
     const stream = source;
     stopListening = mode.onChange((state) => {
@@ -183,7 +174,8 @@ export async function runSession(options: SessionOptions, run: RunContext): Prom
     };
     const loopOptions = { queue, assembler, applier, source, run, logger, health: options.health, metrics: options.metrics, readDefinition };
     await new ApplyLoop(loopOptions).loop(signal).catch((error: unknown) => {
-      throw explainCollision(error, maskedOnReplica);
+      // A duplicate key on a masked column is a masking collision, not drift.
+      throw explainCollision(error, masking.maskedOnReplica);
     });
   } finally {
     stopListening();
