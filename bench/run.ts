@@ -4,13 +4,17 @@
 // backlog scenario is written with both appliers stopped, then each catches
 // up alone and is timed; both replicas must end identical to the source.
 //
-//   npm run bench -- [--scenarios sysbench,bulk,steady] [--sysbench-events 40000] [--sysbench-threads 4]
+//   npm run bench -- [--scenarios sysbench,masked,bulk,big,steady] [--sysbench-events 40000] [--sysbench-threads 4]
 //                    [--sysbench-tables 4] [--sysbench-rows 10000] [--bulk-rows 200000]
-//                    [--steady-rate 1000] [--steady-seconds 10] [--steady-warmup-seconds 1] [--repeat 1]
-//                    [--out bench-results/latest.json]
+//                    [--mask 'sbtest.*.c=hash'] [--steady-rate 1000] [--steady-seconds 10]
+//                    [--steady-warmup-seconds 1] [--repeat 1] [--out bench-results/latest.json]
 // With --repeat N, each backlog scenario runs N times and the median of each side is reported
 // (this machine's timings vary by about ±20 % from run to run).
+//
+// masked: a third replica, seeded by `snapshot --mask` and fed by `start --mask`, catches up
+// the sysbench backlog too (the same backlog, each applier alone): masked against unmasked.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -20,16 +24,21 @@ import { StateStore } from '../src/state/state-store.js';
 import { compareFilePositions, type BinlogPosition } from '../src/position.js';
 import { REPL_PASSWORD, REPL_USER, destroyServers, startServer, type ManagedServer } from '../test/support/servers.js';
 import { imageOf } from '../test/support/compare.js';
+import { Masker } from '../src/mask/masker.js';
+import { valueBytes } from '../src/mask/methods.js';
+import type { TableDef } from '../src/source/events.js';
 
 const { values: flags } = parseArgs({
   options: {
-    scenarios: { type: 'string', default: 'sysbench,bulk,big,steady' },
+    scenarios: { type: 'string', default: 'sysbench,masked,bulk,big,steady' },
     'sysbench-events': { type: 'string', default: '40000' },
     'sysbench-threads': { type: 'string', default: '4' },
     'sysbench-tables': { type: 'string', default: '4' },
     'sysbench-rows': { type: 'string', default: '10000' },
     'bulk-rows': { type: 'string', default: '200000' },
     'big-rows': { type: 'string', default: '1000000' },
+    /** The masked scenario's rules (comma-separated): one column of each sysbench table. */
+    mask: { type: 'string', default: 'sbtest.*.c=hash' },
     'steady-rate': { type: 'string', default: '1000' },
     'steady-seconds': { type: 'string', default: '10' },
     'steady-warmup-seconds': { type: 'string', default: '1' },
@@ -44,7 +53,7 @@ const DATABASES = ['sbtest', 'bulk', 'big', 'steady'];
 interface ScenarioResult {
   scenario: string;
   /** Every run's seconds, when repeated. */
-  runs?: Array<{ native: number; ours: number }>;
+  runs?: Array<{ native: number; ours: number; binlogSyncCpu: number }>;
   nativeSeconds?: number;
   oursSeconds?: number;
   ratio?: number;
@@ -55,6 +64,17 @@ interface ScenarioResult {
   peakRssMiB?: number;
   /** CPU seconds used while catching up: each replica server, and binlog-sync itself. */
   cpuSeconds?: { nativeReplica: number; oursReplica: number; binlogSync: number; source: number; machineIdle: number };
+  /** The masked scenario: the same backlog caught up by binlog-sync without masking, in the same run. */
+  unmasked?: {
+    rules: string[];
+    /** Median seconds of the unmasked catch-up. */
+    seconds: number;
+    /** Masked seconds / unmasked seconds (of the medians), and of each run. */
+    slowdown: number;
+    runs?: number[];
+    /** binlog-sync's CPU per source transaction, milliseconds (medians). */
+    cpuMsPerTransaction: { unmasked: number; masked: number };
+  };
   identical: boolean;
 }
 
@@ -159,10 +179,17 @@ class Ours {
   processPeakRssMiB = 0;
   private sampler: NodeJS.Timeout | undefined;
 
-  constructor(private readonly source: ManagedServer, readonly replica: ManagedServer, readonly statePath: string) {}
+  /** `options`: what `start` (and `snapshot`) take besides the endpoints, e.g. --mask rules. */
+  constructor(private readonly source: ManagedServer, readonly replica: ManagedServer, readonly statePath: string, private readonly options: string[] = []) {}
 
   args(): string[] {
     return ['--source', this.source.info.userUrl, '--replica', this.replica.info.userUrl, '--state', this.statePath];
+  }
+
+  /** Seeds the replica with `snapshot` (so it records the masking it was seeded with). */
+  snapshot(): void {
+    const r = spawnSync(process.execPath, [join(REPO, 'bin/binlog-sync.js'), 'snapshot', '--databases', DATABASES.join(','), ...this.options, ...this.args()], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`snapshot failed: ${r.stderr}`);
   }
 
   setPosition(at: BinlogPosition): void {
@@ -174,7 +201,7 @@ class Ours {
   async start(): Promise<void> {
     this.stderr = '';
     this.processPeakRssMiB = 0;
-    this.child = spawn(process.execPath, [...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF] : []), join(REPO, 'bin/binlog-sync.js'), 'start', '--databases', DATABASES.join(','), ...this.args()], { stdio: ['ignore', 'ignore', 'pipe'] });
+    this.child = spawn(process.execPath, [...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF] : []), join(REPO, 'bin/binlog-sync.js'), 'start', '--databases', DATABASES.join(','), ...this.options, ...this.args()], { stdio: ['ignore', 'ignore', 'pipe'] });
     this.child.stderr!.setEncoding('utf8').on('data', (d: string) => (this.stderr += d));
     this.sampler = setInterval(() => {
       try {
@@ -240,41 +267,97 @@ async function identical(source: ManagedServer, replicas: ManagedServer[], datab
   }
 }
 
-/** Writes a backlog with both appliers stopped, then times each catching up alone. */
-async function backlog(name: string, source: ManagedServer, native: NativeReplica, ours: Ours, write: () => Promise<{ transactions?: number; rows?: number }>): Promise<ScenarioResult> {
+/**
+ * Like identical(), for a masked copy: its image against the source's rows as
+ * the masking writes them (masked here, from the bytes the source holds), so
+ * the rows snapshot masked and the rows `start` masked must both agree.
+ */
+async function identicalMasked(source: ManagedServer, replica: ManagedServer, database: string, masker: Masker): Promise<boolean> {
+  const [s, r] = await Promise.all([admin(source), admin(replica)]);
+  try {
+    const actual = await imageOf(r, database);
+    const expectedTables = (await imageOf(s, database)).tables;
+    if (Object.keys(actual.tables).join() !== Object.keys(expectedTables).join()) return false;
+    const hex = (v: unknown): string => (v === null || v === undefined ? 'NULL' : valueBytes(v).toString('hex').toUpperCase());
+    for (const [table, image] of Object.entries(expectedTables)) {
+      const [cols] = await s.query(
+        'SELECT COLUMN_NAME AS name, COLUMN_TYPE AS type, CHARACTER_SET_NAME AS cs, COLLATION_NAME AS collation FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION',
+        [database, table],
+      );
+      const columns = (cols as Array<{ name: string; type: string; cs: string | null; collation: string | null }>).map((c) => ({
+        name: c.name,
+        kind: 'plain' as const,
+        sqlType: c.type,
+        ...(c.cs ? { characterSet: c.cs } : {}),
+        ...(c.collation ? { collation: c.collation } : {}),
+      }));
+      const def: TableDef = { database, table, columns, primaryKey: [] };
+      const select = columns.map((c) => `CAST(\`${c.name}\` AS BINARY)`).join(', ');
+      const [rows] = await s.query({ sql: `SELECT ${select} FROM \`${database}\`.\`${table}\``, rowsAsArray: true });
+      const images = rows as unknown[][];
+      masker.maskImages(def, images);
+      const expected = images.map((row) => row.map(hex).join('|')).sort();
+      const mine = actual.tables[table];
+      if (!mine || mine.definition !== image.definition || JSON.stringify(mine.rows) !== JSON.stringify(expected)) return false;
+    }
+    return true;
+  } finally {
+    await Promise.all([s.end(), r.end()]);
+  }
+}
+
+/**
+ * Writes a backlog with every applier stopped, then times each catching up
+ * alone: the native replica, then each of ours in `order` (indices into
+ * `ours`). One result per applier of ours, in the order of `ours`, each with
+ * the native time.
+ */
+async function backlog(
+  name: string,
+  source: ManagedServer,
+  native: NativeReplica,
+  ours: readonly Ours[],
+  order: readonly number[],
+  write: () => Promise<{ transactions?: number; rows?: number }>,
+): Promise<ScenarioResult[]> {
   await native.stopApplier();
-  await ours.stop();
+  for (const o of ours) await o.stop();
   const counts = await write();
   const conn = await admin(source);
   const target = await masterStatus(conn);
   await conn.end();
   await native.fetched(target);
 
-  const [nativePid, oursPid, sourcePid] = await Promise.all([serverPid(native.server), serverPid(ours.replica), serverPid(source)]);
-  let started = performance.now();
-  let cpu = cpuSeconds(nativePid);
+  const [nativePid, sourcePid, ...oursPids] = await Promise.all([serverPid(native.server), serverPid(source), ...ours.map((o) => serverPid(o.replica))]);
+  const started = performance.now();
+  const cpu = cpuSeconds(nativePid);
   await native.startApplier();
   await native.applied(target);
   const nativeSeconds = (performance.now() - started) / 1000;
   const nativeReplica = cpuSeconds(nativePid) - cpu;
 
-  await ours.start();
-  started = performance.now();
-  cpu = cpuSeconds(oursPid);
-  const ourCpu = ours.cpuSeconds();
-  const sourceCpu = cpuSeconds(sourcePid);
-  const idle = machineIdleSeconds();
-  await ours.applied(target);
-  const oursSeconds = (performance.now() - started) / 1000;
-  const peakRssMiB = Math.round(ours.processPeakRssMiB);
-  const cpuSpent = {
-    nativeReplica,
-    oursReplica: cpuSeconds(oursPid) - cpu,
-    binlogSync: ours.cpuSeconds() - ourCpu,
-    source: cpuSeconds(sourcePid) - sourceCpu,
-    machineIdle: machineIdleSeconds() - idle,
-  };
-  return { scenario: name, nativeSeconds, oursSeconds, ratio: nativeSeconds / oursSeconds, ...counts, cpuSeconds: cpuSpent, peakRssMiB, identical: false };
+  const results: ScenarioResult[] = [];
+  for (const i of order) {
+    const applier = ours[i]!;
+    await applier.start();
+    const started = performance.now();
+    const cpu = cpuSeconds(oursPids[i]);
+    const ourCpu = applier.cpuSeconds();
+    const sourceCpu = cpuSeconds(sourcePid);
+    const idle = machineIdleSeconds();
+    await applier.applied(target);
+    const oursSeconds = (performance.now() - started) / 1000;
+    const cpuSpent = {
+      nativeReplica,
+      oursReplica: cpuSeconds(oursPids[i]) - cpu,
+      binlogSync: applier.cpuSeconds() - ourCpu,
+      source: cpuSeconds(sourcePid) - sourceCpu,
+      machineIdle: machineIdleSeconds() - idle,
+    };
+    const peakRssMiB = Math.round(applier.processPeakRssMiB);
+    results[i] = { scenario: name, nativeSeconds, oursSeconds, ratio: nativeSeconds / oursSeconds, ...counts, cpuSeconds: cpuSpent, peakRssMiB, identical: false };
+  }
+  return results;
 }
 
 function sysbench(source: ManagedServer, command: 'prepare' | 'run'): void {
@@ -357,14 +440,22 @@ async function steady(source: ManagedServer, native: NativeReplica, ours: Ours):
 async function main(): Promise<void> {
   const scenarios = flags.scenarios!.split(',');
   const work = mkdtempSync(join(tmpdir(), 'binlog-sync-bench-'));
-  const [source, nativeServer, oursServer] = await Promise.all([
+  const withMasks = scenarios.includes('masked');
+  const withSysbench = withMasks || scenarios.includes('sysbench');
+  const [source, nativeServer, oursServer, maskedServer] = await Promise.all([
     startServer({ role: 'source', serverId: 1 }),
     startServer({ role: 'replica', serverId: 2 }),
     startServer({ role: 'replica', serverId: 3 }),
+    ...(withMasks ? [startServer({ role: 'replica', serverId: 4 })] : []),
   ]);
   const results: ScenarioResult[] = [];
   let native: NativeReplica | undefined;
   const ours = new Ours(source, oursServer, join(work, 'state.sqlite'));
+  const maskRules = flags.mask!.split(',').map((r) => r.trim()).filter(Boolean);
+  const maskKey = join(work, 'mask.key');
+  writeFileSync(maskKey, randomBytes(32).toString('hex'));
+  const maskOptions = [...maskRules.flatMap((r) => ['--mask', r]), '--mask-key-file', maskKey];
+  const masked = maskedServer ? new Ours(source, maskedServer, join(work, 'masked.sqlite'), maskOptions) : undefined;
   try {
     const conn = await admin(source);
     const at = await masterStatus(conn);
@@ -375,51 +466,89 @@ async function main(): Promise<void> {
     await conn.query('CREATE TABLE bulk.items (id INT PRIMARY KEY, a INT, b VARCHAR(40), c DOUBLE)');
     await conn.query('CREATE DATABASE big; CREATE TABLE big.rows (id INT PRIMARY KEY, a INT, b VARCHAR(60))');
     await conn.query('CREATE TABLE steady.events (id INT PRIMARY KEY, at DATETIME(6))');
-    if (scenarios.includes('sysbench')) sysbench(source, 'prepare');
+    if (withSysbench) sysbench(source, 'prepare');
+    // The masked copy is seeded masked by snapshot, which records its masking for `start` (untimed).
+    masked?.snapshot();
     await ours.start();
+    await masked?.start();
     const ready = await masterStatus(conn);
-    await Promise.all([native.applied(ready), ours.applied(ready)]);
+    await Promise.all([native.applied(ready), ours.applied(ready), masked?.applied(ready)]);
+    await masked?.stop();
 
     const repeat = Math.max(1, num('repeat'));
-    /** Both appliers caught up with the source (untimed), so a new backlog starts from rest. */
-    const settle = async (): Promise<void> => {
+    /** The appliers caught up with the source (untimed), so a new backlog starts from rest. */
+    const settle = async (appliers: readonly Ours[]): Promise<void> => {
       await native!.startApplier();
-      await ours.stop();
-      await ours.start();
+      for (const o of appliers) {
+        await o.stop();
+        await o.start();
+      }
       const at = await masterStatus(conn);
-      await Promise.all([native!.applied(at), ours.applied(at)]);
+      await Promise.all([native!.applied(at), ...appliers.map((o) => o.applied(at))]);
     };
-    /** Runs a backlog scenario `repeat` times and keeps the median of each side. */
-    const repeated = async (name: string, prepare: (run: number) => Promise<void>, write: (run: number) => Promise<{ transactions?: number; rows?: number }>): Promise<ScenarioResult> => {
-      const runs: ScenarioResult[] = [];
+    const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+    /**
+     * Runs a backlog scenario `repeat` times and keeps the median of each side
+     * (CPU too, figure by figure): one result per applier of ours, which take
+     * turns at catching up first.
+     */
+    const repeated = async (
+      name: string,
+      prepare: (run: number) => Promise<void>,
+      write: (run: number) => Promise<{ transactions?: number; rows?: number }>,
+      appliers: readonly Ours[] = [ours],
+    ): Promise<ScenarioResult[]> => {
+      const runs: ScenarioResult[][] = [];
       for (let run = 0; run < repeat; run++) {
         await prepare(run);
-        await settle();
-        runs.push(await backlog(name, source, native!, ours, () => write(run)));
+        await settle(appliers);
+        const order = appliers.map((_, i) => (i + run) % appliers.length);
+        runs.push(await backlog(name, source, native!, appliers, order, () => write(run)));
       }
-      const median = (xs: number[]): number => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-      const nativeSeconds = median(runs.map((r) => r.nativeSeconds!));
-      const oursSeconds = median(runs.map((r) => r.oursSeconds!));
-      return {
-        ...runs[0]!,
-        nativeSeconds,
-        oursSeconds,
-        ratio: nativeSeconds / oursSeconds,
-        ...(repeat > 1 ? { runs: runs.map((r) => ({ native: r.nativeSeconds!, ours: r.oursSeconds! })) } : {}),
-      };
+      return appliers.map((_, i) => {
+        const mine = runs.map((r) => r[i]!);
+        const nativeSeconds = median(mine.map((r) => r.nativeSeconds!));
+        const oursSeconds = median(mine.map((r) => r.oursSeconds!));
+        const cpu = (field: keyof NonNullable<ScenarioResult['cpuSeconds']>): number => median(mine.map((r) => r.cpuSeconds![field]));
+        return {
+          ...mine[0]!,
+          nativeSeconds,
+          oursSeconds,
+          ratio: nativeSeconds / oursSeconds,
+          cpuSeconds: { nativeReplica: cpu('nativeReplica'), oursReplica: cpu('oursReplica'), binlogSync: cpu('binlogSync'), source: cpu('source'), machineIdle: cpu('machineIdle') },
+          peakRssMiB: Math.max(...mine.map((r) => r.peakRssMiB!)),
+          ...(repeat > 1 ? { runs: mine.map((r) => ({ native: r.nativeSeconds!, ours: r.oursSeconds!, binlogSyncCpu: r.cpuSeconds!.binlogSync })) } : {}),
+        };
+      });
     };
-    if (scenarios.includes('sysbench')) {
+    if (withSysbench) {
       const events = num('sysbench-events');
-      const r = await repeated(
+      const [r, m] = await repeated(
         'sysbench oltp_write_only',
         async () => undefined,
         async () => {
           sysbench(source, 'run');
           return { transactions: events };
         },
+        masked ? [ours, masked] : [ours],
       );
-      r.identical = await identical(source, [nativeServer, oursServer], ['sbtest']);
-      results.push(r);
+      await masked?.stop();
+      r!.identical = await identical(source, [nativeServer, oursServer], ['sbtest']);
+      results.push(r!);
+      if (m) {
+        // Masked, the same backlog: against binlog-sync unmasked, in the same runs.
+        const perTransaction = (x: ScenarioResult): number => (x.cpuSeconds!.binlogSync * 1000) / events;
+        m.scenario = 'sysbench masked';
+        m.unmasked = {
+          rules: maskRules,
+          seconds: r!.oursSeconds!,
+          slowdown: m.oursSeconds! / r!.oursSeconds!,
+          ...(m.runs ? { runs: m.runs.map((x, i) => x.ours / r!.runs![i]!.ours) } : {}),
+          cpuMsPerTransaction: { unmasked: perTransaction(r!), masked: perTransaction(m) },
+        };
+        m.identical = await identicalMasked(source, maskedServer!, 'sbtest', new Masker({ rules: maskRules, key: readFileSync(maskKey) }));
+        results.push(m);
+      }
     }
     /**
      * A scenario writing to one table: each run on a table of its own, created
@@ -427,13 +556,14 @@ async function main(): Promise<void> {
      */
     const tableScenario = async (name: string, base: string, write: (table: string) => Promise<{ transactions: number; rows: number }>): Promise<void> => {
       const table = (run: number): string => (run === 0 ? base : `${base}_${run}`);
-      const r = await repeated(
+      const [r] = await repeated(
         name,
         async (run) => {
           if (run > 0) await conn.query(`CREATE TABLE ${table(run)} LIKE ${base}`);
         },
         (run) => write(table(run)),
       );
+      if (!r) throw new Error('no result');
       r.identical = await identical(source, [nativeServer, oursServer], [base.split('.')[0]!]);
       results.push(r);
     };
@@ -462,8 +592,9 @@ async function main(): Promise<void> {
     await conn.end();
   } finally {
     await ours.stop();
+    await masked?.stop();
     await native?.close();
-    await destroyServers(source, nativeServer, oursServer);
+    await destroyServers(source, nativeServer, oursServer, ...(maskedServer ? [maskedServer] : []));
     rmSync(work, { recursive: true, force: true });
   }
 
@@ -480,6 +611,14 @@ async function main(): Promise<void> {
       console.log(`${r.scenario.padEnd(28)}  ${r.nativeSeconds!.toFixed(2).padStart(8)} ${r.oursSeconds!.toFixed(2).padStart(8)}   ${r.ratio!.toFixed(2).padStart(11)}   ${r.identical}`);
       const c = r.cpuSeconds;
       if (c) console.log(`${''.padEnd(28)}  CPU s: native replica ${c.nativeReplica.toFixed(2)}; ours: replica ${c.oursReplica.toFixed(2)}, binlog-sync ${c.binlogSync.toFixed(2)}, source ${c.source.toFixed(2)}, machine idle ${c.machineIdle.toFixed(2)}`);
+      const u = r.unmasked;
+      if (u) {
+        console.log(
+          `${''.padEnd(28)}  masked (${u.rules.join(', ')}) / unmasked: time ${r.oursSeconds!.toFixed(2)} / ${u.seconds.toFixed(2)} s = ${u.slowdown.toFixed(2)}` +
+            `${u.runs ? ` (runs ${u.runs.map((x) => x.toFixed(2)).join(', ')})` : ''}; ` +
+            `binlog-sync CPU per transaction ${u.cpuMsPerTransaction.masked.toFixed(3)} / ${u.cpuMsPerTransaction.unmasked.toFixed(3)} ms = ${(u.cpuMsPerTransaction.masked / u.cpuMsPerTransaction.unmasked).toFixed(2)}`,
+        );
+      }
       if (r.peakRssMiB !== undefined) console.log(`${''.padEnd(28)}  peak RSS of binlog-sync: ${r.peakRssMiB} MiB`);
     }
   }
