@@ -48,6 +48,8 @@ export interface SourceColumn {
   /** MariaDB's JSON: LONGTEXT with a json_valid() check. */
   json: boolean;
   generated: boolean;
+  /** The column a foreign key of this column references, when it has one. */
+  references?: { database: string; table: string; name: string };
 }
 
 interface ColumnRow {
@@ -90,6 +92,18 @@ async function jsonColumns(conn: Connection, databases: readonly string[]): Prom
   return out;
 }
 
+/** The column each foreign-key column references, by `db.table.column` (lower case). */
+async function foreignKeys(conn: Connection, databases: readonly string[]): Promise<Map<string, { database: string; table: string; name: string }>> {
+  const rows = await queryAll<{ db: string; tbl: string; name: string; rdb: string; rtbl: string; rname: string }>(
+    conn,
+    `SELECT TABLE_SCHEMA AS db, TABLE_NAME AS tbl, COLUMN_NAME AS name, REFERENCED_TABLE_SCHEMA AS rdb, REFERENCED_TABLE_NAME AS rtbl,
+            REFERENCED_COLUMN_NAME AS rname
+       FROM information_schema.KEY_COLUMN_USAGE WHERE TABLE_SCHEMA IN (?) AND REFERENCED_TABLE_NAME IS NOT NULL`,
+    [databases],
+  );
+  return new Map(rows.map((r) => [`${r.db}.${r.tbl}.${r.name}`.toLowerCase(), { database: r.rdb, table: r.rtbl, name: r.rname }]));
+}
+
 /** The columns of the tables the filter replicates in `databases`, in table and column order (information_schema only). */
 export async function replicatedColumns(conn: Connection, databases: readonly string[], filter: ReplicationFilter): Promise<SourceColumn[]> {
   if (databases.length === 0) return [];
@@ -104,6 +118,7 @@ export async function replicatedColumns(conn: Connection, databases: readonly st
   );
   const unique = await uniqueColumns(conn, databases);
   const json = await jsonColumns(conn, databases);
+  const references = await foreignKeys(conn, databases);
   return rows
     .filter((c) => filter.replicatesTable(c.db, c.tbl))
     .map((c) => {
@@ -119,6 +134,7 @@ export async function replicatedColumns(conn: Connection, databases: readonly st
         unique: unique.has(lower),
         json: json.has(lower),
         generated: /GENERATED/i.test(c.extra),
+        ...(references.has(lower) ? { references: references.get(lower)! } : {}),
       };
     });
 }
@@ -172,6 +188,23 @@ export function planColumns(columns: readonly SourceColumn[], masker: Masker): M
       if (!(error instanceof MaskError)) throw error;
       problem({ problem: error.message, rule, column: c });
     }
+  }
+  // Both ends of a foreign key masked alike, or the replica's child rows would name parents it does not have.
+  const replicated = new Set(columns.map((c) => `${c.database}.${c.table}`));
+  for (const c of columns) {
+    const ref = c.references;
+    if (!ref || !replicated.has(`${ref.database}.${ref.table}`)) continue;
+    const child = masker.ruleFor(c.database, c.table, c.name);
+    const parent = masker.ruleFor(ref.database, ref.table, ref.name);
+    if (!child && !parent) continue;
+    const method = (r: MaskRule | undefined): string => (r ? (r.method.name === 'fixed' ? `fixed:${r.method.value}` : r.method.name) : 'none');
+    if (method(child) === method(parent)) continue;
+    const [a, b] = [`${c.database}.${c.table}.${c.name}`, `${ref.database}.${ref.table}.${ref.name}`];
+    problem({
+      problem: `mask rule ${(child ?? parent)!.text}: ${a} references ${b} by a foreign key, but they are masked differently (${method(child)} and ${method(parent)}); mask both with the same method`,
+      rule: (child ?? parent)!,
+      column: c,
+    });
   }
   // A rule without wildcards that masks nothing is a typo that would leave the data it meant unmasked.
   for (const rule of masker.rules) {

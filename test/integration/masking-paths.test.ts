@@ -110,4 +110,44 @@ describe('masking beside the main path', () => {
       await dropDatabases([late]);
     }
   });
+
+  it('masks both ends of a foreign key alike, and refuses rules that would not', async () => {
+    const fk = uniqueName('maskfk');
+    await source.query(`CREATE DATABASE \`${fk}\``);
+    await source.query(`CREATE TABLE \`${fk}\`.members (id INT PRIMARY KEY, name VARCHAR(40))`);
+    await source.query(`CREATE TABLE \`${fk}\`.visits (id INT PRIMARY KEY, member_id INT, FOREIGN KEY (member_id) REFERENCES members (id))`);
+    await source.query(`INSERT INTO \`${fk}\`.members SELECT seq, CONCAT('member ', seq) FROM mysql.seq_1_to_30`);
+    await source.query(`INSERT INTO \`${fk}\`.visits SELECT seq, 1 + seq % 30 FROM mysql.seq_1_to_90`);
+    const replication = new Replication({
+      databases: [fk],
+      args: ['--mask', `${fk}.members.id=hash`, '--mask', `${fk}.visits.member_id=hash`, '--mask-key-file', keyFile],
+    });
+    try {
+      const oneSided = ['--mask', `${fk}.members.id=hash`, '--mask-key-file', keyFile];
+      const refused = await replication.cli(['snapshot', ...replication.connectionArgs, '--databases', fk, ...oneSided]);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toMatch(new RegExp(`${fk}\\.visits\\.member_id references ${fk}\\.members\\.id by a foreign key, but they are masked differently \\(none and hash\\)`));
+      const check = await replication.cli(['check', '--json', ...replication.connectionArgs, '--databases', fk, ...oneSided]);
+      expect(check.code).toBe(1);
+      expect(check.stdout).toContain('masked differently');
+
+      const snapshot = await replication.cli(['snapshot', ...replication.commonArgs]);
+      expect(snapshot.code, snapshot.stderr).toBe(0);
+      replication.start();
+      await replication.streaming();
+      await source.query(`INSERT INTO \`${fk}\`.members VALUES (31, 'late member')`);
+      await source.query(`INSERT INTO \`${fk}\`.visits VALUES (91, 31), (92, 5)`);
+      await source.query(`DELETE FROM \`${fk}\`.visits WHERE member_id = 7`);
+      await replication.caughtUp();
+      const joined = `SELECT COUNT(*) AS n FROM \`${fk}\`.visits v JOIN \`${fk}\`.members m ON m.id = v.member_id`;
+      const [a] = await source.query(joined);
+      const [b] = await replica.query(joined);
+      expect(Number((b as Array<{ n: number }>)[0]!.n)).toBe(Number((a as Array<{ n: number }>)[0]!.n));
+      const verify = await replication.cli(['verify', ...replication.commonArgs]);
+      expect(verify.code, verify.stdout).toBe(0);
+    } finally {
+      await replication.close();
+      await dropDatabases([fk]);
+    }
+  });
 });
