@@ -121,6 +121,12 @@ export interface ApplierOptions {
   capabilities?: LoadDataCapability;
   /** A new connection set up like the first (see detachPrepared); open() provides it. */
   reopen?: () => Promise<ApplyConnection>;
+  /**
+   * Told the bytes of a large row when it is taken in (positive) and when
+   * its batch has answered (negative): the session holds the stream back
+   * meanwhile (see hold()).
+   */
+  onLargeInFlight?: (bytes: number) => void;
 }
 
 /** One replica transaction: the source transactions it holds and its batches' outcomes. */
@@ -201,6 +207,7 @@ export class ReplicaApplier {
   private readonly mode: ApplyModeView;
   private readonly capabilities: LoadDataCapability;
   private readonly reopen: (() => Promise<ApplyConnection>) | undefined;
+  private readonly onLargeInFlight: ((bytes: number) => void) | undefined;
   /** The apply session's max_allowed_packet (0 until known), and the source's. */
   private maxPacket = 0;
   private sourcePacket = 0;
@@ -220,6 +227,7 @@ export class ReplicaApplier {
     this.mode = options.mode ?? { grouped: true };
     this.capabilities = options.capabilities ?? new RunCapabilities(undefined);
     this.reopen = options.reopen;
+    this.onLargeInFlight = options.onLargeInFlight;
   }
 
   static async open(endpoint: Endpoint, options: ApplierOptions): Promise<ReplicaApplier> {
@@ -608,13 +616,17 @@ export class ReplicaApplier {
     const careful = !this.mode.grouped;
     for (const batch of this.buffer.take(complete)) {
       // A batch of large rows waits for those before it: each is held in memory until the server has it.
-      const alone = careful || batch.reduce((n, b) => n + estimateBytes(b), 0) >= LARGE_BATCH_BYTES;
-      await this.pipeline.awaitWork(alone ? 0 : PIPELINE_DEPTH - 1);
+      const large = batch.reduce((n, b) => n + estimateBytes(b), 0) >= LARGE_BATCH_BYTES;
+      await this.pipeline.awaitWork(careful || large ? 0 : PIPELINE_DEPTH - 1);
       this.pipeline.throwIfFailed();
       const handed = this.pipeline.handOver(unit.transactions, async (hand) => {
-        const answered = this.sendBatch(batch);
-        hand();
-        await answered;
+        try {
+          const answered = this.sendBatch(batch);
+          hand();
+          await answered;
+        } finally {
+          this.release(batch);
+        }
       });
       unit.batches.push(handed);
     }
@@ -729,9 +741,35 @@ export class ReplicaApplier {
           : buildRowChange(change, { setBased: false, flavor: this.flavor })
       ).map((s) => buffered(s, label));
     for (const statement of statements) await this.checkFits(statement);
-    for (const statement of statements) this.buffer.add(statement);
+    for (const statement of statements) {
+      this.hold(statement);
+      this.buffer.add(statement);
+    }
     await this.drainIfDue();
     this.rows += rowCount(change);
+  }
+
+  /**
+   * A large row holds the stream back from the moment it is taken in until
+   * its batch has answered (release): the next large rows are not decoded
+   * meanwhile, each being in memory until the server has it. It never waits
+   * for more input to be sent (a full batch goes at once: see
+   * StatementBuffer.take), so holding cannot stall the stream. A session that
+   * fails lets go of everything with its queue.
+   */
+  private hold(statement: Buffered): void {
+    const bytes = estimateBytes(statement);
+    if (bytes < LARGE_BATCH_BYTES || !this.onLargeInFlight) return;
+    statement.held = bytes;
+    this.onLargeInFlight(bytes);
+  }
+
+  private release(batch: Buffered[]): void {
+    for (const b of batch) {
+      if (!b.held) continue;
+      this.onLargeInFlight?.(-b.held);
+      b.held = 0;
+    }
   }
 
   /**

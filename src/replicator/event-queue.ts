@@ -43,6 +43,21 @@ export class EventQueue<T> {
     this.wake();
   }
 
+  /**
+   * Weight that is not in the queue but counts as if it were (taken items
+   * still held downstream): positive to add, negative to take it off again.
+   */
+  adjust(weight: number): void {
+    this.load += weight;
+    if (!this.paused && this.load >= this.high) {
+      this.paused = true;
+      this.options.onHigh();
+    } else if (this.paused && this.load <= this.low) {
+      this.paused = false;
+      this.options.onLow();
+    }
+  }
+
   /** The stream died: the consumer gets this error once the queue is drained. */
   fail(error: Error): void {
     this.failure ??= error;

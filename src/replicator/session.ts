@@ -33,6 +33,11 @@ import { resolveStreamStart } from './stream-start.js';
 const QUEUE_HIGH = 10_000;
 const QUEUE_LOW = 1_000;
 
+/** What bytes weigh in the queue: 4 KiB as much as a row. */
+function weightOfBytes(bytes: number): number {
+  return Math.floor(bytes / 4096);
+}
+
 /** How long the apply loop may run before it lets I/O callbacks in. */
 const YIELD_EVERY_MS = 1;
 
@@ -78,9 +83,12 @@ export async function runSession(options: SessionOptions, run: RunContext): Prom
   const { fence, mode, capabilities, stats } = run;
   let applier: ReplicaApplier | undefined;
   let source: EventStream | undefined;
+  let queue: EventQueue<SourceEvent> | undefined;
   let stopListening = (): void => undefined;
   try {
-    const opening = ReplicaApplier.open(options.replica, { streamId: state.streamId, logger, mode, capabilities });
+    // A large batch on its way to the replica counts as queued: the stream waits for it (see the applier).
+    const onLargeInFlight = (bytes: number): void => queue?.adjust(Math.sign(bytes) * weightOfBytes(Math.abs(bytes)));
+    const opening = ReplicaApplier.open(options.replica, { streamId: state.streamId, logger, mode, capabilities, onLargeInFlight });
     applier = await asConnectionError(opening, 'replica', options.replica);
     logger.info({ replica: describeEndpoint(options.replica) }, 'connected to the replica');
     // Claimed with our epoch: from now on only our commits carry the stream's checkpoint.
@@ -112,15 +120,16 @@ export async function runSession(options: SessionOptions, run: RunContext): Prom
       gtidKnown: resolved.gtidKnown,
       definer: options.definer,
     });
-    const queue = new EventQueue<SourceEvent>({
+    const events = new EventQueue<SourceEvent>({
       onHigh: () => source?.pause(),
       onLow: () => source?.resume(),
       // Weighed by rows, and by bytes for large rows (4 KiB count as a row), so
       // memory stays bounded however many or large the rows are.
       high: QUEUE_HIGH,
       low: QUEUE_LOW,
-      weight: (event) => (event.type === 'rows' ? Math.max(1, rowCount(event)) + Math.floor(event.bytes / 4096) : 1),
+      weight: (event) => (event.type === 'rows' ? Math.max(1, rowCount(event)) + weightOfBytes(event.bytes) : 1),
     });
+    queue = events;
     source = openEventStream({
       endpoint: options.source,
       serverId: options.serverId,
@@ -128,9 +137,9 @@ export async function runSession(options: SessionOptions, run: RunContext): Prom
       logger,
       onEvent: (event) => {
         options.health?.observe(event);
-        queue.push(event);
+        events.push(event);
       },
-      onError: (error) => queue.fail(error),
+      onError: (error) => events.fail(error),
       ...(options.heartbeatMs ? { heartbeatMs: options.heartbeatMs } : {}),
       filter: options.filter,
       // Statements built beside the apply loop, except while it applies carefully (after a failure).
@@ -160,7 +169,7 @@ export async function runSession(options: SessionOptions, run: RunContext): Prom
         await conn.end().catch(() => undefined);
       }
     };
-    const loopOptions = { queue, assembler, applier, source, run, logger, health: options.health, metrics: options.metrics, readDefinition };
+    const loopOptions = { queue: events, assembler, applier, source, run, logger, health: options.health, metrics: options.metrics, readDefinition };
     await new ApplyLoop(loopOptions).loop(signal);
   } finally {
     stopListening();

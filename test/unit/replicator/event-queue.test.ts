@@ -195,6 +195,22 @@ describe('EventQueue: back-pressure', () => {
     expect(calls).toEqual(['high', 'low', 'high']);
   });
 
+  it('counts weight held downstream as queued: a taken item still held keeps the stream paused until let go', async () => {
+    const { q, calls } = queue<number>({ high: 5, low: 2, weight: (n) => n });
+    const signal = new AbortController().signal;
+    q.push(6);
+    expect(calls).toEqual(['high']);
+    await q.next(signal);
+    expect(calls).toEqual(['high', 'low']);
+    // Held from the moment it is handed on: the next large item pauses at once, and taking it does not resume.
+    q.adjust(6);
+    q.push(1);
+    await q.next(signal);
+    expect(calls).toEqual(['high', 'low', 'high']);
+    q.adjust(-6);
+    expect(calls).toEqual(['high', 'low', 'high', 'low']);
+  });
+
   it('does not call onLow while it was never paused', async () => {
     const { q, calls } = queue<number>({ high: 5, low: 2 });
     const signal = new AbortController().signal;
