@@ -15,7 +15,7 @@ import type { BinlogPosition } from '../position.js';
 import { rowCount, type RowChange } from '../source/events.js';
 import { quoteIdentifier } from '../sql/identifiers.js';
 import { assembleQuery, partBytes, type QueryPart } from '../db/large-query.js';
-import { describeBytes, MAX_PACKET_LIMIT, packetLimitFix, PACKET_SLACK, roundedLimit } from '../db/packet-limit.js';
+import { describeBytes, MAX_PACKET_LIMIT, packetLimitFix, PACKET_SLACK } from '../db/packet-limit.js';
 import { raisePacketLimit, sessionPacketLimit } from '../db/replica-packet-limit.js';
 import { batchStatements, formatApplyQuery, inlineParts, type BatchingOptions } from '../sql/prepare.js';
 import { buildRowChange } from '../sql/statements.js';
@@ -776,8 +776,8 @@ export class ReplicaApplier {
    * A large statement is measured (its values escaped in) before it is
    * queued. One larger than the replica's max_allowed_packet (the source's,
    * raised at start, may not be enough: an update of a row without a key
-   * carries both images, and its texts twice) raises the replica's limit as
-   * far as 1 GB, as the server's own replica may take, when this user may,
+   * carries both images, and its texts twice) raises the replica's limit to
+   * 1 GB, as the server's own replica may take, when this user may,
    * and its transaction runs again over a new connection, which takes the
    * new limit. When it may not, or past 1 GB, replication stops before
    * anything of the transaction commits, with the fix, rather than fail on
@@ -795,7 +795,9 @@ export class ReplicaApplier {
     if (bytes <= this.maxPacket) return;
     const where = `a row ${statement.kind} on ${statement.table} at ${describeContext(statement.context)}`;
     const location = locationOf(statement.context, statement.table ?? null, statement.kind);
-    const wanted = roundedLimit(bytes + PACKET_SLACK);
+    // Straight to the most a server takes, as the server's own replica may
+    // (slave_max_allowed_packet): the next such row then needs no new connection.
+    const wanted = MAX_PACKET_LIMIT;
     if (this.mayRaisePacket && bytes + PACKET_SLACK <= MAX_PACKET_LIMIT) {
       const raised = await this.conn.query(`SET GLOBAL max_allowed_packet = ${wanted}`).then(
         () => true,

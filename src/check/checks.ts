@@ -394,7 +394,7 @@ export function checkLargeValues(
   const why = keyless ? '; an update of a row without a primary key carries both images, its statement several times the row' : '';
   if (replica >= needed) return [ok(name, `${what}; the replica takes them (${describeBytes(replica)})`)];
   if (mayRaise?.ok) {
-    return [ok(name, `${what}; the replica takes ${describeBytes(replica)}, and its user may raise that, which \`start\` and \`snapshot\` do as a row needs (up to 1G)${why}`)];
+    return [ok(name, `${what}; the replica takes ${describeBytes(replica)}, and its user may raise that, which \`start\` and \`snapshot\` do (to 1G for a statement that needs more than the source's)${why}`)];
   }
   const refused = mayRaise && !mayRaise.ok ? ` (${mayRaise.message})` : '';
   return [

@@ -12,6 +12,12 @@ export interface EventQueueOptions<T> {
   onLow: () => void;
   /** Weight of one item (default 1), e.g. the rows it carries. */
   weight?: (item: T) => number;
+  /**
+   * The part of an item's weight that still counts once it is taken, until
+   * the consumer is done with it (release): a large row is in memory until
+   * then, and the stream must not fetch the next ones meanwhile (default 0).
+   */
+  held?: (item: T) => number;
 }
 
 export class EventQueue<T> {
@@ -41,6 +47,12 @@ export class EventQueue<T> {
       this.options.onHigh();
     }
     this.wake();
+  }
+
+  /** The consumer is done with a taken item: what of its weight was still held no longer counts. */
+  release(item: T): void {
+    const held = this.options.held?.(item) ?? 0;
+    if (held !== 0) this.adjust(-held);
   }
 
   /**
@@ -87,7 +99,7 @@ export class EventQueue<T> {
     // Let go of it now: a taken event must not live on until the next compaction.
     this.items[this.head] = undefined;
     this.head += 1;
-    this.load -= this.options.weight?.(item) ?? 1;
+    this.load -= (this.options.weight?.(item) ?? 1) - (this.options.held?.(item) ?? 0);
     // Compact now and then so the array does not grow without bound.
     if (this.head > 1024 && this.head * 2 > this.items.length) {
       this.items = this.items.slice(this.head);

@@ -33,6 +33,9 @@ import { resolveStreamStart } from './stream-start.js';
 const QUEUE_HIGH = 10_000;
 const QUEUE_LOW = 1_000;
 
+/** A rows event from this size is a large row: held back from the stream until applied (see EventQueue.held). */
+const LARGE_ROW_BYTES = 8 * 1024 * 1024;
+
 /** What bytes weigh in the queue: 4 KiB as much as a row. */
 function weightOfBytes(bytes: number): number {
   return Math.floor(bytes / 4096);
@@ -128,6 +131,8 @@ export async function runSession(options: SessionOptions, run: RunContext): Prom
       high: QUEUE_HIGH,
       low: QUEUE_LOW,
       weight: (event) => (event.type === 'rows' ? Math.max(1, rowCount(event)) + weightOfBytes(event.bytes) : 1),
+      // A large row still counts once taken, until the applier holds its statement instead (see the applier).
+      held: (event) => (event.type === 'rows' && event.bytes >= LARGE_ROW_BYTES ? weightOfBytes(event.bytes) : 0),
     });
     queue = events;
     source = openEventStream({
@@ -296,10 +301,15 @@ class ApplyLoop {
         await this.settle();
         return;
       }
-      for (const action of this.assembler.push(event)) {
-        if (action.type === 'begin') this.context = { ...this.context, gtid: action.gtid };
-        else if (this.context.file === null && 'file' in event && typeof event.file === 'string') this.context = { ...this.context, file: event.file };
-        await this.apply(action);
+      try {
+        for (const action of this.assembler.push(event)) {
+          if (action.type === 'begin') this.context = { ...this.context, gtid: action.gtid };
+          else if (this.context.file === null && 'file' in event && typeof event.file === 'string') this.context = { ...this.context, file: event.file };
+          await this.apply(action);
+        }
+      } finally {
+        // (Held from when it was taken: see EventQueue.held.)
+        this.queue.release(event);
       }
       if (this.queue.length === 0) {
         // Seals the group, unless the queue ran dry in the middle of a transaction.
