@@ -123,6 +123,7 @@ function transferable(events: WireEvent[]): { list: ArrayBuffer[]; bytes: number
  * few such rows would be in memory several times over.
  */
 const COLLECT_AFTER_BYTES = 8 * 1024 * 1024;
+
 function send(event: SourceEvent): void {
   if (event.type === 'rows') {
     let id = tableIds.get(event.table);
