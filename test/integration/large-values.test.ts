@@ -200,7 +200,7 @@ describe('large values', () => {
     }
   }, 600_000);
 
-  // The full matrix takes 100 MB values too with BINLOG_SYNC_TEST_LARGE_MB=1,8,30,100 (about 8 minutes
+  // The full matrix takes 100 MB values too with BINLOG_SYNC_TEST_LARGE_MB=1,8,30,100 (about 5 minutes
   // more); by default one table and kind, at the same bound.
   it('replicates a 100 MB LONGBLOB inserted, updated (a row of 200 MB) and deleted, within the memory bound', async () => {
     const other = 'large_single';
