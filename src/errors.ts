@@ -110,6 +110,16 @@ export class PacketLimitError extends ApplyError {
   override readonly code = 'PACKET_LIMIT';
 }
 
+/**
+ * The replica's max_allowed_packet was raised for a statement larger than
+ * the limit the session started with (which a session cannot change): its
+ * transaction is rolled back and applied again over a new connection.
+ */
+export class PacketLimitRaisedError extends ApplyError {
+  override readonly code = 'PACKET_LIMIT_RAISED';
+  override readonly retryable = true;
+}
+
 /** Applying failed for a transient reason (deadlock, lock wait, lost connection). */
 export class TransientApplyError extends ApplyError {
   override readonly code = 'APPLY_TRANSIENT';

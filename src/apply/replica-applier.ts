@@ -8,14 +8,14 @@
 import type { Endpoint } from '../config/connection-url.js';
 import { connect } from '../db/connect.js';
 import { ALREADY_APPLIED_ERRNOS, ER_XAER_NOTA, LOAD_DATA_REFUSED, isTransientDriverError, type DriverError } from '../db/server-errors.js';
-import { ApplyError, CarefulRetryError, PacketLimitError, TransientApplyError, type FailureLocation } from '../errors.js';
+import { ApplyError, CarefulRetryError, PacketLimitError, PacketLimitRaisedError, TransientApplyError, type FailureLocation } from '../errors.js';
 import { RunCapabilities } from '../capabilities.js';
 import type { Logger } from '../log/logger.js';
 import type { BinlogPosition } from '../position.js';
 import { rowCount, type RowChange } from '../source/events.js';
 import { quoteIdentifier } from '../sql/identifiers.js';
 import { assembleQuery, partBytes, type QueryPart } from '../db/large-query.js';
-import { describeBytes, packetLimitFix, PACKET_SLACK } from '../db/packet-limit.js';
+import { describeBytes, MAX_PACKET_LIMIT, packetLimitFix, PACKET_SLACK } from '../db/packet-limit.js';
 import { raisePacketLimit, sessionPacketLimit } from '../db/replica-packet-limit.js';
 import { batchStatements, formatApplyQuery, inlineParts, type BatchingOptions } from '../sql/prepare.js';
 import { buildRowChange } from '../sql/statements.js';
@@ -42,6 +42,7 @@ import {
 import { LocalFiles } from './local-files.js';
 import { applySessionStatement, enterDdlContext, leaveDdlContext } from './session-context.js';
 import { HandOverPipeline, type ApplyFailure } from './pipeline.js';
+import { collectSoon } from '../replicator/memory-budget.js';
 import { StatementBuffer, buffered, estimateBytes, type ApplyContext, type Buffered } from './statement-buffer.js';
 
 export type { ApplyContext } from './statement-buffer.js';
@@ -56,6 +57,13 @@ const NO_CONTEXT: ApplyContext = { gtid: null, file: null, position: null };
 const PIPELINE_DEPTH = 3;
 /** A batch from this size goes out alone (nothing else on its way): memory holds one large statement at a time, not PIPELINE_DEPTH. */
 const LARGE_BATCH_BYTES = 8 * 1024 * 1024;
+/**
+ * A query of bytes from this size is collected as soon as it is answered
+ * (a full collection of a small heap takes milliseconds, sending such a
+ * query far longer): else several of them wait in memory for V8's next
+ * collection, measured at 140 MiB more with 30 MB values.
+ */
+const COLLECT_AFTER_QUERY_BYTES = 16 * 1024 * 1024;
 
 /**
  * A group takes no more transactions once it holds this many (or rows, or
@@ -115,6 +123,12 @@ export interface ApplierOptions {
   capabilities?: LoadDataCapability;
   /** A new connection set up like the first (see detachPrepared); open() provides it. */
   reopen?: () => Promise<ApplyConnection>;
+  /**
+   * Told the bytes of a large row when it is taken in (positive) and when
+   * its batch has answered (negative): the session holds the stream back
+   * meanwhile (see hold()).
+   */
+  onLargeInFlight?: (bytes: number) => void;
 }
 
 /** One replica transaction: the source transactions it holds and its batches' outcomes. */
@@ -195,9 +209,12 @@ export class ReplicaApplier {
   private readonly mode: ApplyModeView;
   private readonly capabilities: LoadDataCapability;
   private readonly reopen: (() => Promise<ApplyConnection>) | undefined;
+  private readonly onLargeInFlight: ((bytes: number) => void) | undefined;
   /** The apply session's max_allowed_packet (0 until known), and the source's. */
   private maxPacket = 0;
   private sourcePacket = 0;
+  /** Whether this user may raise the replica's max_allowed_packet (until it is refused). */
+  private mayRaisePacket = true;
 
   constructor(
     private conn: ApplyConnection,
@@ -212,6 +229,7 @@ export class ReplicaApplier {
     this.mode = options.mode ?? { grouped: true };
     this.capabilities = options.capabilities ?? new RunCapabilities(undefined);
     this.reopen = options.reopen;
+    this.onLargeInFlight = options.onLargeInFlight;
   }
 
   static async open(endpoint: Endpoint, options: ApplierOptions): Promise<ReplicaApplier> {
@@ -242,7 +260,10 @@ export class ReplicaApplier {
     if (!(sourceBytes > 0) || !this.reopen) return;
     this.sourcePacket = sourceBytes;
     const result = await raisePacketLimit(this.conn, this.maxPacket, sourceBytes);
-    if (result.outcome === 'refused') this.logger.warn({ replicaMaxAllowedPacket: this.maxPacket, sourceMaxAllowedPacket: sourceBytes }, result.message);
+    if (result.outcome === 'refused') {
+      this.mayRaisePacket = false;
+      this.logger.warn({ replicaMaxAllowedPacket: this.maxPacket, sourceMaxAllowedPacket: sourceBytes }, result.message);
+    }
     if (result.outcome !== 'raised') return;
     const previous = this.conn;
     this.conn = await this.reopen();
@@ -608,13 +629,17 @@ export class ReplicaApplier {
     const careful = !this.mode.grouped;
     for (const batch of this.buffer.take(complete)) {
       // A batch of large rows waits for those before it: each is held in memory until the server has it.
-      const alone = careful || batch.reduce((n, b) => n + estimateBytes(b), 0) >= LARGE_BATCH_BYTES;
-      await this.pipeline.awaitWork(alone ? 0 : PIPELINE_DEPTH - 1);
+      const large = batch.reduce((n, b) => n + estimateBytes(b), 0) >= LARGE_BATCH_BYTES;
+      await this.pipeline.awaitWork(careful || large ? 0 : PIPELINE_DEPTH - 1);
       this.pipeline.throwIfFailed();
       const handed = this.pipeline.handOver(unit.transactions, async (hand) => {
-        const answered = this.sendBatch(batch);
-        hand();
-        await answered;
+        try {
+          const answered = this.sendBatch(batch);
+          hand();
+          await answered;
+        } finally {
+          this.release(batch);
+        }
       });
       unit.batches.push(handed);
     }
@@ -646,9 +671,19 @@ export class ReplicaApplier {
       sql = sql === '' ? text : `${sql};\n${text}`;
       for (const p of b.params) params.push(p);
     }
+    let query: string | Buffer = sql;
+    if (large) {
+      query = assembleQuery(parts);
+      // The values are in the query now: let go of them (a 100 MB value is otherwise held twice until answered).
+      parts.length = 0;
+      for (const b of batch) {
+        b.blobs = undefined;
+        b.params = [];
+      }
+    }
     let result: unknown;
     try {
-      result = await this.run(large ? assembleQuery(parts) : sql, params, first.context, first.kind, first.table);
+      result = await this.run(query, params, first.context, first.kind, first.table);
     } catch (error) {
       if (batch.some((b) => b.loads) && LOAD_DATA_REFUSED.has(serverErrno(error))) {
         // The replica (or this client) does not take local files after all: insert for the rest of the run.
@@ -660,6 +695,9 @@ export class ReplicaApplier {
       }
       throw error;
     }
+    // A large query is garbage once answered: collected now rather than when V8 gets round to it.
+    if (typeof query !== 'string' && query.length >= COLLECT_AFTER_QUERY_BYTES) collectSoon();
+    query = '';
     const results = (Array.isArray(result) ? result : [result]) as Array<{ affectedRows?: number; warningStatus?: number }>;
     batch.forEach((b, i) => this.checkAnswer(b, results[i]));
   }
@@ -703,26 +741,62 @@ export class ReplicaApplier {
     const label = { context, kind: change.kind, table, event };
     const versioning = change.prepared ? null : await this.versioningOf(change.table);
     // (Their LOAD DATA bytes arrive as Buffers: see threaded-source.ts.)
-    const statements = change.prepared?.statements.map((s) => buffered(s as Omit<typeof s, 'load'> & { load?: Buffer }, label)) ??
+    // (The event lets go of its prepared values: the statements hold them, until their query is built.)
+    const statements = change.prepared?.statements.map((s) => {
+      const statement = buffered(s as Omit<typeof s, 'load'> & { load?: Buffer }, label);
+      delete s.blobs;
+      return statement;
+    }) ??
       (versioning
         ? buildVersionedChange(change, versioning, this.history)
         : grouped
           ? batchStatements(change, this.batchingOptions)
           : buildRowChange(change, { setBased: false, flavor: this.flavor })
       ).map((s) => buffered(s, label));
-    for (const statement of statements) this.checkFits(statement);
-    for (const statement of statements) this.buffer.add(statement);
+    for (const statement of statements) await this.checkFits(statement);
+    for (const statement of statements) {
+      this.hold(statement);
+      this.buffer.add(statement);
+    }
     await this.drainIfDue();
     this.rows += rowCount(change);
   }
 
   /**
-   * A large statement is measured (its values escaped in) before it is
-   * queued: one larger than the replica's max_allowed_packet stops the
-   * transaction before anything of it commits, with the fix, rather than
-   * fail on the replica with error 1153.
+   * A large row holds the stream back from the moment it is taken in until
+   * its batch has answered (release): the next large rows are not decoded
+   * meanwhile, each being in memory until the server has it. It never waits
+   * for more input to be sent (a full batch goes at once: see
+   * StatementBuffer.take), so holding cannot stall the stream. A session that
+   * fails lets go of everything with its queue.
    */
-  private checkFits(statement: Buffered): void {
+  private hold(statement: Buffered): void {
+    const bytes = estimateBytes(statement);
+    if (bytes < LARGE_BATCH_BYTES || !this.onLargeInFlight) return;
+    statement.held = bytes;
+    this.onLargeInFlight(bytes);
+  }
+
+  private release(batch: Buffered[]): void {
+    for (const b of batch) {
+      if (!b.held) continue;
+      this.onLargeInFlight?.(-b.held);
+      b.held = 0;
+    }
+  }
+
+  /**
+   * A large statement is measured (its values escaped in) before it is
+   * queued. One larger than the replica's max_allowed_packet (the source's,
+   * raised at start, may not be enough: an update of a row without a key
+   * carries both images, and its texts twice) raises the replica's limit to
+   * 1 GB, as the server's own replica may take, when this user may,
+   * and its transaction runs again over a new connection, which takes the
+   * new limit. When it may not, or past 1 GB, replication stops before
+   * anything of the transaction commits, with the fix, rather than fail on
+   * the replica with error 1153.
+   */
+  private async checkFits(statement: Buffered): Promise<void> {
     if (this.maxPacket <= 0 || estimateBytes(statement) < MEASURED_STATEMENT_BYTES) return;
     if (statement.params.length > 0) {
       const inline = inlineParts(statement.sql, statement.params);
@@ -732,11 +806,32 @@ export class ReplicaApplier {
     }
     const bytes = partBytes(statement) + 1;
     if (bytes <= this.maxPacket) return;
+    const where = `a row ${statement.kind} on ${statement.table} at ${describeContext(statement.context)}`;
+    const location = locationOf(statement.context, statement.table ?? null, statement.kind);
+    // Straight to the most a server takes, as the server's own replica may
+    // (slave_max_allowed_packet): the next such row then needs no new connection.
+    const wanted = MAX_PACKET_LIMIT;
+    if (this.mayRaisePacket && bytes + PACKET_SLACK <= MAX_PACKET_LIMIT) {
+      const raised = await this.conn.query(`SET GLOBAL max_allowed_packet = ${wanted}`).then(
+        () => true,
+        () => false,
+      );
+      if (raised) {
+        throw new PacketLimitRaisedError(
+          `${where} is ${describeBytes(bytes)} as a statement: raised the replica's max_allowed_packet from ${describeBytes(this.maxPacket)} to ${describeBytes(wanted)} ` +
+            `and applying its transaction again over a new connection; to keep it over a replica restart, in its my.cnf [mysqld]: max_allowed_packet=${describeBytes(wanted)}`,
+          { location },
+        );
+      }
+      this.mayRaisePacket = false;
+    }
     throw new PacketLimitError(
-      `a row ${statement.kind} on ${statement.table} at ${describeContext(statement.context)} is ${describeBytes(bytes)} as a statement, ` +
+      `${where} is ${describeBytes(bytes)} as a statement, ` +
         `more than the replica's max_allowed_packet of ${describeBytes(this.maxPacket)}${this.sourcePacket ? ` (the source accepts ${describeBytes(this.sourcePacket)})` : ''}; ` +
-        `nothing of this transaction was applied: on the replica ${packetLimitFix(Math.max(bytes, this.sourcePacket) + PACKET_SLACK)}, then start again`,
-      { location: locationOf(statement.context, statement.table ?? null, statement.kind) },
+        (bytes + PACKET_SLACK > MAX_PACKET_LIMIT
+          ? `no server takes a statement past ${describeBytes(MAX_PACKET_LIMIT)}: nothing of this transaction was applied; skip it with \`binlog-sync skip\` or make the row smaller on the source`
+          : `nothing of this transaction was applied: on the replica ${packetLimitFix(Math.max(bytes, this.sourcePacket) + PACKET_SLACK)}, then start again`),
+      { location },
     );
   }
 

@@ -19,6 +19,8 @@ export interface Buffered {
   params: unknown[];
   /** Large byte values, at the BLOB_MARKs of a text built ahead (see prepare.ts). */
   blobs?: readonly Uint8Array[] | undefined;
+  /** Bytes of a large row counted as held back from the stream until its batch has answered (see the applier). */
+  held?: number;
   /** Rows the statement must touch (fewer: the replica has drifted; the checkpoint: a later epoch owns the stream). */
   expectRows?: number | undefined;
   setBased?: boolean | undefined;
@@ -115,7 +117,9 @@ export class StatementBuffer {
   take(complete: boolean): Buffered[][] {
     const cut = [...batches(this.items)];
     this.clear();
-    if (!complete && cut.length > 1) for (const item of cut.pop()!) this.add(item);
+    // (A last batch that is full already, such as one large row, goes too: nothing could join it.)
+    const last = cut.at(-1);
+    if (!complete && cut.length > 1 && last!.reduce((n, b) => n + estimateBytes(b), 0) < BATCH_BYTES) for (const item of cut.pop()!) this.add(item);
     return cut;
   }
 

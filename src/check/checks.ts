@@ -1,7 +1,7 @@
 // Pure: the preflight verdicts of `binlog-sync check`, from facts gathered
 // elsewhere (gather.ts). Each item says ok / warn / fail and, when not ok,
 // the exact fix: the my.cnf line, the SET GLOBAL, the GRANT.
-import { describeBytes, packetLimitFix, PACKET_SLACK } from '../db/packet-limit.js';
+import { describeBytes, MAX_PACKET_LIMIT, packetLimitFix, PACKET_SLACK, roundedLimit } from '../db/packet-limit.js';
 import { ER_OPTION_PREVENTS_STATEMENT } from '../db/server-errors.js';
 import { Masker, type MaskSettings } from '../mask/masker.js';
 import { planColumns, type MaskIssue, type SourceColumn } from '../mask/plan.js';
@@ -44,6 +44,17 @@ export interface SelectedDatabase {
   excluded: string[];
   /** Tables whose rows the source user cannot read, with the server's words. */
   unreadable: Array<{ table: string; message: string }>;
+  /** Replicated tables with columns for values of 16 MB or more (from information_schema: no table is read). */
+  large?: LargeColumnsTable[];
+}
+
+/** A replicated table whose columns may hold values of 16 MB or more (MEDIUM/LONG BLOB and TEXT, JSON). */
+export interface LargeColumnsTable {
+  table: string;
+  /** Each column with its type as the server writes it (longblob, json) and the most bytes it holds. */
+  columns: Array<{ name: string; type: string; maxBytes: number }>;
+  /** No primary key: a row is found by its whole before image (an update carries both images). */
+  keyless: boolean;
 }
 
 export interface ReplicaFacts {
@@ -57,6 +68,8 @@ export interface ReplicaFacts {
   write: { ok: true } | { ok: false; errno: number | undefined; message: string };
   /** @@global.max_allowed_packet of the replica. */
   maxAllowedPacket?: number;
+  /** Whether the replica user may set max_allowed_packet (SET GLOBAL of its own value), else the server's words. */
+  mayRaisePacket?: { ok: true } | { ok: false; message: string };
 }
 
 const ok = (name: string, detail: string): CheckItem => ({ name, status: 'ok', detail });
@@ -466,4 +479,51 @@ export function checkMasking(facts: MaskFacts): CheckItem[] {
     );
   }
   return items;
+}
+
+/** Tables named in a check line: the first few, and how many more. */
+const LISTED_TABLES = 5;
+
+/**
+ * The replicated tables whose values may be larger than the replica takes
+ * (from their column types, never from their rows: check reads no table):
+ * fine when the replica's limit is the source's, or when `start` may raise
+ * it; else the tables, and the fix, before a row stops replication.
+ */
+export function checkLargeValues(
+  selected: SelectedDatabase[] | undefined,
+  source: number | undefined,
+  replica: number | undefined,
+  mayRaise: ReplicaFacts['mayRaisePacket'],
+): CheckItem[] {
+  const name = 'large values';
+  const tables = (selected ?? []).flatMap((db) => (db.large ?? []).map((t) => ({ ...t, table: `${db.database}.${t.table}` })));
+  if (selected === undefined || source === undefined || replica === undefined) return [];
+  if (tables.length === 0) return [ok(name, 'no replicated table has a column for values of 16 MB or more (MEDIUMBLOB, LONGBLOB, MEDIUMTEXT, LONGTEXT, JSON)')];
+  const largest = Math.min(source, Math.max(...tables.flatMap((t) => t.columns.map((c) => c.maxBytes))));
+  const listed = tables
+    .slice(0, LISTED_TABLES)
+    .map((t) => `${t.table} (${t.columns.map((c) => `${c.name} ${c.type.toUpperCase()}`).join(', ')}${t.keyless ? '; no primary key' : ''})`)
+    .join(', ');
+  const more = tables.length > LISTED_TABLES ? ` and ${tables.length - LISTED_TABLES} more` : '';
+  const bound = largest === source ? "the source's max_allowed_packet" : 'as their types allow';
+  const what = `${tables.length} replicated table(s) may hold values up to ${describeBytes(largest)} (${bound}): ${listed}${more}`;
+  const keyless = tables.some((t) => t.keyless);
+  // With a key, a statement carries a value once (escaped); without, an
+  // update carries both images and a text twice: up to 1G, as the server's
+  // own replica takes (slave_max_allowed_packet).
+  const needed = roundedLimit(keyless ? MAX_PACKET_LIMIT : source + PACKET_SLACK);
+  const why = keyless ? '; an update of a row without a primary key carries both images, its statement several times the row' : '';
+  if (replica >= needed) return [ok(name, `${what}; the replica takes them (${describeBytes(replica)})`)];
+  if (mayRaise?.ok) {
+    return [ok(name, `${what}; the replica takes ${describeBytes(replica)}, and its user may raise that, which \`start\` and \`snapshot\` do (to 1G for a statement that needs more than the source's)${why}`)];
+  }
+  const refused = mayRaise && !mayRaise.ok ? ` (${mayRaise.message})` : '';
+  return [
+    warn(
+      name,
+      `${what}; the replica takes statements of ${describeBytes(replica)} and its user may not raise that${refused}${why}: a larger row stops replication before its transaction is applied`,
+      packetLimitFix(needed),
+    ),
+  ];
 }

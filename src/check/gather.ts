@@ -20,7 +20,9 @@ import {
   checkStoredPosition,
   checkObjects,
   checkMasking,
+  checkLargeValues,
   type CheckItem,
+  type LargeColumnsTable,
   type ObjectFacts,
   type ReplicaFacts,
   type SelectedDatabase,
@@ -88,6 +90,34 @@ function fromBackticks(account: string): string {
   return m ? `${m[1]!.replaceAll('``', '`')}@${m[2]!.replaceAll('``', '`')}` : account;
 }
 
+/**
+ * The tables of a database with columns for values of 16 MB or more, and
+ * whether each has a primary key: from information_schema alone (reading
+ * the values' sizes would scan production tables).
+ */
+async function largeColumns(conn: Connection, database: string): Promise<Map<string, LargeColumnsTable>> {
+  const rows = await queryAll<{ t: string; c: string; type: string; bytes: string | number | null; pk: string | number }>(
+    conn,
+    `SELECT c.TABLE_NAME AS t, c.COLUMN_NAME AS c, c.DATA_TYPE AS type, c.CHARACTER_OCTET_LENGTH AS bytes,
+       EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = c.TABLE_SCHEMA AND s.TABLE_NAME = c.TABLE_NAME AND s.INDEX_NAME = 'PRIMARY') AS pk
+     FROM information_schema.COLUMNS c
+     WHERE c.TABLE_SCHEMA = ? AND (c.CHARACTER_OCTET_LENGTH >= ${LARGE_COLUMN_BYTES} OR c.DATA_TYPE = 'json')
+     ORDER BY c.TABLE_NAME, c.ORDINAL_POSITION`,
+    [database],
+  );
+  const tables = new Map<string, LargeColumnsTable>();
+  for (const row of rows) {
+    let table = tables.get(row.t);
+    if (!table) tables.set(row.t, (table = { table: row.t, columns: [], keyless: Number(row.pk) === 0 }));
+    // (MySQL's JSON has no octet length: it holds as much as LONGTEXT.)
+    table.columns.push({ name: row.c, type: row.type, maxBytes: Number(row.bytes ?? 0) || 4294967295 });
+  }
+  return tables;
+}
+
+/** MEDIUMBLOB and MEDIUMTEXT hold 16 MB (one byte less), LONGBLOB and LONGTEXT 4 GB. */
+const LARGE_COLUMN_BYTES = 16777215;
+
 /** The selected databases as the source user sees them; a table it may not read is named with the server's words. */
 async function gatherSelection(conn: Connection, settings: FilterSettings): Promise<SelectedDatabase[]> {
   const filter = createFilter(settings);
@@ -102,12 +132,15 @@ async function gatherSelection(conn: Connection, settings: FilterSettings): Prom
       "SELECT TABLE_NAME AS name FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME",
       [database],
     );
+    const large = await largeColumns(conn, database);
     for (const { name } of tables) {
       if (!filter.replicatesTable(database, name)) {
         entry.excluded.push(name);
         continue;
       }
       entry.tables.push(name);
+      const columns = large.get(name);
+      if (columns) (entry.large ??= []).push(columns);
       // What snapshot and verify do: read its rows (none here).
       await conn.query(`SELECT * FROM ${quoteIdentifier(database)}.${quoteIdentifier(name)} LIMIT 0`).catch((error: unknown) => {
         entry.unreadable.push({ table: name, message: describeError(error) });
@@ -164,7 +197,13 @@ async function gatherReplica(endpoint: Endpoint): Promise<ReplicaFacts> {
       write = { ok: false, errno: (error as DriverError).errno, message: describeError(error) };
       await conn.query('ROLLBACK').catch(() => undefined);
     }
+    // Whether `start` may raise the limit: setting it to the value it has changes nothing.
+    const mayRaisePacket: ReplicaFacts['mayRaisePacket'] = await conn.query('SET GLOBAL max_allowed_packet = @@global.max_allowed_packet').then(
+      () => ({ ok: true as const }),
+      (error: unknown) => ({ ok: false as const, message: describeError(error) }),
+    );
     return {
+      mayRaisePacket,
       flavor: /mariadb/i.test(String(row?.version)) ? 'mariadb' : 'mysql',
       serverId: Number(row?.serverId ?? 0),
       readOnly: Number(row?.readOnly) === 1,
@@ -205,6 +244,7 @@ export async function runChecks(inputs: CheckInputs): Promise<CheckItem[]> {
       items.push(...checkSelection(source.selected, source.user));
       items.push(...checkMasking({ columns: source.columns, mask: inputs.mask ?? { rules: [] } }));
       if (replica) items.push(checkPacketLimit(source.maxAllowedPacket, replica.maxAllowedPacket));
+      if (replica) items.push(...checkLargeValues(source.selected, source.maxAllowedPacket, replica.maxAllowedPacket, replica.mayRaisePacket));
     } catch (error) {
       items.push({ name: 'source reachable', status: 'fail', detail: describeError(error), fix: 'check --source, its password, the network, and that the server runs' });
     }

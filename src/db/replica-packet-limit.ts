@@ -23,10 +23,12 @@ export type PacketLimitOutcome =
 /**
  * Raises the replica's global max_allowed_packet so that a statement carrying
  * a row of `sourceBytes` (the source's max_allowed_packet) fits, when
- * `current` (the session's) is smaller. The message is for the log.
+ * `current` (the session's) is smaller: `factor` times the row (snapshot's
+ * inserts carry a row once, escaped: up to twice its bytes), at most 1G.
+ * The message is for the log.
  */
-export async function raisePacketLimit(conn: Queryable, current: number, sourceBytes: number): Promise<PacketLimitOutcome> {
-  const wanted = roundedLimit(sourceBytes + PACKET_SLACK);
+export async function raisePacketLimit(conn: Queryable, current: number, sourceBytes: number, factor = 1): Promise<PacketLimitOutcome> {
+  const wanted = roundedLimit(factor * sourceBytes + PACKET_SLACK);
   if (!(sourceBytes > 0) || current >= wanted) return { outcome: 'enough' };
   try {
     await conn.query(`SET GLOBAL max_allowed_packet = ${wanted}`);

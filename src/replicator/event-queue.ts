@@ -12,6 +12,12 @@ export interface EventQueueOptions<T> {
   onLow: () => void;
   /** Weight of one item (default 1), e.g. the rows it carries. */
   weight?: (item: T) => number;
+  /**
+   * The part of an item's weight that still counts once it is taken, until
+   * the consumer is done with it (release): a large row is in memory until
+   * then, and the stream must not fetch the next ones meanwhile (default 0).
+   */
+  held?: (item: T) => number;
 }
 
 export class EventQueue<T> {
@@ -43,6 +49,27 @@ export class EventQueue<T> {
     this.wake();
   }
 
+  /** The consumer is done with a taken item: what of its weight was still held no longer counts. */
+  release(item: T): void {
+    const held = this.options.held?.(item) ?? 0;
+    if (held !== 0) this.adjust(-held);
+  }
+
+  /**
+   * Weight that is not in the queue but counts as if it were (taken items
+   * still held downstream): positive to add, negative to take it off again.
+   */
+  adjust(weight: number): void {
+    this.load += weight;
+    if (!this.paused && this.load >= this.high) {
+      this.paused = true;
+      this.options.onHigh();
+    } else if (this.paused && this.load <= this.low) {
+      this.paused = false;
+      this.options.onLow();
+    }
+  }
+
   /** The stream died: the consumer gets this error once the queue is drained. */
   fail(error: Error): void {
     this.failure ??= error;
@@ -72,7 +99,7 @@ export class EventQueue<T> {
     // Let go of it now: a taken event must not live on until the next compaction.
     this.items[this.head] = undefined;
     this.head += 1;
-    this.load -= this.options.weight?.(item) ?? 1;
+    this.load -= (this.options.weight?.(item) ?? 1) - (this.options.held?.(item) ?? 0);
     // Compact now and then so the array does not grow without bound.
     if (this.head > 1024 && this.head * 2 > this.items.length) {
       this.items = this.items.slice(this.head);

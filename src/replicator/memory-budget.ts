@@ -26,6 +26,23 @@ function collector(): () => void {
   return collect;
 }
 
+let collectScheduled = false;
+
+/**
+ * A full collection as soon as the current work is done (its references
+ * gone), once however often it is asked for meanwhile; on either thread
+ * (the decoding thread has its own heap). For the moment a large value
+ * became garbage: V8 would keep it for a while.
+ */
+export function collectSoon(): void {
+  if (collectScheduled) return;
+  collectScheduled = true;
+  setImmediate(() => {
+    collectScheduled = false;
+    collector()();
+  });
+}
+
 /**
  * Decides when to collect: over the budget, and grown by a step since what
  * the last collection left. Pure, for the tests.

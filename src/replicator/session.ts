@@ -37,6 +37,14 @@ import { assertSameMasking, maskingRecord, parseRecord } from '../mask/record.js
 const QUEUE_HIGH = 10_000;
 const QUEUE_LOW = 1_000;
 
+/** A rows event from this size is a large row: held back from the stream until applied (see EventQueue.held). */
+const LARGE_ROW_BYTES = 8 * 1024 * 1024;
+
+/** What bytes weigh in the queue: 4 KiB as much as a row. */
+function weightOfBytes(bytes: number): number {
+  return Math.floor(bytes / 4096);
+}
+
 /** How long the apply loop may run before it lets I/O callbacks in. */
 const YIELD_EVERY_MS = 1;
 
@@ -84,9 +92,12 @@ export async function runSession(options: SessionOptions, run: RunContext): Prom
   const { fence, mode, capabilities, stats } = run;
   let applier: ReplicaApplier | undefined;
   let source: EventStream | undefined;
+  let queue: EventQueue<SourceEvent> | undefined;
   let stopListening = (): void => undefined;
   try {
-    const opening = ReplicaApplier.open(options.replica, { streamId: state.streamId, logger, mode, capabilities });
+    // A large batch on its way to the replica counts as queued: the stream waits for it (see the applier).
+    const onLargeInFlight = (bytes: number): void => queue?.adjust(Math.sign(bytes) * weightOfBytes(Math.abs(bytes)));
+    const opening = ReplicaApplier.open(options.replica, { streamId: state.streamId, logger, mode, capabilities, onLargeInFlight });
     applier = await asConnectionError(opening, 'replica', options.replica);
     logger.info({ replica: describeEndpoint(options.replica) }, 'connected to the replica');
     // Claimed with our epoch: from now on only our commits carry the stream's checkpoint.
@@ -122,15 +133,18 @@ export async function runSession(options: SessionOptions, run: RunContext): Prom
       gtidKnown: resolved.gtidKnown,
       definer: options.definer,
     });
-    const queue = new EventQueue<SourceEvent>({
+    const events = new EventQueue<SourceEvent>({
       onHigh: () => source?.pause(),
       onLow: () => source?.resume(),
       // Weighed by rows, and by bytes for large rows (4 KiB count as a row), so
       // memory stays bounded however many or large the rows are.
       high: QUEUE_HIGH,
       low: QUEUE_LOW,
-      weight: (event) => (event.type === 'rows' ? Math.max(1, rowCount(event)) + Math.floor(event.bytes / 4096) : 1),
+      weight: (event) => (event.type === 'rows' ? Math.max(1, rowCount(event)) + weightOfBytes(event.bytes) : 1),
+      // A large row still counts once taken, until the applier holds its statement instead (see the applier).
+      held: (event) => (event.type === 'rows' && event.bytes >= LARGE_ROW_BYTES ? weightOfBytes(event.bytes) : 0),
     });
+    queue = events;
     source = openEventStream({
       endpoint: options.source,
       serverId: options.serverId,
@@ -138,9 +152,9 @@ export async function runSession(options: SessionOptions, run: RunContext): Prom
       logger,
       onEvent: (event) => {
         options.health?.observe(event);
-        queue.push(event);
+        events.push(event);
       },
-      onError: (error) => queue.fail(error),
+      onError: (error) => events.fail(error),
       ...(options.heartbeatMs ? { heartbeatMs: options.heartbeatMs } : {}),
       filter: options.filter,
       // Statements built beside the apply loop, except while it applies carefully (after a failure).
@@ -172,7 +186,7 @@ export async function runSession(options: SessionOptions, run: RunContext): Prom
         await conn.end().catch(() => undefined);
       }
     };
-    const loopOptions = { queue, assembler, applier, source, run, logger, health: options.health, metrics: options.metrics, readDefinition };
+    const loopOptions = { queue: events, assembler, applier, source, run, logger, health: options.health, metrics: options.metrics, readDefinition };
     await new ApplyLoop(loopOptions).loop(signal).catch((error: unknown) => {
       // A duplicate key on a masked column is a masking collision, not drift.
       throw explainCollision(error, masking.maskedOnReplica);
@@ -302,10 +316,15 @@ class ApplyLoop {
         await this.settle();
         return;
       }
-      for (const action of this.assembler.push(event)) {
-        if (action.type === 'begin') this.context = { ...this.context, gtid: action.gtid };
-        else if (this.context.file === null && 'file' in event && typeof event.file === 'string') this.context = { ...this.context, file: event.file };
-        await this.apply(action);
+      try {
+        for (const action of this.assembler.push(event)) {
+          if (action.type === 'begin') this.context = { ...this.context, gtid: action.gtid };
+          else if (this.context.file === null && 'file' in event && typeof event.file === 'string') this.context = { ...this.context, file: event.file };
+          await this.apply(action);
+        }
+      } finally {
+        // (Held from when it was taken: see EventQueue.held.)
+        this.queue.release(event);
       }
       if (this.queue.length === 0) {
         // Seals the group, unless the queue ran dry in the middle of a transaction.

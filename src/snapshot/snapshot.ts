@@ -75,7 +75,8 @@ export async function runSnapshot(options: SnapshotOptions): Promise<SnapshotRes
     const info = await readSourceInfo(source);
     const sourcePacket = Number(info.variables.max_allowed_packet);
     let limit = await sessionPacketLimit(replica);
-    const raise = await raisePacketLimit(replica, limit, sourcePacket);
+    // An insert carries a row once, escaped (up to twice its bytes): the row read is at most the source's limit.
+    const raise = await raisePacketLimit(replica, limit, sourcePacket, 2);
     if (raise.outcome === 'refused') logger.warn({ replicaMaxAllowedPacket: limit }, raise.message);
     if (raise.outcome === 'raised') {
       // A session takes the global value as it connects.

@@ -15,6 +15,7 @@ import type { Logger } from '../log/logger.js';
 import { xidLiteral, type ColumnDef, type ColumnKind, type RowImage, type RowsKind, type SourceEvent, type TableDef } from './events.js';
 import { noForeignKeyChecks, parseStatusVars } from './status-vars.js';
 import { rawStatusVars } from './zongji-raw.js';
+import { joinLargePackets } from './joined-packets.js';
 
 export interface StreamStart {
   file?: string | null;
@@ -132,6 +133,8 @@ export class BinlogSource {
           'xaprepare',
         ],
       });
+      // Large events are put together in one buffer, not in two (see joined-packets.ts).
+      joinLargePackets(zongji.connection);
       // The binlog connection exists now and runs its commands in order, so
       // this is sent before the dump request: the source then sends a
       // heartbeat whenever it has had nothing to send for a period.

@@ -15,6 +15,8 @@ import { Masker } from '../mask/masker.js';
 import { BinlogSource } from './binlog-source.js';
 import type { SourceEvent, TableDef } from './events.js';
 import type { DecodeThreadInit, ToDecodeThread, WireEvent } from './threaded-source.js';
+import { PACKET_BODY_BYTES, transferList, type ValueSlot } from './wire-transfer.js';
+import { collectSoon } from '../replicator/memory-budget.js';
 
 const init = workerData as DecodeThreadInit;
 const port = parentPort!;
@@ -68,7 +70,9 @@ function flush(): void {
   flushScheduled = false;
   preparer?.end();
   if (pending.length === 0) return;
-  port.postMessage({ type: 'events', events: pending, rows: pendingRows }, transferable(pending));
+  const moved = transferable(pending);
+  port.postMessage({ type: 'events', events: pending, rows: pendingRows }, moved.list);
+  if (moved.bytes >= COLLECT_AFTER_BYTES) collectSoon();
   unacknowledged += pendingRows;
   pending = [];
   pendingRows = 0;
@@ -87,25 +91,24 @@ function weight(rows: number, bytes: number): number {
   return Math.max(1, rows) + Math.floor(bytes / 4096);
 }
 
-/**
- * The memory of the large values in prepared statements, moved to the main
- * thread instead of copied (a 100 MB value is otherwise in memory twice
- * more: the message, and its copy there). Only values that own their whole
- * memory (never a slice of a shared pool or of the event's bytes); nothing
- * here uses them once the statements are sent.
- */
-function transferable(events: WireEvent[]): ArrayBuffer[] {
-  const buffers = new Set<ArrayBuffer>();
+/** The byte values of a message: prepared statements' large values and LOAD DATA files, and row values. */
+function* valueSlots(events: WireEvent[]): Generator<ValueSlot> {
   for (const event of events) {
     if (event.type !== 'rows') continue;
     for (const statement of event.prepared?.statements ?? []) {
-      for (const blob of statement.blobs ?? []) {
-        const memory = blob.buffer;
-        if (memory instanceof ArrayBuffer && blob.byteOffset === 0 && blob.byteLength === memory.byteLength) buffers.add(memory);
+      const blobs = statement.blobs;
+      if (blobs) for (let i = 0; i < blobs.length; i++) yield { get: () => blobs[i]!, set: (v) => (blobs[i] = v) };
+      if (statement.load) yield { get: () => statement.load!, set: (v) => (statement.load = v) };
+    }
+    for (const row of event.rows) {
+      for (const image of [row.before, row.after]) {
+        if (!image) continue;
+        for (let i = 0; i < image.length; i++) {
+          if (image[i] instanceof Uint8Array) yield { get: () => image[i] as Uint8Array, set: (v) => (image[i] = v) };
+        }
       }
     }
   }
-  return [...buffers];
 }
 
 function fail(error: unknown): void {
@@ -115,6 +118,24 @@ function fail(error: unknown): void {
   source.stop();
   port.postMessage({ type: 'error', error: describeError(error) });
 }
+
+/**
+ * The memory of the byte values of a message, moved to the main thread
+ * instead of copied (see wire-transfer.ts); nothing here uses them once the
+ * message is sent. Returns it, and its size.
+ */
+function transferable(events: WireEvent[]): { list: ArrayBuffer[]; bytes: number } {
+  const list = transferList(valueSlots(events));
+  return { list, bytes: list.reduce((n, b) => n + b.byteLength, 0) };
+}
+
+/**
+ * After a message moved this much, a full collection here: the event's
+ * packets (a copy of it before they were joined) and the texts decoded
+ * from it are garbage, which V8 would otherwise keep for a while, and a
+ * few such rows would be in memory several times over.
+ */
+const COLLECT_AFTER_BYTES = 8 * 1024 * 1024;
 
 function send(event: SourceEvent): void {
   if (failed) return;
@@ -150,7 +171,9 @@ function send(event: SourceEvent): void {
     preparer?.end();
     pending.push(event);
   }
-  if (pending.length >= MAX_EVENTS || pendingRows >= MAX_ROWS) flush();
+  // An event of a reassembled packet is sent once the socket's bytes are
+  // parsed (setImmediate), never from within: its body may move (wire-transfer.ts).
+  if ((pending.length >= MAX_EVENTS || pendingRows >= MAX_ROWS) && !(event.type === 'rows' && event.bytes >= PACKET_BODY_BYTES - 1024)) flush();
   else if (!flushScheduled) {
     flushScheduled = true;
     setImmediate(flush);

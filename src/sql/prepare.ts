@@ -52,6 +52,9 @@ export interface InlineStatement {
 export function inlineParts(sql: string, params: readonly unknown[]): InlineStatement {
   if (params.length === 0) return { sql, blobs: [] };
   const blobs: Buffer[] = [];
+  // A row without a key is located by a large text twice (as text, and byte
+  // for byte): one copy of its bytes serves both places.
+  const texts = new Map<string, Buffer>();
   const values = params.map((p) => {
     if (Buffer.isBuffer(p) && p.length >= LARGE_VALUE_BYTES) {
       blobs.push(p);
@@ -60,7 +63,9 @@ export function inlineParts(sql: string, params: readonly unknown[]): InlineStat
     // A large text leaves the heap at once (escaped strings and the statement
     // text around it would be three more copies there), as its UTF-8 bytes.
     if (typeof p === 'string' && p.length >= LARGE_VALUE_BYTES) {
-      blobs.push(Buffer.from(p, 'utf8'));
+      let bytes = texts.get(p);
+      if (!bytes) texts.set(p, (bytes = Buffer.from(p, 'utf8')));
+      blobs.push(bytes);
       return TEXT_MARK;
     }
     return p;

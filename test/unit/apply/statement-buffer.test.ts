@@ -77,6 +77,15 @@ describe('StatementBuffer', () => {
     expect(buffer.take(true).flat().map((b) => b.sql)[0]).toBe(`DO ${BATCH_STATEMENTS}`);
   });
 
+  it('sends a last batch that is full already (one large row): nothing could join it, and it must not wait for more', () => {
+    const buffer = new StatementBuffer();
+    buffer.add(statement('DO 1'));
+    buffer.add(statement('INSERT INTO t VALUES (?)', [], { blobs: [Buffer.alloc(BATCH_BYTES)] }));
+    const batches = buffer.take(false);
+    expect(batches.map((b) => b.length)).toEqual([1, 1]);
+    expect(buffer.length).toBe(0);
+  });
+
   it('merges consecutive loads into the same columns, up to one file', () => {
     const buffer = new StatementBuffer();
     buffer.add(load(1000, 10));

@@ -195,6 +195,37 @@ describe('EventQueue: back-pressure', () => {
     expect(calls).toEqual(['high', 'low', 'high']);
   });
 
+  it('counts weight held downstream as queued: a taken item still held keeps the stream paused until let go', async () => {
+    const { q, calls } = queue<number>({ high: 5, low: 2, weight: (n) => n });
+    const signal = new AbortController().signal;
+    q.push(6);
+    expect(calls).toEqual(['high']);
+    await q.next(signal);
+    expect(calls).toEqual(['high', 'low']);
+    // Held from the moment it is handed on: the next large item pauses at once, and taking it does not resume.
+    q.adjust(6);
+    q.push(1);
+    await q.next(signal);
+    expect(calls).toEqual(['high', 'low', 'high']);
+    q.adjust(-6);
+    expect(calls).toEqual(['high', 'low', 'high', 'low']);
+  });
+
+  it('keeps the held part of a taken item counted until it is released', async () => {
+    const { q, calls } = queue<number>({ high: 5, low: 2, weight: (n) => n, held: (n) => (n >= 5 ? n : 0) });
+    const signal = new AbortController().signal;
+    q.push(6);
+    const item = await q.next(signal);
+    // Taken, not done with: still paused.
+    expect(calls).toEqual(['high']);
+    q.release(item!);
+    expect(calls).toEqual(['high', 'low']);
+    // A small item holds nothing.
+    q.push(1);
+    q.release((await q.next(signal))!);
+    expect(calls).toEqual(['high', 'low']);
+  });
+
   it('does not call onLow while it was never paused', async () => {
     const { q, calls } = queue<number>({ high: 5, low: 2 });
     const signal = new AbortController().signal;

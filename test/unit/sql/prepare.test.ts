@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import mysql from 'mysql2';
 import { describe, expect, it } from 'vitest';
-import { inlineParts, prepareRowChange } from '../../../src/sql/prepare.js';
+import { BLOB_MARK, inlineParts, LARGE_VALUE_BYTES, prepareRowChange } from '../../../src/sql/prepare.js';
 import { buildRowChange } from '../../../src/sql/statements.js';
 import type { TableDef } from '../../../src/source/events.js';
 import type { RowChange } from '../../../src/source/events.js';
@@ -19,6 +19,17 @@ const items: TableDef = {
 const ALL = [true, true, true];
 
 describe('inlineParts', () => {
+  it('leaves large values at marks, one copy of the bytes of a text that stands in two places', () => {
+    const text = 'é'.repeat(LARGE_VALUE_BYTES);
+    const bytes = Buffer.alloc(LARGE_VALUE_BYTES, 0x27);
+    const { sql, blobs } = inlineParts('DELETE FROM t WHERE t <=> ? AND b <=> ? AND CAST(t AS BINARY) <=> CAST(? AS BINARY) LIMIT 1', [text, bytes, text]);
+    expect(sql).toBe(`DELETE FROM t WHERE t <=> ${BLOB_MARK} AND b <=> _binary${BLOB_MARK} AND CAST(t AS BINARY) <=> CAST(${BLOB_MARK} AS BINARY) LIMIT 1`);
+    expect(blobs).toHaveLength(3);
+    expect(blobs[0]!.toString('utf8')).toBe(text);
+    expect(blobs[1]).toBe(bytes);
+    expect(blobs[2]).toBe(blobs[0]);
+  });
+
   it('escapes every value into the text as the apply connection would (UTC for dates)', () => {
     const { sql } = inlineParts('INSERT INTO t VALUES (?, ?, ?, ?, ?, ?)', [1, "it's \\ here", null, Buffer.from([0, 0xff]), '18446744073709551615', new Date(Date.UTC(2024, 0, 2, 3, 4, 5))]);
     expect(sql).toBe("INSERT INTO t VALUES (1, 'it\\'s \\\\ here', NULL, X'00ff', '18446744073709551615', '2024-01-02 03:04:05.000')");
