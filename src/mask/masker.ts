@@ -71,13 +71,7 @@ export class Masker {
   maskImages(table: TableDef, images: Iterable<RowImage | undefined>): void {
     const masks = this.masksOf(table);
     if (!masks) return;
-    for (const image of images) {
-      if (!image) continue;
-      for (let i = 0; i < masks.length; i++) {
-        const mask = masks[i];
-        if (mask && i < image.length && image[i] !== undefined) image[i] = mask(image[i]);
-      }
-    }
+    for (const image of images) if (image) maskImage(masks, image);
   }
 
   /**
@@ -92,7 +86,8 @@ export class Masker {
     for (const row of rows) {
       const { before, after } = row;
       if (!before || !after) {
-        this.maskImages(table, [before ?? after]);
+        const image = before ?? after;
+        if (image) maskImage(masks, image);
         continue;
       }
       for (let i = 0; i < masks.length; i++) {
@@ -110,6 +105,14 @@ export class Masker {
     if (!this.active) return null;
     const masks = table.columns.map((column) => this.maskOf(table, column));
     return masks.some((m) => m !== undefined) ? masks : null;
+  }
+}
+
+/** Masks one image in place: every present value of a masked column. */
+function maskImage(masks: TableMasks, image: RowImage): void {
+  for (let i = 0; i < masks.length; i++) {
+    const mask = masks[i];
+    if (mask && i < image.length && image[i] !== undefined) image[i] = mask(image[i]);
   }
 }
 

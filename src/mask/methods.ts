@@ -119,6 +119,8 @@ function canonicalDecimal(value: unknown): string {
   return m[1] === '-' && body !== '0' ? `-${body}` : body;
 }
 
+const countsCharacters = (charset: string): boolean => characterCount(Buffer.alloc(0), charset) !== undefined;
+
 /** Characters of a text value in its character set, or undefined for a set whose characters are not counted here. */
 function characterCount(bytes: Buffer, charset: string): number | undefined {
   const cs = charset.toLowerCase();
@@ -248,7 +250,7 @@ function compileRedact(fit: ColumnFit): CompiledMask {
   if (fit.kind === 'binary') return { ok: true, apply: keep((v) => Buffer.alloc(valueBytes(v).length, 'x')) };
   if (fit.kind !== 'text') return refuse(`redact keeps a value's length, which ${describeKind(fit)} does not have; use null, hash or fixed:VALUE`);
   const { charset } = fit;
-  if (characterCount(Buffer.alloc(0), charset) === undefined) return refuse(`redact cannot count the characters of ${charset} text; use hash or fixed:VALUE`);
+  if (!countsCharacters(charset)) return refuse(`redact cannot count the characters of ${charset} text; use hash or fixed:VALUE`);
   return { ok: true, apply: keep((v) => 'x'.repeat(characterCount(valueBytes(v), charset)!)) };
 }
 

@@ -261,7 +261,7 @@ async function copyTable(
       },
       (error: unknown) => {
         const failure = new ApplyError(`copying rows into ${target.database}.${target.table} failed: ${(error as Error).message}`, { cause: error });
-        throw masks ? explainCollision(failure, options.maskedOnReplica, `${target.database}.${target.table}`) : failure;
+        throw explainCollision(failure, options.maskedOnReplica, `${target.database}.${target.table}`);
       },
     );
     // Surface a failure at the next await rather than as an unhandled rejection.

@@ -111,14 +111,6 @@ function* valueSlots(events: WireEvent[]): Generator<ValueSlot> {
   }
 }
 
-function fail(error: unknown): void {
-  if (failed) return;
-  failed = true;
-  flush();
-  source.stop();
-  port.postMessage({ type: 'error', error: describeError(error) });
-}
-
 /**
  * The memory of the byte values of a message, moved to the main thread
  * instead of copied (see wire-transfer.ts); nothing here uses them once the
@@ -136,6 +128,15 @@ function transferable(events: WireEvent[]): { list: ArrayBuffer[]; bytes: number
  * few such rows would be in memory several times over.
  */
 const COLLECT_AFTER_BYTES = 8 * 1024 * 1024;
+
+/** Stops the stream with an error for the main thread, once; what was decoded before it is sent first. */
+function fail(error: unknown): void {
+  if (failed) return;
+  failed = true;
+  flush();
+  source.stop();
+  port.postMessage({ type: 'error', error: describeError(error) });
+}
 
 function send(event: SourceEvent): void {
   if (failed) return;
@@ -190,10 +191,7 @@ const source = new BinlogSource({
   ...(init.silenceMs !== undefined ? { silenceMs: init.silenceMs } : {}),
   ...(init.collations ? { collations: init.collations } : {}),
   onEvent: send,
-  onError: (error) => {
-    flush();
-    port.postMessage({ type: 'error', error: describeError(error) });
-  },
+  onError: fail,
 });
 
 port.on('message', (message: ToDecodeThread) => {

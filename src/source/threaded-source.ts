@@ -8,7 +8,7 @@ import { settledEndpoint } from '../db/connect.js';
 import { BinlogSource, type BinlogSourceOptions, type StreamStart } from './binlog-source.js';
 import type { SourceEvent, TableDef } from './events.js';
 import type { BatchingOptions } from '../sql/prepare.js';
-import { createFilter, type FilterSettings } from '../txn/filter.js';
+import { createFilter, targetTables, type FilterSettings } from '../txn/filter.js';
 import { Masker, type MaskSettings } from '../mask/masker.js';
 
 /** What a binlog stream offers the session, wherever it is decoded. */
@@ -91,11 +91,11 @@ function inLineStream(options: EventStreamOptions): EventStream {
 export function masked(options: EventStreamOptions): BinlogSourceOptions {
   if (!options.mask || options.mask.rules.length === 0) return options;
   const masker = new Masker(options.mask);
-  const filter = options.filter ? createFilter(options.filter) : undefined;
+  const targetOf = options.filter ? targetTables(createFilter(options.filter)) : undefined;
   return {
     ...options,
     onEvent: (event) => {
-      if (event.type === 'rows' && (!filter || filter.replicatesTable(event.table.database, event.table.table))) {
+      if (event.type === 'rows' && (!targetOf || targetOf(event.table) !== null)) {
         try {
           masker.maskRows(event.table, event.rows);
         } catch (error) {

@@ -30,8 +30,8 @@ export interface Expression {
   params: unknown[];
 }
 
-/** A column's bytes hashed, NULL as N: the term of an unmasked column on either side. */
-const plainTerm = (name: string): string => `IFNULL(MD5(CAST(${name} AS BINARY)), 'N')`;
+/** A column's bytes hashed, NULL as N: the term of an unmasked column on either side (`name` quoted). */
+export const plainTerm = (name: string): string => `IFNULL(MD5(CAST(${name} AS BINARY)), 'N')`;
 
 /**
  * A masked column as the replica's checksum reads it: text through utf8mb4

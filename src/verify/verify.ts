@@ -17,7 +17,7 @@ import { replicatedTables, type TableInfo } from '../snapshot/table-info.js';
 import { rewriteDatabases } from '../txn/ddl.js';
 import { definitionDifference, normalizeDefinition, type DefinitionDifference } from './definitions.js';
 import { compareObjects, type ObjectVerdict } from './objects.js';
-import { maskedReplicaImage, maskedSource, sumHashes, type Expression, type MaskedSource } from './masked-rows.js';
+import { maskedReplicaImage, maskedSource, plainTerm, sumHashes, type Expression, type MaskedSource } from './masked-rows.js';
 import { Masker, type MaskSettings } from '../mask/masker.js';
 import { requireMaskPlan } from '../mask/plan.js';
 import type { MaskRule } from '../mask/rules.js';
@@ -86,7 +86,7 @@ const keyList = (t: TableInfo): string => t.primaryKey.map((i) => quoteIdentifie
  * server's max_allowed_packet and become NULL, compared as equal.
  */
 function rowImage(t: TableInfo): Expression {
-  return { sql: `CONCAT_WS('#', ${t.columns.map((c) => `IFNULL(MD5(CAST(${quoteIdentifier(c.name)} AS BINARY)), 'N')`).join(', ')})`, params: [] };
+  return { sql: `CONCAT_WS('#', ${t.columns.map((c) => plainTerm(quoteIdentifier(c.name))).join(', ')})`, params: [] };
 }
 
 /**
