@@ -1,13 +1,17 @@
-// What this run of `start` may use, as found out while it runs: LOAD DATA
-// LOCAL INFILE for large inserts (the replica may refuse it), and the binlog
-// decoding thread (a value too large for its heap sends decoding back to the
-// main thread). A capability once lost stays off for the rest of the run, so
+// What this run of `start` may use, as found out while it runs: BINLOG
+// statements, by which the replica applies row events itself (its user may
+// lack the privilege, or the replica may not read the source's events), LOAD
+// DATA LOCAL INFILE for large inserts (the replica may refuse it), and the
+// binlog decoding thread (a value too large for its heap sends decoding back
+// to the main thread). A capability once lost stays off for the rest of the run, so
 // later sessions do not trip over the same thing again; a new `start` tries
 // again. Logged when lost, and published with the runner's health for
 // `status`.
 import type { Logger } from './log/logger.js';
 
 export interface CapabilityState {
+  /** Row events go to the replica as BINLOG statements (else as SQL statements built here). */
+  binlogStatements: boolean;
   /** Large inserts go as LOAD DATA LOCAL INFILE. */
   loadData: boolean;
   /** The binlog is decoded on a worker thread (else on the main thread). */
@@ -24,7 +28,11 @@ export class RunCapabilities {
     private readonly logger: Logger | undefined,
     initial: Partial<CapabilityState> = {},
   ) {
-    this.state = { loadData: true, decodeThread: true, ...initial };
+    this.state = { binlogStatements: true, loadData: true, decodeThread: true, ...initial };
+  }
+
+  get binlogStatements(): boolean {
+    return this.state.binlogStatements;
   }
 
   get loadData(): boolean {

@@ -19,6 +19,9 @@ import { describeBytes, MAX_PACKET_LIMIT, packetLimitFix, PACKET_SLACK } from '.
 import { raisePacketLimit, sessionPacketLimit } from '../db/replica-packet-limit.js';
 import { batchStatements, formatApplyQuery, inlineParts, type BatchingOptions } from '../sql/prepare.js';
 import { buildRowChange } from '../sql/statements.js';
+import { binlogStatement, binlogStatementBytes } from '../binlog/event-bytes.js';
+import { binlogBatch } from './binlog-rows.js';
+import { ER_SPECIFIC_ACCESS_DENIED, binlogGrant, binlogRefusal } from './binlog-privilege.js';
 import { ReplicaHistory, buildVersionedChange, mayBeSystemVersioned, type Versioning } from '../sql/versioning.js';
 import type { ApplyAction } from '../txn/assembler.js';
 import type { SystemZone } from '../source/source-server.js';
@@ -90,10 +93,14 @@ export interface ApplyConnection extends SqlConnection {
   destroy(): void;
 }
 
-/** What the applier may use this run: LOAD DATA, lost for the rest of the run once the replica refuses it. */
-export interface LoadDataCapability {
+/**
+ * What the applier may use this run: BINLOG statements and LOAD DATA, each
+ * lost for the rest of the run once the replica refuses it.
+ */
+export interface ApplierCapabilities {
   readonly loadData: boolean;
-  disable(capability: 'loadData', reason: string, level?: 'warn' | 'info'): void;
+  readonly binlogStatements: boolean;
+  disable(capability: 'loadData' | 'binlogStatements', reason: string, level?: 'warn' | 'info'): void;
 }
 
 /** How a source commit ended on the replica, and how many rows its transaction changed there. */
@@ -120,7 +127,7 @@ export interface ApplierOptions {
   /** Grouped or careful: read at every step, never changed here (default: grouped). */
   mode?: ApplyModeView;
   /** The run's capabilities (default: this applier's own). */
-  capabilities?: LoadDataCapability;
+  capabilities?: ApplierCapabilities;
   /** A new connection set up like the first (see detachPrepared); open() provides it. */
   reopen?: () => Promise<ApplyConnection>;
   /**
@@ -156,7 +163,7 @@ interface Unit {
 async function openApplyConnection(
   endpoint: Endpoint,
   files: LocalFiles,
-): Promise<{ conn: ApplyConnection; flavor: BatchingOptions['flavor']; localInfile: boolean }> {
+): Promise<{ conn: ApplyConnection; flavor: BatchingOptions['flavor']; version: string; localInfile: boolean }> {
   const conn = await connect(endpoint, 'replica', {
     multipleStatements: true,
     queryFormat: formatApplyQuery,
@@ -169,7 +176,23 @@ async function openApplyConnection(
   const flavor = /mariadb/i.test(String(info?.version ?? '')) ? 'mariadb' : 'mysql';
   const [history] = await conn.query("SHOW VARIABLES LIKE 'system_versioning_insert_history'");
   await conn.query(applySessionStatement({ flavor, insertHistory: (history as unknown[]).length > 0 }));
-  return { conn, flavor, localInfile: Number(info?.localInfile) === 1 };
+  return { conn, flavor, version: String(info?.version ?? ''), localInfile: Number(info?.localInfile) === 1 };
+}
+
+/** Can't find record: a row event's row is not on the replica. */
+const ER_KEY_NOT_FOUND = 1032;
+
+/** Why row events cannot go as BINLOG statements on this connection, as the log says it; undefined when they can. */
+async function binlogStatementsRefused(conn: ApplyConnection, flavor: BatchingOptions['flavor']): Promise<string | undefined> {
+  const refusal = await binlogRefusal(conn);
+  if (!refusal) return undefined;
+  if (refusal.reason === 'privilege') {
+    return (
+      `the replica's user may not send BINLOG statements (it needs ${binlogGrant(flavor)}); row events are applied as SQL statements instead, ` +
+      `which is slower to catch up (docs/replication.md, two row paths): GRANT ${binlogGrant(flavor)} ON *.* TO the replica's user to let the replica apply them itself`
+    );
+  }
+  return `the replica refused a BINLOG statement (${refusal.message}); row events are applied as SQL statements instead`;
 }
 
 export class ReplicaApplier {
@@ -207,7 +230,7 @@ export class ReplicaApplier {
   private readonly streamId: string;
   private readonly logger: Logger;
   private readonly mode: ApplyModeView;
-  private readonly capabilities: LoadDataCapability;
+  private readonly capabilities: ApplierCapabilities;
   private readonly reopen: (() => Promise<ApplyConnection>) | undefined;
   private readonly onLargeInFlight: ((bytes: number) => void) | undefined;
   /** The apply session's max_allowed_packet (0 until known), and the source's. */
@@ -215,6 +238,12 @@ export class ReplicaApplier {
   private sourcePacket = 0;
   /** Whether this user may raise the replica's max_allowed_packet (until it is refused). */
   private mayRaisePacket = true;
+  /** The source's format description, as the BINLOG statement that must come before any rows events on a connection. */
+  private formatStatement: string | undefined;
+  /** The connection that has read it. */
+  private formatOn: ApplyConnection | undefined;
+  /** The replica's VERSION(). */
+  version = '';
 
   constructor(
     private conn: ApplyConnection,
@@ -234,10 +263,16 @@ export class ReplicaApplier {
 
   static async open(endpoint: Endpoint, options: ApplierOptions): Promise<ReplicaApplier> {
     const files = new LocalFiles();
-    const { conn, flavor, localInfile } = await openApplyConnection(endpoint, files);
+    const { conn, flavor, version, localInfile } = await openApplyConnection(endpoint, files);
     const reopen = async (): Promise<ApplyConnection> => (await openApplyConnection(endpoint, files)).conn;
     const applier = new ReplicaApplier(conn, flavor, { ...options, reopen }, files);
+    applier.version = version;
     if (!localInfile) applier.capabilities.disable('loadData', 'the replica has local_infile off; large inserts go as INSERT statements', 'info');
+    // (Asked for a run of `start` only: a position written outside the stream applies no rows.)
+    if (options.capabilities?.binlogStatements) {
+      const refusal = await binlogStatementsRefused(conn, flavor);
+      if (refusal) applier.capabilities.disable('binlogStatements', refusal);
+    }
     await ensureCheckpointSchema(conn);
     applier.maxPacket = await sessionPacketLimit(conn);
     return applier;
@@ -276,6 +311,21 @@ export class ReplicaApplier {
     }
     this.maxPacket = await sessionPacketLimit(this.conn);
     this.logger.info({ replicaMaxAllowedPacket: this.maxPacket, sourceMaxAllowedPacket: sourceBytes }, result.message);
+  }
+
+  /** The replica's flavour. */
+  get flavorName(): BatchingOptions['flavor'] {
+    return this.flavor;
+  }
+
+  /** Whether row events go to the replica as BINLOG statements this run. */
+  get binlogStatements(): boolean {
+    return this.capabilities.binlogStatements;
+  }
+
+  /** Applies row events as SQL statements for the rest of the run, saying why. */
+  disableBinlogStatements(reason: string): void {
+    this.capabilities.disable('binlogStatements', reason, 'info');
   }
 
   /** How statements may be built ahead for this replica (see decode-thread.ts). */
@@ -338,6 +388,11 @@ export class ReplicaApplier {
   async apply(action: Exclude<ApplyAction, { type: 'commit' }>, context: ApplyContext): Promise<void> {
     this.pipeline.throwIfFailed();
     switch (action.type) {
+      case 'format':
+        // Read by the next BINLOG statement's connection first (see sendBinlog).
+        this.formatStatement = binlogStatement([action.event]);
+        this.formatOn = undefined;
+        return;
       case 'begin':
         // The replica transaction opens lazily, at the first replicated change;
         // an XA one with XA START (see ensureTransaction).
@@ -650,6 +705,7 @@ export class ReplicaApplier {
   }
 
   private async sendBatch(batch: Buffered[]): Promise<void> {
+    if (batch[0]!.binlog) return this.sendBinlog(batch[0]!, batch[0]!.binlog);
     const first = batch.find((b) => b.table) ?? batch[0]!;
     // Errors of a batch that spans several events cannot say which one failed:
     // give up the transaction and let it run again, one event at a time.
@@ -702,6 +758,51 @@ export class ReplicaApplier {
     batch.forEach((b, i) => this.checkAnswer(b, results[i]));
   }
 
+  /**
+   * Sends a BINLOG statement, after the format description the connection
+   * has not read yet (queued in order at once: the hand-over lets the next
+   * batch go as soon as this returns its promise).
+   */
+  private async sendBinlog(b: Buffered, batch: NonNullable<Buffered['binlog']>): Promise<void> {
+    const format = this.formatOn === this.conn ? undefined : this.run(this.formatStatement!, [], b.context, 'format');
+    this.formatOn = this.conn;
+    const text = binlogStatement(batch.events);
+    batch.events = [];
+    const applied = this.run(text, [], b.context, b.kind, b.table);
+    try {
+      await format;
+    } catch (error) {
+      this.formatOn = undefined;
+      await applied.catch(() => undefined);
+      throw error;
+    }
+    try {
+      await applied;
+    } catch (error) {
+      const errno = serverErrno(error);
+      if (errno === ER_SPECIFIC_ACCESS_DENIED) {
+        this.capabilities.disable('binlogStatements', `the replica refused a BINLOG statement (${(error as Error).message}); applying row events as SQL statements`);
+        throw new CarefulRetryError('the replica refused a BINLOG statement; applying row events as SQL statements', { cause: error });
+      }
+      // Which of its events failed (and so where), the next session tells, one event per statement.
+      if (batch.count > 1 && !(error instanceof TransientApplyError)) {
+        const said = (error as { cause?: DriverError }).cause?.sqlMessage ?? (error as Error).message;
+        throw new CarefulRetryError('a rows event of a BINLOG statement failed; applying them one at a time', {
+          cause: new ApplyError(`one of ${batch.count} rows events applied together (from ${b.table} on) failed on the replica: ${said} (error ${errno})`, { cause: error }),
+        });
+      }
+      const failure =
+        errno === ER_KEY_NOT_FOUND
+          ? new ApplyError(
+              `the row to ${b.kind} in ${b.table} is not on the replica (the replica has drifted from the source) ` +
+                `at ${describeContext(b.context)}; repair the row on the replica and start again, or pass this transaction with \`binlog-sync skip\``,
+              { cause: (error as Error).cause ?? error, location: locationOf(b.context, b.table ?? null, b.kind) },
+            )
+          : error;
+      throw failure;
+    }
+  }
+
   /** Did the statement do what the source's did? */
   private checkAnswer(b: Buffered, answer: { affectedRows?: number; warningStatus?: number } | undefined): void {
     const affected = answer?.affectedRows ?? 0;
@@ -729,6 +830,7 @@ export class ReplicaApplier {
   private async applyRows(change: RowChange, context: ApplyContext): Promise<void> {
     // Rows of an XA transaction already prepared here before a restart: applied already.
     if (this.xa?.prepared) return;
+    if (change.binlog) return this.applyBinlogRows(change, change.binlog, context);
     this.ensureTransaction();
     // As the source session had them: with checks on, the replica's own
     // foreign keys cascade the child rows the binlog does not carry.
@@ -758,6 +860,36 @@ export class ReplicaApplier {
       this.hold(statement);
       this.buffer.add(statement);
     }
+    await this.drainIfDue();
+    this.rows += rowCount(change);
+  }
+
+  /**
+   * A rows event for the replica to apply itself: joined to the BINLOG
+   * statement being built while it may be (see binlog-rows.ts). Foreign key
+   * checks follow the event's own flag there, as on the server's own
+   * replica, and the session's setting is as it was after each statement.
+   */
+  private async applyBinlogRows(change: RowChange, rows: NonNullable<RowChange["binlog"]>, context: ApplyContext): Promise<void> {
+    if (!this.capabilities.binlogStatements) {
+      // The stream still sends events this run no longer sends as such: start it again, decoding them.
+      throw new CarefulRetryError('BINLOG statements are off for this run; streaming again with the rows decoded');
+    }
+    if (this.formatStatement === undefined) throw new Error('internal: a rows event came before the binlog\'s format description');
+    this.ensureTransaction();
+    const table = `${change.table.database}.${change.table.table}`;
+    const statement: Buffered = {
+      sql: '',
+      params: [],
+      binlog: binlogBatch(rows, change.statementEnd === true),
+      context,
+      kind: change.kind,
+      table,
+      event: ++this.events,
+    };
+    await this.checkFits(statement);
+    this.hold(statement);
+    this.buffer.add(statement);
     await this.drainIfDue();
     this.rows += rowCount(change);
   }
@@ -798,13 +930,18 @@ export class ReplicaApplier {
    */
   private async checkFits(statement: Buffered): Promise<void> {
     if (this.maxPacket <= 0 || estimateBytes(statement) < MEASURED_STATEMENT_BYTES) return;
+    if (statement.binlog) return this.checkBytesFit(statement, binlogStatementBytes(statement.binlog.bytes) + 1);
     if (statement.params.length > 0) {
       const inline = inlineParts(statement.sql, statement.params);
       statement.sql = inline.sql;
       statement.params = [];
       if (inline.blobs.length) statement.blobs = inline.blobs;
     }
-    const bytes = partBytes(statement) + 1;
+    return this.checkBytesFit(statement, partBytes(statement) + 1);
+  }
+
+  /** A statement of `bytes` on the wire takes the replica's max_allowed_packet, raised when it must be (see checkFits). */
+  private async checkBytesFit(statement: Buffered, bytes: number): Promise<void> {
     if (bytes <= this.maxPacket) return;
     const where = `a row ${statement.kind} on ${statement.table} at ${describeContext(statement.context)}`;
     const location = locationOf(statement.context, statement.table ?? null, statement.kind);

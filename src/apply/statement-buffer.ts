@@ -5,6 +5,7 @@
 // (each load costs a round trip of its own: the server asks for its file).
 import { LARGE_VALUE_BYTES } from '../sql/prepare.js';
 import type { Statement } from '../sql/statements.js';
+import { BINLOG_BATCH_BYTES, binlogBatchBytes, joinBinlog, type BinlogBatch } from './binlog-rows.js';
 
 /** Where a statement came from, for its errors. */
 export interface ApplyContext {
@@ -32,6 +33,12 @@ export interface Buffered {
   /** LOAD DATA: the file's parts (of consecutive events into the same columns), and their size. */
   loads?: Buffer[] | undefined;
   loadBytes?: number | undefined;
+  /**
+   * Rows events for the replica to apply itself, in one BINLOG statement
+   * (`sql` is then empty): alone in its round trip, joined by the rows events
+   * that follow while they fit (see binlog-rows.ts).
+   */
+  binlog?: BinlogBatch | undefined;
 }
 
 /**
@@ -77,8 +84,15 @@ export class StatementBuffer {
   }
 
   add(item: Buffered): void {
+    const last = this.items.at(-1);
+    if (item.binlog && last?.binlog) {
+      const before = estimateBytes(last);
+      if (joinBinlog(last.binlog, item.binlog)) {
+        this.bytes += estimateBytes(last) - before;
+        return;
+      }
+    }
     if (item.loads) {
-      const last = this.items.at(-1);
       if (last?.loads && last.sql === item.sql && last.loadBytes! + item.loadBytes! <= LOAD_FILE_BYTES) {
         last.loads.push(...item.loads);
         last.loadBytes! += item.loadBytes!;
@@ -98,9 +112,14 @@ export class StatementBuffer {
    * the replica idle while the next burst is built).
    */
   get ready(): boolean {
-    // A load still growing (see add) is not counted until its file is full.
+    // A load or a BINLOG statement still growing (see add) is not counted until it is full.
     const last = this.items.at(-1);
-    const growing = last?.loads && last.loadBytes! < LOAD_FILE_BYTES ? last.loadBytes! : 0;
+    const growing =
+      last?.loads && last.loadBytes! < LOAD_FILE_BYTES
+        ? last.loadBytes!
+        : last?.binlog && last.binlog.bytes < BINLOG_BATCH_BYTES
+          ? estimateBytes(last)
+          : 0;
     return (
       this.items.length >= BATCH_STATEMENTS ||
       this.params >= BATCH_PARAMS ||
@@ -130,13 +149,15 @@ export class StatementBuffer {
   }
 }
 
-export function* batches<T extends Pick<Buffered, 'sql' | 'params' | 'loadBytes' | 'blobs'>>(statements: T[]): Generator<T[]> {
+export function* batches<T extends Pick<Buffered, 'sql' | 'params' | 'loadBytes' | 'blobs' | 'binlog'>>(statements: T[]): Generator<T[]> {
   let batch: T[] = [];
   let params = 0;
   let bytes = 0;
   for (const statement of statements) {
     const size = estimateBytes(statement);
-    if (batch.length > 0 && (batch.length >= BATCH_STATEMENTS || params + statement.params.length > BATCH_PARAMS || bytes + size > BATCH_BYTES)) {
+    // A BINLOG statement goes alone (see binlog-rows.ts).
+    const alone = statement.binlog !== undefined || batch[0]?.binlog !== undefined;
+    if (batch.length > 0 && (alone || batch.length >= BATCH_STATEMENTS || params + statement.params.length > BATCH_PARAMS || bytes + size > BATCH_BYTES)) {
       yield batch;
       batch = [];
       params = 0;
@@ -155,7 +176,8 @@ export function* batches<T extends Pick<Buffered, 'sql' | 'params' | 'loadBytes'
  * (their size and a few escapes). So that a batch of large rows is cut in
  * time, every value counts; one statement larger than a batch goes alone.
  */
-export function estimateBytes(statement: Pick<Buffered, 'sql' | 'params' | 'loadBytes' | 'blobs'>): number {
+export function estimateBytes(statement: Pick<Buffered, 'sql' | 'params' | 'loadBytes' | 'blobs' | 'binlog'>): number {
+  if (statement.binlog) return binlogBatchBytes(statement.binlog);
   let bytes = statement.sql.length + (statement.loadBytes ?? 0);
   for (const blob of statement.blobs ?? NO_BLOBS) bytes += blob.length + 10;
   for (const value of statement.params) {

@@ -1,6 +1,7 @@
 // Pure: the preflight verdicts of `binlog-sync check`, from facts gathered
 // elsewhere (gather.ts). Each item says ok / warn / fail and, when not ok,
 // the exact fix: the my.cnf line, the SET GLOBAL, the GRANT.
+import { binlogGrant } from '../apply/binlog-privilege.js';
 import { describeBytes, MAX_PACKET_LIMIT, packetLimitFix, PACKET_SLACK, roundedLimit } from '../db/packet-limit.js';
 import { ER_OPTION_PREVENTS_STATEMENT } from '../db/server-errors.js';
 import { Masker, type MaskSettings } from '../mask/masker.js';
@@ -70,6 +71,8 @@ export interface ReplicaFacts {
   maxAllowedPacket?: number;
   /** Whether the replica user may set max_allowed_packet (SET GLOBAL of its own value), else the server's words. */
   mayRaisePacket?: { ok: true } | { ok: false; message: string };
+  /** Whether the replica user may send BINLOG statements (the replica then applies row events itself). */
+  binlogStatements?: { ok: true } | { ok: false; privilege: boolean; message: string };
 }
 
 const ok = (name: string, detail: string): CheckItem => ({ name, status: 'ok', detail });
@@ -299,6 +302,7 @@ export function checkReplica(facts: ReplicaFacts): CheckItem[] {
       ? ok('local_infile', 'large inserts are loaded as files (LOAD DATA LOCAL INFILE), the fastest way in')
       : warn('local_infile', 'off: large inserts are applied as INSERT statements, which costs the replica about a third more', setting('local_infile', 'ON')),
   );
+  if (facts.binlogStatements) items.push(checkRowApplier(facts));
   if (facts.write.ok) {
     items.push(ok('applier can write', `${facts.user} can write to the replica${facts.readOnly ? ' despite read_only' : ''}`));
   } else if (facts.write.errno === ER_OPTION_PREVENTS_STATEMENT || /read.only/i.test(facts.write.message)) {
@@ -320,6 +324,18 @@ export function checkReplica(facts: ReplicaFacts): CheckItem[] {
     );
   }
   return items;
+}
+
+/** Row events are applied by the replica's own row code (BINLOG statements) when its user may; else as SQL, slower. */
+function checkRowApplier(facts: ReplicaFacts): CheckItem {
+  const name = 'row applier';
+  const answer = facts.binlogStatements!;
+  if (answer.ok) return ok(name, "row events are applied by the replica's own row code (BINLOG statements), as its own replica threads would");
+  const grant = binlogGrant(facts.flavor);
+  const cost = 'row events are applied as SQL statements built by binlog-sync, which catch up more slowly (docs/replication.md, two row paths)';
+  return answer.privilege
+    ? warn(name, `${facts.user} lacks ${grant}: ${cost}`, `GRANT ${grant} ON *.* TO ${facts.user};`)
+    : warn(name, `the replica refused a BINLOG statement (${answer.message}): ${cost}`, `GRANT ${grant} ON *.* TO ${facts.user};`);
 }
 
 /**

@@ -1,5 +1,6 @@
 // Gathers the facts `check` judges (checks.ts), one server at a time; a
 // server that cannot be reached becomes a failed item, not an exception.
+import { binlogRefusal } from '../apply/binlog-privilege.js';
 import { describeEndpoint, type Endpoint } from '../config/connection-url.js';
 import { connect, queryAll, queryOne, type Connection } from '../db/connect.js';
 import { quoteIdentifier } from '../sql/identifiers.js';
@@ -202,8 +203,10 @@ async function gatherReplica(endpoint: Endpoint): Promise<ReplicaFacts> {
       () => ({ ok: true as const }),
       (error: unknown) => ({ ok: false as const, message: describeError(error) }),
     );
+    const refusal = await binlogRefusal(conn);
     return {
       mayRaisePacket,
+      binlogStatements: refusal ? { ok: false, privilege: refusal.reason === 'privilege', message: refusal.message } : { ok: true },
       flavor: /mariadb/i.test(String(row?.version)) ? 'mariadb' : 'mysql',
       serverId: Number(row?.serverId ?? 0),
       readOnly: Number(row?.readOnly) === 1,

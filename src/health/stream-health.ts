@@ -41,6 +41,7 @@ export class StreamHealth {
       if (event.position > 0) this.sourcePosition = event.position;
       return;
     }
+    if (event.type === 'format') return;
     this.sourceFile = event.file || this.sourceFile;
     if (event.nextPosition > 0) this.sourcePosition = event.nextPosition;
     if (this.pendingSince === null && event.timestamp > 0) this.pendingSince = event.timestamp;

@@ -46,7 +46,11 @@ export async function runReplicator(options: ReplicatorOptions): Promise<Replica
   const run: RunContext = {
     fence,
     mode: new ApplyMode(),
-    capabilities: new RunCapabilities(logger, { decodeThread: process.env.BINLOG_SYNC_DECODE_THREAD !== '0' }),
+    capabilities: new RunCapabilities(logger, {
+      decodeThread: process.env.BINLOG_SYNC_DECODE_THREAD !== '0',
+      // BINLOG_SYNC_ROW_APPLIER=sql: row events as SQL statements, even where the replica could apply them itself.
+      binlogStatements: process.env.BINLOG_SYNC_ROW_APPLIER !== 'sql',
+    }),
     stats,
     streamed: false,
   };

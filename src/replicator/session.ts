@@ -29,6 +29,7 @@ import type { MaskSettings } from '../mask/masker.js';
 import { prepareStreamMasking, type StreamMasking } from '../mask/stream-masking.js';
 import { explainCollision } from '../mask/collision.js';
 import { assertSameMasking, maskingRecord, parseRecord } from '../mask/record.js';
+import { binlogIncompatibility } from '../apply/binlog-rows.js';
 
 /**
  * Queue weights at which the stream is paused and resumed. Deeper queues
@@ -122,6 +123,8 @@ export async function runSession(options: SessionOptions, run: RunContext): Prom
       logger.info({ source: describeEndpoint(options.source), version: info.version, serverId: options.serverId }, 'connected to the source');
       sourcePacket = Number(info.variables.max_allowed_packet) || 0;
       await applier.fitPacketLimit(sourcePacket);
+      const incompatible = binlogIncompatibility(info, { flavor: applier.flavorName, version: applier.version });
+      if (incompatible) applier.disableBinlogStatements(incompatible);
     } finally {
       await control.end().catch(() => undefined);
     }
@@ -163,6 +166,7 @@ export async function runSession(options: SessionOptions, run: RunContext): Prom
       largestRowBytes: sourcePacket,
       ...(options.mask ? { mask: options.mask } : {}),
       ...(masking.collations ? { collations: masking.collations } : {}),
+      binlogRows: capabilities.binlogStatements,
     });
     const stream = source;
     stopListening = mode.onChange((state) => {
@@ -170,7 +174,10 @@ export async function runSession(options: SessionOptions, run: RunContext): Prom
       if (state.kind === 'grouped') stream.prepare();
     });
     await source.start();
-    logger.info({ file: start.file, position: start.position, gtid: start.gtid }, `replicating from ${formatPosition(start)}`);
+    logger.info(
+      { file: start.file, position: start.position, gtid: start.gtid, rowApplier: capabilities.binlogStatements ? 'binlog' : 'sql' },
+      `replicating from ${formatPosition(start)}; row events applied ${capabilities.binlogStatements ? "by the replica's own row code (BINLOG statements; tables with masked columns as SQL statements)" : 'as SQL statements'}`,
+    );
     // Streaming again: whatever stopped the previous run is behind us.
     if (!run.streamed) state.setLastError(null);
     run.streamed = true;

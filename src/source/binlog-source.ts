@@ -12,10 +12,12 @@ import { BinlogPurgedError, ConnectionError } from '../errors.js';
 import { effectiveOptions, connectionFailure } from '../db/connect.js';
 import type { DriverError } from '../db/server-errors.js';
 import type { Logger } from '../log/logger.js';
-import { xidLiteral, type ColumnDef, type ColumnKind, type RowImage, type RowsKind, type SourceEvent, type TableDef } from './events.js';
+import { xidLiteral, type BinlogRows, type ColumnDef, type ColumnKind, type RowImage, type RowsKind, type SourceEvent, type TableDef } from './events.js';
 import { noForeignKeyChecks, parseStatusVars } from './status-vars.js';
 import { rawStatusVars } from './zongji-raw.js';
 import { joinLargePackets } from './joined-packets.js';
+import { keepFormatDescriptions, lastFormatDescription, rawEvent } from './raw-events.js';
+import { hasChecksums, normaliseFormatDescription, renameTableMapDatabase } from '../binlog/event-bytes.js';
 
 export interface StreamStart {
   file?: string | null;
@@ -42,6 +44,27 @@ export interface BinlogSourceOptions {
    * collations as ids (what masking needs, see mask/methods.ts).
    */
   collations?: Readonly<Record<number, string>>;
+  /**
+   * Which tables' rows go to the replica as binlog events (the replica
+   * applies them itself, see apply/binlog-rows.ts), and under which name;
+   * null for a table whose rows go decoded. Absent: every table's go decoded.
+   */
+  binlogRowTarget?: (table: TableDef) => TableDef | null;
+}
+
+/**
+ * A rows event from this size goes decoded all the same: the SQL path holds
+ * a large row in memory once per place (docs/replication.md, large values),
+ * where its BINLOG statement would be the event and its base64 text twice over.
+ */
+export const BINLOG_ROWS_EVENT_BYTES = 8 * 1024 * 1024;
+
+/** The table maps of the source statement being read, of tables whose rows go as events. */
+interface StatementMaps {
+  number: number;
+  maps: Map<number, Uint8Array>;
+  /** The maps joined, once its first rows event needs them. */
+  head?: Buffer;
 }
 
 // MySQL column type codes (include/field_types.h) that need special handling.
@@ -78,6 +101,10 @@ export class BinlogSource {
   private lastEventAt = Date.now();
   private watchdog: NodeJS.Timeout | undefined;
   private failed = false;
+  /** The binlog's events end with a CRC32 (its format description says so). */
+  private checksums = true;
+  private statementNumber = 0;
+  private statement: StatementMaps = { number: 0, maps: new Map() };
 
   constructor(private readonly options: BinlogSourceOptions) {
     this.file = options.start.file ?? '';
@@ -95,6 +122,7 @@ export class BinlogSource {
     await new Promise<void>((resolve, reject) => {
       let ready = false;
       zongji.on('ready', () => {
+        if (this.options.binlogRowTarget) keepFormatDescriptions(zongji);
         ready = true;
         resolve();
       });
@@ -119,6 +147,7 @@ export class BinlogSource {
 
         includeEvents: [
           'rotate',
+          'format',
           'query',
           'xid',
           'tablemap',
@@ -210,7 +239,16 @@ export class BinlogSource {
   private handle(event: AnyBinlogEvent): void {
     // One type lookup per event (zongji derives it from the class name each time).
     const type = event.getTypeName();
+    // A statement's table maps and rows events follow one another: anything else ends it.
+    if (type !== 'TableMap' && type !== 'WriteRows' && type !== 'UpdateRows' && type !== 'DeleteRows' && this.statement.maps.size > 0) this.endStatement();
     switch (type) {
+      case 'Format': {
+        const raw = this.zongji ? lastFormatDescription(this.zongji) : undefined;
+        if (!raw) return;
+        this.checksums = hasChecksums(raw);
+        this.emit({ type: 'format', event: normaliseFormatDescription(raw) });
+        return;
+      }
       case 'Rotate': {
         const e = event as BinlogEventByTypeName<'Rotate'>;
         this.file = e.binlogName;
@@ -265,6 +303,7 @@ export class BinlogSource {
       case 'TableMap': {
         const e = event as BinlogEventByTypeName<'TableMap'>;
         this.rememberTable(e.tableId, e.tableMap[e.tableId], e.primaryKey, (e as unknown as { _columnCharsetIds?: Array<number | undefined> })._columnCharsetIds);
+        this.keepTableMap(e);
         return;
       }
       case 'WriteRows':
@@ -360,6 +399,7 @@ export class BinlogSource {
       this.emit({ type: 'unsupported', what: `rows event for unknown table id ${event.tableId}`, ...this.header(event) });
       return;
     }
+    const binlog = this.binlogRows(table, event);
     const internals = event as unknown as { columns_present_bitmap?: Buffer; columns_present_bitmap2?: Buffer };
     const present = bitmapToFlags(internals.columns_present_bitmap, table.columns.length);
     const presentAfter = kind === 'update' ? bitmapToFlags(internals.columns_present_bitmap2, table.columns.length) : undefined;
@@ -372,8 +412,9 @@ export class BinlogSource {
       }
       return values;
     };
-    const rows =
-      kind === 'update'
+    const rows = binlog
+      ? []
+      : kind === 'update'
         ? (event.rows as Array<{ before: Record<string, unknown>; after: Record<string, unknown> }>).map((r) => ({
             before: image(r.before, present),
             after: image(r.after, presentAfter!),
@@ -395,7 +436,33 @@ export class BinlogSource {
       timestamp: event.timestamp,
     };
     if (presentAfter) rowsEvent.presentAfter = presentAfter;
+    if (binlog) rowsEvent.binlog = binlog;
+    // Its statement ends with it: the next rows event maps its tables anew.
+    if (rowsEvent.statementEnd) this.endStatement();
     this.emit(rowsEvent);
+  }
+
+  /** Keeps a table map's bytes while its statement is read, when its table's rows go as events. */
+  private keepTableMap(event: BinlogEventByTypeName<'TableMap'>): void {
+    const table = this.tables.get(event.tableId);
+    const raw = rawEvent(event);
+    const target = table && this.options.binlogRowTarget?.(table);
+    if (!target || !raw) return;
+    if (this.statement.head) this.endStatement(); // (a table map after rows: a new statement)
+    this.statement.maps.set(event.tableId, target.database === table.database ? raw : renameTableMapDatabase(raw, target.database, this.checksums));
+  }
+
+  private endStatement(): void {
+    this.statement = { number: ++this.statementNumber, maps: new Map() };
+  }
+
+  /** The rows event as bytes for the replica to apply, when its table's rows go so (and its table map was kept). */
+  private binlogRows(table: TableDef, event: RowsEvent & { rows?: unknown[] }): BinlogRows | undefined {
+    const raw = rawEvent(event);
+    if (!raw || !this.statement.maps.has(event.tableId) || raw.length >= BINLOG_ROWS_EVENT_BYTES || !this.options.binlogRowTarget?.(table)) return undefined;
+    // (Copies: the packet's buffer is not ours to keep.)
+    this.statement.head ??= Buffer.concat([...this.statement.maps.values()]);
+    return { head: this.statement.head, event: Buffer.from(raw), statement: this.statement.number, rows: event.rows?.length ?? 0 };
   }
 }
 

@@ -17,6 +17,7 @@ import type { SourceEvent, TableDef } from './events.js';
 import type { DecodeThreadInit, ToDecodeThread, WireEvent } from './threaded-source.js';
 import { PACKET_BODY_BYTES, transferList, type ValueSlot } from './wire-transfer.js';
 import { collectSoon } from '../replicator/memory-budget.js';
+import { binlogRowTargets } from './row-routes.js';
 
 const init = workerData as DecodeThreadInit;
 const port = parentPort!;
@@ -100,6 +101,9 @@ function* valueSlots(events: WireEvent[]): Generator<ValueSlot> {
       if (blobs) for (let i = 0; i < blobs.length; i++) yield { get: () => blobs[i]!, set: (v) => (blobs[i] = v) };
       if (statement.load) yield { get: () => statement.load!, set: (v) => (statement.load = v) };
     }
+    const binlog = event.binlog;
+    // (Not the head: its statement's later events share it, and it must stay here for them.)
+    if (binlog) yield { get: () => binlog.event, set: (v) => (binlog.event = v) };
     for (const row of event.rows) {
       for (const image of [row.before, row.after]) {
         if (!image) continue;
@@ -149,24 +153,31 @@ function send(event: SourceEvent): void {
       port.postMessage({ type: 'table', id, table: event.table });
     }
     const target = targetOf(event.table);
-    if (target !== null && masker) {
-      try {
-        masker.maskRows(event.table, event.rows);
-      } catch (error) {
-        // A rule that cannot be applied stops the stream here: never a value let through.
-        fail(error);
-        return;
-      }
-    }
-    // A table that may be system-versioned is built by the applier, which knows the replica's definition.
-    if (target !== null && prepare && preparer && !mayBeSystemVersioned(target)) {
-      pending.push({ ...event, table: id, rows: [], prepared: preparer.add(event, target) });
-      pendingRows += weight(event.rows.length, event.bytes);
-    } else {
+    if (event.binlog) {
+      // The replica applies the event itself: nothing to mask (see row-routes.ts) or build.
       preparer?.end();
-      // Not replicated: the apply loop needs the event (transaction bounds, positions), not its rows.
-      pending.push(target === null ? { ...event, table: id, rows: [] } : { ...event, table: id });
-      pendingRows += target === null ? 1 : weight(event.rows.length, event.bytes);
+      pending.push({ ...event, table: id });
+      pendingRows += weight(event.binlog.rows, event.bytes);
+    } else {
+      if (target !== null && masker) {
+        try {
+          masker.maskRows(event.table, event.rows);
+        } catch (error) {
+          // A rule that cannot be applied stops the stream here: never a value let through.
+          fail(error);
+          return;
+        }
+      }
+      // A table that may be system-versioned is built by the applier, which knows the replica's definition.
+      if (target !== null && prepare && preparer && !mayBeSystemVersioned(target)) {
+        pending.push({ ...event, table: id, rows: [], prepared: preparer.add(event, target) });
+        pendingRows += weight(event.rows.length, event.bytes);
+      } else {
+        preparer?.end();
+        // Not replicated: the apply loop needs the event (transaction bounds, positions), not its rows.
+        pending.push(target === null ? { ...event, table: id, rows: [] } : { ...event, table: id });
+        pendingRows += target === null ? 1 : weight(event.rows.length, event.bytes);
+      }
     }
   } else {
     preparer?.end();
@@ -181,12 +192,15 @@ function send(event: SourceEvent): void {
   }
 }
 
+// Log lines go to the main thread's logger (its format, its destination).
+const logger = createLogger({ level: init.logLevel, format: 'json', write: (line) => port.postMessage({ type: 'log', line }) });
+
 const source = new BinlogSource({
   endpoint: init.endpoint,
   serverId: init.serverId,
   start: init.start,
-  // Log lines go to the main thread's logger (its format, its destination).
-  logger: createLogger({ level: init.logLevel, format: 'json', write: (line) => port.postMessage({ type: 'log', line }) }),
+  logger,
+  ...(init.binlogRows ? { binlogRowTarget: binlogRowTargets({ filter: init.filter, mask: init.mask }, logger) } : {}),
   ...(init.heartbeatMs !== undefined ? { heartbeatMs: init.heartbeatMs } : {}),
   ...(init.silenceMs !== undefined ? { silenceMs: init.silenceMs } : {}),
   ...(init.collations ? { collations: init.collations } : {}),

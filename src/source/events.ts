@@ -85,6 +85,27 @@ export interface RowsData {
    * empty. Never in careful mode, which builds one statement per row itself.
    */
   prepared?: PreparedRows;
+  /**
+   * The rows as binlog events, for the replica to apply itself (see
+   * apply/binlog-rows.ts); `rows` is then empty: nothing here reads them.
+   */
+  binlog?: BinlogRows;
+}
+
+/**
+ * A rows event as bytes, and what the replica needs with it: the table map
+ * events of its statement (of replicated tables only, named as on the
+ * replica), which must come first in the same BINLOG statement.
+ */
+export interface BinlogRows {
+  /** The table maps of its statement, one after the other (shared by the statement's rows events). */
+  head: Uint8Array;
+  /** The rows event itself. */
+  event: Uint8Array;
+  /** Numbers the source statement (a new one after each statement end), so events of one share their table maps. */
+  statement: number;
+  /** How many rows it carries. */
+  rows: number;
 }
 
 /** A rows event as it is applied: its table named as on the replica (database rewritten by --rewrite-db). */
@@ -102,12 +123,14 @@ export function xidLiteral(gtrid: Uint8Array, bqual: Uint8Array, formatId: numbe
 }
 
 /** How many rows a rows event carries, prepared or not. */
-export function rowCount(data: Pick<RowsData, 'rows' | 'prepared'>): number {
-  return data.prepared ? data.prepared.rows : data.rows.length;
+export function rowCount(data: Pick<RowsData, 'rows' | 'prepared' | 'binlog'>): number {
+  return data.prepared ? data.prepared.rows : data.binlog ? data.binlog.rows : data.rows.length;
 }
 
 export type SourceEvent =
   | { type: 'rotate'; file: string; position: number }
+  /** The format description event of the binlog being read (normalised: see binlog/event-bytes.ts), for BINLOG statements. */
+  | { type: 'format'; event: Uint8Array }
   | ({
       type: 'gtid';
       gtid: string;

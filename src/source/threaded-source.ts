@@ -10,6 +10,7 @@ import type { SourceEvent, TableDef } from './events.js';
 import type { BatchingOptions } from '../sql/prepare.js';
 import { createFilter, targetTables, type FilterSettings } from '../txn/filter.js';
 import { Masker, type MaskSettings } from '../mask/masker.js';
+import { binlogRowTargets } from './row-routes.js';
 
 /** What a binlog stream offers the session, wherever it is decoded. */
 export interface EventStream {
@@ -35,6 +36,8 @@ export interface EventStreamOptions extends BinlogSourceOptions {
   largestRowBytes?: number;
   /** Masking: the rows of replicated tables are masked where they are decoded, before anything else sees them. */
   mask?: MaskSettings;
+  /** Rows of replicated tables without masked columns go as binlog events, for the replica to apply itself (see row-routes.ts). */
+  binlogRows?: boolean;
 }
 
 /** The run's decoding-thread capability (see capabilities.ts). */
@@ -46,7 +49,7 @@ export interface DecodeThreadCapability {
 /** A rows event on its way between threads: its table by number. */
 export type WireEvent = Exclude<SourceEvent, { type: 'rows' }> | (Omit<Extract<SourceEvent, { type: 'rows' }>, 'table'> & { table: number });
 
-export interface DecodeThreadInit extends Pick<EventStreamOptions, 'filter' | 'prepare' | 'mask'> {
+export interface DecodeThreadInit extends Pick<EventStreamOptions, 'filter' | 'prepare' | 'mask' | 'binlogRows'> {
   endpoint: Endpoint;
   serverId: number;
   start: StreamStart;
@@ -89,13 +92,16 @@ function inLineStream(options: EventStreamOptions): EventStream {
  * stops the stream: refusing beats letting a value through.
  */
 export function masked(options: EventStreamOptions): BinlogSourceOptions {
-  if (!options.mask || options.mask.rules.length === 0) return options;
+  const routed: BinlogSourceOptions = options.binlogRows
+    ? { ...options, binlogRowTarget: binlogRowTargets({ filter: options.filter, mask: options.mask }, options.logger) }
+    : options;
+  if (!options.mask || options.mask.rules.length === 0) return routed;
   const masker = new Masker(options.mask);
   const targetOf = options.filter ? targetTables(createFilter(options.filter)) : undefined;
   return {
-    ...options,
+    ...routed,
     onEvent: (event) => {
-      if (event.type === 'rows' && (!targetOf || targetOf(event.table) !== null)) {
+      if (event.type === 'rows' && !event.binlog && (!targetOf || targetOf(event.table) !== null)) {
         try {
           masker.maskRows(event.table, event.rows);
         } catch (error) {
@@ -149,6 +155,7 @@ class ThreadedSource implements EventStream {
       ...(options.prepare ? { prepare: options.prepare } : {}),
       ...(options.mask ? { mask: options.mask } : {}),
       ...(options.collations ? { collations: options.collations } : {}),
+      ...(options.binlogRows ? { binlogRows: true } : {}),
     };
     const worker = new Worker(this.script, { workerData: init, resourceLimits: decodeThreadHeap(options.largestRowBytes) });
     this.worker = worker;
@@ -215,7 +222,8 @@ class ThreadedSource implements EventStream {
   private deliver(wire: WireEvent): void {
     if (this.stopped) return;
     if (wire.type !== 'rows') {
-      this.options.onEvent(wire);
+      // (Bytes cross threads as plain Uint8Arrays.)
+      this.options.onEvent(wire.type === 'format' ? { ...wire, event: asBuffer(wire.event) } : wire);
       return;
     }
     const table = this.tables.get(wire.table);
@@ -226,6 +234,7 @@ class ThreadedSource implements EventStream {
       if (row.before) restoreBuffers(row.before);
       if (row.after) restoreBuffers(row.after);
     }
+    if (wire.binlog) wire.binlog = { ...wire.binlog, head: asBuffer(wire.binlog.head), event: asBuffer(wire.binlog.event) };
     for (const statement of wire.prepared?.statements ?? []) {
       if (statement.load) statement.load = asBuffer(statement.load);
       if (statement.blobs) statement.blobs = statement.blobs.map(asBuffer);

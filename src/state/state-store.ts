@@ -64,8 +64,12 @@ export interface RunnerHealth {
   reconnects: number;
   /** Grouped, or careful for the next n transactions after a failure. */
   applyMode?: { kind: 'grouped' } | { kind: 'careful'; left: number };
-  /** What this run may use (LOAD DATA, the decoding thread); lost ones stay off until the next start. */
-  capabilities?: { loadData: boolean; decodeThread: boolean };
+  /**
+   * What this run may use (BINLOG statements for row events, LOAD DATA, the
+   * decoding thread); lost ones stay off until the next start. (binlogStatements
+   * is absent in what a runner before it published.)
+   */
+  capabilities?: { binlogStatements?: boolean; loadData: boolean; decodeThread: boolean };
 }
 
 export interface RunnerInfo {

@@ -20,6 +20,8 @@ import { MariadbGtidState } from './gtid-position.js';
 import type { LexerOptions } from './sql-lexer.js';
 
 export type ApplyAction =
+  /** The format description of the binlog being read: the replica reads BINLOG statements' events with it. */
+  | { type: 'format'; event: Uint8Array }
   /** `xa`: the group prepares the XA transaction of that id (see XaEnd). */
   | { type: 'begin'; gtid: string | null; timestamp: number; xa?: string }
   | { type: 'rows'; change: RowChange }
@@ -137,6 +139,8 @@ export class TransactionAssembler {
       case 'rotate':
         this.file = event.file;
         return [];
+      case 'format':
+        return [{ type: 'format', event: event.event }];
       case 'heartbeat':
         return [];
       case 'gtid':
@@ -348,6 +352,8 @@ export class TransactionAssembler {
         rows: event.rows,
         noForeignKeyChecks: event.noForeignKeyChecks,
         ...(event.prepared ? { prepared: event.prepared } : {}),
+        ...(event.binlog ? { binlog: event.binlog } : {}),
+        ...(event.statementEnd ? { statementEnd: true } : {}),
       },
     });
     return actions;

@@ -116,7 +116,8 @@ describe('a replica that refuses local files (local_infile off)', () => {
       const [rows] = await replica.query("SHOW GLOBAL STATUS LIKE 'Com_load'");
       return Number((rows as Array<{ Value: string }>)[0]!.Value);
     };
-    const plain = new Replication({ databases: [name], source: sourceServer.info, replica: replicaServer.info });
+    // (The SQL path: the one that loads large inserts as files. On the BINLOG path the replica applies them itself.)
+    const plain = new Replication({ databases: [name], source: sourceServer.info, replica: replicaServer.info, env: { BINLOG_SYNC_ROW_APPLIER: 'sql' } });
     await replica.query('SET GLOBAL local_infile = 0');
     try {
       await plain.setCurrentPosition();
@@ -129,10 +130,11 @@ describe('a replica that refuses local files (local_infile off)', () => {
       expect(await loads()).toBe(before);
       // The run says what it goes without, in status --json (and its text form).
       const report = await plain.status();
-      expect(report.runner?.capabilities).toEqual({ loadData: false, decodeThread: true });
+      expect(report.runner?.capabilities).toEqual({ binlogStatements: false, loadData: false, decodeThread: true });
       expect(report.runner?.applyMode).toEqual({ kind: 'grouped' });
       const text = await plain.cli(['status', '--state', plain.statePath]);
       expect(text.stdout).toContain('without:    loadData for the rest of this run');
+      expect(text.stdout).toContain('row events: applied as SQL statements');
       const digest = `SELECT COUNT(*) AS n, SUM(CRC32(CONCAT(id, '|', b))) AS h FROM \`${name}\`.t`;
       const [want] = await source.query(digest);
       const [got] = await replica.query(digest);

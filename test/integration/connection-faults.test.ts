@@ -74,7 +74,7 @@ describe('faults start rides out', () => {
     await expectIdentical(db, db, servers());
   });
 
-  it('rolls back and retries when the replica connection dies while a large insert is being loaded', async () => {
+  it('rolls back and retries when the replica connection dies while a large insert is being applied (LOAD DATA, or BINLOG statements)', async () => {
     const conn = await admin(sourceServer);
     await conn.query(`CREATE TABLE \`${db}\`.readings (id INT PRIMARY KEY, v VARCHAR(40))`);
     await replication.caughtUp(30_000);
@@ -85,10 +85,10 @@ describe('faults start rides out', () => {
     const replica = await admin(replicaServer);
     try {
       replication.start();
-      // Kill the applier's connection while a LOAD DATA of the transaction runs.
+      // Kill the applier's connection while a LOAD DATA (SQL path) or BINLOG statement of the transaction runs.
       let killed = false;
       for (let i = 0; i < 2000 && !killed; i++) {
-        const [rows] = await replica.query("SELECT id FROM information_schema.PROCESSLIST WHERE INFO LIKE 'LOAD DATA LOCAL INFILE%'");
+        const [rows] = await replica.query("SELECT id FROM information_schema.PROCESSLIST WHERE INFO LIKE 'LOAD DATA LOCAL INFILE%' OR INFO LIKE 'BINLOG %'");
         const target = (rows as Array<{ id: number }>)[0];
         if (target) {
           await replica.query(`KILL ${target.id}`);

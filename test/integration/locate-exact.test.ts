@@ -167,6 +167,8 @@ describe('careful mode (one statement per row, built on the main thread)', () =>
        COMMIT`,
     );
     await diff.expectSameAsNative(db);
-    expect(careful(), 'the transaction was applied one statement per row').toBeGreaterThan(before);
+    // (Only the SQL path builds set-based statements; on the BINLOG path the replica locates each row itself.)
+    if (process.env.BINLOG_SYNC_TEST_ROW_APPLIER === 'sql') expect(careful(), 'the transaction was applied one statement per row').toBeGreaterThan(before);
+    else expect(careful(), 'no regrouping on the BINLOG path').toBe(before);
   });
 });

@@ -130,13 +130,15 @@ describe('column types', () => {
     await replication.caughtUp();
     const image = await expectIdentical(db);
     expect(image.tables.t_load!.rows).toHaveLength(ROWS.length * 20 + 100);
+    expect(await replication.reconnects()).toBe(0); // no group had to be applied again one transaction at a time
+    // On the BINLOG path the replica applied the rows events itself: LOAD DATA is the SQL path's (integration-sql).
+    if (process.env.BINLOG_SYNC_TEST_ROW_APPLIER !== 'sql') return;
     // All rows went through LOAD DATA, each taken as it was (no warning sent a transaction back to INSERTs).
     const loaded = replication
       .output!.stderr.split('\n')
       .filter((line) => line.includes('"msg":"rows loaded with LOAD DATA"') && line.includes(`"table":"${db}.t_load"`))
       .reduce((sum, line) => sum + (JSON.parse(line) as { rows: number }).rows, 0);
     expect(loaded).toBe(ROWS.length * 20 + 100);
-    expect(await replication.reconnects()).toBe(0); // no group had to be applied again one transaction at a time
   });
 
   it('finds rows by their full before image, whatever the types, to update and delete them', async () => {

@@ -73,6 +73,8 @@ export interface CliOptions {
 function cliEnv(extra: Record<string, string | undefined> = {}): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('BINLOG_SYNC_')) env[k] = v;
+  // The row path under test (vitest.config.ts runs the exactness suites on both).
+  if (process.env.BINLOG_SYNC_TEST_ROW_APPLIER) env.BINLOG_SYNC_ROW_APPLIER = process.env.BINLOG_SYNC_TEST_ROW_APPLIER;
   for (const [k, v] of Object.entries(extra)) if (v !== undefined) env[k] = v;
   return env;
 }

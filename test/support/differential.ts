@@ -129,10 +129,31 @@ export class Differential {
     return native;
   }
 
+  /**
+   * The row path this run was meant to take was taken: BINLOG statements
+   * reached binlog-sync's replica (the privilege probe, the format
+   * description and rows), or none did on the SQL path.
+   */
+  async expectRowPath(): Promise<void> {
+    const ours = await mysql.createConnection({ uri: this.ours.info.adminUrl });
+    try {
+      const [rows] = await ours.query("SHOW GLOBAL STATUS LIKE 'Com_binlog'");
+      const count = Number((rows as Array<{ Value: string }>)[0]?.Value ?? 0);
+      if (process.env.BINLOG_SYNC_TEST_ROW_APPLIER === 'sql') expect(count, 'BINLOG statements on the SQL path').toBe(0);
+      else expect(count, 'BINLOG statements on the BINLOG path').toBeGreaterThanOrEqual(3);
+    } finally {
+      await ours.end();
+    }
+  }
+
   async close(): Promise<void> {
-    await this.replication.close();
-    await this.admin.end().catch(() => undefined);
-    await this.nativeAdmin.end().catch(() => undefined);
-    await destroyServers(this.source, this.ours, this.native);
+    try {
+      await this.expectRowPath();
+    } finally {
+      await this.replication.close();
+      await this.admin.end().catch(() => undefined);
+      await this.nativeAdmin.end().catch(() => undefined);
+      await destroyServers(this.source, this.ours, this.native);
+    }
   }
 }

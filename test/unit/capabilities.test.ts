@@ -4,8 +4,8 @@ import { createLogger } from '../../src/log/logger.js';
 
 describe('RunCapabilities', () => {
   it('starts with everything on, unless told otherwise', () => {
-    expect(new RunCapabilities(undefined).snapshot()).toEqual({ loadData: true, decodeThread: true });
-    expect(new RunCapabilities(undefined, { decodeThread: false }).snapshot()).toEqual({ loadData: true, decodeThread: false });
+    expect(new RunCapabilities(undefined).snapshot()).toEqual({ binlogStatements: true, loadData: true, decodeThread: true });
+    expect(new RunCapabilities(undefined, { decodeThread: false }).snapshot()).toEqual({ binlogStatements: true, loadData: true, decodeThread: false });
   });
 
   it('turns a capability off for good, saying why once, at the level asked', () => {

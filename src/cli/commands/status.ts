@@ -49,7 +49,14 @@ function printText(report: StatusReport, out: (t: string) => void): void {
   lines.push(`running:    ${report.runner ? `yes, pid ${report.runner.pid} on ${report.runner.hostname} since ${report.runner.startedAt}${report.runner.sourceConnected ? '' : ' (not connected to the source)'}` : 'no'}`);
   const runner = report.runner;
   if (runner?.applyMode?.kind === 'careful') lines.push(`applying:   one transaction at a time for the next ${runner.applyMode.left} (after a failed group)`);
-  const lost = Object.entries(runner?.capabilities ?? {}).filter(([, on]) => !on).map(([name]) => name);
+  if (runner?.capabilities && 'binlogStatements' in runner.capabilities) {
+    lines.push(
+      `row events: ${runner.capabilities.binlogStatements ? "applied by the replica's own row code (BINLOG statements)" : 'applied as SQL statements (see the log for why)'}`,
+    );
+  }
+  const lost = Object.entries(runner?.capabilities ?? {})
+    .filter(([name, on]) => !on && name !== 'binlogStatements')
+    .map(([name]) => name);
   if (lost.length > 0) lines.push(`without:    ${lost.join(', ')} for the rest of this run (see the log for why)`);
   lines.push(`applied:    ${report.applied ? `${formatPosition(report.applied)} at ${report.applied.appliedAt}` : 'nothing yet'}`);
   lines.push(`source:     ${report.source ? formatPosition(report.source) : 'not asked (give --source) or unreachable'}`);

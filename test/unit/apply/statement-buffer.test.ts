@@ -9,6 +9,7 @@ import {
   estimateBytes,
   type Buffered,
 } from '../../../src/apply/statement-buffer.js';
+import { BINLOG_BATCH_BYTES, binlogBatch, binlogBatchBytes } from '../../../src/apply/binlog-rows.js';
 
 const context = { gtid: '0-1-5', file: 'mysql-bin.000001', position: 400 };
 
@@ -112,5 +113,44 @@ describe('StatementBuffer', () => {
   it('estimates escaped bytes at twice their size', () => {
     expect(estimateBytes({ sql: 'abc', params: [Buffer.alloc(10)] })).toBe(3 + 23);
     expect(estimateBytes({ sql: 'abc', params: ['héllo', 5] })).toBe(3 + 7 + 8);
+  });
+});
+
+describe('StatementBuffer with BINLOG statements', () => {
+  const rowsEvent = (statement: number, bytes: number, ended: boolean, event = 1): Buffered => ({
+    sql: '',
+    params: [],
+    binlog: binlogBatch({ head: Buffer.alloc(50, 1), event: Buffer.alloc(bytes, 2), statement, rows: 1 }, ended),
+    context,
+    kind: 'insert',
+    table: 'app.t',
+    event,
+  });
+
+  it('joins rows events into one BINLOG statement, sent alone in its round trip', () => {
+    const buffer = new StatementBuffer();
+    buffer.add(statement('SET SESSION foreign_key_checks = 1'));
+    buffer.add(rowsEvent(1, 1000, false, 1));
+    buffer.add(rowsEvent(1, 1000, true, 2));
+    buffer.add(rowsEvent(2, 1000, true, 3));
+    buffer.add(statement('UPDATE binlog_sync.positions SET binlog_position = ?', [9]));
+    const batches = buffer.take(true);
+    expect(batches.map((b) => b.length)).toEqual([1, 1, 1]);
+    const binlog = batches[1]![0]!.binlog!;
+    expect(binlog.count).toBe(3);
+    // Table maps once per statement: head, rows, rows, head, rows.
+    expect(binlog.events.map((e) => e.length)).toEqual([50, 1000, 1000, 50, 1000]);
+    expect(estimateBytes(batches[1]![0]!)).toBe(binlogBatchBytes(binlog));
+  });
+
+  it('keeps a BINLOG statement that is still growing until it is full, then sends it', () => {
+    const buffer = new StatementBuffer();
+    buffer.add(rowsEvent(1, 4096, true));
+    expect(buffer.ready).toBe(false);
+    let statement = 2;
+    while (!buffer.ready) buffer.add(rowsEvent(statement++, 64 * 1024, true));
+    const batches = buffer.take(false);
+    expect(batches.length).toBeGreaterThanOrEqual(1);
+    for (const [item] of batches) expect(item!.binlog!.bytes).toBeLessThanOrEqual(BINLOG_BATCH_BYTES);
   });
 });

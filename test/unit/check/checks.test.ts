@@ -667,6 +667,37 @@ describe('checkReplica', () => {
   });
 });
 
+describe('the row applier', () => {
+  const facts = (binlogStatements: ReplicaFacts['binlogStatements'], flavor: 'mariadb' | 'mysql' = 'mariadb'): ReplicaFacts => ({
+    flavor,
+    serverId: 2,
+    readOnly: true,
+    localInfile: true,
+    user: APPLIER,
+    write: { ok: true },
+    binlogStatements,
+  });
+
+  it("is ok when the replica's user may send BINLOG statements", () => {
+    expect(item(checkReplica(facts({ ok: true })), 'row applier')).toMatchObject({ status: 'ok', detail: expect.stringContaining("replica's own row code") });
+  });
+
+  it('warns with the grant, and what going without it costs, when the user lacks it', () => {
+    const missing = { ok: false as const, privilege: true, message: 'Access denied; you need (at least one of) the SUPER, BINLOG REPLAY privilege(s)' };
+    expect(item(checkReplica(facts(missing)), 'row applier')).toEqual({
+      name: 'row applier',
+      status: 'warn',
+      detail: expect.stringMatching(/lacks BINLOG REPLAY: row events are applied as SQL statements .* more slowly/),
+      fix: `GRANT BINLOG REPLAY ON *.* TO ${APPLIER};`,
+    });
+    expect(item(checkReplica(facts(missing, 'mysql')), 'row applier')?.fix).toBe(`GRANT BINLOG_ADMIN ON *.* TO ${APPLIER};`);
+  });
+
+  it('is not told when the replica was not asked', () => {
+    expect(checkReplica(facts(undefined)).map((i) => i.name)).not.toContain('row applier');
+  });
+});
+
 describe('server ids of the replica and binlog-sync', () => {
   it('fails when binlog-sync would announce the replica server id', () => {
     const items = checkSourceSettings(

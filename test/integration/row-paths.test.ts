@@ -1,0 +1,130 @@
+// The two row paths of `start`: row events applied by the replica's own row
+// code (BINLOG statements) where the replica's user may and the replica reads
+// the source's events, as SQL statements built by binlog-sync otherwise. The
+// exactness suites run on both (vitest.config.ts); these tests prove the
+// choice itself and what only the BINLOG path has to get right: table maps
+// sent with their rows (renamed by --rewrite-db, without the tables not
+// replicated), across binlog files and statements that end in a table not
+// replicated.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Connection } from 'mysql2/promise';
+import { adminConnection, dropDatabases, testServers, uniqueName } from '../support/context.js';
+import { imageOf } from '../support/compare.js';
+import { startReplication, type Replication } from '../support/replication.js';
+
+const onSqlPath = process.env.BINLOG_SYNC_TEST_ROW_APPLIER === 'sql';
+let source: Connection;
+let replica: Connection;
+const databases: string[] = [];
+const replications: Replication[] = [];
+
+beforeAll(async () => {
+  source = await adminConnection('source');
+  replica = await adminConnection('replica');
+});
+
+afterAll(async () => {
+  for (const r of replications) await r.close();
+  await source?.end();
+  await replica?.end();
+  await dropDatabases(databases);
+});
+
+async function comBinlog(): Promise<number> {
+  const [rows] = await replica.query("SHOW GLOBAL STATUS LIKE 'Com_binlog'");
+  return Number((rows as Array<{ Value: string }>)[0]!.Value);
+}
+
+/** Source and replica images of each table, the replica's database named `target`. */
+async function expectReplicated(database: string, tables: string[], target = database): Promise<void> {
+  const ours = await imageOf(replica, target);
+  const theirs = await imageOf(source, database);
+  expect(Object.keys(ours.tables).sort()).toEqual([...tables].sort());
+  for (const table of tables) expect(ours.tables[table]!.rows, `rows of ${table}`).toEqual(theirs.tables[table]!.rows);
+}
+
+describe('row paths', () => {
+  it("applies row events by the replica's own row code, tables renamed by --rewrite-db and those not replicated left out, across binlog files", async () => {
+    const db = uniqueName('paths');
+    const target = `${db}_dev`;
+    databases.push(db, target);
+    const replication = await startReplication({
+      databases: [db],
+      args: ['--rewrite-db', `${db}=${target}`, '--exclude-tables', `${db}.audit,${db}.scores`],
+    });
+    replications.push(replication);
+    await source.query(`CREATE DATABASE \`${db}\``);
+    await source.query(`CREATE TABLE \`${db}\`.rides (id INT PRIMARY KEY, name VARCHAR(40), wait INT, note TEXT)`);
+    await source.query(`CREATE TABLE \`${db}\`.waits (ride INT, minutes INT)`); // no key: located by its whole image
+    await source.query(`CREATE TABLE \`${db}\`.audit (id INT AUTO_INCREMENT PRIMARY KEY, ride INT, at INT)`);
+    await source.query(`CREATE TABLE \`${db}\`.scores (ride INT PRIMARY KEY, score INT)`);
+    await source.query(`INSERT INTO \`${db}\`.scores VALUES (1, 0), (2, 0), (3, 0)`);
+    // A trigger writes the table not replicated within the statements on the replicated ones.
+    await source.query(`CREATE TRIGGER \`${db}\`.rides_audit AFTER UPDATE ON \`${db}\`.rides FOR EACH ROW INSERT INTO \`${db}\`.audit (ride, at) VALUES (NEW.id, NEW.wait)`);
+    await replication.caughtUp();
+    const before = await comBinlog();
+
+    await source.query(`INSERT INTO \`${db}\`.rides VALUES (1, 'Cyclone', 10, NULL), (2, 'Dragon', 20, REPEAT('x', 3000)), (3, 'Comet', 5, 'é')`);
+    await source.query(`INSERT INTO \`${db}\`.waits VALUES (1, 10), (1, 10), (2, 20)`);
+    await source.query('START TRANSACTION');
+    // The statement's last rows event is the trigger's, in the table not replicated: the next statement must still be applied.
+    await source.query(`UPDATE \`${db}\`.rides SET wait = wait + 1`);
+    await source.query(`DELETE FROM \`${db}\`.waits WHERE ride = 1 LIMIT 1`);
+    // A multi-table update of a replicated and a table not replicated.
+    await source.query(`UPDATE \`${db}\`.rides r JOIN \`${db}\`.scores s ON s.ride = r.id SET r.note = CONCAT('seen ', r.wait), s.score = s.score + r.wait`);
+    await source.query(`UPDATE \`${db}\`.waits SET minutes = minutes * 2`);
+    await source.query('COMMIT');
+    await source.query('FLUSH BINARY LOGS'); // a new file: its format description event comes first
+    await source.query(`INSERT INTO \`${db}\`.rides (id, name, wait) SELECT seq, CONCAT('ride ', seq), seq FROM mysql.seq_10_to_3009`);
+    await source.query(`UPDATE \`${db}\`.rides SET name = UPPER(name) WHERE id > 1000`);
+    await source.query(`DELETE FROM \`${db}\`.rides WHERE id BETWEEN 2000 AND 2500`);
+    await replication.caughtUp();
+
+    await expectReplicated(db, ['rides', 'waits'], target);
+    const [[rewritten]] = (await replica.query(`SELECT COUNT(*) AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = ?`, [db])) as unknown as [Array<{ n: number }>];
+    expect(Number(rewritten!.n), 'nothing lands under the source database name').toBe(0);
+    const status = await replication.status();
+    expect(status.runner?.capabilities?.binlogStatements).toBe(!onSqlPath);
+    const sent = (await comBinlog()) - before;
+    if (onSqlPath) expect(sent).toBe(0);
+    else expect(sent).toBeGreaterThanOrEqual(2);
+  });
+
+  it('applies row events as SQL statements, with one warning naming the grant, when the replica user may not send BINLOG statements', async () => {
+    const db = uniqueName('nogrant');
+    databases.push(db);
+    const user = 'applier_nobinlog';
+    const password = 'nobinlog-Pw-5c1e';
+    await replica.query(`CREATE USER IF NOT EXISTS '${user}'@'%' IDENTIFIED BY '${password}'`);
+    await replica.query(`GRANT ALL PRIVILEGES ON *.* TO '${user}'@'%'`);
+    // (SUPER would let it send them too.)
+    await replica.query(`REVOKE SUPER, BINLOG REPLAY ON *.* FROM '${user}'@'%'`);
+    const servers = testServers();
+    const replication = await startReplication({
+      databases: [db],
+      replica: { ...servers.replica, userUrl: `mysql://${user}:${password}@${servers.replica.host}:${servers.replica.port}` },
+    });
+    replications.push(replication);
+    await source.query(`CREATE DATABASE \`${db}\``);
+    await source.query(`CREATE TABLE \`${db}\`.t (id INT PRIMARY KEY, v VARCHAR(20), d DECIMAL(12,4), b BLOB)`);
+    await source.query(`CREATE TABLE \`${db}\`.k (v VARCHAR(20), n INT)`);
+    await source.query(`INSERT INTO \`${db}\`.t SELECT seq, CONCAT('v', seq), seq / 7, UNHEX(MD5(seq)) FROM mysql.seq_1_to_2000`);
+    await source.query(`INSERT INTO \`${db}\`.k VALUES ('a', 1), ('a', 1), ('B', 2)`);
+    await source.query(`UPDATE \`${db}\`.t SET d = -d WHERE id % 3 = 0`);
+    await source.query(`DELETE FROM \`${db}\`.k WHERE v = 'a' LIMIT 1`);
+    await replication.caughtUp();
+    await expectReplicated(db, ['t', 'k']);
+
+    const status = await replication.status();
+    expect(status.runner?.capabilities?.binlogStatements).toBe(false);
+    const log = (replication.output?.stderr ?? '') + (replication.output?.stdout ?? '');
+    const warnings = log.split('\n').filter((line) => line.includes('"level":"warn"') || line.includes('"level":40'));
+    const grantWarnings = warnings.filter((line) => line.includes('BINLOG REPLAY'));
+    if (onSqlPath) {
+      expect(grantWarnings).toHaveLength(0); // not even asked: the SQL path was chosen
+    } else {
+      expect(grantWarnings).toHaveLength(1);
+      expect(grantWarnings[0]).toContain(`GRANT BINLOG REPLAY ON *.* TO`);
+    }
+  });
+});
