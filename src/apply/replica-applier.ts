@@ -6,23 +6,15 @@
 // HandOverPipeline; the ApplyMode (owned by the replicator) says whether to
 // group and batch, or to apply carefully, one statement at a time.
 import type { Endpoint } from '../config/connection-url.js';
-import { connect } from '../db/connect.js';
-import { ALREADY_APPLIED_ERRNOS, ER_XAER_NOTA, LOAD_DATA_REFUSED, isTransientDriverError, type DriverError } from '../db/server-errors.js';
-import { ApplyError, CarefulRetryError, PacketLimitError, PacketLimitRaisedError, TransientApplyError, type FailureLocation } from '../errors.js';
+import { ALREADY_APPLIED_ERRNOS, ER_XAER_NOTA, LOAD_DATA_REFUSED } from '../db/server-errors.js';
+import { ApplyError, CarefulRetryError, TransientApplyError } from '../errors.js';
 import { RunCapabilities } from '../capabilities.js';
 import type { Logger } from '../log/logger.js';
 import type { BinlogPosition } from '../position.js';
 import { rowCount, type RowChange } from '../source/events.js';
 import { quoteIdentifier } from '../sql/identifiers.js';
-import { assembleQuery, partBytes, type QueryPart } from '../db/large-query.js';
-import { describeBytes, MAX_PACKET_LIMIT, packetLimitFix, PACKET_SLACK } from '../db/packet-limit.js';
-import { raisePacketLimit, sessionPacketLimit } from '../db/replica-packet-limit.js';
-import { batchStatements, formatApplyQuery, inlineParts, type BatchingOptions } from '../sql/prepare.js';
-import { buildRowChange } from '../sql/statements.js';
-import { binlogStatement, binlogStatementBytes } from '../binlog/event-bytes.js';
-import { binlogBatch } from './binlog-rows.js';
-import { ER_SPECIFIC_ACCESS_DENIED, binlogGrant, binlogRefusal } from './binlog-privilege.js';
-import { ReplicaHistory, buildVersionedChange, mayBeSystemVersioned, type Versioning } from '../sql/versioning.js';
+import { assembleQuery, type QueryPart } from '../db/large-query.js';
+import { inlineParts, type BatchingOptions } from '../sql/prepare.js';
 import type { ApplyAction } from '../txn/assembler.js';
 import type { SystemZone } from '../source/source-server.js';
 import type { ApplyModeView } from './apply-mode.js';
@@ -40,21 +32,24 @@ import {
   xaPendingStatement,
   type Checkpoint,
   type CheckpointStatement,
-  type SqlConnection,
 } from './checkpoint.js';
 import { LocalFiles } from './local-files.js';
-import { applySessionStatement, enterDdlContext, leaveDdlContext } from './session-context.js';
+import { enterDdlContext, leaveDdlContext } from './session-context.js';
 import { HandOverPipeline, type ApplyFailure } from './pipeline.js';
 import { collectSoon } from '../replicator/memory-budget.js';
 import { StatementBuffer, buffered, estimateBytes, type ApplyContext, type Buffered } from './statement-buffer.js';
+import { binlogGrant, binlogRefusal } from './binlog-privilege.js';
+import { ReplicaConnection, type ApplyConnection } from './replica-connection.js';
+import { SqlRowApplier } from './row-applier.js';
+import { BinlogRowApplier } from './binlog-row-applier.js';
+import { NO_CONTEXT, describeContext, locationOf, serverErrno } from './apply-errors.js';
 
 export type { ApplyContext } from './statement-buffer.js';
 export type { ApplyFailure } from './pipeline.js';
+export type { ApplyConnection } from './replica-connection.js';
 
 /** Unknown or incorrect time zone. */
 const ER_UNKNOWN_TIME_ZONE = 1298;
-
-const NO_CONTEXT: ApplyContext = { gtid: null, file: null, position: null };
 
 /** Batches sent ahead of their answers: enough to keep the replica busy while the next is built. */
 const PIPELINE_DEPTH = 3;
@@ -80,18 +75,6 @@ const GROUP_OPEN_MS = 1_000;
 
 /** How long the replica may take to let go of a prepared XA transaction whose session ended. */
 const DETACH_TIMEOUT_MS = 10_000;
-
-/** Got a packet bigger than 'max_allowed_packet' bytes. */
-const ER_NET_PACKET_TOO_LARGE = 1153;
-
-/** A statement from this estimated size is measured exactly against the replica's max_allowed_packet before it goes. */
-const MEASURED_STATEMENT_BYTES = 256 * 1024;
-
-/** What the applier needs of a connection (mysql2's promise connection has it; so can a test's). */
-export interface ApplyConnection extends SqlConnection {
-  end(): Promise<void>;
-  destroy(): void;
-}
 
 /**
  * What the applier may use this run: BINLOG statements and LOAD DATA, each
@@ -153,35 +136,6 @@ interface Unit {
   batches: Array<Promise<void>>;
 }
 
-/**
- * A connection for applying: several statements per round trip (values
- * escaped into the text, see formatQuery), UTC, an sql_mode that accepts
- * what the source stored, and autocommit off: statements are pipelined, and
- * should the server roll a transaction back on its own (a deadlock), what is
- * still on its way must not commit piecemeal. Every write is committed explicitly.
- */
-async function openApplyConnection(
-  endpoint: Endpoint,
-  files: LocalFiles,
-): Promise<{ conn: ApplyConnection; flavor: BatchingOptions['flavor']; version: string; localInfile: boolean }> {
-  const conn = await connect(endpoint, 'replica', {
-    multipleStatements: true,
-    queryFormat: formatApplyQuery,
-    // No stack captured per query (our errors say where they come from): it costs on every batch.
-    trace: false,
-    infileStreamFactory: files.open,
-  });
-  const [rows] = await conn.query('SELECT VERSION() AS version, @@local_infile AS localInfile');
-  const info = (rows as Array<{ version: string; localInfile: number | string }>)[0];
-  const flavor = /mariadb/i.test(String(info?.version ?? '')) ? 'mariadb' : 'mysql';
-  const [history] = await conn.query("SHOW VARIABLES LIKE 'system_versioning_insert_history'");
-  await conn.query(applySessionStatement({ flavor, insertHistory: (history as unknown[]).length > 0 }));
-  return { conn, flavor, version: String(info?.version ?? ''), localInfile: Number(info?.localInfile) === 1 };
-}
-
-/** Can't find record: a row event's row is not on the replica. */
-const ER_KEY_NOT_FOUND = 1032;
-
 /** Why row events cannot go as BINLOG statements on this connection, as the log says it; undefined when they can. */
 async function binlogStatementsRefused(conn: ApplyConnection, flavor: BatchingOptions['flavor']): Promise<string | undefined> {
   const refusal = await binlogRefusal(conn);
@@ -200,7 +154,6 @@ export class ReplicaApplier {
   private unit: Unit | undefined;
   /** A standalone DDL ran since the last commit; its position still has to be recorded. */
   private ddlApplied = false;
-  private foreignKeyChecks = true;
   /** A DDL recorded as started before a crash; its re-run tolerates "already done" errors. */
   private pendingDdl: string | null = null;
   /** Rows of a source transaction not yet committed (deferred or not) are in the open transaction. */
@@ -221,32 +174,24 @@ export class ReplicaApplier {
   private xa: { xid: string; prepared: boolean } | undefined;
   /** An XA transaction committed or rolled back since the last commit: forgotten with its position. */
   private xaEnded: string | undefined;
-  /** Per replica table: where its system-versioning period is, or null; known until the next DDL. */
-  private readonly versioned = new Map<string, Versioning | null>();
-  /** History rows the replica wrote itself in this source transaction (see versioning.ts). */
-  private readonly history = new ReplicaHistory();
   private readonly buffer = new StatementBuffer();
   private readonly pipeline = new HandOverPipeline();
   private readonly streamId: string;
   private readonly logger: Logger;
   private readonly mode: ApplyModeView;
   private readonly capabilities: ApplierCapabilities;
-  private readonly reopen: (() => Promise<ApplyConnection>) | undefined;
   private readonly onLargeInFlight: ((bytes: number) => void) | undefined;
-  /** The apply session's max_allowed_packet (0 until known), and the source's. */
-  private maxPacket = 0;
-  private sourcePacket = 0;
-  /** Whether this user may raise the replica's max_allowed_packet (until it is refused). */
-  private mayRaisePacket = true;
-  /** The source's format description, as the BINLOG statement that must come before any rows events on a connection. */
-  private formatStatement: string | undefined;
-  /** The connection that has read it. */
-  private formatOn: ApplyConnection | undefined;
+  /** The apply session's connection: it owns the packet limit and error translation. */
+  private readonly replica: ReplicaConnection;
+  /** The two row paths (see row-applier.ts), chosen per rows event. */
+  private readonly sqlRows: SqlRowApplier;
+  private readonly binlogRows: BinlogRowApplier;
   /** The replica's VERSION(). */
   version = '';
 
   constructor(
-    private conn: ApplyConnection,
+    /** A connection of a test's, or the session's own (open()). */
+    connection: ApplyConnection | ReplicaConnection,
     /** How set-based statements may be built for this replica. */
     private readonly flavor: BatchingOptions['flavor'],
     options: ApplierOptions,
@@ -257,60 +202,47 @@ export class ReplicaApplier {
     this.logger = options.logger;
     this.mode = options.mode ?? { grouped: true };
     this.capabilities = options.capabilities ?? new RunCapabilities(undefined);
-    this.reopen = options.reopen;
     this.onLargeInFlight = options.onLargeInFlight;
+    this.replica = connection instanceof ReplicaConnection ? connection : new ReplicaConnection(connection);
+    this.sqlRows = new SqlRowApplier(this.replica, flavor, this.mode, () => this.batchingOptions);
+    this.binlogRows = new BinlogRowApplier(this.replica, this.capabilities);
+    this.replica.onReplaced(() => {
+      this.sqlRows.connectionReplaced();
+      this.binlogRows.connectionReplaced();
+    });
   }
 
   static async open(endpoint: Endpoint, options: ApplierOptions): Promise<ReplicaApplier> {
     const files = new LocalFiles();
-    const { conn, flavor, version, localInfile } = await openApplyConnection(endpoint, files);
-    const reopen = async (): Promise<ApplyConnection> => (await openApplyConnection(endpoint, files)).conn;
-    const applier = new ReplicaApplier(conn, flavor, { ...options, reopen }, files);
-    applier.version = version;
-    if (!localInfile) applier.capabilities.disable('loadData', 'the replica has local_infile off; large inserts go as INSERT statements', 'info');
+    const { replica, info } = await ReplicaConnection.open(endpoint, files);
+    const applier = new ReplicaApplier(replica, info.flavor, options, files);
+    applier.version = info.version;
+    if (!info.localInfile) applier.capabilities.disable('loadData', 'the replica has local_infile off; large inserts go as INSERT statements', 'info');
     // (Asked for a run of `start` only: a position written outside the stream applies no rows.)
     if (options.capabilities?.binlogStatements) {
-      const refusal = await binlogStatementsRefused(conn, flavor);
+      const refusal = await binlogStatementsRefused(replica.current, info.flavor);
       if (refusal) applier.capabilities.disable('binlogStatements', refusal);
     }
-    await ensureCheckpointSchema(conn);
-    applier.maxPacket = await sessionPacketLimit(conn);
+    await ensureCheckpointSchema(replica.current);
     return applier;
   }
 
   /** The largest statement the replica takes (0: unknown). */
   get packetLimit(): number {
-    return this.maxPacket;
+    return this.replica.maxPacket;
   }
 
   /**
-   * Makes the replica take every row the source accepted (`sourceBytes`, the
-   * source's max_allowed_packet), as the server's own replica does with its
-   * slave_max_allowed_packet: raises the replica's global limit when this
-   * user may, and goes on over a new connection, which sees it. When it may
-   * not, says so once; a row too large then stops replication before any of
-   * its transaction is applied (see checkFits), with the fix.
+   * Makes the replica take every row the source accepted (see
+   * ReplicaConnection.fitPacketLimit); a new connection is the stream's
+   * owner from then on (see claim).
    */
   async fitPacketLimit(sourceBytes: number): Promise<void> {
-    if (!(sourceBytes > 0) || !this.reopen) return;
-    this.sourcePacket = sourceBytes;
-    const result = await raisePacketLimit(this.conn, this.maxPacket, sourceBytes);
-    if (result.outcome === 'refused') {
-      this.mayRaisePacket = false;
-      this.logger.warn({ replicaMaxAllowedPacket: this.maxPacket, sourceMaxAllowedPacket: sourceBytes }, result.message);
-    }
-    if (result.outcome !== 'raised') return;
-    const previous = this.conn;
-    this.conn = await this.reopen();
-    await previous.end().catch(() => previous.destroy());
-    this.foreignKeyChecks = true;
-    if (this.epoch > 0) {
-      // The new connection is the stream's owner now (see claim).
+    const replaced = await this.replica.fitPacketLimit(sourceBytes, this.logger);
+    if (replaced && this.epoch > 0) {
       const { sql, params } = ownerConnectionStatement(this.streamId, this.epoch);
       await this.runFenced(sql, params, NO_CONTEXT);
     }
-    this.maxPacket = await sessionPacketLimit(this.conn);
-    this.logger.info({ replicaMaxAllowedPacket: this.maxPacket, sourceMaxAllowedPacket: sourceBytes }, result.message);
   }
 
   /** The replica's flavour. */
@@ -340,7 +272,7 @@ export class ReplicaApplier {
    * stream; FencedError once a later one has claimed it.
    */
   async claim(epoch: number): Promise<Checkpoint | null> {
-    const checkpoint = await claimCheckpoint(this.conn, this.streamId, epoch);
+    const checkpoint = await claimCheckpoint(this.replica.current, this.streamId, epoch);
     this.epoch = epoch;
     this.pendingDdl = checkpoint?.pendingDdl ?? null;
     return checkpoint;
@@ -361,7 +293,7 @@ export class ReplicaApplier {
 
   /** The masking the replica was seeded with (mask/record.ts), null when none. */
   recordedMasking(): Promise<string | null> {
-    return readMasking(this.conn, this.streamId);
+    return readMasking(this.replica.current, this.streamId);
   }
 
   /** Records the masking a snapshot seeded the replica with, under the epoch that wrote its position. */
@@ -389,9 +321,7 @@ export class ReplicaApplier {
     this.pipeline.throwIfFailed();
     switch (action.type) {
       case 'format':
-        // Read by the next BINLOG statement's connection first (see sendBinlog).
-        this.formatStatement = binlogStatement([action.event]);
-        this.formatOn = undefined;
+        this.binlogRows.setFormat(action.event);
         return;
       case 'begin':
         // The replica transaction opens lazily, at the first replicated change;
@@ -433,7 +363,7 @@ export class ReplicaApplier {
     this.pipeline.throwIfFailed();
     const rows = this.rows;
     this.rows = 0;
-    this.history.clear();
+    this.sqlRows.transactionEnded();
     const { sql, params } = checkpointStatement(this.streamId, this.epoch, action.position, action.timestamp);
     if (action.xa !== undefined) return this.commitXaPrepare(action.xa, action.gtid, { sql, params }, options, rows);
     if (this.unit) {
@@ -486,7 +416,7 @@ export class ReplicaApplier {
     this.files.clear();
     this.partial = false;
     this.rows = 0;
-    this.history.clear();
+    this.sqlRows.transactionEnded();
     const failed = await this.pipeline.reset();
     // A failed transaction may be open even when no new one is being built.
     const open = this.unit !== undefined || failed;
@@ -495,9 +425,9 @@ export class ReplicaApplier {
     this.xa = undefined;
     if (open && xa && !xa.prepared) {
       // An XA transaction of ours, active or ended but not prepared: ROLLBACK would be refused.
-      await this.conn.query(`XA END ${xa.xid}`).catch(() => undefined);
-      await this.conn.query(`XA ROLLBACK ${xa.xid}`).catch(() => undefined);
-    } else if (open) await this.conn.query('ROLLBACK');
+      await this.replica.query(`XA END ${xa.xid}`).catch(() => undefined);
+      await this.replica.query(`XA ROLLBACK ${xa.xid}`).catch(() => undefined);
+    } else if (open) await this.replica.query('ROLLBACK');
   }
 
   async close(): Promise<void> {
@@ -506,7 +436,7 @@ export class ReplicaApplier {
     } catch {
       // The connection may already be gone; nothing was committed either way.
     }
-    await this.conn.end().catch(() => this.conn.destroy());
+    await this.replica.end();
   }
 
   /** Hands over what is buffered, then the COMMIT (pipelined: see pipeline.ts), or what ends the transaction instead. */
@@ -515,7 +445,7 @@ export class ReplicaApplier {
     if (unit.checkpoint) this.buffer.add(unit.checkpoint);
     await this.drain(true);
     this.unit = undefined;
-    this.pipeline.commit(unit.transactions, unit.batches, () => this.run(end, [], NO_CONTEXT, 'commit'), unit.onDurable);
+    this.pipeline.commit(unit.transactions, unit.batches, () => this.replica.run(end, [], NO_CONTEXT, 'commit'), unit.onDurable);
     if (!this.mode.grouped) await this.idle();
   }
 
@@ -530,12 +460,12 @@ export class ReplicaApplier {
   private async beginXa(xid: string): Promise<void> {
     await this.idle();
     this.xa = { xid, prepared: await this.preparedHere(xid) };
-    await this.run('COMMIT', [], NO_CONTEXT, 'xa'); // XA START wants no transaction open
+    await this.replica.run('COMMIT', [], NO_CONTEXT, 'xa'); // XA START wants no transaction open
   }
 
   /** Whether the replica holds the XA transaction `xid` prepared (XA RECOVER). */
   private async preparedHere(xid: string): Promise<boolean> {
-    const result = (await this.run('XA RECOVER', [], NO_CONTEXT, 'xa')) as Array<{ formatID: number; gtrid_length: number; bqual_length: number; data: Buffer | string }>;
+    const result = (await this.replica.run('XA RECOVER', [], NO_CONTEXT, 'xa')) as Array<{ formatID: number; gtrid_length: number; bqual_length: number; data: Buffer | string }>;
     return result.some((row) => {
       const data = Buffer.isBuffer(row.data) ? row.data : Buffer.from(String(row.data), 'latin1');
       const gtrid = data.subarray(0, Number(row.gtrid_length));
@@ -579,23 +509,20 @@ export class ReplicaApplier {
    * keeps it). So the apply session goes on over a new connection.
    */
   private async detachPrepared(xid: string): Promise<void> {
-    if (!this.reopen) throw new Error('internal: an XA transaction was prepared on a connection that cannot be replaced');
-    const prepared = this.conn;
-    const [ids] = await prepared.query('SELECT CONNECTION_ID() AS id');
+    if (!this.replica.replaceable) throw new Error('internal: an XA transaction was prepared on a connection that cannot be replaced');
+    const [ids] = await this.replica.query('SELECT CONNECTION_ID() AS id');
     const session = Number((ids as Array<{ id: number }>)[0]!.id);
-    this.conn = await this.reopen();
-    await prepared.end().catch(() => prepared.destroy());
-    this.foreignKeyChecks = true;
+    await this.replica.replace();
     // The server lets go of the session a moment after the client has; until it is gone, the
     // transaction is still that session's (listed by XA RECOVER, but not anyone else's to end).
     const deadline = Date.now() + DETACH_TIMEOUT_MS;
     for (;;) {
-      const left = (await this.run('SELECT ID FROM information_schema.PROCESSLIST WHERE ID = ?', [session], NO_CONTEXT, 'xa')) as unknown[];
+      const left = (await this.replica.run('SELECT ID FROM information_schema.PROCESSLIST WHERE ID = ?', [session], NO_CONTEXT, 'xa')) as unknown[];
       if (left.length === 0 && (await this.preparedHere(xid))) break;
       if (Date.now() > deadline) throw new TransientApplyError(`the replica did not release the prepared XA transaction ${xid} within ${DETACH_TIMEOUT_MS / 1000} s`);
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
-    await this.run('COMMIT', [], NO_CONTEXT, 'xa');
+    await this.replica.run('COMMIT', [], NO_CONTEXT, 'xa');
     // The new owner connection, so that a successor can end it (see claim).
     const { sql, params } = ownerConnectionStatement(this.streamId, this.epoch);
     await this.runFenced(sql, params, NO_CONTEXT);
@@ -609,9 +536,9 @@ export class ReplicaApplier {
   private async endXa(action: Extract<ApplyAction, { type: 'xa-end' }>, context: ApplyContext): Promise<void> {
     await this.idle();
     const statement = `XA ${action.verb} ${action.xid}`;
-    const pending = await readXaPending(this.conn, this.streamId, action.xid);
+    const pending = await readXaPending(this.replica.current, this.streamId, action.xid);
     // (The read opened a transaction, autocommit being off: XA statements want none open.)
-    await this.run('COMMIT', [], context, 'xa');
+    await this.replica.run('COMMIT', [], context, 'xa');
     if (!pending) {
       throw new ApplyError(
         `${statement} at ${describeContext(context)} ends an XA transaction whose prepare came before binlog-sync's start position, ` +
@@ -623,14 +550,14 @@ export class ReplicaApplier {
       const again = this.startedBefore(statement);
       await this.markStarted(statement, context);
       // A prepared XA transaction of another session is ended only under autocommit (else XAER_OUTSIDE).
-      await this.run('SET SESSION autocommit = 1', [], context, 'session');
+      await this.replica.run('SET SESSION autocommit = 1', [], context, 'session');
       try {
-        await this.run(statement, [], context, 'xa');
+        await this.replica.run(statement, [], context, 'xa');
       } catch (error) {
         if (!(again && serverErrno(error) === ER_XAER_NOTA)) throw error;
         this.logger.warn({ ...context, xid: action.xid }, `${statement} had already been applied before a restart`);
       } finally {
-        await this.run('SET SESSION autocommit = 0', [], context, 'session');
+        await this.replica.run('SET SESSION autocommit = 0', [], context, 'session');
       }
     }
     this.logger.info({ ...context, xid: action.xid, prepared: pending.prepared }, pending.prepared ? `applied ${statement}` : `${statement}: none of its rows were ours`);
@@ -649,12 +576,6 @@ export class ReplicaApplier {
       this.partial = true;
       this.unit.transactions += 1;
     }
-  }
-
-  private async setForeignKeyChecks(on: boolean): Promise<void> {
-    if (this.foreignKeyChecks === on) return;
-    this.foreignKeyChecks = on;
-    await this.send(buffered({ sql: `SET SESSION foreign_key_checks = ${on ? 1 : 0}`, params: [] }, { context: NO_CONTEXT, kind: 'session' }));
   }
 
   /** Queues a statement; careful mode runs it at once, batching hands over full batches only. */
@@ -705,7 +626,7 @@ export class ReplicaApplier {
   }
 
   private async sendBatch(batch: Buffered[]): Promise<void> {
-    if (batch[0]!.binlog) return this.sendBinlog(batch[0]!, batch[0]!.binlog);
+    if (batch[0]!.binlog) return this.binlogRows.send(batch[0]!);
     const first = batch.find((b) => b.table) ?? batch[0]!;
     // Errors of a batch that spans several events cannot say which one failed:
     // give up the transaction and let it run again, one event at a time.
@@ -739,7 +660,7 @@ export class ReplicaApplier {
     }
     let result: unknown;
     try {
-      result = await this.run(query, params, first.context, first.kind, first.table);
+      result = await this.replica.run(query, params, first.context, first.kind, first.table);
     } catch (error) {
       if (batch.some((b) => b.loads) && LOAD_DATA_REFUSED.has(serverErrno(error))) {
         // The replica (or this client) does not take local files after all: insert for the rest of the run.
@@ -756,51 +677,6 @@ export class ReplicaApplier {
     query = '';
     const results = (Array.isArray(result) ? result : [result]) as Array<{ affectedRows?: number; warningStatus?: number }>;
     batch.forEach((b, i) => this.checkAnswer(b, results[i]));
-  }
-
-  /**
-   * Sends a BINLOG statement, after the format description the connection
-   * has not read yet (queued in order at once: the hand-over lets the next
-   * batch go as soon as this returns its promise).
-   */
-  private async sendBinlog(b: Buffered, batch: NonNullable<Buffered['binlog']>): Promise<void> {
-    const format = this.formatOn === this.conn ? undefined : this.run(this.formatStatement!, [], b.context, 'format');
-    this.formatOn = this.conn;
-    const text = binlogStatement(batch.events);
-    batch.events = [];
-    const applied = this.run(text, [], b.context, b.kind, b.table);
-    try {
-      await format;
-    } catch (error) {
-      this.formatOn = undefined;
-      await applied.catch(() => undefined);
-      throw error;
-    }
-    try {
-      await applied;
-    } catch (error) {
-      const errno = serverErrno(error);
-      if (errno === ER_SPECIFIC_ACCESS_DENIED) {
-        this.capabilities.disable('binlogStatements', `the replica refused a BINLOG statement (${(error as Error).message}); applying row events as SQL statements`);
-        throw new CarefulRetryError('the replica refused a BINLOG statement; applying row events as SQL statements', { cause: error });
-      }
-      // Which of its events failed (and so where), the next session tells, one event per statement.
-      if (batch.count > 1 && !(error instanceof TransientApplyError)) {
-        const said = (error as { cause?: DriverError }).cause?.sqlMessage ?? (error as Error).message;
-        throw new CarefulRetryError('a rows event of a BINLOG statement failed; applying them one at a time', {
-          cause: new ApplyError(`one of ${batch.count} rows events applied together (from ${b.table} on) failed on the replica: ${said} (error ${errno})`, { cause: error }),
-        });
-      }
-      const failure =
-        errno === ER_KEY_NOT_FOUND
-          ? new ApplyError(
-              `the row to ${b.kind} in ${b.table} is not on the replica (the replica has drifted from the source) ` +
-                `at ${describeContext(b.context)}; repair the row on the replica and start again, or pass this transaction with \`binlog-sync skip\``,
-              { cause: (error as Error).cause ?? error, location: locationOf(b.context, b.table ?? null, b.kind) },
-            )
-          : error;
-      throw failure;
-    }
   }
 
   /** Did the statement do what the source's did? */
@@ -827,69 +703,18 @@ export class ReplicaApplier {
     }
   }
 
+  /** A rows event: its statements, by the path it came for (see row-applier.ts), join the open replica transaction. */
   private async applyRows(change: RowChange, context: ApplyContext): Promise<void> {
     // Rows of an XA transaction already prepared here before a restart: applied already.
     if (this.xa?.prepared) return;
-    if (change.binlog) return this.applyBinlogRows(change, change.binlog, context);
     this.ensureTransaction();
-    // As the source session had them: with checks on, the replica's own
-    // foreign keys cascade the child rows the binlog does not carry.
-    await this.setForeignKeyChecks(!change.noForeignKeyChecks);
-    const table = `${change.table.database}.${change.table.table}`;
-    const event = ++this.events;
-    const grouped = this.mode.grouped;
-    // Statements built ahead are set-based: careful mode must build its own, row by row.
-    if (change.prepared && !grouped) throw new Error('internal: a prepared rows event reached the applier in careful mode');
-    const label = { context, kind: change.kind, table, event };
-    const versioning = change.prepared ? null : await this.versioningOf(change.table);
-    // (Their LOAD DATA bytes arrive as Buffers: see threaded-source.ts.)
-    // (The event lets go of its prepared values: the statements hold them, until their query is built.)
-    const statements = change.prepared?.statements.map((s) => {
-      const statement = buffered(s as Omit<typeof s, 'load'> & { load?: Buffer }, label);
-      delete s.blobs;
-      return statement;
-    }) ??
-      (versioning
-        ? buildVersionedChange(change, versioning, this.history)
-        : grouped
-          ? batchStatements(change, this.batchingOptions)
-          : buildRowChange(change, { setBased: false, flavor: this.flavor })
-      ).map((s) => buffered(s, label));
-    for (const statement of statements) await this.checkFits(statement);
+    const label = { context, kind: change.kind, table: `${change.table.database}.${change.table.table}`, event: ++this.events };
+    const statements = await (change.binlog ? this.binlogRows : this.sqlRows).build(change, label);
+    for (const statement of statements) await this.replica.checkFits(statement);
     for (const statement of statements) {
       this.hold(statement);
       this.buffer.add(statement);
     }
-    await this.drainIfDue();
-    this.rows += rowCount(change);
-  }
-
-  /**
-   * A rows event for the replica to apply itself: joined to the BINLOG
-   * statement being built while it may be (see binlog-rows.ts). Foreign key
-   * checks follow the event's own flag there, as on the server's own
-   * replica, and the session's setting is as it was after each statement.
-   */
-  private async applyBinlogRows(change: RowChange, rows: NonNullable<RowChange["binlog"]>, context: ApplyContext): Promise<void> {
-    if (!this.capabilities.binlogStatements) {
-      // The stream still sends events this run no longer sends as such: start it again, decoding them.
-      throw new CarefulRetryError('BINLOG statements are off for this run; streaming again with the rows decoded');
-    }
-    if (this.formatStatement === undefined) throw new Error('internal: a rows event came before the binlog\'s format description');
-    this.ensureTransaction();
-    const table = `${change.table.database}.${change.table.table}`;
-    const statement: Buffered = {
-      sql: '',
-      params: [],
-      binlog: binlogBatch(rows, change.statementEnd === true),
-      context,
-      kind: change.kind,
-      table,
-      event: ++this.events,
-    };
-    await this.checkFits(statement);
-    this.hold(statement);
-    this.buffer.add(statement);
     await this.drainIfDue();
     this.rows += rowCount(change);
   }
@@ -918,87 +743,6 @@ export class ReplicaApplier {
   }
 
   /**
-   * A large statement is measured (its values escaped in) before it is
-   * queued. One larger than the replica's max_allowed_packet (the source's,
-   * raised at start, may not be enough: an update of a row without a key
-   * carries both images, and its texts twice) raises the replica's limit to
-   * 1 GB, as the server's own replica may take, when this user may,
-   * and its transaction runs again over a new connection, which takes the
-   * new limit. When it may not, or past 1 GB, replication stops before
-   * anything of the transaction commits, with the fix, rather than fail on
-   * the replica with error 1153.
-   */
-  private async checkFits(statement: Buffered): Promise<void> {
-    if (this.maxPacket <= 0 || estimateBytes(statement) < MEASURED_STATEMENT_BYTES) return;
-    if (statement.binlog) return this.checkBytesFit(statement, binlogStatementBytes(statement.binlog.bytes) + 1);
-    if (statement.params.length > 0) {
-      const inline = inlineParts(statement.sql, statement.params);
-      statement.sql = inline.sql;
-      statement.params = [];
-      if (inline.blobs.length) statement.blobs = inline.blobs;
-    }
-    return this.checkBytesFit(statement, partBytes(statement) + 1);
-  }
-
-  /** A statement of `bytes` on the wire takes the replica's max_allowed_packet, raised when it must be (see checkFits). */
-  private async checkBytesFit(statement: Buffered, bytes: number): Promise<void> {
-    if (bytes <= this.maxPacket) return;
-    const where = `a row ${statement.kind} on ${statement.table} at ${describeContext(statement.context)}`;
-    const location = locationOf(statement.context, statement.table ?? null, statement.kind);
-    // Straight to the most a server takes, as the server's own replica may
-    // (slave_max_allowed_packet): the next such row then needs no new connection.
-    const wanted = MAX_PACKET_LIMIT;
-    if (this.mayRaisePacket && bytes + PACKET_SLACK <= MAX_PACKET_LIMIT) {
-      const raised = await this.conn.query(`SET GLOBAL max_allowed_packet = ${wanted}`).then(
-        () => true,
-        () => false,
-      );
-      if (raised) {
-        throw new PacketLimitRaisedError(
-          `${where} is ${describeBytes(bytes)} as a statement: raised the replica's max_allowed_packet from ${describeBytes(this.maxPacket)} to ${describeBytes(wanted)} ` +
-            `and applying its transaction again over a new connection; to keep it over a replica restart, in its my.cnf [mysqld]: max_allowed_packet=${describeBytes(wanted)}`,
-          { location },
-        );
-      }
-      this.mayRaisePacket = false;
-    }
-    throw new PacketLimitError(
-      `${where} is ${describeBytes(bytes)} as a statement, ` +
-        `more than the replica's max_allowed_packet of ${describeBytes(this.maxPacket)}${this.sourcePacket ? ` (the source accepts ${describeBytes(this.sourcePacket)})` : ''}; ` +
-        (bytes + PACKET_SLACK > MAX_PACKET_LIMIT
-          ? `no server takes a statement past ${describeBytes(MAX_PACKET_LIMIT)}: nothing of this transaction was applied; skip it with \`binlog-sync skip\` or make the row smaller on the source`
-          : `nothing of this transaction was applied: on the replica ${packetLimitFix(Math.max(bytes, this.sourcePacket) + PACKET_SLACK)}, then start again`),
-      { location },
-    );
-  }
-
-  /** The replica table's system-versioning period, when it has one (asked once per table until the next DDL). */
-  private async versioningOf(table: RowChange['table']): Promise<Versioning | null> {
-    if (this.flavor !== 'mariadb' || !mayBeSystemVersioned(table)) return null;
-    const name = `${table.database}.${table.table}`;
-    let versioning = this.versioned.get(name);
-    if (versioning === undefined) {
-      const [rows] = (await this.conn.query(
-        `SELECT t.TABLE_TYPE AS type, c.COLUMN_NAME AS name, c.GENERATION_EXPRESSION AS expr FROM information_schema.TABLES t
-         LEFT JOIN information_schema.COLUMNS c ON c.TABLE_SCHEMA = t.TABLE_SCHEMA AND c.TABLE_NAME = t.TABLE_NAME AND c.GENERATION_EXPRESSION IN ('ROW START', 'ROW END')
-         WHERE t.TABLE_SCHEMA = ? AND t.TABLE_NAME = ?`,
-        [table.database, table.table],
-      )) as [Array<{ type: string; name: string | null; expr: string | null }>, unknown];
-      versioning = null;
-      if (rows[0]?.type === 'SYSTEM VERSIONED') {
-        // Implicit periods (WITH SYSTEM VERSIONING alone) are row_start/row_end, hidden from information_schema.
-        const startName = rows.find((r) => r.expr === 'ROW START')?.name ?? 'row_start';
-        const endName = rows.find((r) => r.expr === 'ROW END')?.name ?? 'row_end';
-        const start = table.columns.findIndex((c) => c.name === startName);
-        const end = table.columns.findIndex((c) => c.name === endName);
-        if (start >= 0 && end >= 0) versioning = { start, end };
-      }
-      this.versioned.set(name, versioning);
-    }
-    return versioning;
-  }
-
-  /**
    * A statement that commits on its own (DDL, XA COMMIT/ROLLBACK) cannot
    * commit together with the position: it is marked as started first, so
    * that after a crash its re-run knows it may already have happened.
@@ -1018,7 +762,6 @@ export class ReplicaApplier {
   private async applyDdl(action: Extract<ApplyAction, { type: 'ddl' }>, context: ApplyContext): Promise<void> {
     // DDL runs alone: everything before it answered, and (outside a transaction) durable.
     await this.idle();
-    this.versioned.clear();
     const inTransaction = this.unit !== undefined;
     const again = this.startedBefore(action.sql);
     if (!inTransaction) await this.markStarted(action.sql, context);
@@ -1031,17 +774,17 @@ export class ReplicaApplier {
       );
     }
     const enter = enterDdlContext(action, this.flavor, zone?.offset);
-    await this.run(enter.sql, enter.params, context, 'session').catch((error: unknown) => {
+    await this.replica.run(enter.sql, enter.params, context, 'session').catch((error: unknown) => {
       throw unknownTimeZone(error, action.timeZone) ?? error;
     });
-    this.foreignKeyChecks = false;
+    this.sqlRows.afterDdl();
     try {
-      if (action.database) await this.run(`USE ${quoteIdentifier(action.database)}`, [], context, action.verb, action.database);
+      if (action.database) await this.replica.run(`USE ${quoteIdentifier(action.database)}`, [], context, action.verb, action.database);
       // DDL commits implicitly: whatever was open is committed, and later rows need a new transaction.
       this.unit = undefined;
       // Helper statements around it (see the 'ddl' action) are each safe to run again.
       for (const sql of [...(action.before ?? []), action.sql, ...(action.after ?? [])]) {
-        await this.run(sql, [], context, action.verb, action.targets.join(', '));
+        await this.replica.run(sql, [], context, action.verb, action.targets.join(', '));
       }
       this.ddlApplied = !inTransaction;
       this.logger.info({ ...context, statement: action.verb, tables: action.targets }, `applied ${action.verb}`);
@@ -1051,7 +794,7 @@ export class ReplicaApplier {
       this.logger.warn({ ...context, statement: action.verb }, `${action.verb} had already been applied before a restart`);
     } finally {
       const leave = leaveDdlContext();
-      await this.run(leave.sql, leave.params, context, 'session');
+      await this.replica.run(leave.sql, leave.params, context, 'session');
     }
   }
 
@@ -1062,48 +805,19 @@ export class ReplicaApplier {
    */
   private async runFenced(sql: string, params: unknown[], context: ApplyContext, withIt: CheckpointStatement[] = []): Promise<void> {
     if (withIt.length === 0) {
-      const [written] = (await this.run(`${sql}; COMMIT`, params, context, 'checkpoint')) as Array<{ affectedRows?: number }>;
+      const [written] = (await this.replica.run(`${sql}; COMMIT`, params, context, 'checkpoint')) as Array<{ affectedRows?: number }>;
       // (The COMMIT of an update that matched nothing commits nothing.)
       checkCheckpointWritten(written?.affectedRows, this.epoch);
       return;
     }
-    const written = (await this.run(sql, params, context, 'checkpoint')) as { affectedRows?: number };
+    const written = (await this.replica.run(sql, params, context, 'checkpoint')) as { affectedRows?: number };
     try {
       checkCheckpointWritten(written.affectedRows, this.epoch);
     } catch (error) {
-      await this.conn.query('ROLLBACK');
+      await this.replica.query('ROLLBACK');
       throw error;
     }
-    await this.run(`${withIt.map((s) => s.sql).join(';\n')}; COMMIT`, withIt.flatMap((s) => s.params), context, 'checkpoint');
-  }
-
-  /** Runs one statement, turning driver errors into ours with where and what failed. */
-  private async run(sql: string | Buffer, params: unknown[], context: ApplyContext, kind: string, table?: string): Promise<unknown> {
-    try {
-      // (A query of bytes goes through formatQuery as it is: see db/large-query.ts.)
-      // (mysql2 reads an object as the query's options: a query of bytes goes as `{ sql }`.)
-      const [result] = await this.conn.query((typeof sql === 'string' ? sql : { sql }) as string, params);
-      return result;
-    } catch (error) {
-      const e = error as DriverError & { sql?: unknown };
-      // The error keeps the query, which may be megabytes (it is never shown).
-      if (typeof e === 'object' && e !== null && Buffer.isBuffer(e.sql)) e.sql = '(large query)';
-      const detail = `${e.sqlMessage ?? e.message ?? String(error)}${e.errno ? ` (error ${e.errno})` : ''}`;
-      const where = `${kind}${table ? ` on ${table}` : ''} at ${describeContext(context)}`;
-      const location = locationOf(context, table ?? null, kind);
-      if (e.errno === ER_NET_PACKET_TOO_LARGE) {
-        const size = typeof sql === 'string' ? Buffer.byteLength(sql) : sql.length;
-        throw new PacketLimitError(
-          `applying ${where} failed: a statement of ${describeBytes(size)} is more than the replica's max_allowed_packet of ${describeBytes(this.maxPacket)} (error 1153); ` +
-            `on the replica ${packetLimitFix(Math.max(size, this.sourcePacket) + PACKET_SLACK)}, then start again`,
-          { cause: error, location },
-        );
-      }
-      if (isTransientDriverError(error)) {
-        throw new TransientApplyError(`applying ${where} failed: ${detail}`, { cause: error, location });
-      }
-      throw new ApplyError(`applying ${where} failed on the replica: ${detail}`, { cause: error, location });
-    }
+    await this.replica.run(`${withIt.map((s) => s.sql).join(';\n')}; COMMIT`, withIt.flatMap((s) => s.params), context, 'checkpoint');
   }
 }
 
@@ -1115,20 +829,4 @@ function unknownTimeZone(error: unknown, timeZone: string | undefined): ApplyErr
       'load the time zone tables on the replica (mariadb-tzinfo-to-sql /usr/share/zoneinfo | mariadb mysql) and start again',
     { cause: error.cause, location: error.location },
   );
-}
-
-/** The server's error number behind one of our errors (run() keeps the driver's error as the cause); -1 when none. */
-function serverErrno(error: unknown): number {
-  return (error as { cause?: DriverError } | undefined)?.cause?.errno ?? -1;
-}
-
-function locationOf(context: ApplyContext, table: string | null, statement: string): FailureLocation {
-  return { gtid: context.gtid, file: context.file, position: context.position, table, statement };
-}
-
-function describeContext(context: ApplyContext): string {
-  const parts: string[] = [];
-  if (context.gtid) parts.push(`GTID ${context.gtid}`);
-  if (context.file) parts.push(`${context.file}:${context.position ?? '?'}`);
-  return parts.join(', ') || 'an unknown position';
 }

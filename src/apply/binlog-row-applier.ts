@@ -1,0 +1,109 @@
+// The BINLOG path of a rows event (see row-applier.ts): its bytes, with its
+// statement's table maps, join the BINLOG statement being built while they
+// may (binlog-rows.ts says when), and the replica applies them with its own
+// row code, as its replica threads would. Foreign key checks follow the
+// event's own flag there, and the server restores the session's settings
+// after each BINLOG statement.
+import { CarefulRetryError, ApplyError, TransientApplyError } from '../errors.js';
+import type { DriverError } from '../db/server-errors.js';
+import type { RowChange } from '../source/events.js';
+import { binlogStatement } from '../binlog/event-bytes.js';
+import { binlogBatch } from './binlog-rows.js';
+import { ER_SPECIFIC_ACCESS_DENIED } from './binlog-privilege.js';
+import { describeContext, locationOf, serverErrno } from './apply-errors.js';
+import type { ApplyConnection, ReplicaConnection } from './replica-connection.js';
+import type { Buffered } from './statement-buffer.js';
+import type { RowApplier, StatementLabel } from './row-applier.js';
+
+/** Can't find record: a row event's row is not on the replica. */
+const ER_KEY_NOT_FOUND = 1032;
+
+/** The run's BINLOG statements capability (see capabilities.ts). */
+export interface BinlogStatementsCapability {
+  readonly binlogStatements: boolean;
+  disable(capability: 'binlogStatements', reason: string, level?: 'warn' | 'info'): void;
+}
+
+export class BinlogRowApplier implements RowApplier {
+  /** The source's format description, as the BINLOG statement a connection must read before any rows events. */
+  private format: string | undefined;
+  /** The connection that has read it. */
+  private formatOn: ApplyConnection | undefined;
+
+  constructor(
+    private readonly replica: ReplicaConnection,
+    private readonly capabilities: BinlogStatementsCapability,
+  ) {}
+
+  /** The binlog being read has this format description (the stream starts with it, and each new file). */
+  setFormat(event: Uint8Array): void {
+    this.format = binlogStatement([event]);
+    this.formatOn = undefined;
+  }
+
+  async build(change: RowChange, label: StatementLabel): Promise<Buffered[]> {
+    const rows = change.binlog;
+    if (!rows) throw new Error('internal: a rows event without its bytes reached the BINLOG path');
+    if (!this.capabilities.binlogStatements) {
+      // The stream still sends events this run no longer sends as such: start it again, decoding them.
+      throw new CarefulRetryError('BINLOG statements are off for this run; streaming again with the rows decoded');
+    }
+    if (this.format === undefined) throw new Error("internal: a rows event came before the binlog's format description");
+    return [{ sql: '', params: [], binlog: binlogBatch(rows, change.statementEnd === true), ...label }];
+  }
+
+  connectionReplaced(): void {
+    this.formatOn = undefined;
+  }
+
+  /**
+   * Sends a BINLOG statement, after the format description the connection
+   * has not read yet (queued in order at once: the hand-over lets the next
+   * batch go as soon as this returns its promise).
+   */
+  async send(b: Buffered): Promise<void> {
+    const batch = b.binlog!;
+    const current = this.replica.current;
+    const format = this.formatOn === current ? undefined : this.replica.run(this.format!, [], b.context, 'format');
+    this.formatOn = current;
+    const text = binlogStatement(batch.events);
+    batch.events = [];
+    const applied = this.replica.run(text, [], b.context, b.kind, b.table);
+    try {
+      await format;
+    } catch (error) {
+      this.formatOn = undefined;
+      await applied.catch(() => undefined);
+      throw error;
+    }
+    try {
+      await applied;
+    } catch (error) {
+      throw this.failure(error, b, batch.count);
+    }
+  }
+
+  /** What a failed BINLOG statement means, said as the SQL path would say it where it can. */
+  private failure(error: unknown, b: Buffered, events: number): unknown {
+    const errno = serverErrno(error);
+    if (errno === ER_SPECIFIC_ACCESS_DENIED) {
+      this.capabilities.disable('binlogStatements', `the replica refused a BINLOG statement (${(error as Error).message}); applying row events as SQL statements`);
+      return new CarefulRetryError('the replica refused a BINLOG statement; applying row events as SQL statements', { cause: error });
+    }
+    // Which of its events failed (and so where), the next session tells, one event per statement.
+    if (events > 1 && !(error instanceof TransientApplyError)) {
+      const said = (error as { cause?: DriverError }).cause?.sqlMessage ?? (error as Error).message;
+      return new CarefulRetryError('a rows event of a BINLOG statement failed; applying them one at a time', {
+        cause: new ApplyError(`one of ${events} rows events applied together (from ${b.table} on) failed on the replica: ${said} (error ${errno})`, { cause: error }),
+      });
+    }
+    if (errno === ER_KEY_NOT_FOUND) {
+      return new ApplyError(
+        `the row to ${b.kind} in ${b.table} is not on the replica (the replica has drifted from the source) ` +
+          `at ${describeContext(b.context)}; repair the row on the replica and start again, or pass this transaction with \`binlog-sync skip\``,
+        { cause: (error as Error).cause ?? error, location: locationOf(b.context, b.table ?? null, b.kind) },
+      );
+    }
+    return error;
+  }
+}
