@@ -159,7 +159,7 @@ export class ReplicaApplier {
   /** Rows of a source transaction not yet committed (deferred or not) are in the open transaction. */
   private partial = false;
   /** Rows the current source transaction changed so far (reported with its commit). */
-  private rows = 0;
+  private changedRows = 0;
   /** Numbers the rows events, so a batch knows how many it spans. */
   private events = 0;
   /** The fencing token this applier writes checkpoints under (see claim). */
@@ -316,42 +316,54 @@ export class ReplicaApplier {
     return this.pipeline.failed;
   }
 
-  /** Applies one action of a source transaction, other than its commit (see commit()). */
-  async apply(action: Exclude<ApplyAction, { type: 'commit' }>, context: ApplyContext): Promise<void> {
+  // One method per apply action, called by the apply loop (replicator/apply-loop.ts), the one place that dispatches them.
+
+  /** The binlog being read has this format description: BINLOG statements' events are read with it. */
+  setFormat(event: Uint8Array): void {
+    this.binlogRows.setFormat(event);
+  }
+
+  /**
+   * A source transaction begins. The replica transaction opens lazily, at
+   * the first replicated change; an XA one with XA START (see ensureTransaction).
+   */
+  async begin(action: Extract<ApplyAction, { type: 'begin' }>): Promise<void> {
     this.pipeline.throwIfFailed();
-    switch (action.type) {
-      case 'format':
-        this.binlogRows.setFormat(action.event);
-        return;
-      case 'begin':
-        // The replica transaction opens lazily, at the first replicated change;
-        // an XA one with XA START (see ensureTransaction).
-        if (action.xa !== undefined) await this.beginXa(action.xa);
-        return;
-      case 'xa-end':
-        return this.endXa(action, context);
-      case 'rows':
-        return this.applyRows(action.change, context);
-      case 'statement':
-        if (this.unit) {
-          this.ensureTransaction();
-          await this.send(buffered({ sql: action.sql, params: [] }, { context, kind: 'statement' }));
-        }
-        return;
-      case 'ddl':
-        return this.applyDdl(action, context);
-      case 'rollback':
-        // A source ROLLBACK would also undo the group's earlier transactions.
-        if (this.deferred > 0) throw new CarefulRetryError('a source ROLLBACK inside a commit group');
-        // Everything before it must have gone through: rollback() forgets a failure.
-        await this.idle();
-        await this.rollback();
-        return;
-      case 'skipped-statement':
-      case 'refused-statement':
-      case 'unsupported':
-        return;
+    if (action.xa !== undefined) await this.beginXa(action.xa);
+  }
+
+  /** A rows event: its statements, by the path it came for (see row-applier.ts), join the open replica transaction. */
+  async rows(change: RowChange, context: ApplyContext): Promise<void> {
+    this.pipeline.throwIfFailed();
+    // Rows of an XA transaction already prepared here before a restart: applied already.
+    if (this.xa?.prepared) return;
+    this.ensureTransaction();
+    const label = { context, kind: change.kind, table: `${change.table.database}.${change.table.table}`, event: ++this.events };
+    const statements = await (change.binlog ? this.binlogRows : this.sqlRows).build(change, label);
+    for (const statement of statements) await this.replica.checkFits(statement);
+    for (const statement of statements) {
+      this.hold(statement);
+      this.buffer.add(statement);
     }
+    await this.drainIfDue();
+    this.changedRows += rowCount(change);
+  }
+
+  /** SAVEPOINT / ROLLBACK TO SAVEPOINT inside a transaction, passed through (nothing to do before its first change). */
+  async statement(sql: string, context: ApplyContext): Promise<void> {
+    this.pipeline.throwIfFailed();
+    if (!this.unit) return;
+    this.ensureTransaction();
+    await this.send(buffered({ sql, params: [] }, { context, kind: 'statement' }));
+  }
+
+  /** A source ROLLBACK: undoes what this transaction applied (never a group's earlier transactions). */
+  async sourceRollback(): Promise<void> {
+    this.pipeline.throwIfFailed();
+    if (this.deferred > 0) throw new CarefulRetryError('a source ROLLBACK inside a commit group');
+    // Everything before it must have gone through: rollback() forgets a failure.
+    await this.idle();
+    await this.rollback();
   }
 
   /**
@@ -361,8 +373,8 @@ export class ReplicaApplier {
    */
   async commit(action: Extract<ApplyAction, { type: 'commit' }>, options: CommitOptions): Promise<CommitResult> {
     this.pipeline.throwIfFailed();
-    const rows = this.rows;
-    this.rows = 0;
+    const rows = this.changedRows;
+    this.changedRows = 0;
     this.sqlRows.transactionEnded();
     const { sql, params } = checkpointStatement(this.streamId, this.epoch, action.position, action.timestamp);
     if (action.xa !== undefined) return this.commitXaPrepare(action.xa, action.gtid, { sql, params }, options, rows);
@@ -415,7 +427,7 @@ export class ReplicaApplier {
     this.buffer.clear(); // never sent: nothing to undo
     this.files.clear();
     this.partial = false;
-    this.rows = 0;
+    this.changedRows = 0;
     this.sqlRows.transactionEnded();
     const failed = await this.pipeline.reset();
     // A failed transaction may be open even when no new one is being built.
@@ -533,7 +545,8 @@ export class ReplicaApplier {
    * marked as started, run, and its position recorded after it, so a restart
    * in between knows that "unknown XID" means it already happened.
    */
-  private async endXa(action: Extract<ApplyAction, { type: 'xa-end' }>, context: ApplyContext): Promise<void> {
+  async xaEnd(action: Extract<ApplyAction, { type: 'xa-end' }>, context: ApplyContext): Promise<void> {
+    this.pipeline.throwIfFailed();
     await this.idle();
     const statement = `XA ${action.verb} ${action.xid}`;
     const pending = await readXaPending(this.replica.current, this.streamId, action.xid);
@@ -703,22 +716,6 @@ export class ReplicaApplier {
     }
   }
 
-  /** A rows event: its statements, by the path it came for (see row-applier.ts), join the open replica transaction. */
-  private async applyRows(change: RowChange, context: ApplyContext): Promise<void> {
-    // Rows of an XA transaction already prepared here before a restart: applied already.
-    if (this.xa?.prepared) return;
-    this.ensureTransaction();
-    const label = { context, kind: change.kind, table: `${change.table.database}.${change.table.table}`, event: ++this.events };
-    const statements = await (change.binlog ? this.binlogRows : this.sqlRows).build(change, label);
-    for (const statement of statements) await this.replica.checkFits(statement);
-    for (const statement of statements) {
-      this.hold(statement);
-      this.buffer.add(statement);
-    }
-    await this.drainIfDue();
-    this.rows += rowCount(change);
-  }
-
   /**
    * A large row holds the stream back from the moment it is taken in until
    * its batch has answered (release): the next large rows are not decoded
@@ -759,7 +756,9 @@ export class ReplicaApplier {
     return again;
   }
 
-  private async applyDdl(action: Extract<ApplyAction, { type: 'ddl' }>, context: ApplyContext): Promise<void> {
+  /** A DDL statement, run alone (see the comments inside). */
+  async ddl(action: Extract<ApplyAction, { type: 'ddl' }>, context: ApplyContext): Promise<void> {
+    this.pipeline.throwIfFailed();
     // DDL runs alone: everything before it answered, and (outside a transaction) durable.
     await this.idle();
     const inTransaction = this.unit !== undefined;

@@ -15,6 +15,7 @@ import { watchMemory } from './memory-budget.js';
 import { runSession, type ReplicatorStats, type RunContext, type SessionOptions } from './session.js';
 import { StreamHealth } from '../health/stream-health.js';
 import { RunnerFence } from './fence.js';
+import { RunEvents } from './run-events.js';
 
 export type { ReplicatorStats } from './session.js';
 
@@ -24,6 +25,8 @@ export interface ReplicatorOptions extends SessionOptions {
   backoff?: BackoffOptions;
   /** Called once a second with the running totals (transactions and rows applied, position). */
   onProgress?: (stats: Readonly<ReplicatorStats>) => void;
+  /** Where the run tells what happens (streaming, committed, mode, reconnect, stopped): see run-events.ts. */
+  events?: RunEvents;
 }
 
 const LIVENESS_MS = 1000;
@@ -53,6 +56,7 @@ export async function runReplicator(options: ReplicatorOptions): Promise<Replica
     }),
     stats,
     streamed: false,
+    events: options.events ?? new RunEvents(),
   };
   // Published with the runner's health for `status`.
   health.describeRun(run.mode, run.capabilities);
@@ -63,6 +67,7 @@ export async function runReplicator(options: ReplicatorOptions): Promise<Replica
     if (next > left) logger.info({ mode }, `applying the next ${next} transactions one at a time`);
     else if (next === 0) logger.info({ mode }, 'applying in groups again');
     left = next;
+    run.events.emit('mode', mode);
   });
   const session: ReplicatorOptions = { ...options, health, signal };
   const timers = [
@@ -74,6 +79,7 @@ export async function runReplicator(options: ReplicatorOptions): Promise<Replica
     watchMemory(),
   ];
   const begin = stats.position;
+  let failure: string | null = null;
   state.addHistory({ event: 'start', file: begin?.file ?? null, position: begin?.position ?? null, gtid: begin?.gtid ?? null, detail: `pid ${process.pid}` });
   try {
     let attempt = 0;
@@ -98,6 +104,7 @@ export async function runReplicator(options: ReplicatorOptions): Promise<Replica
         // A regrouping says why: the error of the statement that failed.
         const cause = error instanceof CarefulRetryError && error.cause !== undefined ? { cause: describeError(error.cause) } : {};
         logger.warn({ attempt, delayMs: delay, error: describeError(error), ...cause }, `${describeError(error)}; retrying in ${(delay / 1000).toFixed(1)} s`);
+        run.events.emit('reconnect', { attempt, delayMs: delay, error: describeError(error) });
         if (!(await sleep(delay, signal))) {
           fence.check();
           return stats;
@@ -107,6 +114,7 @@ export async function runReplicator(options: ReplicatorOptions): Promise<Replica
   } catch (error) {
     // A runner that lost the file records nothing in it: the file is the new runner's.
     if (error instanceof Error && !(error instanceof FencedError)) recordFailure(state, error, stats.position);
+    failure = describeError(error);
     throw error;
   } finally {
     for (const t of timers) clearInterval(t);
@@ -119,6 +127,7 @@ export async function runReplicator(options: ReplicatorOptions): Promise<Replica
       state.releaseRunner(fence.lease);
       logger.info({ ...(at ?? {}) }, `stopped at ${at ? formatPosition(at) : '(no position)'}`);
     }
+    run.events.emit('stopped', { position: stats.position, error: failure });
   }
 }
 

@@ -79,8 +79,8 @@ function setUp(mode = new ApplyMode()): { conn: HeldConnection; applier: Replica
 describe('ReplicaApplier: COMMIT only after every batch has answered', () => {
   it('holds the COMMIT until the batch with the rows and the checkpoint has answered, and reports durability after it', async () => {
     const { conn, applier, durable } = setUp();
-    await applier.apply({ type: 'begin', gtid: '0-1-7', timestamp: 0 }, context);
-    await applier.apply(insert(1, 2), context);
+    await applier.begin({ type: 'begin', gtid: '0-1-7', timestamp: 0 });
+    await applier.rows(insert(1, 2).change, context);
     expect(conn.sent).toHaveLength(0); // buffered, not sent yet
 
     const result = await applier.commit(commit('0-1-7', 1300), { context, deferrable: false, onDurable: () => durable.push('0-1-7') });
@@ -102,9 +102,9 @@ describe('ReplicaApplier: COMMIT only after every batch has answered', () => {
 
   it('sends nothing of the next transaction before the COMMIT of the one before', async () => {
     const { conn, applier, durable } = setUp();
-    await applier.apply(insert(1), context);
+    await applier.rows(insert(1).change, context);
     await applier.commit(commit('0-1-7', 1300), { context, deferrable: false, onDurable: () => durable.push('first') });
-    await applier.apply(insert(2), context);
+    await applier.rows(insert(2).change, context);
     const second = applier.commit(commit('0-1-8', 1400), { context, deferrable: false, onDurable: () => durable.push('second') });
     await settle();
     expect(conn.texts).toEqual(['INSERT INTO']);
@@ -124,7 +124,7 @@ describe('ReplicaApplier: COMMIT only after every batch has answered', () => {
 
   it('never commits a transaction whose row is missing on the replica, and rolls it back', async () => {
     const { conn, applier, durable } = setUp();
-    await applier.apply(update(5), context);
+    await applier.rows(update(5).change, context);
     await applier.commit(commit('0-1-7', 1300), { context, deferrable: false, onDurable: () => durable.push('0-1-7') });
     await settle();
     // The update found no row (a drift): the replica answers 0 affected.
@@ -142,7 +142,7 @@ describe('ReplicaApplier: COMMIT only after every batch has answered', () => {
 
   it('never commits under a superseded epoch: the checkpoint matched no row', async () => {
     const { conn, applier, durable } = setUp();
-    await applier.apply(insert(1), context);
+    await applier.rows(insert(1).change, context);
     await applier.commit(commit('0-1-7', 1300), { context, deferrable: false, onDurable: () => durable.push('0-1-7') });
     await settle();
     conn.sent[0]!.answer([{ affectedRows: 1 }, { affectedRows: 0 }]);
@@ -155,12 +155,12 @@ describe('ReplicaApplier: COMMIT only after every batch has answered', () => {
     const mode = new ApplyMode();
     mode.carefulFor(2);
     const { conn, applier } = setUp(mode);
-    const first = applier.apply(remove(1, 2), context);
+    const first = applier.rows(remove(1, 2).change, context);
     await settle();
     // One statement per row (so an error names its row), the event's statements in one round trip.
     expect(conn.sent).toHaveLength(1);
     expect(conn.sent[0]!.sql.match(/DELETE FROM/g)).toHaveLength(2);
-    const second = first.then(() => applier.apply(update(3), context));
+    const second = first.then(() => applier.rows(update(3).change, context));
     await settle();
     expect(conn.sent).toHaveLength(1); // the next event waits for the answer
     conn.sent[0]!.answer([{ affectedRows: 1 }, { affectedRows: 1 }]);

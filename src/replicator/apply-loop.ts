@@ -1,0 +1,290 @@
+// The apply loop: feeds source events through the assembler and hands each
+// apply action to the applier, in order. It is the one place an action is
+// dispatched (the applier offers one method per action), and the one owner
+// of the apply mode's transitions (careful after a failed group, grouped
+// again after its transactions), and of what a failure means for the session.
+import { CarefulRetryError, FencedError, UnsupportedEventError, isRetryable } from '../errors.js';
+import type { Logger } from '../log/logger.js';
+import type { AppliedPosition } from '../position.js';
+import type { ApplyContext, ApplyFailure, CommitOptions, CommitResult } from '../apply/replica-applier.js';
+import { rowCount, type RowChange, type SourceEvent } from '../source/events.js';
+import type { StreamHealth } from '../health/stream-health.js';
+import type { ReplicationMetrics } from '../health/metrics.js';
+import { APPLY_BY_HAND, LIKE_SOURCE_TABLE, lexerOptions, type ApplyAction, type TransactionAssembler } from '../txn/assembler.js';
+import { replaceCreateTableName } from '../txn/ddl.js';
+import { quoteIdentifier } from '../sql/identifiers.js';
+import type { EventQueue } from './event-queue.js';
+import type { RunContext } from './session.js';
+
+/** How long the apply loop may run before it lets I/O callbacks in. */
+const YIELD_EVERY_MS = 1;
+
+type DdlAction = Extract<ApplyAction, { type: 'ddl' }>;
+type CommitAction = Extract<ApplyAction, { type: 'commit' }>;
+
+/**
+ * What the loop needs of an applier: one method per apply action, and the
+ * group's state. ReplicaApplier is the real one; a test's may stand in.
+ */
+export interface LoopApplier {
+  readonly inTransaction: boolean;
+  /** Source transactions waiting in the open replica transaction for flush(). */
+  readonly deferred: number;
+  readonly failed: ApplyFailure | undefined;
+  setFormat(event: Uint8Array): void;
+  begin(action: Extract<ApplyAction, { type: 'begin' }>): Promise<void>;
+  rows(change: RowChange, context: ApplyContext): Promise<void>;
+  statement(sql: string, context: ApplyContext): Promise<void>;
+  ddl(action: DdlAction, context: ApplyContext): Promise<void>;
+  xaEnd(action: Extract<ApplyAction, { type: 'xa-end' }>, context: ApplyContext): Promise<void>;
+  /** A source ROLLBACK of the transaction being applied. */
+  sourceRollback(): Promise<void>;
+  commit(action: CommitAction, options: CommitOptions): Promise<CommitResult>;
+  flush(): Promise<boolean>;
+  idle(): Promise<void>;
+  rollback(): Promise<void>;
+}
+
+/**
+ * Feeds events through the assembler to the applier, one source transaction
+ * at a time and in order. While more events wait in the queue, consecutive
+ * source transactions share one replica commit (a group: never a part of a
+ * transaction, the position of the last one committed with them). The
+ * applier pipelines: it commits in the background while this loop goes on,
+ * and reports each commit once durable; only then is its position mirrored
+ * to the state file. A group is sealed as soon as the queue runs dry, a DDL
+ * comes, or the group is full.
+ */
+export interface ApplyLoopOptions {
+  queue: EventQueue<SourceEvent>;
+  assembler: TransactionAssembler;
+  applier: LoopApplier;
+  run: RunContext;
+  logger: Logger;
+  health: StreamHealth | undefined;
+  metrics: ReplicationMetrics | undefined;
+  /** The source's CREATE TABLE of a table, under a statement's sql_mode. */
+  readDefinition: (table: { database: string; table: string }, sqlMode: bigint | undefined) => Promise<string>;
+}
+
+/** A statement on one line, shortened for messages and logs. */
+function oneLine(sql: string): string {
+  const line = sql.replace(/\s+/g, ' ').trim();
+  return line.length > 200 ? `${line.slice(0, 200)}...` : line;
+}
+
+export class ApplyLoop {
+  private context: ApplyContext;
+  /** Position of the last transaction handed to the applier (durable or not yet). */
+  private last: AppliedPosition | null = null;
+  /** When the transaction being applied began (performance.now()), for its duration metric. */
+  private transactionStartedAt = 0;
+  private readonly queue: EventQueue<SourceEvent>;
+  private readonly assembler: TransactionAssembler;
+  private readonly applier: LoopApplier;
+  private readonly run: RunContext;
+  private readonly logger: Logger;
+  private readonly health: StreamHealth | undefined;
+  private readonly metrics: ReplicationMetrics | undefined;
+  private readonly readDefinition: ApplyLoopOptions['readDefinition'];
+
+  constructor(options: ApplyLoopOptions) {
+    ({ queue: this.queue, assembler: this.assembler, applier: this.applier, run: this.run, logger: this.logger } = options);
+    this.health = options.health;
+    this.metrics = options.metrics;
+    this.readDefinition = options.readDefinition;
+    const at = this.run.stats.position;
+    this.context = { gtid: null, file: at?.file ?? null, position: at?.position ?? null };
+  }
+
+  async loop(signal: AbortSignal): Promise<void> {
+    let yielded = performance.now();
+    for (;;) {
+      // While events are queued, this loop runs on promise callbacks alone and
+      // would keep the event loop from reading the replica's answers (and so
+      // the driver from sending it the next batch). Let I/O in every millisecond.
+      if (performance.now() - yielded > YIELD_EVERY_MS) {
+        await new Promise((resolve) => setImmediate(resolve));
+        yielded = performance.now();
+      }
+      const event = await this.queue.next(signal);
+      // Another runner took over: commit nothing more (closing the session rolls back what is open).
+      this.run.fence.check();
+      if (event === undefined) {
+        // A graceful stop keeps what the group applied (unless a transaction is
+        // half applied: then closing the session rolls the group back).
+        await this.settle();
+        return;
+      }
+      try {
+        for (const action of this.assembler.push(event)) {
+          if (action.type === 'begin') this.context = { ...this.context, gtid: action.gtid };
+          else if (this.context.file === null && 'file' in event && typeof event.file === 'string') this.context = { ...this.context, file: event.file };
+          await this.apply(action);
+        }
+      } finally {
+        // (Held from when it was taken: see EventQueue.held.)
+        this.queue.release(event);
+      }
+      if (this.queue.length === 0) {
+        // Seals the group, unless the queue ran dry in the middle of a transaction.
+        await this.guard(this.applier.flush());
+        if (!this.applier.inTransaction) {
+          await this.guard(this.applier.idle());
+          if (this.queue.length === 0) this.health?.settled();
+        }
+      }
+    }
+  }
+
+  /** Seals the open group and waits until everything is durable. */
+  private async settle(): Promise<void> {
+    await this.guard(this.applier.flush());
+    await this.guard(this.applier.idle());
+  }
+
+  /** Before a stop on the current transaction: the groups before it must be durable, or replayed alone. */
+  private async flushOrAbort(): Promise<void> {
+    await this.settle();
+    if (this.applier.deferred > 0) await this.fail(new Error('a group could not be committed before a failing transaction'));
+  }
+
+  /** Runs an applier step; a failure ends the session (see fail). */
+  private async guard<T>(step: Promise<T>): Promise<T> {
+    try {
+      return await step;
+    } catch (error) {
+      return this.fail(error);
+    }
+  }
+
+  /**
+   * Undoes the failed replica transaction and everything after it. A failure
+   * in a group of several source transactions makes the next session apply
+   * them one by one (careful mode), so the failing one stands alone with an
+   * exact error and position.
+   */
+  private async fail(cause: unknown): Promise<never> {
+    const transactions = this.applier.failed?.transactions ?? this.applier.deferred + 1;
+    await this.applier.rollback().catch(() => undefined);
+    if (cause instanceof FencedError) throw cause;
+    if (transactions <= 1 && !(cause instanceof CarefulRetryError)) throw cause;
+    this.run.mode.carefulFor(Math.max(transactions, 1));
+    if (cause instanceof CarefulRetryError) throw cause;
+    throw new CarefulRetryError(`a transaction in a group of ${transactions} failed; applying them one at a time`, { cause });
+  }
+
+  private recordDurable(applied: AppliedPosition): void {
+    this.run.fence.savePosition(applied);
+    this.run.stats.position = applied;
+    this.run.events.emit('committed', { position: applied });
+    // Failures name the last durable position: where the replica stands.
+    this.context = { ...this.context, position: applied.position, file: applied.file };
+  }
+
+  /** The one dispatch of an apply action. */
+  private async apply(action: ApplyAction): Promise<void> {
+    // (this.context is read when each step runs: a flush before it may have moved the recorded position.)
+    switch (action.type) {
+      case 'format':
+        this.applier.setFormat(action.event);
+        return;
+      case 'unsupported':
+        await this.flushOrAbort(); // so the failing transaction is the first after the recorded position
+        throw new UnsupportedEventError(
+          `the source wrote an event binlog-sync cannot apply faithfully (${action.what}) at ${action.file}:${action.position}; ` +
+            'see `binlog-sync check` for the source setting to change',
+        );
+      case 'refused-statement': {
+        await this.flushOrAbort();
+        const { file, position, gtid } = this.context;
+        const at = `${gtid ? `GTID ${gtid}, ` : ''}after ${file ?? '?'}:${position ?? '?'}`;
+        // One line: the statement's own line breaks would split the message.
+        throw new UnsupportedEventError(`stopped at the statement at ${at} (${action.reason}): ${oneLine(action.sql)}; ${action.remedy}`);
+      }
+      case 'skipped-statement':
+        // At info: a statement left out is a decision the operator may want to check.
+        this.logger.info({ ...this.context, reason: action.reason, sql: oneLine(action.sql) }, 'statement not replicated');
+        return;
+      case 'commit':
+        return this.commit(action);
+      case 'ddl':
+        await this.flushOrAbort(); // DDL commits implicitly: no group may be open
+        return this.guard(this.applier.ddl(action.likeSource ? await this.withLikeSource(action) : action, this.context));
+      case 'xa-end':
+        await this.flushOrAbort(); // XA COMMIT and ROLLBACK run with no transaction open
+        return this.guard(this.applier.xaEnd(action, this.context));
+      case 'begin':
+        this.transactionStartedAt = performance.now();
+        // An XA transaction is a replica transaction of its own.
+        if (action.xa !== undefined) await this.flushOrAbort();
+        return this.guard(this.applier.begin(action));
+      case 'rows': {
+        const { table, kind } = action.change;
+        this.metrics?.rowsApplied(`${table.database}.${table.table}`, kind, rowCount(action.change));
+        return this.guard(this.applier.rows(action.change, this.context));
+      }
+      case 'statement':
+        return this.guard(this.applier.statement(action.sql, this.context));
+      case 'rollback':
+        return this.guard(this.applier.sourceRollback());
+    }
+  }
+
+
+  /**
+   * CREATE TABLE ... LIKE a table the replica does not have: first create a
+   * copy of it (LIKE_SOURCE_TABLE) from the definition the source has now,
+   * so that the server itself decides what LIKE copies (no foreign keys, no
+   * AUTO_INCREMENT counter). The race: the definition is read when the
+   * statement is applied, not when the source ran it; if the LIKE source was
+   * altered in between (later in the binlog), the new table gets the later
+   * definition. Lag widens the window; it is empty when replication is live.
+   */
+  private async withLikeSource(action: DdlAction): Promise<DdlAction> {
+    const like = action.likeSource!;
+    let definition: string;
+    try {
+      definition = await this.readDefinition(like, action.sqlMode);
+    } catch (error) {
+      if (isRetryable(error)) throw error;
+      throw new UnsupportedEventError(
+        `stopped at the statement at after ${this.context.file ?? '?'}:${this.context.position ?? '?'}: cannot read the definition of ` +
+          `${like.database}.${like.table} (the source of its LIKE) from the source (${(error as Error).message}): ${oneLine(action.sql)}; ${APPLY_BY_HAND}`,
+        { cause: error },
+      );
+    }
+    const copy = replaceCreateTableName(definition, 'created', LIKE_SOURCE_TABLE, lexerOptions(action.sqlMode));
+    if (copy === undefined) throw new UnsupportedEventError(`${like.database}.${like.table} is not a table on the source: ${oneLine(action.sql)}; ${APPLY_BY_HAND}`);
+    const helper = `${quoteIdentifier(LIKE_SOURCE_TABLE.database)}.${quoteIdentifier(LIKE_SOURCE_TABLE.table)}`;
+    return { ...action, before: [`DROP TABLE IF EXISTS ${helper}`, copy, ...(action.before ?? [])] };
+  }
+
+  private async commit(action: Extract<ApplyAction, { type: 'commit' }>): Promise<void> {
+    const { stats, mode } = this.run;
+    const applied: AppliedPosition = {
+      file: action.position.file ?? this.last?.file ?? stats.position?.file ?? null,
+      position: action.position.position ?? this.last?.position ?? stats.position?.position ?? null,
+      gtid: action.position.gtid,
+      appliedAt: new Date().toISOString(),
+      sourceTimestamp: action.timestamp,
+    };
+    this.last = applied;
+    const { outcome, rows } = await this.guard(
+      this.applier.commit(action, {
+        context: this.context,
+        // Groups only while more waits, and never in careful mode (the applier checks the mode too).
+        deferrable: mode.grouped && this.queue.length > 0 && action.xa === undefined,
+        onDurable: () => this.recordDurable(applied),
+      }),
+    );
+    // Past one more of the transactions to apply carefully (the last turns grouping back on).
+    mode.committed();
+    if (rows > 0 || outcome === 'committed') {
+      stats.transactions += 1;
+      stats.rows += rows;
+      this.metrics?.transactionApplied((performance.now() - this.transactionStartedAt) / 1000);
+      this.logger.debug({ gtid: action.gtid, file: applied.file, position: applied.position, rows, outcome }, 'applied');
+    }
+  }
+}
