@@ -6,7 +6,7 @@ import type { Endpoint } from '../config/connection-url.js';
 import { ConnectionError, StateError, StateLockedError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { formatPosition, type BinlogPosition } from '../position.js';
-import { ReplicaApplier } from '../apply/replica-applier.js';
+import { writeStreamPosition } from '../apply/position-writer.js';
 import { BinlogSource } from '../source/binlog-source.js';
 import { connectSource, readSourceInfo } from '../source/source-server.js';
 import { TransactionAssembler, type ApplyAction } from '../txn/assembler.js';
@@ -34,7 +34,7 @@ export interface SkipResult {
 type Commit = Extract<ApplyAction, { type: 'commit' }>;
 
 export async function skipFailedTransaction(options: SkipOptions): Promise<SkipResult> {
-  const { state, logger } = options;
+  const { state } = options;
   const lastError = state.getLastError();
   if (!lastError) throw new StateError('no error is recorded on this state file; there is nothing to skip');
   if (lastError.code === 'BINLOG_PURGED') {
@@ -63,21 +63,19 @@ export async function skipFailedTransaction(options: SkipOptions): Promise<SkipR
     position: commit.position.position ?? stored.position,
     gtid: commit.position.gtid,
   };
-  const applier = await ReplicaApplier.open(options.replica, { streamId: state.streamId, logger });
-  try {
-    await applier.writePosition(to, commit.timestamp, state.claimEpoch(), commit.xa !== undefined ? { xid: commit.xa, gtid: commit.gtid } : undefined);
-  } finally {
-    await applier.close();
-  }
-  state.savePosition({ ...to, appliedAt: new Date().toISOString(), sourceTimestamp: commit.timestamp });
-  state.addHistory({
-    event: 'skip',
-    file: to.file,
-    position: to.position,
-    gtid: commit.gtid,
-    detail: `skipped ${commit.gtid ? `GTID ${commit.gtid}` : 'the transaction'} after ${formatPosition(stored)}: ${lastError.message}`,
+  await writeStreamPosition({
+    replica: options.replica,
+    state,
+    position: to,
+    sourceTimestamp: commit.timestamp,
+    // (An XA prepare group passed unapplied: the group that ends it has nothing to end here.)
+    passedXa: commit.xa !== undefined ? { xid: commit.xa, gtid: commit.gtid } : undefined,
+    history: {
+      event: 'skip',
+      gtid: commit.gtid,
+      detail: `skipped ${commit.gtid ? `GTID ${commit.gtid}` : 'the transaction'} after ${formatPosition(stored)}: ${lastError.message}`,
+    },
   });
-  state.setLastError(null);
   return { gtid: commit.gtid, from: stored, to };
 }
 

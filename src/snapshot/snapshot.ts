@@ -15,7 +15,7 @@ import { raisePacketLimit, sessionPacketLimit } from '../db/replica-packet-limit
 import { formatApplyQuery, inlineParts } from '../sql/prepare.js';
 import type { Logger } from '../log/logger.js';
 import { formatPosition, type BinlogPosition } from '../position.js';
-import { ReplicaApplier } from '../apply/replica-applier.js';
+import { writeStreamPosition } from '../apply/position-writer.js';
 import { qualifiedName, quoteIdentifier } from '../sql/identifiers.js';
 import { buildInsert } from '../sql/statements.js';
 import { connectSource, gtidAtPosition, readSourceInfo, type SourceInfo } from '../source/source-server.js';
@@ -290,17 +290,14 @@ function rawGeometry(field: { type: string; buffer: () => Buffer | null }, next:
 
 /** Records the snapshot's position on the replica and in the state file, as `position set` does. */
 async function record(options: SnapshotOptions, position: BinlogPosition): Promise<void> {
-  const applier = await ReplicaApplier.open(options.replica, { streamId: options.state.streamId, logger: options.logger });
-  try {
-    const epoch = options.state.claimEpoch();
-    await applier.writePosition(position, null, epoch);
+  await writeStreamPosition({
+    replica: options.replica,
+    state: options.state,
+    position,
+    sourceTimestamp: null,
     // What the copy was masked with (null: not masked), for `start` to hold its rules against.
-    await applier.recordMasking(serializeRecord(maskingRecord(options.mask ?? { rules: [] })), epoch);
-  } finally {
-    await applier.close();
-  }
-  options.state.savePosition({ ...position, appliedAt: new Date().toISOString(), sourceTimestamp: null });
-  options.state.setLastError(null);
-  options.state.addHistory({ event: 'set', file: position.file, position: position.position, gtid: position.gtid, detail: 'snapshot' });
+    masking: { record: serializeRecord(maskingRecord(options.mask ?? { rules: [] })) },
+    history: { event: 'set', detail: 'snapshot' },
+  });
   options.state.setMarker(IN_PROGRESS, null);
 }

@@ -2,7 +2,7 @@ import { Command, Option } from 'commander';
 import { resolveEndpoint } from '../../config/endpoints.js';
 import { ConfigError, StateLockedError, UsageError } from '../../errors.js';
 import { formatPosition, type AppliedPosition, type BinlogPosition } from '../../position.js';
-import { ReplicaApplier } from '../../apply/replica-applier.js';
+import { writeStreamPosition } from '../../apply/position-writer.js';
 import { connectSource, currentSourcePosition, gtidAtPosition, readSourceInfo } from '../../source/source-server.js';
 import { StateStore } from '../../state/state-store.js';
 import { addSettingOptions, REPLICA_SETTINGS, SOURCE_SETTINGS } from '../options.js';
@@ -62,7 +62,7 @@ export function registerPositionCommand(program: Command, ctx: ProgramContext): 
     if (opts.pos !== undefined && !/^\d+$/.test(opts.pos)) throw new UsageError(`--pos must be a whole number (got '${opts.pos}')`);
     if (opts.gtid !== undefined && !/^\s*[\w:,\s-]+\s*$/.test(opts.gtid)) throw new UsageError(`--gtid is not a GTID position: '${opts.gtid}'`);
 
-    const { settings, logger } = commandEnv(command, ctx.io);
+    const { settings } = commandEnv(command, ctx.io);
     const replica = resolveEndpoint(settings, 'replica');
     const sourceEndpoint = opts.current || settings.source ? resolveEndpoint(settings, 'source') : undefined;
     if (opts.current && !sourceEndpoint) throw new ConfigError('--current needs --source');
@@ -92,15 +92,13 @@ export function registerPositionCommand(program: Command, ctx: ProgramContext): 
           await conn.end().catch(() => undefined);
         }
       }
-      const applier = await ReplicaApplier.open(replica, { streamId: state.streamId, logger });
-      try {
-        await applier.writePosition(target, null, state.claimEpoch());
-      } finally {
-        await applier.close();
-      }
-      state.savePosition({ ...target, appliedAt: new Date().toISOString(), sourceTimestamp: null });
-      state.setLastError(null);
-      state.addHistory({ event: 'set', file: target.file, position: target.position, gtid: target.gtid, detail: opts.current ? 'current' : null });
+      await writeStreamPosition({
+        replica,
+        state,
+        position: target,
+        sourceTimestamp: null,
+        history: { event: 'set', detail: opts.current ? 'current' : null },
+      });
       ctx.io.out(`position set to ${formatPosition(target)}\n`);
     } finally {
       state.close();
