@@ -10,7 +10,6 @@ import { ALREADY_APPLIED_ERRNOS, ER_XAER_NOTA, LOAD_DATA_REFUSED } from '../db/s
 import { ApplyError, CarefulRetryError, TransientApplyError } from '../errors.js';
 import { RunCapabilities } from '../capabilities.js';
 import type { Logger } from '../log/logger.js';
-import type { BinlogPosition } from '../position.js';
 import { rowCount, type RowChange } from '../source/events.js';
 import { quoteIdentifier } from '../sql/identifiers.js';
 import { assembleQuery, type QueryPart } from '../db/large-query.js';
@@ -23,7 +22,6 @@ import {
   checkpointStatement,
   claimCheckpoint,
   ensureCheckpointSchema,
-  maskingStatement,
   readMasking,
   pendingDdlStatement,
   ownerConnectionStatement,
@@ -278,28 +276,9 @@ export class ReplicaApplier {
     return checkpoint;
   }
 
-  /**
-   * Writes a position outside any source transaction (`position set`,
-   * `skip`, `snapshot`) under a new epoch. `passedXa`: the position passes
-   * the prepare group of that XA transaction without applying it (`skip`),
-   * so the group that ends it has nothing to end here.
-   */
-  async writePosition(position: BinlogPosition, sourceTimestamp: number | null, epoch: number, passedXa?: { xid: string; gtid: string | null }): Promise<void> {
-    await this.claim(epoch);
-    const { sql, params } = checkpointStatement(this.streamId, epoch, position, sourceTimestamp);
-    const notes = passedXa ? [xaPendingStatement(this.streamId, passedXa.xid, false, passedXa.gtid)] : [];
-    await this.runFenced(sql, params, NO_CONTEXT, notes);
-  }
-
   /** The masking the replica was seeded with (mask/record.ts), null when none. */
   recordedMasking(): Promise<string | null> {
     return readMasking(this.replica.current, this.streamId);
-  }
-
-  /** Records the masking a snapshot seeded the replica with, under the epoch that wrote its position. */
-  async recordMasking(masking: string | null, epoch: number): Promise<void> {
-    const { sql, params } = maskingStatement(this.streamId, epoch, masking);
-    await this.runFenced(sql, params, NO_CONTEXT, []);
   }
 
   get inTransaction(): boolean {
