@@ -17,6 +17,11 @@ import type { RowApplier, StatementLabel } from './row-applier.js';
 
 /** Can't find record: a row event's row is not on the replica. */
 const ER_KEY_NOT_FOUND = 1032;
+/**
+ * The replica writes a binlog of its own in STATEMENT format, which cannot
+ * log row events (ER_BINLOG_ROW_INJECTION_AND_STMT_MODE): the SQL path can.
+ */
+const ER_ROW_INJECTION_IN_STATEMENT_FORMAT = 1664;
 
 /** The run's BINLOG statements capability (see capabilities.ts). */
 export interface BinlogStatementsCapability {
@@ -86,7 +91,7 @@ export class BinlogRowApplier implements RowApplier {
   /** What a failed BINLOG statement means, said as the SQL path would say it where it can. */
   private failure(error: unknown, b: Buffered, events: number): unknown {
     const errno = serverErrno(error);
-    if (errno === ER_SPECIFIC_ACCESS_DENIED) {
+    if (errno === ER_SPECIFIC_ACCESS_DENIED || errno === ER_ROW_INJECTION_IN_STATEMENT_FORMAT) {
       this.capabilities.disable('binlogStatements', `the replica refused a BINLOG statement (${(error as Error).message}); applying row events as SQL statements`);
       return new CarefulRetryError('the replica refused a BINLOG statement; applying row events as SQL statements', { cause: error });
     }

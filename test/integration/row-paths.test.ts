@@ -10,7 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Connection } from 'mysql2/promise';
 import { adminConnection, dropDatabases, testServers, uniqueName } from '../support/context.js';
 import { imageOf } from '../support/compare.js';
-import { startReplication, type Replication } from '../support/replication.js';
+import { Replication, startReplication } from '../support/replication.js';
+import { destroyServers, startServer } from '../support/servers.js';
 
 const onSqlPath = process.env.BINLOG_SYNC_TEST_ROW_APPLIER === 'sql';
 let source: Connection;
@@ -125,6 +126,39 @@ describe('row paths', () => {
     } else {
       expect(grantWarnings).toHaveLength(1);
       expect(grantWarnings[0]).toContain(`GRANT BINLOG REPLAY ON *.* TO`);
+    }
+  });
+
+  it('applies row events exactly on a replica that writes a binlog of its own in STATEMENT format, and logs them there', async () => {
+    const db = uniqueName('stmtlog');
+    databases.push(db);
+    const logging = await startServer({ role: 'replica', serverId: 77, options: { 'log-bin': 'replica-bin', 'binlog-format': 'STATEMENT' } });
+    const replication = new Replication({ databases: [db], replica: logging.info });
+    try {
+      await replication.setCurrentPosition();
+      replication.start();
+      await source.query(`CREATE DATABASE \`${db}\``);
+      await source.query(`CREATE TABLE \`${db}\`.t (id INT PRIMARY KEY, v VARCHAR(20))`);
+      await source.query(`INSERT INTO \`${db}\`.t SELECT seq, CONCAT('v', seq) FROM mysql.seq_1_to_500`);
+      await source.query(`UPDATE \`${db}\`.t SET v = UPPER(v) WHERE id % 2 = 0`);
+      await source.query(`DELETE FROM \`${db}\`.t WHERE id > 400`);
+      await replication.caughtUp();
+      const copy = await adminConnection('replica', logging.info);
+      try {
+        const [[settings]] = (await copy.query('SELECT @@log_bin AS logBin, @@binlog_format AS format')) as unknown as [Array<{ logBin: number; format: string }>];
+        expect({ logBin: Number(settings!.logBin), format: settings!.format }).toEqual({ logBin: 1, format: 'STATEMENT' });
+        expect((await imageOf(copy, db)).tables.t!.rows).toEqual((await imageOf(source, db)).tables.t!.rows);
+        // (The server logs rows applied by BINLOG statements as row events, whatever its format.)
+        const [events] = await copy.query(`SHOW BINLOG EVENTS IN 'replica-bin.000001'`);
+        const kinds = new Set((events as Array<{ Event_type: string }>).map((e) => e.Event_type));
+        expect(kinds.has(onSqlPath ? 'Query' : 'Write_rows_v1')).toBe(true);
+      } finally {
+        await copy.end();
+      }
+      expect((await replication.status()).runner?.capabilities?.binlogStatements).toBe(!onSqlPath);
+    } finally {
+      await replication.close();
+      await destroyServers(logging);
     }
   });
 });
