@@ -6,33 +6,20 @@
 // HandOverPipeline; the ApplyMode (owned by the replicator) says whether to
 // group and batch, or to apply carefully, one statement at a time.
 import type { Endpoint } from '../config/connection-url.js';
-import { ALREADY_APPLIED_ERRNOS, ER_XAER_NOTA, LOAD_DATA_REFUSED } from '../db/server-errors.js';
+import { ER_XAER_NOTA, LOAD_DATA_REFUSED } from '../db/server-errors.js';
 import { ApplyError, CarefulRetryError, TransientApplyError } from '../errors.js';
 import { RunCapabilities } from '../capabilities.js';
 import type { Logger } from '../log/logger.js';
 import { rowCount, type RowChange } from '../source/events.js';
-import { quoteIdentifier } from '../sql/identifiers.js';
 import { assembleQuery, type QueryPart } from '../db/large-query.js';
 import { inlineParts, type BatchingOptions } from '../sql/prepare.js';
 import type { ApplyAction } from '../txn/assembler.js';
 import type { SystemZone } from '../source/source-server.js';
 import type { ApplyModeView } from './apply-mode.js';
-import {
-  checkCheckpointWritten,
-  checkpointStatement,
-  claimCheckpoint,
-  ensureCheckpointSchema,
-  readMasking,
-  pendingDdlStatement,
-  ownerConnectionStatement,
-  readXaPending,
-  xaDoneStatement,
-  xaPendingStatement,
-  type Checkpoint,
-  type CheckpointStatement,
-} from './checkpoint.js';
+import { ensureCheckpointSchema, readMasking, type Checkpoint, type CheckpointStatement } from './checkpoint.js';
+import { CheckpointWriter } from './checkpoint-writer.js';
+import { DdlApplier } from './ddl-applier.js';
 import { LocalFiles } from './local-files.js';
-import { enterDdlContext, leaveDdlContext } from './session-context.js';
 import { HandOverPipeline, type ApplyFailure } from './pipeline.js';
 import { collectSoon } from '../replicator/memory-budget.js';
 import { StatementBuffer, buffered, estimateBytes, type ApplyContext, type Buffered } from './statement-buffer.js';
@@ -45,9 +32,6 @@ import { NO_CONTEXT, describeContext, locationOf, serverErrno } from './apply-er
 export type { ApplyContext } from './statement-buffer.js';
 export type { ApplyFailure } from './pipeline.js';
 export type { ApplyConnection } from './replica-connection.js';
-
-/** Unknown or incorrect time zone. */
-const ER_UNKNOWN_TIME_ZONE = 1298;
 
 /** Batches sent ahead of their answers: enough to keep the replica busy while the next is built. */
 const PIPELINE_DEPTH = 3;
@@ -152,18 +136,16 @@ export class ReplicaApplier {
   private unit: Unit | undefined;
   /** A standalone DDL ran since the last commit; its position still has to be recorded. */
   private ddlApplied = false;
-  /** A DDL recorded as started before a crash; its re-run tolerates "already done" errors. */
-  private pendingDdl: string | null = null;
   /** Rows of a source transaction not yet committed (deferred or not) are in the open transaction. */
   private partial = false;
   /** Rows the current source transaction changed so far (reported with its commit). */
   private changedRows = 0;
   /** Numbers the rows events, so a batch knows how many it spans. */
   private events = 0;
-  /** The fencing token this applier writes checkpoints under (see claim). */
-  private epoch = 0;
   /** What `time_zone = SYSTEM` means on the source (an offset), for its DDL; learned when the session connects. */
-  sourceSystemZone: SystemZone | undefined;
+  set sourceSystemZone(zone: SystemZone | undefined) {
+    this.ddls.sourceSystemZone = zone;
+  }
   /**
    * The XA transaction the current event group prepares; `prepared` when
    * the replica already holds it prepared (applied before a restart: its
@@ -184,6 +166,9 @@ export class ReplicaApplier {
   /** The two row paths (see row-applier.ts), chosen per rows event. */
   private readonly sqlRows: SqlRowApplier;
   private readonly binlogRows: BinlogRowApplier;
+  /** The stream's checkpoint row: claimed, written, fenced. */
+  private readonly checkpoint: CheckpointWriter;
+  private readonly ddls: DdlApplier;
   /** The replica's VERSION(). */
   version = '';
 
@@ -204,6 +189,8 @@ export class ReplicaApplier {
     this.replica = connection instanceof ReplicaConnection ? connection : new ReplicaConnection(connection);
     this.sqlRows = new SqlRowApplier(this.replica, flavor, this.mode, () => this.batchingOptions);
     this.binlogRows = new BinlogRowApplier(this.replica, this.capabilities);
+    this.checkpoint = new CheckpointWriter(this.replica, this.streamId);
+    this.ddls = new DdlApplier(this.replica, this.checkpoint, flavor, this.logger);
     this.replica.onReplaced(() => {
       this.sqlRows.connectionReplaced();
       this.binlogRows.connectionReplaced();
@@ -237,10 +224,7 @@ export class ReplicaApplier {
    */
   async fitPacketLimit(sourceBytes: number): Promise<void> {
     const replaced = await this.replica.fitPacketLimit(sourceBytes, this.logger);
-    if (replaced && this.epoch > 0) {
-      const { sql, params } = ownerConnectionStatement(this.streamId, this.epoch);
-      await this.runFenced(sql, params, NO_CONTEXT);
-    }
+    if (replaced) await this.checkpoint.ownConnection();
   }
 
   /** The replica's flavour. */
@@ -269,11 +253,8 @@ export class ReplicaApplier {
    * applier writes afterwards commits only while `epoch` still owns the
    * stream; FencedError once a later one has claimed it.
    */
-  async claim(epoch: number): Promise<Checkpoint | null> {
-    const checkpoint = await claimCheckpoint(this.replica.current, this.streamId, epoch);
-    this.epoch = epoch;
-    this.pendingDdl = checkpoint?.pendingDdl ?? null;
-    return checkpoint;
+  claim(epoch: number): Promise<Checkpoint | null> {
+    return this.checkpoint.claim(epoch);
   }
 
   /** The masking the replica was seeded with (mask/record.ts), null when none. */
@@ -355,7 +336,7 @@ export class ReplicaApplier {
     const rows = this.changedRows;
     this.changedRows = 0;
     this.sqlRows.transactionEnded();
-    const { sql, params } = checkpointStatement(this.streamId, this.epoch, action.position, action.timestamp);
+    const { sql, params } = this.checkpoint.position(action.position, action.timestamp);
     if (action.xa !== undefined) return this.commitXaPrepare(action.xa, action.gtid, { sql, params }, options, rows);
     if (this.unit) {
       // Also when this transaction changed nothing of ours: it is counted in the group.
@@ -373,7 +354,7 @@ export class ReplicaApplier {
       // After a DDL (or an XA COMMIT/ROLLBACK): record its position (and clear the started-DDL mark) on its own.
       const ended = this.xaEnded;
       this.xaEnded = undefined;
-      await this.runFenced(sql, params, options.context, ended !== undefined ? [xaDoneStatement(this.streamId, ended)] : []);
+      await this.checkpoint.write({ sql, params }, options.context, ended !== undefined ? [this.checkpoint.xaDone(ended)] : []);
       this.ddlApplied = false;
       options.onDurable();
       return { outcome: 'committed', rows };
@@ -488,7 +469,7 @@ export class ReplicaApplier {
       await this.detachPrepared(xid);
     }
     this.xa = undefined;
-    await this.runFenced(checkpoint.sql, checkpoint.params, options.context, [xaPendingStatement(this.streamId, xid, prepared, gtid)]);
+    await this.checkpoint.write(checkpoint, options.context, [this.checkpoint.xaPending(xid, prepared, gtid)]);
     options.onDurable();
     return { outcome: 'committed', rows };
   }
@@ -515,8 +496,7 @@ export class ReplicaApplier {
     }
     await this.replica.run('COMMIT', [], NO_CONTEXT, 'xa');
     // The new owner connection, so that a successor can end it (see claim).
-    const { sql, params } = ownerConnectionStatement(this.streamId, this.epoch);
-    await this.runFenced(sql, params, NO_CONTEXT);
+    await this.checkpoint.ownConnection();
   }
 
   /**
@@ -528,7 +508,7 @@ export class ReplicaApplier {
     this.pipeline.throwIfFailed();
     await this.idle();
     const statement = `XA ${action.verb} ${action.xid}`;
-    const pending = await readXaPending(this.replica.current, this.streamId, action.xid);
+    const pending = await this.checkpoint.readXaPending(action.xid);
     // (The read opened a transaction, autocommit being off: XA statements want none open.)
     await this.replica.run('COMMIT', [], context, 'xa');
     if (!pending) {
@@ -539,8 +519,8 @@ export class ReplicaApplier {
       );
     }
     if (pending.prepared) {
-      const again = this.startedBefore(statement);
-      await this.markStarted(statement, context);
+      const again = this.checkpoint.startedBefore(statement);
+      await this.checkpoint.markStarted(statement, context);
       // A prepared XA transaction of another session is ended only under autocommit (else XAER_OUTSIDE).
       await this.replica.run('SET SESSION autocommit = 1', [], context, 'session');
       try {
@@ -685,7 +665,7 @@ export class ReplicaApplier {
       this.logger.debug({ table: b.table, rows: b.expectRows }, 'rows loaded with LOAD DATA');
     }
     // The position matched no row: a later runner owns the stream, and this transaction must not commit.
-    if (b.kind === 'checkpoint') return checkCheckpointWritten(affected, this.epoch);
+    if (b.kind === 'checkpoint') return this.checkpoint.checkWritten(affected);
     if (b.expectRows !== undefined && affected < b.expectRows) {
       throw new ApplyError(
         `the row to ${b.kind} in ${b.table} is not on the replica (the replica has drifted from the source) ` +
@@ -718,93 +698,16 @@ export class ReplicaApplier {
     }
   }
 
-  /**
-   * A statement that commits on its own (DDL, XA COMMIT/ROLLBACK) cannot
-   * commit together with the position: it is marked as started first, so
-   * that after a crash its re-run knows it may already have happened.
-   */
-  private async markStarted(statement: string, context: ApplyContext): Promise<void> {
-    const { sql, params } = pendingDdlStatement(this.streamId, this.epoch, statement);
-    await this.runFenced(sql, params, context);
-  }
-
-  /** Whether `statement` was marked as started before a restart (its "already done" errors then mean success); asked once. */
-  private startedBefore(statement: string): boolean {
-    const again = this.pendingDdl === statement;
-    this.pendingDdl = null;
-    return again;
-  }
-
-  /** A DDL statement, run alone (see the comments inside). */
+  /** A DDL statement, run alone (see ddl-applier.ts): everything before it answered, and (outside a transaction) durable. */
   async ddl(action: Extract<ApplyAction, { type: 'ddl' }>, context: ApplyContext): Promise<void> {
     this.pipeline.throwIfFailed();
-    // DDL runs alone: everything before it answered, and (outside a transaction) durable.
     await this.idle();
-    const inTransaction = this.unit !== undefined;
-    const again = this.startedBefore(action.sql);
-    if (!inTransaction) await this.markStarted(action.sql, context);
-    // As the source ran it: its sql_mode, time zone and time, with autocommit on.
-    const zone = this.sourceSystemZone;
-    if (action.timeZone?.toUpperCase() === 'SYSTEM' && zone && !zone.steady) {
-      this.logger.warn(
-        { ...context, offset: zone.offset },
-        `this DDL ran under time_zone=SYSTEM, and the source's system zone keeps daylight saving: applied at its offset when binlog-sync connected (${zone.offset}); give the source a default-time-zone to make such DDL exact`,
-      );
-    }
-    const enter = enterDdlContext(action, this.flavor, zone?.offset);
-    await this.replica.run(enter.sql, enter.params, context, 'session').catch((error: unknown) => {
-      throw unknownTimeZone(error, action.timeZone) ?? error;
-    });
+    const standalone = this.unit === undefined;
+    // (It leaves foreign key checks off, and table definitions may have changed.)
     this.sqlRows.afterDdl();
-    try {
-      if (action.database) await this.replica.run(`USE ${quoteIdentifier(action.database)}`, [], context, action.verb, action.database);
-      // DDL commits implicitly: whatever was open is committed, and later rows need a new transaction.
-      this.unit = undefined;
-      // Helper statements around it (see the 'ddl' action) are each safe to run again.
-      for (const sql of [...(action.before ?? []), action.sql, ...(action.after ?? [])]) {
-        await this.replica.run(sql, [], context, action.verb, action.targets.join(', '));
-      }
-      this.ddlApplied = !inTransaction;
-      this.logger.info({ ...context, statement: action.verb, tables: action.targets }, `applied ${action.verb}`);
-    } catch (error) {
-      if (!(again && ALREADY_APPLIED_ERRNOS.has(serverErrno(error)))) throw error;
-      this.ddlApplied = !inTransaction;
-      this.logger.warn({ ...context, statement: action.verb }, `${action.verb} had already been applied before a restart`);
-    } finally {
-      const leave = leaveDdlContext();
-      await this.replica.run(leave.sql, leave.params, context, 'session');
-    }
+    await this.ddls.apply(action, context, standalone, () => (this.unit = undefined));
+    this.ddlApplied = standalone;
   }
 
-  /**
-   * Runs a checkpoint write, then `with` (in the same transaction), and the
-   * COMMIT; throws FencedError, committing nothing, when our epoch no longer
-   * owns the stream.
-   */
-  private async runFenced(sql: string, params: unknown[], context: ApplyContext, withIt: CheckpointStatement[] = []): Promise<void> {
-    if (withIt.length === 0) {
-      const [written] = (await this.replica.run(`${sql}; COMMIT`, params, context, 'checkpoint')) as Array<{ affectedRows?: number }>;
-      // (The COMMIT of an update that matched nothing commits nothing.)
-      checkCheckpointWritten(written?.affectedRows, this.epoch);
-      return;
-    }
-    const written = (await this.replica.run(sql, params, context, 'checkpoint')) as { affectedRows?: number };
-    try {
-      checkCheckpointWritten(written.affectedRows, this.epoch);
-    } catch (error) {
-      await this.replica.query('ROLLBACK');
-      throw error;
-    }
-    await this.replica.run(`${withIt.map((s) => s.sql).join(';\n')}; COMMIT`, withIt.flatMap((s) => s.params), context, 'checkpoint');
-  }
-}
 
-/** The replica does not know the source session's time zone: say how to teach it. */
-function unknownTimeZone(error: unknown, timeZone: string | undefined): ApplyError | undefined {
-  if (!(error instanceof ApplyError) || serverErrno(error) !== ER_UNKNOWN_TIME_ZONE) return undefined;
-  return new ApplyError(
-    `${error.message}; the source ran this statement in time zone ${timeZone}, which the replica does not know: ` +
-      'load the time zone tables on the replica (mariadb-tzinfo-to-sql /usr/share/zoneinfo | mariadb mysql) and start again',
-    { cause: error.cause, location: error.location },
-  );
 }

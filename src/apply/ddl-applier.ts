@@ -1,0 +1,83 @@
+// A DDL statement on the replica, as the source ran it: its default
+// database, sql_mode, time zone and time, with autocommit on, and the helper
+// statements around it (a table renamed out is moved aside and dropped; a
+// CREATE ... LIKE a table the replica lacks gets a copy of it first). A DDL
+// commits on its own, so it cannot commit with its position: the checkpoint
+// marks it as started first, and its re-run after a crash takes "already
+// done" errors as success.
+import { ALREADY_APPLIED_ERRNOS } from '../db/server-errors.js';
+import { ApplyError } from '../errors.js';
+import type { Logger } from '../log/logger.js';
+import type { SystemZone } from '../source/source-server.js';
+import { quoteIdentifier } from '../sql/identifiers.js';
+import type { BatchingOptions } from '../sql/prepare.js';
+import type { ApplyAction } from '../txn/assembler.js';
+import { serverErrno } from './apply-errors.js';
+import type { CheckpointWriter } from './checkpoint-writer.js';
+import type { ReplicaConnection } from './replica-connection.js';
+import { enterDdlContext, leaveDdlContext } from './session-context.js';
+import type { ApplyContext } from './statement-buffer.js';
+
+/** Unknown or incorrect time zone. */
+const ER_UNKNOWN_TIME_ZONE = 1298;
+
+type DdlAction = Extract<ApplyAction, { type: 'ddl' }>;
+
+export class DdlApplier {
+  /** What `time_zone = SYSTEM` means on the source (an offset), for its DDL; learned when the session connects. */
+  sourceSystemZone: SystemZone | undefined;
+
+  constructor(
+    private readonly replica: ReplicaConnection,
+    private readonly checkpoint: CheckpointWriter,
+    private readonly flavor: BatchingOptions['flavor'],
+    private readonly logger: Logger,
+  ) {}
+
+  /**
+   * Runs the DDL. `standalone`: outside any source transaction (marked as
+   * started first; the caller records its position). `committing` is called
+   * once the open replica transaction, if any, is about to be committed by it.
+   */
+  async apply(action: DdlAction, context: ApplyContext, standalone: boolean, committing: () => void): Promise<void> {
+    const again = this.checkpoint.startedBefore(action.sql);
+    if (standalone) await this.checkpoint.markStarted(action.sql, context);
+    const zone = this.sourceSystemZone;
+    if (action.timeZone?.toUpperCase() === 'SYSTEM' && zone && !zone.steady) {
+      this.logger.warn(
+        { ...context, offset: zone.offset },
+        `this DDL ran under time_zone=SYSTEM, and the source's system zone keeps daylight saving: applied at its offset when binlog-sync connected (${zone.offset}); give the source a default-time-zone to make such DDL exact`,
+      );
+    }
+    const enter = enterDdlContext(action, this.flavor, zone?.offset);
+    await this.replica.run(enter.sql, enter.params, context, 'session').catch((error: unknown) => {
+      throw unknownTimeZone(error, action.timeZone) ?? error;
+    });
+    try {
+      if (action.database) await this.replica.run(`USE ${quoteIdentifier(action.database)}`, [], context, action.verb, action.database);
+      // DDL commits implicitly: whatever was open is committed, and later rows need a new transaction.
+      committing();
+      // Helper statements around it (see the 'ddl' action) are each safe to run again.
+      for (const sql of [...(action.before ?? []), action.sql, ...(action.after ?? [])]) {
+        await this.replica.run(sql, [], context, action.verb, action.targets.join(', '));
+      }
+      this.logger.info({ ...context, statement: action.verb, tables: action.targets }, `applied ${action.verb}`);
+    } catch (error) {
+      if (!(again && ALREADY_APPLIED_ERRNOS.has(serverErrno(error)))) throw error;
+      this.logger.warn({ ...context, statement: action.verb }, `${action.verb} had already been applied before a restart`);
+    } finally {
+      const leave = leaveDdlContext();
+      await this.replica.run(leave.sql, leave.params, context, 'session');
+    }
+  }
+}
+
+/** The replica does not know the source session's time zone: say how to teach it. */
+function unknownTimeZone(error: unknown, timeZone: string | undefined): ApplyError | undefined {
+  if (!(error instanceof ApplyError) || serverErrno(error) !== ER_UNKNOWN_TIME_ZONE) return undefined;
+  return new ApplyError(
+    `${error.message}; the source ran this statement in time zone ${timeZone}, which the replica does not know: ` +
+      'load the time zone tables on the replica (mariadb-tzinfo-to-sql /usr/share/zoneinfo | mariadb mysql) and start again',
+    { cause: error.cause, location: error.location },
+  );
+}
