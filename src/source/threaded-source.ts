@@ -59,13 +59,13 @@ export interface DecodeThreadInit extends Pick<EventStreamOptions, 'filter' | 'p
   collations?: Readonly<Record<number, string>>;
 }
 
-export type ToDecodeThread = { type: 'pause' } | { type: 'resume' } | { type: 'stop' } | { type: 'prepare' } | { type: 'ack'; rows: number };
+export type ToDecodeThread = { type: 'pause' } | { type: 'resume' } | { type: 'stop' } | { type: 'prepare' } | { type: 'ack'; weight: number };
 
 type FromDecodeThread =
   | { type: 'ready' }
   | { type: 'table'; id: number; table: TableDef }
   | { type: 'log'; line: string }
-  | { type: 'events'; events: WireEvent[]; rows: number }
+  | { type: 'events'; events: WireEvent[]; weight: number }
   | { type: 'error'; error: { name: string; message: string; errno?: number; code?: string } };
 
 /**
@@ -188,8 +188,8 @@ class ThreadedSource implements EventStream {
             } catch (error) {
               fail(error as Error);
             }
-            // Taken in: the thread may decode that many rows more.
-            this.worker?.postMessage({ type: 'ack', rows: message.rows } satisfies ToDecodeThread);
+            // Taken in: the thread may decode that much more.
+            this.worker?.postMessage({ type: 'ack', weight: message.weight } satisfies ToDecodeThread);
             return;
           case 'error':
             fail(rebuildError(message.error));
@@ -234,12 +234,19 @@ class ThreadedSource implements EventStream {
       if (row.before) restoreBuffers(row.before);
       if (row.after) restoreBuffers(row.after);
     }
-    if (wire.binlog) wire.binlog = { ...wire.binlog, head: asBuffer(wire.binlog.head), event: asBuffer(wire.binlog.event) };
+    const binlog = wire.binlog;
+    if (binlog) {
+      binlog.head = asBuffer(binlog.head);
+      binlog.event = asBuffer(binlog.event);
+    }
     for (const statement of wire.prepared?.statements ?? []) {
       if (statement.load) statement.load = asBuffer(statement.load);
       if (statement.blobs) statement.blobs = statement.blobs.map(asBuffer);
     }
-    this.options.onEvent({ ...wire, table });
+    // (In place: the message's objects are this thread's own copies.)
+    const event = wire as unknown as Extract<SourceEvent, { type: 'rows' }>;
+    event.table = table;
+    this.options.onEvent(event);
   }
 
   prepare(): void {
