@@ -13,7 +13,7 @@ import { BinlogPurgedError, ConnectionError } from '../errors.js';
 import { effectiveOptions, connectionFailure } from '../db/connect.js';
 import type { DriverError } from '../db/server-errors.js';
 import type { Logger } from '../log/logger.js';
-import { xidLiteral, type BinlogRows, type ColumnDef, type ColumnKind, type RowImage, type RowsData, type RowsKind, type SourceEvent, type TableDef } from './events.js';
+import { allPresent, xidLiteral, type BinlogRows, type ColumnDef, type ColumnKind, type RowImage, type RowsData, type RowsKind, type SourceEvent, type TableDef } from './events.js';
 import { noForeignKeyChecks, parseStatusVars } from './status-vars.js';
 import { rawStatusVars } from './zongji-raw.js';
 import { joinLargePackets } from './joined-packets.js';
@@ -660,17 +660,10 @@ const originalTypes = new WeakMap<object, string>();
 /** How long the source's dump thread may wait for us to read (see start()). */
 const DUMP_WRITE_TIMEOUT_S = 86_400;
 
-/** Every column present (FULL row images, the common case), shared per column count; never mutated. */
-const ALL_PRESENT = new Map<number, boolean[]>();
-
 function bitmapToFlags(bitmap: Buffer | undefined, count: number): boolean[] {
   let all = true;
   if (bitmap) for (let i = 0; i < count && all; i++) all = (bitmap[i >> 3]! & (1 << (i & 7))) !== 0;
-  if (all) {
-    let flags = ALL_PRESENT.get(count);
-    if (!flags) ALL_PRESENT.set(count, (flags = Object.freeze(new Array<boolean>(count).fill(true)) as boolean[]));
-    return flags;
-  }
+  if (all) return allPresent(count);
   const flags: boolean[] = [];
   for (let i = 0; i < count; i++) flags.push((bitmap![i >> 3]! & (1 << (i & 7))) !== 0);
   return flags;

@@ -19,6 +19,7 @@ import { PACKET_BODY_BYTES, transferList, type ValueSlot } from './wire-transfer
 import { collectSoon } from '../replicator/memory-budget.js';
 import { binlogRowTargets } from './row-routes.js';
 import { eventWeight } from '../replicator/event-weight.js';
+import { WirePacker } from './wire-codec.js';
 
 const init = workerData as DecodeThreadInit;
 const port = parentPort!;
@@ -41,7 +42,8 @@ let failed = false;
 /** Table definitions travel once each; rows events name them by number (and keep sharing one object on arrival). */
 const tableIds = new WeakMap<TableDef, number>();
 let nextTableId = 1;
-let pending: WireEvent[] = [];
+/** The events of the next message. */
+const pending = new WirePacker();
 let flushScheduled = false;
 
 /**
@@ -74,11 +76,11 @@ function flush(): void {
   flushScheduled = false;
   preparer?.end();
   if (pending.length === 0) return;
-  const moved = transferable(pending);
-  port.postMessage({ type: 'events', events: pending, weight: pendingWeight }, moved.list);
+  const events = pending.take();
+  const moved = transferable(events.objects);
+  port.postMessage({ type: 'events', events, weight: pendingWeight }, [...moved.list, events.bytes, events.kinds.buffer as ArrayBuffer, events.numbers.buffer as ArrayBuffer]);
   if (moved.bytes >= COLLECT_AFTER_BYTES) collectSoon();
   unacknowledged += pendingWeight;
-  pending = [];
   pendingWeight = 0;
   if (!held.byCredit && unacknowledged >= CREDIT) {
     held.byCredit = true;
@@ -86,7 +88,7 @@ function flush(): void {
   }
 }
 
-/** The byte values of a message: prepared statements' large values and LOAD DATA files, and row values. */
+/** The byte values of a message's events that travel as objects: prepared statements' large values and LOAD DATA files, and row values. */
 function* valueSlots(events: WireEvent[]): Generator<ValueSlot> {
   for (const event of events) {
     if (event.type !== 'rows') continue;
@@ -149,7 +151,7 @@ function onWire(event: Extract<SourceEvent, { type: 'rows' }>, table: number): W
 
 /** Adds an event to the next message; it counts against the credit as the apply loop's queue weighs it. */
 function push(event: WireEvent): void {
-  pending.push(event);
+  pending.add(event);
   pendingWeight += eventWeight(event);
 }
 
