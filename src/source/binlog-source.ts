@@ -4,6 +4,7 @@
 import ZongJi, {
   type AnyBinlogEvent,
   type BinlogEventByTypeName,
+  type ColumnInfo,
   type ColumnSchema,
   type RowsEvent,
   type TableMapEntry,
@@ -20,6 +21,7 @@ import { joinLargePackets } from './joined-packets.js';
 import { countedRows, countRowsInstead, keepFormatDescriptions, lastFormatDescription, rawEvent } from './raw-events.js';
 import { EVENT_HEADER_BYTES, hasChecksums, normaliseFormatDescription, renameTableMapDatabase } from '../binlog/event-bytes.js';
 import { rowsLayout, type ColumnLayout, type RowsLayout } from '../binlog/rows-count.js';
+import { rememberTableMaps } from './table-maps.js';
 
 export interface StreamStart {
   file?: string | null;
@@ -70,8 +72,9 @@ interface KnownTable {
   table: TableDef;
   /** The table map's body (no header, no checksum): a copy. */
   body: Buffer;
-  /** zongji's column schemas it was derived from (see sameSchemas). */
+  /** zongji's column schemas it was derived from (see sameSchemas), and its columns last seen. */
   schemas: ColumnSchema[];
+  columns: ColumnInfo[];
   /** What was read of them, per column: name, type as first spelled, collation, character set. */
   read: Array<string | null | undefined>;
   /** zongji's columns to read as raw bytes (see switchColumns), set anew on every table map event. */
@@ -145,6 +148,7 @@ export class BinlogSource {
     await new Promise<void>((resolve, reject) => {
       let ready = false;
       zongji.on('ready', () => {
+        rememberTableMaps(zongji);
         if (this.options.binlogRowTarget) {
           keepFormatDescriptions(zongji);
           // Rows events that go as they are: their rows counted, never decoded.
@@ -365,11 +369,14 @@ export class BinlogSource {
   private rememberTable(event: BinlogEventByTypeName<'TableMap'>): void {
     const entry = event.tableMap[event.tableId];
     if (!entry?.columns) return;
+    const known = this.tables.get(event.tableId);
+    // The very columns it was derived from, given again for the same table map (see table-maps.ts): switched already.
+    if (known?.columns === entry.columns) return;
     const raw = rawEvent(event);
     const checksum = (this.zongji as { useChecksum?: boolean } | undefined)?.useChecksum ? 4 : 0;
     const body = raw?.subarray(EVENT_HEADER_BYTES, raw.length - checksum);
-    const known = this.tables.get(event.tableId);
     if (known && body && known.body.equals(body) && sameSchemas(known, entry)) {
+      known.columns = entry.columns;
       switchColumns(entry, known.switches);
       return;
     }
@@ -394,7 +401,8 @@ export class BinlogSource {
   ): Omit<KnownTable, 'body' | 'binlogTarget'> {
     const switches: KnownTable['switches'] = [];
     const read: KnownTable['read'] = [];
-    const columns: ColumnDef[] = entry.columns.map((column, i) => {
+    const columns: ColumnDef[] = entry.columns.map((switched, i) => {
+      const column = asRead(switched);
       const schema = entry.columnSchemas[i];
       // As the table map first had it: the raw-text switch rewrites it,
       // and zongji reuses a table map it had to look up.
@@ -444,8 +452,8 @@ export class BinlogSource {
       };
     });
     const table: TableDef = { database: entry.parentSchema, table: entry.tableName, columns, primaryKey: primaryKey ?? [] };
-    const layout = rowsLayout(entry.columns as ColumnLayout[]);
-    return { table, schemas: entry.columnSchemas, read, switches, layout };
+    const layout = rowsLayout(entry.columns.map(asRead) as ColumnLayout[]);
+    return { table, schemas: entry.columnSchemas, columns: entry.columns, read, switches, layout };
   }
 
   private emitRows(kind: RowsKind, event: RowsEvent & { rows: unknown[] }): void {
@@ -616,6 +624,7 @@ function sameTable(a: TableDef, b: TableDef): boolean {
 function switchColumns(entry: TableMapEntry, switches: KnownTable['switches']): void {
   for (const { index, to } of switches) {
     const column = entry.columns![index]!;
+    if (!switchedColumns.has(column)) switchedColumns.set(column, { type: column.type, charset: column.charset });
     if (to === 'blob') {
       column.type = TYPE.BLOB; // BLOB path: the raw bytes, no decoding
       column.charset = null;
@@ -642,16 +651,25 @@ function sameSchemas(known: KnownTable, entry: TableMapEntry): boolean {
   if (read.length !== columns.length * 4) return false;
   for (let i = 0, r = 0; i < columns.length; i++, r += 4) {
     const schema = entry.columnSchemas[i];
+    const column = asRead(columns[i]!);
     if (
-      read[r] !== columns[i]!.name ||
+      read[r] !== column.name ||
       read[r + 1] !== (schema ? (originalTypes.get(schema) ?? schema.COLUMN_TYPE) : undefined) ||
       read[r + 2] !== schema?.COLLATION_NAME ||
-      read[r + 3] !== columns[i]!.charset
+      read[r + 3] !== column.charset
     ) {
       return false;
     }
   }
   return true;
+}
+
+/** zongji's columns as the table map had them, before switchColumns changed them (they may be given again, see table-maps.ts). */
+const switchedColumns = new WeakMap<ColumnInfo, Pick<ColumnInfo, 'type' | 'charset'>>();
+
+function asRead(column: ColumnInfo): ColumnInfo {
+  const read = switchedColumns.get(column);
+  return read ? { ...column, ...read } : column;
 }
 
 /** Column types as zongji's table map first spelled them (rememberTable changes some). */
