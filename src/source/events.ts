@@ -122,6 +122,16 @@ export function xidLiteral(gtrid: Uint8Array, bqual: Uint8Array, formatId: numbe
   return `X'${Buffer.from(gtrid).toString('hex')}',X'${Buffer.from(bqual).toString('hex')}',${formatId}`;
 }
 
+/** Every column present (FULL row images, the common case), shared per column count; never mutated. */
+const ALL_PRESENT = new Map<number, boolean[]>();
+
+/** Present flags of every one of `count` columns: one frozen array per count, shared. */
+export function allPresent(count: number): boolean[] {
+  let flags = ALL_PRESENT.get(count);
+  if (!flags) ALL_PRESENT.set(count, (flags = Object.freeze(new Array<boolean>(count).fill(true)) as boolean[]));
+  return flags;
+}
+
 /** How many rows a rows event carries, prepared or not. */
 export function rowCount(data: Pick<RowsData, 'rows' | 'prepared' | 'binlog'>): number {
   return data.prepared ? data.prepared.rows : data.binlog ? data.binlog.rows : data.rows.length;

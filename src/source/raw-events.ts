@@ -7,17 +7,36 @@
 // packet from 19 bytes before it. The format description event reads
 // nothing: its bytes are taken as its packet arrives. (zongji 0.9 exposes
 // neither; reached by the files' real paths, as zongji-raw.ts does.)
+//
+// And it spares zongji decoding the rows of the events that go as they are:
+// those rows are only counted (see countRowsInstead).
 import { realpathSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { EVENT_HEADER_BYTES, FORMAT_DESCRIPTION_EVENT } from '../binlog/event-bytes.js';
+import { countRows, type RowsLayout } from '../binlog/rows-count.js';
 
 interface ZongjiParser {
   _buffer: Buffer;
-  readonly _offset: number;
+  _offset: number;
   readonly _packetEnd: number;
 }
+
+/** What the row hook reads of zongji's rows event (lib/rows_event.js), once its columns-present bitmaps are read. */
+interface ZongjiRowsEvent {
+  _zongji: object;
+  _hasTwoRows: boolean;
+  tableId: number;
+  numberOfColumns: number;
+  columns_present_bitmap: Buffer;
+  columns_present_bitmap2?: Buffer;
+  rows: unknown[];
+  [RAW]?: Buffer;
+  [COUNTED]?: number;
+}
+
+type FetchOneRow = (this: ZongjiRowsEvent, parser: ZongjiParser) => unknown;
 
 interface Packet {
   buffer: Buffer;
@@ -27,18 +46,73 @@ interface Packet {
 
 const root = dirname(realpathSync(createRequire(import.meta.url).resolve('@vlasky/zongji')));
 const events = (await import(pathToFileURL(join(root, 'lib', 'binlog_event.js')).href)) as { TableMap: { prototype: object } };
+const rowsEvents = (await import(pathToFileURL(join(root, 'lib', 'rows_event.js')).href)) as {
+  WriteRows: { prototype: object };
+  UpdateRows: { prototype: object };
+};
 
-const RAW = Symbol.for('binlog-sync.rawEvent');
+const RAW: unique symbol = Symbol.for('binlog-sync.rawEvent');
+const COUNTED: unique symbol = Symbol.for('binlog-sync.countedRows');
+/** (On the zongji instance, not in a map of this module: the hooks are installed once per process, by whichever copy of it loads first.) */
+const COUNTING: unique symbol = Symbol.for('binlog-sync.rowsCounting');
 const installed = globalThis as { [RAW]?: true };
 
 if (!installed[RAW]) {
   installed[RAW] = true;
-  const base = Object.getPrototypeOf(events.TableMap.prototype) as { _readTableId(this: Record<symbol, unknown>, parser: ZongjiParser): void };
+  const base = Object.getPrototypeOf(events.TableMap.prototype) as { _readTableId(this: { [RAW]?: Buffer }, parser: ZongjiParser): void };
   const readTableId = base._readTableId;
-  base._readTableId = function (this: Record<symbol, unknown>, parser: ZongjiParser): void {
+  base._readTableId = function (this: { [RAW]?: Buffer }, parser: ZongjiParser): void {
     this[RAW] = parser._buffer.subarray(parser._offset - EVENT_HEADER_BYTES, parser._packetEnd);
     readTableId.call(this, parser);
   };
+  // zongji's rows event reads its rows one _fetchOneRow call at a time,
+  // from the first row's bytes (its bitmaps read, its checksum left out of
+  // the parser's end, a compressed event's rows inflated) to the end. On the
+  // first call, the stream may have the rows counted instead: the parser
+  // then moves to the end, and the event's rows are one placeholder.
+  const RowsEvent = Object.getPrototypeOf(rowsEvents.WriteRows.prototype) as { _fetchOneRow: FetchOneRow };
+  for (const proto of [RowsEvent, rowsEvents.UpdateRows.prototype as { _fetchOneRow: FetchOneRow }]) {
+    const fetchOneRow = proto._fetchOneRow;
+    if (typeof fetchOneRow !== 'function') throw new Error('internal: zongji rows events read no rows with _fetchOneRow');
+    proto._fetchOneRow = function (this: ZongjiRowsEvent, parser: ZongjiParser): unknown {
+      if (this.rows.length === 0 && countInstead(this, parser)) return undefined;
+      return fetchOneRow.call(this, parser);
+    };
+  }
+}
+
+/** Plain rows events (v1: MariaDB; v2: MySQL): not the compressed ones, whose rows are zongji's inflated copy. */
+const PLAIN_ROWS_EVENTS = new Set([23, 24, 25, 30, 31, 32]);
+
+/**
+ * Per stream (its zongji): the layout of the table's rows when its rows
+ * event (of `eventBytes`) needs no decoding, only its rows counted;
+ * undefined to decode it.
+ */
+export type RowsCounting = (tableId: number, eventBytes: number) => RowsLayout | undefined;
+
+/** From now on, the stream's rows events that `decide` picks have their rows counted, not decoded (see countedRows). */
+export function countRowsInstead(zongji: object, decide: RowsCounting): void {
+  (zongji as { [COUNTING]?: RowsCounting })[COUNTING] = decide;
+}
+
+function countInstead(event: ZongjiRowsEvent, parser: ZongjiParser): boolean {
+  const decide = (event._zongji as { [COUNTING]?: RowsCounting })[COUNTING];
+  const raw = event[RAW];
+  if (!decide || !raw || !PLAIN_ROWS_EVENTS.has(raw[4]!)) return false;
+  const layout = decide(event.tableId, raw.length);
+  if (!layout || layout.length !== event.numberOfColumns) return false;
+  const count = countRows(parser._buffer, parser._offset, parser._packetEnd, layout, event.columns_present_bitmap, event._hasTwoRows ? event.columns_present_bitmap2 : undefined);
+  // (Rows that do not walk to the end, the layout not fitting: decoded, and zongji's error if any.)
+  if (count === undefined) return false;
+  event[COUNTED] = count;
+  parser._offset = parser._packetEnd;
+  return true;
+}
+
+/** How many rows a rows event carries when they were counted instead of decoded (its `rows` are then meaningless). */
+export function countedRows(event: object): number | undefined {
+  return (event as ZongjiRowsEvent)[COUNTED];
 }
 
 /** The bytes of a table map or rows event, as a view of its packet (copied by whoever keeps it). */

@@ -11,6 +11,7 @@ import type { BatchingOptions } from '../sql/prepare.js';
 import { createFilter, targetTables, type FilterSettings } from '../txn/filter.js';
 import { Masker, type MaskSettings } from '../mask/masker.js';
 import { binlogRowTargets } from './row-routes.js';
+import { unpackEvents, type PackedEvents } from './wire-codec.js';
 
 /** What a binlog stream offers the session, wherever it is decoded. */
 export interface EventStream {
@@ -59,13 +60,13 @@ export interface DecodeThreadInit extends Pick<EventStreamOptions, 'filter' | 'p
   collations?: Readonly<Record<number, string>>;
 }
 
-export type ToDecodeThread = { type: 'pause' } | { type: 'resume' } | { type: 'stop' } | { type: 'prepare' } | { type: 'ack'; rows: number };
+export type ToDecodeThread = { type: 'pause' } | { type: 'resume' } | { type: 'stop' } | { type: 'prepare' } | { type: 'ack'; weight: number };
 
 type FromDecodeThread =
   | { type: 'ready' }
   | { type: 'table'; id: number; table: TableDef }
   | { type: 'log'; line: string }
-  | { type: 'events'; events: WireEvent[]; rows: number }
+  | { type: 'events'; events: PackedEvents; weight: number }
   | { type: 'error'; error: { name: string; message: string; errno?: number; code?: string } };
 
 /**
@@ -184,12 +185,12 @@ class ThreadedSource implements EventStream {
           }
           case 'events':
             try {
-              for (const event of message.events) this.deliver(event);
+              unpackEvents(message.events, this.tableOf, this.take);
             } catch (error) {
               fail(error as Error);
             }
-            // Taken in: the thread may decode that many rows more.
-            this.worker?.postMessage({ type: 'ack', rows: message.rows } satisfies ToDecodeThread);
+            // Taken in: the thread may decode that much more.
+            this.worker?.postMessage({ type: 'ack', weight: message.weight } satisfies ToDecodeThread);
             return;
           case 'error':
             fail(rebuildError(message.error));
@@ -219,27 +220,46 @@ class ThreadedSource implements EventStream {
     });
   }
 
-  private deliver(wire: WireEvent): void {
+  /** A table the thread sent, by its number. */
+  private readonly tableOf = (id: number): TableDef => {
+    const table = this.tables.get(id);
+    if (!table) throw new Error(`rows event for a table the decoding thread never sent (${id})`);
+    return table;
+  };
+
+  /** An event of a message: made again from its packed form, or as it travelled (see wire-codec.ts). */
+  private readonly take = (event: SourceEvent | WireEvent, packed: boolean): void => {
     if (this.stopped) return;
+    if (packed) this.options.onEvent(event as SourceEvent);
+    else this.deliver(event as WireEvent);
+  };
+
+  private deliver(wire: WireEvent): void {
     if (wire.type !== 'rows') {
       // (Bytes cross threads as plain Uint8Arrays.)
       this.options.onEvent(wire.type === 'format' ? { ...wire, event: asBuffer(wire.event) } : wire);
       return;
     }
-    const table = this.tables.get(wire.table);
-    if (!table) throw new Error(`rows event for a table the decoding thread never sent (${wire.table})`);
+    const table = this.tableOf(wire.table);
     // Byte values (and LOAD DATA files) cross threads as plain Uint8Arrays; the applier expects Buffers.
     // (Prepared events, and those of tables not replicated, carry no rows.)
     for (const row of wire.rows) {
       if (row.before) restoreBuffers(row.before);
       if (row.after) restoreBuffers(row.after);
     }
-    if (wire.binlog) wire.binlog = { ...wire.binlog, head: asBuffer(wire.binlog.head), event: asBuffer(wire.binlog.event) };
+    const binlog = wire.binlog;
+    if (binlog) {
+      binlog.head = asBuffer(binlog.head);
+      binlog.event = asBuffer(binlog.event);
+    }
     for (const statement of wire.prepared?.statements ?? []) {
       if (statement.load) statement.load = asBuffer(statement.load);
       if (statement.blobs) statement.blobs = statement.blobs.map(asBuffer);
     }
-    this.options.onEvent({ ...wire, table });
+    // (In place: the message's objects are this thread's own copies.)
+    const event = wire as unknown as Extract<SourceEvent, { type: 'rows' }>;
+    event.table = table;
+    this.options.onEvent(event);
   }
 
   prepare(): void {

@@ -25,8 +25,11 @@ const events = (await import(pathToFileURL(join(root, 'lib', 'binlog_event.js'))
 const RAW = Symbol.for('binlog-sync.rawStatusVars');
 const installed = globalThis as { [RAW]?: true };
 
-/** The bytes of the string zongji's parser read last (a view; copied by whoever keeps it). */
-let lastString: Buffer | undefined;
+/**
+ * Where the string zongji's parser read last is: its buffer, offset and
+ * length (no view made: most strings read are names, in every table map).
+ */
+const lastString: { buffer: Buffer | undefined; start: number; length: number } = { buffer: undefined, start: 0, length: 0 };
 
 if (!installed[RAW]) {
   installed[RAW] = true;
@@ -34,7 +37,9 @@ if (!installed[RAW]) {
   reader.Parser.prototype.parseString = function (this: ZongjiParser, length: number): string {
     const start = this._offset;
     const text = parseString.call(this, length);
-    lastString = this._buffer.subarray(start, start + length);
+    lastString.buffer = this._buffer;
+    lastString.start = start;
+    lastString.length = length;
     return text;
   };
   // The Query constructor sets `statusVars` right after reading them: keep their bytes too.
@@ -42,8 +47,9 @@ if (!installed[RAW]) {
     configurable: true,
     set(this: Record<string, unknown>, value: string) {
       Object.defineProperty(this, 'statusVars', { value, writable: true, enumerable: true, configurable: true });
-      // (Only bytes of the expected length: anything else means zongji changed how it reads them.)
-      const raw = lastString && lastString.length === this.statusVarsLength ? Buffer.from(lastString) : undefined;
+      // (Only bytes of the expected length: anything else means zongji changed how it reads them. A copy.)
+      const { buffer, start, length } = lastString;
+      const raw = buffer && length === this.statusVarsLength ? Buffer.from(buffer.subarray(start, start + length)) : undefined;
       Object.defineProperty(this, 'rawStatusVars', { value: raw, writable: true, enumerable: false, configurable: true });
     },
   });

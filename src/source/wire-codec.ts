@@ -1,0 +1,255 @@
+// How the decoding thread's messages carry their most common events: rows
+// events that go as binlog events (their bytes, and a few numbers), GTID
+// and XID events. Structured cloning an event object costs both threads
+// about as much as the rest of its way (every key and value written and
+// read back one by one, and the objects collected afterwards); these are
+// packed instead into one array of numbers, one of strings and one buffer
+// of bytes, which move between threads at no copy, and are made into the
+// same events again on the main thread. Everything else (DDL, rows decoded
+// or prepared, rows with some columns absent from their images, large
+// events...) travels as an object, in its place among them.
+import { allPresent, type RowsKind, type SourceEvent, type TableDef } from './events.js';
+import type { WireEvent } from './threaded-source.js';
+
+/** How an event of a message travels. */
+const OBJECT = 0;
+const BINLOG_ROWS = 1;
+const GTID = 2;
+const XID = 3;
+
+/** Numbers per packed event, by how it is packed. */
+const ROWS_NUMBERS = 13;
+const GTID_NUMBERS = 5;
+const XID_NUMBERS = 3;
+
+const KINDS: readonly RowsKind[] = ['insert', 'update', 'delete'];
+const KIND_CODES: Readonly<Record<RowsKind, number>> = { insert: 0, update: 1, delete: 2 };
+
+/** A rows event's bytes from this size travel as an object (see wire-transfer.ts: moved, not copied again). */
+export const PACKED_EVENT_BYTES = 64 * 1024;
+
+/** The buffer the bytes of a message are gathered in (a message's own is a copy of what it holds). */
+const SCRATCH_BYTES = 256 * 1024;
+
+/** A message's events, packed. */
+export interface PackedEvents {
+  /** How each event travels, in order: OBJECT is the next of `objects`. */
+  kinds: Uint8Array;
+  /** The packed events' numbers, one after the other. */
+  numbers: Float64Array;
+  /** GTIDs and file names, by index. */
+  strings: string[];
+  /** The binlog events' bytes (rows events, and their statements' table maps, once per statement). */
+  bytes: ArrayBuffer;
+  objects: WireEvent[];
+}
+
+type RowsWire = Extract<WireEvent, { type: 'rows' }>;
+
+/** Gathers the events of the next message (decode-thread.ts). */
+export class WirePacker {
+  private kinds = new Uint8Array(1024);
+  private count = 0;
+  private numbers = new Float64Array(8192);
+  private used = 0;
+  private strings: string[] = [];
+  private bytes = Buffer.allocUnsafeSlow(SCRATCH_BYTES);
+  private filled = 0;
+  private objects: WireEvent[] = [];
+  /** The last file name and table maps written in this message, and where. */
+  private lastFile: string | undefined;
+  private lastFileIndex = 0;
+  private lastHead: Uint8Array | undefined;
+  private lastHeadAt = 0;
+
+  /** Events in the message so far. */
+  get length(): number {
+    return this.count;
+  }
+
+  add(event: WireEvent): void {
+    if (event.type === 'rows' && packable(event)) {
+      const binlog = event.binlog!;
+      const n = this.reserve(BINLOG_ROWS, ROWS_NUMBERS);
+      const numbers = this.numbers;
+      if (binlog.head !== this.lastHead) {
+        this.lastHead = binlog.head;
+        this.lastHeadAt = this.write(binlog.head);
+      }
+      numbers[n] = KIND_CODES[event.kind];
+      numbers[n + 1] = event.table;
+      numbers[n + 2] = event.bytes;
+      numbers[n + 3] = (event.noForeignKeyChecks ? 1 : 0) | (event.statementEnd === undefined ? 0 : event.statementEnd ? 2 : 4);
+      numbers[n + 4] = event.nextPosition;
+      numbers[n + 5] = event.timestamp;
+      numbers[n + 6] = binlog.statement;
+      numbers[n + 7] = binlog.rows;
+      numbers[n + 8] = this.lastHeadAt;
+      numbers[n + 9] = binlog.head.length;
+      numbers[n + 10] = this.write(binlog.event);
+      numbers[n + 11] = binlog.event.length;
+      numbers[n + 12] = this.file(event.file);
+    } else if (event.type === 'gtid' && !event.xa) {
+      const n = this.reserve(GTID, GTID_NUMBERS);
+      this.numbers[n] = this.strings.push(event.gtid) - 1;
+      this.numbers[n + 1] = event.impliesBegin ? 1 : 0;
+      this.numbers[n + 2] = event.nextPosition;
+      this.numbers[n + 3] = event.timestamp;
+      this.numbers[n + 4] = this.file(event.file);
+    } else if (event.type === 'xid') {
+      const n = this.reserve(XID, XID_NUMBERS);
+      this.numbers[n] = event.nextPosition;
+      this.numbers[n + 1] = event.timestamp;
+      this.numbers[n + 2] = this.file(event.file);
+    } else {
+      this.reserve(OBJECT, 0);
+      this.objects.push(event);
+    }
+  }
+
+  /** The message's events, packed (their arrays and buffer of their own, to be moved); and starts over. */
+  take(): PackedEvents {
+    const packed: PackedEvents = {
+      kinds: this.kinds.slice(0, this.count),
+      numbers: this.numbers.slice(0, this.used),
+      strings: this.strings,
+      bytes: this.bytes.buffer.slice(0, this.filled) as ArrayBuffer,
+      objects: this.objects,
+    };
+    this.count = 0;
+    this.used = 0;
+    this.filled = 0;
+    this.strings = [];
+    this.objects = [];
+    this.lastFile = undefined;
+    this.lastHead = undefined;
+    // (A buffer grown for large events is let go of.)
+    if (this.bytes.length > SCRATCH_BYTES) this.bytes = Buffer.allocUnsafeSlow(SCRATCH_BYTES);
+    return packed;
+  }
+
+  /** Room for an event of `numbers` numbers: where they go. */
+  private reserve(kind: number, numbers: number): number {
+    if (this.count === this.kinds.length) this.kinds = grown(this.kinds, this.count + 1);
+    this.kinds[this.count++] = kind;
+    const at = this.used;
+    if (at + numbers > this.numbers.length) this.numbers = grown(this.numbers, at + numbers);
+    this.used += numbers;
+    return at;
+  }
+
+  /** Copies bytes in: where they are. */
+  private write(bytes: Uint8Array): number {
+    const at = this.filled;
+    if (at + bytes.length > this.bytes.length) {
+      const larger = Buffer.allocUnsafeSlow(Math.max(2 * this.bytes.length, at + bytes.length));
+      this.bytes.copy(larger, 0, 0, at);
+      this.bytes = larger;
+    }
+    this.bytes.set(bytes, at);
+    this.filled += bytes.length;
+    return at;
+  }
+
+  private file(file: string): number {
+    if (file !== this.lastFile) {
+      this.lastFile = file;
+      this.lastFileIndex = this.strings.push(file) - 1;
+    }
+    return this.lastFileIndex;
+  }
+}
+
+/**
+ * A rows event packs when it goes as a binlog event of ordinary size and
+ * every column is in its images (FULL row images): all else a packed event
+ * does not say.
+ */
+function packable(event: RowsWire): boolean {
+  const binlog = event.binlog;
+  return (
+    binlog !== undefined &&
+    event.rows.length === 0 &&
+    event.prepared === undefined &&
+    binlog.event.length < PACKED_EVENT_BYTES &&
+    binlog.head.length < PACKED_EVENT_BYTES &&
+    event.present === allPresent(event.present.length) &&
+    (event.kind === 'update' ? event.presentAfter === event.present : event.presentAfter === undefined)
+  );
+}
+
+function grown<T extends Uint8Array | Float64Array>(array: T, least: number): T {
+  const larger = new (array.constructor as new (length: number) => T)(Math.max(2 * array.length, least));
+  larger.set(array);
+  return larger;
+}
+
+/**
+ * The events of a packed message, in order, to `deliver`: those that
+ * travelled as objects as they came (for the receiver to finish), the
+ * others made again as the source made them.
+ */
+export function unpackEvents(
+  packed: PackedEvents,
+  tableOf: (id: number) => TableDef,
+  deliver: (event: SourceEvent | WireEvent, packed: boolean) => void,
+): void {
+  const { kinds, numbers, strings, bytes, objects } = packed;
+  let n = 0;
+  let object = 0;
+  let headAt = -1;
+  let head: Buffer | undefined;
+  for (let i = 0; i < kinds.length; i++) {
+    switch (kinds[i]) {
+      case BINLOG_ROWS: {
+        const table = tableOf(numbers[n + 1]!);
+        const kind = KINDS[numbers[n]!]!;
+        const flags = numbers[n + 3]!;
+        if (numbers[n + 8] !== headAt || !head) {
+          headAt = numbers[n + 8]!;
+          head = Buffer.from(bytes, headAt, numbers[n + 9]);
+        }
+        const present = allPresent(table.columns.length);
+        const event: Extract<SourceEvent, { type: 'rows' }> = {
+          type: 'rows',
+          bytes: numbers[n + 2]!,
+          kind,
+          table,
+          present,
+          rows: [],
+          noForeignKeyChecks: (flags & 1) !== 0,
+          statementEnd: (flags & 2) !== 0,
+          file: strings[numbers[n + 12]!]!,
+          nextPosition: numbers[n + 4]!,
+          timestamp: numbers[n + 5]!,
+        };
+        if ((flags & 6) === 0) delete event.statementEnd;
+        if (kind === 'update') event.presentAfter = present;
+        event.binlog = { head, event: Buffer.from(bytes, numbers[n + 10], numbers[n + 11]), statement: numbers[n + 6]!, rows: numbers[n + 7]! };
+        n += ROWS_NUMBERS;
+        deliver(event, true);
+        break;
+      }
+      case GTID:
+        deliver(
+          {
+            type: 'gtid',
+            gtid: strings[numbers[n]!]!,
+            impliesBegin: numbers[n + 1] === 1,
+            file: strings[numbers[n + 4]!]!,
+            nextPosition: numbers[n + 2]!,
+            timestamp: numbers[n + 3]!,
+          },
+          true,
+        );
+        n += GTID_NUMBERS;
+        break;
+      case XID:
+        deliver({ type: 'xid', file: strings[numbers[n + 2]!]!, nextPosition: numbers[n]!, timestamp: numbers[n + 1]! }, true);
+        n += XID_NUMBERS;
+        break;
+      default:
+        deliver(objects[object++]!, false);
+    }
+  }
+}

@@ -1,0 +1,123 @@
+import { describe, expect, it } from 'vitest';
+import { PACKED_EVENT_BYTES, unpackEvents, WirePacker, type PackedEvents } from '../../../src/source/wire-codec.js';
+import { allPresent, type SourceEvent, type TableDef } from '../../../src/source/events.js';
+import type { WireEvent } from '../../../src/source/threaded-source.js';
+
+const table: TableDef = {
+  database: 'db',
+  table: 't',
+  columns: [
+    { name: 'id', kind: 'plain' },
+    { name: 'v', kind: 'plain' },
+  ],
+  primaryKey: [0],
+};
+const other: TableDef = { ...table, table: 'u', columns: [{ name: 'id', kind: 'plain' }] };
+const tables = new Map([
+  [1, table],
+  [2, other],
+]);
+
+const header = (nextPosition: number): { file: string; nextPosition: number; timestamp: number } => ({ file: 'mysql-bin.000007', nextPosition, timestamp: 1_700_000_000_000 + nextPosition });
+
+function binlogRows(kind: 'insert' | 'update' | 'delete', head: Buffer, statement: number, event: Buffer, extra: Partial<Extract<SourceEvent, { type: 'rows' }>> = {}): Extract<SourceEvent, { type: 'rows' }> {
+  const present = allPresent(2);
+  return {
+    type: 'rows',
+    bytes: event.length,
+    kind,
+    table,
+    present,
+    rows: [],
+    noForeignKeyChecks: false,
+    statementEnd: true,
+    ...header(0),
+    ...(kind === 'update' ? { presentAfter: present } : {}),
+    binlog: { head, event, statement, rows: 3 },
+    ...extra,
+  };
+}
+
+/** As the decoding thread sends them: the table by number. */
+function onWire(event: SourceEvent): WireEvent {
+  return event.type === 'rows' ? ({ ...event, table: event.table === table ? 1 : 2 } as WireEvent) : event;
+}
+
+/** Packs, moves across as postMessage does (the buffers transferred), and unpacks. */
+function roundTrip(events: SourceEvent[]): { events: Array<SourceEvent | WireEvent>; packed: boolean[]; message: PackedEvents } {
+  const packer = new WirePacker();
+  for (const event of events) packer.add(onWire(event));
+  expect(packer.length).toBe(events.length);
+  const taken = packer.take();
+  expect(packer.length).toBe(0);
+  const message = structuredClone(taken, { transfer: [taken.bytes, taken.kinds.buffer as ArrayBuffer, taken.numbers.buffer as ArrayBuffer] });
+  const out: Array<SourceEvent | WireEvent> = [];
+  const packed: boolean[] = [];
+  unpackEvents(
+    message,
+    (id) => tables.get(id)!,
+    (event, isPacked) => {
+      out.push(event);
+      packed.push(isPacked);
+    },
+  );
+  return { events: out, packed, message };
+}
+
+describe('decoding thread messages: packed events', () => {
+  it('makes binlog rows events, GTIDs and XIDs again as they were, and lets the rest travel as objects, in order', () => {
+    const head1 = Buffer.from('table maps of statement 1');
+    const head2 = Buffer.from('table maps of statement 2');
+    const events: SourceEvent[] = [
+      { type: 'gtid', gtid: '0-1-42', impliesBegin: true, ...header(100) },
+      binlogRows('insert', head1, 1, Buffer.from('insert rows event'), { statementEnd: false }),
+      binlogRows('update', head1, 1, Buffer.from('update rows event'), { noForeignKeyChecks: true, nextPosition: 0 }),
+      { type: 'query', sql: 'CREATE TABLE x (a INT)', database: 'db', ...header(200) },
+      binlogRows('delete', head2, 2, Buffer.from('delete rows event')),
+      // Not all columns present (MINIMAL image), decoded rows, XA, a large event: as objects.
+      binlogRows('delete', head2, 2, Buffer.from('minimal'), { present: [true, false] }),
+      {
+        type: 'rows',
+        bytes: 10,
+        kind: 'insert',
+        table: other,
+        present: allPresent(1),
+        rows: [{ after: [Buffer.from('x')] }],
+        noForeignKeyChecks: false,
+        statementEnd: true,
+        ...header(0),
+      },
+      { type: 'gtid', gtid: '0-1-43', impliesBegin: true, xa: { phase: 'prepare', xid: "X'31',X'',1" }, ...header(300) },
+      binlogRows('insert', head2, 3, Buffer.alloc(PACKED_EVENT_BYTES, 7)),
+      { type: 'xid', ...header(400), file: 'mysql-bin.000008' },
+      { type: 'heartbeat', file: 'mysql-bin.000008', position: 400 },
+    ];
+    const { events: out, packed, message } = roundTrip(events);
+    expect(packed).toEqual([true, true, true, false, true, false, false, false, false, true, false]);
+    // (Objects come as they travelled, their table by number and their bytes as Uint8Arrays: the receiver finishes them.)
+    expect(out).toEqual(events.map((e, i) => (packed[i] ? e : structuredClone(onWire(e)))));
+    const updated = out[2] as Extract<SourceEvent, { type: 'rows' }>;
+    expect(updated.present).toBe(allPresent(2));
+    expect(updated.presentAfter).toBe(updated.present);
+    expect(updated.table).toBe(table);
+    expect(Buffer.isBuffer(updated.binlog!.head)).toBe(true);
+    // A statement's table maps travel once, and its events share them.
+    expect((out[1] as typeof updated).binlog!.head).toBe(updated.binlog!.head);
+    expect(message.bytes.byteLength).toBe(head1.length + head2.length + 'insert rows event'.length + 'update rows event'.length + 'delete rows event'.length);
+    expect(message.strings).toEqual(['0-1-42', 'mysql-bin.000007', 'mysql-bin.000008']);
+  });
+
+  it('starts each message afresh, however large the one before', () => {
+    const packer = new WirePacker();
+    const big = Buffer.alloc(PACKED_EVENT_BYTES - 1, 1);
+    for (let i = 0; i < 40; i++) packer.add(onWire(binlogRows('insert', Buffer.from(`head ${i}`), i, big)));
+    const first = packer.take();
+    expect(first.kinds.length).toBe(40);
+    expect(first.bytes.byteLength).toBeGreaterThan(40 * big.length);
+    packer.add(onWire({ type: 'xid', ...header(5) }));
+    const second = packer.take();
+    expect(second.kinds.length).toBe(1);
+    expect(second.bytes.byteLength).toBe(0);
+    expect(second.objects).toEqual([]);
+  });
+});
