@@ -1,17 +1,23 @@
-// What the command modules share: settings, the logger, required settings.
+// What the command actions share: settings, the logger, required settings.
 import { createHash } from 'node:crypto';
 import { realpathSync } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
 import type { Command } from 'commander';
-import type { Settings } from '../config/settings.js';
+import { loadSettings, type Settings } from '../config/settings.js';
 import { ConfigError } from '../errors.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import type { CliIo } from './io.js';
-import { settingsFor } from './options.js';
 
 export interface CommandEnv {
   settings: Settings;
   logger: Logger;
+}
+
+/** Settings for a command from its parsed flags, the environment and the config file. */
+export function settingsFor(command: Command, env: Record<string, string | undefined>): Settings {
+  const opts = command.optsWithGlobals<Record<string, unknown>>();
+  const { config, ...flags } = opts;
+  return loadSettings({ flags, env, configPath: typeof config === 'string' ? config : undefined });
 }
 
 export function commandEnv(command: Command, io: CliIo): CommandEnv {

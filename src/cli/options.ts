@@ -1,6 +1,5 @@
 import { Command, Option } from 'commander';
 import { SETTING_SPECS, type SettingSpec } from '../config/setting-specs.js';
-import { loadSettings, type Settings } from '../config/settings.js';
 
 /** Options every command accepts: where settings and state live, and logging. */
 export const COMMON_SETTINGS = ['state', 'log-level', 'log-format'] as const;
@@ -44,11 +43,4 @@ export function addSettingOptions(command: Command, flags: readonly string[]): C
     command.addOption(optionFor(spec));
   }
   return command;
-}
-
-/** Settings for a command from its parsed flags, the environment and the config file. */
-export function settingsFor(command: Command, env: Record<string, string | undefined>): Settings {
-  const opts = command.optsWithGlobals<Record<string, unknown>>();
-  const { config, ...flags } = opts;
-  return loadSettings({ flags, env, configPath: typeof config === 'string' ? config : undefined });
 }

@@ -1,11 +1,7 @@
 import type { Command } from 'commander';
-import { resolveEndpoint } from '../../config/endpoints.js';
-import { formatPosition } from '../../position.js';
-import { skipFailedTransaction } from '../../replicator/skip.js';
-import { StateStore } from '../../state/state-store.js';
 import { addSettingOptions, REPLICA_SETTINGS, SOURCE_SETTINGS } from '../options.js';
 import type { ProgramContext } from '../program.js';
-import { commandEnv, defaultServerId } from '../command-helpers.js';
+import { lazyAction } from '../lazy-action.js';
 
 export function registerSkipCommand(program: Command, ctx: ProgramContext): void {
   const skip = program
@@ -23,23 +19,5 @@ export function registerSkipCommand(program: Command, ctx: ProgramContext): void
       ].join('\n'),
     );
   addSettingOptions(skip, [...SOURCE_SETTINGS, ...REPLICA_SETTINGS, 'server-id']);
-  skip.action(async (_opts: unknown, command: Command) => {
-    const { settings, logger } = commandEnv(command, ctx.io);
-    const source = resolveEndpoint(settings, 'source');
-    const replica = resolveEndpoint(settings, 'replica');
-    const state = StateStore.open(settings.state);
-    try {
-      const result = await skipFailedTransaction({
-        source,
-        replica,
-        serverId: settings.serverId ?? defaultServerId(settings.state),
-        state,
-        logger,
-      });
-      const what = result.gtid ? `transaction GTID ${result.gtid}` : 'one transaction';
-      ctx.io.out(`skipped ${what}; \`start\` continues at ${formatPosition(result.to)}\n`);
-    } finally {
-      state.close();
-    }
-  });
+  skip.action(lazyAction(ctx, async () => (await import('../actions/skip.js')).skipAction));
 }
