@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, extname } from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import type * as Yaml from 'yaml';
 import { ConfigError } from '../errors.js';
 import { findSpec } from './setting-specs.js';
 
@@ -10,6 +11,11 @@ export interface ConfigFile {
   dir: string;
   /** Values keyed by camelCase setting key. */
   values: Record<string, unknown>;
+}
+
+/** The YAML parser, loaded for a YAML file only: most runs have no config file, or a JSON one. */
+function parseYaml(text: string): unknown {
+  return (createRequire(import.meta.url)('yaml') as typeof Yaml).parse(text);
 }
 
 /**

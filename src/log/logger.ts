@@ -1,7 +1,8 @@
 import { writeSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { Writable } from 'node:stream';
 import { pino, type Logger as PinoLogger, type DestinationStream } from 'pino';
-import pretty from 'pino-pretty';
+import type PinoPretty from 'pino-pretty';
 import { redactSecrets, REDACTED } from './secrets.js';
 
 export type Logger = PinoLogger;
@@ -37,6 +38,14 @@ export function writeStderr(line: string, fd = 2): void {
 }
 
 /**
+ * pino-pretty, loaded only when lines are to be pretty: a service or a pipe
+ * logs JSON lines, and loading it would only slow every start-up down.
+ */
+function loadPretty(): typeof PinoPretty {
+  return createRequire(import.meta.url)('pino-pretty') as typeof PinoPretty;
+}
+
+/**
  * The one logger factory. Lines are written synchronously to stderr (so the
  * last lines before an exit are never lost) after every registered secret has
  * been scrubbed from them; keys that usually hold secrets are censored too.
@@ -47,7 +56,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   const format = options.format ?? (process.stderr.isTTY ? 'pretty' : 'json');
   const destination =
     format === 'pretty'
-      ? pretty({
+      ? loadPretty()({
           // pino-pretty needs a real stream; this one writes through synchronously.
           destination: new Writable({
             write(chunk: Buffer | string, _encoding, callback) {
