@@ -16,6 +16,7 @@ import { runSession, type ReplicatorStats, type RunContext, type SessionOptions 
 import { StreamHealth } from '../health/stream-health.js';
 import { RunnerFence } from './fence.js';
 import { RunEvents } from './run-events.js';
+import { decodeThreadWanted } from '../source/spare-thread.js';
 
 export type { ReplicatorStats } from './session.js';
 
@@ -50,7 +51,7 @@ export async function runReplicator(options: ReplicatorOptions): Promise<Replica
     fence,
     mode: new ApplyMode(),
     capabilities: new RunCapabilities(logger, {
-      decodeThread: process.env.BINLOG_SYNC_DECODE_THREAD !== '0',
+      decodeThread: decodeThreadWanted(),
       // BINLOG_SYNC_ROW_APPLIER=sql: row events as SQL statements, even where the replica could apply them itself.
       binlogStatements: process.env.BINLOG_SYNC_ROW_APPLIER !== 'sql',
     }),

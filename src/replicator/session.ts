@@ -12,7 +12,18 @@ import type { Checkpoint } from '../apply/checkpoint.js';
 import { openEventStream, type EventStream } from '../source/threaded-source.js';
 import type { SourceEvent } from '../source/events.js';
 import { eventWeight, weightOfBytes } from './event-weight.js';
-import { assertReplicable, connectSource, measureClockOffset, readSourceInfo, showCreateTable, sourceSystemZone } from '../source/source-server.js';
+import {
+  assertReplicable,
+  connectSource,
+  measureClockOffset,
+  readSourceInfo,
+  showCreateTable,
+  sourceSystemZone,
+  type SourceInfo,
+  type SystemZone,
+} from '../source/source-server.js';
+import { dropSpareThread, rememberSourcePacket, startSpareThread } from '../source/spare-thread.js';
+import type { Connection } from '../db/connect.js';
 import type { StreamHealth } from '../health/stream-health.js';
 import type { ReplicationMetrics } from '../health/metrics.js';
 import { TransactionAssembler } from '../txn/assembler.js';
@@ -91,6 +102,13 @@ export async function runSession(options: SessionOptions, run: RunContext): Prom
   let source: EventStream | undefined;
   let queue: EventQueue<SourceEvent> | undefined;
   let stopListening = (): void => undefined;
+  // The decoding thread loads its modules while this session connects (see spare-thread.ts).
+  if (capabilities.decodeThread) startSpareThread(state);
+  else dropSpareThread();
+  // The source is asked what the session needs of it while the replica is opened: neither waits for the other.
+  let sourceSide: Promise<SourceSide> | undefined = openSourceSide(options);
+  // (A failure of the replica's side is reported first, as when one followed the other; the source's is then dropped.)
+  sourceSide.catch(() => undefined);
   try {
     // A large batch on its way to the replica counts as queued: the stream waits for it (see the applier).
     const onLargeInFlight = (bytes: number): void => queue?.adjust(Math.sign(bytes) * weightOfBytes(Math.abs(bytes)));
@@ -103,21 +121,18 @@ export async function runSession(options: SessionOptions, run: RunContext): Prom
     // Rows masked one way must not meet rows masked another way (or not at all).
     assertSameMasking(parseRecord(await applier.recordedMasking()), maskingRecord(options.mask ?? { rules: [] }));
 
-    const control = await connectSource(options.source);
-    let masking: StreamMasking = { maskedOnReplica: [] };
+    const { control, info, masking, clockOffsetMs, systemZone } = await sourceSide;
+    sourceSide = undefined; // (ours to close now)
+    const flavor = info.flavor;
+    const sourcePacket = Number(info.variables.max_allowed_packet) || 0;
     let resolved;
-    let flavor: 'mariadb' | 'mysql' = 'mariadb';
-    let sourcePacket = 0;
     try {
-      const info = await asConnectionError(readSourceInfo(control), 'source', options.source);
-      flavor = info.flavor;
-      assertReplicable(info);
-      masking = await prepareStreamMasking(control, options.mask, options.filter);
       resolved = await resolveStreamStart(control, info, stored);
-      if (options.health) options.health.clockOffsetMs = await measureClockOffset(control);
-      applier.sourceSystemZone = await sourceSystemZone(control);
+      if (options.health && clockOffsetMs !== undefined) options.health.clockOffsetMs = clockOffsetMs;
+      applier.sourceSystemZone = systemZone;
       logger.info({ source: describeEndpoint(options.source), version: info.version, serverId: options.serverId }, 'connected to the source');
-      sourcePacket = Number(info.variables.max_allowed_packet) || 0;
+      // The next `start` sizes its spare decoding thread by it (a runner that lost the file writes nothing to it).
+      if (!fence.lost) rememberSourcePacket(state, sourcePacket);
       await applier.fitPacketLimit(sourcePacket);
       const incompatible = binlogIncompatibility(info, { flavor: applier.flavorName, version: applier.version });
       if (incompatible) applier.disableBinlogStatements(incompatible);
@@ -171,7 +186,14 @@ export async function runSession(options: SessionOptions, run: RunContext): Prom
     });
     await source.start();
     logger.info(
-      { file: start.file, position: start.position, gtid: start.gtid, rowApplier: capabilities.binlogStatements ? 'binlog' : 'sql' },
+      {
+        file: start.file,
+        position: start.position,
+        gtid: start.gtid,
+        rowApplier: capabilities.binlogStatements ? 'binlog' : 'sql',
+        // How long the process took to stream (ms since it started): on the run's first session only.
+        ...(run.streamed ? {} : { startupMs: Math.round(performance.now()) }),
+      },
       `replicating from ${formatPosition(start)}; row events applied ${capabilities.binlogStatements ? "by the replica's own row code (BINLOG statements; tables with masked columns as SQL statements)" : 'as SQL statements'}`,
     );
     // Streaming again: whatever stopped the previous run is behind us.
@@ -196,10 +218,41 @@ export async function runSession(options: SessionOptions, run: RunContext): Prom
       throw explainCollision(error, masking.maskedOnReplica);
     });
   } finally {
+    if (sourceSide) void sourceSide.then((side) => side.control.end().catch(() => undefined), () => undefined);
     stopListening();
     options.health?.setStreaming(false);
     source?.stop();
     await applier?.close();
+  }
+}
+
+/** What a session learns from the source before it streams, and the connection it asked on (open). */
+interface SourceSide {
+  control: Connection;
+  info: SourceInfo;
+  masking: StreamMasking;
+  /** Measured when the session publishes its health. */
+  clockOffsetMs: number | undefined;
+  systemZone: SystemZone;
+}
+
+/**
+ * The part of the set-up that needs nothing from the replica (the stream's
+ * start does: the stored position comes from it). Closes its connection
+ * when it fails.
+ */
+async function openSourceSide(options: SessionOptions): Promise<SourceSide> {
+  const control = await connectSource(options.source);
+  try {
+    const info = await asConnectionError(readSourceInfo(control), 'source', options.source);
+    assertReplicable(info);
+    const masking = await prepareStreamMasking(control, options.mask, options.filter);
+    const clockOffsetMs = options.health ? await measureClockOffset(control) : undefined;
+    const systemZone = await sourceSystemZone(control);
+    return { control, info, masking, clockOffsetMs, systemZone };
+  } catch (error) {
+    await control.end().catch(() => undefined);
+    throw error;
   }
 }
 

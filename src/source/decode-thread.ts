@@ -5,10 +5,12 @@
 // Rows of tables not replicated are dropped here, and (unless the session
 // applies carefully, row by row) the statements that apply the others are
 // built here too: strings cross threads far more cheaply than rows do.
-import { parentPort, workerData } from 'node:worker_threads';
+// The thread may start before the session knows where to stream from (see
+// spare-thread.ts): it loads its modules, then waits for the 'init' message.
+import { parentPort } from 'node:worker_threads';
 import { RunPreparer } from '../sql/row-runs.js';
 import { mayBeSystemVersioned } from '../sql/versioning.js';
-import { createLogger } from '../log/logger.js';
+import { createLogger, type Logger } from '../log/logger.js';
 import { registerSecret } from '../log/secrets.js';
 import { createFilter, targetTables } from '../txn/filter.js';
 import { Masker } from '../mask/masker.js';
@@ -21,22 +23,22 @@ import { binlogRowTargets } from './row-routes.js';
 import { eventWeight } from '../replicator/event-weight.js';
 import { WirePacker } from './wire-codec.js';
 
-const init = workerData as DecodeThreadInit;
 const port = parentPort!;
-registerSecret(init.endpoint.password);
 
+// What the 'init' message sets up (see begin()).
 /**
  * Build statements here: this thread's copy of the replicator's apply mode
  * (grouped), set at start and turned on by a 'prepare' message once careful
  * mode is over (the session listens to the mode and tells the stream).
  */
-let prepare = init.prepare?.now ?? false;
-const preparer = init.prepare ? new RunPreparer(init.prepare) : undefined;
+let prepare = false;
+let preparer: RunPreparer | undefined;
 /** Per source table definition: as named on the replica, or null when not replicated. */
-const targetOf = init.filter ? targetTables(createFilter(init.filter)) : (table: TableDef): TableDef => table;
-
+let targetOf: (table: TableDef) => TableDef | null;
 /** Masks the rows of replicated tables before they are prepared or sent: nothing unmasked leaves this thread. */
-const masker = init.mask && init.mask.rules.length > 0 ? new Masker(init.mask) : undefined;
+let masker: Masker | undefined;
+let logger: Logger;
+let source: BinlogSource;
 let failed = false;
 
 /** Table definitions travel once each; rows events name them by number (and keep sharing one object on arrival). */
@@ -205,24 +207,37 @@ function send(event: SourceEvent): void {
   }
 }
 
-// Log lines go to the main thread's logger (its format, its destination).
-const logger = createLogger({ level: init.logLevel, format: 'json', write: (line) => port.postMessage({ type: 'log', line }) });
-
-const source = new BinlogSource({
-  endpoint: init.endpoint,
-  serverId: init.serverId,
-  start: init.start,
-  logger,
-  ...(init.binlogRows ? { binlogRowTarget: binlogRowTargets({ filter: init.filter, mask: init.mask }, logger) } : {}),
-  ...(init.heartbeatMs !== undefined ? { heartbeatMs: init.heartbeatMs } : {}),
-  ...(init.silenceMs !== undefined ? { silenceMs: init.silenceMs } : {}),
-  ...(init.collations ? { collations: init.collations } : {}),
-  onEvent: send,
-  onError: fail,
-});
+/** Sets the stream up as the session asks, and starts it. */
+function begin(init: DecodeThreadInit): void {
+  registerSecret(init.endpoint.password);
+  prepare = init.prepare?.now ?? false;
+  preparer = init.prepare ? new RunPreparer(init.prepare) : undefined;
+  targetOf = init.filter ? targetTables(createFilter(init.filter)) : (table: TableDef): TableDef => table;
+  masker = init.mask && init.mask.rules.length > 0 ? new Masker(init.mask) : undefined;
+  // Log lines go to the main thread's logger (its format, its destination).
+  logger = createLogger({ level: init.logLevel, format: 'json', write: (line) => port.postMessage({ type: 'log', line }) });
+  source = new BinlogSource({
+    endpoint: init.endpoint,
+    serverId: init.serverId,
+    start: init.start,
+    logger,
+    ...(init.binlogRows ? { binlogRowTarget: binlogRowTargets({ filter: init.filter, mask: init.mask }, logger) } : {}),
+    ...(init.heartbeatMs !== undefined ? { heartbeatMs: init.heartbeatMs } : {}),
+    ...(init.silenceMs !== undefined ? { silenceMs: init.silenceMs } : {}),
+    ...(init.collations ? { collations: init.collations } : {}),
+    onEvent: send,
+    onError: fail,
+  });
+  source.start().then(
+    () => port.postMessage({ type: 'ready' }),
+    (error: unknown) => port.postMessage({ type: 'error', error: describeError(error) }),
+  );
+}
 
 port.on('message', (message: ToDecodeThread) => {
-  if (message.type === 'ack') {
+  if (message.type === 'init') {
+    begin(message.init);
+  } else if (message.type === 'ack') {
     unacknowledged -= message.weight;
     if (held.byCredit && unacknowledged < CREDIT / 2) {
       held.byCredit = false;
@@ -234,15 +249,10 @@ port.on('message', (message: ToDecodeThread) => {
     held.byApplier = message.type === 'pause';
     holdOrRelease();
   } else {
-    source.stop();
+    source?.stop(); // (undefined only if stopped before 'init', which the session never does)
     port.close();
   }
 });
-
-source.start().then(
-  () => port.postMessage({ type: 'ready' }),
-  (error: unknown) => port.postMessage({ type: 'error', error: describeError(error) }),
-);
 
 function describeError(error: unknown): { name: string; message: string; errno?: number; code?: string } {
   const e = error as { name?: string; message?: string; errno?: number; code?: string; constructor?: { name?: string } };

@@ -1,17 +1,18 @@
 // The binlog stream decoded on a worker thread (decode-thread.ts), behind the
 // same face as BinlogSource: the apply loop builds and sends statements on
 // the main thread while the next events are being decoded beside it.
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import * as errors from '../errors.js';
 import type { Endpoint } from '../config/connection-url.js';
 import { settledEndpoint } from '../db/connect.js';
-import { BinlogSource, type BinlogSourceOptions, type StreamStart } from './binlog-source.js';
+import type { BinlogSource, BinlogSourceOptions, StreamStart } from './binlog-source.js';
 import type { SourceEvent, TableDef } from './events.js';
 import type { BatchingOptions } from '../sql/prepare.js';
 import { createFilter, targetTables, type FilterSettings } from '../txn/filter.js';
 import { Masker, type MaskSettings } from '../mask/masker.js';
 import { binlogRowTargets } from './row-routes.js';
 import { unpackEvents, type PackedEvents } from './wire-codec.js';
+import { decodeThreadRunnable, takeDecodeThread } from './spare-thread.js';
 
 /** What a binlog stream offers the session, wherever it is decoded. */
 export interface EventStream {
@@ -60,7 +61,14 @@ export interface DecodeThreadInit extends Pick<EventStreamOptions, 'filter' | 'p
   collations?: Readonly<Record<number, string>>;
 }
 
-export type ToDecodeThread = { type: 'pause' } | { type: 'resume' } | { type: 'stop' } | { type: 'prepare' } | { type: 'ack'; weight: number };
+export type ToDecodeThread =
+  /** The first message: what to stream (the thread may have been started before that was known, see spare-thread.ts). */
+  | { type: 'init'; init: DecodeThreadInit }
+  | { type: 'pause' }
+  | { type: 'resume' }
+  | { type: 'stop' }
+  | { type: 'prepare' }
+  | { type: 'ack'; weight: number };
 
 type FromDecodeThread =
   | { type: 'ready' }
@@ -76,15 +84,42 @@ type FromDecodeThread =
  * in line otherwise.
  */
 export function openEventStream(options: EventStreamOptions): EventStream {
-  const worker = new URL('./decode-thread.js', import.meta.url);
-  if (!options.capabilities.decodeThread || !import.meta.url.endsWith('.js')) return inLineStream(options);
-  return new ThreadedSource(options, worker);
+  if (!options.capabilities.decodeThread || !decodeThreadRunnable()) return new InLineStream(options);
+  return new ThreadedSource(options);
 }
 
-/** Decoded on the main thread: rows arrive as values, and the applier builds their statements. */
-function inLineStream(options: EventStreamOptions): EventStream {
-  const source = new BinlogSource(masked(options));
-  return Object.assign(source, { prepare: () => undefined });
+/**
+ * Decoded on the main thread: rows arrive as values, and the applier builds
+ * their statements. zongji is loaded only then: while the decoding thread
+ * reads the stream, the main thread has no use for it.
+ */
+class InLineStream implements EventStream {
+  private source: BinlogSource | undefined;
+  private stopped = false;
+
+  constructor(private readonly options: EventStreamOptions) {}
+
+  async start(): Promise<void> {
+    const { BinlogSource } = await import('./binlog-source.js');
+    if (this.stopped) return;
+    this.source = new BinlogSource(masked(this.options));
+    await this.source.start();
+  }
+
+  pause(): void {
+    this.source?.pause();
+  }
+
+  resume(): void {
+    this.source?.resume();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.source?.stop();
+  }
+
+  prepare(): void {}
 }
 
 /**
@@ -115,31 +150,14 @@ export function masked(options: EventStreamOptions): BinlogSourceOptions {
   };
 }
 
-/**
- * The thread's heap: small, since it holds little live data (the events of
- * one socket read) and an unbounded heap would double the process's memory
- * with garbage waiting for collection; but room for the largest row the
- * source accepts, whose text values live there while they are decoded (both
- * images of an update, UTF-16 at worst): a limit, not memory taken.
- * BINLOG_SYNC_DECODE_THREAD_HEAP_MB overrides it.
- */
-export function decodeThreadHeap(largestRowBytes = 0): { maxOldGenerationSizeMb: number; maxYoungGenerationSizeMb: number } {
-  const mb = Number(process.env.BINLOG_SYNC_DECODE_THREAD_HEAP_MB);
-  const room = Math.ceil((3 * Math.min(largestRowBytes, 1024 * 1024 * 1024)) / (1024 * 1024));
-  return { maxOldGenerationSizeMb: Number.isFinite(mb) && mb > 0 ? mb : 64 + room, maxYoungGenerationSizeMb: 8 };
-}
-
 class ThreadedSource implements EventStream {
   private worker: Worker | undefined;
   private readonly tables = new Map<number, TableDef>();
   private stopped = false;
   /** Decoding here after all, when the thread ran out of memory before it was ready. */
-  private fallback: BinlogSource | undefined;
+  private fallback: EventStream | undefined;
 
-  constructor(
-    private readonly options: EventStreamOptions,
-    private readonly script: URL,
-  ) {}
+  constructor(private readonly options: EventStreamOptions) {}
 
   start(): Promise<void> {
     const { options } = this;
@@ -158,9 +176,10 @@ class ThreadedSource implements EventStream {
       ...(options.collations ? { collations: options.collations } : {}),
       ...(options.binlogRows ? { binlogRows: true } : {}),
     };
-    const worker = new Worker(this.script, { workerData: init, resourceLimits: decodeThreadHeap(options.largestRowBytes) });
+    // A thread that has loaded its modules already, if one was started ahead and fits (see spare-thread.ts).
+    const worker = takeDecodeThread(options.largestRowBytes ?? 0);
     this.worker = worker;
-    return new Promise<void>((resolve, reject) => {
+    const started = new Promise<void>((resolve, reject) => {
       let ready = false;
       const fail = (error: Error): void => {
         if (this.stopped) return;
@@ -207,7 +226,7 @@ class ThreadedSource implements EventStream {
         }
         void worker.terminate();
         this.worker = undefined;
-        this.fallback = new BinlogSource(masked(options));
+        this.fallback = new InLineStream(options);
         this.fallback.start().then(() => {
           ready = true;
           resolve();
@@ -218,6 +237,8 @@ class ThreadedSource implements EventStream {
         if (code !== 0 && this.worker === worker) fail(new Error(`the binlog decoding thread stopped (exit code ${code})`));
       });
     });
+    worker.postMessage({ type: 'init', init } satisfies ToDecodeThread);
+    return started;
   }
 
   /** A table the thread sent, by its number. */

@@ -1,10 +1,12 @@
 import type { Command } from 'commander';
 import { resolveEndpoint } from '../../config/endpoints.js';
-import { runReplicator } from '../../replicator/replicator.js';
 import { StateStore } from '../../state/state-store.js';
 import { MetricsServerError } from '../../errors.js';
-import { ReplicationMetrics, serveMetrics } from '../../health/metrics.js';
+import type { ReplicationMetrics } from '../../health/metrics.js';
 import { StreamHealth } from '../../health/stream-health.js';
+import { decodeThreadWanted, dropSpareThread, startSpareThread } from '../../source/spare-thread.js';
+import type { Settings } from '../../config/settings.js';
+import type { Logger } from '../../log/logger.js';
 import { loadMasking } from '../../mask/key.js';
 import type { ProgramContext } from '../program.js';
 import { commandEnv, defaultServerId, requireDatabases } from '../command-helpers.js';
@@ -20,6 +22,8 @@ export async function startAction(_opts: unknown, command: Command, ctx: Program
   const serverId = settings.serverId ?? defaultServerId(settings.state);
   const mask = loadMasking(settings);
   const state = StateStore.open(settings.state);
+  // The decoding thread loads its modules on another core while this one loads the replicator's below.
+  if (decodeThreadWanted()) startSpareThread(state);
 
   // Graceful first, forced second (graphile-worker's registerSignalHandlers).
   const controller = new AbortController();
@@ -41,24 +45,39 @@ export async function startAction(_opts: unknown, command: Command, ctx: Program
   for (const s of STOP_SIGNALS) process.on(s, onSignal);
   logger.info({ serverId, state: settings.state, databases: settings.databases }, `starting with server id ${serverId}`);
   const health = new StreamHealth();
-  let metrics: ReplicationMetrics | undefined;
-  let metricsServer: { close: () => Promise<void> } | undefined;
+  let served: ServedMetrics | undefined;
   try {
-    if (settings.metricsPort !== undefined) {
-      const sources = { health, position: () => state.getPosition(), lagThreshold: settings.lagThreshold };
-      metrics = new ReplicationMetrics(sources);
-      metricsServer = await serveMetrics(settings.metricsHost, settings.metricsPort, metrics, sources).catch((error: Error) => {
-        throw new MetricsServerError(`cannot serve metrics on ${settings.metricsHost}:${settings.metricsPort} (--metrics-port): ${error.message}`, {
-          cause: error,
-        });
-      });
-      logger.info(`serving metrics on http://${settings.metricsHost}:${settings.metricsPort}/metrics and /healthz`);
-    }
-    await runReplicator({ source, replica, serverId, filter: settings, definer: settings.definer, mask, state, logger, signal: controller.signal, health, ...(metrics ? { metrics } : {}) });
+    // Imported here, not with this module: see the decoding thread above.
+    const { runReplicator } = await import('../../replicator/replicator.js');
+    if (settings.metricsPort !== undefined) served = await serveMetricsOn(settings.metricsPort, settings, { health, state, logger });
+    const metrics = served ? { metrics: served.metrics } : {};
+    await runReplicator({ source, replica, serverId, filter: settings, definer: settings.definer, mask, state, logger, signal: controller.signal, health, ...metrics });
   } finally {
     for (const s of STOP_SIGNALS) process.off(s, onSignal);
     clearTimeout(forceTimer);
-    await metricsServer?.close();
+    dropSpareThread();
+    await served?.server.close();
     state.close();
   }
+}
+
+interface ServedMetrics {
+  metrics: ReplicationMetrics;
+  server: { close: () => Promise<void> };
+}
+
+/** --metrics-port: Prometheus metrics and /healthz (prom-client is loaded for it only). */
+async function serveMetricsOn(
+  port: number,
+  settings: Settings,
+  run: { health: StreamHealth; state: StateStore; logger: Logger },
+): Promise<ServedMetrics> {
+  const { ReplicationMetrics, serveMetrics } = await import('../../health/metrics.js');
+  const sources = { health: run.health, position: () => run.state.getPosition(), lagThreshold: settings.lagThreshold };
+  const metrics = new ReplicationMetrics(sources);
+  const server = await serveMetrics(settings.metricsHost, port, metrics, sources).catch((error: Error) => {
+    throw new MetricsServerError(`cannot serve metrics on ${settings.metricsHost}:${port} (--metrics-port): ${error.message}`, { cause: error });
+  });
+  run.logger.info(`serving metrics on http://${settings.metricsHost}:${port}/metrics and /healthz`);
+  return { metrics, server };
 }
