@@ -80,17 +80,17 @@ export function startSpareThread(memory: PacketMemory): void {
  * when its heap is exactly the one this stream needs (a thread's heap limit
  * is set when it starts), else a new thread (the spare is let go).
  */
-export function takeDecodeThread(largestRowBytes: number): Worker {
+export function takeDecodeThread(largestRowBytes: number): { worker: Worker; startedAhead: boolean } {
   const limits = decodeThreadHeap(largestRowBytes);
   const taken = spare;
   spare = undefined;
   if (taken && !taken.broken && sameLimits(taken.limits, limits)) {
     taken.worker.off('error', taken.onTrouble).off('exit', taken.onTrouble);
     taken.worker.ref();
-    return taken.worker;
+    return { worker: taken.worker, startedAhead: true };
   }
   if (taken) letGo(taken);
-  return new Worker(SCRIPT, { resourceLimits: limits });
+  return { worker: new Worker(SCRIPT, { resourceLimits: limits }), startedAhead: false };
 }
 
 /** Lets the spare go, if no stream took it (decoding moved to the main thread, or `start` is ending). */

@@ -177,7 +177,8 @@ class ThreadedSource implements EventStream {
       ...(options.binlogRows ? { binlogRows: true } : {}),
     };
     // A thread that has loaded its modules already, if one was started ahead and fits (see spare-thread.ts).
-    const worker = takeDecodeThread(options.largestRowBytes ?? 0);
+    const { worker, startedAhead } = takeDecodeThread(options.largestRowBytes ?? 0);
+    logger.debug({ startedAhead }, `decoding on ${startedAhead ? 'the thread started ahead' : 'a new thread'}`);
     this.worker = worker;
     const started = new Promise<void>((resolve, reject) => {
       let ready = false;

@@ -168,4 +168,24 @@ describe('a running replicator', () => {
     const text = await runCli(['position', 'show', '--state', replication.statePath]);
     expect(text.stdout).toMatch(/^mysql-bin\.\d+:\d+ gtid \S+ \(applied .+\)\n$/);
   });
+
+  it('reports its start-up time, and decodes on the thread it started ahead, sized by the packet the state file remembers', async () => {
+    // (Stopped by the test before; its earlier runs noted the source's max_allowed_packet in the state file.)
+    replication.start();
+    await replication.streaming();
+    const lines = await eventually(
+      async () => replication.output!.stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>),
+      (all) => all.some((l) => String(l.msg).startsWith('replicating from')),
+    );
+    // A duration, never asserted as one: machines differ.
+    const streaming = lines.find((l) => String(l.msg).startsWith('replicating from'))!;
+    expect(streaming.startupMs).toEqual(expect.any(Number));
+    expect(streaming.startupMs).toBeGreaterThan(0);
+    expect(lines.find((l) => String(l.msg).startsWith('decoding on'))).toMatchObject({ startedAhead: true });
+    const [rows] = await source.query('SELECT @@global.max_allowed_packet AS packet');
+    const state = StateStore.open(replication.statePath, { readonly: true });
+    const remembered = state.getMarker('source-max-allowed-packet');
+    state.close();
+    expect(remembered).toBe(String((rows as Array<{ packet: number | string }>)[0]!.packet));
+  });
 });
