@@ -22,8 +22,12 @@ export function settingsFor(command: Command, env: Record<string, string | undef
 
 export function commandEnv(command: Command, io: CliIo): CommandEnv {
   const settings = settingsFor(command, io.env);
-  const logger = createLogger({ level: settings.logLevel, ...(settings.logFormat ? { format: settings.logFormat } : {}) });
-  return { settings, logger };
+  return { settings, logger: loggerFor(settings) };
+}
+
+/** The logger the settings ask for (--log-level, --log-format). */
+export function loggerFor(settings: Settings): Logger {
+  return createLogger({ level: settings.logLevel, ...(settings.logFormat ? { format: settings.logFormat } : {}) });
 }
 
 export function requireDatabases(settings: Settings, command: string): void {

@@ -1,11 +1,11 @@
 import { writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { Writable } from 'node:stream';
-import { pino, type Logger as PinoLogger, type DestinationStream } from 'pino';
+import type * as Pino from 'pino';
 import type PinoPretty from 'pino-pretty';
 import { redactSecrets, REDACTED } from './secrets.js';
 
-export type Logger = PinoLogger;
+export type Logger = Pino.Logger;
 
 export interface LoggerOptions {
   level?: string;
@@ -37,12 +37,23 @@ export function writeStderr(line: string, fd = 2): void {
   }
 }
 
+const require = createRequire(import.meta.url);
+
+/**
+ * pino, loaded when the first logger is made rather than with this module:
+ * `start` has its decoding thread loading its modules before (see
+ * cli/actions/start.ts).
+ */
+function loadPino(): typeof Pino.pino {
+  return (require('pino') as typeof Pino).pino;
+}
+
 /**
  * pino-pretty, loaded only when lines are to be pretty: a service or a pipe
  * logs JSON lines, and loading it would only slow every start-up down.
  */
 function loadPretty(): typeof PinoPretty {
-  return createRequire(import.meta.url)('pino-pretty') as typeof PinoPretty;
+  return require('pino-pretty') as typeof PinoPretty;
 }
 
 /**
@@ -52,7 +63,7 @@ function loadPretty(): typeof PinoPretty {
  */
 export function createLogger(options: LoggerOptions = {}): Logger {
   const write = options.write ?? ((line: string) => writeStderr(line));
-  const scrubbed: DestinationStream = { write: (line: string) => write(redactSecrets(line)) };
+  const scrubbed: Pino.DestinationStream = { write: (line: string) => write(redactSecrets(line)) };
   const format = options.format ?? (process.stderr.isTTY ? 'pretty' : 'json');
   const destination =
     format === 'pretty'
@@ -70,6 +81,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
           ignore: 'pid,hostname',
         })
       : scrubbed;
+  const pino = loadPino();
   return pino(
     {
       level: options.level ?? 'info',

@@ -10,7 +10,7 @@
 import { parentPort } from 'node:worker_threads';
 import { RunPreparer } from '../sql/row-runs.js';
 import { mayBeSystemVersioned } from '../sql/versioning.js';
-import { createLogger, type Logger } from '../log/logger.js';
+import { createLogger } from '../log/logger.js';
 import { registerSecret } from '../log/secrets.js';
 import { createFilter, targetTables } from '../txn/filter.js';
 import { Masker } from '../mask/masker.js';
@@ -37,7 +37,6 @@ let preparer: RunPreparer | undefined;
 let targetOf: (table: TableDef) => TableDef | null;
 /** Masks the rows of replicated tables before they are prepared or sent: nothing unmasked leaves this thread. */
 let masker: Masker | undefined;
-let logger: Logger;
 let source: BinlogSource;
 let failed = false;
 
@@ -207,6 +206,13 @@ function send(event: SourceEvent): void {
   }
 }
 
+/**
+ * Log lines go to the main thread's logger (its format, its destination).
+ * Made before 'init' (which sets its level), so that pino is loaded while
+ * the main thread still connects.
+ */
+const logger = createLogger({ format: 'json', write: (line) => port.postMessage({ type: 'log', line }) });
+
 /** Sets the stream up as the session asks, and starts it. */
 function begin(init: DecodeThreadInit): void {
   registerSecret(init.endpoint.password);
@@ -214,8 +220,7 @@ function begin(init: DecodeThreadInit): void {
   preparer = init.prepare ? new RunPreparer(init.prepare) : undefined;
   targetOf = init.filter ? targetTables(createFilter(init.filter)) : (table: TableDef): TableDef => table;
   masker = init.mask && init.mask.rules.length > 0 ? new Masker(init.mask) : undefined;
-  // Log lines go to the main thread's logger (its format, its destination).
-  logger = createLogger({ level: init.logLevel, format: 'json', write: (line) => port.postMessage({ type: 'log', line }) });
+  logger.level = init.logLevel;
   source = new BinlogSource({
     endpoint: init.endpoint,
     serverId: init.serverId,

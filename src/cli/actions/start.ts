@@ -9,21 +9,23 @@ import type { Settings } from '../../config/settings.js';
 import type { Logger } from '../../log/logger.js';
 import { loadMasking } from '../../mask/key.js';
 import type { ProgramContext } from '../program.js';
-import { commandEnv, defaultServerId, requireDatabases } from '../command-helpers.js';
+import { defaultServerId, loggerFor, requireDatabases, settingsFor } from '../command-helpers.js';
 
 const STOP_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 
 /** `start`: replicates until SIGINT/SIGTERM. */
 export async function startAction(_opts: unknown, command: Command, ctx: ProgramContext): Promise<void> {
-  const { settings, logger } = commandEnv(command, ctx.io);
+  const settings = settingsFor(command, ctx.io.env);
   requireDatabases(settings, 'start');
   const source = resolveEndpoint(settings, 'source');
   const replica = resolveEndpoint(settings, 'replica');
   const serverId = settings.serverId ?? defaultServerId(settings.state);
   const mask = loadMasking(settings);
   const state = StateStore.open(settings.state);
-  // The decoding thread loads its modules on another core while this one loads the replicator's below.
+  // The decoding thread loads its modules on another core while this one
+  // loads the logger's (pino) and the replicator's below.
   if (decodeThreadWanted()) startSpareThread(state);
+  const logger = loggerFor(settings);
 
   // Graceful first, forced second (graphile-worker's registerSignalHandlers).
   const controller = new AbortController();
