@@ -4,15 +4,18 @@
 // backlog scenario is written with both appliers stopped, then each catches
 // up alone and is timed; both replicas must end identical to the source.
 //
-//   npm run bench -- [--scenarios sysbench,masked,bulk,big,steady] [--sysbench-events 40000] [--sysbench-threads 4]
+//   npm run bench -- [--scenarios startup,sysbench,masked,bulk,big,steady] [--sysbench-events 40000] [--sysbench-threads 4]
 //                    [--sysbench-tables 4] [--sysbench-rows 10000] [--bulk-rows 200000]
 //                    [--mask 'sbtest.*.c=hash'] [--steady-rate 1000] [--steady-seconds 10]
-//                    [--steady-warmup-seconds 1] [--repeat 1] [--out bench-results/latest.json]
+//                    [--steady-warmup-seconds 1] [--startup-runs 9] [--repeat 1] [--out bench-results/latest.json]
 // With --repeat N, each backlog scenario runs N times and the median of each side is reported
 // (this machine's timings vary by about ±20 % from run to run).
 //
 // masked: a third replica, seeded by `snapshot --mask` and fed by `start --mask`, catches up
 // the sysbench backlog too (the same backlog, each applier alone): masked against unmasked.
+//
+// startup: `start` started again and again with nothing to catch up; the median time from
+// spawning it to its streaming (its "replicating from" line), and the startupMs that line reports.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -30,7 +33,7 @@ import type { TableDef } from '../src/source/events.js';
 
 const { values: flags } = parseArgs({
   options: {
-    scenarios: { type: 'string', default: 'sysbench,masked,bulk,big,steady' },
+    scenarios: { type: 'string', default: 'startup,sysbench,masked,bulk,big,steady' },
     'sysbench-events': { type: 'string', default: '40000' },
     'sysbench-threads': { type: 'string', default: '4' },
     'sysbench-tables': { type: 'string', default: '4' },
@@ -42,6 +45,7 @@ const { values: flags } = parseArgs({
     'steady-rate': { type: 'string', default: '1000' },
     'steady-seconds': { type: 'string', default: '10' },
     'steady-warmup-seconds': { type: 'string', default: '1' },
+    'startup-runs': { type: 'string', default: '9' },
     out: { type: 'string', default: 'bench-results/latest.json' },
     repeat: { type: 'string', default: '1' },
   },
@@ -75,10 +79,13 @@ interface ScenarioResult {
     /** binlog-sync's CPU per source transaction, milliseconds (medians). */
     cpuMsPerTransaction: { unmasked: number; masked: number };
   };
+  /** The startup scenario: medians over `runs` starts, in ms. */
+  startupMs?: { spawnToStreaming: number; reported: number; runs: number };
   identical: boolean;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 /** CPU seconds (user + system) a process has used so far, from /proc (Linux). */
 function cpuSeconds(pid: number | undefined): number {
@@ -177,6 +184,8 @@ class Ours {
   peakRssMiB = 0;
   /** Peak RSS of the current process only (each start is a new process). */
   processPeakRssMiB = 0;
+  /** The last start: ms from spawning it to its "replicating from" line, and the startupMs that line reports. */
+  startup: { spawnToStreamingMs: number; reportedMs: number | undefined } | undefined;
   private sampler: NodeJS.Timeout | undefined;
 
   /** `options`: what `start` (and `snapshot`) take besides the endpoints, e.g. --mask rules. */
@@ -201,8 +210,17 @@ class Ours {
   async start(): Promise<void> {
     this.stderr = '';
     this.processPeakRssMiB = 0;
+    this.startup = undefined;
+    const spawned = performance.now();
     this.child = spawn(process.execPath, [...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF] : []), join(REPO, 'bin/binlog-sync.js'), 'start', '--databases', DATABASES.join(','), ...this.options, ...this.args()], { stdio: ['ignore', 'ignore', 'pipe'] });
-    this.child.stderr!.setEncoding('utf8').on('data', (d: string) => (this.stderr += d));
+    this.child.stderr!.setEncoding('utf8').on('data', (d: string) => {
+      this.stderr += d;
+      // (Timed as the line arrives, not when the loop below next looks.)
+      if (!this.startup && this.stderr.includes('replicating from')) {
+        const reported = /"startupMs":(\d+)[^\n]*replicating from/.exec(this.stderr)?.[1];
+        this.startup = { spawnToStreamingMs: performance.now() - spawned, reportedMs: reported === undefined ? undefined : Number(reported) };
+      }
+    });
     this.sampler = setInterval(() => {
       try {
         const m = /VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${this.child!.pid}/status`, 'utf8'));
@@ -437,6 +455,23 @@ async function steady(source: ManagedServer, native: NativeReplica, ours: Ours):
   };
 }
 
+/** Start-up of `start`: stopped and started `runs` times with nothing to catch up. */
+async function startup(ours: Ours, runs: number): Promise<ScenarioResult> {
+  const spawnToStreaming: number[] = [];
+  const reported: number[] = [];
+  for (let run = 0; run < runs; run++) {
+    await ours.stop();
+    await ours.start();
+    spawnToStreaming.push(ours.startup!.spawnToStreamingMs);
+    if (ours.startup!.reportedMs !== undefined) reported.push(ours.startup!.reportedMs);
+  }
+  return {
+    scenario: 'start-up of start',
+    startupMs: { spawnToStreaming: median(spawnToStreaming), reported: reported.length > 0 ? median(reported) : NaN, runs },
+    identical: true, // (nothing is replicated: no copy to compare)
+  };
+}
+
 async function main(): Promise<void> {
   const scenarios = flags.scenarios!.split(',');
   const work = mkdtempSync(join(tmpdir(), 'binlog-sync-bench-'));
@@ -474,6 +509,7 @@ async function main(): Promise<void> {
     const ready = await masterStatus(conn);
     await Promise.all([native.applied(ready), ours.applied(ready), masked?.applied(ready)]);
     await masked?.stop();
+    if (scenarios.includes('startup')) results.push(await startup(ours, Math.max(1, num('startup-runs'))));
 
     const repeat = Math.max(1, num('repeat'));
     /** The appliers caught up with the source (untimed), so a new backlog starts from rest. */
@@ -486,7 +522,6 @@ async function main(): Promise<void> {
       const at = await masterStatus(conn);
       await Promise.all([native!.applied(at), ...appliers.map((o) => o.applied(at))]);
     };
-    const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
     /**
      * Runs a backlog scenario `repeat` times and keeps the median of each side
      * (CPU too, figure by figure): one result per applier of ours, which take
@@ -601,7 +636,10 @@ async function main(): Promise<void> {
   const report = { date: new Date().toISOString(), node: process.version, peakRssMiB: Math.round(ours.peakRssMiB), results };
   console.log('\nscenario                      native s   ours s   native/ours   identical');
   for (const r of results) {
-    if (r.latencyMs) {
+    if (r.startupMs) {
+      const { spawnToStreaming, reported, runs } = r.startupMs;
+      console.log(`${r.scenario.padEnd(28)}  spawn to streaming: median ${spawnToStreaming.toFixed(0)} ms (startupMs ${reported.toFixed(0)} ms) over ${runs} starts`);
+    } else if (r.latencyMs) {
       console.log(
         `${r.scenario.padEnd(28)}  visibility p50/p99: native ${r.latencyMs.native.p50.toFixed(1)}/${r.latencyMs.native.p99.toFixed(1)} ms, ` +
           `ours ${r.latencyMs.ours.p50.toFixed(1)}/${r.latencyMs.ours.p99.toFixed(1)} ms   ${r.identical}`,
