@@ -97,16 +97,17 @@ if (!installed[INSTALLED]) {
     const cache = this.tableMap[CACHE];
     const raw = rawEvent(this);
     if (cache && raw) {
-      const body = raw.subarray(EVENT_HEADER_BYTES, raw.length - (cache.checksums ? 4 : 0));
+      const end = raw.length - (cache.checksums ? 4 : 0);
       const known = cache.maps.get(this.tableId);
-      if (known?.body.equals(body)) {
+      // (Compared in place: no view made of a table map that is the same.)
+      if (known && known.body.length === end - EVENT_HEADER_BYTES && raw.compare(known.body, 0, known.body.length, EVENT_HEADER_BYTES, end) === 0) {
         this[SAME] = known;
         this.columnsMetadata = known.metadata.columnsMetadata;
         // (Nothing more to read: the optional metadata is the same too.)
         parser._offset = parser._packetEnd;
         return;
       }
-      this[BODY] = body;
+      this[BODY] = raw.subarray(EVENT_HEADER_BYTES, end);
     }
     readColumnMetadata.call(this, parser);
   };

@@ -61,13 +61,27 @@ export class WirePacker {
   private lastFileIndex = 0;
   private lastHead: Uint8Array | undefined;
   private lastHeadAt = 0;
+  /** The table maps last copied for an event that travels as an object. */
+  private copiedHead: { from: Uint8Array; copy: Buffer } | undefined;
 
   /** Events in the message so far. */
   get length(): number {
     return this.count;
   }
 
+  /**
+   * Adds an event: packed (its bytes copied in), or to travel as an object;
+   * the bytes of a binlog rows event that travels so are made copies of
+   * their own (they may be views of a packet: see binlogEventViews).
+   */
   add(event: WireEvent): void {
+    if (event.type === 'rows' && event.binlog && !packable(event)) {
+      const binlog = event.binlog;
+      // (A statement's events share its table maps: one copy of them.)
+      if (binlog.head !== this.copiedHead?.from) this.copiedHead = { from: binlog.head, copy: Buffer.from(binlog.head) };
+      binlog.head = this.copiedHead.copy;
+      binlog.event = Buffer.from(binlog.event);
+    }
     if (event.type === 'rows' && packable(event)) {
       const binlog = event.binlog!;
       const n = this.reserve(BINLOG_ROWS, ROWS_NUMBERS);
@@ -123,6 +137,7 @@ export class WirePacker {
     this.objects = [];
     this.lastFile = undefined;
     this.lastHead = undefined;
+    this.copiedHead = undefined;
     // (A buffer grown for large events is let go of.)
     if (this.bytes.length > SCRATCH_BYTES) this.bytes = Buffer.allocUnsafeSlow(SCRATCH_BYTES);
     return packed;

@@ -107,6 +107,24 @@ describe('decoding thread messages: packed events', () => {
     expect(message.strings).toEqual(['0-1-42', 'mysql-bin.000007', 'mysql-bin.000008']);
   });
 
+  it('gives the bytes of a binlog rows event that travels as an object copies of their own (they may be views of a packet)', () => {
+    const packet = Buffer.alloc(1024 * 1024, 9);
+    const head = packet.subarray(10, 40);
+    const events: SourceEvent[] = [
+      binlogRows('delete', head, 4, packet.subarray(40, 90), { present: [true, false] }),
+      binlogRows('delete', head, 4, packet.subarray(90, 140), { present: [true, false] }),
+      binlogRows('delete', head, 4, packet.subarray(140, 190)),
+    ];
+    const { events: out, packed } = roundTrip(events);
+    expect(packed).toEqual([false, false, true]);
+    for (const event of out.slice(0, 2) as Array<Extract<WireEvent, { type: 'rows' }>>) {
+      expect(event.binlog!.head.buffer.byteLength).toBeLessThan(packet.length);
+      expect(event.binlog!.event.buffer.byteLength).toBeLessThan(packet.length);
+    }
+    expect((out[0] as Extract<WireEvent, { type: 'rows' }>).binlog!.head).toBe((out[1] as Extract<WireEvent, { type: 'rows' }>).binlog!.head);
+    expect(out).toEqual(events.map((e, i) => (packed[i] ? e : structuredClone(onWire(e)))));
+  });
+
   it('starts each message afresh, however large the one before', () => {
     const packer = new WirePacker();
     const big = Buffer.alloc(PACKED_EVENT_BYTES - 1, 1);
