@@ -39,7 +39,7 @@ export interface PackedEvents {
   numbers: Float64Array;
   /** GTIDs and file names, by index. */
   strings: string[];
-  /** The binlog events' bytes (rows events, and their statements' table maps, once per statement). */
+  /** The binlog events' bytes (rows events, and their statements' table maps, once per statement), and maybe room after them. */
   bytes: ArrayBuffer;
   objects: WireEvent[];
 }
@@ -123,11 +123,20 @@ export class WirePacker {
 
   /** The message's events, packed (their arrays and buffer of their own, to be moved); and starts over. */
   take(): PackedEvents {
+    // The bytes: the buffer they were gathered in, when they fill much of it
+    // (a new one for the next message), else a copy of them.
+    let bytes: ArrayBuffer;
+    if (this.filled >= this.bytes.length / 4) {
+      bytes = this.bytes.buffer as ArrayBuffer;
+      this.bytes = Buffer.allocUnsafeSlow(SCRATCH_BYTES);
+    } else {
+      bytes = this.bytes.buffer.slice(0, this.filled) as ArrayBuffer;
+    }
     const packed: PackedEvents = {
       kinds: this.kinds.slice(0, this.count),
       numbers: this.numbers.slice(0, this.used),
       strings: this.strings,
-      bytes: this.bytes.buffer.slice(0, this.filled) as ArrayBuffer,
+      bytes,
       objects: this.objects,
     };
     this.count = 0;
