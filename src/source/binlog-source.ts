@@ -54,6 +54,12 @@ export interface BinlogSourceOptions {
    * null for a table whose rows go decoded. Absent: every table's go decoded.
    */
   binlogRowTarget?: (table: TableDef) => TableDef | null;
+  /**
+   * Binlog rows events (and their table maps) as views of their packets,
+   * not copies: for a consumer that copies them before it returns from
+   * onEvent (the decoding thread, see decode-thread.ts).
+   */
+  binlogEventViews?: boolean;
 }
 
 /**
@@ -90,7 +96,7 @@ interface StatementMaps {
   number: number;
   maps: Map<number, Uint8Array>;
   /** The maps joined, once its first rows event needs them. */
-  head?: Buffer;
+  head?: Uint8Array | undefined;
 }
 
 // MySQL column type codes (include/field_types.h) that need special handling.
@@ -533,9 +539,13 @@ export class BinlogSource {
       if (counted !== undefined) throw new Error('internal: the rows of an event were counted, not decoded, and it does not go as a binlog event');
       return undefined;
     }
-    // (Copies: the packet's buffer is not ours to keep.)
-    this.statement.head ??= Buffer.concat([...this.statement.maps.values()]);
-    return { head: this.statement.head, event: Buffer.from(raw), statement: this.statement.number, rows: counted ?? event.rows.length };
+    // (Copies, unless the consumer copies them at once: the packet's buffer is not ours to keep.)
+    const views = this.options.binlogEventViews === true;
+    if (!this.statement.head) {
+      const maps = this.statement.maps;
+      this.statement.head = views && maps.size === 1 ? maps.values().next().value! : Buffer.concat([...maps.values()]);
+    }
+    return { head: this.statement.head, event: views ? raw : Buffer.from(raw), statement: this.statement.number, rows: counted ?? event.rows.length };
   }
 }
 

@@ -227,6 +227,8 @@ function begin(init: DecodeThreadInit): void {
     start: init.start,
     logger,
     ...(init.binlogRows ? { binlogRowTarget: binlogRowTargets({ filter: init.filter, mask: init.mask }, logger) } : {}),
+    // (Copied into the message at once, see wire-codec.ts.)
+    binlogEventViews: true,
     ...(init.heartbeatMs !== undefined ? { heartbeatMs: init.heartbeatMs } : {}),
     ...(init.silenceMs !== undefined ? { silenceMs: init.silenceMs } : {}),
     ...(init.collations ? { collations: init.collations } : {}),

@@ -24,6 +24,14 @@ interface ZongjiParser {
 }
 
 /** What the row hook reads of zongji's rows event (lib/rows_event.js), once its columns-present bitmaps are read. */
+/** Where an event's bytes are: its packet's buffer, from the header to the end (checksum included). */
+interface RawBytes {
+  buffer: Buffer;
+  start: number;
+  end: number;
+  view: Uint8Array | undefined;
+}
+
 interface ZongjiRowsEvent {
   _zongji: object;
   _hasTwoRows: boolean;
@@ -32,7 +40,7 @@ interface ZongjiRowsEvent {
   columns_present_bitmap: Buffer;
   columns_present_bitmap2?: Buffer;
   rows: unknown[];
-  [RAW]?: Buffer;
+  [RAW]?: RawBytes;
   [COUNTED]?: number;
 }
 
@@ -59,10 +67,17 @@ const installed = globalThis as { [RAW]?: true };
 
 if (!installed[RAW]) {
   installed[RAW] = true;
-  const base = Object.getPrototypeOf(events.TableMap.prototype) as { _readTableId(this: { [RAW]?: Buffer }, parser: ZongjiParser): void };
+  const base = Object.getPrototypeOf(events.TableMap.prototype) as { _readTableId(this: { [RAW]?: RawBytes }, parser: ZongjiParser): void; gtid?: string };
+  // zongji labels every event it emits with the current transaction's GTID
+  // unless it has a `gtid` of its own ('gtid' in event): a property added
+  // to every event object, a new shape each time (2 % of the decoding
+  // thread's work). binlog-sync takes GTIDs from the GTID events alone,
+  // which set their own: with `gtid` on the prototype, no event is labelled.
+  base.gtid = undefined;
   const readTableId = base._readTableId;
-  base._readTableId = function (this: { [RAW]?: Buffer }, parser: ZongjiParser): void {
-    this[RAW] = parser._buffer.subarray(parser._offset - EVENT_HEADER_BYTES, parser._packetEnd);
+  base._readTableId = function (this: { [RAW]?: RawBytes }, parser: ZongjiParser): void {
+    // (Where they are: a view is made only when asked for, see rawEvent.)
+    this[RAW] = { buffer: parser._buffer, start: parser._offset - EVENT_HEADER_BYTES, end: parser._packetEnd, view: undefined };
     readTableId.call(this, parser);
   };
   // zongji's rows event reads its rows one _fetchOneRow call at a time,
@@ -99,8 +114,8 @@ export function countRowsInstead(zongji: object, decide: RowsCounting): void {
 function countInstead(event: ZongjiRowsEvent, parser: ZongjiParser): boolean {
   const decide = (event._zongji as { [COUNTING]?: RowsCounting })[COUNTING];
   const raw = event[RAW];
-  if (!decide || !raw || !PLAIN_ROWS_EVENTS.has(raw[4]!)) return false;
-  const layout = decide(event.tableId, raw.length);
+  if (!decide || !raw || !PLAIN_ROWS_EVENTS.has(raw.buffer[raw.start + 4]!)) return false;
+  const layout = decide(event.tableId, raw.end - raw.start);
   if (!layout || layout.length !== event.numberOfColumns) return false;
   const count = countRows(parser._buffer, parser._offset, parser._packetEnd, layout, event.columns_present_bitmap, event._hasTwoRows ? event.columns_present_bitmap2 : undefined);
   // (Rows that do not walk to the end, the layout not fitting: decoded, and zongji's error if any.)
@@ -116,9 +131,26 @@ export function countedRows(event: object): number | undefined {
 }
 
 /** The bytes of a table map or rows event, as a view of its packet (copied by whoever keeps it). */
-export function rawEvent(event: object): Buffer | undefined {
-  const raw = (event as Record<symbol, unknown>)[RAW];
-  return Buffer.isBuffer(raw) ? raw : undefined;
+export function rawEvent(event: object): Uint8Array | undefined {
+  const raw = (event as { [RAW]?: RawBytes })[RAW];
+  if (!raw) return undefined;
+  raw.view ??= new Uint8Array(raw.buffer.buffer, raw.buffer.byteOffset + raw.start, raw.end - raw.start);
+  return raw.view;
+}
+
+/**
+ * Whether a table map or rows event's bytes from `from` to `trailing`
+ * bytes before its end are `bytes` (compared in place).
+ */
+export function rawEventHas(event: object, from: number, trailing: number, bytes: Uint8Array): boolean {
+  const raw = (event as { [RAW]?: RawBytes })[RAW];
+  if (!raw) return false;
+  const start = raw.start + from;
+  const length = raw.end - trailing - start;
+  if (length !== bytes.length) return false;
+  const own = raw.buffer;
+  for (let i = 0; i < length; i++) if (own[start + i] !== bytes[i]) return false;
+  return true;
 }
 
 /** Format description events by stream: the last one read (a copy). */

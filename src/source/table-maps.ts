@@ -24,7 +24,7 @@ import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { ColumnInfo, ColumnSchema, TableMapEntry } from '@vlasky/zongji';
 import { EVENT_HEADER_BYTES } from '../binlog/event-bytes.js';
-import { rawEvent } from './raw-events.js';
+import { rawEvent, rawEventHas } from './raw-events.js';
 
 interface ZongjiParser {
   _offset: number;
@@ -40,7 +40,7 @@ interface TableMapEvent extends Metadata {
   tableId: number;
   tableMap: Record<number, TableMapEntry> & { [CACHE]?: Cache };
   [SAME]?: Remembered;
-  [BODY]?: Buffer;
+  [BODY]?: Uint8Array;
 }
 
 /** A table map read whole, as it was read. */
@@ -95,18 +95,19 @@ if (!installed[INSTALLED]) {
 
   proto._readColumnMetadata = function (parser) {
     const cache = this.tableMap[CACHE];
-    const raw = rawEvent(this);
-    if (cache && raw) {
-      const body = raw.subarray(EVENT_HEADER_BYTES, raw.length - (cache.checksums ? 4 : 0));
+    if (cache) {
+      const checksum = cache.checksums ? 4 : 0;
       const known = cache.maps.get(this.tableId);
-      if (known?.body.equals(body)) {
+      // (Compared in place: no view made of a table map that is the same.)
+      if (known && rawEventHas(this, EVENT_HEADER_BYTES, checksum, known.body)) {
         this[SAME] = known;
         this.columnsMetadata = known.metadata.columnsMetadata;
         // (Nothing more to read: the optional metadata is the same too.)
         parser._offset = parser._packetEnd;
         return;
       }
-      this[BODY] = body;
+      const raw = rawEvent(this);
+      if (raw) this[BODY] = raw.subarray(EVENT_HEADER_BYTES, raw.length - checksum);
     }
     readColumnMetadata.call(this, parser);
   };

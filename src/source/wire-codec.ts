@@ -39,7 +39,7 @@ export interface PackedEvents {
   numbers: Float64Array;
   /** GTIDs and file names, by index. */
   strings: string[];
-  /** The binlog events' bytes (rows events, and their statements' table maps, once per statement). */
+  /** The binlog events' bytes (rows events, and their statements' table maps, once per statement), and maybe room after them. */
   bytes: ArrayBuffer;
   objects: WireEvent[];
 }
@@ -61,13 +61,27 @@ export class WirePacker {
   private lastFileIndex = 0;
   private lastHead: Uint8Array | undefined;
   private lastHeadAt = 0;
+  /** The table maps last copied for an event that travels as an object. */
+  private copiedHead: { from: Uint8Array; copy: Buffer } | undefined;
 
   /** Events in the message so far. */
   get length(): number {
     return this.count;
   }
 
+  /**
+   * Adds an event: packed (its bytes copied in), or to travel as an object;
+   * the bytes of a binlog rows event that travels so are made copies of
+   * their own (they may be views of a packet: see binlogEventViews).
+   */
   add(event: WireEvent): void {
+    if (event.type === 'rows' && event.binlog && !packable(event)) {
+      const binlog = event.binlog;
+      // (A statement's events share its table maps: one copy of them.)
+      if (binlog.head !== this.copiedHead?.from) this.copiedHead = { from: binlog.head, copy: Buffer.from(binlog.head) };
+      binlog.head = this.copiedHead.copy;
+      binlog.event = Buffer.from(binlog.event);
+    }
     if (event.type === 'rows' && packable(event)) {
       const binlog = event.binlog!;
       const n = this.reserve(BINLOG_ROWS, ROWS_NUMBERS);
@@ -109,11 +123,20 @@ export class WirePacker {
 
   /** The message's events, packed (their arrays and buffer of their own, to be moved); and starts over. */
   take(): PackedEvents {
+    // The bytes: the buffer they were gathered in, when they fill much of it
+    // (a new one for the next message), else a copy of them.
+    let bytes: ArrayBuffer;
+    if (this.filled >= this.bytes.length / 4) {
+      bytes = this.bytes.buffer as ArrayBuffer;
+      this.bytes = Buffer.allocUnsafeSlow(SCRATCH_BYTES);
+    } else {
+      bytes = this.bytes.buffer.slice(0, this.filled) as ArrayBuffer;
+    }
     const packed: PackedEvents = {
       kinds: this.kinds.slice(0, this.count),
       numbers: this.numbers.slice(0, this.used),
       strings: this.strings,
-      bytes: this.bytes.buffer.slice(0, this.filled) as ArrayBuffer,
+      bytes,
       objects: this.objects,
     };
     this.count = 0;
@@ -123,6 +146,7 @@ export class WirePacker {
     this.objects = [];
     this.lastFile = undefined;
     this.lastHead = undefined;
+    this.copiedHead = undefined;
     // (A buffer grown for large events is let go of.)
     if (this.bytes.length > SCRATCH_BYTES) this.bytes = Buffer.allocUnsafeSlow(SCRATCH_BYTES);
     return packed;

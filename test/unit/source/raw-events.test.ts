@@ -64,7 +64,7 @@ describe('zongji hooks: rows events', () => {
   it('keeps the bytes of a rows event, and decodes its rows unless the stream counts them', () => {
     const event = rowsEvent(23, [row(1, 'ab'), row(2, ''), row(3, 'xyz')]);
     const decoded = read(WriteRows, event, zongjiStub());
-    expect(rawEvent(decoded)).toEqual(event);
+    expect(Buffer.from(rawEvent(decoded)!)).toEqual(event);
     expect(decoded.rows).toEqual([
       { id: 1, v: Buffer.from('ab') },
       { id: 2, v: Buffer.from('') },
@@ -83,7 +83,7 @@ describe('zongji hooks: rows events', () => {
     const small = rowsEvent(23, [row(1, 'ab'), row(2, '')]);
     const counted = read(WriteRows, small, zongji);
     expect(countedRows(counted)).toBe(2);
-    expect(rawEvent(counted)).toEqual(small);
+    expect(Buffer.from(rawEvent(counted)!)).toEqual(small);
     const large = rowsEvent(23, [row(1, 'ab'), row(2, ''), row(3, 'long enough to be decoded')]);
     const decoded = read(WriteRows, large, zongji);
     expect(countedRows(decoded)).toBeUndefined();
