@@ -649,6 +649,11 @@ async function main(): Promise<void> {
       console.log(`${r.scenario.padEnd(28)}  ${r.nativeSeconds!.toFixed(2).padStart(8)} ${r.oursSeconds!.toFixed(2).padStart(8)}   ${r.ratio!.toFixed(2).padStart(11)}   ${r.identical}`);
       const c = r.cpuSeconds;
       if (c) console.log(`${''.padEnd(28)}  CPU s: native replica ${c.nativeReplica.toFixed(2)}; ours: replica ${c.oursReplica.toFixed(2)}, binlog-sync ${c.binlogSync.toFixed(2)}, source ${c.source.toFixed(2)}, machine idle ${c.machineIdle.toFixed(2)}`);
+      // binlog-sync's own CPU per source transaction and per row change (issue #22's target: 30 µs per sysbench transaction).
+      if (c && (r.transactions || r.rows)) {
+        const per = (n: number | undefined, what: string): string => (n ? `${((c.binlogSync * 1e6) / n).toFixed(1)} µs per ${what}` : '');
+        console.log(`${''.padEnd(28)}  binlog-sync CPU: ${[per(r.transactions, 'transaction'), per(r.rows, 'row change')].filter(Boolean).join(', ')}`);
+      }
       const u = r.unmasked;
       if (u) {
         console.log(
