@@ -36,42 +36,7 @@ export interface ColumnLayout {
  */
 export type RowsLayout = Int32Array;
 
-// Column type codes (include/field_types.h, MariaDB's COMPRESSED ones included).
-const T = {
-  DECIMAL: 0,
-  TINY: 1,
-  SHORT: 2,
-  LONG: 3,
-  FLOAT: 4,
-  DOUBLE: 5,
-  NULL: 6,
-  TIMESTAMP: 7,
-  LONGLONG: 8,
-  INT24: 9,
-  DATE: 10,
-  TIME: 11,
-  DATETIME: 12,
-  YEAR: 13,
-  NEWDATE: 14,
-  VARCHAR: 15,
-  BIT: 16,
-  TIMESTAMP2: 17,
-  DATETIME2: 18,
-  TIME2: 19,
-  BLOB_COMPRESSED: 140,
-  VARCHAR_COMPRESSED: 141,
-  JSON: 245,
-  NEWDECIMAL: 246,
-  ENUM: 247,
-  SET: 248,
-  TINY_BLOB: 249,
-  MEDIUM_BLOB: 250,
-  LONG_BLOB: 251,
-  BLOB: 252,
-  VAR_STRING: 253,
-  STRING: 254,
-  GEOMETRY: 255,
-} as const;
+import { COLUMN_TYPE as T } from './column-types.js';
 
 /** Bytes of a DECIMAL's leftover digits (fewer than 9), as decimal2bin packs them. */
 const DIG2BYTES = [0, 1, 1, 2, 2, 3, 3, 4, 4, 4];

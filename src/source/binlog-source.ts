@@ -19,6 +19,7 @@ import { noForeignKeyChecks, parseStatusVars } from './status-vars.js';
 import { rawStatusVars } from './zongji-raw.js';
 import { joinLargePackets } from './joined-packets.js';
 import { countedRows, countRowsInstead, keepFormatDescriptions, lastFormatDescription, rawEvent } from './raw-events.js';
+import { COLUMN_TYPE } from '../binlog/column-types.js';
 import { EVENT_HEADER_BYTES, hasChecksums, normaliseFormatDescription, renameTableMapDatabase } from '../binlog/event-bytes.js';
 import { rowsLayout, type ColumnLayout, type RowsLayout } from '../binlog/rows-count.js';
 import { rememberTableMaps } from './table-maps.js';
@@ -99,22 +100,8 @@ interface StatementMaps {
   head?: Uint8Array | undefined;
 }
 
-// MySQL column type codes (include/field_types.h) that need special handling.
-const TYPE = {
-  TIMESTAMP: 7,
-  YEAR: 13,
-  VARCHAR: 15,
-  BIT: 16,
-  TIMESTAMP2: 17,
-  ENUM: 247,
-  TINY_BLOB: 249,
-  MEDIUM_BLOB: 250,
-  LONG_BLOB: 251,
-  BLOB: 252,
-  VAR_STRING: 253,
-  STRING: 254,
-  GEOMETRY: 255,
-} as const;
+// Column types that need special handling (binlog/column-types.ts).
+const TYPE = COLUMN_TYPE;
 
 const TEXT_TYPES = new Set<number>([TYPE.VARCHAR, TYPE.VAR_STRING, TYPE.STRING]);
 const BLOB_TYPES = new Set<number>([TYPE.TINY_BLOB, TYPE.MEDIUM_BLOB, TYPE.LONG_BLOB, TYPE.BLOB]);
