@@ -101,6 +101,8 @@ export interface ApplierOptions {
    * meanwhile (see hold()).
    */
   onLargeInFlight?: (bytes: number) => void;
+  /** Told the table (as on the replica) of rows applied as SQL statements while BINLOG statements are on. */
+  onSqlPath?: (table: string) => void;
 }
 
 /** One replica transaction: the source transactions it holds and its batches' outcomes. */
@@ -161,6 +163,7 @@ export class ReplicaApplier {
   private readonly mode: ApplyModeView;
   private readonly capabilities: ApplierCapabilities;
   private readonly onLargeInFlight: ((bytes: number) => void) | undefined;
+  private readonly onSqlPath: ((table: string) => void) | undefined;
   /** The apply session's connection: it owns the packet limit and error translation. */
   private readonly replica: ReplicaConnection;
   /** The two row paths (see row-applier.ts), chosen per rows event. */
@@ -186,6 +189,7 @@ export class ReplicaApplier {
     this.mode = options.mode ?? { grouped: true };
     this.capabilities = options.capabilities ?? new RunCapabilities(undefined);
     this.onLargeInFlight = options.onLargeInFlight;
+    this.onSqlPath = options.onSqlPath;
     this.replica = connection instanceof ReplicaConnection ? connection : new ReplicaConnection(connection);
     this.sqlRows = new SqlRowApplier(this.replica, flavor, this.mode, () => this.batchingOptions);
     this.binlogRows = new BinlogRowApplier(this.replica, this.capabilities);
@@ -299,6 +303,7 @@ export class ReplicaApplier {
     if (this.xa?.prepared) return;
     this.ensureTransaction();
     const label = { context, kind: change.kind, table: `${change.table.database}.${change.table.table}`, event: ++this.events };
+    if (!change.binlog && this.capabilities.binlogStatements) this.onSqlPath?.(label.table);
     const statements = await (change.binlog ? this.binlogRows : this.sqlRows).build(change, label);
     for (const statement of statements) await this.replica.checkFits(statement);
     for (const statement of statements) {

@@ -36,6 +36,8 @@ export interface StatusReport {
     /** Grouped, or careful for the next n transactions after a failure (null from an older runner). */
     applyMode: RunnerHealth['applyMode'] | null;
     capabilities: RunnerHealth['capabilities'] | null;
+    /** Tables whose rows were applied as SQL statements on a run of the BINLOG path (see RunnerHealth). */
+    sqlPathTables: string[];
   } | null;
   retention: Retention | null;
 }
@@ -80,6 +82,7 @@ export function buildStatus(inputs: StatusInputs): StatusReport {
           reconnects: runner.health?.reconnects ?? 0,
           applyMode: runner.health?.applyMode ?? null,
           capabilities: runner.health?.capabilities ?? null,
+          sqlPathTables: runner.health?.sqlPathTables ?? [],
         }
       : null,
     retention: inputs.retention,

@@ -7,6 +7,9 @@ import type { CapabilityState } from '../capabilities.js';
 import type { RunnerHealth } from '../state/state-store.js';
 import type { SourceEvent } from '../source/events.js';
 
+/** Tables listed as taking the SQL path at most (the state file is written every second). */
+const MAX_SQL_TABLES = 100;
+
 export class StreamHealth {
   /** Source time (ms) of the oldest change received but not yet applied; null when settled. */
   private pendingSince: number | null = null;
@@ -19,7 +22,15 @@ export class StreamHealth {
   /** How this run applies and what it may use, read at each snapshot. */
   private run: { mode: { current: ApplyModeState }; capabilities: { snapshot(): CapabilityState } } | undefined;
 
+  /** Tables whose rows went as SQL statements on a run of the BINLOG path (see sqlPath). */
+  private readonly sqlTables = new Set<string>();
+
   constructor(private readonly silenceMs = 5000) {}
+
+  /** Rows of `table` (as on the replica) were applied as SQL statements (see row-applier.ts). */
+  sqlPath(table: string): void {
+    if (this.sqlTables.size < MAX_SQL_TABLES) this.sqlTables.add(table);
+  }
 
   /** Where to read the run's apply mode and capabilities from. */
   describeRun(mode: { current: ApplyModeState }, capabilities: { snapshot(): CapabilityState }): void {
@@ -83,6 +94,7 @@ export class StreamHealth {
       clockOffsetMs: this.clockOffsetMs,
       reconnects: this.reconnects,
       ...(this.run ? { applyMode: this.run.mode.current, capabilities: this.run.capabilities.snapshot() } : {}),
+      ...(this.sqlTables.size > 0 ? { sqlPathTables: [...this.sqlTables].sort() } : {}),
     };
   }
 }

@@ -112,7 +112,14 @@ export async function runSession(options: SessionOptions, run: RunContext): Prom
   try {
     // A large batch on its way to the replica counts as queued: the stream waits for it (see the applier).
     const onLargeInFlight = (bytes: number): void => queue?.adjust(Math.sign(bytes) * weightOfBytes(Math.abs(bytes)));
-    const opening = ReplicaApplier.open(options.replica, { streamId: state.streamId, logger, mode, capabilities, onLargeInFlight });
+    const opening = ReplicaApplier.open(options.replica, {
+      streamId: state.streamId,
+      logger,
+      mode,
+      capabilities,
+      onLargeInFlight,
+      ...(options.health ? { onSqlPath: (table: string) => options.health!.sqlPath(table) } : {}),
+    });
     applier = await asConnectionError(opening, 'replica', options.replica);
     logger.info({ replica: describeEndpoint(options.replica) }, 'connected to the replica');
     // Claimed with our epoch: from now on only our commits carry the stream's checkpoint.

@@ -70,6 +70,12 @@ export interface RunnerHealth {
    * is absent in what a runner before it published.)
    */
   capabilities?: { binlogStatements?: boolean; loadData: boolean; decodeThread: boolean };
+  /**
+   * Replica tables (`db.table`) whose rows this run applied as SQL statements
+   * although it applies row events with BINLOG statements (masked columns,
+   * rows events of 8 MiB or more); sorted, at most 100.
+   */
+  sqlPathTables?: string[];
 }
 
 export interface RunnerInfo {

@@ -86,6 +86,8 @@ describe('row paths', () => {
     expect(Number(rewritten!.n), 'nothing lands under the source database name').toBe(0);
     const status = await replication.status();
     expect(status.runner?.capabilities?.binlogStatements).toBe(!onSqlPath);
+    // No table took the SQL path on a run of the BINLOG path (nothing is masked, no event is 8 MiB).
+    expect(status.runner?.sqlPathTables).toEqual([]);
     const sent = (await comBinlog()) - before;
     if (onSqlPath) expect(sent).toBe(0);
     else expect(sent).toBeGreaterThanOrEqual(2);

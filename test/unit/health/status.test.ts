@@ -103,6 +103,7 @@ describe('buildStatus', () => {
       reconnects,
       applyMode: null,
       capabilities: null,
+      sqlPathTables: [],
     });
   });
 
@@ -119,7 +120,12 @@ describe('buildStatus', () => {
       at: '2026-11-26T12:00:02.000Z',
     };
     const retention: Retention = { expireSeconds: 604_800, fileOnSource: true, secondsLeft: 603_950, warning: null };
-    const published = health({ lagSeconds: 0.04, applyMode: { kind: 'careful', left: 3 }, capabilities: { loadData: false, decodeThread: true } });
+    const published = health({
+      lagSeconds: 0.04,
+      applyMode: { kind: 'careful', left: 3 },
+      capabilities: { binlogStatements: true, loadData: false, decodeThread: true },
+      sqlPathTables: ['app.users'],
+    });
     const report = buildStatus(inputs({ runner: runner(published), applied: APPLIED, source, lastError, retention, lagThreshold: 10 }));
     expect(report).toEqual({
       state: 'HEALTHY',
@@ -136,7 +142,8 @@ describe('buildStatus', () => {
         sourceConnected: true,
         reconnects: 0,
         applyMode: { kind: 'careful', left: 3 },
-        capabilities: { loadData: false, decodeThread: true },
+        capabilities: { binlogStatements: true, loadData: false, decodeThread: true },
+        sqlPathTables: ['app.users'],
       },
       retention,
     });

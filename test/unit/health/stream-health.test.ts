@@ -238,3 +238,20 @@ describe('StreamHealth with explicit times', () => {
     expect(h.snapshot(1101).sourceConnected).toBe(false);
   });
 });
+
+describe('tables on the SQL path', () => {
+  it('lists each table once, sorted, and nothing when none took it', () => {
+    const health = new StreamHealth();
+    expect(health.snapshot()).not.toHaveProperty('sqlPathTables');
+    health.sqlPath('park.visitors');
+    health.sqlPath('park.accounts');
+    health.sqlPath('park.visitors');
+    expect(health.snapshot().sqlPathTables).toEqual(['park.accounts', 'park.visitors']);
+  });
+
+  it('keeps at most 100 of them (the state file is written every second)', () => {
+    const health = new StreamHealth();
+    for (let i = 0; i < 150; i++) health.sqlPath(`db.t${i}`);
+    expect(health.snapshot().sqlPathTables).toHaveLength(100);
+  });
+});
