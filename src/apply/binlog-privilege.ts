@@ -2,11 +2,9 @@
 // the replica applies row events itself, see binlog-rows.ts): MariaDB wants
 // BINLOG REPLAY (in ALL PRIVILEGES; SUPER before 10.5.2), MySQL 8
 // BINLOG_ADMIN (or SUPER). Asked by `start` when it connects and by `check`.
-import type { DriverError } from '../db/server-errors.js';
+import { ER_SPECIFIC_ACCESS_DENIED, type DriverError } from '../db/server-errors.js';
 import type { SqlConnection } from './checkpoint.js';
 
-/** Access denied; you need (at least one of) the SUPER, BINLOG REPLAY privilege(s). */
-export const ER_SPECIFIC_ACCESS_DENIED = 1227;
 /** ER_SYNTAX_ERROR, ER_PARSE_ERROR: what an empty BINLOG statement gets from a user who may send one. */
 const SYNTAX_ERRORS = new Set([1149, 1064]);
 

@@ -5,11 +5,10 @@
 // event's own flag there, and the server restores the session's settings
 // after each BINLOG statement.
 import { CarefulRetryError, ApplyError, TransientApplyError } from '../errors.js';
-import type { DriverError } from '../db/server-errors.js';
+import { ER_SPECIFIC_ACCESS_DENIED, type DriverError } from '../db/server-errors.js';
 import type { RowChange } from '../source/events.js';
 import { binlogStatement } from '../binlog/event-bytes.js';
 import { binlogBatch } from './binlog-rows.js';
-import { ER_SPECIFIC_ACCESS_DENIED } from './binlog-privilege.js';
 import { describeContext, locationOf, serverErrno } from './apply-errors.js';
 import type { ApplyConnection, ReplicaConnection } from './replica-connection.js';
 import type { Buffered } from './statement-buffer.js';

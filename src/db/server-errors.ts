@@ -16,6 +16,8 @@ export interface DriverError {
 
 // Server error numbers (errno), named as in the MySQL and MariaDB manuals.
 export const ER_DB_CREATE_EXISTS = 1007;
+/** Access denied: the user lacks a privilege the statement needs (e.g. BINLOG REPLAY). */
+export const ER_SPECIFIC_ACCESS_DENIED = 1227;
 export const ER_DB_DROP_EXISTS = 1008;
 export const ER_TABLE_EXISTS_ERROR = 1050;
 export const ER_BAD_TABLE_ERROR = 1051;

@@ -1,6 +1,7 @@
 // What binlog-sync asks the source over an ordinary (read-only) connection:
 // its flavour and binlog settings, its current position, and the GTID state
 // at a file position. The binlog stream itself is binlog-source.ts.
+import { ER_SPECIFIC_ACCESS_DENIED } from '../db/server-errors.js';
 import type { Endpoint } from '../config/connection-url.js';
 import { connect, queryAll, queryOne, type Connection } from '../db/connect.js';
 import { ServerConfigError } from '../errors.js';
@@ -77,8 +78,6 @@ export function assertReplicable(info: SourceInfo): void {
   }
 }
 
-/** Access denied: the user lacks a privilege the statement needs. */
-const ER_SPECIFIC_ACCESS_DENIED = 1227;
 const ER_ACCESS_DENIED = 1045;
 const ER_PARSE_ERROR = 1064;
 
