@@ -18,7 +18,7 @@
 // spawning it to its streaming (its "replicating from" line), and the startupMs that line reports.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -212,7 +212,10 @@ class Ours {
     this.processPeakRssMiB = 0;
     this.startup = undefined;
     const spawned = performance.now();
-    this.child = spawn(process.execPath, [...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF] : []), join(REPO, 'bin/binlog-sync.js'), 'start', '--databases', DATABASES.join(','), ...this.options, ...this.args()], { stdio: ['ignore', 'ignore', 'pipe'] });
+    // BENCH_CPU_PROF: CPU profiles into that folder; BENCH_NODE_FLAGS: more flags for node (e.g. --trace-gc), its output appended to BENCH_CHILD_STDOUT.
+    const flags = [...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF] : []), ...(process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? [])];
+    const stdout = process.env.BENCH_CHILD_STDOUT ? openSync(process.env.BENCH_CHILD_STDOUT, 'a') : 'ignore';
+    this.child = spawn(process.execPath, [...flags, join(REPO, 'bin/binlog-sync.js'), 'start', '--databases', DATABASES.join(','), ...this.options, ...this.args()], { stdio: ['ignore', stdout, 'pipe'] });
     this.child.stderr!.setEncoding('utf8').on('data', (d: string) => {
       this.stderr += d;
       // (Timed as the line arrives, not when the loop below next looks.)

@@ -7,12 +7,15 @@
 import { CarefulRetryError, ApplyError, TransientApplyError } from '../errors.js';
 import { ER_SPECIFIC_ACCESS_DENIED, type DriverError } from '../db/server-errors.js';
 import type { RowChange } from '../source/events.js';
-import { binlogStatement } from '../binlog/event-bytes.js';
-import { binlogBatch } from './binlog-rows.js';
+import { binlogStatement, binlogStatementBytes } from '../binlog/event-bytes.js';
+import { QueryBuffers } from '../db/large-query.js';
+import { BINLOG_BATCH_BYTES, binlogBatch } from './binlog-rows.js';
 import { describeContext, locationOf, serverErrno } from './apply-errors.js';
 import type { ApplyConnection, ReplicaConnection } from './replica-connection.js';
 import type { Buffered } from './statement-buffer.js';
 import type { RowApplier, StatementLabel } from './row-applier.js';
+
+const NO_PARAMS: unknown[] = [];
 
 /** Can't find record: a row event's row is not on the replica. */
 const ER_KEY_NOT_FOUND = 1032;
@@ -30,9 +33,11 @@ export interface BinlogStatementsCapability {
 
 export class BinlogRowApplier implements RowApplier {
   /** The source's format description, as the BINLOG statement a connection must read before any rows events. */
-  private format: string | undefined;
+  private format: Buffer | undefined;
   /** The connection that has read it. */
   private formatOn: ApplyConnection | undefined;
+  /** Buffers for the statements' bytes: as many as may be on their way at once, and one being built. */
+  private readonly buffers = new QueryBuffers(4, binlogStatementBytes(BINLOG_BATCH_BYTES));
 
   constructor(
     private readonly replica: ReplicaConnection,
@@ -45,15 +50,20 @@ export class BinlogRowApplier implements RowApplier {
     this.formatOn = undefined;
   }
 
-  async build(change: RowChange, label: StatementLabel): Promise<Buffered[]> {
-    const rows = change.binlog;
-    if (!rows) throw new Error('internal: a rows event without its bytes reached the BINLOG path');
+  /** Throws unless a rows event may go as bytes now (the run still sends BINLOG statements, the format is known). */
+  checkReady(): void {
     if (!this.capabilities.binlogStatements) {
       // The stream still sends events this run no longer sends as such: start it again, decoding them.
       throw new CarefulRetryError('BINLOG statements are off for this run; streaming again with the rows decoded');
     }
     if (this.format === undefined) throw new Error("internal: a rows event came before the binlog's format description");
-    return [{ sql: '', params: [], binlog: binlogBatch(rows, change.statementEnd === true), ...label }];
+  }
+
+  build(change: RowChange, label: StatementLabel): Buffered[] {
+    const rows = change.binlog;
+    if (!rows) throw new Error('internal: a rows event without its bytes reached the BINLOG path');
+    this.checkReady();
+    return [{ sql: '', params: NO_PARAMS, binlog: binlogBatch(rows, change.statementEnd === true), context: label.context, kind: label.kind, table: label.table, event: label.event }];
   }
 
   connectionReplaced(): void {
@@ -70,9 +80,14 @@ export class BinlogRowApplier implements RowApplier {
     const current = this.replica.current;
     const format = this.formatOn === current ? undefined : this.replica.run(this.format!, [], b.context, 'format');
     this.formatOn = current;
-    const text = binlogStatement(batch.events);
+    const text = binlogStatement(batch.events, this.buffers);
     batch.events = [];
     const applied = this.replica.run(text, [], b.context, b.kind, b.table);
+    // (Answered, or its connection gone: nothing reads its buffer any more.)
+    applied.then(
+      () => this.buffers.give(text),
+      () => this.buffers.give(text),
+    );
     try {
       await format;
     } catch (error) {

@@ -45,6 +45,25 @@ export function binlogBatch(rows: BinlogRows, statementEnd: boolean): BinlogBatc
 }
 
 /**
+ * Joins a rows event (with its statement's table maps, when the batch does
+ * not hold them yet) to `into`, as joinBinlog would join a batch of it
+ * alone, without making that batch; false when it must start one.
+ */
+export function joinRows(into: BinlogBatch, rows: BinlogRows, statementEnd: boolean): boolean {
+  const sameStatement = rows.statement === into.statement && !into.ended;
+  if (!sameStatement && !into.ended) return false;
+  const bytes = rows.event.length + (sameStatement ? 0 : rows.head.length);
+  if (into.bytes + bytes > BINLOG_BATCH_BYTES) return false;
+  if (!sameStatement) into.events.push(rows.head);
+  into.events.push(rows.event);
+  into.bytes += bytes;
+  into.statement = rows.statement;
+  into.ended = statementEnd;
+  into.count += 1;
+  return true;
+}
+
+/**
  * Joins `next` (a batch of one event) to `into` when the server reads them
  * right together and the statement stays within BINLOG_BATCH_BYTES; false
  * when it must go in a statement of its own.
@@ -53,10 +72,12 @@ export function joinBinlog(into: BinlogBatch, next: BinlogBatch): boolean {
   const sameStatement = next.statement === into.statement && !into.ended;
   if (!sameStatement && !into.ended) return false;
   // (Events of the same statement need no table maps again: the server still holds them.)
-  const events = sameStatement ? next.events.slice(1) : next.events;
-  const bytes = events.reduce((n, e) => n + e.length, 0);
+  const from = sameStatement ? 1 : 0;
+  const events = next.events;
+  let bytes = 0;
+  for (let i = from; i < events.length; i++) bytes += events[i]!.length;
   if (into.bytes + bytes > BINLOG_BATCH_BYTES) return false;
-  into.events.push(...events);
+  for (let i = from; i < events.length; i++) into.events.push(events[i]!);
   into.bytes += bytes;
   into.statement = next.statement;
   into.ended = next.ended;

@@ -150,6 +150,11 @@ export class ReplicaConnection {
    * anything of the transaction commits, with the fix, rather than fail on
    * the replica with error 1153.
    */
+  /** Whether a statement is large enough to be measured by checkFits before it is queued. */
+  measures(statement: Buffered): boolean {
+    return this.maxPacket > 0 && estimateBytes(statement) >= MEASURED_STATEMENT_BYTES;
+  }
+
   async checkFits(statement: Buffered): Promise<void> {
     if (this.maxPacket <= 0 || estimateBytes(statement) < MEASURED_STATEMENT_BYTES) return;
     if (statement.binlog) return this.checkBytesFit(statement, binlogStatementBytes(statement.binlog.bytes) + 1);

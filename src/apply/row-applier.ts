@@ -29,8 +29,8 @@ export interface StatementLabel {
 }
 
 export interface RowApplier {
-  /** The statements that apply one rows event, in order, labelled for the buffer. */
-  build(change: RowChange, label: StatementLabel): Promise<Buffered[]>;
+  /** The statements that apply one rows event, in order, labelled for the buffer (at once where nothing is to be asked). */
+  build(change: RowChange, label: StatementLabel): Buffered[] | Promise<Buffered[]>;
   /** The session went on over a new connection: what the old one held (its settings) is gone. */
   connectionReplaced(): void;
 }

@@ -5,7 +5,9 @@
 // (each load costs a round trip of its own: the server asks for its file).
 import { LARGE_VALUE_BYTES } from '../sql/prepare.js';
 import type { Statement } from '../sql/statements.js';
-import { BINLOG_BATCH_BYTES, binlogBatchBytes, joinBinlog, type BinlogBatch } from './binlog-rows.js';
+import { BINLOG_BATCH_BYTES, binlogBatchBytes, joinBinlog, joinRows, type BinlogBatch } from './binlog-rows.js';
+import { binlogStatementBytes } from '../binlog/event-bytes.js';
+import type { BinlogRows } from '../source/events.js';
 
 /** Where a statement came from, for its errors. */
 export interface ApplyContext {
@@ -81,6 +83,16 @@ export class StatementBuffer {
 
   get length(): number {
     return this.items.length;
+  }
+
+  /** Joins a rows event to the BINLOG statement being built last, when it may (see joinRows); false to add it as a statement of its own. */
+  joinRows(rows: BinlogRows, statementEnd: boolean): boolean {
+    const last = this.items[this.items.length - 1];
+    if (!last?.binlog) return false;
+    const before = last.binlog.bytes;
+    if (!joinRows(last.binlog, rows, statementEnd)) return false;
+    this.bytes += binlogStatementBytes(last.binlog.bytes) - binlogStatementBytes(before);
+    return true;
   }
 
   add(item: Buffered): void {

@@ -37,6 +37,48 @@ export function partBytes(part: QueryPart): number {
 }
 
 /**
+ * A query of `length` bytes for the caller to fill, with room for its
+ * packet header in front (see installLargeQueries): sent as it is, never
+ * copied into a packet, nor made a string first.
+ */
+export function queryBytes(length: number): Buffer {
+  const query = Buffer.allocUnsafe(HEADROOM + length).subarray(HEADROOM);
+  withHeadroom.add(query);
+  return query;
+}
+
+/**
+ * Query buffers kept for the next query once theirs has been answered (the
+ * server has read it all: nothing reads the buffer any more): the BINLOG
+ * path sends a statement of up to 2 MB every few milliseconds, and new
+ * buffers of that size each would make the collector run for them.
+ */
+export class QueryBuffers {
+  private readonly free: ArrayBuffer[] = [];
+
+  /** Keeps up to `keep` buffers, for queries of up to `bytes` bytes. */
+  constructor(
+    private readonly keep: number,
+    private readonly bytes: number,
+  ) {}
+
+  /** A query of `length` bytes to fill (see queryBytes): in a kept buffer when one fits. */
+  take(length: number): Buffer {
+    if (length > this.bytes) return queryBytes(length);
+    const whole = this.free.pop() ?? new ArrayBuffer(HEADROOM + this.bytes);
+    const query = Buffer.from(whole, HEADROOM, length);
+    withHeadroom.add(query);
+    return query;
+  }
+
+  /** A query taken here has been answered (or its connection is gone): its buffer may carry the next. */
+  give(query: Buffer): void {
+    const whole = query.buffer as ArrayBuffer;
+    if (this.free.length < this.keep && whole.byteLength === HEADROOM + this.bytes && query.byteOffset === HEADROOM) this.free.push(whole);
+  }
+}
+
+/**
  * One query of several statements (joined by `;\n`): a string when none
  * carries a large value, else its bytes (utf8mb4 text, binary literals).
  */

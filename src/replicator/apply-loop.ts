@@ -32,14 +32,15 @@ export interface LoopApplier {
   readonly deferred: number;
   readonly failed: ApplyFailure | undefined;
   setFormat(event: Uint8Array): void;
-  begin(action: Extract<ApplyAction, { type: 'begin' }>): Promise<void>;
-  rows(change: RowChange, context: ApplyContext): Promise<void>;
+  // begin, rows and commit may finish at once (see ReplicaApplier): a result, not a promise.
+  begin(action: Extract<ApplyAction, { type: 'begin' }>): Promise<void> | undefined;
+  rows(change: RowChange, context: ApplyContext): Promise<void> | undefined;
   statement(sql: string, context: ApplyContext): Promise<void>;
   ddl(action: DdlAction, context: ApplyContext): Promise<void>;
   xaEnd(action: Extract<ApplyAction, { type: 'xa-end' }>, context: ApplyContext): Promise<void>;
   /** A source ROLLBACK of the transaction being applied. */
   sourceRollback(): Promise<void>;
-  commit(action: CommitAction, options: CommitOptions): Promise<CommitResult>;
+  commit(action: CommitAction, options: CommitOptions): CommitResult | Promise<CommitResult>;
   flush(): Promise<boolean>;
   idle(): Promise<void>;
   rollback(): Promise<void>;
@@ -107,7 +108,7 @@ export class ApplyLoop {
         await new Promise((resolve) => setImmediate(resolve));
         yielded = performance.now();
       }
-      const event = await this.queue.next(signal);
+      const event = this.queue.poll(signal) ?? (await this.queue.next(signal));
       // Another runner took over: commit nothing more (closing the session rolls back what is open).
       this.run.fence.check();
       if (event === undefined) {
@@ -117,10 +118,13 @@ export class ApplyLoop {
         return;
       }
       try {
-        for (const action of this.assembler.push(event)) {
+        const actions = this.assembler.push(event);
+        for (let i = 0; i < actions.length; i++) {
+          const action = actions[i]!;
           if (action.type === 'begin') this.context = { ...this.context, gtid: action.gtid };
           else if (this.context.file === null && 'file' in event && typeof event.file === 'string') this.context = { ...this.context, file: event.file };
-          await this.apply(action);
+          const applying = this.apply(action);
+          if (applying) await applying;
         }
       } finally {
         // (Held from when it was taken: see EventQueue.held.)
@@ -175,6 +179,8 @@ export class ApplyLoop {
   }
 
   private recordDurable(applied: AppliedPosition): void {
+    // (Once per durable group, not per transaction: its last transaction's position.)
+    applied.appliedAt = new Date().toISOString();
     this.run.fence.savePosition(applied);
     this.run.stats.position = applied;
     this.run.events.emit('committed', { position: applied });
@@ -182,47 +188,50 @@ export class ApplyLoop {
     this.context = { ...this.context, position: applied.position, file: applied.file };
   }
 
-  /** The one dispatch of an apply action. */
-  private async apply(action: ApplyAction): Promise<void> {
+  /** An applier step that may have finished at once (see LoopApplier): a failure ends the session (see fail). */
+  private step(pending: Promise<void> | undefined): Promise<void> | undefined {
+    return pending && this.guard(pending);
+  }
+
+  /** The one dispatch of an apply action: a promise only when it has to wait. */
+  private apply(action: ApplyAction): Promise<void> | undefined {
+    try {
+      return this.dispatch(action);
+    } catch (error) {
+      // Thrown at once by an applier step (begin, rows, commit): as if it had failed later.
+      return this.fail(error);
+    }
+  }
+
+  private dispatch(action: ApplyAction): Promise<void> | undefined {
     // (this.context is read when each step runs: a flush before it may have moved the recorded position.)
     switch (action.type) {
       case 'format':
         this.applier.setFormat(action.event);
-        return;
+        return undefined;
       case 'unsupported':
-        await this.flushOrAbort(); // so the failing transaction is the first after the recorded position
-        throw new UnsupportedEventError(
-          `the source wrote an event binlog-sync cannot apply faithfully (${action.what}) at ${action.file}:${action.position}; ` +
-            'see `binlog-sync check` for the source setting to change',
-        );
-      case 'refused-statement': {
-        await this.flushOrAbort();
-        const { file, position, gtid } = this.context;
-        const at = `${gtid ? `GTID ${gtid}, ` : ''}after ${file ?? '?'}:${position ?? '?'}`;
-        // One line: the statement's own line breaks would split the message.
-        throw new UnsupportedEventError(`stopped at the statement at ${at} (${action.reason}): ${oneLine(action.sql)}; ${action.remedy}`);
-      }
+        return this.stopUnsupported(action);
+      case 'refused-statement':
+        return this.stopRefused(action);
       case 'skipped-statement':
         // At info: a statement left out is a decision the operator may want to check.
         this.logger.info({ ...this.context, reason: action.reason, sql: oneLine(action.sql) }, 'statement not replicated');
-        return;
+        return undefined;
       case 'commit':
         return this.commit(action);
       case 'ddl':
-        await this.flushOrAbort(); // DDL commits implicitly: no group may be open
-        return this.guard(this.applier.ddl(action.likeSource ? await this.withLikeSource(action) : action, this.context));
+        return this.applyDdl(action);
       case 'xa-end':
-        await this.flushOrAbort(); // XA COMMIT and ROLLBACK run with no transaction open
-        return this.guard(this.applier.xaEnd(action, this.context));
+        return this.applyXaEnd(action);
       case 'begin':
         this.transactionStartedAt = performance.now();
         // An XA transaction is a replica transaction of its own.
-        if (action.xa !== undefined) await this.flushOrAbort();
-        return this.guard(this.applier.begin(action));
+        if (action.xa !== undefined) return this.flushOrAbort().then(() => this.step(this.applier.begin(action)));
+        return this.step(this.applier.begin(action));
       case 'rows': {
         const { table, kind } = action.change;
         this.metrics?.rowsApplied(`${table.database}.${table.table}`, kind, rowCount(action.change));
-        return this.guard(this.applier.rows(action.change, this.context));
+        return this.step(this.applier.rows(action.change, this.context));
       }
       case 'statement':
         return this.guard(this.applier.statement(action.sql, this.context));
@@ -231,6 +240,31 @@ export class ApplyLoop {
     }
   }
 
+  private async stopUnsupported(action: Extract<ApplyAction, { type: 'unsupported' }>): Promise<never> {
+    await this.flushOrAbort(); // so the failing transaction is the first after the recorded position
+    throw new UnsupportedEventError(
+      `the source wrote an event binlog-sync cannot apply faithfully (${action.what}) at ${action.file}:${action.position}; ` +
+        'see `binlog-sync check` for the source setting to change',
+    );
+  }
+
+  private async stopRefused(action: Extract<ApplyAction, { type: 'refused-statement' }>): Promise<never> {
+    await this.flushOrAbort();
+    const { file, position, gtid } = this.context;
+    const at = `${gtid ? `GTID ${gtid}, ` : ''}after ${file ?? '?'}:${position ?? '?'}`;
+    // One line: the statement's own line breaks would split the message.
+    throw new UnsupportedEventError(`stopped at the statement at ${at} (${action.reason}): ${oneLine(action.sql)}; ${action.remedy}`);
+  }
+
+  private async applyDdl(action: DdlAction): Promise<void> {
+    await this.flushOrAbort(); // DDL commits implicitly: no group may be open
+    return this.guard(this.applier.ddl(action.likeSource ? await this.withLikeSource(action) : action, this.context));
+  }
+
+  private async applyXaEnd(action: Extract<ApplyAction, { type: 'xa-end' }>): Promise<void> {
+    await this.flushOrAbort(); // XA COMMIT and ROLLBACK run with no transaction open
+    return this.guard(this.applier.xaEnd(action, this.context));
+  }
 
   /**
    * CREATE TABLE ... LIKE a table the replica does not have: first create a
@@ -260,31 +294,36 @@ export class ApplyLoop {
     return { ...action, before: [`DROP TABLE IF EXISTS ${helper}`, copy, ...(action.before ?? [])] };
   }
 
-  private async commit(action: Extract<ApplyAction, { type: 'commit' }>): Promise<void> {
+  private commit(action: Extract<ApplyAction, { type: 'commit' }>): Promise<void> | undefined {
     const { stats, mode } = this.run;
     const applied: AppliedPosition = {
       file: action.position.file ?? this.last?.file ?? stats.position?.file ?? null,
       position: action.position.position ?? this.last?.position ?? stats.position?.position ?? null,
       gtid: action.position.gtid,
-      appliedAt: new Date().toISOString(),
+      appliedAt: '', // (set once durable: see recordDurable)
       sourceTimestamp: action.timestamp,
     };
     this.last = applied;
-    const { outcome, rows } = await this.guard(
-      this.applier.commit(action, {
-        context: this.context,
-        // Groups only while more waits, and never in careful mode (the applier checks the mode too).
-        deferrable: mode.grouped && this.queue.length > 0 && action.xa === undefined,
-        onDurable: () => this.recordDurable(applied),
-      }),
-    );
+    const result = this.applier.commit(action, {
+      context: this.context,
+      // Groups only while more waits, and never in careful mode (the applier checks the mode too).
+      deferrable: mode.grouped && this.queue.length > 0 && action.xa === undefined,
+      onDurable: () => this.recordDurable(applied),
+    });
+    if (result instanceof Promise) return this.guard(result).then((r) => this.committed(action, applied, r));
+    this.committed(action, applied, result);
+    return undefined;
+  }
+
+  private committed(action: CommitAction, applied: AppliedPosition, { outcome, rows }: CommitResult): void {
+    const { stats, mode } = this.run;
     // Past one more of the transactions to apply carefully (the last turns grouping back on).
     mode.committed();
     if (rows > 0 || outcome === 'committed') {
       stats.transactions += 1;
       stats.rows += rows;
       this.metrics?.transactionApplied((performance.now() - this.transactionStartedAt) / 1000);
-      this.logger.debug({ gtid: action.gtid, file: applied.file, position: applied.position, rows, outcome }, 'applied');
+      if (this.logger.isLevelEnabled('debug')) this.logger.debug({ gtid: action.gtid, file: applied.file, position: applied.position, rows, outcome }, 'applied');
     }
   }
 }

@@ -76,6 +76,11 @@ export class EventQueue<T> {
     this.wake();
   }
 
+  /** The next item if one waits (and the signal has not aborted), without waiting: else undefined (then see next). */
+  poll(signal: AbortSignal): T | undefined {
+    return !signal.aborted && this.length > 0 ? this.take() : undefined;
+  }
+
   /** Next item; undefined once the signal aborts. Rejects with the stream's error when drained. */
   async next(signal: AbortSignal): Promise<T | undefined> {
     for (;;) {

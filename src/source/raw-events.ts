@@ -157,19 +157,33 @@ export function rawEventHas(event: object, from: number, trailing: number, bytes
 const formats = new WeakMap<object, Buffer>();
 
 /**
- * Keeps the bytes of each format description event the stream reads: call
+ * What the stream may do with an event's packet before zongji reads it:
+ * take the event itself (true), and zongji then never sees it. `start` is
+ * the event's first header byte, `end` the packet's end (checksum included).
+ */
+export type PacketTaker = (bytes: Buffer, start: number, end: number) => boolean;
+
+/**
+ * Keeps the bytes of each format description event the stream reads, and
+ * offers each event's packet to `take` first (see pass-through.ts): call
  * once zongji is ready (its packet reader exists then), before the dump's
  * first packet.
  */
-export function keepFormatDescriptions(zongji: object): void {
+export function keepFormatDescriptions(zongji: object, take?: PacketTaker): void {
   const Binlog = (zongji as { BinlogClass?: { prototype: { binlogData(packet: Packet, connection: unknown): unknown } } }).BinlogClass;
   if (!Binlog) throw new Error('internal: zongji has no binlog reader yet');
   const read = Binlog.prototype.binlogData;
-  Binlog.prototype.binlogData = function (this: unknown, packet: Packet, connection: unknown): unknown {
+  const stream = zongji as { stopped?: boolean; connection?: unknown };
+  Binlog.prototype.binlogData = function binlogData(this: unknown, packet: Packet, connection: unknown): unknown {
     // (A packet of an event: the OK byte, then the header; the type at 4.)
     const at = packet.offset;
-    if (packet.buffer[at] === 0 && packet.buffer[at + 1 + 4] === FORMAT_DESCRIPTION_EVENT) {
-      formats.set(zongji, Buffer.from(packet.buffer.subarray(at + 1, packet.end)));
+    if (packet.buffer[at] === 0) {
+      if (packet.buffer[at + 1 + 4] === FORMAT_DESCRIPTION_EVENT) {
+        formats.set(zongji, Buffer.from(packet.buffer.subarray(at + 1, packet.end)));
+      } else if (take && !stream.stopped && stream.connection === connection && take(packet.buffer, at + 1, packet.end)) {
+        // (What zongji returns after an event: read the next packet with this same reader.)
+        return Binlog.prototype.binlogData;
+      }
     }
     return read.call(this, packet, connection);
   };

@@ -342,20 +342,13 @@ export class TransactionAssembler {
     const actions = this.begin(event.timestamp);
     const table = this.targetOf(event.table);
     if (!table) return actions;
-    actions.push({
-      type: 'rows',
-      change: {
-        kind: event.kind,
-        table,
-        present: event.present,
-        ...(event.presentAfter ? { presentAfter: event.presentAfter } : {}),
-        rows: event.rows,
-        noForeignKeyChecks: event.noForeignKeyChecks,
-        ...(event.prepared ? { prepared: event.prepared } : {}),
-        ...(event.binlog ? { binlog: event.binlog } : {}),
-        ...(event.statementEnd ? { statementEnd: true } : {}),
-      },
-    });
+    // (Set one by one, not spread: this runs for every rows event.)
+    const change: RowChange = { kind: event.kind, table, present: event.present, rows: event.rows, noForeignKeyChecks: event.noForeignKeyChecks };
+    if (event.presentAfter) change.presentAfter = event.presentAfter;
+    if (event.prepared) change.prepared = event.prepared;
+    if (event.binlog) change.binlog = event.binlog;
+    if (event.statementEnd) change.statementEnd = true;
+    actions.push({ type: 'rows', change });
     return actions;
   }
 }

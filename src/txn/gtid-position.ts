@@ -5,6 +5,8 @@
 
 export class MariadbGtidState {
   private readonly domains = new Map<string, string>();
+  /** toString()'s answer until the next add (asked after every transaction). */
+  private text: string | undefined;
 
   static parse(text: string): MariadbGtidState {
     const state = new MariadbGtidState();
@@ -18,13 +20,15 @@ export class MariadbGtidState {
   add(gtid: string): void {
     const domain = gtid.slice(0, gtid.indexOf('-'));
     this.domains.set(domain, gtid);
+    // (One domain, the common case: the position is its GTID.)
+    this.text = this.domains.size === 1 ? gtid : undefined;
   }
 
   toString(): string {
-    return [...this.domains.entries()]
+    return (this.text ??= [...this.domains.entries()]
       .sort(([a], [b]) => Number(a) - Number(b))
       .map(([, g]) => g)
-      .join(',');
+      .join(','));
   }
 }
 

@@ -160,7 +160,7 @@ describe('ReplicaApplier: COMMIT only after every batch has answered', () => {
     // One statement per row (so an error names its row), the event's statements in one round trip.
     expect(conn.sent).toHaveLength(1);
     expect(conn.sent[0]!.sql.match(/DELETE FROM/g)).toHaveLength(2);
-    const second = first.then(() => applier.rows(update(3).change, context));
+    const second = first!.then(() => applier.rows(update(3).change, context));
     await settle();
     expect(conn.sent).toHaveLength(1); // the next event waits for the answer
     conn.sent[0]!.answer([{ affectedRows: 1 }, { affectedRows: 1 }]);
