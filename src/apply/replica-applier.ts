@@ -112,8 +112,8 @@ interface Unit {
   rows: number;
   /** When it was opened (performance.now()). */
   openedAt: number;
-  /** The position of its last source transaction: written once, as the unit is sealed. */
-  checkpoint?: Buffered | undefined;
+  /** Its last source transaction's commit: its position is written once, as the unit is sealed. */
+  last?: { action: Extract<ApplyAction, { type: 'commit' }>; context: ApplyContext } | undefined;
   /** Records the position of the unit's last source transaction, once the unit is durable. */
   onDurable?: (() => void) | undefined;
   /** Checked results of the batches handed over so far (each settles without throwing). */
@@ -368,20 +368,19 @@ export class ReplicaApplier {
     const rows = this.changedRows;
     this.changedRows = 0;
     this.sqlRows.transactionEnded();
-    const { sql, params } = this.checkpoint.position(action.position, action.timestamp);
-    if (action.xa !== undefined) return this.commitXaPrepare(action.xa, action.gtid, { sql, params }, options, rows);
+    if (action.xa !== undefined) return this.commitXaPrepare(action.xa, action.gtid, this.checkpoint.position(action.position, action.timestamp), options, rows);
     if (this.unit) {
       // Also when this transaction changed nothing of ours: it is counted in the group.
       // Only the group's last position is written, as the group is sealed.
       this.ensureTransaction();
-      this.unit.checkpoint = buffered({ sql, params, expectRows: 1 }, { context: options.context, kind: 'checkpoint' });
+      this.unit.last = { action, context: options.context };
       this.partial = false;
       this.unit.onDurable = options.onDurable;
       this.unit.rows += rows;
       if (options.deferrable && this.mode.grouped && this.mayGrow(this.unit)) return { outcome: 'deferred', rows };
       return this.seal().then(() => ({ outcome: 'committed', rows }));
     }
-    if (this.ddlApplied) return this.commitAfterDdl({ sql, params }, options, rows);
+    if (this.ddlApplied) return this.commitAfterDdl(this.checkpoint.position(action.position, action.timestamp), options, rows);
     // Nothing written: the position is as durable as everything before it.
     this.pipeline.afterDurable(options.onDurable);
     return { outcome: 'none', rows };
@@ -447,7 +446,11 @@ export class ReplicaApplier {
   /** Hands over what is buffered, then the COMMIT (pipelined: see pipeline.ts), or what ends the transaction instead. */
   private async seal(end = 'COMMIT'): Promise<void> {
     const unit = this.unit!;
-    if (unit.checkpoint) this.buffer.add(unit.checkpoint);
+    if (unit.last) {
+      const { action, context } = unit.last;
+      const { sql, params } = this.checkpoint.position(action.position, action.timestamp);
+      this.buffer.add(buffered({ sql, params, expectRows: 1 }, { context, kind: 'checkpoint' }));
+    }
     await this.drain(true);
     this.unit = undefined;
     this.pipeline.commit(unit.transactions, unit.batches, () => this.replica.run(end, [], NO_CONTEXT, 'commit'), unit.onDurable);
