@@ -66,15 +66,22 @@ export interface RowsHead {
   tableId: number;
   flags: number;
   columns: number;
-  /** Columns-present bitmaps (views): the before image's (or the only one), and an update's after image's. */
-  present: Uint8Array;
-  presentAfter: Uint8Array | undefined;
+  /** Where its columns-present bitmaps are (of `bitmapBytes` each): the before image's (or the only one), and an update's after image's (-1: none). */
+  presentAt: number;
+  presentAfterAt: number;
+  bitmapBytes: number;
   /** The first row's first byte. */
   rowsStart: number;
 }
 
-/** A rows event's head, or undefined when it is not a plain rows event or does not fit in `end`. */
-export function rowsHead(bytes: Uint8Array, at: number, end: number): RowsHead | undefined {
+/** What rowsHead() answers in: one object, filled anew by each call (it runs for every rows event). */
+const head: RowsHead = { kind: 'insert', tableId: 0, flags: 0, columns: 0, presentAt: 0, presentAfterAt: -1, bitmapBytes: 0, rowsStart: 0 };
+
+/**
+ * A rows event's head, or undefined when it is not a plain rows event or
+ * does not fit in `end`. The answer is valid until the next call.
+ */
+export function rowsHead(bytes: Uint8Array, at: number, end: number): Readonly<RowsHead> | undefined {
   const type = bytes[at + 4]!;
   const kind = ROWS_EVENT_KINDS[type];
   if (kind === undefined) return undefined;
@@ -92,15 +99,27 @@ export function rowsHead(bytes: Uint8Array, at: number, end: number): RowsHead |
     p += 2;
   } else if (columns >= 251) return undefined;
   const bitmapBytes = (columns + 7) >> 3;
-  const present = bytes.subarray(p, p + bitmapBytes);
+  head.presentAt = p;
   p += bitmapBytes;
-  let presentAfter: Uint8Array | undefined;
+  head.presentAfterAt = -1;
   if (kind === 'update') {
-    presentAfter = bytes.subarray(p, p + bitmapBytes);
+    head.presentAfterAt = p;
     p += bitmapBytes;
   }
   if (p > end) return undefined;
-  return { kind, tableId: eventTableId(bytes, at), flags, columns, present, presentAfter, rowsStart: p };
+  head.kind = kind;
+  head.tableId = eventTableId(bytes, at);
+  head.flags = flags;
+  head.columns = columns;
+  head.bitmapBytes = bitmapBytes;
+  head.rowsStart = p;
+  return head;
+}
+
+/** Whether the first `count` bits of the bitmap at bytes[at] are all set (every column in the image). */
+export function allSetAt(bytes: Uint8Array, at: number, count: number): boolean {
+  for (let i = 0; i < count; i++) if ((bytes[at + (i >> 3)]! & (1 << (i & 7))) === 0) return false;
+  return true;
 }
 
 function readU32(bytes: Uint8Array, at: number): number {

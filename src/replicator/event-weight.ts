@@ -18,5 +18,10 @@ export type WeighedEvent = ({ type: 'rows'; bytes: number } & Pick<RowsData, 'ro
  * event weighs one.
  */
 export function eventWeight(event: WeighedEvent): number {
-  return event.type === 'rows' ? Math.max(1, rowCount(event)) + weightOfBytes(event.bytes) : 1;
+  return event.type === 'rows' ? rowsWeight(rowCount(event), event.bytes) : 1;
+}
+
+/** A rows event's weight, by its rows and bytes (see eventWeight). */
+export function rowsWeight(rows: number, bytes: number): number {
+  return Math.max(1, rows) + weightOfBytes(bytes);
 }

@@ -15,12 +15,12 @@ import { registerSecret } from '../log/secrets.js';
 import { createFilter, targetTables } from '../txn/filter.js';
 import { Masker } from '../mask/masker.js';
 import { BinlogSource } from './binlog-source.js';
-import type { SourceEvent, TableDef } from './events.js';
+import type { RowsInPlace, SourceEvent, TableDef } from './events.js';
 import type { DecodeThreadInit, ToDecodeThread, WireEvent } from './threaded-source.js';
 import { PACKET_BODY_BYTES, transferList, type ValueSlot } from './wire-transfer.js';
 import { collectSoon } from '../replicator/memory-budget.js';
 import { binlogRowTargets } from './row-routes.js';
-import { eventWeight } from '../replicator/event-weight.js';
+import { eventWeight, rowsWeight } from '../replicator/event-weight.js';
 import { WirePacker } from './wire-codec.js';
 
 const port = parentPort!;
@@ -156,16 +156,43 @@ function push(event: WireEvent): void {
   pendingWeight += eventWeight(event);
 }
 
+/** The number a table definition travels by: sent first, once, ahead of the events that use it. */
+function tableId(table: TableDef): number {
+  let id = tableIds.get(table);
+  if (id === undefined) {
+    id = nextTableId++;
+    tableIds.set(table, id);
+    flush(); // events before it must not arrive after the table they do not use
+    port.postMessage({ type: 'table', id, table });
+  }
+  return id;
+}
+
+/** A rows event that goes as its bytes, packed straight from its packet (see RowsInPlace); false to have it sent as an event. */
+function sendInPlace(rows: RowsInPlace): boolean {
+  if (failed) return true;
+  const id = tableId(rows.table);
+  // (As for any event that goes as it is: the open run of prepared statements ends before it.)
+  preparer?.end();
+  if (!pending.addInPlace(rows, id)) return false;
+  pendingWeight += rowsWeight(rows.rows, rows.bytes);
+  flushSoon();
+  return true;
+}
+
+/** Sends the message when it is full, else once the socket's bytes are parsed. */
+function flushSoon(): void {
+  if (pending.length >= MAX_EVENTS || pendingWeight >= MAX_WEIGHT) flush();
+  else if (!flushScheduled) {
+    flushScheduled = true;
+    setImmediate(flush);
+  }
+}
+
 function send(event: SourceEvent): void {
   if (failed) return;
   if (event.type === 'rows') {
-    let id = tableIds.get(event.table);
-    if (id === undefined) {
-      id = nextTableId++;
-      tableIds.set(event.table, id);
-      flush(); // events before it must not arrive after the table they do not use
-      port.postMessage({ type: 'table', id, table: event.table });
-    }
+    const id = tableId(event.table);
     if (event.binlog) {
       // The replica applies the event itself: nothing to mask (see row-routes.ts) or build.
       preparer?.end();
@@ -233,6 +260,7 @@ function begin(init: DecodeThreadInit): void {
     ...(init.silenceMs !== undefined ? { silenceMs: init.silenceMs } : {}),
     ...(init.collations ? { collations: init.collations } : {}),
     onEvent: send,
+    onRowsInPlace: sendInPlace,
     onError: fail,
   });
   source.start().then(

@@ -108,6 +108,32 @@ export interface BinlogRows {
   rows: number;
 }
 
+/**
+ * A rows event that goes as its bytes, with every column in its images,
+ * described where it lies (its packet) instead of as an event object: the
+ * stream fills one such object again for every event, for a consumer that
+ * copies what it needs before it returns (see BinlogSourceOptions.onRowsInPlace).
+ */
+export interface RowsInPlace {
+  kind: RowsKind;
+  table: TableDef;
+  /** The event's size less header and checksum, as SourceEvent's `bytes`. */
+  bytes: number;
+  noForeignKeyChecks: boolean;
+  statementEnd: boolean;
+  file: string;
+  nextPosition: number;
+  timestamp: number;
+  /** Its statement's table maps, its statement's number, and how many rows it carries (as BinlogRows). */
+  head: Uint8Array;
+  statement: number;
+  rows: number;
+  /** The whole event: packet[start, end). */
+  packet: Buffer;
+  start: number;
+  end: number;
+}
+
 /** A rows event as it is applied: its table named as on the replica (database rewritten by --rewrite-db). */
 export type RowChange = RowsData;
 

@@ -8,7 +8,7 @@
 // same events again on the main thread. Everything else (DDL, rows decoded
 // or prepared, rows with some columns absent from their images, large
 // events...) travels as an object, in its place among them.
-import { allPresent, type RowsKind, type SourceEvent, type TableDef } from './events.js';
+import { allPresent, type RowsInPlace, type RowsKind, type SourceEvent, type TableDef } from './events.js';
 import type { WireEvent } from './threaded-source.js';
 
 /** How an event of a message travels. */
@@ -121,6 +121,36 @@ export class WirePacker {
     }
   }
 
+  /**
+   * Adds a rows event described where it lies (see RowsInPlace), packed as
+   * add() packs it, its bytes copied from its packet; false when it does
+   * not pack (then add() it as an event).
+   */
+  addInPlace(r: RowsInPlace, table: number): boolean {
+    const length = r.end - r.start;
+    if (length >= PACKED_EVENT_BYTES || r.head.length >= PACKED_EVENT_BYTES) return false;
+    const n = this.reserve(BINLOG_ROWS, ROWS_NUMBERS);
+    if (r.head !== this.lastHead) {
+      this.lastHead = r.head;
+      this.lastHeadAt = this.write(r.head);
+    }
+    const numbers = this.numbers;
+    numbers[n] = KIND_CODES[r.kind];
+    numbers[n + 1] = table;
+    numbers[n + 2] = r.bytes;
+    numbers[n + 3] = (r.noForeignKeyChecks ? 1 : 0) | (r.statementEnd ? 2 : 4);
+    numbers[n + 4] = r.nextPosition;
+    numbers[n + 5] = r.timestamp;
+    numbers[n + 6] = r.statement;
+    numbers[n + 7] = r.rows;
+    numbers[n + 8] = this.lastHeadAt;
+    numbers[n + 9] = r.head.length;
+    numbers[n + 10] = this.writeRange(r.packet, r.start, r.end);
+    numbers[n + 11] = length;
+    numbers[n + 12] = this.file(r.file);
+    return true;
+  }
+
   /** The message's events, packed (their arrays and buffer of their own, to be moved); and starts over. */
   take(): PackedEvents {
     // The bytes: the buffer they were gathered in, when they fill much of it
@@ -172,6 +202,20 @@ export class WirePacker {
     }
     this.bytes.set(bytes, at);
     this.filled += bytes.length;
+    return at;
+  }
+
+  /** Copies packet[start, end) in: where it is. */
+  private writeRange(packet: Buffer, start: number, end: number): number {
+    const at = this.filled;
+    const length = end - start;
+    if (at + length > this.bytes.length) {
+      const larger = Buffer.allocUnsafeSlow(Math.max(2 * this.bytes.length, at + length));
+      this.bytes.copy(larger, 0, 0, at);
+      this.bytes = larger;
+    }
+    packet.copy(this.bytes, at, start, end);
+    this.filled += length;
     return at;
   }
 

@@ -108,6 +108,39 @@ describe('decoding thread messages: packed events', () => {
     expect(message.strings).toEqual(['0-1-42', 'mysql-bin.000007', 'mysql-bin.000008']);
   });
 
+  it('packs a rows event described in its packet as it packs the same event given as an object', () => {
+    const head = Buffer.from('table maps');
+    const packet = Buffer.from('..header+rows event bytes..');
+    const event = binlogRows('update', head, 4, packet.subarray(2, 25), { noForeignKeyChecks: true, nextPosition: 900, timestamp: 1_700_000_000_900 });
+    const byObject = roundTrip([event]);
+    const packer = new WirePacker();
+    const place = {
+      kind: 'update' as const,
+      table,
+      bytes: event.bytes,
+      noForeignKeyChecks: true,
+      statementEnd: true,
+      file: event.file,
+      nextPosition: 900,
+      timestamp: 1_700_000_000_900,
+      head,
+      statement: 4,
+      rows: 3,
+      packet,
+      start: 2,
+      end: 25,
+    };
+    expect(packer.addInPlace(place, 1)).toBe(true);
+    const taken = packer.take();
+    const out: Array<SourceEvent | WireEvent> = [];
+    unpackEvents(taken, (id) => tables.get(id)!, (e) => out.push(e));
+    expect(out).toEqual(byObject.events);
+    expect(Buffer.from(taken.bytes, 0, head.length + 23)).toEqual(Buffer.from(byObject.message.bytes, 0, head.length + 23));
+    // Too large to pack: left to travel as an event.
+    expect(packer.addInPlace({ ...place, packet: Buffer.alloc(PACKED_EVENT_BYTES + 10), end: PACKED_EVENT_BYTES + 2 }, 1)).toBe(false);
+    expect(packer.length).toBe(0);
+  });
+
   it('gives the bytes of a binlog rows event that travels as an object copies of their own (they may be views of a packet)', () => {
     const packet = Buffer.alloc(1024 * 1024, 9);
     const head = packet.subarray(10, 40);
