@@ -229,8 +229,7 @@ export class ApplyLoop {
         if (action.xa !== undefined) return this.flushOrAbort().then(() => this.step(this.applier.begin(action)));
         return this.step(this.applier.begin(action));
       case 'rows': {
-        const { table, kind } = action.change;
-        this.metrics?.rowsApplied(`${table.database}.${table.table}`, kind, rowCount(action.change));
+        this.metrics?.rowsApplied(action.change.table, action.change.kind, rowCount(action.change));
         return this.step(this.applier.rows(action.change, this.context));
       }
       case 'statement':
