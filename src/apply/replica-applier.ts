@@ -645,7 +645,7 @@ export class ReplicaApplier {
     const large = batch.some((b) => b.blobs);
     const parts: QueryPart[] = [];
     for (const b of batch) {
-      if (b.setBased || (b.table !== undefined && b.event !== first.event)) spansEvents = true;
+      if (b.setBased || b.joined || (b.table !== undefined && b.event !== first.event)) spansEvents = true;
       let text = b.sql;
       if (b.loads) text = `LOAD DATA LOCAL INFILE '${this.files.add(b.loads)}' ${text}`;
       if (large) {

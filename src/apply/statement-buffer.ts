@@ -27,6 +27,9 @@ export interface Buffered {
   /** Rows the statement must touch (fewer: the replica has drifted; the checkpoint: a later epoch owns the stream). */
   expectRows?: number | undefined;
   setBased?: boolean | undefined;
+  /** An INSERT of rows tuples after this head (see Statement.insertHead); `joined`: INSERTs of several rows events joined into it. */
+  insertHead?: string | undefined;
+  joined?: boolean | undefined;
   context: ApplyContext;
   kind: string;
   table?: string | undefined;
@@ -70,6 +73,7 @@ export function buffered(
     ...(statement.blobs?.length ? { blobs: statement.blobs } : {}),
     expectRows: statement.expectRows,
     setBased: statement.setBased,
+    ...(statement.insertHead && !statement.blobs?.length && !statement.load ? { insertHead: statement.insertHead } : {}),
     ...label,
     ...(statement.load ? { loads: [statement.load], loadBytes: statement.load.length } : {}),
   };
@@ -104,6 +108,19 @@ export class StatementBuffer {
         return;
       }
     }
+    if (item.insertHead !== undefined && last?.insertHead === item.insertHead && this.mayJoinInsert(last, item)) {
+      // Consecutive INSERTs into the same columns, of one or several source
+      // transactions of the group: one statement (a round trip's parsing and
+      // a statement's overhead on the replica spared per row). Their unique
+      // keys cannot clash: the source took the second after the first.
+      this.bytes -= estimateBytes(last);
+      last.sql += `, ${item.sql.slice(item.insertHead.length)}`;
+      if (item.params.length > 0) last.params = last.params.concat(item.params);
+      last.joined = true;
+      this.params += item.params.length;
+      this.bytes += estimateBytes(last);
+      return;
+    }
     if (item.loads) {
       if (last?.loads && last.sql === item.sql && last.loadBytes! + item.loadBytes! <= LOAD_FILE_BYTES) {
         last.loads.push(...item.loads);
@@ -116,6 +133,11 @@ export class StatementBuffer {
     this.items.push(item);
     this.params += item.params.length;
     this.bytes += estimateBytes(item);
+  }
+
+  /** Whether an INSERT may take another's rows and stay within a batch of its own. */
+  private mayJoinInsert(last: Buffered, item: Buffered): boolean {
+    return last.params.length + item.params.length <= BATCH_PARAMS && estimateBytes(last) + estimateBytes(item) <= BATCH_BYTES;
   }
 
   /**

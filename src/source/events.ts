@@ -139,7 +139,7 @@ export type RowChange = RowsData;
 
 /** Rows applied by statements built ahead: their texts (values inline) and how many rows they carry. */
 export interface PreparedRows {
-  statements: Array<{ sql: string; blobs?: Uint8Array[]; expectRows?: number; setBased?: boolean; load?: Uint8Array }>;
+  statements: Array<{ sql: string; blobs?: Uint8Array[]; expectRows?: number; setBased?: boolean; load?: Uint8Array; insertHead?: string }>;
   rows: number;
 }
 

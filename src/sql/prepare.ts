@@ -75,15 +75,17 @@ export function inlineParts(sql: string, params: readonly unknown[]): InlineStat
 
 /** The set-based statements of a rows event (as batching applies them), values inline. */
 export function prepareRowChange(change: RowChange, options: BatchingOptions): PreparedRows {
-  const statements = batchStatements(change, options).map(({ sql, params, expectRows, setBased, load }) => {
+  const statements = batchStatements(change, options).map(({ sql, params, expectRows, setBased, load, insertHead }) => {
     const inline = inlineParts(sql, params);
     return {
-    sql: inline.sql,
-    ...(inline.blobs.length > 0 ? { blobs: inline.blobs } : {}),
-    ...(expectRows !== undefined ? { expectRows } : {}),
-    ...(setBased ? { setBased } : {}),
-    ...(load ? { load } : {}),
-  };
+      sql: inline.sql,
+      ...(inline.blobs.length > 0 ? { blobs: inline.blobs } : {}),
+      ...(expectRows !== undefined ? { expectRows } : {}),
+      ...(setBased ? { setBased } : {}),
+      ...(load ? { load } : {}),
+      // (Its values inline: the head, which has none, is unchanged.)
+      ...(insertHead ? { insertHead } : {}),
+    };
   });
   return { statements, rows: change.rows.length };
 }

@@ -21,6 +21,12 @@ export interface Statement {
    * `LOAD DATA LOCAL INFILE <file>`: the applier names the file as it sends it.
    */
   load?: Buffer;
+  /**
+   * An INSERT of rows tuples: the text is this head followed by them, so an
+   * INSERT of the same head that comes right after it (of the same or a
+   * later source transaction of the group) may add its tuples to it.
+   */
+  insertHead?: string;
 }
 
 /** The placeholder for a value of this column. */
@@ -99,7 +105,7 @@ export function buildInsert(table: TableDef, present: boolean[], rows: RowImage[
   } else {
     tuples = rows.map((row) => `(${cols.map((i) => placeholder(table.columns[i]!, row[i])).join(', ')})`);
   }
-  return { sql: head + tuples.join(', '), params };
+  return { sql: head + tuples.join(', '), params, insertHead: head };
 }
 
 /**

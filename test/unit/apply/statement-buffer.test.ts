@@ -87,6 +87,38 @@ describe('StatementBuffer', () => {
     expect(buffer.length).toBe(0);
   });
 
+  it('joins consecutive INSERTs into the same columns, of several rows events, into one statement, in order', () => {
+    const head = 'INSERT INTO `app`.`t` (`a`, `b`) VALUES ';
+    const insert = (event: number, tuples: string, params: unknown[], other = head): Buffered =>
+      buffered({ sql: other + tuples, params, insertHead: other }, { context: { ...context, gtid: `0-1-${event}` }, kind: 'insert', table: 'app.t', event });
+    const buffer = new StatementBuffer();
+    buffer.add(insert(1, '(?, ?)', [1, 'a']));
+    buffer.add(insert(2, '(?, ?), (?, ?)', [2, 'b', 3, 'c']));
+    buffer.add(insert(3, "(4, 'd')", []));
+    // Not the same columns, or something between: statements of their own.
+    buffer.add(insert(4, '(?)', [5], 'INSERT INTO `app`.`t` (`a`) VALUES '));
+    buffer.add(statement('DELETE FROM `app`.`t` WHERE `a` = ?', [1]));
+    buffer.add(insert(5, '(?, ?)', [6, 'f']));
+    const [batch] = buffer.take(true);
+    expect(batch!.map((b) => [b.sql, b.params, b.joined ?? false, b.context.gtid])).toEqual([
+      [`${head}(?, ?), (?, ?), (?, ?), (4, 'd')`, [1, 'a', 2, 'b', 3, 'c'], true, '0-1-1'],
+      ['INSERT INTO `app`.`t` (`a`) VALUES (?)', [5], false, '0-1-4'],
+      ['DELETE FROM `app`.`t` WHERE `a` = ?', [1], false, '0-1-5'],
+      [`${head}(?, ?)`, [6, 'f'], false, '0-1-5'],
+    ]);
+    // An INSERT with large values (built ahead, the values at marks) or a LOAD DATA never joins.
+    expect(buffered({ sql: `${head}(1, 2)`, params: [], insertHead: head, blobs: [Buffer.alloc(1)] }, { context, kind: 'insert' }).insertHead).toBeUndefined();
+  });
+
+  it('keeps a joined INSERT within a batch', () => {
+    const head = 'INSERT INTO `app`.`t` (`a`) VALUES ';
+    const buffer = new StatementBuffer();
+    const values = Array.from({ length: BATCH_PARAMS }, (_, i) => i);
+    buffer.add(buffered({ sql: head + values.map(() => '(?)').join(', '), params: values, insertHead: head }, { context, kind: 'insert', event: 1 }));
+    buffer.add(buffered({ sql: `${head}(?)`, params: [1], insertHead: head }, { context, kind: 'insert', event: 2 }));
+    expect(buffer.length).toBe(2);
+  });
+
   it('merges consecutive loads into the same columns, up to one file', () => {
     const buffer = new StatementBuffer();
     buffer.add(load(1000, 10));

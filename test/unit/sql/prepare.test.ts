@@ -56,7 +56,12 @@ describe('prepareRowChange', () => {
   it('builds the set-based statements with their values in the text, and counts the rows', () => {
     const inserted = change('insert', [{ after: [1, "O'Brien", Buffer.from('ab')] }, { after: [2, null, null] }]);
     expect(prepareRowChange(inserted, { flavor: 'mariadb', loadData: false })).toEqual({
-      statements: [{ sql: "INSERT INTO `shop`.`items` (`id`, `name`, `photo`) VALUES (1, 'O\\'Brien', X'6162'), (2, NULL, NULL)" }],
+      statements: [
+        {
+          sql: "INSERT INTO `shop`.`items` (`id`, `name`, `photo`) VALUES (1, 'O\\'Brien', X'6162'), (2, NULL, NULL)",
+          insertHead: 'INSERT INTO `shop`.`items` (`id`, `name`, `photo`) VALUES ',
+        },
+      ],
       rows: 2,
     });
     const deleted = change('delete', [{ before: [1, 'a', null] }, { before: [2, 'b', null] }]);

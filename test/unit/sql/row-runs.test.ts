@@ -40,7 +40,10 @@ describe('RunPreparer', () => {
     const first = p.add(rows('insert', [1, 2]), table);
     const second = p.add(rows('insert', [3]), table);
     p.end();
-    expect(first).toEqual({ statements: [{ sql: "INSERT INTO `park`.`rides` (`id`, `name`) VALUES (1, 'n1'), (2, 'n2'), (3, 'n3')" }], rows: 2 });
+    expect(first).toEqual({
+      statements: [{ sql: "INSERT INTO `park`.`rides` (`id`, `name`) VALUES (1, 'n1'), (2, 'n2'), (3, 'n3')", insertHead: 'INSERT INTO `park`.`rides` (`id`, `name`) VALUES ' }],
+      rows: 2,
+    });
     expect(second).toEqual({ statements: [], rows: 1 });
   });
 

@@ -36,7 +36,9 @@ describe('mayBeSystemVersioned', () => {
 describe('buildVersionedChange', () => {
   it('inserts rows with their own period', () => {
     const statements = buildVersionedChange(change('insert', [{ after: [1, 10, T1, MAX] }]), versioning, new ReplicaHistory());
-    expect(statements).toEqual([{ sql: 'INSERT INTO `app`.`sv` (`id`, `x`, `row_start`, `row_end`) VALUES (?, ?, ?, ?)', params: [1, 10, T1, MAX] }]);
+    expect(statements).toEqual([
+      { sql: 'INSERT INTO `app`.`sv` (`id`, `x`, `row_start`, `row_end`) VALUES (?, ?, ?, ?)', params: [1, 10, T1, MAX], insertHead: 'INSERT INTO `app`.`sv` (`id`, `x`, `row_start`, `row_end`) VALUES ' },
+    ]);
   });
 
   it("runs a versioned update at the source's time, and leaves out the history row the replica then wrote", () => {
@@ -49,7 +51,7 @@ describe('buildVersionedChange', () => {
     ]);
     // The source's history row (the old values, ended at T2) is the replica's own; another one is not.
     const inserted = buildVersionedChange(change('insert', [{ after: [1, 10, T1, T2] }, { after: [9, 9, T1, T2] }]), versioning, history);
-    expect(inserted).toEqual([{ sql: expect.stringContaining('INSERT INTO') as string, params: [9, 9, T1, T2] }]);
+    expect(inserted).toEqual([{ sql: expect.stringContaining('INSERT INTO') as string, params: [9, 9, T1, T2], insertHead: expect.stringContaining(' VALUES ') as string }]);
     expect(buildVersionedChange(change('insert', [{ after: [1, 10, T1, T2] }]), versioning, history)).toHaveLength(1);
   });
 
