@@ -24,6 +24,7 @@ import { EVENT_HEADER_BYTES, TABLE_MAP_EVENT as TABLE_MAP_EVENT_TYPE, hasChecksu
 import { countRows, rowsLayout, type ColumnLayout, type RowsLayout } from '../binlog/rows-count.js';
 import { rememberTableMaps } from './table-maps.js';
 import { MARIADB_GTID_EVENT, XID_EVENT, eventTableId, headerNextPosition, headerTimestampMs, mariadbGtid, rowsHead } from '../binlog/event-head.js';
+import { fixTime, memberNumber, textOrBytes } from './row-values.js';
 
 export interface StreamStart {
   file?: string | null;
@@ -85,8 +86,8 @@ interface KnownTable {
   columns: ColumnInfo[];
   /** What was read of them, per column: name, type as first spelled, collation, character set. */
   read: Array<string | null | undefined>;
-  /** zongji's columns to read as raw bytes (see switchColumns), set anew on every table map event. */
-  switches: Array<{ index: number; to: 'blob' | 'bytes' | 'varbinary' }>;
+  /** zongji's columns to read as raw bytes or numbers (see switchColumns), set anew on every table map event. */
+  switches: Array<{ index: number; to: Switch }>;
   /** How its rows are laid out, to count them without decoding (undefined: they cannot be sized so). */
   layout: RowsLayout | undefined;
   /** Where its rows go as binlog events, named as on the replica; null when they go decoded (asked once). */
@@ -100,6 +101,9 @@ interface StatementMaps {
   /** The maps joined, once its first rows event needs them. */
   head?: Uint8Array | undefined;
 }
+
+/** What zongji reads a column as instead (see switchColumns). */
+type Switch = 'blob' | 'bytes' | 'varbinary' | 'number';
 
 // Column types that need special handling (binlog/column-types.ts).
 const TYPE = COLUMN_TYPE;
@@ -484,34 +488,10 @@ export class BinlogSource {
       const characterSet = column.charset ?? undefined;
       const collationId = collationIds?.[i];
       const collation = schema?.COLLATION_NAME ?? (collationId !== undefined ? this.options.collations?.[collationId] : undefined);
-      let kind: ColumnKind = 'plain';
-      let charset: string | undefined;
       // zongji names no character set for binary strings (BINARY, VARBINARY, BLOB).
       const collated = Boolean(column.charset) && column.charset !== 'binary' && (TEXT_TYPES.has(column.type) || BLOB_TYPES.has(column.type));
-      let decimals: number | undefined;
-      if (column.type === TYPE.GEOMETRY) {
-        kind = 'geometry';
-        switches.push({ index: i, to: 'blob' });
-      } else if (column.charset && !UTF8_CHARSETS.has(column.charset) && column.charset !== 'binary') {
-        if (BLOB_TYPES.has(column.type)) {
-          kind = 'raw-text';
-          charset = column.charset;
-          switches.push({ index: i, to: 'bytes' });
-        } else if (TEXT_TYPES.has(column.type) && schema) {
-          kind = 'raw-text';
-          charset = column.charset;
-          switches.push({ index: i, to: 'varbinary' });
-        }
-      } else if (column.type === TYPE.TIMESTAMP || column.type === TYPE.TIMESTAMP2) {
-        kind = 'timestamp';
-        decimals = column.type === TYPE.TIMESTAMP2 ? Number((column as { metadata?: { decimals?: number } }).metadata?.decimals ?? 0) : 0;
-      } else if (column.type === TYPE.ENUM) {
-        kind = 'enum';
-      } else if (column.type === TYPE.BIT) {
-        kind = 'bit';
-      } else if (column.type === TYPE.YEAR) {
-        kind = 'year';
-      }
+      const { kind, charset, decimals, to } = howToRead(column, schema !== undefined);
+      if (to) switches.push({ index: i, to });
       return {
         name: column.name,
         kind,
@@ -620,6 +600,44 @@ export class BinlogSource {
   }
 }
 
+/**
+ * How a column's values travel (its kind), and what zongji must read them
+ * as instead of its own decoding, where that would not round-trip.
+ */
+function howToRead(column: ColumnInfo, hasSchema: boolean): { kind: ColumnKind; charset?: string; decimals?: number; to?: Switch } {
+  const { type, charset } = column;
+  // Spatial values as the server's bytes (zongji decodes them to lossy point lists).
+  if (type === TYPE.GEOMETRY) return { kind: 'geometry', to: 'blob' };
+  const text = BLOB_TYPES.has(type) || (TEXT_TYPES.has(type) && hasSchema);
+  if (text && charset && charset !== 'binary') {
+    // Bytes: UTF-8 made strings where valid (see textOrBytes); other
+    // character sets as they are (zongji would put replacement characters
+    // for bytes it has no character for), labelled with their character set.
+    const to: Switch = BLOB_TYPES.has(type) ? 'bytes' : 'varbinary';
+    return UTF8_CHARSETS.has(charset) ? { kind: 'text', to } : { kind: 'raw-text', charset, to };
+  }
+  switch (type) {
+    case TYPE.TIMESTAMP:
+      return { kind: 'timestamp', decimals: 0 };
+    case TYPE.TIMESTAMP2:
+      return { kind: 'timestamp', decimals: Number((column as { metadata?: { decimals?: number } }).metadata?.decimals ?? 0) };
+    // Their numbers, as the server stores them: the names cannot say
+    // ENUM's error value (index 0, shown as '') nor a SET member ''.
+    case TYPE.ENUM:
+      return { kind: 'enum', to: 'number' };
+    case TYPE.SET:
+      return { kind: 'set', to: 'number' };
+    case TYPE.TIME2:
+      return { kind: 'time' };
+    case TYPE.BIT:
+      return { kind: 'bit' };
+    case TYPE.YEAR:
+      return { kind: 'year' };
+    default:
+      return { kind: 'plain' };
+  }
+}
+
 /** zongji's decoded rows as our row images (values by column index). */
 function decodedRows(kind: RowsKind, table: TableDef, decoded: unknown[], present: boolean[], presentAfter: boolean[] | undefined): RowsData['rows'] {
   const { columns } = table;
@@ -640,12 +658,15 @@ function decodedRows(kind: RowsKind, table: TableDef, decoded: unknown[], presen
 }
 
 /**
- * Undoes zongji conventions that would not round-trip: an ENUM's empty
- * (invalid) value arrives as undefined, the zero YEAR as 1900, and the zero
- * TIMESTAMP (stored as epoch 0) as the epoch itself.
+ * Undoes zongji conventions that would not round-trip (see row-values.ts):
+ * text read as bytes, ENUM and SET numbers, negative TIME, the zero YEAR
+ * (read as 1900), and the zero TIMESTAMP (stored as epoch 0, read as the
+ * epoch itself).
  */
 function normaliseValue(column: ColumnDef, value: unknown): unknown {
-  if (column.kind === 'enum' && value === undefined) return '';
+  if (column.kind === 'text') return textOrBytes(value);
+  if (column.kind === 'enum' || column.kind === 'set') return memberNumber(value);
+  if (column.kind === 'time') return fixTime(value);
   if (column.kind === 'year' && value === 1900) return 0;
   if (column.kind === 'timestamp' && typeof value === 'string') {
     const zero = /^1970-01-01 00:00:00(\.0+)?$/.exec(value);
@@ -709,6 +730,16 @@ function switchColumns(entry: TableMapEntry, switches: KnownTable['switches']): 
     if (to === 'blob') {
       column.type = TYPE.BLOB; // BLOB path: the raw bytes, no decoding
       column.charset = null;
+    } else if (to === 'number') {
+      // An ENUM or SET is stored as an unsigned integer of its size in bytes.
+      const read = switchedColumns.get(column)!;
+      const size = Number((column as { metadata?: { size?: number } }).metadata?.size);
+      const integer = INTEGER_OF_SIZE[size];
+      if (integer === undefined || (read.type !== TYPE.ENUM && read.type !== TYPE.SET)) {
+        throw new Error(`internal: column ${column.name} is not an ENUM or SET of 1 to 8 bytes (type ${read.type}, ${size} bytes)`);
+      }
+      column.type = integer;
+      entry.columnSchemas[index]!.UNSIGNED = true;
     } else if (to === 'bytes') {
       column.charset = null;
     } else {
@@ -744,6 +775,9 @@ function sameSchemas(known: KnownTable, entry: TableMapEntry): boolean {
   }
   return true;
 }
+
+/** The integer types zongji reads an ENUM or SET of so many bytes as. */
+const INTEGER_OF_SIZE: Readonly<Record<number, number>> = { 1: TYPE.TINY, 2: TYPE.SHORT, 3: TYPE.INT24, 4: TYPE.LONG, 8: TYPE.LONGLONG };
 
 /** zongji's columns as the table map had them, before switchColumns changed them (they may be given again, see table-maps.ts). */
 const switchedColumns = new WeakMap<ColumnInfo, Pick<ColumnInfo, 'type' | 'charset'>>();

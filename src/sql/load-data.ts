@@ -23,11 +23,13 @@ export const LOAD_DATA_MIN_BYTES = 4096;
 export const LOAD_DATA_MAX_VALUE_BYTES = 1024 * 1024;
 
 /**
- * Kinds whose decoded values the file carries as they are: text (UTF-8),
- * numbers, and bytes (raw-text columns: bytes in the column's own character
- * set). The file is read as CHARACTER SET binary, so nothing is converted.
+ * Kinds whose decoded values the file carries as they are: text (UTF-8, or
+ * its bytes), numbers, and bytes (raw-text columns: bytes in the column's
+ * own character set). The file is read as CHARACTER SET binary, so nothing
+ * is converted. Not SET: a number in the file is taken for a member's name
+ * first (a member may be called '3'), where an INSERT's number is its bits.
  */
-const LOADABLE_KINDS = new Set<ColumnKind>(['plain', 'timestamp', 'raw-text']);
+const LOADABLE_KINDS = new Set<ColumnKind>(['plain', 'text', 'timestamp', 'time', 'raw-text']);
 
 /** The file format: tab-separated, `\N` for NULL, backslash escapes (LOAD DATA's defaults, stated). */
 const FORMAT = "CHARACTER SET binary FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' LINES TERMINATED BY '\\n'";

@@ -36,7 +36,7 @@ function placeholder(column: ColumnDef, value: unknown): string {
  * expression: their statement texts can be cached by shape, and a derived
  * table carries their values unchanged.
  */
-const PLAIN_KINDS = new Set(['plain', 'timestamp', 'enum', 'year']);
+const PLAIN_KINDS = new Set(['plain', 'text', 'timestamp', 'time', 'enum', 'set', 'year']);
 
 /** A BIT value (big-endian bytes) as a decimal string, exact up to 64 bits. */
 export function bitsToDecimal(bytes: Buffer): string {
@@ -183,6 +183,9 @@ export function buildDelete(table: TableDef, present: boolean[], before: RowImag
   return { sql, params: locateParams(table, byKey, cols, before), expectRows: 1 };
 }
 
+/** Key kinds a row list `(k1, k2) IN ((?, ?), ...)` compares as their values. */
+const ROW_LIST_KINDS = new Set(['plain', 'text', 'timestamp', 'time']);
+
 /**
  * One DELETE for all rows of a delete event when each is found by its full
  * primary key: `WHERE (k1, k2) IN ((?, ?), ...)`, expecting every row.
@@ -192,7 +195,7 @@ export function buildDeleteByKeys(table: TableDef, present: boolean[], befores: 
   if (key.length === 0 || befores.length < 2) return undefined;
   if (!befores.every((b) => key.every((i) => present[i] && b[i] !== undefined))) return undefined;
   // Only plain key columns: others compare through expressions that a row list cannot use.
-  if (!key.every((i) => table.columns[i]!.kind === 'plain' || table.columns[i]!.kind === 'timestamp')) return undefined;
+  if (!key.every((i) => ROW_LIST_KINDS.has(table.columns[i]!.kind))) return undefined;
   const columns = key.map((i) => quoteIdentifier(table.columns[i]!.name)).join(', ');
   const tuple = `(${key.map(() => '?').join(', ')})`;
   return {

@@ -1,0 +1,91 @@
+// Values that have no plain text form, found by running MariaDB's own test
+// suite through binlog-sync (issue #23): each case is run through the
+// server's own replica and through binlog-sync from one source, and the two
+// copies must be identical (on both row paths: see vitest.config.ts).
+import mysql, { type Connection } from 'mysql2/promise';
+import { afterAll, beforeAll, describe, it } from 'vitest';
+import { EXACT_VALUES } from '../support/context.js';
+import { Differential } from '../support/differential.js';
+
+const db = 'exact_vals';
+let diff: Differential;
+
+beforeAll(async () => {
+  diff = await Differential.start({ databases: [db], ids: [141, 142, 143], source: { timeZone: 'Asia/Kolkata' } });
+  await diff.run(`CREATE DATABASE ${db}`);
+});
+
+afterAll(async () => {
+  await diff?.close();
+});
+
+/** Runs `fn` on a source connection of its own, for cases that change session variables. */
+async function onSession(fn: (conn: Connection) => Promise<void>): Promise<void> {
+  const conn = await mysql.createConnection({ uri: diff.source.info.adminUrl, ...EXACT_VALUES, multipleStatements: true });
+  try {
+    await conn.query(`USE ${db}`);
+    await fn(conn);
+  } finally {
+    await conn.end();
+  }
+}
+
+describe('values with no plain text form, the same as the server own replica', () => {
+  it("ENUM's error value (index 0), written and located", async () => {
+    await onSession(async (conn) => {
+      await conn.query(`SET SESSION sql_mode = ''`);
+      await conn.query(`CREATE TABLE e1 (e ENUM('', 'a'))`);
+      await conn.query(`INSERT INTO e1 VALUES ('x'), (''), ('a'), ('x')`);
+      await conn.query(`CREATE TABLE e2 (id INT PRIMARY KEY, e ENUM('Y','N') NOT NULL)`);
+      await conn.query(`INSERT IGNORE INTO e2 VALUES (1, ''), (2, 'Y'), (3, 'bad')`);
+      await conn.query(`CREATE TABLE e3 (e ENUM('Y','N') NOT NULL, n INT)`);
+      await conn.query(`INSERT IGNORE INTO e3 VALUES ('', 1), ('Y', 2), ('', 3)`);
+      // Located by the error value: a keyless row, and a row by key.
+      await conn.query(`UPDATE e3 SET n = 10 WHERE n = 1`);
+      await conn.query(`DELETE FROM e3 WHERE n = 3`);
+      await conn.query(`UPDATE IGNORE e2 SET e = 'nope' WHERE id = 2`);
+      await conn.query(`DELETE FROM e1 WHERE e = 0 LIMIT 1`);
+      await conn.query(`UPDATE e1 SET e = 'a' WHERE e = '' LIMIT 1`);
+    });
+    await diff.expectSameAsNative(db);
+  });
+
+  it('SET values written as their bits, the empty member included', async () => {
+    await diff.run(
+      `CREATE TABLE ${db}.s1 (s SET('', 'a'))`,
+      `INSERT INTO ${db}.s1 VALUES (1), (2), (3), (0), (1)`,
+      `CREATE TABLE ${db}.s2 (id INT PRIMARY KEY, s SET('a', '', 'b c', 'it''s') NOT NULL)`,
+      `INSERT INTO ${db}.s2 VALUES (1, 1), (2, 2), (3, 15), (4, 0), (5, 6)`,
+      `UPDATE ${db}.s1 SET s = 2 WHERE s = 1 LIMIT 1`,
+      `DELETE FROM ${db}.s1 WHERE s = 3`,
+      `UPDATE ${db}.s2 SET s = 3 WHERE id IN (2, 4)`,
+    );
+    await diff.expectSameAsNative(db);
+  });
+
+  it('negative TIME of whole days and of fractions only', async () => {
+    await diff.run(
+      `CREATE TABLE ${db}.tm (a TIME, b TIME(3), c TIME(6))`,
+      `INSERT INTO ${db}.tm VALUES ('-24:00:00', '-00:00:01.5', '-48:00:00'), ('-00:00:01', '-24:00:00.000', '-00:00:00.000001'),
+         ('-838:59:59', '-01:00:00.001', '-120:00:00.5'), ('-01:00:00', '-00:00:00.5', '-00:01:00')`,
+      `UPDATE ${db}.tm SET c = '-72:00:00' WHERE a = '-24:00:00'`,
+      `DELETE FROM ${db}.tm WHERE a = '-00:00:01'`,
+    );
+    await diff.expectSameAsNative(db);
+  });
+
+  it('bytes not valid in their character set (surrogates into utf8mb4)', async () => {
+    await onSession(async (conn) => {
+      await conn.query(`SET SESSION sql_mode = ''`);
+      await conn.query(`CREATE TABLE sur (id INT PRIMARY KEY, c VARCHAR(10) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin)`);
+      await conn.query(`INSERT INTO sur SELECT seq, CHAR(seq USING utf32) FROM seq_55290_to_55350`);
+      await conn.query(`CREATE TABLE sur2 (c VARCHAR(10) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin, n INT)`);
+      await conn.query(`INSERT INTO sur2 SELECT CHAR(seq USING utf32), seq FROM seq_55295_to_55300`);
+      await conn.query(`UPDATE sur SET c = CONCAT(c, 'x') WHERE id = 55300`);
+      await conn.query(`UPDATE sur2 SET n = 0 WHERE n = 55297`);
+      await conn.query(`DELETE FROM sur2 WHERE n = 55298`);
+    });
+    await diff.expectSameAsNative(db);
+  });
+
+});
