@@ -24,6 +24,7 @@ import { EVENT_HEADER_BYTES, TABLE_MAP_EVENT as TABLE_MAP_EVENT_TYPE, hasChecksu
 import { countRows, rowsLayout, type ColumnLayout, type RowsLayout } from '../binlog/rows-count.js';
 import { rememberTableMaps } from './table-maps.js';
 import { MARIADB_GTID_EVENT, XID_EVENT, eventTableId, headerNextPosition, headerTimestampMs, mariadbGtid, rowsHead } from '../binlog/event-head.js';
+import type { Collations } from './collations.js';
 import { fixTime, memberNumber, textOrBytes } from './row-values.js';
 
 export interface StreamStart {
@@ -47,10 +48,11 @@ export interface BinlogSourceOptions {
   /** A stream silent this long (no event, no heartbeat) is taken as broken (default 5 heartbeats). */
   silenceMs?: number;
   /**
-   * The source's collation names by id: the table map gives text columns'
-   * collations as ids (what masking needs, see mask/methods.ts).
+   * The source's collations by id (see collations.ts): the table map gives
+   * text columns' collations as ids, and zongji would guess the character
+   * set of those it does not know. Also what masking needs (mask/methods.ts).
    */
-  collations?: Readonly<Record<number, string>>;
+  collations?: Collations;
   /**
    * Which tables' rows go to the replica as binlog events (the replica
    * applies them itself, see apply/binlog-rows.ts), and under which name;
@@ -101,6 +103,9 @@ interface StatementMaps {
   /** The maps joined, once its first rows event needs them. */
   head?: Uint8Array | undefined;
 }
+
+/** The collation id of binary strings (BINARY, VARBINARY, BLOB). */
+const BINARY_COLLATION_ID = 63;
 
 /** What zongji reads a column as instead (see switchColumns). */
 type Switch = 'blob' | 'bytes' | 'varbinary' | 'number';
@@ -448,6 +453,8 @@ export class BinlogSource {
     const known = this.tables.get(event.tableId);
     // The very columns it was derived from, given again for the same table map (see table-maps.ts): switched already.
     if (known?.columns === entry.columns) return;
+    const collationIds = (event as unknown as { _columnCharsetIds?: Array<number | undefined> })._columnCharsetIds;
+    this.correctCharsets(entry.columns, collationIds);
     const raw = rawEvent(event);
     const checksum = (this.zongji as { useChecksum?: boolean } | undefined)?.useChecksum ? 4 : 0;
     const body = raw?.subarray(EVENT_HEADER_BYTES, raw.length - checksum);
@@ -456,7 +463,7 @@ export class BinlogSource {
       switchColumns(entry, known.switches);
       return;
     }
-    const derived = this.deriveTable(entry as Parameters<BinlogSource['deriveTable']>[0], event.primaryKey, (event as unknown as { _columnCharsetIds?: Array<number | undefined> })._columnCharsetIds);
+    const derived = this.deriveTable(entry as Parameters<BinlogSource['deriveTable']>[0], event.primaryKey, collationIds);
     // (The same definition object while it is unchanged, so what is derived from it, statement texts, is reused.)
     const table = known && sameTable(known.table, derived.table) ? known.table : derived.table;
     this.tables.set(event.tableId, {
@@ -467,6 +474,22 @@ export class BinlogSource {
       ...(known?.table === table && known.binlogTarget !== undefined ? { binlogTarget: known.binlogTarget } : {}),
     });
     switchColumns(entry, derived.switches);
+  }
+
+  /**
+   * Each text column's character set as the source's collation table says,
+   * where zongji guessed another (see collations.ts), before anything reads
+   * or decodes with it. Not for binary strings (collation 63): zongji names
+   * no character set for them.
+   */
+  private correctCharsets(columns: ColumnInfo[], collationIds: Array<number | undefined> | undefined): void {
+    const collations = this.options.collations;
+    if (!collations || !collationIds) return;
+    for (let i = 0; i < columns.length; i++) {
+      const id = collationIds[i];
+      const charset = id === undefined || id === BINARY_COLLATION_ID ? undefined : collations[id]?.charset;
+      if (charset && columns[i]!.charset !== charset && !switchedColumns.has(columns[i]!)) columns[i]!.charset = charset;
+    }
   }
 
   /** A table map entry as our TableDef, and which of zongji's columns to read as raw bytes. */
@@ -487,7 +510,7 @@ export class BinlogSource {
       read.push(column.name, sqlType, schema?.COLLATION_NAME, column.charset);
       const characterSet = column.charset ?? undefined;
       const collationId = collationIds?.[i];
-      const collation = schema?.COLLATION_NAME ?? (collationId !== undefined ? this.options.collations?.[collationId] : undefined);
+      const collation = schema?.COLLATION_NAME ?? (collationId !== undefined ? this.options.collations?.[collationId]?.name : undefined);
       // zongji names no character set for binary strings (BINARY, VARBINARY, BLOB).
       const collated = Boolean(column.charset) && column.charset !== 'binary' && (TEXT_TYPES.has(column.type) || BLOB_TYPES.has(column.type));
       const { kind, charset, decimals, to } = howToRead(column, schema !== undefined);

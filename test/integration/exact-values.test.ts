@@ -91,4 +91,23 @@ describe('values with no plain text form, the same as the server own replica', (
     await diff.expectSameAsNative(db);
   });
 
+  it('NO PAD collations of ucs2, utf16, utf32 and sjis', async () => {
+    await diff.run(
+      `CREATE TABLE ${db}.np16 (a VARCHAR(10) PRIMARY KEY) COLLATE utf16_general_nopad_ci`,
+      `INSERT INTO ${db}.np16 VALUES ('abc'), (' a'), ('a '), ('ä☃𝄞')`,
+      `CREATE TABLE ${db}.npucs2 (a VARCHAR(10) PRIMARY KEY) COLLATE ucs2_general_nopad_ci`,
+      `INSERT INTO ${db}.npucs2 VALUES ('abc'), (' a'), ('a '), ('ä☃')`,
+      `CREATE TABLE ${db}.np32 (a VARCHAR(10) PRIMARY KEY) COLLATE utf32_general_nopad_ci`,
+      `INSERT INTO ${db}.np32 VALUES ('abc'), (' a'), ('a '), ('ä☃𝄞')`,
+      `CREATE TABLE ${db}.npsjis (a VARCHAR(10)) COLLATE sjis_japanese_nopad_ci`,
+      `INSERT INTO ${db}.npsjis VALUES (_sjis 0x82A0), ('abc'), ('a '), (_sjis 0x82A082A2)`,
+      `CREATE TABLE ${db}.npbin (a VARCHAR(10) PRIMARY KEY) COLLATE utf16_nopad_bin`,
+      `INSERT INTO ${db}.npbin VALUES ('abc'), ('ABC'), ('a '), ('a')`,
+      `UPDATE ${db}.np16 SET a = 'xyz' WHERE a = 'abc'`,
+      `DELETE FROM ${db}.np32 WHERE a = ' a'`,
+      `DELETE FROM ${db}.npsjis WHERE a = _sjis 0x82A0`,
+      `UPDATE ${db}.npsjis SET a = 'b' WHERE a = 'a '`,
+    );
+    await diff.expectSameAsNative(db);
+  });
 });
