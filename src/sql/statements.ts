@@ -27,8 +27,19 @@ export interface Statement {
 function placeholder(column: ColumnDef, value: unknown): string {
   // Raw bytes of a latin1 (etc.) column: label them with the column's charset
   // so the server stores them byte for byte instead of converting.
-  if (column.kind === 'raw-text' && Buffer.isBuffer(value)) return `CONVERT(? USING ${column.charset})`;
+  if (relabelled(column, value)) return `CONVERT(? USING ${column.charset})`;
   return '?';
+}
+
+/**
+ * Bytes labelled with the column's character set (see placeholder). They
+ * take its default collation, which does not mix with another of the
+ * column's (cp1250_czech_cs, latin1_german2_ci, ucs2_unicode_ci: "Illegal
+ * mix of collations"): where they locate a row, they are compared under
+ * the column's own (see locateText).
+ */
+function relabelled(column: ColumnDef, value: unknown): boolean {
+  return column.kind === 'raw-text' && Buffer.isBuffer(value);
 }
 
 /**
@@ -154,7 +165,7 @@ function locateText(table: TableDef, byKey: boolean, cols: number[], before: Row
     // spatial column does not equal its own bytes: compare numbers, and bytes.
     if (column.kind === 'bit' && Buffer.isBuffer(value)) return `${name} ${op} CAST(? AS UNSIGNED)`;
     if (column.kind === 'geometry') return `CAST(${name} AS BINARY) <=> ?`;
-    return `${name} ${op} ${placeholder(column, value)}`;
+    return `${name} ${op} ${placeholder(column, value)}${relabelled(column, value) && column.collation ? ` COLLATE ${column.collation}` : ''}`;
   });
   for (const i of exactColumns(table, byKey, cols)) {
     const column = table.columns[i]!;

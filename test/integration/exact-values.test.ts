@@ -110,4 +110,25 @@ describe('values with no plain text form, the same as the server own replica', (
     );
     await diff.expectSameAsNative(db);
   });
+
+  it('keyless rows located under collations that do not mix with utf8mb4', async () => {
+    const collations = [
+      ['cp1250', 'cp1250_czech_cs'],
+      ['latin1', 'latin1_german2_ci'],
+      ['ucs2', 'ucs2_unicode_ci'],
+      ['utf16', 'utf16_unicode_ci'],
+      ['utf32', 'utf32_unicode_ci'],
+    ];
+    for (const [charset, collation] of collations) {
+      const t = `${db}.k_${collation}`;
+      await diff.run(
+        `CREATE TABLE ${t} (a VARCHAR(10) CHARACTER SET ${charset} COLLATE ${collation}, n INT)`,
+        `INSERT INTO ${t} VALUES ('a', 1), ('A', 2), ('a ', 3), ('ä', 4), ('a', 5)`,
+        `UPDATE ${t} SET n = 20 WHERE n = 2`,
+        `DELETE FROM ${t} WHERE n = 1`,
+        `DELETE FROM ${t} WHERE n = 3`,
+      );
+    }
+    await diff.expectSameAsNative(db);
+  });
 });
