@@ -26,6 +26,7 @@ import { rememberTableMaps } from './table-maps.js';
 import { MARIADB_GTID_EVENT, XID_EVENT, eventTableId, headerNextPosition, headerTimestampMs, mariadbGtid, rowsHead } from '../binlog/event-head.js';
 import type { Collations } from './collations.js';
 import { fixTime, memberNumber, textOrBytes } from './row-values.js';
+import { hiddenColumns } from './hidden-columns.js';
 
 export interface StreamStart {
   file?: string | null;
@@ -500,6 +501,9 @@ export class BinlogSource {
   ): Omit<KnownTable, 'body' | 'binlogTarget'> {
     const switches: KnownTable['switches'] = [];
     const read: KnownTable['read'] = [];
+    const hidden = hiddenColumns(
+      entry.columns.map((c, i) => ({ name: c.name, type: asRead(c).type, unsigned: entry.columnSchemas[i]?.UNSIGNED })),
+    );
     const columns: ColumnDef[] = entry.columns.map((switched, i) => {
       const column = asRead(switched);
       const schema = entry.columnSchemas[i];
@@ -524,6 +528,7 @@ export class BinlogSource {
         ...(sqlType ? { sqlType } : {}),
         ...(characterSet && characterSet !== 'binary' ? { characterSet } : {}),
         ...(collation && characterSet && characterSet !== 'binary' ? { collation } : {}),
+        ...(hidden?.[i] ? { hidden: true } : {}),
       };
     });
     const table: TableDef = { database: entry.parentSchema, table: entry.tableName, columns, primaryKey: primaryKey ?? [] };
@@ -540,8 +545,8 @@ export class BinlogSource {
     const { table } = known;
     const binlog = this.binlogRows(event);
     const internals = event as unknown as { columns_present_bitmap?: Buffer; columns_present_bitmap2?: Buffer };
-    const present = bitmapToFlags(internals.columns_present_bitmap, table.columns.length);
-    const presentAfter = kind === 'update' ? bitmapToFlags(internals.columns_present_bitmap2, table.columns.length) : undefined;
+    const present = visible(table, bitmapToFlags(internals.columns_present_bitmap, table.columns.length));
+    const presentAfter = kind === 'update' ? visible(table, bitmapToFlags(internals.columns_present_bitmap2, table.columns.length)) : undefined;
     const rows = binlog ? [] : decodedRows(kind, table, event.rows, present, presentAfter);
     const rowsEvent: Extract<SourceEvent, { type: 'rows' }> = {
       type: 'rows',
@@ -732,7 +737,8 @@ function sameTable(a: TableDef, b: TableDef): boolean {
         c.decimals === b.columns[i]!.decimals &&
         c.sqlType === b.columns[i]!.sqlType &&
         c.characterSet === b.columns[i]!.characterSet &&
-        c.collation === b.columns[i]!.collation,
+        c.collation === b.columns[i]!.collation &&
+        c.hidden === b.columns[i]!.hidden,
     ) &&
     a.primaryKey.length === b.primaryKey.length &&
     a.primaryKey.every((k, i) => k === b.primaryKey[i])
@@ -815,6 +821,13 @@ const originalTypes = new WeakMap<object, string>();
 
 /** How long the source's dump thread may wait for us to read (see start()). */
 const DUMP_WRITE_TIMEOUT_S = 86_400;
+
+/** A rows event's present columns, less the table's hidden ones (see hidden-columns.ts): never written nor compared. */
+function visible(table: TableDef, present: boolean[]): boolean[] {
+  const { columns } = table;
+  if (!columns[columns.length - 1]?.hidden) return present;
+  return present.map((p, i) => p && !columns[i]!.hidden);
+}
 
 function bitmapToFlags(bitmap: Uint8Array | undefined, count: number): boolean[] {
   let all = true;

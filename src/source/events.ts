@@ -47,6 +47,8 @@ export interface ColumnDef {
   characterSet?: string;
   /** Collation of a text column: `hash` folds what it calls equal (letter case, trailing spaces). */
   collation?: string;
+  /** A hidden column (MariaDB's long unique hash, DB_ROW_HASH_n: see hidden-columns.ts): never written nor compared. */
+  hidden?: boolean;
 }
 
 export interface TableDef {

@@ -161,4 +161,22 @@ describe('values with no plain text form, the same as the server own replica', (
     await diff.expectSameAsNative(db);
     expect(await history(diff.ours.info.adminUrl, 'sv'), 'history of sv').toEqual(await history(diff.native.info.adminUrl, 'sv'));
   });
+
+  it('long unique keys (hidden DB_ROW_HASH columns) are never written', async () => {
+    await diff.run(
+      `CREATE TABLE ${db}.lu (a BLOB, UNIQUE (a))`,
+      `INSERT INTO ${db}.lu VALUES ('x'), ('y')`,
+      `CREATE TABLE ${db}.lu2 (id INT PRIMARY KEY, a TEXT, b VARCHAR(2000), UNIQUE (a), UNIQUE (a(10), b))`,
+      `INSERT INTO ${db}.lu2 VALUES (1, 'x', 'p'), (2, 'y', 'q')`,
+      // A column of the table's own named like the hidden one: the hidden one is DB_ROW_HASH_2.
+      `CREATE TABLE ${db}.lu3 (a BLOB, DB_ROW_HASH_1 BIGINT, UNIQUE (a))`,
+      `INSERT INTO ${db}.lu3 VALUES ('x', 5), ('y', NULL)`,
+      `DELETE FROM ${db}.lu3 WHERE DB_ROW_HASH_1 = 5`,
+      `UPDATE ${db}.lu SET a = 'z' WHERE a = 'x'`,
+      `DELETE FROM ${db}.lu WHERE a = 'y'`,
+      `UPDATE ${db}.lu2 SET a = 'w', b = 'r' WHERE id = 1`,
+      `DELETE FROM ${db}.lu2 WHERE id = 2`,
+    );
+    await diff.expectSameAsNative(db);
+  });
 });
