@@ -517,7 +517,7 @@ export class BinlogSource {
       const collation = schema?.COLLATION_NAME ?? (collationId !== undefined ? this.options.collations?.[collationId]?.name : undefined);
       // zongji names no character set for binary strings (BINARY, VARBINARY, BLOB).
       const collated = Boolean(column.charset) && column.charset !== 'binary' && (TEXT_TYPES.has(column.type) || BLOB_TYPES.has(column.type));
-      const { kind, charset, decimals, to } = howToRead(column, schema !== undefined);
+      const { kind, charset, decimals, hhmmss, to } = howToRead(column, schema !== undefined);
       if (to) switches.push({ index: i, to });
       return {
         name: column.name,
@@ -529,6 +529,7 @@ export class BinlogSource {
         ...(characterSet && characterSet !== 'binary' ? { characterSet } : {}),
         ...(collation && characterSet && characterSet !== 'binary' ? { collation } : {}),
         ...(hidden?.[i] ? { hidden: true } : {}),
+        ...(hhmmss ? { hhmmss } : {}),
       };
     });
     const table: TableDef = { database: entry.parentSchema, table: entry.tableName, columns, primaryKey: primaryKey ?? [] };
@@ -632,7 +633,7 @@ export class BinlogSource {
  * How a column's values travel (its kind), and what zongji must read them
  * as instead of its own decoding, where that would not round-trip.
  */
-function howToRead(column: ColumnInfo, hasSchema: boolean): { kind: ColumnKind; charset?: string; decimals?: number; to?: Switch } {
+function howToRead(column: ColumnInfo, hasSchema: boolean): { kind: ColumnKind; charset?: string; decimals?: number; hhmmss?: true; to?: Switch } {
   const { type, charset } = column;
   // Spatial values as the server's bytes (zongji decodes them to lossy point lists).
   if (type === TYPE.GEOMETRY) return { kind: 'geometry', to: 'blob' };
@@ -655,6 +656,9 @@ function howToRead(column: ColumnInfo, hasSchema: boolean): { kind: ColumnKind; 
       return { kind: 'enum', to: 'number' };
     case TYPE.SET:
       return { kind: 'set', to: 'number' };
+    case TYPE.TIME:
+      // (Stored as the decimal HHMMSS: a table of before MariaDB 10.0, or created with mysql56_temporal_format=OFF.)
+      return { kind: 'time', hhmmss: true };
     case TYPE.TIME2:
       return { kind: 'time' };
     case TYPE.BIT:
@@ -694,7 +698,7 @@ function decodedRows(kind: RowsKind, table: TableDef, decoded: unknown[], presen
 function normaliseValue(column: ColumnDef, value: unknown): unknown {
   if (column.kind === 'text') return textOrBytes(value);
   if (column.kind === 'enum' || column.kind === 'set') return memberNumber(value);
-  if (column.kind === 'time') return fixTime(value);
+  if (column.kind === 'time') return fixTime(value, column.hhmmss);
   if (column.kind === 'year' && value === 1900) return 0;
   if (column.kind === 'timestamp' && typeof value === 'string') {
     const zero = /^1970-01-01 00:00:00(\.0+)?$/.exec(value);
@@ -738,7 +742,8 @@ function sameTable(a: TableDef, b: TableDef): boolean {
         c.sqlType === b.columns[i]!.sqlType &&
         c.characterSet === b.columns[i]!.characterSet &&
         c.collation === b.columns[i]!.collation &&
-        c.hidden === b.columns[i]!.hidden,
+        c.hidden === b.columns[i]!.hidden &&
+        c.hhmmss === b.columns[i]!.hhmmss,
     ) &&
     a.primaryKey.length === b.primaryKey.length &&
     a.primaryKey.every((k, i) => k === b.primaryKey[i])

@@ -47,6 +47,8 @@ export interface ColumnDef {
   characterSet?: string;
   /** Collation of a text column: `hash` folds what it calls equal (letter case, trailing spaces). */
   collation?: string;
+  /** A TIME of before MariaDB 10.0, stored as the decimal HHMMSS (see row-values.ts). */
+  hhmmss?: boolean;
   /** A hidden column (MariaDB's long unique hash, DB_ROW_HASH_n: see hidden-columns.ts): never written nor compared. */
   hidden?: boolean;
 }

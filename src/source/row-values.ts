@@ -39,8 +39,9 @@ export function textOrBytes(value: unknown): unknown {
  * carried into the minutes and hours here. Values with a fraction are
  * right already (the magnitude's integer part is stored one lower there).
  */
-export function fixTime(value: unknown): unknown {
+export function fixTime(value: unknown, hhmmss = false): unknown {
   if (typeof value !== 'string') return value;
+  if (hhmmss) return fixOldTime(value);
   const m = /^-(\d+):(\d\d):64(\.\d+)?$/.exec(value);
   if (!m) return value;
   // The fields are bits of the packed value: hour << 12 | minute << 6 | second.
@@ -51,4 +52,20 @@ export function fixTime(value: unknown): unknown {
   const second = magnitude & 63;
   const pad = (n: number): string => String(n).padStart(2, '0');
   return `-${pad(hour)}:${pad(minute)}:${pad(second)}${m[3] ?? ''}`;
+}
+
+/**
+ * The same for MariaDB's TIME of before 10.0 (mysql56_temporal_format=OFF,
+ * a TIME without fractions), stored as the decimal HHMMSS: zongji reads the
+ * magnitude minus one, adds the one to the seconds alone and prints their
+ * last two digits, so a negative value with seconds 00 (which always
+ * borrows) comes out as that minus 100 seconds: '-24:00:00' as '-23:99:00'.
+ * No other negative value shows seconds 00.
+ */
+function fixOldTime(value: string): string {
+  const m = /^-(\d+):(\d\d):00$/.exec(value);
+  if (!m) return value;
+  const magnitude = Number(m[1]) * 10_000 + Number(m[2]) * 100 + 100;
+  const pad = (n: number): string => String(n).padStart(2, '0');
+  return `-${pad(Math.floor(magnitude / 10_000))}:${pad(Math.floor(magnitude / 100) % 100)}:${pad(magnitude % 100)}`;
 }

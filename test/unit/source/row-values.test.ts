@@ -12,6 +12,16 @@ describe('fixTime', () => {
     expect(fixTime('-01:63:64.000000')).toBe('-02:00:00.000000');
   });
 
+  it("does the same for MariaDB's TIME of before 10.0 (decimal HHMMSS), whose seconds 00 always borrow", () => {
+    expect(fixTime('-23:99:00', true)).toBe('-24:00:00');
+    expect(fixTime('-00:99:00', true)).toBe('-01:00:00');
+    expect(fixTime('-00:00:00', true)).toBe('-00:01:00');
+    expect(fixTime('-837:99:00', true)).toBe('-838:00:00');
+    expect(fixTime('-838:59:59', true)).toBe('-838:59:59');
+    expect(fixTime('00:00:00', true)).toBe('00:00:00');
+    expect(fixTime('-12:34:56', true)).toBe('-12:34:56');
+  });
+
   it('leaves every other value as it is', () => {
     for (const value of ['-838:59:59', '-00:00:01', '-00:00:01.500', '838:59:59.999999', '00:00:00', '-00:00:00.000001', '-00:59:59']) {
       expect(fixTime(value)).toBe(value);
