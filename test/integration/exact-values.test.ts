@@ -121,6 +121,8 @@ describe('values with no plain text form, the same as the server own replica', (
     await diff.expectSameAsNative(db, { nativeMayDiffer: true });
     const { native } = await diff.images(db);
     expect(native.tables.tm_old!.rows.map((r) => r.split('|')[0])).toEqual(['2D30303A30303A3031', '2D32343A30303A3030', '2D3833383A35393A3539'].sort());
+    // (Gone from the source, whose definition the next cases' comparisons would find different.)
+    await diff.run(`DROP TABLE ${db}.tm_old`);
   });
 
   it('NO PAD collations of ucs2, utf16, utf32 and sjis', async () => {
