@@ -102,6 +102,11 @@ describe('values with no plain text form, the same as the server own replica', (
       await conn.query(`UPDATE sur SET c = CONCAT(c, 'x') WHERE id = 55300`);
       await conn.query(`UPDATE sur2 SET n = 0 WHERE n = 55297`);
       await conn.query(`DELETE FROM sur2 WHERE n = 55298`);
+      // utf32, ucs2 and utf8mb3 hold them too (utf16 does not: a '?' there).
+      await conn.query(`CREATE TABLE sur3 (n INT, a VARCHAR(10) CHARACTER SET utf32, b VARCHAR(10) CHARACTER SET ucs2, c VARCHAR(10) CHARACTER SET utf8mb3)`);
+      await conn.query(`INSERT INTO sur3 SELECT seq, CHAR(seq USING utf32), CHAR(seq USING utf32), CHAR(seq USING utf32) FROM seq_55290_to_55350`);
+      await conn.query(`DELETE FROM sur3 WHERE n IN (55296, 55350)`);
+      await conn.query(`UPDATE sur3 SET n = -n WHERE n BETWEEN 55297 AND 55300`);
     });
     await diff.expectSameAsNative(db);
   });
