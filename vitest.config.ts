@@ -34,6 +34,7 @@ const BOTH_PATHS_SUITES = [
   'row-paths',
   'unfixable-errors',
   'connection-faults',
+  'exact-values',
 ].map((name) => `test/integration/${name}.test.ts`);
 
 export default defineConfig({

@@ -39,6 +39,7 @@ import type { RunnerFence } from './fence.js';
 import { resolveStreamStart } from './stream-start.js';
 import type { MaskSettings } from '../mask/masker.js';
 import { prepareStreamMasking, type StreamMasking } from '../mask/stream-masking.js';
+import { readCollations, type Collations } from '../source/collations.js';
 import { explainCollision } from '../mask/collision.js';
 import { assertSameMasking, maskingRecord, parseRecord } from '../mask/record.js';
 import { binlogIncompatibility } from '../apply/binlog-rows.js';
@@ -128,7 +129,7 @@ export async function runSession(options: SessionOptions, run: RunContext): Prom
     // Rows masked one way must not meet rows masked another way (or not at all).
     assertSameMasking(parseRecord(await applier.recordedMasking()), maskingRecord(options.mask ?? { rules: [] }));
 
-    const { control, info, masking, clockOffsetMs, systemZone } = await sourceSide;
+    const { control, info, masking, collations, clockOffsetMs, systemZone } = await sourceSide;
     sourceSide = undefined; // (ours to close now)
     const flavor = info.flavor;
     const sourcePacket = Number(info.variables.max_allowed_packet) || 0;
@@ -183,7 +184,7 @@ export async function runSession(options: SessionOptions, run: RunContext): Prom
       capabilities,
       largestRowBytes: sourcePacket,
       ...(options.mask ? { mask: options.mask } : {}),
-      ...(masking.collations ? { collations: masking.collations } : {}),
+      collations,
       binlogRows: capabilities.binlogStatements,
     });
     const stream = source;
@@ -238,6 +239,8 @@ interface SourceSide {
   control: Connection;
   info: SourceInfo;
   masking: StreamMasking;
+  /** What each collation id in a table map is (see source/collations.ts). */
+  collations: Collations;
   /** Measured when the session publishes its health. */
   clockOffsetMs: number | undefined;
   systemZone: SystemZone;
@@ -254,9 +257,10 @@ async function openSourceSide(options: SessionOptions): Promise<SourceSide> {
     const info = await asConnectionError(readSourceInfo(control), 'source', options.source);
     assertReplicable(info);
     const masking = await prepareStreamMasking(control, options.mask, options.filter);
+    const collations = await readCollations(control);
     const clockOffsetMs = options.health ? await measureClockOffset(control) : undefined;
     const systemZone = await sourceSystemZone(control);
-    return { control, info, masking, clockOffsetMs, systemZone };
+    return { control, info, masking, collations, clockOffsetMs, systemZone };
   } catch (error) {
     await control.end().catch(() => undefined);
     throw error;

@@ -24,6 +24,9 @@ import { EVENT_HEADER_BYTES, TABLE_MAP_EVENT as TABLE_MAP_EVENT_TYPE, hasChecksu
 import { countRows, rowsLayout, type ColumnLayout, type RowsLayout } from '../binlog/rows-count.js';
 import { rememberTableMaps } from './table-maps.js';
 import { MARIADB_GTID_EVENT, XID_EVENT, allSetAt, eventTableId, headerNextPosition, headerTimestampMs, mariadbGtid, rowsHead } from '../binlog/event-head.js';
+import type { Collations } from './collations.js';
+import { fixTime, memberNumber, textOrBytes } from './row-values.js';
+import { hiddenColumns } from './hidden-columns.js';
 
 export interface StreamStart {
   file?: string | null;
@@ -46,10 +49,11 @@ export interface BinlogSourceOptions {
   /** A stream silent this long (no event, no heartbeat) is taken as broken (default 5 heartbeats). */
   silenceMs?: number;
   /**
-   * The source's collation names by id: the table map gives text columns'
-   * collations as ids (what masking needs, see mask/methods.ts).
+   * The source's collations by id (see collations.ts): the table map gives
+   * text columns' collations as ids, and zongji would guess the character
+   * set of those it does not know. Also what masking needs (mask/methods.ts).
    */
-  collations?: Readonly<Record<number, string>>;
+  collations?: Collations;
   /**
    * Which tables' rows go to the replica as binlog events (the replica
    * applies them itself, see apply/binlog-rows.ts), and under which name;
@@ -92,8 +96,8 @@ interface KnownTable {
   columns: ColumnInfo[];
   /** What was read of them, per column: name, type as first spelled, collation, character set. */
   read: Array<string | null | undefined>;
-  /** zongji's columns to read as raw bytes (see switchColumns), set anew on every table map event. */
-  switches: Array<{ index: number; to: 'blob' | 'bytes' | 'varbinary' }>;
+  /** zongji's columns to read as raw bytes or numbers (see switchColumns), set anew on every table map event. */
+  switches: Array<{ index: number; to: Switch }>;
   /** How its rows are laid out, to count them without decoding (undefined: they cannot be sized so). */
   layout: RowsLayout | undefined;
   /** Where its rows go as binlog events, named as on the replica; null when they go decoded (asked once). */
@@ -107,6 +111,12 @@ interface StatementMaps {
   /** The maps joined, once its first rows event needs them. */
   head?: Uint8Array | undefined;
 }
+
+/** The collation id of binary strings (BINARY, VARBINARY, BLOB). */
+const BINARY_COLLATION_ID = 63;
+
+/** What zongji reads a column as instead (see switchColumns). */
+type Switch = 'blob' | 'bytes' | 'varbinary' | 'number';
 
 // Column types that need special handling (binlog/column-types.ts).
 const TYPE = COLUMN_TYPE;
@@ -343,7 +353,8 @@ export class BinlogSource {
     if (rows === undefined) return false;
     this.lastEventAt = Date.now();
     const { table } = known;
-    if (this.options.onRowsInPlace && full) {
+    // (A table with hidden columns goes as an object: its `present` leaves them out, see visible.)
+    if (this.options.onRowsInPlace && full && !table.columns[table.columns.length - 1]?.hidden) {
       const place = this.inPlace;
       place.kind = head.kind;
       place.table = table;
@@ -370,7 +381,7 @@ export class BinlogSource {
       bytes: end - at - EVENT_HEADER_BYTES - checksum,
       kind: head.kind,
       table,
-      present: bitmapToFlags(present, table.columns.length),
+      present: visible(table, bitmapToFlags(present, table.columns.length)),
       rows: [],
       noForeignKeyChecks: (head.flags & NO_FOREIGN_KEY_CHECKS_F) !== 0,
       statementEnd: (head.flags & STMT_END_F) !== 0,
@@ -378,7 +389,7 @@ export class BinlogSource {
       nextPosition: headerNextPosition(bytes, at),
       timestamp: headerTimestampMs(bytes, at),
     };
-    if (presentAfter) rowsEvent.presentAfter = bitmapToFlags(presentAfter, table.columns.length);
+    if (presentAfter) rowsEvent.presentAfter = visible(table, bitmapToFlags(presentAfter, table.columns.length));
     rowsEvent.binlog = this.statementRows(raw, rows);
     if (rowsEvent.statementEnd) this.endStatement();
     this.emit(rowsEvent);
@@ -494,6 +505,8 @@ export class BinlogSource {
     const known = this.tables.get(event.tableId);
     // The very columns it was derived from, given again for the same table map (see table-maps.ts): switched already.
     if (known?.columns === entry.columns) return;
+    const collationIds = (event as unknown as { _columnCharsetIds?: Array<number | undefined> })._columnCharsetIds;
+    this.correctCharsets(entry.columns, collationIds);
     const raw = rawEvent(event);
     const checksum = (this.zongji as { useChecksum?: boolean } | undefined)?.useChecksum ? 4 : 0;
     const body = raw?.subarray(EVENT_HEADER_BYTES, raw.length - checksum);
@@ -502,7 +515,7 @@ export class BinlogSource {
       switchColumns(entry, known.switches);
       return;
     }
-    const derived = this.deriveTable(entry as Parameters<BinlogSource['deriveTable']>[0], event.primaryKey, (event as unknown as { _columnCharsetIds?: Array<number | undefined> })._columnCharsetIds);
+    const derived = this.deriveTable(entry as Parameters<BinlogSource['deriveTable']>[0], event.primaryKey, collationIds);
     // (The same definition object while it is unchanged, so what is derived from it, statement texts, is reused.)
     const table = known && sameTable(known.table, derived.table) ? known.table : derived.table;
     this.tables.set(event.tableId, {
@@ -515,6 +528,22 @@ export class BinlogSource {
     switchColumns(entry, derived.switches);
   }
 
+  /**
+   * Each text column's character set as the source's collation table says,
+   * where zongji guessed another (see collations.ts), before anything reads
+   * or decodes with it. Not for binary strings (collation 63): zongji names
+   * no character set for them.
+   */
+  private correctCharsets(columns: ColumnInfo[], collationIds: Array<number | undefined> | undefined): void {
+    const collations = this.options.collations;
+    if (!collations || !collationIds) return;
+    for (let i = 0; i < columns.length; i++) {
+      const id = collationIds[i];
+      const charset = id === undefined || id === BINARY_COLLATION_ID ? undefined : collations[id]?.charset;
+      if (charset && columns[i]!.charset !== charset && !switchedColumns.has(columns[i]!)) columns[i]!.charset = charset;
+    }
+  }
+
   /** A table map entry as our TableDef, and which of zongji's columns to read as raw bytes. */
   private deriveTable(
     entry: TableMapEntry & { columns: NonNullable<TableMapEntry['columns']> },
@@ -523,6 +552,9 @@ export class BinlogSource {
   ): Omit<KnownTable, 'body' | 'binlogTarget'> {
     const switches: KnownTable['switches'] = [];
     const read: KnownTable['read'] = [];
+    const hidden = hiddenColumns(
+      entry.columns.map((c, i) => ({ name: c.name, type: asRead(c).type, unsigned: entry.columnSchemas[i]?.UNSIGNED })),
+    );
     const columns: ColumnDef[] = entry.columns.map((switched, i) => {
       const column = asRead(switched);
       const schema = entry.columnSchemas[i];
@@ -533,35 +565,11 @@ export class BinlogSource {
       read.push(column.name, sqlType, schema?.COLLATION_NAME, column.charset);
       const characterSet = column.charset ?? undefined;
       const collationId = collationIds?.[i];
-      const collation = schema?.COLLATION_NAME ?? (collationId !== undefined ? this.options.collations?.[collationId] : undefined);
-      let kind: ColumnKind = 'plain';
-      let charset: string | undefined;
+      const collation = schema?.COLLATION_NAME ?? (collationId !== undefined ? this.options.collations?.[collationId]?.name : undefined);
       // zongji names no character set for binary strings (BINARY, VARBINARY, BLOB).
       const collated = Boolean(column.charset) && column.charset !== 'binary' && (TEXT_TYPES.has(column.type) || BLOB_TYPES.has(column.type));
-      let decimals: number | undefined;
-      if (column.type === TYPE.GEOMETRY) {
-        kind = 'geometry';
-        switches.push({ index: i, to: 'blob' });
-      } else if (column.charset && !UTF8_CHARSETS.has(column.charset) && column.charset !== 'binary') {
-        if (BLOB_TYPES.has(column.type)) {
-          kind = 'raw-text';
-          charset = column.charset;
-          switches.push({ index: i, to: 'bytes' });
-        } else if (TEXT_TYPES.has(column.type) && schema) {
-          kind = 'raw-text';
-          charset = column.charset;
-          switches.push({ index: i, to: 'varbinary' });
-        }
-      } else if (column.type === TYPE.TIMESTAMP || column.type === TYPE.TIMESTAMP2) {
-        kind = 'timestamp';
-        decimals = column.type === TYPE.TIMESTAMP2 ? Number((column as { metadata?: { decimals?: number } }).metadata?.decimals ?? 0) : 0;
-      } else if (column.type === TYPE.ENUM) {
-        kind = 'enum';
-      } else if (column.type === TYPE.BIT) {
-        kind = 'bit';
-      } else if (column.type === TYPE.YEAR) {
-        kind = 'year';
-      }
+      const { kind, charset, decimals, hhmmss, to } = howToRead(column, schema !== undefined);
+      if (to) switches.push({ index: i, to });
       return {
         name: column.name,
         kind,
@@ -571,6 +579,8 @@ export class BinlogSource {
         ...(sqlType ? { sqlType } : {}),
         ...(characterSet && characterSet !== 'binary' ? { characterSet } : {}),
         ...(collation && characterSet && characterSet !== 'binary' ? { collation } : {}),
+        ...(hidden?.[i] ? { hidden: true } : {}),
+        ...(hhmmss ? { hhmmss } : {}),
       };
     });
     const table: TableDef = { database: entry.parentSchema, table: entry.tableName, columns, primaryKey: primaryKey ?? [] };
@@ -587,8 +597,8 @@ export class BinlogSource {
     const { table } = known;
     const binlog = this.binlogRows(event);
     const internals = event as unknown as { columns_present_bitmap?: Buffer; columns_present_bitmap2?: Buffer };
-    const present = bitmapToFlags(internals.columns_present_bitmap, table.columns.length);
-    const presentAfter = kind === 'update' ? bitmapToFlags(internals.columns_present_bitmap2, table.columns.length) : undefined;
+    const present = visible(table, bitmapToFlags(internals.columns_present_bitmap, table.columns.length));
+    const presentAfter = kind === 'update' ? visible(table, bitmapToFlags(internals.columns_present_bitmap2, table.columns.length)) : undefined;
     const rows = binlog ? [] : decodedRows(kind, table, event.rows, present, presentAfter);
     const rowsEvent: Extract<SourceEvent, { type: 'rows' }> = {
       type: 'rows',
@@ -675,6 +685,47 @@ export class BinlogSource {
   }
 }
 
+/**
+ * How a column's values travel (its kind), and what zongji must read them
+ * as instead of its own decoding, where that would not round-trip.
+ */
+function howToRead(column: ColumnInfo, hasSchema: boolean): { kind: ColumnKind; charset?: string; decimals?: number; hhmmss?: true; to?: Switch } {
+  const { type, charset } = column;
+  // Spatial values as the server's bytes (zongji decodes them to lossy point lists).
+  if (type === TYPE.GEOMETRY) return { kind: 'geometry', to: 'blob' };
+  const text = BLOB_TYPES.has(type) || (TEXT_TYPES.has(type) && hasSchema);
+  if (text && charset && charset !== 'binary') {
+    // Bytes: UTF-8 made strings where valid (see textOrBytes); other
+    // character sets as they are (zongji would put replacement characters
+    // for bytes it has no character for), labelled with their character set.
+    const to: Switch = BLOB_TYPES.has(type) ? 'bytes' : 'varbinary';
+    return UTF8_CHARSETS.has(charset) ? { kind: 'text', to } : { kind: 'raw-text', charset, to };
+  }
+  switch (type) {
+    case TYPE.TIMESTAMP:
+      return { kind: 'timestamp', decimals: 0 };
+    case TYPE.TIMESTAMP2:
+      return { kind: 'timestamp', decimals: Number((column as { metadata?: { decimals?: number } }).metadata?.decimals ?? 0) };
+    // Their numbers, as the server stores them: the names cannot say
+    // ENUM's error value (index 0, shown as '') nor a SET member ''.
+    case TYPE.ENUM:
+      return { kind: 'enum', to: 'number' };
+    case TYPE.SET:
+      return { kind: 'set', to: 'number' };
+    case TYPE.TIME:
+      // (Stored as the decimal HHMMSS: a table of before MariaDB 10.0, or created with mysql56_temporal_format=OFF.)
+      return { kind: 'time', hhmmss: true };
+    case TYPE.TIME2:
+      return { kind: 'time' };
+    case TYPE.BIT:
+      return { kind: 'bit' };
+    case TYPE.YEAR:
+      return { kind: 'year' };
+    default:
+      return { kind: 'plain' };
+  }
+}
+
 /** zongji's decoded rows as our row images (values by column index). */
 function decodedRows(kind: RowsKind, table: TableDef, decoded: unknown[], present: boolean[], presentAfter: boolean[] | undefined): RowsData['rows'] {
   const { columns } = table;
@@ -695,12 +746,15 @@ function decodedRows(kind: RowsKind, table: TableDef, decoded: unknown[], presen
 }
 
 /**
- * Undoes zongji conventions that would not round-trip: an ENUM's empty
- * (invalid) value arrives as undefined, the zero YEAR as 1900, and the zero
- * TIMESTAMP (stored as epoch 0) as the epoch itself.
+ * Undoes zongji conventions that would not round-trip (see row-values.ts):
+ * text read as bytes, ENUM and SET numbers, negative TIME, the zero YEAR
+ * (read as 1900), and the zero TIMESTAMP (stored as epoch 0, read as the
+ * epoch itself).
  */
 function normaliseValue(column: ColumnDef, value: unknown): unknown {
-  if (column.kind === 'enum' && value === undefined) return '';
+  if (column.kind === 'text') return textOrBytes(value);
+  if (column.kind === 'enum' || column.kind === 'set') return memberNumber(value);
+  if (column.kind === 'time') return fixTime(value, column.hhmmss);
   if (column.kind === 'year' && value === 1900) return 0;
   if (column.kind === 'timestamp' && typeof value === 'string') {
     const zero = /^1970-01-01 00:00:00(\.0+)?$/.exec(value);
@@ -743,7 +797,9 @@ function sameTable(a: TableDef, b: TableDef): boolean {
         c.decimals === b.columns[i]!.decimals &&
         c.sqlType === b.columns[i]!.sqlType &&
         c.characterSet === b.columns[i]!.characterSet &&
-        c.collation === b.columns[i]!.collation,
+        c.collation === b.columns[i]!.collation &&
+        c.hidden === b.columns[i]!.hidden &&
+        c.hhmmss === b.columns[i]!.hhmmss,
     ) &&
     a.primaryKey.length === b.primaryKey.length &&
     a.primaryKey.every((k, i) => k === b.primaryKey[i])
@@ -764,6 +820,16 @@ function switchColumns(entry: TableMapEntry, switches: KnownTable['switches']): 
     if (to === 'blob') {
       column.type = TYPE.BLOB; // BLOB path: the raw bytes, no decoding
       column.charset = null;
+    } else if (to === 'number') {
+      // An ENUM or SET is stored as an unsigned integer of its size in bytes.
+      const read = switchedColumns.get(column)!;
+      const size = Number((column as { metadata?: { size?: number } }).metadata?.size);
+      const integer = INTEGER_OF_SIZE[size];
+      if (integer === undefined || (read.type !== TYPE.ENUM && read.type !== TYPE.SET)) {
+        throw new Error(`internal: column ${column.name} is not an ENUM or SET of 1 to 8 bytes (type ${read.type}, ${size} bytes)`);
+      }
+      column.type = integer;
+      entry.columnSchemas[index]!.UNSIGNED = true;
     } else if (to === 'bytes') {
       column.charset = null;
     } else {
@@ -800,6 +866,9 @@ function sameSchemas(known: KnownTable, entry: TableMapEntry): boolean {
   return true;
 }
 
+/** The integer types zongji reads an ENUM or SET of so many bytes as. */
+const INTEGER_OF_SIZE: Readonly<Record<number, number>> = { 1: TYPE.TINY, 2: TYPE.SHORT, 3: TYPE.INT24, 4: TYPE.LONG, 8: TYPE.LONGLONG };
+
 /** zongji's columns as the table map had them, before switchColumns changed them (they may be given again, see table-maps.ts). */
 const switchedColumns = new WeakMap<ColumnInfo, Pick<ColumnInfo, 'type' | 'charset'>>();
 
@@ -819,6 +888,13 @@ const ALL_ONES: Uint8Array[] = [];
 
 function allOnes(bytes: number): Uint8Array {
   return (ALL_ONES[bytes] ??= new Uint8Array(bytes).fill(0xff));
+}
+
+/** A rows event's present columns, less the table's hidden ones (see hidden-columns.ts): never written nor compared. */
+function visible(table: TableDef, present: boolean[]): boolean[] {
+  const { columns } = table;
+  if (!columns[columns.length - 1]?.hidden) return present;
+  return present.map((p, i) => p && !columns[i]!.hidden);
 }
 
 function bitmapToFlags(bitmap: Uint8Array | undefined, count: number): boolean[] {

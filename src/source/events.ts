@@ -12,8 +12,14 @@ export type ColumnKind =
   | 'geometry'
   /** TIMESTAMP: UTC strings; epoch 0 is the zero timestamp. */
   | 'timestamp'
-  /** ENUM: the empty (invalid) value arrives as undefined. */
+  /** UTF-8 text (utf8mb3, utf8mb4): a string, or its bytes where they are not valid UTF-8 (see row-values.ts). */
+  | 'text'
+  /** ENUM: its index (0 for the error value ''), a number, as the server stores it. */
   | 'enum'
+  /** SET: its bits, a number (a BigInt past 2^53), as the server stores it. */
+  | 'set'
+  /** TIME: strings; zongji's negative whole seconds made right (see row-values.ts). */
+  | 'time'
   /** BIT: written as bytes, compared as a number when it locates a row. */
   | 'bit'
   /** YEAR: zongji reads the zero year 0000 as 1900 (which YEAR cannot hold). */
@@ -41,6 +47,10 @@ export interface ColumnDef {
   characterSet?: string;
   /** Collation of a text column: `hash` folds what it calls equal (letter case, trailing spaces). */
   collation?: string;
+  /** A TIME of before MariaDB 10.0, stored as the decimal HHMMSS (see row-values.ts). */
+  hhmmss?: boolean;
+  /** A hidden column (MariaDB's long unique hash, DB_ROW_HASH_n: see hidden-columns.ts): never written nor compared. */
+  hidden?: boolean;
 }
 
 export interface TableDef {

@@ -6,6 +6,7 @@ import * as errors from '../errors.js';
 import type { Endpoint } from '../config/connection-url.js';
 import { settledEndpoint } from '../db/connect.js';
 import type { BinlogSource, BinlogSourceOptions, StreamStart } from './binlog-source.js';
+import type { Collations } from './collations.js';
 import type { SourceEvent, TableDef } from './events.js';
 import type { BatchingOptions } from '../sql/prepare.js';
 import { createFilter, targetTables, type FilterSettings } from '../txn/filter.js';
@@ -58,7 +59,7 @@ export interface DecodeThreadInit extends Pick<EventStreamOptions, 'filter' | 'p
   heartbeatMs?: number;
   silenceMs?: number;
   logLevel: string;
-  collations?: Readonly<Record<number, string>>;
+  collations?: Collations;
 }
 
 export type ToDecodeThread =

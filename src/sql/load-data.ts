@@ -23,11 +23,12 @@ export const LOAD_DATA_MIN_BYTES = 4096;
 export const LOAD_DATA_MAX_VALUE_BYTES = 1024 * 1024;
 
 /**
- * Kinds whose decoded values the file carries as they are: text (UTF-8),
- * numbers, and bytes (raw-text columns: bytes in the column's own character
- * set). The file is read as CHARACTER SET binary, so nothing is converted.
+ * Kinds whose decoded values the file carries as they are: text (UTF-8, or
+ * its bytes), numbers, and bytes (raw-text columns: bytes in the column's
+ * own character set). The file is read as CHARACTER SET binary, so nothing
+ * is converted. A SET's bits go through a variable (see buildLoadData).
  */
-const LOADABLE_KINDS = new Set<ColumnKind>(['plain', 'timestamp', 'raw-text']);
+const LOADABLE_KINDS = new Set<ColumnKind>(['plain', 'text', 'timestamp', 'time', 'raw-text', 'set']);
 
 /** The file format: tab-separated, `\N` for NULL, backslash escapes (LOAD DATA's defaults, stated). */
 const FORMAT = "CHARACTER SET binary FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' LINES TERMINATED BY '\\n'";
@@ -49,8 +50,13 @@ export function buildLoadData(table: TableDef, present: boolean[], rows: RowImag
   if (!cols.every((i) => LOADABLE_KINDS.has(table.columns[i]!.kind))) return undefined;
   const data = encodeRows(table, cols, rows);
   if (!data || (rows.length < LOAD_DATA_MIN_ROWS && data.length < LOAD_DATA_MIN_BYTES)) return undefined;
-  const names = cols.map((i) => quoteIdentifier(table.columns[i]!.name)).join(', ');
-  return { sql: `INTO TABLE ${qualifiedName(table)} ${FORMAT} (${names})`, params: [], expectRows: rows.length, setBased: true, load: data };
+  // A SET's bits are a number, which the server takes for a member's name
+  // first when it is loaded into the column itself (a member may be called
+  // '3'): loaded into a variable, and set from it as the number it is.
+  const targets = cols.map((i, n) => (table.columns[i]!.kind === 'set' ? `@v${n}` : quoteIdentifier(table.columns[i]!.name)));
+  const sets = cols.flatMap((i, n) => (table.columns[i]!.kind === 'set' ? [`${quoteIdentifier(table.columns[i]!.name)} = CAST(@v${n} AS UNSIGNED)`] : []));
+  const sql = `INTO TABLE ${qualifiedName(table)} ${FORMAT} (${targets.join(', ')})${sets.length ? ` SET ${sets.join(', ')}` : ''}`;
+  return { sql, params: [], expectRows: rows.length, setBased: true, load: data };
 }
 
 /** The rows as the file's bytes; undefined when a value is of a type the file cannot carry exactly. */

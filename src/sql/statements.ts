@@ -33,8 +33,19 @@ export interface Statement {
 function placeholder(column: ColumnDef, value: unknown): string {
   // Raw bytes of a latin1 (etc.) column: label them with the column's charset
   // so the server stores them byte for byte instead of converting.
-  if (column.kind === 'raw-text' && Buffer.isBuffer(value)) return `CONVERT(? USING ${column.charset})`;
+  if (relabelled(column, value)) return `CONVERT(? USING ${column.charset})`;
   return '?';
+}
+
+/**
+ * Bytes labelled with the column's character set (see placeholder). They
+ * take its default collation, which does not mix with another of the
+ * column's (cp1250_czech_cs, latin1_german2_ci, ucs2_unicode_ci: "Illegal
+ * mix of collations"): where they locate a row, they are compared under
+ * the column's own (see locateText).
+ */
+function relabelled(column: ColumnDef, value: unknown): boolean {
+  return column.kind === 'raw-text' && Buffer.isBuffer(value);
 }
 
 /**
@@ -42,7 +53,7 @@ function placeholder(column: ColumnDef, value: unknown): string {
  * expression: their statement texts can be cached by shape, and a derived
  * table carries their values unchanged.
  */
-const PLAIN_KINDS = new Set(['plain', 'timestamp', 'enum', 'year']);
+const PLAIN_KINDS = new Set(['plain', 'text', 'timestamp', 'time', 'enum', 'set', 'year']);
 
 /** A BIT value (big-endian bytes) as a decimal string, exact up to 64 bits. */
 export function bitsToDecimal(bytes: Buffer): string {
@@ -160,7 +171,7 @@ function locateText(table: TableDef, byKey: boolean, cols: number[], before: Row
     // spatial column does not equal its own bytes: compare numbers, and bytes.
     if (column.kind === 'bit' && Buffer.isBuffer(value)) return `${name} ${op} CAST(? AS UNSIGNED)`;
     if (column.kind === 'geometry') return `CAST(${name} AS BINARY) <=> ?`;
-    return `${name} ${op} ${placeholder(column, value)}`;
+    return `${name} ${op} ${placeholder(column, value)}${relabelled(column, value) && column.collation ? ` COLLATE ${column.collation}` : ''}`;
   });
   for (const i of exactColumns(table, byKey, cols)) {
     const column = table.columns[i]!;
@@ -189,6 +200,9 @@ export function buildDelete(table: TableDef, present: boolean[], before: RowImag
   return { sql, params: locateParams(table, byKey, cols, before), expectRows: 1 };
 }
 
+/** Key kinds a row list `(k1, k2) IN ((?, ?), ...)` compares as their values. */
+const ROW_LIST_KINDS = new Set(['plain', 'text', 'timestamp', 'time']);
+
 /**
  * One DELETE for all rows of a delete event when each is found by its full
  * primary key: `WHERE (k1, k2) IN ((?, ?), ...)`, expecting every row.
@@ -198,7 +212,7 @@ export function buildDeleteByKeys(table: TableDef, present: boolean[], befores: 
   if (key.length === 0 || befores.length < 2) return undefined;
   if (!befores.every((b) => key.every((i) => present[i] && b[i] !== undefined))) return undefined;
   // Only plain key columns: others compare through expressions that a row list cannot use.
-  if (!key.every((i) => table.columns[i]!.kind === 'plain' || table.columns[i]!.kind === 'timestamp')) return undefined;
+  if (!key.every((i) => ROW_LIST_KINDS.has(table.columns[i]!.kind))) return undefined;
   const columns = key.map((i) => quoteIdentifier(table.columns[i]!.name)).join(', ');
   const tuple = `(${key.map(() => '?').join(', ')})`;
   return {

@@ -7,7 +7,9 @@
 // an UPDATE, but it versions the row itself at @@timestamp: so the update
 // (or delete) runs at the source's time, without its system columns, and the
 // history row the replica made itself is not inserted again. Inserts carry
-// their row_start/row_end as they are (system_versioning_insert_history).
+// their row_start/row_end as they are (system_versioning_insert_history). A
+// delete event of a current row is a row removed outright (a DELETE at a
+// time before the row began keeps no history): so it is on the replica.
 import type { RowChange, RowImage, TableDef } from '../source/events.js';
 import { buildDelete, buildInsert, buildUpdate, type Statement } from './statements.js';
 
@@ -72,6 +74,14 @@ function timestampAt(value: unknown): Statement {
   return { sql: 'SET SESSION timestamp = UNIX_TIMESTAMP(?)', params: [value] };
 }
 
+/**
+ * The session's time set one microsecond before a TIMESTAMP(6) value (a row
+ * start after 1970-01-01 00:00:00.000001: `SET timestamp = 0` would mean now).
+ */
+function timestampBefore(value: unknown): Statement {
+  return { sql: 'SET SESSION timestamp = UNIX_TIMESTAMP(?) - 0.000001', params: [value] };
+}
+
 /** The statements that apply a rows event of a system-versioned table, one per row (the time may differ per row). */
 export function buildVersionedChange(change: RowChange, versioning: Versioning, history: ReplicaHistory): Statement[] {
   const { table, present } = change;
@@ -103,7 +113,14 @@ export function buildVersionedChange(change: RowChange, versioning: Versioning, 
       return out;
     }
     case 'delete':
-      // DELETE HISTORY: rows located as they are (the replica refuses loudly what it cannot find).
-      return change.rows.map((r) => buildDelete(table, present, r.before!));
+      return change.rows.flatMap(({ before }) =>
+        isCurrentRow(versioning, before!)
+          ? // A current row the source removed outright: its DELETE ran at a time before the row
+            // began (SET timestamp back), where the server keeps no history row. So does the
+            // replica's at such a time (at any later one it would end the row and keep it).
+            [timestampBefore(before![versioning.start]), buildDelete(table, present, before!), DEFAULT_TIMESTAMP]
+          : // DELETE HISTORY: rows located as they are (the replica refuses loudly what it cannot find).
+            [buildDelete(table, present, before!)],
+      );
   }
 }

@@ -1,6 +1,7 @@
 // Exact comparison of a database on the source and its copy on the replica:
 // every table's definition and every row, each value as the server's own
-// bytes (CAST ... AS BINARY), so no driver conversion can hide a difference.
+// bytes (CAST ... AS BINARY), so no driver conversion can hide a difference
+// (and ENUM and SET values as their numbers too: see valueOf).
 import type { Connection } from 'mysql2/promise';
 import { expect } from 'vitest';
 import { adminConnection } from './context.js';
@@ -20,12 +21,24 @@ async function tableNames(conn: Connection, database: string): Promise<string[]>
   return (rows as Array<{ name: string }>).map((r) => r.name);
 }
 
-async function columnNames(conn: Connection, database: string, table: string): Promise<string[]> {
+async function columnsOf(conn: Connection, database: string, table: string): Promise<Array<{ name: string; type: string }>> {
   const [rows] = await conn.query(
-    'SELECT COLUMN_NAME AS name FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION',
+    'SELECT COLUMN_NAME AS name, DATA_TYPE AS type FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION',
     [database, table],
   );
-  return (rows as Array<{ name: string }>).map((r) => r.name);
+  return rows as Array<{ name: string; type: string }>;
+}
+
+/**
+ * A column's value as the server's bytes; an ENUM or SET also as its number,
+ * which its text does not always show (ENUM's error value and a member '' are
+ * both '', and so are SET's empty set and a member '').
+ */
+function valueOf(column: { name: string; type: string }): string {
+  const name = q(column.name);
+  const bytes = `HEX(CAST(${name} AS BINARY))`;
+  const value = /^(enum|set)$/i.test(column.type) ? `CONCAT(${bytes}, '#', ${name} + 0)` : bytes;
+  return `IF(${name} IS NULL, 'NULL', ${value})`;
 }
 
 /** Table definitions (without the AUTO_INCREMENT counter) and rows as hex, sorted. */
@@ -35,8 +48,7 @@ export async function imageOf(conn: Connection, database: string): Promise<Datab
   for (const table of await tableNames(conn, database)) {
     const [created] = await conn.query(`SHOW CREATE TABLE ${q(database)}.${q(table)}`);
     const definition = String(Object.values((created as Array<Record<string, string>>)[0]!)[1]).replace(/ AUTO_INCREMENT=\d+/, '');
-    const columns = await columnNames(conn, database, table);
-    const select = columns.map((c) => `IF(${q(c)} IS NULL, 'NULL', HEX(CAST(${q(c)} AS BINARY)))`).join(', ');
+    const select = (await columnsOf(conn, database, table)).map(valueOf).join(', ');
     const [rows] = await conn.query({ sql: `SELECT ${select} FROM ${q(database)}.${q(table)}`, rowsAsArray: true });
     const lines = (rows as unknown[][]).map((r) => r.map(String).join('|')).sort();
     image.tables[table] = { definition, rows: lines };

@@ -207,6 +207,19 @@ describe('buildUpdate', () => {
       },
     ],
     [
+      "raw-text bytes locate a row under the column's own collation (the character set's default may not mix with it)",
+      tableDef([{ name: 'note', kind: 'raw-text', charset: 'cp1250', collation: 'cp1250_czech_cs' }, 'n'], []),
+      [true, true],
+      [true, false],
+      [Buffer.from([0xe9]), 1],
+      [Buffer.from([0xea]), undefined],
+      {
+        sql: 'UPDATE `app`.`t` SET `note` = CONVERT(? USING cp1250) WHERE `note` <=> CONVERT(? USING cp1250) COLLATE cp1250_czech_cs AND `n` <=> ? LIMIT 1',
+        params: [Buffer.from([0xea]), Buffer.from([0xe9]), 1],
+        expectRows: 1,
+      },
+    ],
+    [
       'bit columns are compared as unsigned numbers, set as bytes',
       tableDef([{ name: 'flags', kind: 'bit' }, 'n'], []),
       [true, true],

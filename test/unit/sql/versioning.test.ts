@@ -63,6 +63,16 @@ describe('buildVersionedChange', () => {
       { sql: 'SET SESSION timestamp = DEFAULT', params: [] },
     ]);
   });
+
+  it('removes outright a current row the source deleted outright (at a time before the row began), and a history row as it is', () => {
+    const statements = buildVersionedChange(change('delete', [{ before: [3, 30, T2, MAX] }, { before: [4, 40, T1, T2] }]), versioning, new ReplicaHistory());
+    expect(statements).toEqual([
+      { sql: 'SET SESSION timestamp = UNIX_TIMESTAMP(?) - 0.000001', params: [T2] },
+      { sql: 'DELETE FROM `app`.`sv` WHERE `id` = ?', params: [3], expectRows: 1 },
+      { sql: 'SET SESSION timestamp = DEFAULT', params: [] },
+      { sql: 'DELETE FROM `app`.`sv` WHERE `id` = ?', params: [4], expectRows: 1 },
+    ]);
+  });
 });
 
 describe('ReplicaHistory', () => {
