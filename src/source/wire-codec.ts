@@ -84,25 +84,25 @@ export class WirePacker {
     }
     if (event.type === 'rows' && packable(event)) {
       const binlog = event.binlog!;
-      const n = this.reserve(BINLOG_ROWS, ROWS_NUMBERS);
-      const numbers = this.numbers;
-      if (binlog.head !== this.lastHead) {
-        this.lastHead = binlog.head;
-        this.lastHeadAt = this.write(binlog.head);
-      }
-      numbers[n] = KIND_CODES[event.kind];
-      numbers[n + 1] = event.table;
-      numbers[n + 2] = event.bytes;
-      numbers[n + 3] = (event.noForeignKeyChecks ? 1 : 0) | (event.statementEnd === undefined ? 0 : event.statementEnd ? 2 : 4);
-      numbers[n + 4] = event.nextPosition;
-      numbers[n + 5] = event.timestamp;
-      numbers[n + 6] = binlog.statement;
-      numbers[n + 7] = binlog.rows;
-      numbers[n + 8] = this.lastHeadAt;
-      numbers[n + 9] = binlog.head.length;
-      numbers[n + 10] = this.write(binlog.event);
-      numbers[n + 11] = binlog.event.length;
-      numbers[n + 12] = this.file(event.file);
+      const bytes = binlog.event;
+      this.pack(
+        {
+          kind: event.kind,
+          bytes: event.bytes,
+          noForeignKeyChecks: event.noForeignKeyChecks,
+          statementEnd: event.statementEnd,
+          file: event.file,
+          nextPosition: event.nextPosition,
+          timestamp: event.timestamp,
+          head: binlog.head,
+          statement: binlog.statement,
+          rows: binlog.rows,
+          packet: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+          start: 0,
+          end: bytes.byteLength,
+        },
+        event.table,
+      );
     } else if (event.type === 'gtid' && !event.xa) {
       const n = this.reserve(GTID, GTID_NUMBERS);
       this.numbers[n] = this.strings.push(event.gtid) - 1;
@@ -127,8 +127,13 @@ export class WirePacker {
    * not pack (then add() it as an event).
    */
   addInPlace(r: RowsInPlace, table: number): boolean {
-    const length = r.end - r.start;
-    if (length >= PACKED_EVENT_BYTES || r.head.length >= PACKED_EVENT_BYTES) return false;
+    if (r.end - r.start >= PACKED_EVENT_BYTES || r.head.length >= PACKED_EVENT_BYTES) return false;
+    this.pack(r, table);
+    return true;
+  }
+
+  /** Packs a binlog rows event (its table by number), its bytes and its statement's table maps copied in. */
+  private pack(r: Omit<RowsInPlace, 'table' | 'statementEnd'> & { statementEnd: boolean | undefined }, table: number): void {
     const n = this.reserve(BINLOG_ROWS, ROWS_NUMBERS);
     if (r.head !== this.lastHead) {
       this.lastHead = r.head;
@@ -138,7 +143,7 @@ export class WirePacker {
     numbers[n] = KIND_CODES[r.kind];
     numbers[n + 1] = table;
     numbers[n + 2] = r.bytes;
-    numbers[n + 3] = (r.noForeignKeyChecks ? 1 : 0) | (r.statementEnd ? 2 : 4);
+    numbers[n + 3] = (r.noForeignKeyChecks ? 1 : 0) | (r.statementEnd === undefined ? 0 : r.statementEnd ? 2 : 4);
     numbers[n + 4] = r.nextPosition;
     numbers[n + 5] = r.timestamp;
     numbers[n + 6] = r.statement;
@@ -146,9 +151,8 @@ export class WirePacker {
     numbers[n + 8] = this.lastHeadAt;
     numbers[n + 9] = r.head.length;
     numbers[n + 10] = this.writeRange(r.packet, r.start, r.end);
-    numbers[n + 11] = length;
+    numbers[n + 11] = r.end - r.start;
     numbers[n + 12] = this.file(r.file);
-    return true;
   }
 
   /** The message's events, packed (their arrays and buffer of their own, to be moved); and starts over. */
@@ -194,15 +198,7 @@ export class WirePacker {
 
   /** Copies bytes in: where they are. */
   private write(bytes: Uint8Array): number {
-    const at = this.filled;
-    if (at + bytes.length > this.bytes.length) {
-      const larger = Buffer.allocUnsafeSlow(Math.max(2 * this.bytes.length, at + bytes.length));
-      this.bytes.copy(larger, 0, 0, at);
-      this.bytes = larger;
-    }
-    this.bytes.set(bytes, at);
-    this.filled += bytes.length;
-    return at;
+    return this.writeRange(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, bytes.byteLength);
   }
 
   /** Copies packet[start, end) in: where it is. */
