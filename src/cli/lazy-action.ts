@@ -3,7 +3,7 @@
 // nothing of snapshot (cli-progress), check, verify or the demo (its
 // servers). Loading modules is most of a command's start-up time.
 import type { Command } from 'commander';
-import type { ProgramContext } from './program.js';
+import type { ProgramContext } from './context.js';
 
 /** What an action module exports per command: the action, given the program's context. */
 export type CommandAction<O> = (opts: O, command: Command, ctx: ProgramContext) => Promise<void> | void;

@@ -1,23 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
-import type { CliIo } from './io.js';
+import type { ProgramContext } from './context.js';
 import { addSettingOptions, COMMON_SETTINGS } from './options.js';
 import { COMMANDS } from './commands/index.js';
+
+export type { CommandResult, ProgramContext } from './context.js';
 
 export function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
   return pkg.version;
-}
-
-/** What a command action reports back to `main`: its exit status. */
-export interface CommandResult {
-  exitCode: number;
-}
-
-export interface ProgramContext {
-  io: CliIo;
-  /** Commands store their exit status here (commander actions return nothing useful). */
-  result: CommandResult;
 }
 
 /**

@@ -6,7 +6,7 @@ import { runChecks } from '../../check/gather.js';
 import type { CheckItem } from '../../check/checks.js';
 import { StateStore } from '../../state/state-store.js';
 import { loadMasking } from '../../mask/key.js';
-import type { ProgramContext } from '../program.js';
+import type { ProgramContext } from '../context.js';
 import { commandEnv, defaultServerId, printJson } from '../command-helpers.js';
 
 function endpointIfGiven(settings: Settings, role: 'source' | 'replica'): Endpoint | undefined {

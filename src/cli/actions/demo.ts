@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { UsageError } from '../../errors.js';
 import { runDemo, type DemoProgress } from '../../demo/demo.js';
 import { createLogger } from '../../log/logger.js';
-import type { ProgramContext } from '../program.js';
+import type { ProgramContext } from '../context.js';
 import { settingsFor } from '../command-helpers.js';
 
 function line(p: DemoProgress): string {

@@ -5,7 +5,7 @@ import { formatPosition, type AppliedPosition, type BinlogPosition } from '../..
 import { writeStreamPosition } from '../../apply/position-writer.js';
 import { connectSource, currentSourcePosition, gtidAtPosition, readSourceInfo } from '../../source/source-server.js';
 import { StateStore } from '../../state/state-store.js';
-import type { ProgramContext } from '../program.js';
+import type { ProgramContext } from '../context.js';
 import { commandEnv, printJson } from '../command-helpers.js';
 
 function showPosition(p: AppliedPosition | null): Record<string, unknown> | null {

@@ -3,7 +3,7 @@ import { resolveEndpoint } from '../../config/endpoints.js';
 import { formatPosition } from '../../position.js';
 import { skipFailedTransaction } from '../../replicator/skip.js';
 import { StateStore } from '../../state/state-store.js';
-import type { ProgramContext } from '../program.js';
+import type { ProgramContext } from '../context.js';
 import { commandEnv, defaultServerId } from '../command-helpers.js';
 
 /** `skip`: steps over the transaction `start` stopped on. */

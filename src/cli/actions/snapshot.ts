@@ -6,7 +6,7 @@ import { runSnapshot, type SnapshotProgress } from '../../snapshot/snapshot.js';
 import { StateStore } from '../../state/state-store.js';
 import type { Logger } from '../../log/logger.js';
 import { loadMasking } from '../../mask/key.js';
-import type { ProgramContext } from '../program.js';
+import type { ProgramContext } from '../context.js';
 import { commandEnv, requireDatabases } from '../command-helpers.js';
 
 /** A progress bar on a terminal; a log line every few seconds otherwise. */

@@ -8,7 +8,7 @@ import { decodeThreadWanted, dropSpareThread, startSpareThread } from '../../sou
 import type { Settings } from '../../config/settings.js';
 import type { Logger } from '../../log/logger.js';
 import { loadMasking } from '../../mask/key.js';
-import type { ProgramContext } from '../program.js';
+import type { ProgramContext } from '../context.js';
 import { defaultServerId, loggerFor, requireDatabases, settingsFor } from '../command-helpers.js';
 
 const STOP_SIGNALS = ['SIGINT', 'SIGTERM'] as const;

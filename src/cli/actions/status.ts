@@ -13,7 +13,7 @@ import {
 } from '../../source/source-server.js';
 import { StateStore } from '../../state/state-store.js';
 import type { Logger } from '../../log/logger.js';
-import type { ProgramContext } from '../program.js';
+import type { ProgramContext } from '../context.js';
 import { commandEnv, printJson } from '../command-helpers.js';
 import type { Settings } from '../../config/settings.js';
 import type { AppliedPosition } from '../../position.js';

@@ -4,7 +4,7 @@ import { resolveEndpoint } from '../../config/endpoints.js';
 import { waitForReplica } from '../../health/wait.js';
 import { runVerify, type TableVerdict, type VerifyReport } from '../../verify/verify.js';
 import { loadMasking } from '../../mask/key.js';
-import type { ProgramContext } from '../program.js';
+import type { ProgramContext } from '../context.js';
 import { commandEnv, printJson, requireDatabases } from '../command-helpers.js';
 
 const WHERE_ONLY: Partial<Record<TableVerdict['status'], string>> = { missing: ': only on the source', extra: ': only on the replica' };

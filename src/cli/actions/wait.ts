@@ -3,7 +3,7 @@ import { resolveEndpoint } from '../../config/endpoints.js';
 import { UsageError } from '../../errors.js';
 import { formatPosition } from '../../position.js';
 import { waitForReplica } from '../../health/wait.js';
-import type { ProgramContext } from '../program.js';
+import type { ProgramContext } from '../context.js';
 import { commandEnv } from '../command-helpers.js';
 
 /** `wait`: the freshness barrier. */

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { ProgramContext } from '../program.js';
+import type { ProgramContext } from '../context.js';
 import { lazyAction } from '../lazy-action.js';
 
 export function registerDemoCommand(program: Command, ctx: ProgramContext): void {

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { ProgramContext } from '../program.js';
+import type { ProgramContext } from '../context.js';
 import { registerCheckCommand } from './check.js';
 import { registerDemoCommand } from './demo.js';
 import { registerPositionCommand } from './position.js';

@@ -1,6 +1,6 @@
 import { Option, type Command } from 'commander';
 import { addSettingOptions, REPLICA_SETTINGS, SOURCE_SETTINGS } from '../options.js';
-import type { ProgramContext } from '../program.js';
+import type { ProgramContext } from '../context.js';
 import { lazyAction } from '../lazy-action.js';
 
 export function registerPositionCommand(program: Command, ctx: ProgramContext): void {

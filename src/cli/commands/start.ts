@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { addSettingOptions, FILTER_SETTINGS, MASK_SETTINGS, REPLICA_SETTINGS, SOURCE_SETTINGS } from '../options.js';
-import type { ProgramContext } from '../program.js';
+import type { ProgramContext } from '../context.js';
 import { lazyAction } from '../lazy-action.js';
 
 export function registerStartCommand(program: Command, ctx: ProgramContext): void {

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { addSettingOptions, SOURCE_SETTINGS } from '../options.js';
-import type { ProgramContext } from '../program.js';
+import type { ProgramContext } from '../context.js';
 import { lazyAction } from '../lazy-action.js';
 
 export function registerWaitCommand(program: Command, ctx: ProgramContext): void {
