@@ -220,6 +220,20 @@ describe('buildUpdate', () => {
       },
     ],
     [
+      // CONVERT(? USING latin1) alone is latin1_swedish_ci, as IMPLICIT as the column: "Illegal mix of collations".
+      'raw-text bytes of a primary key are compared under the column own collation too (latin1_german2_ci)',
+      tableDef([{ name: 'k', kind: 'raw-text', charset: 'latin1', collation: 'latin1_german2_ci' }, 'n'], [0]),
+      [true, true],
+      [true, true],
+      [Buffer.from([0xe4]), 1],
+      [Buffer.from([0xe4]), 2],
+      {
+        sql: 'UPDATE `app`.`t` SET `k` = CONVERT(? USING latin1), `n` = ? WHERE `k` = CONVERT(? USING latin1) COLLATE latin1_german2_ci',
+        params: [Buffer.from([0xe4]), 2, Buffer.from([0xe4])],
+        expectRows: 1,
+      },
+    ],
+    [
       'bit columns are compared as unsigned numbers, set as bytes',
       tableDef([{ name: 'flags', kind: 'bit' }, 'n'], []),
       [true, true],
