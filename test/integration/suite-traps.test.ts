@@ -10,7 +10,7 @@ import { Differential } from '../support/differential.js';
 let diff: Differential;
 
 /** A database per case, so that each case's copies are compared on their own. */
-const CASES = ['wait_german2'];
+const CASES = ['wait_german2', 'wait_retry'];
 const dbOf = (name: string): string => `traps_${name}`;
 
 beforeAll(async () => {
@@ -74,3 +74,56 @@ describe('wait right after a write', () => {
   });
 });
 
+describe('wait while a transaction is applied again', () => {
+  /**
+   * binlog-sync's applier session on the replica, waiting (for the test's row
+   * lock) for a while; not `other`. (A killed session may leave its lock wait
+   * behind in INNODB_TRX for a while: the process list says who runs.)
+   */
+  async function blockedApplier(conn: mysql.Connection, other?: number): Promise<number> {
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const [rows] = await conn.query(
+        "SELECT ID AS id FROM information_schema.PROCESSLIST WHERE USER = 'binlog_sync' AND COMMAND = 'Query' AND TIME_MS >= 300 AND ID <> ?",
+        [other ?? 0],
+      );
+      const id = (rows as Array<{ id: number }>)[0]?.id;
+      if (id !== undefined) return Number(id);
+      if (Date.now() > deadline) throw new Error(`binlog-sync's applier never waited for the test's row lock:\n${diff.replication.output?.stderr.slice(-3000) ?? ''}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  it('is not caught up while a transaction rolled back by a lost connection is applied again (3 tries)', async () => {
+    const db = dbOf('wait_retry');
+    const t = `${db}.rides`;
+    await diff.run(`CREATE TABLE ${t} (id INT PRIMARY KEY, v INT NOT NULL)`, `INSERT INTO ${t} VALUES (1, 0)`);
+    await diff.synced();
+    const lock = await mysql.createConnection({ uri: diff.ours.info.adminUrl, ...EXACT_VALUES });
+    try {
+      for (let i = 1; i <= 3; i++) {
+        // The replica's row is locked: the applier waits for it, the transaction open.
+        await lock.query('BEGIN');
+        await lock.query(`SELECT * FROM ${t} WHERE id = 1 FOR UPDATE`);
+        await diff.run(`UPDATE ${t} SET v = ${i} WHERE id = 1`);
+        let done: Awaited<ReturnType<typeof runCli>> | undefined;
+        const waiting = waitCli(60).then((result) => (done = result));
+        // The applier's connection is lost: its transaction is rolled back, and a
+        // new session streams it again and waits for the same lock.
+        const first = await blockedApplier(lock);
+        await lock.query(`KILL CONNECTION ${first}`);
+        await blockedApplier(lock, first);
+        // A runner's published health lags by up to a second: a wait misled by it would have returned by now.
+        await new Promise((r) => setTimeout(r, 2000));
+        expect(done, `wait #${i} returned while the update was not applied: ${done?.stdout ?? ''}${done?.stderr ?? ''}`).toBeUndefined();
+        await lock.query('ROLLBACK');
+        const result = await waiting;
+        expect(result.code, result.stderr).toBe(0);
+        expect(await onOurs(`SELECT v FROM ${t}`)).toEqual([{ v: i }]);
+      }
+    } finally {
+      await lock.end();
+    }
+    await diff.expectSameAsNative(db);
+  });
+});
