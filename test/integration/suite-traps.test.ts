@@ -10,11 +10,21 @@ import { Differential } from '../support/differential.js';
 let diff: Differential;
 
 /** A database per case, so that each case's copies are compared on their own. */
-const CASES = ['wait_german2', 'wait_retry'];
+const CASES = ['wait_german2', 'wait_retry', 'myisam', 'myisam_retry', 'myisam_interrupted'];
 const dbOf = (name: string): string => `traps_${name}`;
 
+// MyISAM is the default engine of every server, as in MariaDB's test suite
+// (CREATE TABLE ... SELECT logs no ENGINE: each replica takes its own
+// default); a case that needs InnoDB says so.
+const MYISAM = { 'default-storage-engine': 'MyISAM' };
+
 beforeAll(async () => {
-  diff = await Differential.start({ databases: CASES.map(dbOf), ids: [231, 232, 233], source: { timeZone: 'Asia/Kolkata' } });
+  diff = await Differential.start({
+    databases: CASES.map(dbOf),
+    ids: [231, 232, 233],
+    source: { timeZone: 'Asia/Kolkata', options: MYISAM },
+    replicas: MYISAM,
+  });
   for (const name of CASES) await diff.run(`CREATE DATABASE ${dbOf(name)}`);
 });
 
@@ -32,9 +42,40 @@ async function onOurs<T>(sql: string): Promise<T[]> {
   }
 }
 
+/** Runs a query on the server's own replica. */
+async function onNative<T>(sql: string): Promise<T[]> {
+  const conn = await mysql.createConnection({ uri: diff.native.info.adminUrl, ...EXACT_VALUES });
+  try {
+    return (await conn.query(sql))[0] as T[];
+  } finally {
+    await conn.end();
+  }
+}
+
+const SQL_PATH = process.env.BINLOG_SYNC_TEST_ROW_APPLIER === 'sql';
+
 /** `binlog-sync wait`, as a test suite runs it right after its writes. */
 function waitCli(timeoutSeconds: number): ReturnType<typeof runCli> {
   return runCli(['wait', '--timeout', String(timeoutSeconds), '--source', diff.source.info.userUrl, '--state', diff.replication.statePath]);
+}
+
+/**
+ * binlog-sync's applier session on the replica, waiting (for the test's row
+ * lock) for a while; not `other`. (A killed session may leave its lock wait
+ * behind in INNODB_TRX for a while: the process list says who runs.)
+ */
+async function blockedApplier(conn: mysql.Connection, other?: number): Promise<number> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const [rows] = await conn.query(
+      "SELECT ID AS id FROM information_schema.PROCESSLIST WHERE USER = 'binlog_sync' AND COMMAND = 'Query' AND TIME_MS >= 300 AND ID <> ?",
+      [other ?? 0],
+    );
+    const id = (rows as Array<{ id: number }>)[0]?.id;
+    if (id !== undefined) return Number(id);
+    if (Date.now() > deadline) throw new Error(`binlog-sync's applier never waited for the test's row lock:\n${diff.replication.output?.stderr.slice(-3000) ?? ''}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
 
 describe('wait right after a write', () => {
@@ -75,29 +116,10 @@ describe('wait right after a write', () => {
 });
 
 describe('wait while a transaction is applied again', () => {
-  /**
-   * binlog-sync's applier session on the replica, waiting (for the test's row
-   * lock) for a while; not `other`. (A killed session may leave its lock wait
-   * behind in INNODB_TRX for a while: the process list says who runs.)
-   */
-  async function blockedApplier(conn: mysql.Connection, other?: number): Promise<number> {
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      const [rows] = await conn.query(
-        "SELECT ID AS id FROM information_schema.PROCESSLIST WHERE USER = 'binlog_sync' AND COMMAND = 'Query' AND TIME_MS >= 300 AND ID <> ?",
-        [other ?? 0],
-      );
-      const id = (rows as Array<{ id: number }>)[0]?.id;
-      if (id !== undefined) return Number(id);
-      if (Date.now() > deadline) throw new Error(`binlog-sync's applier never waited for the test's row lock:\n${diff.replication.output?.stderr.slice(-3000) ?? ''}`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  }
-
   it('is not caught up while a transaction rolled back by a lost connection is applied again (3 tries)', async () => {
     const db = dbOf('wait_retry');
     const t = `${db}.rides`;
-    await diff.run(`CREATE TABLE ${t} (id INT PRIMARY KEY, v INT NOT NULL)`, `INSERT INTO ${t} VALUES (1, 0)`);
+    await diff.run(`CREATE TABLE ${t} (id INT PRIMARY KEY, v INT NOT NULL) ENGINE=InnoDB`, `INSERT INTO ${t} VALUES (1, 0)`);
     await diff.synced();
     const lock = await mysql.createConnection({ uri: diff.ours.info.adminUrl, ...EXACT_VALUES });
     try {
@@ -125,5 +147,104 @@ describe('wait while a transaction is applied again', () => {
       await lock.end();
     }
     await diff.expectSameAsNative(db);
+  });
+});
+
+describe('non-transactional tables on the replica (MyISAM)', () => {
+  it('applies the rows of an INSERT ... SELECT of invalid utf32 characters once', async () => {
+    const db = dbOf('myisam');
+    await diff.run(
+      `CREATE TABLE ${db}.allchars AS SELECT 1 AS code, ' ' AS str LIMIT 0`,
+      `INSERT INTO ${db}.allchars SELECT seq, CHAR(seq USING utf32) FROM ${db}.seq_55290_to_55350`,
+    );
+    if (SQL_PATH) {
+      // Each row once (the LOAD DATA built ahead warned on the bytes that are not valid
+      // utf8mb3, and its retry inserted the 61 rows again). The values of the surrogates
+      // (U+D800..) pass through text on the SQL path and are not exact: see docs/replication.md, limits.
+      await diff.synced();
+      const once = `SELECT code, COUNT(*) AS n FROM ${db}.allchars GROUP BY code ORDER BY code`;
+      expect(await onOurs(once)).toEqual(await onNative(once));
+      const valid = `SELECT code, HEX(str) AS str FROM ${db}.allchars WHERE code NOT BETWEEN 55296 AND 57343 ORDER BY code`;
+      expect(await onOurs(valid)).toEqual(await onNative(valid));
+    } else {
+      await diff.expectSameAsNative(db);
+    }
+    expect(await onOurs(`SELECT ENGINE AS engine FROM information_schema.TABLES WHERE TABLE_SCHEMA = '${db}' AND TABLE_NAME = 'allchars'`)).toEqual([{ engine: 'MyISAM' }]);
+  });
+
+  it('never applies a MyISAM row twice when its commit group is rolled back and applied again (5 tries)', async () => {
+    const db = dbOf('myisam_retry');
+    await diff.run(`CREATE TABLE ${db}.log (n INT, note VARCHAR(20))`, `CREATE TABLE ${db}.acct (id INT PRIMARY KEY, v INT) ENGINE=InnoDB`);
+    const lock = await mysql.createConnection({ uri: diff.ours.info.adminUrl, ...EXACT_VALUES });
+    try {
+      for (let i = 1; i <= 5; i++) {
+        await diff.run(`INSERT INTO ${db}.acct VALUES (${i}, 0)`);
+        await diff.synced();
+        // A backlog, so that consecutive transactions share one replica commit:
+        // MyISAM rows (a transaction of their own in a ROW binlog), then an
+        // update the replica's applier will wait for (the test locks its row).
+        await diff.replication.stop();
+        await lock.query('BEGIN');
+        await lock.query(`SELECT * FROM ${db}.acct WHERE id = ${i} FOR UPDATE`);
+        await diff.run(
+          `INSERT INTO ${db}.log VALUES (${i}, 'first'), (${i}, 'first')`,
+          `INSERT INTO ${db}.log VALUES (${i}, 'second')`,
+          `UPDATE ${db}.acct SET v = v + 1 WHERE id = ${i}`,
+          `INSERT INTO ${db}.log VALUES (${i}, 'after')`,
+        );
+        diff.replication.start();
+        // The applier's connection is lost while it waits: the replica rolls its transaction back, and it is applied again.
+        const blocked = await blockedApplier(lock);
+        await lock.query(`KILL CONNECTION ${blocked}`);
+        await lock.query('ROLLBACK');
+        await diff.expectSameAsNative(db);
+      }
+    } finally {
+      await lock.end();
+    }
+  });
+
+  it('stops, never applying it twice, when a transaction is interrupted after it changed a table the replica cannot roll back', async () => {
+    const db = dbOf('myisam_interrupted');
+    await diff.run(
+      `CREATE TABLE ${db}.acct (id INT PRIMARY KEY, v INT) ENGINE=InnoDB`,
+      `CREATE TABLE ${db}.log (n INT, note VARCHAR(20)) ENGINE=InnoDB`,
+      `INSERT INTO ${db}.acct VALUES (1, 0)`,
+    );
+    await diff.synced();
+    // MyISAM on the replicas only: on the source the table is transactional, so one
+    // source transaction changes both kinds of table (a MyISAM table's changes are a
+    // transaction of their own in a ROW binlog).
+    for (const server of [diff.ours, diff.native]) {
+      const conn = await mysql.createConnection({ uri: server.info.adminUrl });
+      await conn.query(`ALTER TABLE ${db}.log ENGINE=MyISAM`);
+      await conn.end();
+    }
+    const lock = await mysql.createConnection({ uri: diff.ours.info.adminUrl, ...EXACT_VALUES });
+    try {
+      await lock.query('BEGIN');
+      await lock.query(`SELECT * FROM ${db}.acct WHERE id = 1 FOR UPDATE`);
+      await diff.run(`BEGIN; INSERT INTO ${db}.acct VALUES (2, 0); INSERT INTO ${db}.log VALUES (1, 'once'); UPDATE ${db}.acct SET v = 1 WHERE id = 1; COMMIT`);
+      // The applier has inserted the MyISAM row and waits for the lock: its connection is lost.
+      const blocked = await blockedApplier(lock);
+      await lock.query(`KILL CONNECTION ${blocked}`);
+      await lock.query('ROLLBACK');
+    } finally {
+      await lock.end();
+    }
+    const stopped = await diff.replication.exited(30_000);
+    expect(stopped.code, stopped.stderr.slice(-3000)).toBe(1);
+    expect(stopped.stderr).toMatch(/changed a table the replica cannot roll back and was interrupted before it committed/);
+    expect((await diff.replication.status()).lastError).toMatchObject({ code: 'NON_TRANSACTIONAL_INTERRUPTED' });
+    expect(await onOurs(`SELECT n, note FROM ${db}.log`)).toEqual([{ n: 1, note: 'once' }]);
+    // The way on the message names: the table as before the transaction, then the transaction applied again.
+    await onOurs(`DELETE FROM ${db}.log`);
+    const stored = diff.replication.storedPosition();
+    const set = await diff.replication.cli(['position', 'set', '--gtid', stored!.gtid!, ...diff.replication.connectionArgs]);
+    expect(set.code, set.stderr).toBe(0);
+    diff.replication.start();
+    // (Both replicas differ from the source in the table's engine.)
+    await diff.expectSameAsNative(db, { nativeMayDiffer: true });
+    expect(await onOurs(`SELECT id, v FROM ${db}.acct ORDER BY id`)).toEqual([{ id: 1, v: 1 }, { id: 2, v: 0 }]);
   });
 });

@@ -120,6 +120,7 @@ function setUp(events: SourceEvent[]): { loop: ApplyLoop; run: RunContext; appli
     stats: { transactions: 0, rows: 0, position: { file: FILE, position: 4, gtid: null } },
     streamed: true,
     events: new RunEvents(),
+    nonTransactional: new Set(),
   };
   run.mode.onChange((mode) => run.events.emit('mode', mode));
   const queue = new EventQueue<SourceEvent>({ onHigh: () => undefined, onLow: () => undefined });
