@@ -10,7 +10,7 @@ import { Differential } from '../support/differential.js';
 let diff: Differential;
 
 /** A database per case, so that each case's copies are compared on their own. */
-const CASES = ['wait_german2', 'wait_retry', 'myisam', 'myisam_retry', 'myisam_interrupted'];
+const CASES = ['wait_german2', 'wait_retry', 'myisam', 'myisam_retry', 'myisam_interrupted', 'self_join'];
 const dbOf = (name: string): string => `traps_${name}`;
 
 // MyISAM is the default engine of every server, as in MariaDB's test suite
@@ -248,3 +248,28 @@ describe('non-transactional tables on the replica (MyISAM)', () => {
     expect(await onOurs(`SELECT id, v FROM ${db}.acct ORDER BY id`)).toEqual([{ id: 1, v: 1 }, { id: 2, v: 0 }]);
   });
 });
+
+describe('one statement that changes a row twice', () => {
+  it('applies a multi-table update of a table joined with itself, alone and in a group, with and without a key', async () => {
+    const db = dbOf('self_join');
+    const tables = [`${db}.keyed`, `${db}.keyless`, `${db}.keyed_innodb`];
+    await diff.run(
+      `CREATE TABLE ${tables[0]} (id INT PRIMARY KEY, a INT, b INT)`,
+      `CREATE TABLE ${tables[1]} (a INT, b INT)`,
+      `CREATE TABLE ${tables[2]} (id INT PRIMARY KEY, a INT, b INT) ENGINE=InnoDB`,
+      ...tables.map((t) => (t.endsWith('keyless') ? `INSERT INTO ${t} VALUES (0, 0), (0, 0), (5, 5)` : `INSERT INTO ${t} VALUES (1, 0, 0), (2, 0, 0), (3, 5, 5)`)),
+    );
+    await diff.synced();
+    // Alone: each statement is a transaction applied as it comes.
+    for (const t of tables) {
+      await diff.run(`UPDATE ${t} AS A, ${t} AS B SET A.a = 1, B.b = 2`);
+      expect((await waitCli(30)).code).toBe(0);
+    }
+    // In a group: a backlog, so that they share one replica commit.
+    await diff.replication.stop();
+    for (const t of tables) await diff.run(`UPDATE ${t} AS A, ${t} AS B SET A.a = A.a + 10, B.b = B.b + 20 WHERE A.a = B.a`);
+    diff.replication.start();
+    await diff.expectSameAsNative(db);
+  });
+});
+

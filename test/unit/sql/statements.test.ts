@@ -554,6 +554,16 @@ describe('set-based statements', () => {
     ['a key changes', [{ before: [1, 'a', null], after: [5, 'a', null] }, { before: [2, 'b', null], after: [2, 'c', null] }], [true, true, false]],
     ['a column needs its own expression', [{ before: [1, 'a', null], after: [1, 'a', Buffer.from('x')] }, { before: [2, 'b', null], after: [2, 'b', null] }], all],
     ['a single row', [{ before: [1, 'a', null], after: [1, 'b', null] }], [true, true, false]],
+    [
+      // UPDATE t AS a, t AS b SET a.name = ..., b.name = ...: each row once per alias, in one statement.
+      'one statement changes a row twice (a table joined with itself)',
+      [
+        { before: [1, 'a', null], after: [1, 'b', null] },
+        { before: [2, 'a', null], after: [2, 'b', null] },
+        { before: [1, 'b', null], after: [1, 'c', null] },
+      ],
+      [true, true, false],
+    ],
   ])('falls back to one UPDATE per row when %s', (_why, rows, presentAfter) => {
     expect(buildUpdateByKeys(table, all, presentAfter, rows as Array<{ before: unknown[]; after: unknown[] }>)).toBeUndefined();
   });
