@@ -35,6 +35,7 @@ const BOTH_PATHS_SUITES = [
   'unfixable-errors',
   'connection-faults',
   'exact-values',
+  'suite-traps',
 ].map((name) => `test/integration/${name}.test.ts`);
 
 export default defineConfig({

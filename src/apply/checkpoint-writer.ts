@@ -9,8 +9,10 @@ import {
   checkCheckpointWritten,
   checkpointStatement,
   claimCheckpoint,
+  nonTransactionalStatement,
   ownerConnectionStatement,
   pendingDdlStatement,
+  readNonTransactionalMark,
   readXaPending,
   xaDoneStatement,
   xaPendingStatement,
@@ -84,6 +86,24 @@ export class CheckpointWriter {
   /** Marks `statement` as started, committed before it runs (it commits on its own, so cannot with the position). */
   async markStarted(statement: string, context: ApplyContext): Promise<void> {
     await this.write(pendingDdlStatement(this.streamId, this.epoch, statement), context);
+  }
+
+  /**
+   * Marks the source transaction being applied as changing tables the
+   * replica cannot roll back (see non-transactional.ts), committed before
+   * the first such change. `separately`: over a connection of its own, as
+   * the apply connection holds the transaction's first rows, uncommitted.
+   */
+  async markNonTransactional(mark: string, context: ApplyContext, separately: boolean): Promise<void> {
+    const statement = nonTransactionalStatement(this.streamId, this.epoch, mark);
+    if (!separately) return this.write(statement, context);
+    const [written] = (await this.replica.runSeparately(`${statement.sql}; COMMIT`, statement.params)) as Array<{ affectedRows?: number }>;
+    this.checkWritten(written?.affectedRows);
+  }
+
+  /** The mark of a transaction interrupted after it changed such tables (null: none). */
+  nonTransactionalMark(): Promise<string | null> {
+    return readNonTransactionalMark(this.replica.current, this.streamId);
   }
 
   /** Whether `statement` was marked as started before a restart; asked once. */

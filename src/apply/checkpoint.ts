@@ -38,6 +38,7 @@ export async function ensureCheckpointSchema(conn: SqlConnection): Promise<void>
       source_timestamp BIGINT NULL,
       applied_at DATETIME(6) NOT NULL,
       pending_ddl TEXT NULL,
+      pending_nontransactional TEXT NULL,
       owner_epoch BIGINT NOT NULL DEFAULT 0,
       owner_connection BIGINT UNSIGNED NULL,
       masking TEXT NULL
@@ -52,7 +53,7 @@ export async function ensureCheckpointSchema(conn: SqlConnection): Promise<void>
       PRIMARY KEY (stream_id, xid)
     ) ENGINE=InnoDB DEFAULT CHARSET=ascii`,
   );
-  // Replicas set up by a version without fencing or masking (MySQL has no ADD COLUMN IF NOT EXISTS).
+  // Replicas set up by a version without fencing, masking or the non-transactional mark (MySQL has no ADD COLUMN IF NOT EXISTS).
   const [rows] = await conn.query(
     `SELECT COLUMN_NAME AS name FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = 'positions'`,
     [CHECKPOINT_DATABASE],
@@ -62,6 +63,7 @@ export async function ensureCheckpointSchema(conn: SqlConnection): Promise<void>
     ['owner_epoch', 'BIGINT NOT NULL DEFAULT 0'],
     ['owner_connection', 'BIGINT UNSIGNED NULL'],
     ['masking', 'TEXT NULL'],
+    ['pending_nontransactional', 'TEXT NULL'],
   ].filter(([name]) => !columns.has(name!));
   if (missing.length > 0) {
     await conn.query(`ALTER TABLE ${TABLE} ${missing.map(([name, type]) => `ADD COLUMN ${name} ${type}`).join(', ')}`);
@@ -178,7 +180,8 @@ export function checkpointStatement(
   sourceTimestamp: number | null,
 ): CheckpointStatement {
   return {
-    sql: `UPDATE ${TABLE} SET binlog_file = ?, binlog_position = ?, gtid = ?, source_timestamp = ?, applied_at = UTC_TIMESTAMP(6), pending_ddl = NULL
+    sql: `UPDATE ${TABLE} SET binlog_file = ?, binlog_position = ?, gtid = ?, source_timestamp = ?, applied_at = UTC_TIMESTAMP(6), pending_ddl = NULL,
+               pending_nontransactional = NULL
            WHERE stream_id = ? AND owner_epoch = ?`,
     params: [position.file, position.position, position.gtid, sourceTimestamp, streamId, epoch],
   };
@@ -206,6 +209,30 @@ export function maskingStatement(streamId: string, epoch: number, masking: strin
 /** Marks a DDL as started (committed before the DDL runs, so a crash mid-DDL is recognised); fenced like a checkpoint. */
 export function pendingDdlStatement(streamId: string, epoch: number, marker: string): CheckpointStatement {
   return { sql: `UPDATE ${TABLE} SET pending_ddl = ? WHERE stream_id = ? AND owner_epoch = ?`, params: [marker, streamId, epoch] };
+}
+
+/**
+ * Marks the transaction after the stored position as changing tables the
+ * replica cannot roll back, committed before the first such change is sent.
+ * Its own checkpoint clears the mark in the same replica transaction as its
+ * other rows (checkpointStatement); a mark that outlives its session means
+ * the transaction was interrupted after changing them, and is never applied
+ * again without the operator (see ReplicaApplier and the session's claim).
+ * Fenced like a checkpoint.
+ */
+export function nonTransactionalStatement(streamId: string, epoch: number, marker: string): CheckpointStatement {
+  return { sql: `UPDATE ${TABLE} SET pending_nontransactional = ? WHERE stream_id = ? AND owner_epoch = ?`, params: [marker, streamId, epoch] };
+}
+
+/**
+ * The mark of nonTransactionalStatement, when the transaction it names was
+ * interrupted (its checkpoint clears it): that transaction changed tables
+ * the replica cannot roll back (MyISAM, Aria, ...), and what it changed
+ * there stays. Null when none.
+ */
+export async function readNonTransactionalMark(conn: SqlConnection, streamId: string): Promise<string | null> {
+  const [rows] = await conn.query(`SELECT pending_nontransactional AS mark FROM ${TABLE} WHERE stream_id = ?`, [streamId]);
+  return (rows as Array<{ mark: string | null }>)[0]?.mark ?? null;
 }
 
 /** A checkpoint update that matched no row: another epoch owns the stream now. */

@@ -28,6 +28,7 @@ import { ReplicaConnection, type ApplyConnection } from './replica-connection.js
 import { SqlRowApplier } from './row-applier.js';
 import { BinlogRowApplier } from './binlog-row-applier.js';
 import { NO_CONTEXT, describeContext, locationOf, serverErrno } from './apply-errors.js';
+import { ReplicaEngines, nonTransactionalMark } from './non-transactional.js';
 
 export type { ApplyContext } from './statement-buffer.js';
 export type { ApplyFailure } from './pipeline.js';
@@ -103,6 +104,11 @@ export interface ApplierOptions {
   onLargeInFlight?: (bytes: number) => void;
   /** Told the table (as on the replica) of rows applied as SQL statements while BINLOG statements are on. */
   onSqlPath?: (table: string) => void;
+  /**
+   * Told each table (as on the replica) found not to be transactional there:
+   * its rows are built here from then on (see non-transactional.ts).
+   */
+  onNonTransactional?: (table: string) => void;
 }
 
 /** One replica transaction: the source transactions it holds and its batches' outcomes. */
@@ -144,6 +150,15 @@ export class ReplicaApplier {
   private changedRows = 0;
   /** Numbers the rows events, so a batch knows how many it spans. */
   private events = 0;
+  /**
+   * The mark of the source transaction being applied once it has changed a
+   * table the replica cannot roll back (see non-transactional.ts): it is
+   * committed alone, and never applied again after a failure.
+   */
+  private marked: string | undefined;
+  /** Which replica tables cannot roll back. */
+  private readonly engines: ReplicaEngines;
+  private readonly onNonTransactional: ((table: string) => void) | undefined;
   /** What `time_zone = SYSTEM` means on the source (an offset), for its DDL; learned when the session connects. */
   set sourceSystemZone(zone: SystemZone | undefined) {
     this.ddls.sourceSystemZone = zone;
@@ -190,7 +205,9 @@ export class ReplicaApplier {
     this.capabilities = options.capabilities ?? new RunCapabilities(undefined);
     this.onLargeInFlight = options.onLargeInFlight;
     this.onSqlPath = options.onSqlPath;
+    this.onNonTransactional = options.onNonTransactional;
     this.replica = connection instanceof ReplicaConnection ? connection : new ReplicaConnection(connection);
+    this.engines = new ReplicaEngines(this.replica);
     this.sqlRows = new SqlRowApplier(this.replica, flavor, this.mode, () => this.batchingOptions);
     this.binlogRows = new BinlogRowApplier(this.replica, this.capabilities);
     this.checkpoint = new CheckpointWriter(this.replica, this.streamId);
@@ -261,6 +278,14 @@ export class ReplicaApplier {
     return this.checkpoint.claim(epoch);
   }
 
+  /**
+   * The mark of a source transaction interrupted after it changed a table
+   * the replica cannot roll back (see non-transactional.ts); null when none.
+   */
+  nonTransactionalMark(): Promise<string | null> {
+    return this.checkpoint.nonTransactionalMark();
+  }
+
   /** The masking the replica was seeded with (mask/record.ts), null when none. */
   recordedMasking(): Promise<string | null> {
     return readMasking(this.replica.current, this.streamId);
@@ -268,6 +293,11 @@ export class ReplicaApplier {
 
   get inTransaction(): boolean {
     return this.unit !== undefined;
+  }
+
+  /** The source transaction being applied has changed a table the replica cannot roll back (see non-transactional.ts). */
+  get changingNonTransactional(): boolean {
+    return this.marked !== undefined;
   }
 
   /** Source transactions waiting in the open replica transaction for flush(). */
@@ -307,6 +337,17 @@ export class ReplicaApplier {
     this.pipeline.throwIfFailed();
     // Rows of an XA transaction already prepared here before a restart: applied already.
     if (this.xa?.prepared) return undefined;
+    // Whether the replica can roll the table back: asked at its first event, known at once after (see non-transactional.ts).
+    const engine = this.engines.known(change.table);
+    if (engine === undefined) return this.engines.ask(change.table).then(() => this.rows(change, context));
+    if (engine !== null && this.marked === undefined) {
+      return this.beforeNonTransactional(change, engine, context).then(() => this.addRows(change, context, true));
+    }
+    return this.addRows(change, context, engine !== null);
+  }
+
+  /** The rows event's statements join the open replica transaction (one by one for a table that cannot roll back). */
+  private addRows(change: RowChange, context: ApplyContext, oneByOne: boolean): Promise<void> | undefined {
     this.ensureTransaction();
     if (change.binlog) {
       this.binlogRows.checkReady();
@@ -319,7 +360,7 @@ export class ReplicaApplier {
     }
     const label = { context, kind: change.kind, table: `${change.table.database}.${change.table.table}`, event: ++this.events };
     if (!change.binlog && this.capabilities.binlogStatements) this.onSqlPath?.(label.table);
-    const built = (change.binlog ? this.binlogRows : this.sqlRows).build(change, label);
+    const built = (change.binlog ? this.binlogRows : this.sqlRows).build(change, label, { oneByOne });
     if (built instanceof Promise || built.some((statement) => this.replica.measures(statement))) return this.takeMeasured(built, change);
     this.take(built, change);
     return this.drainIfDue();
@@ -339,6 +380,41 @@ export class ReplicaApplier {
       this.buffer.add(statement);
     }
     this.changedRows += rowCount(change);
+  }
+
+  /**
+   * Before a change of a table the replica cannot roll back (see
+   * non-transactional.ts): from here on, this source transaction must not
+   * fail spuriously, and is never applied again. Everything before it has
+   * answered first, and the group before it is committed, so that a failure
+   * up to here is still retried as usual and the mark names the transaction
+   * right after the stored position.
+   */
+  private async beforeNonTransactional(change: RowChange, engine: string, context: ApplyContext): Promise<void> {
+    const table = `${change.table.database}.${change.table.table}`;
+    this.onNonTransactional?.(table);
+    // Built ahead as LOAD DATA or set-based statements, which may fail where the
+    // source did not: applied carefully instead, before anything of the table is sent.
+    if (change.prepared?.statements.some((s) => s.load !== undefined || s.setBased === true)) {
+      throw new CarefulRetryError(`rows of ${table} (${engine}: changes cannot be rolled back on the replica) were built many at once; applying them one at a time`);
+    }
+    if (this.deferred > 0) {
+      // Rows of this transaction are in the group's replica transaction already: it cannot commit without them.
+      if (this.partial) throw new CarefulRetryError(`a transaction in a group changes ${table} (${engine}: changes cannot be rolled back on the replica); applying them one at a time`);
+      // The group before it: committed and durable first.
+      await this.flush();
+      await this.idle();
+    } else {
+      // Its own statements so far: answered first.
+      await this.drain(true);
+      await this.pipeline.awaitWork(0);
+      this.pipeline.throwIfFailed();
+    }
+    const mark = nonTransactionalMark(describeContext(context), table, engine);
+    // (Its first rows may be in the open replica transaction already: then the mark commits over a connection of its own.)
+    await this.checkpoint.markNonTransactional(mark, context, this.unit !== undefined);
+    this.marked = mark;
+    this.logger.debug({ ...context, table, engine }, 'a transaction changes a table the replica cannot roll back: applied alone, never again');
   }
 
   /** SAVEPOINT / ROLLBACK TO SAVEPOINT inside a transaction, passed through (nothing to do before its first change). */
@@ -368,6 +444,9 @@ export class ReplicaApplier {
     const rows = this.changedRows;
     this.changedRows = 0;
     this.sqlRows.transactionEnded();
+    // Its checkpoint clears its mark: committed at once, and durable before anything after it is applied.
+    const alone = this.marked !== undefined;
+    this.marked = undefined;
     if (action.xa !== undefined) return this.commitXaPrepare(action.xa, action.gtid, this.checkpoint.position(action.position, action.timestamp), options, rows);
     if (this.unit) {
       // Also when this transaction changed nothing of ours: it is counted in the group.
@@ -377,8 +456,10 @@ export class ReplicaApplier {
       this.partial = false;
       this.unit.onDurable = options.onDurable;
       this.unit.rows += rows;
-      if (options.deferrable && this.mode.grouped && this.mayGrow(this.unit)) return { outcome: 'deferred', rows };
-      return this.seal().then(() => ({ outcome: 'committed', rows }));
+      if (options.deferrable && this.mode.grouped && this.mayGrow(this.unit) && !alone) return { outcome: 'deferred', rows };
+      return this.seal()
+        .then(() => (alone ? this.idle() : undefined))
+        .then(() => ({ outcome: 'committed', rows }));
     }
     if (this.ddlApplied) return this.commitAfterDdl(this.checkpoint.position(action.position, action.timestamp), options, rows);
     // Nothing written: the position is as durable as everything before it.
@@ -420,6 +501,8 @@ export class ReplicaApplier {
     this.files.clear();
     this.partial = false;
     this.changedRows = 0;
+    // (A mark committed stays: the next session finds it, unless this transaction's checkpoint clears it.)
+    this.marked = undefined;
     this.sqlRows.transactionEnded();
     const failed = await this.pipeline.reset();
     // A failed transaction may be open even when no new one is being built.
@@ -741,6 +824,7 @@ export class ReplicaApplier {
     const standalone = this.unit === undefined;
     // (It leaves foreign key checks off, and table definitions may have changed.)
     this.sqlRows.afterDdl();
+    this.engines.clear();
     await this.ddls.apply(action, context, standalone, () => (this.unit = undefined));
     this.ddlApplied = standalone;
   }

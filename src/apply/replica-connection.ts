@@ -103,6 +103,22 @@ export class ReplicaConnection {
     this.replacedListeners.push(listener);
   }
 
+  /**
+   * Runs `sql` over a new connection of its own, then closes it: for a
+   * write that must commit while the apply connection holds an open
+   * transaction.
+   */
+  async runSeparately(sql: string, params: unknown[]): Promise<unknown> {
+    if (!this.reopen) throw new Error('internal: this replica connection cannot open another');
+    const conn = await this.reopen();
+    try {
+      const [result] = await conn.query(sql, params);
+      return result;
+    } finally {
+      await conn.end().catch(() => conn.destroy());
+    }
+  }
+
   /** Goes on over a new connection, set up like the first; the old one is closed. */
   async replace(): Promise<void> {
     if (!this.reopen) throw new Error('internal: this replica connection cannot be replaced');

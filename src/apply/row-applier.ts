@@ -28,9 +28,20 @@ export interface StatementLabel {
   event: number;
 }
 
+/** How a rows event's statements are to be built. */
+export interface BuildOptions {
+  /**
+   * One statement per row or event, as careful mode builds them, whatever
+   * the mode: no LOAD DATA and no set-based statement, which may fail where
+   * the source did not (for tables the replica cannot roll back, see
+   * non-transactional.ts).
+   */
+  oneByOne?: boolean;
+}
+
 export interface RowApplier {
   /** The statements that apply one rows event, in order, labelled for the buffer (at once where nothing is to be asked). */
-  build(change: RowChange, label: StatementLabel): Buffered[] | Promise<Buffered[]>;
+  build(change: RowChange, label: StatementLabel, options?: BuildOptions): Buffered[] | Promise<Buffered[]>;
   /** The session went on over a new connection: what the old one held (its settings) is gone. */
   connectionReplaced(): void;
 }
@@ -53,7 +64,7 @@ export class SqlRowApplier implements RowApplier {
     private readonly batching: () => BatchingOptions,
   ) {}
 
-  async build(change: RowChange, label: StatementLabel): Promise<Buffered[]> {
+  async build(change: RowChange, label: StatementLabel, options: BuildOptions = {}): Promise<Buffered[]> {
     const out: Buffered[] = [];
     // As the source session had them: with checks on, the replica's own
     // foreign keys cascade the child rows the binlog does not carry.
@@ -77,7 +88,7 @@ export class SqlRowApplier implements RowApplier {
     const versioning = await this.versioningOf(change.table);
     const statements = versioning
       ? buildVersionedChange(change, versioning, this.history)
-      : grouped
+      : grouped && !options.oneByOne
         ? batchStatements(change, this.batching())
         : buildRowChange(change, { setBased: false, flavor: this.flavor });
     for (const s of statements) out.push(buffered(s, label));

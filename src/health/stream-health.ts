@@ -7,6 +7,9 @@ import type { CapabilityState } from '../capabilities.js';
 import type { RunnerHealth } from '../state/state-store.js';
 import type { SourceEvent } from '../source/events.js';
 
+/** Where every binlog file's first event starts (after its 4-byte magic number). */
+const BINLOG_START = 4;
+
 /** Tables listed as taking the SQL path at most (the state file is written every second). */
 const MAX_SQL_TABLES = 100;
 
@@ -18,6 +21,19 @@ export class StreamHealth {
   clockOffsetMs: number | null = null;
   sourceFile: string | null = null;
   sourcePosition: number | null = null;
+  /**
+   * Where this stream has got to: the last file and offset that belong
+   * together (a rotate to offset 0 is the start of its file). Forgotten when
+   * the stream ends: the next one starts again from the committed position.
+   */
+  private seen: { file: string; position: number } | null = null;
+  /**
+   * The source position through which everything the stream delivered was
+   * applied and is durable, as of the last time nothing was pending (see
+   * settled): what `wait` may trust beside the stored position, e.g. idle
+   * after a rotation, where no transaction moves the stored position.
+   */
+  private appliedThrough: { file: string; position: number } | null = null;
   reconnects = 0;
   /** How this run applies and what it may use, read at each snapshot. */
   private run: { mode: { current: ApplyModeState }; capabilities: { snapshot(): CapabilityState } } | undefined;
@@ -41,6 +57,9 @@ export class StreamHealth {
   setStreaming(streaming: boolean, now = Date.now()): void {
     this.streaming = streaming;
     this.lastSeenAt = now;
+    // A new stream resumes from the committed position: what the old one saw
+    // (maybe rolled back since, and applied again now) proves nothing.
+    this.seen = null;
     if (!streaming) this.pendingSince = null;
   }
 
@@ -50,17 +69,26 @@ export class StreamHealth {
     if (event.type === 'rotate' || event.type === 'heartbeat') {
       this.sourceFile = event.file;
       if (event.position > 0) this.sourcePosition = event.position;
+      if (event.position > 0) this.seen = { file: event.file, position: event.position };
+      else if (event.type === 'rotate') this.seen = { file: event.file, position: BINLOG_START };
       return;
     }
     if (event.type === 'format') return;
     this.sourceFile = event.file || this.sourceFile;
     if (event.nextPosition > 0) this.sourcePosition = event.nextPosition;
+    const file = event.file || this.seen?.file;
+    if (event.nextPosition > 0 && file) this.seen = { file, position: event.nextPosition };
     if (this.pendingSince === null && event.timestamp > 0) this.pendingSince = event.timestamp;
   }
 
-  /** Everything received has been applied. */
+  /**
+   * Everything received has been applied, and is durable: the apply loop
+   * says so only with its queue empty, no replica transaction open and every
+   * commit durable (and never after a failure, which ends the stream).
+   */
   settled(): void {
     this.pendingSince = null;
+    if (this.seen) this.appliedThrough = this.seen;
   }
 
   /** The stream is alive: started, and an event or heartbeat seen within the silence window. */
@@ -91,6 +119,7 @@ export class StreamHealth {
       pending: this.pending,
       sourceFile: this.sourceFile,
       sourcePosition: this.sourcePosition,
+      ...(this.appliedThrough ? { appliedThroughFile: this.appliedThrough.file, appliedThroughPosition: this.appliedThrough.position } : {}),
       clockOffsetMs: this.clockOffsetMs,
       reconnects: this.reconnects,
       ...(this.run ? { applyMode: this.run.mode.current, capabilities: this.run.capabilities.snapshot() } : {}),

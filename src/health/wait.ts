@@ -34,13 +34,14 @@ export function hasApplied(applied: AppliedPosition | null, target: BinlogPositi
     if (applied.gtid && target.gtid && gtidCovers(applied.gtid, target.gtid)) return true;
   }
   // Idle after a binlog rotation: no transaction moved the stored position,
-  // but the stream has seen past the target and nothing received is unapplied.
+  // but the runner applied everything its stream delivered up to past the
+  // target. Never what the stream has merely seen (sourceFile): a transaction
+  // received may be rolled back and applied again (a retry, a reconnect),
+  // and "nothing pending" right after a new stream began says nothing of it.
   const health = runner?.health;
-  // `pending` rather than lag 0: a lag is rounded and clock-corrected, "nothing
-  // pending" is exact.
-  if (health?.sourceConnected && health.pending === false && health.sourceFile) {
-    const seen = compareFilePositions({ file: health.sourceFile, position: health.sourcePosition, gtid: null }, target);
-    if (seen !== null && seen >= 0) return true;
+  if (health?.appliedThroughFile !== undefined && health.appliedThroughPosition !== undefined) {
+    const through = compareFilePositions({ file: health.appliedThroughFile, position: health.appliedThroughPosition, gtid: null }, target);
+    if (through !== null && through >= 0) return true;
   }
   return false;
 }

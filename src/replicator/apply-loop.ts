@@ -18,6 +18,12 @@ import type { RunContext } from './session.js';
 
 /** How long the apply loop may run before it lets I/O callbacks in. */
 const YIELD_EVERY_MS = 1;
+/**
+ * How long a stop waits for a transaction that has changed a table the
+ * replica cannot roll back to end (see apply/non-transactional.ts), within
+ * the 10 s `start` promises to stop in.
+ */
+const FINISH_NON_TRANSACTIONAL_MS = 7_000;
 
 type DdlAction = Extract<ApplyAction, { type: 'ddl' }>;
 type CommitAction = Extract<ApplyAction, { type: 'commit' }>;
@@ -30,6 +36,11 @@ export interface LoopApplier {
   readonly inTransaction: boolean;
   /** Source transactions waiting in the open replica transaction for flush(). */
   readonly deferred: number;
+  /**
+   * The transaction being applied has changed a table the replica cannot roll
+   * back: stopped now, it could never be applied again (see apply/non-transactional.ts).
+   */
+  readonly changingNonTransactional?: boolean;
   readonly failed: ApplyFailure | undefined;
   setFormat(event: Uint8Array): void;
   // begin, rows and commit may finish at once (see ReplicaApplier): a result, not a promise.
@@ -80,6 +91,8 @@ export class ApplyLoop {
   private last: AppliedPosition | null = null;
   /** When the transaction being applied began (performance.now()), for its duration metric. */
   private transactionStartedAt = 0;
+  /** Set once a stop waits for a transaction that changed a non-transactional table (see stopSignal). */
+  private finishing: AbortSignal | undefined;
   private readonly queue: EventQueue<SourceEvent>;
   private readonly assembler: TransactionAssembler;
   private readonly applier: LoopApplier;
@@ -108,10 +121,13 @@ export class ApplyLoop {
         await new Promise((resolve) => setImmediate(resolve));
         yielded = performance.now();
       }
-      const event = this.queue.poll(signal) ?? (await this.queue.next(signal));
+      const stop = this.stopSignal(signal);
+      const event = this.queue.poll(stop) ?? (await this.queue.next(stop));
       // Another runner took over: commit nothing more (closing the session rolls back what is open).
       this.run.fence.check();
       if (event === undefined) {
+        // (Asked while waiting: a transaction that changed a non-transactional table goes on first, see stopSignal.)
+        if (!this.stopSignal(signal).aborted) continue;
         // A graceful stop keeps what the group applied (unless a transaction is
         // half applied: then closing the session rolls the group back).
         await this.settle();
@@ -139,6 +155,23 @@ export class ApplyLoop {
         }
       }
     }
+  }
+
+  /**
+   * What ends the wait for the next event. A graceful stop in the middle of
+   * a transaction that has changed a table the replica cannot roll back
+   * waits a few seconds for the rest of it (as the server's own replica does
+   * when stopped): cut off, that transaction could never be applied again,
+   * and the next `start` would stop on it. (Not when another runner took
+   * over: that stop is at once.)
+   */
+  private stopSignal(signal: AbortSignal): AbortSignal {
+    if (!signal.aborted || !this.applier.changingNonTransactional || this.run.fence.lost) return signal;
+    if (!this.finishing) {
+      this.logger.info({ ...this.context }, 'stopping once the transaction that changes a table the replica cannot roll back has ended');
+      this.finishing = AbortSignal.timeout(FINISH_NON_TRANSACTIONAL_MS);
+    }
+    return this.finishing;
   }
 
   /** Seals the open group and waits until everything is durable. */

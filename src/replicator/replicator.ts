@@ -58,6 +58,7 @@ export async function runReplicator(options: ReplicatorOptions): Promise<Replica
     stats,
     streamed: false,
     events: options.events ?? new RunEvents(),
+    nonTransactional: new Set(),
   };
   // Published with the runner's health for `status`.
   health.describeRun(run.mode, run.capabilities);

@@ -43,6 +43,7 @@ import { readCollations, type Collations } from '../source/collations.js';
 import { explainCollision } from '../mask/collision.js';
 import { assertSameMasking, maskingRecord, parseRecord } from '../mask/record.js';
 import { binlogIncompatibility } from '../apply/binlog-rows.js';
+import { interruptedError } from '../apply/non-transactional.js';
 
 /**
  * Queue weights at which the stream is paused and resumed. Deeper queues
@@ -93,6 +94,8 @@ export interface RunContext {
   streamed: boolean;
   /** Told as the run goes (see run-events.ts). */
   readonly events: RunEvents;
+  /** Replica tables found not to be transactional: their rows are built by the applier (see apply/non-transactional.ts). */
+  readonly nonTransactional: Set<string>;
 }
 
 /** Runs one session; resolves when the signal aborts, rejects on any failure. */
@@ -120,12 +123,20 @@ export async function runSession(options: SessionOptions, run: RunContext): Prom
       capabilities,
       onLargeInFlight,
       ...(options.health ? { onSqlPath: (table: string) => options.health!.sqlPath(table) } : {}),
+      onNonTransactional: (table: string) => {
+        if (run.nonTransactional.has(table)) return;
+        run.nonTransactional.add(table);
+        source?.buildHere(table);
+      },
     });
     applier = await asConnectionError(opening, 'replica', options.replica);
     logger.info({ replica: describeEndpoint(options.replica) }, 'connected to the replica');
     // Claimed with our epoch: from now on only our commits carry the stream's checkpoint.
     const stored = reconcile(fence, await applier.claim(fence.lease.epoch), logger);
     stats.position = stored;
+    // The transaction after it changed a table that cannot roll back, and was interrupted: never applied twice.
+    const mark = await applier.nonTransactionalMark();
+    if (mark !== null) throw interruptedError(mark, stored);
     // Rows masked one way must not meet rows masked another way (or not at all).
     assertSameMasking(parseRecord(await applier.recordedMasking()), maskingRecord(options.mask ?? { rules: [] }));
 
@@ -181,6 +192,7 @@ export async function runSession(options: SessionOptions, run: RunContext): Prom
       filter: options.filter,
       // Statements built beside the apply loop, except while it applies carefully (after a failure).
       prepare: { ...applier.batchingOptions, now: mode.grouped },
+      builtHere: [...run.nonTransactional],
       capabilities,
       largestRowBytes: sourcePacket,
       ...(options.mask ? { mask: options.mask } : {}),

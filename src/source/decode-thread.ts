@@ -33,6 +33,8 @@ const port = parentPort!;
  */
 let prepare = false;
 let preparer: RunPreparer | undefined;
+/** Replicated tables (as on the replica) whose rows the applier builds (see EventStreamOptions.builtHere). */
+const builtHere = new Set<string>();
 /** Per source table definition: as named on the replica, or null when not replicated. */
 let targetOf: (table: TableDef) => TableDef | null;
 /** Masks the rows of replicated tables before they are prepared or sent: nothing unmasked leaves this thread. */
@@ -208,8 +210,9 @@ function send(event: SourceEvent): void {
           return;
         }
       }
-      // A table that may be system-versioned is built by the applier, which knows the replica's definition.
-      if (target !== null && prepare && preparer && !mayBeSystemVersioned(target)) {
+      // A table that may be system-versioned is built by the applier, which knows the replica's definition;
+      // so is a table the replica cannot roll back, one statement per row or event (see apply/non-transactional.ts).
+      if (target !== null && prepare && preparer && !mayBeSystemVersioned(target) && !builtHere.has(`${target.database}.${target.table}`)) {
         const prepared = preparer.add(event, target);
         event.rows = [];
         event.prepared = prepared;
@@ -244,6 +247,7 @@ const logger = createLogger({ format: 'json', write: (line) => port.postMessage(
 function begin(init: DecodeThreadInit): void {
   registerSecret(init.endpoint.password);
   prepare = init.prepare?.now ?? false;
+  for (const table of init.builtHere ?? []) builtHere.add(table);
   preparer = init.prepare ? new RunPreparer(init.prepare) : undefined;
   targetOf = init.filter ? targetTables(createFilter(init.filter)) : (table: TableDef): TableDef => table;
   masker = init.mask && init.mask.rules.length > 0 ? new Masker(init.mask) : undefined;
@@ -280,6 +284,8 @@ port.on('message', (message: ToDecodeThread) => {
     }
   } else if (message.type === 'prepare') {
     prepare = true;
+  } else if (message.type === 'build-here') {
+    builtHere.add(message.table);
   } else if (message.type === 'pause' || message.type === 'resume') {
     held.byApplier = message.type === 'pause';
     holdOrRelease();

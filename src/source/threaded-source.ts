@@ -23,6 +23,8 @@ export interface EventStream {
   stop(): void;
   /** From now on, rows events may arrive with their statements prepared (see decode-thread.ts). */
   prepare(): void;
+  /** Rows of this replicated table (as on the replica) are never prepared from now on: the applier builds them. */
+  buildHere(table: string): void;
 }
 
 export interface EventStreamOptions extends BinlogSourceOptions {
@@ -33,6 +35,12 @@ export interface EventStreamOptions extends BinlogSourceOptions {
    * replica of this flavor; `now` false waits for prepare() (careful mode first).
    */
   prepare?: BatchingOptions & { now: boolean };
+  /**
+   * Replicated tables (`db.table` as on the replica) whose rows are never
+   * prepared: the applier builds them (tables the replica cannot roll back,
+   * see apply/non-transactional.ts).
+   */
+  builtHere?: string[];
   /** Whether this run may decode on a worker thread; turned off here when the thread runs out of memory. */
   capabilities: DecodeThreadCapability;
   /** The largest row the source accepts (its max_allowed_packet): the decoding thread's heap makes room for it. */
@@ -52,7 +60,7 @@ export interface DecodeThreadCapability {
 /** A rows event on its way between threads: its table by number. */
 export type WireEvent = Exclude<SourceEvent, { type: 'rows' }> | (Omit<Extract<SourceEvent, { type: 'rows' }>, 'table'> & { table: number });
 
-export interface DecodeThreadInit extends Pick<EventStreamOptions, 'filter' | 'prepare' | 'mask' | 'binlogRows'> {
+export interface DecodeThreadInit extends Pick<EventStreamOptions, 'filter' | 'prepare' | 'builtHere' | 'mask' | 'binlogRows'> {
   endpoint: Endpoint;
   serverId: number;
   start: StreamStart;
@@ -69,6 +77,7 @@ export type ToDecodeThread =
   | { type: 'resume' }
   | { type: 'stop' }
   | { type: 'prepare' }
+  | { type: 'build-here'; table: string }
   | { type: 'ack'; weight: number };
 
 type FromDecodeThread =
@@ -121,6 +130,8 @@ class InLineStream implements EventStream {
   }
 
   prepare(): void {}
+
+  buildHere(): void {}
 }
 
 /**
@@ -173,6 +184,7 @@ class ThreadedSource implements EventStream {
       logLevel: logger.level,
       ...(options.filter ? { filter: options.filter } : {}),
       ...(options.prepare ? { prepare: options.prepare } : {}),
+      ...(options.builtHere?.length ? { builtHere: options.builtHere } : {}),
       ...(options.mask ? { mask: options.mask } : {}),
       ...(options.collations ? { collations: options.collations } : {}),
       ...(options.binlogRows ? { binlogRows: true } : {}),
@@ -287,6 +299,10 @@ class ThreadedSource implements EventStream {
 
   prepare(): void {
     this.worker?.postMessage({ type: 'prepare' } satisfies ToDecodeThread);
+  }
+
+  buildHere(table: string): void {
+    this.worker?.postMessage({ type: 'build-here', table } satisfies ToDecodeThread);
   }
 
   pause(): void {

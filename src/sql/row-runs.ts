@@ -17,7 +17,9 @@ type RowsEvent = RowsData & { bytes: number };
  * others carry none (they count their rows only). Adjacent rows events
  * always belong to one transaction. Updates join only within one statement:
  * two statements may update the same row, and one set-based UPDATE cannot do
- * that twice. Inserts and deletes of adjacent statements never share a key
+ * that twice (nor can it when one statement updates a row twice, a
+ * multi-table update of a table joined with itself: buildUpdateByKeys then
+ * builds one statement per row). Inserts and deletes of adjacent statements never share a key
  * (on the source the second would have failed, or found nothing).
  */
 interface Run {

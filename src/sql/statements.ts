@@ -231,6 +231,29 @@ function sameValue(a: unknown, b: unknown): boolean {
   return a === b;
 }
 
+/** A key's values as one string, for telling keys apart (Buffers by their bytes). */
+function keyText(key: number[], image: RowImage): string {
+  return JSON.stringify(key.map((i) => (Buffer.isBuffer(image[i]) ? `0x${image[i].toString('hex')}` : image[i])));
+}
+
+/**
+ * Whether one row (one key) is updated more than once among `rows`: a
+ * multi-table update of a table joined with itself (`UPDATE t AS a, t AS b
+ * SET a.x = 1, b.y = 2`) changes each row once per alias, in one statement.
+ * A join with the new values would match that row once for both, where the
+ * source applied the changes one after the other: such rows are updated one
+ * statement per row, in the source's order.
+ */
+function changesARowTwice(key: number[], rows: Array<{ before?: RowImage }>): boolean {
+  const seen = new Set<string>();
+  for (const { before } of rows) {
+    const text = keyText(key, before!);
+    if (seen.has(text)) return true;
+    seen.add(text);
+  }
+  return false;
+}
+
 /**
  * One UPDATE for all rows of an update event that keeps every primary key:
  * a join with a derived table of the new values,
@@ -256,7 +279,7 @@ export function buildUpdateByKeys(
   const keysKept = rows.every(
     ({ before, after }) => before && after && key.every((i) => present[i] && before[i] !== undefined && sameValue(before[i], after[i])),
   );
-  if (!keysKept) return undefined;
+  if (!keysKept || changesARowTwice(key, rows)) return undefined;
   const aliases = [...key.map((_, n) => `k${n}`), ...setCols.map((_, n) => `s${n}`)];
   const first = `SELECT ${aliases.map((a) => `? AS ${quoteIdentifier(a)}`).join(', ')}`;
   let derived: string;

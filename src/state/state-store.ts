@@ -58,6 +58,14 @@ export interface RunnerHealth {
   /** The source's binlog position as far as the stream has seen (heartbeats included). */
   sourceFile: string | null;
   sourcePosition: number | null;
+  /**
+   * The source position through which everything the stream delivered is
+   * applied and durable (the last time nothing was pending); absent until
+   * then, and in what runners before it published. `wait` trusts this, never
+   * sourceFile/sourcePosition, which may be ahead of what is applied.
+   */
+  appliedThroughFile?: string;
+  appliedThroughPosition?: number;
   /** Source clock minus ours, measured at connect (ms). */
   clockOffsetMs: number | null;
   /** Retries since the last healthy session. */

@@ -18,6 +18,8 @@ export interface DifferentialOptions {
   ids: [number, number, number];
   /** Server options and time zone of the source (e.g. { 'time-zone': ... }). */
   source?: Omit<StartServerOptions, 'role' | 'serverId'>;
+  /** Server options of both replicas (e.g. { 'default-storage-engine': 'MyISAM' }, as MariaDB's test suite runs). */
+  replicas?: Record<string, string | number>;
   /** Extra `start` flags. */
   args?: string[];
 }
@@ -37,8 +39,8 @@ export class Differential {
     const [source, ours, native] = await Promise.all([
       startServer({ role: 'source', serverId: options.ids[0], ...options.source }),
       // Each replica in a zone of its own, neither the source's: no zone mistake cancels out.
-      startServer({ role: 'replica', serverId: options.ids[1], timeZone: 'Pacific/Auckland' }),
-      startServer({ role: 'replica', serverId: options.ids[2], timeZone: 'America/Sao_Paulo' }),
+      startServer({ role: 'replica', serverId: options.ids[1], timeZone: 'Pacific/Auckland', ...(options.replicas ? { options: options.replicas } : {}) }),
+      startServer({ role: 'replica', serverId: options.ids[2], timeZone: 'America/Sao_Paulo', ...(options.replicas ? { options: options.replicas } : {}) }),
     ]);
     const admin = await mysql.createConnection({ uri: source.info.adminUrl, ...EXACT_VALUES });
     const nativeAdmin = await mysql.createConnection({ uri: native.info.adminUrl, ...EXACT_VALUES });

@@ -14,17 +14,24 @@ import type { ApplyAction } from '../../../src/txn/assembler.js';
 
 interface Sent {
   sql: string;
+  params: unknown[] | undefined;
   answer: (result: unknown) => void;
   refuse: (error: unknown) => void;
 }
 
-/** Records every query and answers only when the test says so. */
+/** Records every query and answers only when the test says so (but what engine a table has: `engine`, at once). */
 class HeldConnection implements ApplyConnection {
   readonly sent: Sent[] = [];
+  /** Replica tables (by name) that are MyISAM; the others are InnoDB. */
+  readonly myisam = new Set<string>();
 
-  query(sql: string): Promise<[unknown, unknown]> {
+  query(sql: string, params?: unknown[]): Promise<[unknown, unknown]> {
+    if (sql.includes('information_schema.ENGINES')) {
+      const engine = this.myisam.has(String(params?.[1])) ? { engine: 'MyISAM', transactions: 'NO' } : { engine: 'InnoDB', transactions: 'YES' };
+      return Promise.resolve([[engine], undefined]);
+    }
     return new Promise((resolve, reject) => {
-      this.sent.push({ sql, answer: (result) => resolve([result, undefined]), refuse: reject });
+      this.sent.push({ sql, params, answer: (result) => resolve([result, undefined]), refuse: reject });
     });
   }
 
@@ -59,6 +66,13 @@ function update(id: number): Extract<ApplyAction, { type: 'rows' }> {
 function remove(...ids: number[]): Extract<ApplyAction, { type: 'rows' }> {
   const change: RowChange = { kind: 'delete', table: rides, present: [true, true], rows: ids.map((id) => ({ before: [id, `ride ${id}`] })), noForeignKeyChecks: false };
   return { type: 'rows', change };
+}
+
+/** The rows of `log`, a table the replica cannot roll back. */
+const log: TableDef = { database: 'park', table: 'log', columns: [{ name: 'n', kind: 'plain' }], primaryKey: [] };
+
+function logDelete(...ns: number[]): RowChange {
+  return { kind: 'delete', table: log, present: [true], rows: ns.map((n) => ({ before: [n] })), noForeignKeyChecks: false };
 }
 
 function commit(gtid: string, position: number): Extract<ApplyAction, { type: 'commit' }> {
@@ -178,4 +192,41 @@ describe('ReplicaApplier: COMMIT only after every batch has answered', () => {
     expect(await committing).toEqual({ outcome: 'committed', rows: 3 });
   });
 
+});
+
+describe('ReplicaApplier: a table the replica cannot roll back', () => {
+  it('commits the group before, marks the transaction, sends its rows one by one, and commits it alone', async () => {
+    const { conn, applier, durable } = setUp();
+    conn.myisam.add('log');
+    await applier.rows(insert(1).change, context);
+    await applier.commit(commit('0-1-7', 1300), { context, deferrable: true, onDurable: () => durable.push('0-1-7') });
+    expect(conn.sent).toHaveLength(0); // deferred: a group
+    const rows = applier.rows(logDelete(1, 2), { ...context, gtid: '0-1-8' });
+    await settle();
+    // The group goes first, and is durable before anything of the MyISAM table is sent.
+    expect(conn.texts).toEqual(['INSERT INTO']);
+    conn.sent[0]!.answer([{ affectedRows: 1 }, { affectedRows: 1 }]);
+    await settle();
+    expect(conn.texts).toEqual(['INSERT INTO', 'COMMIT']);
+    conn.sent[1]!.answer({});
+    await settle();
+    expect(durable).toEqual(['0-1-7']);
+    // The mark, committed on its own before the first change.
+    expect(conn.sent[2]!.sql).toMatch(/^UPDATE `binlog_sync`\.`positions` SET pending_nontransactional = \? .*; COMMIT$/s);
+    expect(conn.sent[2]!.params?.[0]).toBe('GTID 0-1-8, mysql-bin.000003:1200: park.log (MyISAM)');
+    conn.sent[2]!.answer([{ affectedRows: 1 }, {}]);
+    await rows;
+    // Deferrable, yet committed at once: and its checkpoint clears the mark.
+    const committing = applier.commit(commit('0-1-8', 1400), { context, deferrable: true, onDurable: () => durable.push('0-1-8') });
+    await settle();
+    // One statement per row (never a set-based one that may fail where the source did not), then the checkpoint.
+    expect(conn.sent[3]!.sql.match(/DELETE FROM `park`\.`log`/g)).toHaveLength(2);
+    expect(conn.sent[3]!.sql).toMatch(/pending_nontransactional = NULL/);
+    conn.sent[3]!.answer([{ affectedRows: 1 }, { affectedRows: 1 }, { affectedRows: 1 }]);
+    await settle();
+    expect(conn.texts.at(-1)).toBe('COMMIT');
+    conn.sent.at(-1)!.answer({});
+    expect(await committing).toMatchObject({ outcome: 'committed' });
+    expect(durable).toEqual(['0-1-7', '0-1-8']);
+  });
 });

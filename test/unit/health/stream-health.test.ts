@@ -224,7 +224,59 @@ describe('StreamHealth', () => {
       reconnects: 3,
     });
     h.settled();
-    expect(h.snapshot(now)).toMatchObject({ sourceConnected: true, lagSeconds: 0, pending: false });
+    expect(h.snapshot(now)).toMatchObject({
+      sourceConnected: true,
+      lagSeconds: 0,
+      pending: false,
+      appliedThroughFile: 'mysql-bin.000007',
+      appliedThroughPosition: 812,
+    });
+  });
+});
+
+describe('applied through (what wait may trust besides the stored position)', () => {
+  const through = (h: StreamHealth): [string | undefined, number | undefined] => {
+    const s = h.snapshot(now);
+    return [s.appliedThroughFile, s.appliedThroughPosition];
+  };
+
+  it('moves only when everything received is settled, never with what is merely seen', () => {
+    const h = streaming(10_000);
+    h.observe(change('xid', now, 500), now);
+    expect(through(h)).toEqual([undefined, undefined]);
+    h.settled();
+    expect(through(h)).toEqual(['mysql-bin.000003', 500]);
+    h.observe(change('xid', now, 900), now);
+    expect(through(h)).toEqual(['mysql-bin.000003', 500]);
+  });
+
+  it('is not moved by a new stream: what the old one saw may have been rolled back (a retry, a reconnect)', () => {
+    const h = streaming(10_000);
+    h.observe(change('xid', now, 500), now);
+    h.settled();
+    // A transaction received up to 900, then the session fails and starts again from 500.
+    h.observe(change('xid', now - 100, 900), now);
+    h.setStreaming(false, now);
+    h.setStreaming(true, now);
+    // The new stream has nothing pending yet, and has seen past 900 for `status`...
+    expect(h.snapshot(now)).toMatchObject({ pending: false, sourcePosition: 900 });
+    // ...but nothing it has not settled counts as applied.
+    h.settled();
+    expect(through(h)).toEqual(['mysql-bin.000003', 500]);
+    h.observe({ type: 'rotate', file: 'mysql-bin.000003', position: 500 }, now);
+    h.settled();
+    expect(through(h)).toEqual(['mysql-bin.000003', 500]);
+  });
+
+  it('takes a rotate to offset 0 as the start of the new file, never with the old file offset', () => {
+    const h = streaming(10_000);
+    h.observe(change('xid', now, 9000), now);
+    h.observe({ type: 'rotate', file: 'mysql-bin.000004', position: 0 }, now);
+    h.settled();
+    expect(through(h)).toEqual(['mysql-bin.000004', 4]);
+    h.observe({ type: 'heartbeat', file: 'mysql-bin.000004', position: 385 }, now);
+    h.settled();
+    expect(through(h)).toEqual(['mysql-bin.000004', 385]);
   });
 });
 

@@ -26,6 +26,8 @@ function runner(health: Partial<RunnerHealth> | null): RunnerInfo {
             pending: false,
             sourceFile: 'mysql-bin.000003',
             sourcePosition: 900,
+            appliedThroughFile: 'mysql-bin.000003',
+            appliedThroughPosition: 900,
             clockOffsetMs: 0,
             reconnects: 0,
             ...health,
@@ -78,27 +80,46 @@ describe('hasApplied', () => {
 
   describe('through the runner (idle after a rotation)', () => {
     const behind = applied('mysql-bin.000003', 500);
+    const nothingApplied = { appliedThroughFile: undefined, appliedThroughPosition: undefined };
 
     it.each<[string, AppliedPosition | null, BinlogPosition, RunnerInfo | null, boolean]>([
       ['no runner', behind, target('mysql-bin.000003', 900), null, false],
-      ['caught up, the stream at the target', behind, target('mysql-bin.000003', 900), runner({}), true],
-      ['caught up, the stream past the target', behind, target('mysql-bin.000003', 900), runner({ sourcePosition: 1500 }), true],
-      ['caught up, the stream in a later file', behind, target('mysql-bin.000003', 90_000), runner({ sourceFile: 'mysql-bin.000004', sourcePosition: 4 }), true],
-      ['caught up, nothing applied yet', null, target('mysql-bin.000003', 900), runner({}), true],
-      ['caught up, but the stream is short of the target', behind, target('mysql-bin.000003', 900), runner({ sourcePosition: 899 }), false],
-      ['caught up, but the stream is in an earlier file', behind, target('mysql-bin.000004', 4), runner({}), false],
-      ['a change still pending', behind, target('mysql-bin.000003', 900), runner({ lagSeconds: 0.2, pending: true }), false],
-      ['a change pending even at a lag that reads 0 (clock offset)', behind, target('mysql-bin.000003', 900), runner({ lagSeconds: 0, pending: true }), false],
-      ['pending unknown (older runner)', behind, target('mysql-bin.000003', 900), runner({ pending: undefined }), false],
-      ['disconnected', behind, target('mysql-bin.000003', 900), runner({ sourceConnected: false }), false],
+      ['applied through the target', behind, target('mysql-bin.000003', 900), runner({}), true],
+      ['applied through past the target', behind, target('mysql-bin.000003', 900), runner({ appliedThroughPosition: 1500 }), true],
+      [
+        'applied through a later file',
+        behind,
+        target('mysql-bin.000003', 90_000),
+        runner({ appliedThroughFile: 'mysql-bin.000004', appliedThroughPosition: 4 }),
+        true,
+      ],
+      ['applied through the target, nothing stored yet', null, target('mysql-bin.000003', 900), runner({}), true],
+      ['applied through the target, the stream down since', behind, target('mysql-bin.000003', 900), runner({ sourceConnected: false }), true],
+      ['applied through short of the target', behind, target('mysql-bin.000003', 900), runner({ appliedThroughPosition: 899 }), false],
+      ['applied through an earlier file', behind, target('mysql-bin.000004', 4), runner({}), false],
+      // A transaction received, then rolled back to be applied again (a retry, a
+      // reconnect): the new stream has nothing pending yet, and has seen past the target.
+      [
+        'the stream has seen past the target, but applied only short of it (a retry)',
+        behind,
+        target('mysql-bin.000003', 900),
+        runner({ sourcePosition: 1500, pending: false, lagSeconds: 0, appliedThroughPosition: 500 }),
+        false,
+      ],
+      [
+        'a new stream, nothing pending yet, nothing applied through',
+        behind,
+        target('mysql-bin.000003', 900),
+        runner({ sourcePosition: 1500, pending: false, lagSeconds: 0, ...nothingApplied }),
+        false,
+      ],
+      ['an older runner (publishes no applied-through position)', behind, target('mysql-bin.000003', 900), runner(nothingApplied), false],
       ['no health published', behind, target('mysql-bin.000003', 900), runner(null), false],
-      ['the stream has no file yet', behind, target('mysql-bin.000003', 900), runner({ sourceFile: null, sourcePosition: null }), false],
-      ['the stream has a file but no position', behind, target('mysql-bin.000003', 900), runner({ sourcePosition: null }), false],
       [
         'different binlog base names',
         behind,
         target('mysql-bin.000003', 900),
-        runner({ sourceFile: 'other-bin.000009', sourcePosition: 90_000 }),
+        runner({ appliedThroughFile: 'other-bin.000009', appliedThroughPosition: 90_000 }),
         false,
       ],
       ['a GTID-only target', behind, target(null, null, '0-1-100'), runner({}), false],

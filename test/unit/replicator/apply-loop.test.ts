@@ -43,6 +43,9 @@ class RecordingApplier implements LoopApplier {
   private open = 0;
   failCommitOf: string | undefined;
   failed: ApplyFailure | undefined;
+  /** Rows change a table the replica cannot roll back (until the commit). */
+  nonTransactionalRows = false;
+  changingNonTransactional = false;
 
   get inTransaction(): boolean {
     return this.open > 0;
@@ -61,6 +64,7 @@ class RecordingApplier implements LoopApplier {
   }
   async rows(change: RowChange): Promise<void> {
     this.calls.push(`rows ${change.kind} ${change.table.table} ${JSON.stringify(change.rows.map((r) => r.after?.[0]))}`);
+    if (this.nonTransactionalRows) this.changingNonTransactional = true;
   }
   async statement(sql: string): Promise<void> {
     this.calls.push(`statement ${sql}`);
@@ -76,6 +80,7 @@ class RecordingApplier implements LoopApplier {
   }
   async commit(action: Extract<ApplyAction, { type: 'commit' }>, options: CommitOptions): Promise<CommitResult> {
     this.open = 0;
+    this.changingNonTransactional = false;
     this.calls.push(`commit ${action.gtid}${options.deferrable ? ' (deferred)' : ''}`);
     if (action.gtid === this.failCommitOf) {
       this.failed = { error: new ApplyError(`the row to insert is not on the replica at GTID ${action.gtid}`), transactions: this.waiting.length + 1 };
@@ -120,6 +125,7 @@ function setUp(events: SourceEvent[]): { loop: ApplyLoop; run: RunContext; appli
     stats: { transactions: 0, rows: 0, position: { file: FILE, position: 4, gtid: null } },
     streamed: true,
     events: new RunEvents(),
+    nonTransactional: new Set(),
   };
   run.mode.onChange((mode) => run.events.emit('mode', mode));
   const queue = new EventQueue<SourceEvent>({ onHigh: () => undefined, onLow: () => undefined });
@@ -187,6 +193,35 @@ describe('the apply loop', () => {
     // (A statement outside a transaction is a unit of its own: it begins, then the group before it is sealed.)
     expect(applier.calls.slice(-3)).toEqual(['commit 0-1-2 (deferred)', 'begin null', 'seal']);
     expect(state.getPosition()).toMatchObject({ position: 600 });
+    state.close();
+  });
+
+  it('on a stop, waits for the end of a transaction that has changed a table the replica cannot roll back', async () => {
+    const [gtid, rows, xid] = transaction(1, 10, 500);
+    const { loop, applier, state, queue } = setUp([gtid!, rows!]);
+    applier.nonTransactionalRows = true;
+    const stop = new AbortController();
+    const running = loop.loop(stop.signal);
+    while (!applier.calls.includes('rows insert rides [10]')) await new Promise((r) => setImmediate(r));
+    stop.abort();
+    // The rest of the transaction arrives after the stop was asked for: applied, and only then the loop ends.
+    await new Promise((r) => setTimeout(r, 50));
+    queue.push(xid!);
+    await running;
+    expect(applier.calls.slice(-2)).toEqual(['commit 0-1-1', 'seal']);
+    expect(state.getPosition()).toMatchObject({ file: FILE, position: 500 });
+    state.close();
+  });
+
+  it('on a stop, does not wait for the end of a transaction that changed transactional tables only', async () => {
+    const [gtid, rows] = transaction(1, 10, 500);
+    const { loop, applier, state } = setUp([gtid!, rows!]);
+    const stop = new AbortController();
+    const running = loop.loop(stop.signal);
+    while (!applier.calls.includes('rows insert rides [10]')) await new Promise((r) => setImmediate(r));
+    stop.abort();
+    await running;
+    expect(applier.calls).not.toContain('commit 0-1-1');
     state.close();
   });
 });

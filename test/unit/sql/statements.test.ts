@@ -220,6 +220,20 @@ describe('buildUpdate', () => {
       },
     ],
     [
+      // CONVERT(? USING latin1) alone is latin1_swedish_ci, as IMPLICIT as the column: "Illegal mix of collations".
+      'raw-text bytes of a primary key are compared under the column own collation too (latin1_german2_ci)',
+      tableDef([{ name: 'k', kind: 'raw-text', charset: 'latin1', collation: 'latin1_german2_ci' }, 'n'], [0]),
+      [true, true],
+      [true, true],
+      [Buffer.from([0xe4]), 1],
+      [Buffer.from([0xe4]), 2],
+      {
+        sql: 'UPDATE `app`.`t` SET `k` = CONVERT(? USING latin1), `n` = ? WHERE `k` = CONVERT(? USING latin1) COLLATE latin1_german2_ci',
+        params: [Buffer.from([0xe4]), 2, Buffer.from([0xe4])],
+        expectRows: 1,
+      },
+    ],
+    [
       'bit columns are compared as unsigned numbers, set as bytes',
       tableDef([{ name: 'flags', kind: 'bit' }, 'n'], []),
       [true, true],
@@ -540,6 +554,16 @@ describe('set-based statements', () => {
     ['a key changes', [{ before: [1, 'a', null], after: [5, 'a', null] }, { before: [2, 'b', null], after: [2, 'c', null] }], [true, true, false]],
     ['a column needs its own expression', [{ before: [1, 'a', null], after: [1, 'a', Buffer.from('x')] }, { before: [2, 'b', null], after: [2, 'b', null] }], all],
     ['a single row', [{ before: [1, 'a', null], after: [1, 'b', null] }], [true, true, false]],
+    [
+      // UPDATE t AS a, t AS b SET a.name = ..., b.name = ...: each row once per alias, in one statement.
+      'one statement changes a row twice (a table joined with itself)',
+      [
+        { before: [1, 'a', null], after: [1, 'b', null] },
+        { before: [2, 'a', null], after: [2, 'b', null] },
+        { before: [1, 'b', null], after: [1, 'c', null] },
+      ],
+      [true, true, false],
+    ],
   ])('falls back to one UPDATE per row when %s', (_why, rows, presentAfter) => {
     expect(buildUpdateByKeys(table, all, presentAfter, rows as Array<{ before: unknown[]; after: unknown[] }>)).toBeUndefined();
   });
