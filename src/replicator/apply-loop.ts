@@ -14,7 +14,7 @@ import { APPLY_BY_HAND, LIKE_SOURCE_TABLE, lexerOptions, type ApplyAction, type 
 import { replaceCreateTableName } from '../txn/ddl.js';
 import { quoteIdentifier } from '../sql/identifiers.js';
 import type { EventQueue } from './event-queue.js';
-import type { RunContext } from './session.js';
+import type { RunContext } from './run-context.js';
 
 /** How long the apply loop may run before it lets I/O callbacks in. */
 const YIELD_EVERY_MS = 1;

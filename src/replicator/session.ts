@@ -28,13 +28,10 @@ import type { StreamHealth } from '../health/stream-health.js';
 import type { ReplicationMetrics } from '../health/metrics.js';
 import { TransactionAssembler } from '../txn/assembler.js';
 import { ApplyLoop } from './apply-loop.js';
-import type { RunEvents } from './run-events.js';
 import { sqlModeNames } from '../source/status-vars.js';
 import { createFilter, type FilterSettings } from '../txn/filter.js';
 import type { StateStore } from '../state/state-store.js';
 import { EventQueue } from './event-queue.js';
-import type { ApplyMode } from '../apply/apply-mode.js';
-import type { RunCapabilities } from '../capabilities.js';
 import type { RunnerFence } from './fence.js';
 import { resolveStreamStart } from './stream-start.js';
 import type { MaskSettings } from '../mask/masker.js';
@@ -77,26 +74,9 @@ export interface SessionOptions {
 }
 
 /** Public progress of a run: what `onProgress` and the logs report. */
-export interface ReplicatorStats {
-  transactions: number;
-  rows: number;
-  position: BinlogPosition | null;
-}
+import type { RunContext } from './run-context.js';
 
-/** What one run of the replicator carries from session to session (owned by the replicator). */
-export interface RunContext {
-  readonly fence: RunnerFence;
-  /** Grouped, or careful for the next n transactions after a failure: changed by the apply loop only. */
-  readonly mode: ApplyMode;
-  readonly capabilities: RunCapabilities;
-  readonly stats: ReplicatorStats;
-  /** A session reached the point of streaming (so a later failure is a fault, not bad set-up). */
-  streamed: boolean;
-  /** Told as the run goes (see run-events.ts). */
-  readonly events: RunEvents;
-  /** Replica tables found not to be transactional: their rows are built by the applier (see apply/non-transactional.ts). */
-  readonly nonTransactional: Set<string>;
-}
+export type { ReplicatorStats, RunContext } from './run-context.js';
 
 /** Runs one session; resolves when the signal aborts, rejects on any failure. */
 export async function runSession(options: SessionOptions, run: RunContext): Promise<void> {

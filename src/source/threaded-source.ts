@@ -12,7 +12,7 @@ import type { BatchingOptions } from '../sql/prepare.js';
 import { createFilter, targetTables, type FilterSettings } from '../txn/filter.js';
 import { Masker, type MaskSettings } from '../mask/masker.js';
 import { binlogRowTargets } from './row-routes.js';
-import { unpackEvents, type PackedEvents } from './wire-codec.js';
+import { unpackEvents, type PackedEvents, type WireEvent } from './wire-codec.js';
 import { decodeThreadRunnable, takeDecodeThread } from './spare-thread.js';
 
 /** What a binlog stream offers the session, wherever it is decoded. */
@@ -57,8 +57,7 @@ export interface DecodeThreadCapability {
   disable(capability: 'decodeThread', reason: string): void;
 }
 
-/** A rows event on its way between threads: its table by number. */
-export type WireEvent = Exclude<SourceEvent, { type: 'rows' }> | (Omit<Extract<SourceEvent, { type: 'rows' }>, 'table'> & { table: number });
+export type { WireEvent } from './wire-codec.js';
 
 export interface DecodeThreadInit extends Pick<EventStreamOptions, 'filter' | 'prepare' | 'builtHere' | 'mask' | 'binlogRows'> {
   endpoint: Endpoint;

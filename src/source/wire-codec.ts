@@ -9,7 +9,9 @@
 // or prepared, rows with some columns absent from their images, large
 // events...) travels as an object, in its place among them.
 import { allPresent, type RowsInPlace, type RowsKind, type SourceEvent, type TableDef } from './events.js';
-import type { WireEvent } from './threaded-source.js';
+
+/** A source event on its way between threads: a rows event's table by number. */
+export type WireEvent = Exclude<SourceEvent, { type: 'rows' }> | (Omit<Extract<SourceEvent, { type: 'rows' }>, 'table'> & { table: number });
 
 /** How an event of a message travels. */
 const OBJECT = 0;
