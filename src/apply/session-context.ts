@@ -66,10 +66,15 @@ export function enterDdlContext(action: Pick<DdlAction, 'sqlMode' | 'timeZone' |
   return { sql: `SET SESSION ${settings.join(', ')}`, params };
 }
 
-/** The SET that brings the session back to applying rows (foreign key checks are set per rows event). */
+/**
+ * The SET that brings the session back to applying rows (foreign key checks
+ * are set per rows event). Its literals say their character set: the DDL may
+ * have left collation_connection at one of ucs2, utf16 or utf32, under which
+ * a plain '+00:00' is read as other characters.
+ */
 export function leaveDdlContext(): SessionStatement {
   return {
-    sql: `SET SESSION autocommit = 0, sql_mode = '${APPLY_SQL_MODE}', time_zone = '+00:00', timestamp = DEFAULT, collation_connection = '${APPLY_COLLATION}'`,
+    sql: `SET SESSION autocommit = 0, sql_mode = _utf8mb4'${APPLY_SQL_MODE}', time_zone = _utf8mb4'+00:00', timestamp = DEFAULT, collation_connection = _utf8mb4'${APPLY_COLLATION}'`,
     params: [],
   };
 }

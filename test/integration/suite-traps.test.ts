@@ -10,7 +10,7 @@ import { Differential } from '../support/differential.js';
 let diff: Differential;
 
 /** A database per case, so that each case's copies are compared on their own. */
-const CASES = ['wait_german2', 'wait_retry', 'myisam', 'myisam_retry', 'myisam_interrupted', 'self_join', 'year'];
+const CASES = ['wait_german2', 'wait_retry', 'myisam', 'myisam_retry', 'myisam_interrupted', 'self_join', 'year', 'ucs2_view'];
 const dbOf = (name: string): string => `traps_${name}`;
 
 // MyISAM is the default engine of every server, as in MariaDB's test suite
@@ -249,6 +249,38 @@ describe('one statement that changes a row twice', () => {
     for (const t of tables) await diff.run(`UPDATE ${t} AS A, ${t} AS B SET A.a = A.a + 10, B.b = B.b + 20 WHERE A.a = B.a`);
     diff.replication.start();
     await diff.expectSameAsNative(db);
+  });
+});
+
+describe('DDL under a session collation of another character set', () => {
+  it('creates a view under collation_connection ucs2_general_ci, and goes on with the DDL and rows after it', async () => {
+    const db = dbOf('ucs2_view');
+    const conn = await mysql.createConnection({ uri: diff.source.info.adminUrl, ...EXACT_VALUES });
+    try {
+      await conn.query(`USE ${db}`);
+      await conn.query('SET collation_connection = ucs2_general_ci');
+      await conn.query('CREATE VIEW v1 AS SELECT 1 AS a');
+      await conn.query(`CREATE TABLE t1 (id INT PRIMARY KEY, at TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3), s VARCHAR(10)) ENGINE=InnoDB`);
+      // (A literal of this session is read as ucs2, unless it says otherwise: as the server's own replica must.)
+      await conn.query("SET time_zone = _utf8mb4'+05:30'");
+      await conn.query(`CREATE VIEW v2 AS SELECT id, s FROM t1 WHERE s <> 'x'`);
+    } finally {
+      await conn.end();
+    }
+    await diff.run(`INSERT INTO ${db}.t1 (id, s) VALUES (1, 'a'), (2, 'é')`);
+    await diff.expectSameAsNative(db);
+    const collations = async (server: 'native' | 'ours'): Promise<unknown[]> => {
+      const c = await mysql.createConnection({ uri: diff[server].info.adminUrl, ...EXACT_VALUES });
+      try {
+        const [rows] = await c.query('SELECT TABLE_NAME, COLLATION_CONNECTION, VIEW_DEFINITION FROM information_schema.VIEWS WHERE TABLE_SCHEMA = ? ORDER BY TABLE_NAME', [db]);
+        return rows as unknown[];
+      } finally {
+        await c.end();
+      }
+    };
+    const ours = await collations('ours');
+    expect(ours).toHaveLength(2);
+    expect(ours).toEqual(await collations('native'));
   });
 });
 

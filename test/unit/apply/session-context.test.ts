@@ -52,7 +52,7 @@ describe('the context a DDL statement runs in', () => {
 
   it('is left for the apply session again', () => {
     expect(leaveDdlContext().sql).toBe(
-      `SET SESSION autocommit = 0, sql_mode = '${APPLY_SQL_MODE}', time_zone = '+00:00', timestamp = DEFAULT, collation_connection = 'utf8mb4_general_ci'`,
+      `SET SESSION autocommit = 0, sql_mode = _utf8mb4'${APPLY_SQL_MODE}', time_zone = _utf8mb4'+00:00', timestamp = DEFAULT, collation_connection = _utf8mb4'utf8mb4_general_ci'`,
     );
   });
 
