@@ -126,7 +126,7 @@ export async function createObjects(
   const create = async (o: SourceObject): Promise<void> => {
     const target = filter.targetDatabase(o.database);
     // The text is in the object's sql_mode (a body may quote names with "..." under ANSI_QUOTES).
-    const lexer = { ansiQuotes: /\bANSI(_QUOTES)?\b/.test(o.sqlMode), backslashEscapes: !/\bNO_BACKSLASH_ESCAPES\b/.test(o.sqlMode) };
+    const lexer = { ansiQuotes: /\bANSI(_QUOTES)?\b/.test(o.sqlMode), backslashEscapes: !/\bNO_BACKSLASH_ESCAPES\b/.test(o.sqlMode), bracketQuotes: /\bMSSQL\b/.test(o.sqlMode) };
     const sql = rewriteObject(rewriteDatabases(o.sql, (db) => filter.targetDatabase(db), lexer), { definer: options.definer, disableEvents: true }, lexer);
     const settings = ['sql_mode = ?', 'collation_connection = ?'];
     const params: unknown[] = [o.sqlMode, o.collation];

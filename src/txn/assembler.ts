@@ -108,12 +108,14 @@ const SEED_AGAIN =
   'seed the replica again with `binlog-sync snapshot --drop-existing` (same --databases, filters and --state), then `binlog-sync start`';
 
 const ANSI_QUOTES = 1n << 2n;
+/** MariaDB's MSSQL mode ([name] quotes a name); the bit is unused on MySQL 8. */
+const MSSQL = 1n << 10n;
 const NO_BACKSLASH_ESCAPES = 1n << 20n;
 
 /** How the session's sql_mode changes the way its statements are tokenised. */
 export function lexerOptions(sqlMode: bigint | undefined): LexerOptions {
   if (sqlMode === undefined) return {};
-  return { ansiQuotes: (sqlMode & ANSI_QUOTES) !== 0n, backslashEscapes: (sqlMode & NO_BACKSLASH_ESCAPES) === 0n };
+  return { ansiQuotes: (sqlMode & ANSI_QUOTES) !== 0n, backslashEscapes: (sqlMode & NO_BACKSLASH_ESCAPES) === 0n, bracketQuotes: (sqlMode & MSSQL) !== 0n };
 }
 
 const TRANSACTION_CONTROL = /^\s*(BEGIN|START\s+TRANSACTION|COMMIT|ROLLBACK|XA\s|SAVEPOINT\s|ROLLBACK\s+TO\s|RELEASE\s+SAVEPOINT\s)/i;

@@ -37,6 +37,8 @@ export interface LexerOptions {
   backslashEscapes?: boolean;
   /** True under sql_mode ANSI_QUOTES, where "..." quotes a name rather than a string. */
   ansiQuotes?: boolean;
+  /** True under MariaDB's sql_mode MSSQL, where [...] quotes a name too. */
+  bracketQuotes?: boolean;
 }
 
 /** Splits `sql` into tokens (whitespace is dropped; comments are kept). */
@@ -110,6 +112,7 @@ class Lexer {
     const ahead = this.sql[start + 1];
     if (ch === '`') return this.quoted(start, '`', 'quoted');
     if (ch === '"' && this.options.ansiQuotes) return this.quoted(start, '"', 'quoted');
+    if (ch === '[' && this.options.bracketQuotes) return this.bracketed(start);
     if (ch === "'" || ch === '"') return this.string(start, ch);
     if (ch === '#') return this.lineComment(start);
     // `--` starts a comment only when followed by a space or control character;
@@ -148,6 +151,13 @@ class Lexer {
       }
     }
     this.emit(kind, start, this.sql.length, value);
+  }
+
+  /** `[name]` (MSSQL mode): a name up to the first `]`. */
+  private bracketed(start: number): void {
+    const end = this.sql.indexOf(']', start + 1);
+    if (end < 0) return this.emit('quoted', start, this.sql.length, this.sql.slice(start + 1));
+    this.emit('quoted', start, end + 1, this.sql.slice(start + 1, end));
   }
 
   private string(start: number, quote: string): void {

@@ -10,7 +10,7 @@ import { Differential } from '../support/differential.js';
 let diff: Differential;
 
 /** A database per case, so that each case's copies are compared on their own. */
-const CASES = ['wait_german2', 'wait_retry', 'myisam', 'myisam_retry', 'myisam_interrupted', 'self_join', 'year', 'ucs2_view'];
+const CASES = ['wait_german2', 'wait_retry', 'myisam', 'myisam_retry', 'myisam_interrupted', 'self_join', 'year', 'ucs2_view', 'mssql'];
 const dbOf = (name: string): string => `traps_${name}`;
 
 // MyISAM is the default engine of every server, as in MariaDB's test suite
@@ -281,6 +281,27 @@ describe('DDL under a session collation of another character set', () => {
     const ours = await collations('ours');
     expect(ours).toHaveLength(2);
     expect(ours).toEqual(await collations('native'));
+  });
+});
+
+describe("DDL in MariaDB's MSSQL mode", () => {
+  it('creates and alters a table whose names are quoted by [brackets], and applies its rows', async () => {
+    const db = dbOf('mssql');
+    const conn = await mysql.createConnection({ uri: diff.source.info.adminUrl, ...EXACT_VALUES });
+    try {
+      await conn.query(`USE ${db}`);
+      await conn.query("SET sql_mode = 'MSSQL'");
+      await conn.query('CREATE TABLE [t 1] ([a b] INT, [c] VARCHAR(10)) ENGINE=InnoDB');
+      await conn.query(`INSERT INTO [t 1] VALUES (1, 'x'), (2, 'y')`);
+      await conn.query('ALTER TABLE [t 1] ADD COLUMN [d e] INT DEFAULT 7');
+      await conn.query(`UPDATE [t 1] SET [d e] = [a b] * 10 WHERE [a b] = 2`);
+      await conn.query('CREATE TABLE [t 2] LIKE [t 1]');
+      await conn.query('RENAME TABLE [t 2] TO [t 3]');
+    } finally {
+      await conn.end();
+    }
+    const image = await diff.expectSameAsNative(db);
+    expect(Object.keys(image.tables).sort()).toEqual(['t 1', 't 3']);
   });
 });
 

@@ -73,6 +73,20 @@ describe('tokenize', () => {
     expect(tokenize('"a""b"', { ansiQuotes: true })[0]).toMatchObject({ kind: 'quoted', value: 'a"b' });
   });
 
+  it('reads [name] as a name under MariaDB MSSQL mode, and as punctuation otherwise', () => {
+    expect(tokenize('CREATE TABLE [t 1] ([a b] INT)', { bracketQuotes: true }).map((t) => `${t.kind}:${t.value}`)).toEqual([
+      'identifier:CREATE',
+      'identifier:TABLE',
+      'quoted:t 1',
+      'punct:(',
+      'quoted:a b',
+      'identifier:INT',
+      'punct:)',
+    ]);
+    expect(tokenize('[t]')[0]).toMatchObject({ kind: 'punct', value: '[' });
+    expect(tokenize('[open', { bracketQuotes: true })[0]).toMatchObject({ kind: 'quoted', value: 'open' });
+  });
+
   it('never throws, and its tokens are ordered, disjoint source slices', () => {
     // Biased towards the characters that change the lexer's state.
     const char = fc.constantFrom(...'`\'"\\/*!M#-.,;() \n\taé1e5x');
