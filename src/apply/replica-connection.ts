@@ -58,8 +58,9 @@ async function openApplyConnection(endpoint: Endpoint, files: LocalFiles): Promi
   const [rows] = await conn.query('SELECT VERSION() AS version, @@local_infile AS localInfile');
   const info = (rows as Array<{ version: string; localInfile: number | string }>)[0];
   const flavor = /mariadb/i.test(String(info?.version ?? '')) ? 'mariadb' : 'mysql';
-  const [history] = await conn.query("SHOW VARIABLES LIKE 'system_versioning_insert_history'");
-  await conn.query(applySessionStatement({ flavor, insertHistory: (history as unknown[]).length > 0 }));
+  const [versioning] = await conn.query("SHOW VARIABLES WHERE Variable_name IN ('system_versioning_insert_history', 'system_versioning_alter_history')");
+  const has = (name: string): boolean => (versioning as Array<{ Variable_name: string }>).some((v) => v.Variable_name === name);
+  await conn.query(applySessionStatement({ flavor, insertHistory: has('system_versioning_insert_history'), alterHistory: has('system_versioning_alter_history') }));
   return { conn, flavor, version: String(info?.version ?? ''), localInfile: Number(info?.localInfile) === 1 };
 }
 

@@ -23,6 +23,12 @@ export interface ReplicaFeatures {
   flavor: SqlFlavor;
   /** MariaDB 10.11+: rows of a system-versioned table may be inserted with their own row_start/row_end. */
   insertHistory: boolean;
+  /**
+   * MariaDB 10.3+: ALTER TABLE of a system-versioned table is refused unless
+   * system_versioning_alter_history = KEEP, a session setting the binlog
+   * does not carry. The source ran the ALTER, so it allowed it.
+   */
+  alterHistory?: boolean;
 }
 
 /**
@@ -36,6 +42,7 @@ export function applySessionStatement(features: ReplicaFeatures): string {
   const settings = [`time_zone = '+00:00'`, `sql_mode = '${APPLY_SQL_MODE}'`, 'foreign_key_checks = 1', 'autocommit = 0'];
   if (features.flavor === 'mariadb') settings.push('check_constraint_checks = 0');
   if (features.insertHistory) settings.push('system_versioning_insert_history = 1');
+  if (features.alterHistory) settings.push("system_versioning_alter_history = 'KEEP'");
   return `SET SESSION ${settings.join(', ')}`;
 }
 

@@ -10,7 +10,7 @@ import { Differential } from '../support/differential.js';
 let diff: Differential;
 
 /** A database per case, so that each case's copies are compared on their own. */
-const CASES = ['wait_german2', 'wait_retry', 'myisam', 'myisam_retry', 'myisam_interrupted', 'self_join', 'year', 'ucs2_view', 'mssql'];
+const CASES = ['wait_german2', 'wait_retry', 'myisam', 'myisam_retry', 'myisam_interrupted', 'self_join', 'year', 'ucs2_view', 'mssql', 'versioned_alter'];
 const dbOf = (name: string): string => `traps_${name}`;
 
 // MyISAM is the default engine of every server, as in MariaDB's test suite
@@ -281,6 +281,22 @@ describe('DDL under a session collation of another character set', () => {
     const ours = await collations('ours');
     expect(ours).toHaveLength(2);
     expect(ours).toEqual(await collations('native'));
+  });
+});
+
+describe('ALTER TABLE of a system-versioned table', () => {
+  it('applies it as the source allowed it (system_versioning_alter_history = KEEP there), history kept', async () => {
+    const db = dbOf('versioned_alter');
+    await diff.run(`CREATE TABLE ${db}.t (id INT PRIMARY KEY, a INT) ENGINE=InnoDB WITH SYSTEM VERSIONING`, `INSERT INTO ${db}.t VALUES (1, 1), (2, 2)`, `UPDATE ${db}.t SET a = a + 10`);
+    const conn = await mysql.createConnection({ uri: diff.source.info.adminUrl, ...EXACT_VALUES });
+    try {
+      await conn.query("SET system_versioning_alter_history = 'KEEP'");
+      await conn.query(`ALTER TABLE ${db}.t ADD COLUMN b INT DEFAULT 5`);
+    } finally {
+      await conn.end();
+    }
+    await diff.run(`UPDATE ${db}.t SET b = 6 WHERE id = 1`, `INSERT INTO ${db}.t (id, a) VALUES (3, 3)`);
+    await diff.expectSameAsNative(db);
   });
 });
 

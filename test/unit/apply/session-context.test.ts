@@ -7,9 +7,14 @@ describe('the apply session', () => {
   });
 
   it.each<[string, Parameters<typeof applySessionStatement>[0], string[], string[]]>([
-    ['MariaDB 10.11+', { flavor: 'mariadb', insertHistory: true }, ['check_constraint_checks = 0', 'system_versioning_insert_history = 1'], []],
-    ['older MariaDB', { flavor: 'mariadb', insertHistory: false }, ['check_constraint_checks = 0'], ['system_versioning_insert_history']],
-    ['MySQL', { flavor: 'mysql', insertHistory: false }, [], ['check_constraint_checks', 'system_versioning_insert_history']],
+    [
+      'MariaDB 10.11+',
+      { flavor: 'mariadb', insertHistory: true, alterHistory: true },
+      ['check_constraint_checks = 0', 'system_versioning_insert_history = 1', "system_versioning_alter_history = 'KEEP'"],
+      [],
+    ],
+    ['older MariaDB', { flavor: 'mariadb', insertHistory: false, alterHistory: true }, ['check_constraint_checks = 0', "system_versioning_alter_history = 'KEEP'"], ['system_versioning_insert_history']],
+    ['MySQL', { flavor: 'mysql', insertHistory: false }, [], ['check_constraint_checks', 'system_versioning_insert_history', 'system_versioning_alter_history']],
   ])('%s', (_name, features, present, absent) => {
     const sql = applySessionStatement(features);
     for (const s of ["time_zone = '+00:00'", 'autocommit = 0', `sql_mode = '${APPLY_SQL_MODE}'`, ...present]) expect(sql).toContain(s);
