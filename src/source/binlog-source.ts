@@ -452,6 +452,7 @@ export class BinlogSource {
           ...(status.microseconds !== undefined ? { microseconds: status.microseconds } : {}),
           ...(status.charset !== undefined ? { charset: status.charset } : {}),
           ...(status.invoker !== undefined ? { invoker: status.invoker } : {}),
+          ...((e as { errorCode?: number }).errorCode ? { errorCode: (e as { errorCode?: number }).errorCode } : {}),
           ...this.header(e),
         });
         return;

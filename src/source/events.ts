@@ -207,6 +207,12 @@ export type SourceEvent =
       charset?: { client: number; connection: number; server: number };
       /** The account the statement ran as, when the source wrote it (see status-vars.ts). */
       invoker?: { user: string; host: string };
+      /**
+       * The error the statement ended with on the source, when it did part of
+       * its work all the same (a DROP VIEW of two views, one missing) and was
+       * logged with it.
+       */
+      errorCode?: number;
     } & EventHeader)
   | ({
       type: 'rows';

@@ -45,6 +45,12 @@ export type ApplyAction =
       verb: string;
       targets: string[];
       /**
+       * The error the statement ended with on the source, which did part of
+       * its work all the same: the replica's same error is its success, as
+       * on the server's own replica.
+       */
+      expectedError?: number;
+      /**
        * Helper statements run before and after `sql` (a table renamed out of
        * the replicated databases is moved aside and dropped). Each is safe to
        * run again after a crash.
@@ -79,7 +85,7 @@ export interface StatementTime {
 }
 
 /** The context a Query event's statement ran in on the source, carried to where it is applied. */
-type QueryContext = Pick<Extract<SourceEvent, { type: 'query' }>, 'database' | 'sqlMode' | 'timeZone' | 'microseconds' | 'timestamp' | 'charset' | 'invoker'>;
+type QueryContext = Pick<Extract<SourceEvent, { type: 'query' }>, 'database' | 'sqlMode' | 'timeZone' | 'microseconds' | 'timestamp' | 'charset' | 'invoker' | 'errorCode'>;
 
 /** The time zone and time a DDL runs under on the replica: its source session's. */
 function statementContext(context: QueryContext): { timeZone: string | undefined; time: StatementTime } {
@@ -285,7 +291,8 @@ export class TransactionAssembler {
     // A view, routine or event keeps the collation_connection it was created under (information_schema shows it).
     const object = info.scope === 'object' || (info.scope === 'table' && /^(CREATE|ALTER) VIEW$/.test(info.verb));
     const collation = object && context.charset ? { collation: context.charset.connection } : {};
-    return [{ type: 'ddl', sql: rewritten, database, sqlMode, ...statementContext(context), verb: info.verb, targets, ...collation, ...extra }];
+    const failed = context.errorCode ? { expectedError: context.errorCode } : {};
+    return [{ type: 'ddl', sql: rewritten, database, sqlMode, ...statementContext(context), verb: info.verb, targets, ...collation, ...failed, ...extra }];
   }
 
   /**

@@ -10,7 +10,7 @@ import { Differential } from '../support/differential.js';
 let diff: Differential;
 
 /** A database per case, so that each case's copies are compared on their own. */
-const CASES = ['wait_german2', 'wait_retry', 'myisam', 'myisam_retry', 'myisam_interrupted', 'self_join', 'year', 'ucs2_view', 'mssql', 'versioned_alter'];
+const CASES = ['wait_german2', 'wait_retry', 'myisam', 'myisam_retry', 'myisam_interrupted', 'self_join', 'year', 'ucs2_view', 'mssql', 'versioned_alter', 'ddl_errors'];
 const dbOf = (name: string): string => `traps_${name}`;
 
 // MyISAM is the default engine of every server, as in MariaDB's test suite
@@ -297,6 +297,18 @@ describe('ALTER TABLE of a system-versioned table', () => {
     }
     await diff.run(`UPDATE ${db}.t SET b = 6 WHERE id = 1`, `INSERT INTO ${db}.t (id, a) VALUES (3, 3)`);
     await diff.expectSameAsNative(db);
+  });
+});
+
+describe('DDL the source logged with an error', () => {
+  it('applies a DROP VIEW of a view and a missing one, and a CREATE OR REPLACE TABLE that failed, as the source did', async () => {
+    const db = dbOf('ddl_errors');
+    await diff.run(`CREATE TABLE ${db}.t1 (id INT PRIMARY KEY) ENGINE=InnoDB`, `INSERT INTO ${db}.t1 VALUES (1)`, `CREATE VIEW ${db}.v1 AS SELECT 1 AS a`, `CREATE TABLE ${db}.t2 (id INT) ENGINE=InnoDB`);
+    const failing = [`DROP VIEW ${db}.v2, ${db}.v1`, `CREATE OR REPLACE TABLE ${db}.t2 (a INT DEFAULT b, b INT DEFAULT a)`];
+    for (const sql of failing) await expect(diff.run(sql), sql).rejects.toThrow();
+    await diff.run(`CREATE TABLE ${db}.t3 (id INT PRIMARY KEY) ENGINE=InnoDB`, `INSERT INTO ${db}.t3 VALUES (1), (2)`);
+    const image = await diff.expectSameAsNative(db);
+    expect(Object.keys(image.tables).sort()).toEqual(['t1', 't3']);
   });
 });
 

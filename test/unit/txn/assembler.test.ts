@@ -715,6 +715,12 @@ describe('TransactionAssembler: statements', () => {
     expect(run([gtid('0-1-9', false, 100), event])[1]).toMatchObject({ type: 'ddl', sql: "ALTER DEFINER=`ops`@`10.%` EVENT e COMMENT 'x'" });
   });
 
+  it('passes on the error a DDL was logged with (it did part of its work on the source all the same)', () => {
+    const event = { ...(query('DROP VIEW v2, v1', 150) as Extract<SourceEvent, { type: 'query' }>), errorCode: 4092 };
+    expect(run([gtid('0-1-9', false, 100), event])[1]).toMatchObject({ type: 'ddl', verb: 'DROP VIEW', expectedError: 4092 });
+    expect(run([gtid('0-1-10', false, 200), query('DROP VIEW v3', 250)])[1]).not.toHaveProperty('expectedError');
+  });
+
   it('passes the session sql_mode on to the DDL', () => {
     expect(statement('CREATE TABLE t (id INT)', 'app', 0x4n)).toEqual([ddl('CREATE TABLE t (id INT)', 'app', 'CREATE TABLE', ['app.t'], 0x4n)]);
   });
