@@ -5,7 +5,7 @@
 // commits on its own, so it cannot commit with its position: the checkpoint
 // marks it as started first, and its re-run after a crash takes "already
 // done" errors as success.
-import { ALREADY_APPLIED_ERRNOS } from '../db/server-errors.js';
+import { ALREADY_APPLIED_ERRNOS, ER_NO_SUCH_TABLE } from '../db/server-errors.js';
 import { ApplyError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import type { SystemZone } from '../source/source-server.js';
@@ -61,7 +61,7 @@ export class DdlApplier {
       for (const sql of action.before ?? []) await this.replica.run(sql, [], context, action.verb, action.targets.join(', '));
       await this.replica.run(action.sql, [], context, action.verb, action.targets.join(', ')).catch((error: unknown) => {
         // Logged with an error on the source, which did part of it all the same: the same error here is the same outcome.
-        if (action.expectedError === undefined || serverErrno(error) !== action.expectedError) throw error;
+        if (action.expectedError === undefined || serverErrno(error) !== action.expectedError) throw missingElsewhere(error, action.targets) ?? error;
         this.logger.info({ ...context, statement: action.verb, error: action.expectedError }, `${action.verb} ended with error ${action.expectedError} here as on the source`);
       });
       for (const sql of action.after ?? []) await this.replica.run(sql, [], context, action.verb, action.targets.join(', '));
@@ -74,6 +74,24 @@ export class DdlApplier {
       await this.replica.run(leave.sql, leave.params, context, 'session');
     }
   }
+}
+
+/**
+ * The DDL refers to a table (a sequence, a view's or a foreign key's table)
+ * of another database that the replica does not have, most likely one that
+ * is not replicated: say so, and the ways on.
+ */
+export function missingElsewhere(error: unknown, targets: readonly string[]): ApplyError | undefined {
+  if (!(error instanceof ApplyError) || serverErrno(error) !== ER_NO_SUCH_TABLE) return undefined;
+  const named = /Table '([^'.]+)\.([^']+)' doesn't exist/.exec(error.message);
+  if (!named) return undefined;
+  const [, database, table] = named;
+  if (targets.some((t) => t.split('.')[0] === database)) return undefined;
+  return new ApplyError(
+    `${error.message}; the statement refers to ${database}.${table}, which the replica does not have: if the database ${database} is not replicated, ` +
+      `add it to --databases and seed it with \`binlog-sync snapshot\`, or create ${database}.${table} on the replica, then start again`,
+    { cause: error.cause, location: error.location },
+  );
 }
 
 /** The replica does not know the source session's time zone: say how to teach it. */
