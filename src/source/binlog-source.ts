@@ -14,7 +14,7 @@ import { BinlogPurgedError, ConnectionError } from '../errors.js';
 import { effectiveOptions, connectionFailure } from '../db/connect.js';
 import type { DriverError } from '../db/server-errors.js';
 import type { Logger } from '../log/logger.js';
-import { allPresent, xidLiteral, type BinlogRows, type RowsInPlace, type ColumnDef, type ColumnKind, type RowImage, type RowsData, type RowsKind, type SourceEvent, type TableDef } from './events.js';
+import { xidLiteral, type BinlogRows, type RowsInPlace, type ColumnDef, type ColumnKind, type RowsKind, type SourceEvent, type TableDef } from './events.js';
 import { noForeignKeyChecks, parseStatusVars } from './status-vars.js';
 import { rawStatusVars } from './zongji-raw.js';
 import { joinLargePackets } from './joined-packets.js';
@@ -25,7 +25,8 @@ import { countRows, rowsLayout, type ColumnLayout, type RowsLayout } from '../bi
 import { rememberTableMaps } from './table-maps.js';
 import { MARIADB_GTID_EVENT, XID_EVENT, allSetAt, eventTableId, headerNextPosition, headerTimestampMs, mariadbGtid, rowsHead } from '../binlog/event-head.js';
 import type { Collations } from './collations.js';
-import { fixTime, memberNumber, textOrBytes } from './row-values.js';
+import { decodedRows } from './row-values.js';
+import { allOnes, bitmapToFlags, visible } from './present-columns.js';
 import { hiddenColumns } from './hidden-columns.js';
 
 export interface StreamStart {
@@ -727,43 +728,6 @@ function howToRead(column: ColumnInfo, hasSchema: boolean): { kind: ColumnKind; 
   }
 }
 
-/** zongji's decoded rows as our row images (values by column index). */
-function decodedRows(kind: RowsKind, table: TableDef, decoded: unknown[], present: boolean[], presentAfter: boolean[] | undefined): RowsData['rows'] {
-  const { columns } = table;
-  const image = (row: Record<string, unknown>, flags: boolean[]): RowImage => {
-    const values: RowImage = new Array(columns.length);
-    for (let i = 0; i < columns.length; i++) {
-      const c = columns[i]!;
-      values[i] = flags[i] ? (c.kind === 'plain' ? row[c.name] : normaliseValue(c, row[c.name])) : undefined;
-    }
-    return values;
-  };
-  return kind === 'update'
-    ? (decoded as Array<{ before: Record<string, unknown>; after: Record<string, unknown> }>).map((r) => ({
-        before: image(r.before, present),
-        after: image(r.after, presentAfter!),
-      }))
-    : (decoded as Array<Record<string, unknown>>).map((r) => (kind === 'insert' ? { after: image(r, present) } : { before: image(r, present) }));
-}
-
-/**
- * Undoes zongji conventions that would not round-trip (see row-values.ts):
- * text read as bytes, ENUM and SET numbers, negative TIME, the zero YEAR
- * (read as 1900), and the zero TIMESTAMP (stored as epoch 0, read as the
- * epoch itself).
- */
-function normaliseValue(column: ColumnDef, value: unknown): unknown {
-  if (column.kind === 'text') return textOrBytes(value);
-  if (column.kind === 'enum' || column.kind === 'set') return memberNumber(value);
-  if (column.kind === 'time') return fixTime(value, column.hhmmss);
-  if (column.kind === 'year' && value === 1900) return 0;
-  if (column.kind === 'timestamp' && typeof value === 'string') {
-    const zero = /^1970-01-01 00:00:00(\.0+)?$/.exec(value);
-    if (zero) return `0000-00-00 00:00:00${zero[1] ?? ''}`;
-  }
-  return value;
-}
-
 /** A binlog stream error as one of ours: purged binlogs and lost connections say what to do. */
 function streamFailure(error: Error, endpoint: Endpoint, start: StreamStart): Error {
   const message = error.message ?? String(error);
@@ -883,26 +847,3 @@ const originalTypes = new WeakMap<object, string>();
 
 /** How long the source's dump thread may wait for us to read (see start()). */
 const DUMP_WRITE_TIMEOUT_S = 86_400;
-
-/** Bitmaps of every column, by length in bytes. */
-const ALL_ONES: Uint8Array[] = [];
-
-function allOnes(bytes: number): Uint8Array {
-  return (ALL_ONES[bytes] ??= new Uint8Array(bytes).fill(0xff));
-}
-
-/** A rows event's present columns, less the table's hidden ones (see hidden-columns.ts): never written nor compared. */
-function visible(table: TableDef, present: boolean[]): boolean[] {
-  const { columns } = table;
-  if (!columns[columns.length - 1]?.hidden) return present;
-  return present.map((p, i) => p && !columns[i]!.hidden);
-}
-
-function bitmapToFlags(bitmap: Uint8Array | undefined, count: number): boolean[] {
-  let all = true;
-  if (bitmap) for (let i = 0; i < count && all; i++) all = (bitmap[i >> 3]! & (1 << (i & 7))) !== 0;
-  if (all) return allPresent(count);
-  const flags: boolean[] = [];
-  for (let i = 0; i < count; i++) flags.push((bitmap![i >> 3]! & (1 << (i & 7))) !== 0);
-  return flags;
-}

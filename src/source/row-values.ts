@@ -4,6 +4,7 @@
 // them are chosen in binlog-source.ts, which also has zongji read ENUM, SET
 // and UTF-8 text as numbers and bytes (see switchColumns there).
 import { isUtf8 } from 'node:buffer';
+import type { ColumnDef, RowImage, RowsData, RowsKind, TableDef } from './events.js';
 
 /**
  * An ENUM's index or a SET's bits, read by zongji as an unsigned integer:
@@ -68,4 +69,41 @@ function fixOldTime(value: string): string {
   const magnitude = Number(m[1]) * 10_000 + Number(m[2]) * 100 + 100;
   const pad = (n: number): string => String(n).padStart(2, '0');
   return `-${pad(Math.floor(magnitude / 10_000))}:${pad(Math.floor(magnitude / 100) % 100)}:${pad(magnitude % 100)}`;
+}
+
+/** zongji's decoded rows as our row images (values by column index). */
+export function decodedRows(kind: RowsKind, table: TableDef, decoded: unknown[], present: boolean[], presentAfter: boolean[] | undefined): RowsData['rows'] {
+  const { columns } = table;
+  const image = (row: Record<string, unknown>, flags: boolean[]): RowImage => {
+    const values: RowImage = new Array(columns.length);
+    for (let i = 0; i < columns.length; i++) {
+      const c = columns[i]!;
+      values[i] = flags[i] ? (c.kind === 'plain' ? row[c.name] : normaliseValue(c, row[c.name])) : undefined;
+    }
+    return values;
+  };
+  return kind === 'update'
+    ? (decoded as Array<{ before: Record<string, unknown>; after: Record<string, unknown> }>).map((r) => ({
+        before: image(r.before, present),
+        after: image(r.after, presentAfter!),
+      }))
+    : (decoded as Array<Record<string, unknown>>).map((r) => (kind === 'insert' ? { after: image(r, present) } : { before: image(r, present) }));
+}
+
+/**
+ * Undoes zongji conventions that would not round-trip (see row-values.ts):
+ * text read as bytes, ENUM and SET numbers, negative TIME, the zero YEAR
+ * (read as 1900), and the zero TIMESTAMP (stored as epoch 0, read as the
+ * epoch itself).
+ */
+function normaliseValue(column: ColumnDef, value: unknown): unknown {
+  if (column.kind === 'text') return textOrBytes(value);
+  if (column.kind === 'enum' || column.kind === 'set') return memberNumber(value);
+  if (column.kind === 'time') return fixTime(value, column.hhmmss);
+  if (column.kind === 'year' && value === 1900) return 0;
+  if (column.kind === 'timestamp' && typeof value === 'string') {
+    const zero = /^1970-01-01 00:00:00(\.0+)?$/.exec(value);
+    if (zero) return `0000-00-00 00:00:00${zero[1] ?? ''}`;
+  }
+  return value;
 }
