@@ -6,7 +6,7 @@
 // HandOverPipeline; the ApplyMode (owned by the replicator) says whether to
 // group and batch, or to apply carefully, one statement at a time.
 import type { Endpoint } from '../config/connection-url.js';
-import { ER_XAER_NOTA, LOAD_DATA_REFUSED } from '../db/server-errors.js';
+import { LOAD_DATA_REFUSED } from '../db/server-errors.js';
 import { ApplyError, CarefulRetryError, TransientApplyError } from '../errors.js';
 import { RunCapabilities } from '../capabilities.js';
 import type { Logger } from '../log/logger.js';
@@ -29,6 +29,8 @@ import { SqlRowApplier } from './row-applier.js';
 import { BinlogRowApplier } from './binlog-row-applier.js';
 import { NO_CONTEXT, describeContext, locationOf, serverErrno } from './apply-errors.js';
 import { ReplicaEngines, nonTransactionalMark } from './non-transactional.js';
+import { ReplicaTransaction, type Unit } from './replica-transaction.js';
+import { XaApplier } from './xa-applier.js';
 
 export type { ApplyContext } from './statement-buffer.js';
 export type { ApplyFailure } from './pipeline.js';
@@ -55,9 +57,6 @@ const COLLECT_AFTER_QUERY_BYTES = 16 * 1024 * 1024;
 const GROUP_LIMIT = 500;
 const GROUP_ROWS = 10_000;
 const GROUP_OPEN_MS = 1_000;
-
-/** How long the replica may take to let go of a prepared XA transaction whose session ended. */
-const DETACH_TIMEOUT_MS = 10_000;
 
 /**
  * What the applier may use this run: BINLOG statements and LOAD DATA, each
@@ -111,21 +110,6 @@ export interface ApplierOptions {
   onNonTransactional?: (table: string) => void;
 }
 
-/** One replica transaction: the source transactions it holds and its batches' outcomes. */
-interface Unit {
-  transactions: number;
-  /** Rows of its source transactions so far. */
-  rows: number;
-  /** When it was opened (performance.now()). */
-  openedAt: number;
-  /** Its last source transaction's commit: its position is written once, as the unit is sealed. */
-  last?: { action: Extract<ApplyAction, { type: 'commit' }>; context: ApplyContext } | undefined;
-  /** Records the position of the unit's last source transaction, once the unit is durable. */
-  onDurable?: (() => void) | undefined;
-  /** Checked results of the batches handed over so far (each settles without throwing). */
-  batches: Array<Promise<void>>;
-}
-
 /** Why row events cannot go as BINLOG statements on this connection, as the log says it; undefined when they can. */
 async function binlogStatementsRefused(conn: ApplyConnection, flavor: BatchingOptions['flavor']): Promise<string | undefined> {
   const refusal = await binlogRefusal(conn);
@@ -140,12 +124,8 @@ async function binlogStatementsRefused(conn: ApplyConnection, flavor: BatchingOp
 }
 
 export class ReplicaApplier {
-  /** The replica transaction being built (statements may already be on their way). */
-  private unit: Unit | undefined;
-  /** A standalone DDL ran since the last commit; its position still has to be recorded. */
-  private ddlApplied = false;
-  /** Rows of a source transaction not yet committed (deferred or not) are in the open transaction. */
-  private partial = false;
+  /** The replica transaction being built (statements may already be on their way), as named states (replica-transaction.ts). */
+  private readonly txn = new ReplicaTransaction();
   /** Rows the current source transaction changed so far (reported with its commit). */
   private changedRows = 0;
   /** Numbers the rows events, so a batch knows how many it spans. */
@@ -163,14 +143,6 @@ export class ReplicaApplier {
   set sourceSystemZone(zone: SystemZone | undefined) {
     this.ddls.sourceSystemZone = zone;
   }
-  /**
-   * The XA transaction the current event group prepares; `prepared` when
-   * the replica already holds it prepared (applied before a restart: its
-   * rows are passed over).
-   */
-  private xa: { xid: string; prepared: boolean } | undefined;
-  /** An XA transaction committed or rolled back since the last commit: forgotten with its position. */
-  private xaEnded: string | undefined;
   private readonly buffer = new StatementBuffer();
   private readonly pipeline = new HandOverPipeline();
   private readonly streamId: string;
@@ -187,6 +159,7 @@ export class ReplicaApplier {
   /** The stream's checkpoint row: claimed, written, fenced. */
   private readonly checkpoint: CheckpointWriter;
   private readonly ddls: DdlApplier;
+  private readonly xa: XaApplier;
   /** The replica's VERSION(). */
   version = '';
 
@@ -212,6 +185,7 @@ export class ReplicaApplier {
     this.binlogRows = new BinlogRowApplier(this.replica, this.capabilities);
     this.checkpoint = new CheckpointWriter(this.replica, this.streamId);
     this.ddls = new DdlApplier(this.replica, this.checkpoint, flavor, this.logger);
+    this.xa = new XaApplier(this.replica, this.checkpoint, this.logger);
     this.replica.onReplaced(() => {
       this.sqlRows.connectionReplaced();
       this.binlogRows.connectionReplaced();
@@ -292,7 +266,7 @@ export class ReplicaApplier {
   }
 
   get inTransaction(): boolean {
-    return this.unit !== undefined;
+    return this.txn.unit !== undefined;
   }
 
   /** The source transaction being applied has changed a table the replica cannot roll back (see non-transactional.ts). */
@@ -302,7 +276,7 @@ export class ReplicaApplier {
 
   /** Source transactions waiting in the open replica transaction for flush(). */
   get deferred(): number {
-    return this.unit ? this.unit.transactions - (this.partial ? 1 : 0) : 0;
+    return this.txn.deferred;
   }
 
   /** Why the pipeline stopped, once it has (the apply loop then stops too). */
@@ -332,11 +306,17 @@ export class ReplicaApplier {
     return action.xa !== undefined ? this.beginXa(action.xa) : undefined;
   }
 
+  /** An XA prepare group begins: applied as an XA transaction of the same id (see xa-applier.ts). */
+  private async beginXa(xid: string): Promise<void> {
+    await this.idle();
+    await this.xa.begin(xid);
+  }
+
   /** A rows event: its statements, by the path it came for (see row-applier.ts), join the open replica transaction. */
   rows(change: RowChange, context: ApplyContext): Promise<void> | undefined {
     this.pipeline.throwIfFailed();
     // Rows of an XA transaction already prepared here before a restart: applied already.
-    if (this.xa?.prepared) return undefined;
+    if (this.xa.passesRows) return undefined;
     // Whether the replica can roll the table back: asked at its first event, known at once after (see non-transactional.ts).
     const engine = this.engines.known(change.table);
     if (engine === undefined) return this.engines.ask(change.table).then(() => this.rows(change, context));
@@ -400,7 +380,7 @@ export class ReplicaApplier {
     }
     if (this.deferred > 0) {
       // Rows of this transaction are in the group's replica transaction already: it cannot commit without them.
-      if (this.partial) throw new CarefulRetryError(`a transaction in a group changes ${table} (${engine}: changes cannot be rolled back on the replica); applying them one at a time`);
+      if (this.txn.name === 'changing') throw new CarefulRetryError(`a transaction in a group changes ${table} (${engine}: changes cannot be rolled back on the replica); applying them one at a time`);
       // The group before it: committed and durable first.
       await this.flush();
       await this.idle();
@@ -412,7 +392,7 @@ export class ReplicaApplier {
     }
     const mark = nonTransactionalMark(describeContext(context), table, engine);
     // (Its first rows may be in the open replica transaction already: then the mark commits over a connection of its own.)
-    await this.checkpoint.markNonTransactional(mark, context, this.unit !== undefined);
+    await this.checkpoint.markNonTransactional(mark, context, this.txn.unit !== undefined);
     this.marked = mark;
     this.logger.debug({ ...context, table, engine }, 'a transaction changes a table the replica cannot roll back: applied alone, never again');
   }
@@ -420,7 +400,7 @@ export class ReplicaApplier {
   /** SAVEPOINT / ROLLBACK TO SAVEPOINT inside a transaction, passed through (nothing to do before its first change). */
   async statement(sql: string, context: ApplyContext): Promise<void> {
     this.pipeline.throwIfFailed();
-    if (!this.unit) return;
+    if (!this.txn.unit) return;
     this.ensureTransaction();
     await this.send(buffered({ sql, params: [] }, { context, kind: 'statement' }));
   }
@@ -447,21 +427,21 @@ export class ReplicaApplier {
     // Its checkpoint clears its mark: committed at once, and durable before anything after it is applied.
     const alone = this.marked !== undefined;
     this.marked = undefined;
-    if (action.xa !== undefined) return this.commitXaPrepare(action.xa, action.gtid, this.checkpoint.position(action.position, action.timestamp), options, rows);
-    if (this.unit) {
+    if (action.xa !== undefined) return this.commitXaPrepare(action, options, rows);
+    if (this.txn.unit) {
       // Also when this transaction changed nothing of ours: it is counted in the group.
       // Only the group's last position is written, as the group is sealed.
       this.ensureTransaction();
-      this.unit.last = { action, context: options.context };
-      this.partial = false;
-      this.unit.onDurable = options.onDurable;
-      this.unit.rows += rows;
-      if (options.deferrable && this.mode.grouped && this.mayGrow(this.unit) && !alone) return { outcome: 'deferred', rows };
+      const unit = this.txn.sourceCommitted();
+      unit.last = { action, context: options.context };
+      unit.onDurable = options.onDurable;
+      unit.rows += rows;
+      if (options.deferrable && this.mode.grouped && this.mayGrow(unit) && !alone) return { outcome: 'deferred', rows };
       return this.seal()
         .then(() => (alone ? this.idle() : undefined))
         .then(() => ({ outcome: 'committed', rows }));
     }
-    if (this.ddlApplied) return this.commitAfterDdl(this.checkpoint.position(action.position, action.timestamp), options, rows);
+    if (this.txn.name === 'ran-alone') return this.commitAfterDdl(this.checkpoint.position(action.position, action.timestamp), options, rows);
     // Nothing written: the position is as durable as everything before it.
     this.pipeline.afterDurable(options.onDurable);
     return { outcome: 'none', rows };
@@ -469,10 +449,8 @@ export class ReplicaApplier {
 
   /** After a DDL (or an XA COMMIT/ROLLBACK): records its position (and clears the started-DDL mark) on its own. */
   private async commitAfterDdl(checkpoint: CheckpointStatement, options: CommitOptions, rows: number): Promise<CommitResult> {
-    const ended = this.xaEnded;
-    this.xaEnded = undefined;
-    await this.checkpoint.write(checkpoint, options.context, ended !== undefined ? [this.checkpoint.xaDone(ended)] : []);
-    this.ddlApplied = false;
+    await this.checkpoint.write(checkpoint, options.context, this.xa.takeEnded());
+    this.txn.recorded();
     options.onDurable();
     return { outcome: 'committed', rows };
   }
@@ -484,7 +462,7 @@ export class ReplicaApplier {
   /** Seals a group of deferred transactions; true when there was one. */
   async flush(): Promise<boolean> {
     // Never in the middle of a source transaction: its rows must not commit without its end.
-    if (!this.unit || this.deferred === 0 || this.partial) return false;
+    if (this.txn.name !== 'between') return false;
     await this.seal();
     return true;
   }
@@ -499,22 +477,15 @@ export class ReplicaApplier {
   async rollback(): Promise<void> {
     this.buffer.clear(); // never sent: nothing to undo
     this.files.clear();
-    this.partial = false;
     this.changedRows = 0;
     // (A mark committed stays: the next session finds it, unless this transaction's checkpoint clears it.)
     this.marked = undefined;
     this.sqlRows.transactionEnded();
     const failed = await this.pipeline.reset();
     // A failed transaction may be open even when no new one is being built.
-    const open = this.unit !== undefined || failed;
-    this.unit = undefined;
-    const xa = this.xa;
-    this.xa = undefined;
-    if (open && xa && !xa.prepared) {
-      // An XA transaction of ours, active or ended but not prepared: ROLLBACK would be refused.
-      await this.replica.query(`XA END ${xa.xid}`).catch(() => undefined);
-      await this.replica.query(`XA ROLLBACK ${xa.xid}`).catch(() => undefined);
-    } else if (open) await this.replica.query('ROLLBACK');
+    const open = this.txn.unit !== undefined || failed;
+    this.txn.reset();
+    if (!(await this.xa.rollback(open)) && open) await this.replica.query('ROLLBACK');
   }
 
   async close(): Promise<void> {
@@ -528,145 +499,49 @@ export class ReplicaApplier {
 
   /** Hands over what is buffered, then the COMMIT (pipelined: see pipeline.ts), or what ends the transaction instead. */
   private async seal(end = 'COMMIT'): Promise<void> {
-    const unit = this.unit!;
+    const unit = this.txn.unit!;
     if (unit.last) {
       const { action, context } = unit.last;
       const { sql, params } = this.checkpoint.position(action.position, action.timestamp);
       this.buffer.add(buffered({ sql, params, expectRows: 1 }, { context, kind: 'checkpoint' }));
     }
     await this.drain(true);
-    this.unit = undefined;
+    this.txn.seal();
     this.pipeline.commit(unit.transactions, unit.batches, () => this.replica.run(end, [], NO_CONTEXT, 'commit'), unit.onDurable);
     if (!this.mode.grouped) await this.idle();
   }
 
   /**
-   * An XA prepare group begins. It is applied as an XA transaction of the
-   * same id on the replica, prepared when the source prepared it, and
-   * committed or rolled back by the later group that ends it (endXa). XA
-   * transactions that are prepared survive a restart of the replica and of
-   * this process; one already prepared here (applied before a restart, its
-   * position not yet recorded) is not applied again.
+   * The end of an XA prepare group: the replica's XA transaction, when any
+   * of its rows were ours, is ended and prepared as a group of its own (see
+   * xa-applier.ts); the position is recorded after it.
    */
-  private async beginXa(xid: string): Promise<void> {
-    await this.idle();
-    this.xa = { xid, prepared: await this.preparedHere(xid) };
-    await this.replica.run('COMMIT', [], NO_CONTEXT, 'xa'); // XA START wants no transaction open
-  }
-
-  /** Whether the replica holds the XA transaction `xid` prepared (XA RECOVER). */
-  private async preparedHere(xid: string): Promise<boolean> {
-    const result = (await this.replica.run('XA RECOVER', [], NO_CONTEXT, 'xa')) as Array<{ formatID: number; gtrid_length: number; bqual_length: number; data: Buffer | string }>;
-    return result.some((row) => {
-      const data = Buffer.isBuffer(row.data) ? row.data : Buffer.from(String(row.data), 'latin1');
-      const gtrid = data.subarray(0, Number(row.gtrid_length));
-      const bqual = data.subarray(Number(row.gtrid_length), Number(row.gtrid_length) + Number(row.bqual_length));
-      return `X'${gtrid.toString('hex')}',X'${bqual.toString('hex')}',${row.formatID}` === xid;
-    });
-  }
-
-  /**
-   * The end of an XA prepare group: the XA transaction is ended and prepared
-   * on the replica (when any of its rows were ours), then the position is
-   * recorded on its own, with a note for the group that will end it. The
-   * two cannot commit together (a prepared XA transaction is not committed);
-   * a restart in between finds the transaction prepared (beginXa).
-   */
-  private async commitXaPrepare(
-    xid: string,
-    gtid: string | null,
-    checkpoint: CheckpointStatement,
-    options: CommitOptions,
-    rows: number,
-  ): Promise<CommitResult> {
-    const prepared = this.xa?.prepared === true || this.unit !== undefined;
-    if (this.unit) {
-      this.partial = false;
-      await this.seal(`XA END ${xid}; XA PREPARE ${xid}`);
-      await this.idle();
-      this.xa = undefined;
-      await this.detachPrepared(xid);
-    }
-    this.xa = undefined;
-    await this.checkpoint.write(checkpoint, options.context, [this.checkpoint.xaPending(xid, prepared, gtid)]);
+  private async commitXaPrepare(action: Extract<ApplyAction, { type: 'commit' }>, options: CommitOptions, rows: number): Promise<CommitResult> {
+    const prepareOpen = this.txn.unit
+      ? async (end: string) => {
+          this.txn.sourceCommitted();
+          await this.seal(end);
+          await this.idle();
+        }
+      : undefined;
+    await this.xa.prepare(action.xa!, action.gtid, this.checkpoint.position(action.position, action.timestamp), options.context, prepareOpen);
     options.onDurable();
     return { outcome: 'committed', rows };
   }
 
-  /**
-   * MariaDB keeps a prepared XA transaction bound to the session that
-   * prepared it, which may run nothing else until it ends; a session that
-   * disconnects leaves it prepared for any other to end (and a restart
-   * keeps it). So the apply session goes on over a new connection.
-   */
-  private async detachPrepared(xid: string): Promise<void> {
-    if (!this.replica.replaceable) throw new Error('internal: an XA transaction was prepared on a connection that cannot be replaced');
-    const [ids] = await this.replica.query('SELECT CONNECTION_ID() AS id');
-    const session = Number((ids as Array<{ id: number }>)[0]!.id);
-    await this.replica.replace();
-    // The server lets go of the session a moment after the client has; until it is gone, the
-    // transaction is still that session's (listed by XA RECOVER, but not anyone else's to end).
-    const deadline = Date.now() + DETACH_TIMEOUT_MS;
-    for (;;) {
-      const left = (await this.replica.run('SELECT ID FROM information_schema.PROCESSLIST WHERE ID = ?', [session], NO_CONTEXT, 'xa')) as unknown[];
-      if (left.length === 0 && (await this.preparedHere(xid))) break;
-      if (Date.now() > deadline) throw new TransientApplyError(`the replica did not release the prepared XA transaction ${xid} within ${DETACH_TIMEOUT_MS / 1000} s`);
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
-    await this.replica.run('COMMIT', [], NO_CONTEXT, 'xa');
-    // The new owner connection, so that a successor can end it (see claim).
-    await this.checkpoint.ownConnection();
-  }
-
-  /**
-   * The group that commits or rolls back an XA transaction. Done like a DDL:
-   * marked as started, run, and its position recorded after it, so a restart
-   * in between knows that "unknown XID" means it already happened.
-   */
+  /** The group that commits or rolls back an XA transaction, run with nothing open (see xa-applier.ts). */
   async xaEnd(action: Extract<ApplyAction, { type: 'xa-end' }>, context: ApplyContext): Promise<void> {
     this.pipeline.throwIfFailed();
     await this.idle();
-    const statement = `XA ${action.verb} ${action.xid}`;
-    const pending = await this.checkpoint.readXaPending(action.xid);
-    // (The read opened a transaction, autocommit being off: XA statements want none open.)
-    await this.replica.run('COMMIT', [], context, 'xa');
-    if (!pending) {
-      throw new ApplyError(
-        `${statement} at ${describeContext(context)} ends an XA transaction whose prepare came before binlog-sync's start position, ` +
-          'so its changes were never seen here; run `binlog-sync snapshot` to copy them, or pass it with `binlog-sync skip`',
-        { location: locationOf(context, null, 'xa') },
-      );
-    }
-    if (pending.prepared) {
-      const again = this.checkpoint.startedBefore(statement);
-      await this.checkpoint.markStarted(statement, context);
-      // A prepared XA transaction of another session is ended only under autocommit (else XAER_OUTSIDE).
-      await this.replica.run('SET SESSION autocommit = 1', [], context, 'session');
-      try {
-        await this.replica.run(statement, [], context, 'xa');
-      } catch (error) {
-        if (!(again && serverErrno(error) === ER_XAER_NOTA)) throw error;
-        this.logger.warn({ ...context, xid: action.xid }, `${statement} had already been applied before a restart`);
-      } finally {
-        await this.replica.run('SET SESSION autocommit = 0', [], context, 'session');
-      }
-    }
-    this.logger.info({ ...context, xid: action.xid, prepared: pending.prepared }, pending.prepared ? `applied ${statement}` : `${statement}: none of its rows were ours`);
-    this.xaEnded = action.xid;
-    this.ddlApplied = true;
+    await this.xa.end(action, context);
+    this.txn.ranAlone(false);
   }
 
   private ensureTransaction(): void {
     // autocommit is off: the first statement opens the replica transaction (an XA one with XA START).
-    if (!this.unit && this.xa && !this.xa.prepared) {
-      this.unit = { transactions: 0, rows: 0, openedAt: performance.now(), batches: [] };
-      this.buffer.add(buffered({ sql: `XA START ${this.xa.xid}`, params: [] }, { context: NO_CONTEXT, kind: 'xa' }));
-    }
-    this.unit ??= { transactions: 0, rows: 0, openedAt: performance.now(), batches: [] };
-    if (!this.partial) {
-      this.partial = true;
-      this.unit.transactions += 1;
-    }
+    if (!this.txn.change()) return;
+    const start = this.xa.startStatement;
+    if (start) this.buffer.add(buffered({ sql: start, params: [] }, { context: NO_CONTEXT, kind: 'xa' }));
   }
 
   /** Queues a statement; careful mode runs it at once, batching hands over full batches only. */
@@ -688,7 +563,7 @@ export class ReplicaApplier {
    */
   private async drain(complete: boolean): Promise<void> {
     if (this.buffer.length === 0) return;
-    const unit = this.unit;
+    const unit = this.txn.unit;
     if (!unit) {
       this.buffer.clear(); // statements outside a transaction are never buffered
       return;
@@ -821,13 +696,14 @@ export class ReplicaApplier {
   async ddl(action: Extract<ApplyAction, { type: 'ddl' }>, context: ApplyContext): Promise<void> {
     this.pipeline.throwIfFailed();
     await this.idle();
-    const standalone = this.unit === undefined;
+    const standalone = this.txn.unit === undefined;
     // (It leaves foreign key checks off, and table definitions may have changed.)
     this.sqlRows.afterDdl();
     this.engines.clear();
-    await this.ddls.apply(action, context, standalone, () => (this.unit = undefined));
-    this.ddlApplied = standalone;
+    // (Inside a source transaction, the DDL commits what is open: nothing of it is owed a position alone.)
+    await this.ddls.apply(action, context, standalone, () => {
+      if (!standalone) this.txn.ranAlone(true);
+    });
+    if (standalone) this.txn.ranAlone(false);
   }
-
-
 }
