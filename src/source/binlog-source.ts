@@ -1,11 +1,11 @@
-// The only module that imports @vlasky/zongji: connects to the source as a
-// replica, streams the binlog from a position, and turns zongji's events into
-// our typed SourceEvents (events.ts).
+// The only module that runs @vlasky/zongji (others read its types and
+// internals: table-definitions.ts, raw-events.ts, table-maps.ts): connects to
+// the source as a replica, streams the binlog from a position, and turns
+// zongji's events into our typed SourceEvents (events.ts); the commonest
+// events are read straight from their packets instead (takeEvent).
 import ZongJi, {
   type AnyBinlogEvent,
   type BinlogEventByTypeName,
-  type ColumnInfo,
-  type ColumnSchema,
   type RowsEvent,
   type TableMapEntry,
 } from '@vlasky/zongji';
@@ -14,20 +14,19 @@ import { BinlogPurgedError, ConnectionError } from '../errors.js';
 import { effectiveOptions, connectionFailure } from '../db/connect.js';
 import type { DriverError } from '../db/server-errors.js';
 import type { Logger } from '../log/logger.js';
-import { xidLiteral, type BinlogRows, type RowsInPlace, type ColumnDef, type ColumnKind, type RowsKind, type SourceEvent, type TableDef } from './events.js';
+import { xidLiteral, type BinlogRows, type RowsInPlace, type RowsKind, type SourceEvent, type TableDef } from './events.js';
 import { noForeignKeyChecks, parseStatusVars } from './status-vars.js';
 import { rawStatusVars } from './zongji-raw.js';
 import { joinLargePackets } from './joined-packets.js';
 import { countedRows, countRowsInstead, keepFormatDescriptions, lastFormatDescription, rawEvent } from './raw-events.js';
-import { COLUMN_TYPE } from '../binlog/column-types.js';
 import { EVENT_HEADER_BYTES, TABLE_MAP_EVENT as TABLE_MAP_EVENT_TYPE, hasChecksums, normaliseFormatDescription, renameTableMapDatabase } from '../binlog/event-bytes.js';
-import { countRows, rowsLayout, type ColumnLayout, type RowsLayout } from '../binlog/rows-count.js';
+import { countRows } from '../binlog/rows-count.js';
 import { rememberTableMaps } from './table-maps.js';
 import { MARIADB_GTID_EVENT, XID_EVENT, allSetAt, eventTableId, headerNextPosition, headerTimestampMs, mariadbGtid, rowsHead } from '../binlog/event-head.js';
 import type { Collations } from './collations.js';
 import { decodedRows } from './row-values.js';
 import { allOnes, bitmapToFlags, visible } from './present-columns.js';
-import { hiddenColumns } from './hidden-columns.js';
+import { TableDefinitions, type KnownTable } from './table-definitions.js';
 
 export interface StreamStart {
   file?: string | null;
@@ -83,28 +82,6 @@ export interface BinlogSourceOptions {
  */
 export const BINLOG_ROWS_EVENT_BYTES = 8 * 1024 * 1024;
 
-/**
- * A table id's definition, and what it was derived from: each transaction
- * maps its tables again, and while a table map is the same as before (its
- * bytes, and what zongji looked up for it) all of this stays as it is.
- */
-interface KnownTable {
-  table: TableDef;
-  /** The table map's body (no header, no checksum): a copy. */
-  body: Buffer;
-  /** zongji's column schemas it was derived from (see sameSchemas), and its columns last seen. */
-  schemas: ColumnSchema[];
-  columns: ColumnInfo[];
-  /** What was read of them, per column: name, type as first spelled, collation, character set. */
-  read: Array<string | null | undefined>;
-  /** zongji's columns to read as raw bytes or numbers (see switchColumns), set anew on every table map event. */
-  switches: Array<{ index: number; to: Switch }>;
-  /** How its rows are laid out, to count them without decoding (undefined: they cannot be sized so). */
-  layout: RowsLayout | undefined;
-  /** Where its rows go as binlog events, named as on the replica; null when they go decoded (asked once). */
-  binlogTarget?: TableDef | null;
-}
-
 /** The table maps of the source statement being read, of tables whose rows go as events. */
 interface StatementMaps {
   number: number;
@@ -112,19 +89,6 @@ interface StatementMaps {
   /** The maps joined, once its first rows event needs them. */
   head?: Uint8Array | undefined;
 }
-
-/** The collation id of binary strings (BINARY, VARBINARY, BLOB). */
-const BINARY_COLLATION_ID = 63;
-
-/** What zongji reads a column as instead (see switchColumns). */
-type Switch = 'blob' | 'bytes' | 'varbinary' | 'number';
-
-// Column types that need special handling (binlog/column-types.ts).
-const TYPE = COLUMN_TYPE;
-
-const TEXT_TYPES = new Set<number>([TYPE.VARCHAR, TYPE.VAR_STRING, TYPE.STRING]);
-const BLOB_TYPES = new Set<number>([TYPE.TINY_BLOB, TYPE.MEDIUM_BLOB, TYPE.LONG_BLOB, TYPE.BLOB]);
-const UTF8_CHARSETS = new Set(['utf8', 'utf8mb3', 'utf8mb4']);
 
 // Rows event flags (rows_event.h).
 const NO_FOREIGN_KEY_CHECKS_F = 1 << 1;
@@ -134,7 +98,7 @@ const STMT_END_F = 1 << 0;
 export class BinlogSource {
   private zongji: ZongJi | undefined;
   private file: string;
-  private readonly tables = new Map<number, KnownTable>();
+  private readonly tables: TableDefinitions;
   private paused = false;
   private lastEventAt = Date.now();
   private watchdog: NodeJS.Timeout | undefined;
@@ -163,6 +127,7 @@ export class BinlogSource {
 
   constructor(private readonly options: BinlogSourceOptions) {
     this.file = options.start.file ?? '';
+    this.tables = new TableDefinitions(options.collations);
   }
 
   /** Connects and starts streaming; resolves when the dump has started. */
@@ -468,7 +433,7 @@ export class BinlogSource {
       }
       case 'TableMap': {
         const e = event as BinlogEventByTypeName<'TableMap'>;
-        this.rememberTable(e);
+        this.tables.remember(e, (this.zongji as { useChecksum?: boolean } | undefined)?.useChecksum === true);
         this.keepTableMap(e);
         return;
       }
@@ -491,103 +456,6 @@ export class BinlogSource {
         // faithfully, so the replicator refuses rather than skipping them.
         this.emit({ type: 'unsupported', what: type, ...this.header(event) });
     }
-  }
-
-  /**
-   * Records the table definition in force when the event was written (from
-   * the TableMap's own metadata, binlog_row_metadata=FULL) and switches the
-   * columns whose decoded values would not round-trip to raw bytes (see
-   * switchColumns). zongji decodes the rows that follow with this same
-   * table map entry. The definition is derived again only when the table
-   * map differs from the one before it for this table id.
-   */
-  private rememberTable(event: BinlogEventByTypeName<'TableMap'>): void {
-    const entry = event.tableMap[event.tableId];
-    if (!entry?.columns) return;
-    const known = this.tables.get(event.tableId);
-    // The very columns it was derived from, given again for the same table map (see table-maps.ts): switched already.
-    if (known?.columns === entry.columns) return;
-    const collationIds = (event as unknown as { _columnCharsetIds?: Array<number | undefined> })._columnCharsetIds;
-    this.correctCharsets(entry.columns, collationIds);
-    const raw = rawEvent(event);
-    const checksum = (this.zongji as { useChecksum?: boolean } | undefined)?.useChecksum ? 4 : 0;
-    const body = raw?.subarray(EVENT_HEADER_BYTES, raw.length - checksum);
-    if (known && body && known.body.equals(body) && sameSchemas(known, entry)) {
-      known.columns = entry.columns;
-      switchColumns(entry, known.switches);
-      return;
-    }
-    const derived = this.deriveTable(entry as Parameters<BinlogSource['deriveTable']>[0], event.primaryKey, collationIds);
-    // (The same definition object while it is unchanged, so what is derived from it, statement texts, is reused.)
-    const table = known && sameTable(known.table, derived.table) ? known.table : derived.table;
-    this.tables.set(event.tableId, {
-      ...derived,
-      table,
-      // (No bytes, none to compare with next time: a table map's body is never empty.)
-      body: body ? Buffer.from(body) : Buffer.alloc(0),
-      ...(known?.table === table && known.binlogTarget !== undefined ? { binlogTarget: known.binlogTarget } : {}),
-    });
-    switchColumns(entry, derived.switches);
-  }
-
-  /**
-   * Each text column's character set as the source's collation table says,
-   * where zongji guessed another (see collations.ts), before anything reads
-   * or decodes with it. Not for binary strings (collation 63): zongji names
-   * no character set for them.
-   */
-  private correctCharsets(columns: ColumnInfo[], collationIds: Array<number | undefined> | undefined): void {
-    const collations = this.options.collations;
-    if (!collations || !collationIds) return;
-    for (let i = 0; i < columns.length; i++) {
-      const id = collationIds[i];
-      const charset = id === undefined || id === BINARY_COLLATION_ID ? undefined : collations[id]?.charset;
-      if (charset && columns[i]!.charset !== charset && !switchedColumns.has(columns[i]!)) columns[i]!.charset = charset;
-    }
-  }
-
-  /** A table map entry as our TableDef, and which of zongji's columns to read as raw bytes. */
-  private deriveTable(
-    entry: TableMapEntry & { columns: NonNullable<TableMapEntry['columns']> },
-    primaryKey: number[] | undefined,
-    collationIds?: Array<number | undefined>,
-  ): Omit<KnownTable, 'body' | 'binlogTarget'> {
-    const switches: KnownTable['switches'] = [];
-    const read: KnownTable['read'] = [];
-    const hidden = hiddenColumns(
-      entry.columns.map((c, i) => ({ name: c.name, type: asRead(c).type, unsigned: entry.columnSchemas[i]?.UNSIGNED })),
-    );
-    const columns: ColumnDef[] = entry.columns.map((switched, i) => {
-      const column = asRead(switched);
-      const schema = entry.columnSchemas[i];
-      // As the table map first had it: the raw-text switch rewrites it,
-      // and zongji reuses a table map it had to look up.
-      const sqlType = schema ? (originalTypes.get(schema) ?? schema.COLUMN_TYPE) : undefined;
-      if (schema && sqlType) originalTypes.set(schema, sqlType);
-      read.push(column.name, sqlType, schema?.COLLATION_NAME, column.charset);
-      const characterSet = column.charset ?? undefined;
-      const collationId = collationIds?.[i];
-      const collation = schema?.COLLATION_NAME ?? (collationId !== undefined ? this.options.collations?.[collationId]?.name : undefined);
-      // zongji names no character set for binary strings (BINARY, VARBINARY, BLOB).
-      const collated = Boolean(column.charset) && column.charset !== 'binary' && (TEXT_TYPES.has(column.type) || BLOB_TYPES.has(column.type));
-      const { kind, charset, decimals, hhmmss, to } = howToRead(column, schema !== undefined);
-      if (to) switches.push({ index: i, to });
-      return {
-        name: column.name,
-        kind,
-        ...(charset ? { charset } : {}),
-        ...(collated ? { collated } : {}),
-        ...(decimals !== undefined ? { decimals } : {}),
-        ...(sqlType ? { sqlType } : {}),
-        ...(characterSet && characterSet !== 'binary' ? { characterSet } : {}),
-        ...(collation && characterSet && characterSet !== 'binary' ? { collation } : {}),
-        ...(hidden?.[i] ? { hidden: true } : {}),
-        ...(hhmmss ? { hhmmss } : {}),
-      };
-    });
-    const table: TableDef = { database: entry.parentSchema, table: entry.tableName, columns, primaryKey: primaryKey ?? [] };
-    const layout = rowsLayout(entry.columns.map(asRead) as ColumnLayout[]);
-    return { table, schemas: entry.columnSchemas, columns: entry.columns, read, switches, layout };
   }
 
   private emitRows(kind: RowsKind, event: RowsEvent & { rows: unknown[] }): void {
@@ -687,47 +555,6 @@ export class BinlogSource {
   }
 }
 
-/**
- * How a column's values travel (its kind), and what zongji must read them
- * as instead of its own decoding, where that would not round-trip.
- */
-function howToRead(column: ColumnInfo, hasSchema: boolean): { kind: ColumnKind; charset?: string; decimals?: number; hhmmss?: true; to?: Switch } {
-  const { type, charset } = column;
-  // Spatial values as the server's bytes (zongji decodes them to lossy point lists).
-  if (type === TYPE.GEOMETRY) return { kind: 'geometry', to: 'blob' };
-  const text = BLOB_TYPES.has(type) || (TEXT_TYPES.has(type) && hasSchema);
-  if (text && charset && charset !== 'binary') {
-    // Bytes: UTF-8 made strings where valid (see textOrBytes); other
-    // character sets as they are (zongji would put replacement characters
-    // for bytes it has no character for), labelled with their character set.
-    const to: Switch = BLOB_TYPES.has(type) ? 'bytes' : 'varbinary';
-    return UTF8_CHARSETS.has(charset) ? { kind: 'text', to } : { kind: 'raw-text', charset, to };
-  }
-  switch (type) {
-    case TYPE.TIMESTAMP:
-      return { kind: 'timestamp', decimals: 0 };
-    case TYPE.TIMESTAMP2:
-      return { kind: 'timestamp', decimals: Number((column as { metadata?: { decimals?: number } }).metadata?.decimals ?? 0) };
-    // Their numbers, as the server stores them: the names cannot say
-    // ENUM's error value (index 0, shown as '') nor a SET member ''.
-    case TYPE.ENUM:
-      return { kind: 'enum', to: 'number' };
-    case TYPE.SET:
-      return { kind: 'set', to: 'number' };
-    case TYPE.TIME:
-      // (Stored as the decimal HHMMSS: a table of before MariaDB 10.0, or created with mysql56_temporal_format=OFF.)
-      return { kind: 'time', hhmmss: true };
-    case TYPE.TIME2:
-      return { kind: 'time' };
-    case TYPE.BIT:
-      return { kind: 'bit' };
-    case TYPE.YEAR:
-      return { kind: 'year' };
-    default:
-      return { kind: 'plain' };
-  }
-}
-
 /** A binlog stream error as one of ours: purged binlogs and lost connections say what to do. */
 function streamFailure(error: Error, endpoint: Endpoint, start: StreamStart): Error {
   const message = error.message ?? String(error);
@@ -747,103 +574,6 @@ function streamFailure(error: Error, endpoint: Endpoint, start: StreamStart): Er
     ? new ConnectionError(`the binlog stream from the source ${describeEndpoint(endpoint)} failed: ${message}`, { cause: error })
     : failure;
 }
-
-function sameTable(a: TableDef, b: TableDef): boolean {
-  return (
-    a.database === b.database &&
-    a.table === b.table &&
-    a.columns.length === b.columns.length &&
-    a.columns.every(
-      (c, i) =>
-        c.name === b.columns[i]!.name &&
-        c.kind === b.columns[i]!.kind &&
-        c.charset === b.columns[i]!.charset &&
-        c.collated === b.columns[i]!.collated &&
-        c.decimals === b.columns[i]!.decimals &&
-        c.sqlType === b.columns[i]!.sqlType &&
-        c.characterSet === b.columns[i]!.characterSet &&
-        c.collation === b.columns[i]!.collation &&
-        c.hidden === b.columns[i]!.hidden &&
-        c.hhmmss === b.columns[i]!.hhmmss,
-    ) &&
-    a.primaryKey.length === b.primaryKey.length &&
-    a.primaryKey.every((k, i) => k === b.primaryKey[i])
-  );
-}
-
-/**
- * Makes zongji read as raw bytes the values that would not round-trip
- * decoded: spatial values (decoded to lossy point lists) and non-UTF-8 text
- * (decoded with replacement characters for undefined bytes). zongji's
- * column objects are new with every table map event, and so are its column
- * schemas unless it had to look them up (then kept: switched once).
- */
-function switchColumns(entry: TableMapEntry, switches: KnownTable['switches']): void {
-  for (const { index, to } of switches) {
-    const column = entry.columns![index]!;
-    if (!switchedColumns.has(column)) switchedColumns.set(column, { type: column.type, charset: column.charset });
-    if (to === 'blob') {
-      column.type = TYPE.BLOB; // BLOB path: the raw bytes, no decoding
-      column.charset = null;
-    } else if (to === 'number') {
-      // An ENUM or SET is stored as an unsigned integer of its size in bytes.
-      const read = switchedColumns.get(column)!;
-      const size = Number((column as { metadata?: { size?: number } }).metadata?.size);
-      const integer = INTEGER_OF_SIZE[size];
-      if (integer === undefined || (read.type !== TYPE.ENUM && read.type !== TYPE.SET)) {
-        throw new Error(`internal: column ${column.name} is not an ENUM or SET of 1 to 8 bytes (type ${read.type}, ${size} bytes)`);
-      }
-      column.type = integer;
-      entry.columnSchemas[index]!.UNSIGNED = true;
-    } else if (to === 'bytes') {
-      column.charset = null;
-    } else {
-      const schema = entry.columnSchemas[index]!;
-      if (!originalTypes.has(schema)) originalTypes.set(schema, schema.COLUMN_TYPE);
-      schema.COLUMN_TYPE = 'varbinary'; // zongji returns VARBINARY values as Buffers
-    }
-  }
-}
-
-/**
- * Whether zongji's column schemas say what they said when the table was
- * derived: the same ones (looked up once and kept), or built anew from a
- * table map of the same bytes (binlog_row_metadata=FULL) or looked up
- * again, to the same effect.
- */
-function sameSchemas(known: KnownTable, entry: TableMapEntry): boolean {
-  if (known.schemas === entry.columnSchemas) return true;
-  const columns = entry.columns!;
-  const read = known.read;
-  if (read.length !== columns.length * 4) return false;
-  for (let i = 0, r = 0; i < columns.length; i++, r += 4) {
-    const schema = entry.columnSchemas[i];
-    const column = asRead(columns[i]!);
-    if (
-      read[r] !== column.name ||
-      read[r + 1] !== (schema ? (originalTypes.get(schema) ?? schema.COLUMN_TYPE) : undefined) ||
-      read[r + 2] !== schema?.COLLATION_NAME ||
-      read[r + 3] !== column.charset
-    ) {
-      return false;
-    }
-  }
-  return true;
-}
-
-/** The integer types zongji reads an ENUM or SET of so many bytes as. */
-const INTEGER_OF_SIZE: Readonly<Record<number, number>> = { 1: TYPE.TINY, 2: TYPE.SHORT, 3: TYPE.INT24, 4: TYPE.LONG, 8: TYPE.LONGLONG };
-
-/** zongji's columns as the table map had them, before switchColumns changed them (they may be given again, see table-maps.ts). */
-const switchedColumns = new WeakMap<ColumnInfo, Pick<ColumnInfo, 'type' | 'charset'>>();
-
-function asRead(column: ColumnInfo): ColumnInfo {
-  const read = switchedColumns.get(column);
-  return read ? { ...column, ...read } : column;
-}
-
-/** Column types as zongji's table map first spelled them (rememberTable changes some). */
-const originalTypes = new WeakMap<object, string>();
 
 /** How long the source's dump thread may wait for us to read (see start()). */
 const DUMP_WRITE_TIMEOUT_S = 86_400;
