@@ -9,6 +9,7 @@ import { ALREADY_APPLIED_ERRNOS, ER_NO_SUCH_TABLE } from '../db/server-errors.js
 import { ApplyError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import type { SystemZone } from '../source/source-server.js';
+import { clientBytes } from '../sql/client-text.js';
 import { quoteIdentifier } from '../sql/identifiers.js';
 import type { BatchingOptions } from '../sql/prepare.js';
 import type { ApplyAction } from '../txn/assembler.js';
@@ -54,17 +55,19 @@ export class DdlApplier {
       throw unknownTimeZone(error, action.timeZone) ?? error;
     });
     try {
-      if (action.database) await this.replica.run(`USE ${quoteIdentifier(action.database)}`, [], context, action.verb, action.database);
+      // Everything sent now is read in the source session's character_set_client: sent in it.
+      const inClientCharset = (sql: string): string | Buffer => clientBytes(sql, action.encoding);
+      if (action.database) await this.replica.run(inClientCharset(`USE ${quoteIdentifier(action.database)}`), [], context, action.verb, action.database);
       // DDL commits implicitly: whatever was open is committed, and later rows need a new transaction.
       committing();
       // Helper statements around it (see the 'ddl' action) are each safe to run again.
-      for (const sql of action.before ?? []) await this.replica.run(sql, [], context, action.verb, action.targets.join(', '));
-      await this.replica.run(action.sql, [], context, action.verb, action.targets.join(', ')).catch((error: unknown) => {
+      for (const sql of action.before ?? []) await this.replica.run(inClientCharset(sql), [], context, action.verb, action.targets.join(', '));
+      await this.replica.run(inClientCharset(action.sql), [], context, action.verb, action.targets.join(', ')).catch((error: unknown) => {
         // Logged with an error on the source, which did part of it all the same: the same error here is the same outcome.
         if (action.expectedError === undefined || serverErrno(error) !== action.expectedError) throw missingElsewhere(error, action.targets) ?? error;
         this.logger.info({ ...context, statement: action.verb, error: action.expectedError }, `${action.verb} ended with error ${action.expectedError} here as on the source`);
       });
-      for (const sql of action.after ?? []) await this.replica.run(sql, [], context, action.verb, action.targets.join(', '));
+      for (const sql of action.after ?? []) await this.replica.run(inClientCharset(sql), [], context, action.verb, action.targets.join(', '));
       this.logger.info({ ...context, statement: action.verb, tables: action.targets }, `applied ${action.verb}`);
     } catch (error) {
       if (!(again && ALREADY_APPLIED_ERRNOS.has(serverErrno(error)))) throw error;

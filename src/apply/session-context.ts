@@ -14,8 +14,10 @@ import type { ApplyAction } from '../txn/assembler.js';
  * dates, a zero in an AUTO_INCREMENT column, the invalid dates of
  * ALLOW_INVALID_DATES). Nothing strict: the source already checked the rows.
  */
-/** The apply connection's collation (see db/connect.ts), which a DDL may have changed for its object. */
+/** The apply connection's collation (see db/connect.ts), which a DDL's context changes for it. */
 export const APPLY_COLLATION = 'utf8mb4_general_ci';
+/** The apply connection's character set, in which it sends everything but a DDL written in another. */
+export const APPLY_CHARSET = 'utf8mb4';
 
 export const APPLY_SQL_MODE = 'NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION,ALLOW_INVALID_DATES';
 
@@ -59,11 +61,17 @@ type DdlAction = Extract<ApplyAction, { type: 'ddl' }>;
  * DDL logged under `time_zone = SYSTEM` does not run in the replica's own
  * system zone.
  */
-export function enterDdlContext(action: Pick<DdlAction, 'sqlMode' | 'timeZone' | 'time' | 'collation'>, flavor: SqlFlavor, sourceSystemZone?: string): SessionStatement {
+export function enterDdlContext(action: Pick<DdlAction, 'sqlMode' | 'timeZone' | 'time' | 'charset' | 'clientCharset'>, flavor: SqlFlavor, sourceSystemZone?: string): SessionStatement {
   const settings = ['autocommit = 1', 'foreign_key_checks = 0'];
   const params: unknown[] = [];
-  // By id, as the server's own replica sets it (the statement text still travels as UTF-8).
-  if (action.collation !== undefined && Number.isInteger(action.collation)) settings.push(`collation_connection = ${action.collation}`);
+  // By id, as the server's own replica sets them: the statement's text is sent in
+  // character_set_client (sql/client-text.ts), and a view or routine keeps it.
+  // (character_set_client by name: it takes the id of its character set's default collation only.)
+  const charset = action.charset;
+  if (action.clientCharset !== undefined && /^[a-z0-9_]+$/.test(action.clientCharset)) settings.push(`character_set_client = ${action.clientCharset}`);
+  if (charset && [charset.connection, charset.server].every((id) => Number.isInteger(id) && id > 0)) {
+    settings.push(`collation_connection = ${charset.connection}`, `collation_server = ${charset.server}`);
+  }
   if (action.sqlMode !== undefined) settings.push(`sql_mode = '${sqlModeNames(action.sqlMode, flavor)}'`);
   if (action.timeZone !== undefined) {
     settings.push('time_zone = ?');
@@ -75,13 +83,16 @@ export function enterDdlContext(action: Pick<DdlAction, 'sqlMode' | 'timeZone' |
 
 /**
  * The SET that brings the session back to applying rows (foreign key checks
- * are set per rows event). Its literals say their character set: the DDL may
- * have left collation_connection at one of ucs2, utf16 or utf32, under which
- * a plain '+00:00' is read as other characters.
+ * are set per rows event; collation_server to the replica's own). Its
+ * literals say their character set: the DDL may have left
+ * collation_connection at one of ucs2, utf16 or utf32, under which a plain
+ * '+00:00' is read as other characters.
  */
 export function leaveDdlContext(): SessionStatement {
   return {
-    sql: `SET SESSION autocommit = 0, sql_mode = _utf8mb4'${APPLY_SQL_MODE}', time_zone = _utf8mb4'+00:00', timestamp = DEFAULT, collation_connection = _utf8mb4'${APPLY_COLLATION}'`,
+    sql:
+      `SET SESSION autocommit = 0, sql_mode = _utf8mb4'${APPLY_SQL_MODE}', time_zone = _utf8mb4'+00:00', timestamp = DEFAULT, ` +
+      `character_set_client = _utf8mb4'${APPLY_CHARSET}', collation_connection = _utf8mb4'${APPLY_COLLATION}', collation_server = DEFAULT`,
     params: [],
   };
 }

@@ -16,7 +16,8 @@ import type { DriverError } from '../db/server-errors.js';
 import type { Logger } from '../log/logger.js';
 import { xidLiteral, type BinlogRows, type RowsInPlace, type RowsKind, type SourceEvent, type TableDef } from './events.js';
 import { noForeignKeyChecks, parseStatusVars } from './status-vars.js';
-import { rawStatusVars } from './zongji-raw.js';
+import { rawQuery, rawStatusVars } from './zongji-raw.js';
+import { clientText } from '../sql/client-text.js';
 import { joinLargePackets } from './joined-packets.js';
 import { countedRows, countRowsInstead, keepFormatDescriptions, lastFormatDescription, rawEvent } from './raw-events.js';
 import { EVENT_HEADER_BYTES, TABLE_MAP_EVENT as TABLE_MAP_EVENT_TYPE, hasChecksums, normaliseFormatDescription, renameTableMapDatabase } from '../binlog/event-bytes.js';
@@ -408,9 +409,14 @@ export class BinlogSource {
         const e = event as BinlogEventByTypeName<'Query'>;
         const status = parseStatusVars(rawStatusVars(e) ?? e.statusVars);
         const noFk = noForeignKeyChecks(status);
+        // The text as the source session wrote it (character_set_client), not as UTF-8.
+        const clientCharset = status.charset ? this.options.collations?.[status.charset.client]?.charset : undefined;
+        const text = clientText(e.query, rawQuery(e), clientCharset);
         this.emit({
           type: 'query',
-          sql: e.query,
+          sql: text.sql,
+          ...(text.encoding ? { encoding: text.encoding } : {}),
+          ...(clientCharset ? { clientCharset } : {}),
           database: e.schema,
           ...(status.sqlMode !== undefined ? { sqlMode: status.sqlMode } : {}),
           ...(noFk !== undefined ? { noForeignKeyChecks: noFk } : {}),

@@ -1,6 +1,7 @@
 // The binlog as the rest of binlog-sync sees it: small typed events, produced
 // by the zongji adapter (binlog-source.ts) and consumed by the pure
 // transaction assembler (txn/). Nothing outside source/ knows zongji's shapes.
+import type { TextEncoding } from '../sql/client-text.js';
 
 /** How a column's values travel from the binlog to the replica. */
 export type ColumnKind =
@@ -205,6 +206,10 @@ export type SourceEvent =
       microseconds?: number;
       /** The session's character set and collations, as collation ids (see status-vars.ts). */
       charset?: { client: number; connection: number; server: number };
+      /** The name of the session's character_set_client, when the source's collations are known. */
+      clientCharset?: string;
+      /** How `sql` becomes the bytes the source session wrote (sql/client-text.ts); absent for UTF-8. */
+      encoding?: TextEncoding;
       /** The account the statement ran as, when the source wrote it (see status-vars.ts). */
       invoker?: { user: string; host: string };
       /**

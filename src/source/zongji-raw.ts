@@ -53,6 +53,29 @@ if (!installed[RAW]) {
       Object.defineProperty(this, 'rawStatusVars', { value: raw, writable: true, enumerable: false, configurable: true });
     },
   });
+  // And the query text, read last, as the client's bytes when they are not all ASCII (see sql/client-text.ts).
+  Object.defineProperty(events.Query.prototype, 'query', {
+    configurable: true,
+    set(this: Record<string, unknown> & { size: number; statusVarsLength: number; schemaLength: number }, value: string) {
+      Object.defineProperty(this, 'query', { value, writable: true, enumerable: true, configurable: true });
+      const { buffer, start, length } = lastString;
+      // (A compressed query's text is not what the parser read last: its length says so.)
+      const expected = this.size - 13 - this.statusVarsLength - this.schemaLength - 1;
+      if (!buffer || length !== expected || !hasNonAscii(buffer, start, start + length)) return;
+      Object.defineProperty(this, 'rawQuery', { value: Buffer.from(buffer.subarray(start, start + length)), writable: true, enumerable: false, configurable: true });
+    },
+  });
+}
+
+function hasNonAscii(buffer: Buffer, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) if (buffer[i]! >= 0x80) return true;
+  return false;
+}
+
+/** A Query event's text as its bytes, when they are not all ASCII (undefined: the decoded text is exact). */
+export function rawQuery(event: object): Buffer | undefined {
+  const raw = (event as { rawQuery?: unknown }).rawQuery;
+  return Buffer.isBuffer(raw) ? raw : undefined;
 }
 
 /** The exact bytes of a Query event's status variables, when they were kept. */

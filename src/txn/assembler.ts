@@ -18,6 +18,7 @@ import { quoteIdentifier } from '../sql/identifiers.js';
 import { CHECKPOINT_DATABASE, targetTables, type ReplicationFilter } from './filter.js';
 import { MariadbGtidState } from './gtid-position.js';
 import type { LexerOptions } from './sql-lexer.js';
+import type { TextEncoding } from '../sql/client-text.js';
 
 export type ApplyAction =
   /** The format description of the binlog being read: the replica reads BINLOG statements' events with it. */
@@ -38,10 +39,16 @@ export type ApplyAction =
       /** The statement's time on the source (what NOW(6) gave there). */
       time: StatementTime;
       /**
-       * The source session's collation_connection (a collation id), for the
-       * statements that keep it: views, routines and events.
+       * The source session's character set and collations (collation ids),
+       * set for the statement as the server's own replica sets them: a view
+       * or routine keeps its character_set_client and collation_connection,
+       * CREATE DATABASE takes collation_server.
        */
-      collation?: number;
+      charset?: { client: number; connection: number; server: number };
+      /** The name of character_set_client (which takes a name, or the id of its character set's default collation only). */
+      clientCharset?: string;
+      /** How `sql` becomes the bytes the source session wrote (sql/client-text.ts); absent for UTF-8. */
+      encoding?: TextEncoding;
       verb: string;
       targets: string[];
       /**
@@ -85,11 +92,18 @@ export interface StatementTime {
 }
 
 /** The context a Query event's statement ran in on the source, carried to where it is applied. */
-type QueryContext = Pick<Extract<SourceEvent, { type: 'query' }>, 'database' | 'sqlMode' | 'timeZone' | 'microseconds' | 'timestamp' | 'charset' | 'invoker' | 'errorCode'>;
+type DdlAction = Extract<ApplyAction, { type: 'ddl' }>;
+type QueryContext = Pick<Extract<SourceEvent, { type: 'query' }>, 'database' | 'sqlMode' | 'timeZone' | 'microseconds' | 'timestamp' | 'charset' | 'clientCharset' | 'encoding' | 'invoker' | 'errorCode'>;
 
 /** The time zone and time a DDL runs under on the replica: its source session's. */
-function statementContext(context: QueryContext): { timeZone: string | undefined; time: StatementTime } {
-  return { timeZone: context.timeZone, time: { seconds: Math.floor(context.timestamp / 1000), microseconds: context.microseconds ?? 0 } };
+function statementContext(context: QueryContext): Pick<DdlAction, 'timeZone' | 'time' | 'charset' | 'clientCharset' | 'encoding'> {
+  return {
+    timeZone: context.timeZone,
+    time: { seconds: Math.floor(context.timestamp / 1000), microseconds: context.microseconds ?? 0 },
+    ...(context.charset ? { charset: context.charset } : {}),
+    ...(context.clientCharset ? { clientCharset: context.clientCharset } : {}),
+    ...(context.encoding ? { encoding: context.encoding } : {}),
+  };
 }
 
 export interface AssemblerOptions {
@@ -288,11 +302,8 @@ export class TransactionAssembler {
       info.scope !== 'database' && defaultDatabase && filter.replicatesDatabase(defaultDatabase)
         ? filter.targetDatabase(defaultDatabase)
         : undefined;
-    // A view, routine or event keeps the collation_connection it was created under (information_schema shows it).
-    const object = info.scope === 'object' || (info.scope === 'table' && /^(CREATE|ALTER) VIEW$/.test(info.verb));
-    const collation = object && context.charset ? { collation: context.charset.connection } : {};
     const failed = context.errorCode ? { expectedError: context.errorCode } : {};
-    return [{ type: 'ddl', sql: rewritten, database, sqlMode, ...statementContext(context), verb: info.verb, targets, ...collation, ...failed, ...extra }];
+    return [{ type: 'ddl', sql: rewritten, database, sqlMode, ...statementContext(context), verb: info.verb, targets, ...failed, ...extra }];
   }
 
   /**

@@ -10,7 +10,7 @@ import { Differential } from '../support/differential.js';
 let diff: Differential;
 
 /** A database per case, so that each case's copies are compared on their own. */
-const CASES = ['wait_german2', 'wait_retry', 'myisam', 'myisam_retry', 'myisam_interrupted', 'self_join', 'year', 'ucs2_view', 'mssql', 'versioned_alter', 'ddl_errors'];
+const CASES = ['wait_german2', 'wait_retry', 'myisam', 'myisam_retry', 'myisam_interrupted', 'self_join', 'year', 'ucs2_view', 'mssql', 'versioned_alter', 'ddl_errors', 'client_charsets'];
 const dbOf = (name: string): string => `traps_${name}`;
 
 // MyISAM is the default engine of every server, as in MariaDB's test suite
@@ -281,6 +281,58 @@ describe('DDL under a session collation of another character set', () => {
     const ours = await collations('ours');
     expect(ours).toHaveLength(2);
     expect(ours).toEqual(await collations('native'));
+  });
+});
+
+describe('DDL written by a client of another character set', () => {
+  /** What a person sees of the objects' definitions on a replica: the same on both, or the text was garbled. */
+  async function definitions(server: 'native' | 'ours', db: string): Promise<unknown[]> {
+    const c = await mysql.createConnection({ uri: diff[server].info.adminUrl, ...EXACT_VALUES });
+    try {
+      const queries = [
+        'SELECT TABLE_NAME, COLUMN_NAME, COLUMN_TYPE, COLUMN_DEFAULT, COLUMN_COMMENT, COLLATION_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? ORDER BY TABLE_NAME, ORDINAL_POSITION',
+        'SELECT TABLE_NAME, TABLE_COMMENT FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? ORDER BY TABLE_NAME',
+        'SELECT TABLE_NAME, VIEW_DEFINITION, CHARACTER_SET_CLIENT, COLLATION_CONNECTION FROM information_schema.VIEWS WHERE TABLE_SCHEMA = ? ORDER BY TABLE_NAME',
+        'SELECT ROUTINE_NAME, ROUTINE_DEFINITION, CHARACTER_SET_CLIENT, COLLATION_CONNECTION FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = ? ORDER BY ROUTINE_NAME',
+      ];
+      const out: unknown[] = [];
+      for (const q of queries) out.push((await c.query(q, [db]))[0]);
+      return out;
+    } finally {
+      await c.end();
+    }
+  }
+
+  it('applies DDL of latin1 and Shift_JIS clients in their bytes, and views and routines keep the client character set', async () => {
+    const db = dbOf('client_charsets');
+    for (const charset of ['latin1_swedish_ci', 'sjis_japanese_ci']) {
+      // (mysql2 sends the text in the connection's character set, as a client of it does.)
+      const conn = await mysql.createConnection({ uri: diff.source.info.adminUrl, ...EXACT_VALUES, charset });
+      const n = charset.slice(0, 5);
+      try {
+        await conn.query(`USE ${db}`);
+        if (n === 'latin') {
+          await conn.query(`CREATE TABLE t_${n} (id INT PRIMARY KEY, e ENUM('ÿ', 'été') DEFAULT 'été', s VARCHAR(10) DEFAULT 'Ÿÿ' COMMENT 'côté') DEFAULT CHARSET=utf8mb4 COMMENT 'ÿ'`);
+          await conn.query(`CREATE TABLE \`tÿ_${n}\` (a INT)`);
+          await conn.query(`CREATE VIEW v_${n} AS SELECT 'ÿé' AS a, id FROM t_${n}`);
+          await conn.query(`CREATE PROCEDURE p_${n}() SELECT 'ÿ' AS a`);
+          await conn.query(`INSERT INTO t_${n} (id) VALUES (1)`);
+          await conn.query(`INSERT INTO t_${n} VALUES (2, 'ÿ', 'ÿÿ')`);
+        } else {
+          // 表 and ソ end in the byte 0x5C, a backslash to anyone who reads the text byte by byte.
+          await conn.query(`CREATE TABLE t_${n} (id INT PRIMARY KEY, s VARCHAR(10) DEFAULT '表ソ' COMMENT '表') DEFAULT CHARSET=utf8mb4`);
+          await conn.query(`CREATE VIEW v_${n} AS SELECT '表' AS a`);
+          await conn.query(`INSERT INTO t_${n} (id) VALUES (1)`);
+        }
+      } finally {
+        await conn.end();
+      }
+    }
+    await diff.expectSameAsNative(db);
+    const ours = await definitions('ours', db);
+    expect(JSON.stringify(ours)).toContain('été');
+    expect(JSON.stringify(ours)).toContain('表ソ');
+    expect(ours).toEqual(await definitions('native', db));
   });
 });
 

@@ -49,15 +49,21 @@ describe('the context a DDL statement runs in', () => {
     expect(enterDdlContext({ sqlMode: undefined, timeZone: logged, time }, 'mariadb', sourceZone).params).toEqual([applied]);
   });
 
-  it("a view, routine or event: the source session's collation_connection, by id", () => {
-    expect(enterDdlContext({ sqlMode: undefined, timeZone: undefined, time: { seconds: 5, microseconds: 0 }, collation: 224 }, 'mariadb').sql).toBe(
-      'SET SESSION autocommit = 1, foreign_key_checks = 0, collation_connection = 224, timestamp = 5.000000',
+  it("runs in the source session's character set and collations, by id, as the server's own replica does", () => {
+    const charset = { client: 8, connection: 224, server: 33 };
+    expect(enterDdlContext({ sqlMode: undefined, timeZone: undefined, time: { seconds: 5, microseconds: 0 }, charset, clientCharset: 'latin1' }, 'mariadb').sql).toBe(
+      'SET SESSION autocommit = 1, foreign_key_checks = 0, character_set_client = latin1, collation_connection = 224, collation_server = 33, timestamp = 5.000000',
     );
+    // (What is not a name or an id is never put into the statement.)
+    const odd = enterDdlContext({ sqlMode: undefined, timeZone: undefined, time: { seconds: 5, microseconds: 0 }, charset: { ...charset, server: 0 }, clientCharset: "x'; DROP" }, 'mariadb').sql;
+    expect(odd).not.toContain('character_set');
+    expect(odd).not.toContain('collation');
   });
 
   it('is left for the apply session again', () => {
     expect(leaveDdlContext().sql).toBe(
-      `SET SESSION autocommit = 0, sql_mode = _utf8mb4'${APPLY_SQL_MODE}', time_zone = _utf8mb4'+00:00', timestamp = DEFAULT, collation_connection = _utf8mb4'utf8mb4_general_ci'`,
+      `SET SESSION autocommit = 0, sql_mode = _utf8mb4'${APPLY_SQL_MODE}', time_zone = _utf8mb4'+00:00', timestamp = DEFAULT, ` +
+        `character_set_client = _utf8mb4'utf8mb4', collation_connection = _utf8mb4'utf8mb4_general_ci', collation_server = DEFAULT`,
     );
   });
 

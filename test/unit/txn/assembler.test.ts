@@ -701,13 +701,16 @@ describe('TransactionAssembler: statements', () => {
     ]);
   });
 
-  it("a view, routine or event keeps the session's collation_connection; table DDL does not need it", () => {
+  it("every DDL carries the session's character set and collations, and how its text becomes the client's bytes", () => {
     const charset = { client: 45, connection: 224, server: 8 };
     const at = (sql: string, n: number): ApplyAction[] =>
       run([gtid(`0-1-${n}`, false, 100 * n), { ...(query(sql, 100 * n + 50) as Extract<SourceEvent, { type: 'query' }>), charset }]);
-    expect(at('CREATE VIEW v AS SELECT 1', 1)[1]).toMatchObject({ type: 'ddl', verb: 'CREATE VIEW', collation: 224 });
-    expect(at('CREATE PROCEDURE p() SELECT 1', 2)[1]).toMatchObject({ type: 'ddl', verb: 'CREATE PROCEDURE', collation: 224 });
-    expect(at('CREATE TABLE t (id INT)', 3)[1]).not.toHaveProperty('collation');
+    expect(at('CREATE VIEW v AS SELECT 1', 1)[1]).toMatchObject({ type: 'ddl', verb: 'CREATE VIEW', charset });
+    expect(at('CREATE PROCEDURE p() SELECT 1', 2)[1]).toMatchObject({ type: 'ddl', verb: 'CREATE PROCEDURE', charset });
+    expect(at('CREATE TABLE t (id INT)', 3)[1]).toMatchObject({ type: 'ddl', charset });
+    expect(at('CREATE TABLE t (id INT)', 3)[1]).not.toHaveProperty('encoding');
+    const latin1 = { ...(query("CREATE TABLE t (e ENUM('\u00ff'))", 450) as Extract<SourceEvent, { type: 'query' }>), charset, encoding: 'binary' as const };
+    expect(run([gtid('0-1-4', false, 400), latin1])[1]).toMatchObject({ type: 'ddl', sql: "CREATE TABLE t (e ENUM('\u00ff'))", encoding: 'binary' });
   });
 
   it('an ALTER EVENT naming no DEFINER gets the account the source ran it as', () => {
