@@ -62,7 +62,8 @@ export class DdlApplier {
       committing();
       // Helper statements around it (see the 'ddl' action) are each safe to run again.
       for (const sql of action.before ?? []) await this.replica.run(inClientCharset(sql), [], context, action.verb, action.targets.join(', '));
-      await this.replica.run(inClientCharset(action.sql), [], context, action.verb, action.targets.join(', ')).catch((error: unknown) => {
+      const run = (): Promise<unknown> => this.replica.run(inClientCharset(action.sql), [], context, action.verb, action.targets.join(', '));
+      await this.underSourceChecks(action, context, run).catch((error: unknown) => {
         // Logged with an error on the source, which did part of it all the same: the same error here is the same outcome.
         if (action.expectedError === undefined || serverErrno(error) !== action.expectedError) throw missingElsewhere(error, action.targets) ?? error;
         this.logger.info({ ...context, statement: action.verb, error: action.expectedError }, `${action.verb} ended with error ${action.expectedError} here as on the source`);
@@ -77,7 +78,43 @@ export class DdlApplier {
       await this.replica.run(leave.sql, leave.params, context, 'session');
     }
   }
+
+  /**
+   * Runs the DDL with foreign key checks on where the source had them on:
+   * InnoDB then adds a foreign key by copying the table, creating the index
+   * it needs and keeping the constraint as declared (with them off it adds
+   * it in place, and a constraint of a virtual column's index differs). A
+   * DDL that fails so for want of a table the replica lacks (of a database
+   * or table not replicated) runs again with them off.
+   */
+  private async underSourceChecks(action: DdlAction, context: ApplyContext, run: () => Promise<unknown>): Promise<void> {
+    if (action.foreignKeyChecks !== true) {
+      await run();
+      return;
+    }
+    await this.replica.run('SET SESSION foreign_key_checks = 1', [], context, 'session');
+    try {
+      await run();
+    } catch (error) {
+      if (!FOREIGN_KEY_FAILURES.has(serverErrno(error))) throw error;
+      this.logger.info(
+        { ...context, statement: action.verb, error: serverErrno(error) },
+        `${action.verb} failed with foreign key checks on, as the source ran it (${(error as Error).message}); applied with them off`,
+      );
+      await this.replica.run('SET SESSION foreign_key_checks = 0', [], context, 'session');
+      await run();
+    } finally {
+      await this.replica.run('SET SESSION foreign_key_checks = 0', [], context, 'session');
+    }
+  }
 }
+
+/**
+ * Errors of a DDL run with foreign key checks on that a table the replica
+ * does not have explains: can't create table (errno 150), cannot add or
+ * open the referenced table, rows referenced or referencing missing ones.
+ */
+const FOREIGN_KEY_FAILURES = new Set([1005, 1215, 1216, 1217, 1451, 1452, 1824]);
 
 /**
  * The DDL refers to a table (a sequence, a view's or a foreign key's table)

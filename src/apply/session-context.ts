@@ -62,6 +62,7 @@ type DdlAction = Extract<ApplyAction, { type: 'ddl' }>;
  * system zone.
  */
 export function enterDdlContext(action: Pick<DdlAction, 'sqlMode' | 'timeZone' | 'time' | 'charset' | 'clientCharset'>, flavor: SqlFlavor, sourceSystemZone?: string): SessionStatement {
+  // (Foreign key checks off for the helper statements around a DDL; on for the DDL itself where the source had them: ddl-applier.ts.)
   const settings = ['autocommit = 1', 'foreign_key_checks = 0'];
   const params: unknown[] = [];
   // By id, as the server's own replica sets them: the statement's text is sent in

@@ -49,6 +49,8 @@ export type ApplyAction =
       clientCharset?: string;
       /** How `sql` becomes the bytes the source session wrote (sql/client-text.ts); absent for UTF-8. */
       encoding?: TextEncoding;
+      /** The source session's foreign_key_checks, when the event says (see session-context.ts). */
+      foreignKeyChecks?: boolean;
       verb: string;
       targets: string[];
       /**
@@ -93,16 +95,17 @@ export interface StatementTime {
 
 /** The context a Query event's statement ran in on the source, carried to where it is applied. */
 type DdlAction = Extract<ApplyAction, { type: 'ddl' }>;
-type QueryContext = Pick<Extract<SourceEvent, { type: 'query' }>, 'database' | 'sqlMode' | 'timeZone' | 'microseconds' | 'timestamp' | 'charset' | 'clientCharset' | 'encoding' | 'invoker' | 'errorCode'>;
+type QueryContext = Pick<Extract<SourceEvent, { type: 'query' }>, 'database' | 'sqlMode' | 'timeZone' | 'microseconds' | 'timestamp' | 'charset' | 'clientCharset' | 'encoding' | 'noForeignKeyChecks' | 'invoker' | 'errorCode'>;
 
 /** The time zone and time a DDL runs under on the replica: its source session's. */
-function statementContext(context: QueryContext): Pick<DdlAction, 'timeZone' | 'time' | 'charset' | 'clientCharset' | 'encoding'> {
+function statementContext(context: QueryContext): Pick<DdlAction, 'timeZone' | 'time' | 'charset' | 'clientCharset' | 'encoding' | 'foreignKeyChecks'> {
   return {
     timeZone: context.timeZone,
     time: { seconds: Math.floor(context.timestamp / 1000), microseconds: context.microseconds ?? 0 },
     ...(context.charset ? { charset: context.charset } : {}),
     ...(context.clientCharset ? { clientCharset: context.clientCharset } : {}),
     ...(context.encoding ? { encoding: context.encoding } : {}),
+    ...(context.noForeignKeyChecks !== undefined ? { foreignKeyChecks: !context.noForeignKeyChecks } : {}),
   };
 }
 

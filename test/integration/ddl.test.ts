@@ -114,6 +114,29 @@ describe('DDL', () => {
     expect(image.tables['order by`s täble']!.rows).toHaveLength(2);
   });
 
+  it('creates a table whose foreign key refers to a table of a database not replicated, which the source created with its checks on', async () => {
+    await source.query(`CREATE TABLE ${qi(other)}.owners (id INT PRIMARY KEY) ENGINE=InnoDB`);
+    await source.query(
+      `CREATE TABLE ${qi(prod)}.tickets (id INT PRIMARY KEY, owner INT, CONSTRAINT fk_owner FOREIGN KEY (owner) REFERENCES ${qi(other)}.owners (id)) ENGINE=InnoDB`,
+    );
+    await source.query(`CREATE TABLE ${qi(prod)}.after_tickets (id INT PRIMARY KEY)`);
+    await replication.caughtUp();
+    // The replica has no parent table: the checks the source ran it with refuse it, so it runs without them, saying so.
+    expect(replication.output?.stderr).toContain('CREATE TABLE failed with foreign key checks on, as the source ran it');
+    const replica = await adminConnection('replica');
+    try {
+      const [rows] = await replica.query(`SHOW CREATE TABLE ${qi(dev)}.tickets`);
+      expect((rows as Array<Record<string, string>>)[0]!['Create Table']).toContain(`CONSTRAINT \`fk_owner\` FOREIGN KEY (\`owner\`) REFERENCES \`${other}\`.\`owners\``);
+      const [after] = await replica.query(`SHOW TABLES FROM ${qi(dev)} LIKE 'after_tickets'`);
+      expect(after).toHaveLength(1);
+    } finally {
+      await replica.end();
+    }
+    // (Dropped with checks on too, on the replica where its parent is missing.)
+    await source.query(`DROP TABLE ${qi(prod)}.tickets`);
+    await replication.caughtUp();
+  });
+
   it('ignores users, grants, settings and other databases, and drops a replicated database', async () => {
     await source.query(`CREATE USER '${user}'@'%' IDENTIFIED BY 'Pw-1234'`);
     await source.query(`GRANT SELECT ON ${qi(prod)}.* TO '${user}'@'%'`);

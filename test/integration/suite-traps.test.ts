@@ -10,7 +10,7 @@ import { Differential } from '../support/differential.js';
 let diff: Differential;
 
 /** A database per case, so that each case's copies are compared on their own. */
-const CASES = ['wait_german2', 'wait_retry', 'myisam', 'myisam_retry', 'myisam_interrupted', 'self_join', 'year', 'ucs2_view', 'mssql', 'versioned_alter', 'ddl_errors', 'client_charsets'];
+const CASES = ['wait_german2', 'wait_retry', 'myisam', 'myisam_retry', 'myisam_interrupted', 'self_join', 'year', 'ucs2_view', 'mssql', 'versioned_alter', 'ddl_errors', 'client_charsets', 'fk_virtual'];
 const dbOf = (name: string): string => `traps_${name}`;
 
 // MyISAM is the default engine of every server, as in MariaDB's test suite
@@ -333,6 +333,27 @@ describe('DDL written by a client of another character set', () => {
     expect(JSON.stringify(ours)).toContain('été');
     expect(JSON.stringify(ours)).toContain('表ソ');
     expect(ours).toEqual(await definitions('native', db));
+  });
+});
+
+describe('foreign keys added by ALTER TABLE', () => {
+  it('adds foreign keys on stored and virtual columns with no index of their own, as the source did with its checks on', async () => {
+    // innodb.innodb-fk-virtual: with foreign_key_checks off, InnoDB adds a foreign key in place and wants an index there already.
+    const db = dbOf('fk_virtual');
+    await diff.run(
+      `CREATE TABLE ${db}.a (cola INT PRIMARY KEY, v_cola INT AS (cola MOD 10) VIRTUAL, p_cola INT AS (cola MOD 10) PERSISTENT) ENGINE=InnoDB`,
+      `CREATE INDEX v_cola ON ${db}.a (v_cola)`,
+      `CREATE INDEX p_cola ON ${db}.a (p_cola)`,
+      `CREATE TABLE ${db}.b (cola INT, v_cola INT, p_cola INT, c_cola INT AS (cola + 2) VIRTUAL) ENGINE=InnoDB`,
+      `INSERT INTO ${db}.a (cola) VALUES (12)`,
+      `INSERT INTO ${db}.b (cola, v_cola, p_cola) VALUES (10, 2, 2)`,
+      `ALTER TABLE ${db}.b ADD CONSTRAINT p_cola_fk FOREIGN KEY (p_cola) REFERENCES a (p_cola) ON DELETE RESTRICT ON UPDATE RESTRICT`,
+      `ALTER TABLE ${db}.b ADD CONSTRAINT v_cola_fk FOREIGN KEY (v_cola) REFERENCES a (v_cola) ON DELETE RESTRICT ON UPDATE RESTRICT`,
+      `INSERT INTO ${db}.b (cola, v_cola, p_cola) VALUES (11, 2, 2)`,
+    );
+    await diff.expectSameAsNative(db);
+    const keys = await onOurs<{ name: string }>(`SELECT CONSTRAINT_NAME AS name FROM information_schema.REFERENTIAL_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = '${db}' ORDER BY 1`);
+    expect(keys.map((k) => k.name)).toEqual(['p_cola_fk', 'v_cola_fk']);
   });
 });
 
