@@ -20,6 +20,16 @@ export interface CapabilityState {
 
 export type Capability = keyof CapabilityState;
 
+/**
+ * What the applier may use this run: BINLOG statements and LOAD DATA, each
+ * lost for the rest of the run once the replica refuses it.
+ */
+export interface ApplierCapabilities {
+  readonly loadData: boolean;
+  readonly binlogStatements: boolean;
+  disable(capability: 'loadData' | 'binlogStatements', reason: string, level?: 'warn' | 'info'): void;
+}
+
 export class RunCapabilities {
   private readonly state: CapabilityState;
 

@@ -6,13 +6,11 @@
 // HandOverPipeline; the ApplyMode (owned by the replicator) says whether to
 // group and batch, or to apply carefully, one statement at a time.
 import type { Endpoint } from '../config/connection-url.js';
-import { LOAD_DATA_REFUSED } from '../db/server-errors.js';
-import { ApplyError, CarefulRetryError, TransientApplyError } from '../errors.js';
-import { RunCapabilities } from '../capabilities.js';
+import { CarefulRetryError } from '../errors.js';
+import { RunCapabilities, type ApplierCapabilities } from '../capabilities.js';
 import type { Logger } from '../log/logger.js';
 import { rowCount, type RowChange } from '../source/events.js';
-import { assembleQuery, type QueryPart } from '../db/large-query.js';
-import { inlineParts, type BatchingOptions } from '../sql/prepare.js';
+import type { BatchingOptions } from '../sql/prepare.js';
 import type { ApplyAction } from '../txn/assembler.js';
 import type { SystemZone } from '../source/source-server.js';
 import type { ApplyModeView } from './apply-mode.js';
@@ -21,13 +19,13 @@ import { CheckpointWriter } from './checkpoint-writer.js';
 import { DdlApplier } from './ddl-applier.js';
 import { LocalFiles } from './local-files.js';
 import { HandOverPipeline, type ApplyFailure } from './pipeline.js';
-import { collectSoon } from '../replicator/memory-budget.js';
 import { StatementBuffer, buffered, estimateBytes, type ApplyContext, type Buffered } from './statement-buffer.js';
 import { binlogGrant, binlogRefusal } from './binlog-privilege.js';
 import { ReplicaConnection, type ApplyConnection } from './replica-connection.js';
 import { SqlRowApplier } from './row-applier.js';
 import { BinlogRowApplier } from './binlog-row-applier.js';
-import { NO_CONTEXT, describeContext, locationOf, serverErrno } from './apply-errors.js';
+import { NO_CONTEXT, describeContext } from './apply-errors.js';
+import { BatchSender } from './batch-sender.js';
 import { ReplicaEngines, nonTransactionalMark } from './non-transactional.js';
 import { ReplicaTransaction, type Unit } from './replica-transaction.js';
 import { XaApplier } from './xa-applier.js';
@@ -41,14 +39,6 @@ const PIPELINE_DEPTH = 3;
 /** A batch from this size goes out alone (nothing else on its way): memory holds one large statement at a time, not PIPELINE_DEPTH. */
 const LARGE_BATCH_BYTES = 8 * 1024 * 1024;
 /**
- * A query of bytes from this size is collected as soon as it is answered
- * (a full collection of a small heap takes milliseconds, sending such a
- * query far longer): else several of them wait in memory for V8's next
- * collection, measured at 140 MiB more with 30 MB values.
- */
-const COLLECT_AFTER_QUERY_BYTES = 16 * 1024 * 1024;
-
-/**
  * A group takes no more transactions once it holds this many (or rows, or
  * has been open this long): a large or slow transaction is committed at its
  * own end, not held open with whatever comes after it (which may be slow to
@@ -58,15 +48,7 @@ const GROUP_LIMIT = 500;
 const GROUP_ROWS = 10_000;
 const GROUP_OPEN_MS = 1_000;
 
-/**
- * What the applier may use this run: BINLOG statements and LOAD DATA, each
- * lost for the rest of the run once the replica refuses it.
- */
-export interface ApplierCapabilities {
-  readonly loadData: boolean;
-  readonly binlogStatements: boolean;
-  disable(capability: 'loadData' | 'binlogStatements', reason: string, level?: 'warn' | 'info'): void;
-}
+export type { ApplierCapabilities } from '../capabilities.js';
 
 /** How a source commit ended on the replica, and how many rows its transaction changed there. */
 export interface CommitResult {
@@ -160,6 +142,8 @@ export class ReplicaApplier {
   private readonly checkpoint: CheckpointWriter;
   private readonly ddls: DdlApplier;
   private readonly xa: XaApplier;
+  /** Sends each batch and checks its answers (batch-sender.ts). */
+  private readonly sender: BatchSender;
   /** The replica's VERSION(). */
   version = '';
 
@@ -186,6 +170,7 @@ export class ReplicaApplier {
     this.checkpoint = new CheckpointWriter(this.replica, this.streamId);
     this.ddls = new DdlApplier(this.replica, this.checkpoint, flavor, this.logger);
     this.xa = new XaApplier(this.replica, this.checkpoint, this.logger);
+    this.sender = new BatchSender(this.replica, this.binlogRows, this.checkpoint, this.capabilities, this.files, this.logger);
     this.replica.onReplaced(() => {
       this.sqlRows.connectionReplaced();
       this.binlogRows.connectionReplaced();
@@ -576,7 +561,7 @@ export class ReplicaApplier {
       this.pipeline.throwIfFailed();
       const handed = this.pipeline.handOver(unit.transactions, async (hand) => {
         try {
-          const answered = this.sendBatch(batch);
+          const answered = this.sender.send(batch);
           hand();
           await answered;
         } finally {
@@ -588,84 +573,6 @@ export class ReplicaApplier {
     if (careful) {
       await this.pipeline.awaitWork(0);
       this.pipeline.throwIfFailed();
-    }
-  }
-
-  private async sendBatch(batch: Buffered[]): Promise<void> {
-    if (batch[0]!.binlog) return this.binlogRows.send(batch[0]!);
-    const first = batch.find((b) => b.table) ?? batch[0]!;
-    // Errors of a batch that spans several events cannot say which one failed:
-    // give up the transaction and let it run again, one event at a time.
-    // So can a set-based statement whose row order differed from the source's.
-    let spansEvents = false;
-    let sql = '';
-    const params: unknown[] = [];
-    const large = batch.some((b) => b.blobs);
-    const parts: QueryPart[] = [];
-    for (const b of batch) {
-      if (b.setBased || b.joined || (b.table !== undefined && b.event !== first.event)) spansEvents = true;
-      let text = b.sql;
-      if (b.loads) text = `LOAD DATA LOCAL INFILE '${this.files.add(b.loads)}' ${text}`;
-      if (large) {
-        // A query of bytes: each statement with its values in (no placeholders left).
-        parts.push(b.params.length ? inlineParts(text, b.params) : { sql: text, blobs: b.blobs });
-        continue;
-      }
-      sql = sql === '' ? text : `${sql};\n${text}`;
-      for (const p of b.params) params.push(p);
-    }
-    let query: string | Buffer = sql;
-    if (large) {
-      query = assembleQuery(parts);
-      // The values are in the query now: let go of them (a 100 MB value is otherwise held twice until answered).
-      parts.length = 0;
-      for (const b of batch) {
-        b.blobs = undefined;
-        b.params = [];
-      }
-    }
-    let result: unknown;
-    try {
-      result = await this.replica.run(query, params, first.context, first.kind, first.table);
-    } catch (error) {
-      if (batch.some((b) => b.loads) && LOAD_DATA_REFUSED.has(serverErrno(error))) {
-        // The replica (or this client) does not take local files after all: insert for the rest of the run.
-        this.capabilities.disable('loadData', 'the replica refused LOAD DATA LOCAL INFILE');
-        throw new CarefulRetryError('the replica refused LOAD DATA LOCAL INFILE; inserting the rows instead', { cause: error });
-      }
-      if (spansEvents && !(error instanceof TransientApplyError)) {
-        throw new CarefulRetryError('a statement in a batch failed; applying one event at a time', { cause: error });
-      }
-      throw error;
-    }
-    // A large query is garbage once answered: collected now rather than when V8 gets round to it.
-    if (typeof query !== 'string' && query.length >= COLLECT_AFTER_QUERY_BYTES) collectSoon();
-    query = '';
-    const results = (Array.isArray(result) ? result : [result]) as Array<{ affectedRows?: number; warningStatus?: number }>;
-    batch.forEach((b, i) => this.checkAnswer(b, results[i]));
-  }
-
-  /** Did the statement do what the source's did? */
-  private checkAnswer(b: Buffered, answer: { affectedRows?: number; warningStatus?: number } | undefined): void {
-    const affected = answer?.affectedRows ?? 0;
-    if (b.loads) {
-      // LOCAL loads skip a row they cannot take (a duplicate key, a value out of range) with a warning:
-      // run the transaction again with INSERTs, whose error names what failed.
-      if (affected !== b.expectRows || (answer?.warningStatus ?? 0) > 0) {
-        throw new CarefulRetryError(
-          `LOAD DATA into ${b.table} took ${affected} of ${b.expectRows} rows with ${answer?.warningStatus ?? 0} warnings; applying row by row`,
-        );
-      }
-      this.logger.debug({ table: b.table, rows: b.expectRows }, 'rows loaded with LOAD DATA');
-    }
-    // The position matched no row: a later runner owns the stream, and this transaction must not commit.
-    if (b.kind === 'checkpoint') return this.checkpoint.checkWritten(affected);
-    if (b.expectRows !== undefined && affected < b.expectRows) {
-      throw new ApplyError(
-        `the row to ${b.kind} in ${b.table} is not on the replica (the replica has drifted from the source) ` +
-          `at ${describeContext(b.context)}; repair the row on the replica and start again, or pass this transaction with \`binlog-sync skip\``,
-        { location: locationOf(b.context, b.table ?? null, b.kind) },
-      );
     }
   }
 
