@@ -14,6 +14,7 @@ import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 import { backgroundLoad, EXACT_VALUES, REPO_ROOT, tempDir, testServers, uniqueName } from '../support/context.js';
 import { Replication } from '../support/replication.js';
 import { APPLIER_PASSWORD, REPL_PASSWORD } from '../support/servers.js';
+import { TcpProxy } from '../support/tcp-proxy.js';
 import { freePort } from '../../src/servers/local-server.js';
 
 /** Debian's chromium (installed by .ci/run), or the browser named by BINLOG_SYNC_TEST_CHROMIUM. */
@@ -35,13 +36,23 @@ let port: number;
 let origin: string;
 let source: Connection;
 let load: { stop: () => Promise<number> } | undefined;
+/** Between `start` and the source, to cut the connection (a reconnect to mark). */
+let proxy: TcpProxy;
 const shots = tempDir('binlog-sync-page-');
 
 beforeAll(async () => {
   const { source: sourceServer } = testServers();
   port = await freePort();
   origin = `http://127.0.0.1:${port}`;
-  replication = new Replication({ databases: [db], args: ['--metrics-port', String(port)], logLevel: 'info' });
+  proxy = await TcpProxy.start(sourceServer.host, sourceServer.port);
+  const viaProxy = new URL(sourceServer.userUrl);
+  viaProxy.port = String(proxy.port);
+  replication = new Replication({
+    databases: [db],
+    source: { ...sourceServer, port: proxy.port, userUrl: viaProxy.toString().replace(/\/$/, '') },
+    args: ['--metrics-port', String(port)],
+    logLevel: 'info',
+  });
   await replication.setCurrentPosition();
   replication.start();
   await replication.streaming();
@@ -63,6 +74,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await load?.stop();
   await replication?.close();
+  await proxy?.close();
   await source?.query(`DROP DATABASE IF EXISTS \`${db}\``);
   await source?.end();
   shots.cleanup();
@@ -158,7 +170,37 @@ describe.skipIf(!chromium)('the status page in headless Chromium', () => {
       await blocker.end();
     }
     await page.waitForFunction(() => document.getElementById('state')!.dataset.state === 'HEALTHY', { timeout: 30_000 });
-    // docs/operations.md's picture: the lag's rise and fall, and the backlog caught up.
+  });
+
+  it('marks a lost connection to the source: the error, then the reconnect, listed and drawn on the charts', async () => {
+    proxy.reset();
+    await page.waitForFunction(
+      () => {
+        const kinds = [...document.querySelectorAll('#marks .key')].map((k) => k.textContent);
+        return kinds.includes('error') && kinds.includes('reconnect');
+      },
+      { timeout: 30_000 },
+    );
+    const seen = await page.evaluate(() => ({
+      marks: [...document.querySelectorAll('#marks li')].map((li) => li.textContent),
+      error: document.getElementById('error')!.hidden ? null : document.getElementById('error-message')!.textContent,
+      reconnects: document.querySelector<HTMLElement>('dd[data-fact="Reconnects"]')!.textContent,
+    }));
+    expect(seen.marks.some((m) => /^reconnect .*streaming again from \S+:\d+/.test(m ?? ''))).toBe(true);
+    expect(seen.marks.some((m) => /^error .*retried after \d+\.\d s/.test(m ?? ''))).toBe(true);
+    expect(seen.error).toMatch(/retried after/);
+    expect(Number(seen.reconnects)).toBeGreaterThanOrEqual(1);
+    // A mark is a vertical line in its colour across the charts (#cf222e for an error).
+    const red = await page.evaluate(() => {
+      const canvas = document.querySelector<HTMLCanvasElement>('#chart-queue canvas')!;
+      const { data } = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height);
+      let n = 0;
+      for (let i = 0; i < data.length; i += 4) if (Math.abs(data[i]! - 0xcf) < 12 && Math.abs(data[i + 1]! - 0x22) < 12 && Math.abs(data[i + 2]! - 0x2e) < 12) n += 1;
+      return n;
+    });
+    expect(red).toBeGreaterThan(50);
+    await page.waitForFunction(() => document.getElementById('state')!.dataset.state === 'HEALTHY', { timeout: 30_000 });
+    // docs/operations.md's picture: the lag's rise and fall, the backlog caught up, the reconnect marked.
     if (process.env.BINLOG_SYNC_UPDATE_SCREENSHOT === '1') {
       await new Promise((r) => setTimeout(r, 4000));
       await page.screenshot({ path: SCREENSHOT_DOC as `${string}.png`, fullPage: true });
