@@ -2,7 +2,7 @@
 // sample a second (lag, transactions and rows applied per second, queue
 // depth) in fixed typed arrays, and the reconnects and errors as marks. It
 // is bounded by construction: 3,600 samples of five numbers (about 140 KiB)
-// and at most 200 marks of at most 300 characters each (about 120 KiB), so a
+// and at most 200 marks of at most 300 characters each (about 130 KiB), so a
 // replica left running for months holds no more than one left for an hour.
 
 /** Samples kept: an hour at one a second. */
