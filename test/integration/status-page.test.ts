@@ -207,6 +207,8 @@ describe.skipIf(!chromium)(chromium ? 'the status page in headless Chromium' : `
       () => [...document.querySelectorAll<HTMLElement>('.chart')].every((c) => Number(c.dataset.points ?? 0) >= 5),
       { timeout: 30_000 },
     );
+    // (On a loaded machine the load's first seconds may lag: the page says HEALTHY once the replica keeps up.)
+    await page.waitForFunction(() => document.getElementById('state')!.textContent === 'HEALTHY', { timeout: 30_000 });
     const seen = await page.evaluate(() => ({
       state: document.getElementById('state')!.textContent,
       colour: getComputedStyle(document.getElementById('state')!).backgroundColor,
