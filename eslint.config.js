@@ -16,6 +16,14 @@ export default tseslint.config(
     },
   },
   {
+    // The status page's script runs in the browser, as it is (no build step).
+    files: ['web/**/*.js'],
+    languageOptions: {
+      sourceType: 'script',
+      globals: { window: 'readonly', document: 'readonly', fetch: 'readonly', uPlot: 'readonly' },
+    },
+  },
+  {
     files: ['test/**', 'bench/**', 'scripts/**'],
     rules: { 'no-console': 'off' },
   },

@@ -63,8 +63,8 @@ export const SETTING_SPECS: readonly SettingSpec[] = [
   spec('mask-key-file', 'path', 'FILE', 'the secret key of the keyed mask methods (hash, email); never logged or stored'),
   spec('server-id', 'integer', 'N', 'server id announced to the source; by default derived from the state file path'),
   spec('lag-threshold', 'number', 'SECONDS', 'HEALTHY below it, LAGGING at or above it', { defaultText: '5' }),
-  spec('metrics-port', 'integer', 'N', 'serve Prometheus /metrics and /healthz on this port (off unless set)'),
-  spec('metrics-host', 'string', 'HOST', 'address for the metrics server', { defaultText: '127.0.0.1' }),
+  spec('metrics-port', 'integer', 'N', 'serve a live status page at /, its /status.json, Prometheus /metrics and /healthz on this port (off unless set)'),
+  spec('metrics-host', 'string', 'HOST', 'address for the metrics server and status page', { defaultText: '127.0.0.1' }),
   spec('log-level', 'choice', 'LEVEL', 'log level', {
     choices: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'],
     defaultText: 'info',

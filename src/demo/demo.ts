@@ -13,6 +13,8 @@ import type { Logger } from '../log/logger.js';
 import { runReplicator } from '../replicator/replicator.js';
 import { runSnapshot } from '../snapshot/snapshot.js';
 import { StreamHealth } from '../health/stream-health.js';
+import { serveRun, type ServedRun } from '../health/serve-run.js';
+import { describeEndpoint } from '../config/connection-url.js';
 import { decideState, type HealthState } from '../health/status.js';
 import { findLocalBinaries, LocalServer } from '../servers/local-server.js';
 import { DEMO_IMAGE, DockerServer, dockerAvailable } from '../servers/docker-server.js';
@@ -39,6 +41,8 @@ export interface DemoOptions {
   onProgress: (p: DemoProgress) => void;
   /** Called with each step as it happens (for the person watching). */
   onStep: (text: string) => void;
+  /** Where the status page is served while the demo runs (127.0.0.1; port 0 picks a free one). */
+  page?: { host: string; port: number };
 }
 
 export interface DemoResult {
@@ -159,6 +163,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     const replica: Endpoint = { host: replicaServer.host, port: replicaServer.port, user: 'binlog_sync', password: PASSWORD, sslMode: 'DISABLED' };
     const filter = { databases: [DEMO_DATABASE], includeTables: [], excludeTables: [], rewriteDb: {} };
     const state = StateStore.open(join(work, 'state.sqlite'), { create: true });
+    let served: ServedRun | undefined;
     try {
       onStep('snapshot: copying it to the read-only replica at one exact binlog position');
       const snap = await runSnapshot({ source, replica, filter, state, logger, dropExisting: false, signal: options.signal });
@@ -169,7 +174,18 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       const stopReplicator = (): void => controller.abort();
       options.signal.addEventListener('abort', stopReplicator, { once: true });
       const health = new StreamHealth();
+      const page = options.page ?? { host: '127.0.0.1', port: 0 };
+      served = await serveRun({
+        ...page,
+        health,
+        state,
+        lagThreshold: 5,
+        run: { source: describeEndpoint(source), replica: describeEndpoint(replica), ...filter, mask: [] },
+      });
+      const host = page.host.includes(':') ? `[${page.host}]` : page.host;
+      onStep(`status page: http://${host}:${served.port}/ (up until the demo ends)`);
       const applied = { transactions: 0, rows: 0 };
+      const pageFeed = served;
       const replicating = runReplicator({
         source,
         replica,
@@ -179,7 +195,12 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
         logger,
         signal: controller.signal,
         health,
-        onProgress: (s) => Object.assign(applied, { transactions: s.transactions, rows: s.rows }),
+        metrics: pageFeed.metrics,
+        events: pageFeed.events,
+        onProgress: (s) => {
+          Object.assign(applied, { transactions: s.transactions, rows: s.rows });
+          pageFeed.onProgress(s);
+        },
       });
       let progress: DemoProgress | undefined;
       const progressOf = async (): Promise<DemoProgress> => {
@@ -219,6 +240,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       await Promise.all([sourceAdmin.end(), replicaAdmin.end()]);
       return { final, identical: report.identical, tables: report.tables.length };
     } finally {
+      await served?.close();
       state.close();
     }
   } finally {

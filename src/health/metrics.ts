@@ -1,7 +1,7 @@
 // Prometheus metrics and /healthz for a running `start` (the only module that
 // imports prom-client). Counters are fed by the session as it applies;
 // gauges are read from the replicator's health when scraped.
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { binlogFileNumber, type BinlogPosition } from '../position.js';
 import { decideState, type HealthState } from './status.js';
@@ -112,12 +112,13 @@ export function healthState(sources: MetricsSources): HealthState {
   return decideState(true, sources.health.lagSeconds(), sources.lagThreshold);
 }
 
-/** Serves /metrics and /healthz until closed. */
+/** Serves /metrics and /healthz until closed, and whatever `more` answers (the status page: true when it did). */
 export async function serveMetrics(
   host: string,
   port: number,
   metrics: ReplicationMetrics,
   sources: MetricsSources,
+  more: (req: IncomingMessage, res: ServerResponse) => boolean = () => false,
 ): Promise<{ close: () => Promise<void>; port: number }> {
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
@@ -139,7 +140,14 @@ export async function serveMetrics(
       res.end(JSON.stringify({ state, lagSeconds: sources.health.lagSeconds(), sourceConnected: sources.health.connected }));
       return;
     }
-    res.writeHead(404).end('not found: try /metrics or /healthz\n');
+    try {
+      if (more(req, res)) return;
+    } catch (error) {
+      // A page that cannot be served must never take the replicator down with it.
+      res.writeHead(500).end(`${String(error)}\n`);
+      return;
+    }
+    res.writeHead(404).end('not found: try / (the status page), /status.json, /metrics or /healthz\n');
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

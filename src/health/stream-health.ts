@@ -41,7 +41,20 @@ export class StreamHealth {
   /** Tables whose rows went as SQL statements on a run of the BINLOG path (see sqlPath). */
   private readonly sqlTables = new Set<string>();
 
+  /** The session's queue of events received and not yet taken by the apply loop; null between sessions. */
+  private queue: { readonly length: number } | null = null;
+
   constructor(private readonly silenceMs = 5000) {}
+
+  /** Read for the status page's queue depth chart (see watchQueue). */
+  get queueDepth(): number {
+    return this.queue?.length ?? 0;
+  }
+
+  /** The session's event queue while it streams (null when it ends). */
+  watchQueue(queue: { readonly length: number } | null): void {
+    this.queue = queue;
+  }
 
   /** Rows of `table` (as on the replica) were applied as SQL statements (see row-applier.ts). */
   sqlPath(table: string): void {

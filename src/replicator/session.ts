@@ -158,6 +158,7 @@ export async function runSession(options: SessionOptions, run: RunContext): Prom
       held: (event) => (event.type === 'rows' && event.bytes >= LARGE_ROW_BYTES ? weightOfBytes(event.bytes) : 0),
     });
     queue = events;
+    options.health?.watchQueue(events);
     source = openEventStream({
       endpoint: options.source,
       serverId: options.serverId,
@@ -221,6 +222,7 @@ export async function runSession(options: SessionOptions, run: RunContext): Prom
     if (sourceSide) void sourceSide.then((side) => side.control.end().catch(() => undefined), () => undefined);
     stopListening();
     options.health?.setStreaming(false);
+    options.health?.watchQueue(null);
     source?.stop();
     await applier?.close();
   }

@@ -28,6 +28,7 @@ export async function demoAction(opts: { seconds: string }, command: Command, ct
       signal: controller.signal,
       onStep: (text) => ctx.io.out(`${tty ? '\n' : ''}» ${text}\n`),
       onProgress: (p) => ctx.io.out(tty ? `\r${line(p)}   ` : `${line(p)}\n`),
+      page: { host: settings.metricsHost, port: settings.metricsPort ?? 0 },
     });
     ctx.io.out(`${tty ? '\n' : ''}\nfinal: ${line(result.final)}\n`);
     ctx.io.out(result.identical ? `verify: identical (${result.tables} tables)\n` : 'verify: DIFFERENT\n');

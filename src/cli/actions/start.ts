@@ -2,7 +2,8 @@ import type { Command } from 'commander';
 import { resolveEndpoint } from '../../config/endpoints.js';
 import { StateStore } from '../../state/state-store.js';
 import { MetricsServerError } from '../../errors.js';
-import type { ReplicationMetrics } from '../../health/metrics.js';
+import type { ServedRun } from '../../health/serve-run.js';
+import { describeEndpoint, type Endpoint } from '../../config/connection-url.js';
 import { StreamHealth } from '../../health/stream-health.js';
 import { decodeThreadWanted, dropSpareThread, startSpareThread } from '../../source/spare-thread.js';
 import type { Settings } from '../../config/settings.js';
@@ -47,39 +48,48 @@ export async function startAction(_opts: unknown, command: Command, ctx: Program
   for (const s of STOP_SIGNALS) process.on(s, onSignal);
   logger.info({ serverId, state: settings.state, databases: settings.databases }, `starting with server id ${serverId}`);
   const health = new StreamHealth();
-  let served: ServedMetrics | undefined;
+  let served: ServedRun | undefined;
   try {
     // Imported here, not with this module: see the decoding thread above.
     const { runReplicator } = await import('../../replicator/replicator.js');
-    if (settings.metricsPort !== undefined) served = await serveMetricsOn(settings.metricsPort, settings, { health, state, logger });
-    const metrics = served ? { metrics: served.metrics } : {};
-    await runReplicator({ source, replica, serverId, filter: settings, definer: settings.definer, mask, state, logger, signal: controller.signal, health, ...metrics });
+    if (settings.metricsPort !== undefined) served = await serveMetricsOn(settings.metricsPort, settings, { health, state, logger, source, replica });
+    const page = served ? { metrics: served.metrics, events: served.events, onProgress: served.onProgress } : {};
+    await runReplicator({ source, replica, serverId, filter: settings, definer: settings.definer, mask, state, logger, signal: controller.signal, health, ...page });
   } finally {
     for (const s of STOP_SIGNALS) process.off(s, onSignal);
     clearTimeout(forceTimer);
     dropSpareThread();
-    await served?.server.close();
+    await served?.close();
     state.close();
   }
 }
 
-interface ServedMetrics {
-  metrics: ReplicationMetrics;
-  server: { close: () => Promise<void> };
-}
-
-/** --metrics-port: Prometheus metrics and /healthz (prom-client is loaded for it only). */
+/** --metrics-port: Prometheus metrics, /healthz and the status page (prom-client is loaded for it only). */
 async function serveMetricsOn(
   port: number,
   settings: Settings,
-  run: { health: StreamHealth; state: StateStore; logger: Logger },
-): Promise<ServedMetrics> {
-  const { ReplicationMetrics, serveMetrics } = await import('../../health/metrics.js');
-  const sources = { health: run.health, position: () => run.state.getPosition(), lagThreshold: settings.lagThreshold };
-  const metrics = new ReplicationMetrics(sources);
-  const server = await serveMetrics(settings.metricsHost, port, metrics, sources).catch((error: Error) => {
+  run: { health: StreamHealth; state: StateStore; logger: Logger; source: Endpoint; replica: Endpoint },
+): Promise<ServedRun> {
+  const { serveRun } = await import('../../health/serve-run.js');
+  const served = await serveRun({
+    host: settings.metricsHost,
+    port,
+    health: run.health,
+    state: run.state,
+    lagThreshold: settings.lagThreshold,
+    run: {
+      source: describeEndpoint(run.source),
+      replica: describeEndpoint(run.replica),
+      databases: settings.databases,
+      includeTables: settings.includeTables,
+      excludeTables: settings.excludeTables,
+      rewriteDb: settings.rewriteDb,
+      mask: settings.mask,
+    },
+  }).catch((error: Error) => {
     throw new MetricsServerError(`cannot serve metrics on ${settings.metricsHost}:${port} (--metrics-port): ${error.message}`, { cause: error });
   });
-  run.logger.info(`serving metrics on http://${settings.metricsHost}:${port}/metrics and /healthz`);
-  return { metrics, server };
+  const base = `http://${settings.metricsHost.includes(':') ? `[${settings.metricsHost}]` : settings.metricsHost}:${served.port}`;
+  run.logger.info(`status page on ${base}/ (metrics on ${base}/metrics, health on ${base}/healthz)`);
+  return served;
 }

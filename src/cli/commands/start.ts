@@ -16,6 +16,7 @@ export function registerStartCommand(program: Command, ctx: ProgramContext): voi
         '',
         'The first SIGINT/SIGTERM stops gracefully (within 10 s, position saved, exit 0); a second one forces the exit.',
         'With --mask, rows are masked as they are decoded; the rules and key must be those the replica was seeded with (docs/masking.md).',
+        'With --metrics-port N, http://127.0.0.1:N/ is a live status page (state, lag, charts of the last hour, the last error); docs/operations.md.',
         '',
         'Example:',
         '  BINLOG_SYNC_SOURCE_PASSWORD=... binlog-sync start --source mysql://repl_user@prod:3306 \\',
