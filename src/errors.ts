@@ -145,6 +145,15 @@ export class UnsupportedEventError extends BinlogSyncError {
   readonly code = 'UNSUPPORTED_EVENT';
 }
 
+/**
+ * `replay` was given files it cannot apply as they are: not a binlog, out of
+ * order, a gap, a truncated file that is not the last, a stop point not in
+ * them. Found before anything is applied; the files (or options) must change.
+ */
+export class ReplayInputError extends BinlogSyncError {
+  readonly code = 'REPLAY_INPUT';
+}
+
 /** The metrics endpoint could not be served (port taken, address not ours). */
 export class MetricsServerError extends BinlogSyncError {
   readonly code = 'METRICS';

@@ -127,7 +127,8 @@ export class ApplyLoop {
       this.run.fence.check();
       if (event === undefined) {
         // (Asked while waiting: a transaction that changed a non-transactional table goes on first, see stopSignal.)
-        if (!this.stopSignal(signal).aborted) continue;
+        // (Or the stream has ended: a replay's files are all applied.)
+        if (!this.stopSignal(signal).aborted && !this.queue.drained) continue;
         // A graceful stop keeps what the group applied (unless a transaction is
         // half applied: then closing the session rolls the group back).
         await this.settle();

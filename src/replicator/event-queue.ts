@@ -27,6 +27,7 @@ export class EventQueue<T> {
   private waiter: (() => void) | undefined;
   private failure: Error | undefined;
   private paused = false;
+  private ended = false;
   private readonly high: number;
   private readonly low: number;
 
@@ -70,6 +71,17 @@ export class EventQueue<T> {
     }
   }
 
+  /** The stream has ended (a replay's last file): once drained, next() gives undefined. */
+  end(): void {
+    this.ended = true;
+    this.wake();
+  }
+
+  /** The stream has ended and every item was taken. */
+  get drained(): boolean {
+    return this.ended && this.length === 0;
+  }
+
   /** The stream died: the consumer gets this error once the queue is drained. */
   fail(error: Error): void {
     this.failure ??= error;
@@ -87,6 +99,7 @@ export class EventQueue<T> {
       if (signal.aborted) return undefined;
       if (this.length > 0) return this.take();
       if (this.failure) throw this.failure;
+      if (this.ended) return undefined;
       await new Promise<void>((resolve) => {
         const onAbort = (): void => resolve();
         signal.addEventListener('abort', onAbort, { once: true });

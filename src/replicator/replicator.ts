@@ -10,6 +10,7 @@ import { RunCapabilities } from '../capabilities.js';
 import { ApplyError, BinlogSyncError, CarefulRetryError, FencedError, describeError, isRetryable } from '../errors.js';
 import { formatPosition, type BinlogPosition } from '../position.js';
 import type { StateStore } from '../state/state-store.js';
+import type { Logger } from '../log/logger.js';
 import { backoffDelay, sleep, type BackoffOptions } from './backoff.js';
 import { watchMemory } from './memory-budget.js';
 import { runSession, type ReplicatorStats, type RunContext, type SessionOptions } from './session.js';
@@ -47,19 +48,7 @@ export async function runReplicator(options: ReplicatorOptions): Promise<Replica
   const signal = AbortSignal.any([options.signal, fence.signal]);
   const stats: ReplicatorStats = { transactions: 0, rows: 0, position: state.getPosition() };
   const health = options.health ?? new StreamHealth();
-  const run: RunContext = {
-    fence,
-    mode: new ApplyMode(),
-    capabilities: new RunCapabilities(logger, {
-      decodeThread: decodeThreadWanted(),
-      // BINLOG_SYNC_ROW_APPLIER=sql: row events as SQL statements, even where the replica could apply them itself.
-      binlogStatements: process.env.BINLOG_SYNC_ROW_APPLIER !== 'sql',
-    }),
-    stats,
-    streamed: false,
-    events: options.events ?? new RunEvents(),
-    nonTransactional: new Set(),
-  };
+  const run = createRunContext(fence, logger, stats, options.events);
   // Published with the runner's health for `status`.
   health.describeRun(run.mode, run.capabilities);
   // Told when careful mode begins (or begins again) and when it ends, not at every transaction between.
@@ -133,6 +122,23 @@ export async function runReplicator(options: ReplicatorOptions): Promise<Replica
   }
 }
 
+/** A run's context, as it starts (see run-context.ts): `replay` runs one too. */
+export function createRunContext(fence: RunnerFence, logger: Logger, stats: ReplicatorStats, events?: RunEvents): RunContext {
+  return {
+    fence,
+    mode: new ApplyMode(),
+    capabilities: new RunCapabilities(logger, {
+      decodeThread: decodeThreadWanted(),
+      // BINLOG_SYNC_ROW_APPLIER=sql: row events as SQL statements, even where the replica could apply them itself.
+      binlogStatements: process.env.BINLOG_SYNC_ROW_APPLIER !== 'sql',
+    }),
+    stats,
+    streamed: false,
+    events: events ?? new RunEvents(),
+    nonTransactional: new Set(),
+  };
+}
+
 function progressReporter(options: ReplicatorOptions, stats: ReplicatorStats): NodeJS.Timeout {
   let last = { transactions: 0, rows: 0 };
   return setInterval(() => {
@@ -145,7 +151,7 @@ function progressReporter(options: ReplicatorOptions, stats: ReplicatorStats): N
   }, options.progressIntervalMs ?? 10_000);
 }
 
-function recordFailure(state: StateStore, error: Error, position: BinlogPosition | null): void {
+export function recordFailure(state: StateStore, error: Error, position: BinlogPosition | null): void {
   const code = error instanceof BinlogSyncError ? error.code : 'INTERNAL';
   const location = error instanceof ApplyError ? error.location : undefined;
   state.setLastError({

@@ -229,7 +229,7 @@ export async function runSession(options: SessionOptions, run: RunContext): Prom
 }
 
 /** What a session learns from the source before it streams, and the connection it asked on (open). */
-interface SourceSide {
+export interface SourceSide {
   control: Connection;
   info: SourceInfo;
   masking: StreamMasking;
@@ -245,7 +245,7 @@ interface SourceSide {
  * start does: the stored position comes from it). Closes its connection
  * when it fails.
  */
-async function openSourceSide(options: SessionOptions): Promise<SourceSide> {
+export async function openSourceSide(options: SessionOptions): Promise<SourceSide> {
   const control = await connectSource(options.source);
   try {
     const info = await asConnectionError(readSourceInfo(control), 'source', options.source);
@@ -262,7 +262,7 @@ async function openSourceSide(options: SessionOptions): Promise<SourceSide> {
 }
 
 /** Turns transient driver errors of a set-up step into ConnectionError (retryable, with a message). */
-async function asConnectionError<T>(promise: Promise<T>, role: string, endpoint: Endpoint): Promise<T> {
+export async function asConnectionError<T>(promise: Promise<T>, role: string, endpoint: Endpoint): Promise<T> {
   try {
     return await promise;
   } catch (error) {
@@ -278,7 +278,7 @@ async function asConnectionError<T>(promise: Promise<T>, role: string, endpoint:
  * mirror (a crash between the replica commit and the mirror write), else the
  * mirror (which alone moves past transactions that touched nothing of ours).
  */
-function reconcile(fence: RunnerFence, checkpoint: Checkpoint | null, logger: Logger): BinlogPosition {
+export function reconcile(fence: RunnerFence, checkpoint: Checkpoint | null, logger: Logger): BinlogPosition {
   const { state } = fence;
   const stored = state.getPosition();
   if (!stored && !checkpoint) {

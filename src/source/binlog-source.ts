@@ -74,6 +74,13 @@ export interface BinlogSourceOptions {
    * onEvent (the decoding thread, see decode-thread.ts).
    */
   binlogEventViews?: boolean;
+  /** Where the binlog comes from instead of a connection to `endpoint`: files on disk (`replay`, see file-transport.ts). */
+  transport?: BinlogTransport;
+}
+
+/** Gives zongji the connections it reads the binlog through, before it starts. */
+export interface BinlogTransport {
+  attach(zongji: object): void;
 }
 
 /**
@@ -135,10 +142,8 @@ export class BinlogSource {
   async start(): Promise<void> {
     const { endpoint, serverId, start, logger } = this.options;
     // The same TLS as the ordinary connections (PREFERRED already settled by them).
-    const zongji = new ZongJi({
-      ...effectiveOptions(endpoint, 'source'),
-      jsonStrings: true,
-    });
+    const zongji = new ZongJi(this.options.transport ? {} : { ...effectiveOptions(endpoint, 'source'), jsonStrings: true });
+    this.options.transport?.attach(zongji);
     this.zongji = zongji;
     await new Promise<void>((resolve, reject) => {
       let ready = false;

@@ -22,6 +22,7 @@ import { collectSoon } from '../replicator/memory-budget.js';
 import { binlogRowTargets } from './row-routes.js';
 import { eventWeight, rowsWeight } from '../replicator/event-weight.js';
 import { WirePacker } from './wire-codec.js';
+import { FileTransport } from './file-transport.js';
 
 const port = parentPort!;
 
@@ -236,6 +237,15 @@ function send(event: SourceEvent): void {
   }
 }
 
+/** A replay's last event was handed over: the main thread hears of it after the events before it. */
+function sendEnd(): void {
+  setImmediate(() => {
+    if (failed) return;
+    flush();
+    port.postMessage({ type: 'end' });
+  });
+}
+
 /**
  * Log lines go to the main thread's logger (its format, its destination).
  * Made before 'init' (which sets its level), so that pino is loaded while
@@ -266,6 +276,7 @@ function begin(init: DecodeThreadInit): void {
     onEvent: send,
     onRowsInPlace: sendInPlace,
     onError: fail,
+    ...(init.replay ? { transport: new FileTransport({ plan: init.replay, onEnd: sendEnd }) } : {}),
   });
   source.start().then(
     () => port.postMessage({ type: 'ready' }),

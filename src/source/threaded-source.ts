@@ -14,6 +14,8 @@ import { Masker, type MaskSettings } from '../mask/masker.js';
 import { binlogRowTargets } from './row-routes.js';
 import { unpackEvents, type PackedEvents, type WireEvent } from './wire-codec.js';
 import { decodeThreadRunnable, takeDecodeThread } from './spare-thread.js';
+import type { ReplayPlan } from '../replay/plan.js';
+import { FileTransport } from './file-transport.js';
 
 /** What a binlog stream offers the session, wherever it is decoded. */
 export interface EventStream {
@@ -49,6 +51,10 @@ export interface EventStreamOptions extends BinlogSourceOptions {
   mask?: MaskSettings;
   /** Rows of replicated tables without masked columns go as binlog events, for the replica to apply itself (see row-routes.ts). */
   binlogRows?: boolean;
+  /** Read these binlog files instead of the source's stream (`replay`, see file-transport.ts). */
+  replay?: ReplayPlan;
+  /** A replay has handed over its last event (after it, in order). */
+  onEnd?: () => void;
 }
 
 /** The run's decoding-thread capability (see capabilities.ts). */
@@ -59,7 +65,7 @@ export interface DecodeThreadCapability {
 
 export type { WireEvent } from './wire-codec.js';
 
-export interface DecodeThreadInit extends Pick<EventStreamOptions, 'filter' | 'prepare' | 'builtHere' | 'mask' | 'binlogRows'> {
+export interface DecodeThreadInit extends Pick<EventStreamOptions, 'filter' | 'prepare' | 'builtHere' | 'mask' | 'binlogRows' | 'replay'> {
   endpoint: Endpoint;
   serverId: number;
   start: StreamStart;
@@ -84,6 +90,7 @@ type FromDecodeThread =
   | { type: 'table'; id: number; table: TableDef }
   | { type: 'log'; line: string }
   | { type: 'events'; events: PackedEvents; weight: number }
+  | { type: 'end' }
   | { type: 'error'; error: { name: string; message: string; errno?: number; code?: string } };
 
 /**
@@ -111,7 +118,9 @@ class InLineStream implements EventStream {
   async start(): Promise<void> {
     const { BinlogSource } = await import('./binlog-source.js');
     if (this.stopped) return;
-    this.source = new BinlogSource(masked(this.options));
+    const { replay, onEnd } = this.options;
+    const transport = replay ? { transport: new FileTransport({ plan: replay, onEnd: () => onEnd?.() }) } : {};
+    this.source = new BinlogSource({ ...masked(this.options), ...transport });
     await this.source.start();
   }
 
@@ -187,6 +196,7 @@ class ThreadedSource implements EventStream {
       ...(options.mask ? { mask: options.mask } : {}),
       ...(options.collations ? { collations: options.collations } : {}),
       ...(options.binlogRows ? { binlogRows: true } : {}),
+      ...(options.replay ? { replay: options.replay } : {}),
     };
     // A thread that has loaded its modules already, if one was started ahead and fits (see spare-thread.ts).
     const { worker, startedAhead } = takeDecodeThread(options.largestRowBytes ?? 0);
@@ -223,6 +233,9 @@ class ThreadedSource implements EventStream {
             }
             // Taken in: the thread may decode that much more.
             this.worker?.postMessage({ type: 'ack', weight: message.weight } satisfies ToDecodeThread);
+            return;
+          case 'end':
+            if (!this.stopped) this.options.onEnd?.();
             return;
           case 'error':
             fail(rebuildError(message.error));

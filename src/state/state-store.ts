@@ -22,7 +22,7 @@ import { BinlogSyncError, StateError, StateLockedError } from '../errors.js';
 import { redactSecrets } from '../log/secrets.js';
 import type { AppliedPosition } from '../position.js';
 
-export type HistoryEvent = 'start' | 'stop' | 'set' | 'skip' | 'error' | 'reconcile';
+export type HistoryEvent = 'start' | 'stop' | 'set' | 'skip' | 'error' | 'reconcile' | 'replay';
 
 export interface HistoryEntry {
   id: number;
@@ -135,7 +135,7 @@ const MAX_STATEMENT_CHARS = 64 * 1024;
 /** Readers wait this long for the writer instead of failing with SQLITE_BUSY. */
 const BUSY_TIMEOUT_MS = 5000;
 
-const HISTORY_EVENTS: ReadonlySet<string> = new Set<HistoryEvent>(['start', 'stop', 'set', 'skip', 'error', 'reconcile']);
+const HISTORY_EVENTS: ReadonlySet<string> = new Set<HistoryEvent>(['start', 'stop', 'set', 'skip', 'error', 'reconcile', 'replay']);
 
 // STRICT tables: a wrong type (a fractional offset, a string pid) is refused by
 // SQLite instead of being stored and misread later. Single-row tables use

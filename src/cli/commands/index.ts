@@ -3,6 +3,7 @@ import type { ProgramContext } from '../context.js';
 import { registerCheckCommand } from './check.js';
 import { registerDemoCommand } from './demo.js';
 import { registerPositionCommand } from './position.js';
+import { registerReplayCommand } from './replay.js';
 import { registerSkipCommand } from './skip.js';
 import { registerSnapshotCommand } from './snapshot.js';
 import { registerStartCommand } from './start.js';
@@ -17,6 +18,7 @@ export const COMMANDS: RegisterCommand[] = [
   registerCheckCommand,
   registerSnapshotCommand,
   registerStartCommand,
+  registerReplayCommand,
   registerStatusCommand,
   registerWaitCommand,
   registerPositionCommand,

@@ -1,0 +1,198 @@
+// Part of the zongji adapter: binlog files on disk (`replay`) fed to zongji
+// as if a source streamed them, so that they take the very decoding path of
+// `start` (binlog-source.ts, on the decoding thread or not): the same event
+// objects, fast lane, table maps, rows as bytes or as values, masking.
+// zongji is given a pair of connections of ours instead of mysql2's: the
+// control connection answers the two questions zongji asks before a dump
+// (the server's version and binlog_checksum, as the files' format
+// description says), and the binlog connection hands zongji's dump command
+// each event as a packet, as the server would: an artificial rotate naming
+// the file, its format description event, then its events from where the
+// plan says (replay/plan.ts), with pause and resume for backpressure.
+// A table map without its columns' metadata (binlog_row_metadata other
+// than FULL) would make zongji ask the source for the table: refused.
+import { EVENT_HEADER_BYTES, crc32 } from '../binlog/event-bytes.js';
+import { eventChunks, openBinlog, type EventChunk } from '../binlog/binlog-file.js';
+import { ServerConfigError } from '../errors.js';
+import type { ReplayPlan, ReplaySegment } from '../replay/plan.js';
+import type { BinlogTransport } from './binlog-source.js';
+
+/** What zongji's dump command is to the binlog connection (lib/sequence/binlog.js): it takes packets. */
+interface DumpCommand {
+  execute(packet: FilePacket | undefined, connection: unknown): boolean;
+}
+
+type Callback = (error: Error | null, rows?: unknown[]) => void;
+
+const ROTATE_EVENT = 4;
+/** Set on events a server makes up for the stream, not written to its binlog (log_event.h). */
+const LOG_EVENT_ARTIFICIAL_F = 0x20;
+/** Events handed to zongji before the stream lets other work in (the decoding thread's messages, their acknowledgements). */
+const EVENTS_PER_TURN = 2048;
+
+/** An event as mysql2 would hand it over: the OK byte (0) at `offset`, the event after it, to `end`. */
+class FilePacket {
+  constructor(
+    public buffer: Buffer,
+    public offset: number,
+    public end: number,
+  ) {}
+
+  isEOF(): boolean {
+    return false;
+  }
+
+  isError(): boolean {
+    return false;
+  }
+}
+
+export interface FileTransportOptions {
+  plan: ReplayPlan;
+  /** Every event of the plan was handed over (zongji has emitted them all). */
+  onEnd: () => void;
+  /** Bytes of the files handed over so far, after each chunk. */
+  onProgress?: (bytes: number) => void;
+}
+
+export class FileTransport implements BinlogTransport {
+  private command: DumpCommand | undefined;
+  private paused = false;
+  private stopped = false;
+  private wake: (() => void) | undefined;
+  /** The file the stream last rotated to: a segment of another file begins with an artificial rotate. */
+  private rotatedTo: string | undefined;
+  private bytes = 0;
+
+  constructor(private readonly options: FileTransportOptions) {}
+
+  attach(zongji: object): void {
+    const { plan } = this.options;
+    const later = (callback: Callback | undefined, rows: unknown[] = []): void => void process.nextTick(() => callback?.(null, rows));
+    const control = {
+      query: (sql: string, callback?: Callback): void => {
+        if (/VERSION\(\)/i.test(sql)) later(callback, [{ version: plan.serverVersion }]);
+        else if (/binlog_checksum/i.test(sql)) later(callback, [{ checksum: plan.checksums ? 'CRC32' : 'NONE' }]);
+        else later(callback);
+      },
+      execute: (_sql: string, params: unknown[], callback: Callback): void => {
+        process.nextTick(() =>
+          callback(
+            new ServerConfigError(
+              `the binlog maps table ${params.join('.')} without its columns' names and types (written with binlog_row_metadata other than FULL); ` +
+                'replay needs them in the binlog: set binlog_row_metadata=FULL on the source for the binlogs to come',
+            ),
+          ),
+        );
+      },
+    };
+    const binlog = {
+      // (The JSON values as text, as on the live stream: see binlog-source.ts.)
+      config: { jsonStrings: true },
+      query: (_sql: string, callback?: Callback): void => later(callback),
+      addCommand: (command: DumpCommand): void => {
+        this.command = command;
+        // (Its first call sends the dump request: to no one here.)
+        command.execute(undefined, binlog);
+        setImmediate(() => void this.pump(binlog));
+      },
+      writePacket: (): void => undefined,
+      _resetSequenceId: (): void => undefined,
+      pause: (): void => {
+        this.paused = true;
+      },
+      resume: (): void => {
+        this.paused = false;
+        this.release();
+      },
+      destroy: (): void => {
+        this.stopped = true;
+        this.release();
+      },
+      on: (): void => undefined,
+      removeAllListeners: (): void => undefined,
+    };
+    Object.assign(zongji, { connection: binlog, ctrlConnection: control });
+  }
+
+  private release(): void {
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.();
+  }
+
+  private async pump(connection: object): Promise<void> {
+    for (const segment of this.options.plan.segments) {
+      if (segment.name !== this.rotatedTo) this.give(connection, [artificialRotate(segment.name, segment.from, this.options.plan.checksums)]);
+      if (!(await this.feed(connection, segment))) return;
+    }
+    if (!this.stopped) this.options.onEnd();
+  }
+
+  /** A segment's events (its format description first when it starts past it); false once stopped. */
+  private async feed(connection: object, segment: ReplaySegment): Promise<boolean> {
+    const { handle } = await openBinlog(segment.path);
+    try {
+      const ranges: Array<[number, number]> = segment.from > 4 ? [[4, segment.formatEnd], [segment.from, segment.to]] : [[segment.from, segment.to]];
+      for (const [from, to] of ranges) {
+        for await (const chunk of eventChunks(handle, from, to, () => undefined)) {
+          if (!(await this.feedChunk(connection, chunk))) return false;
+        }
+      }
+      return true;
+    } finally {
+      await handle.close();
+    }
+  }
+
+  private async feedChunk(connection: object, chunk: EventChunk): Promise<boolean> {
+    const { bytes } = chunk;
+    // Each event with a zero byte before it (mysql2's packets begin with the OK byte), in one new buffer per chunk:
+    // events handed on as views of it (table maps of an open statement) stay as they were.
+    const ends: number[] = [];
+    for (let at = 0; at < bytes.length; at += bytes.readUInt32LE(at + 9)) ends.push(at + bytes.readUInt32LE(at + 9));
+    const packets = Buffer.allocUnsafe(bytes.length + ends.length);
+    let from = 0;
+    let out = 0;
+    const events: FilePacket[] = [];
+    for (const end of ends) {
+      packets[out] = 0;
+      bytes.copy(packets, out + 1, from, end);
+      events.push(new FilePacket(packets, out, out + 1 + end - from));
+      if (bytes[from + 4] === ROTATE_EVENT) this.rotatedTo = packets.toString('utf8', out + 1 + EVENT_HEADER_BYTES + 8, out + 1 + end - from - (this.options.plan.checksums ? 4 : 0));
+      out += 1 + end - from;
+      from = end;
+    }
+    for (let i = 0; i < events.length; i += EVENTS_PER_TURN) {
+      while (this.paused && !this.stopped) await new Promise<void>((resolve) => (this.wake = resolve));
+      if (this.stopped) return false;
+      this.give(connection, events.slice(i, i + EVENTS_PER_TURN));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    this.bytes += bytes.length;
+    this.options.onProgress?.(this.bytes);
+    return !this.stopped;
+  }
+
+  private give(connection: object, packets: FilePacket[]): void {
+    for (const packet of packets) {
+      if (this.stopped) return;
+      this.command!.execute(packet, connection);
+    }
+  }
+}
+
+/** The rotate event a server sends first on a dump: the file, and where in it the stream begins (its header marks it as made up). */
+function artificialRotate(file: string, position: number, checksums: boolean): FilePacket {
+  const name = Buffer.from(file, 'utf8');
+  const length = EVENT_HEADER_BYTES + 8 + name.length + (checksums ? 4 : 0);
+  const packet = Buffer.alloc(1 + length);
+  const event = packet.subarray(1);
+  event[4] = ROTATE_EVENT;
+  event.writeUInt32LE(length, 9);
+  event.writeUInt16LE(LOG_EVENT_ARTIFICIAL_F, 17);
+  event.writeBigUInt64LE(BigInt(position), EVENT_HEADER_BYTES);
+  name.copy(event, EVENT_HEADER_BYTES + 8);
+  if (checksums) event.writeUInt32LE(crc32(event.subarray(0, length - 4)), length - 4);
+  return new FilePacket(packet, 0, packet.length);
+}
