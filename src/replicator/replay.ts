@@ -96,10 +96,12 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayResult> {
       'replica',
       options.replica,
     );
-    const stored = reconcile(fence, await applier.claim(fence.lease.epoch), logger);
+    const checkpoint = await applier.claim(fence.lease.epoch);
+    // (No position anywhere: an empty replica, replayed from the first file's start.)
+    const stored = checkpoint || state.getPosition() ? reconcile(fence, checkpoint, logger) : null;
     stats.position = stored;
     const mark = await applier.nonTransactionalMark();
-    if (mark !== null) throw interruptedError(mark, stored);
+    if (mark !== null) throw interruptedError(mark, stored ?? plan.start);
     assertSameMasking(parseRecord(await applier.recordedMasking()), maskingRecord(options.mask ?? { rules: [] }));
     // The replica had applied more than the state file said: planned again from there.
     if (!samePosition(stored, begin)) plan = await planReplay(options.files, stored, options.stop);
