@@ -36,6 +36,7 @@ const BOTH_PATHS_SUITES = [
   'connection-faults',
   'exact-values',
   'suite-traps',
+  'replay',
 ].map((name) => `test/integration/${name}.test.ts`);
 
 export default defineConfig({

@@ -14,6 +14,7 @@
 import { EVENT_HEADER_BYTES, crc32 } from '../binlog/event-bytes.js';
 import { eventChunks, openBinlog, type EventChunk } from '../binlog/binlog-file.js';
 import { ServerConfigError } from '../errors.js';
+import { EXACT_VALUE_OPTIONS } from '../db/connect.js';
 import type { ReplayPlan, ReplaySegment } from '../replay/plan.js';
 import type { BinlogTransport } from './binlog-source.js';
 
@@ -87,8 +88,8 @@ export class FileTransport implements BinlogTransport {
       },
     };
     const binlog = {
-      // (The JSON values as text, as on the live stream: see binlog-source.ts.)
-      config: { jsonStrings: true },
+      // What zongji reads values by (dates as strings, JSON as text...): as on the live stream's connection.
+      config: { ...EXACT_VALUE_OPTIONS },
       query: (_sql: string, callback?: Callback): void => later(callback),
       addCommand: (command: DumpCommand): void => {
         this.command = command;
