@@ -4,7 +4,7 @@
 // backlog scenario is written with both appliers stopped, then each catches
 // up alone and is timed; both replicas must end identical to the source.
 //
-//   npm run bench -- [--scenarios startup,sysbench,masked,bulk,big,steady] [--sysbench-events 40000] [--sysbench-threads 4]
+//   npm run bench -- [--scenarios startup,sysbench,masked,bulk,big,steady,replay] [--sysbench-events 40000] [--sysbench-threads 4]
 //                    [--sysbench-tables 4] [--sysbench-rows 10000] [--bulk-rows 200000]
 //                    [--mask 'sbtest.*.c=hash'] [--steady-rate 1000] [--steady-seconds 10]
 //                    [--steady-warmup-seconds 1] [--startup-runs 9] [--repeat 1] [--out bench-results/latest.json]
@@ -16,6 +16,9 @@
 //
 // startup: `start` started again and again with nothing to catch up; the median time from
 // spawning it to its streaming (its "replicating from" line), and the startupMs that line reports.
+//
+// replay: the bulk backlog (--bulk-rows) recorded in a binlog file of its own, applied to empty
+// replicas by `mariadb-binlog FILE | mariadb` and by `binlog-sync replay FILE` (replay-scenario.ts).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -30,10 +33,11 @@ import { imageOf } from '../test/support/compare.js';
 import { Masker } from '../src/mask/masker.js';
 import { valueBytes } from '../src/mask/methods.js';
 import type { TableDef } from '../src/source/events.js';
+import { replayScenario } from './replay-scenario.js';
 
 const { values: flags } = parseArgs({
   options: {
-    scenarios: { type: 'string', default: 'startup,sysbench,masked,bulk,big,steady' },
+    scenarios: { type: 'string', default: 'startup,sysbench,masked,bulk,big,steady,replay' },
     'sysbench-events': { type: 'string', default: '40000' },
     'sysbench-threads': { type: 'string', default: '4' },
     'sysbench-tables': { type: 'string', default: '4' },
@@ -627,6 +631,8 @@ async function main(): Promise<void> {
       r.identical = await identical(source, [nativeServer, oursServer], ['steady']);
       results.push(r);
     }
+    // (Last: its servers are its own, and its binlog file on the source too.)
+    if (scenarios.includes('replay')) results.push(await replayScenario(source, num('bulk-rows'), join(REPO, 'bin/binlog-sync.js'), identical));
     await conn.end();
   } finally {
     await ours.stop();
