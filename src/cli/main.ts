@@ -30,7 +30,8 @@ function reportError(error: unknown, io: CliIo): number {
     return EXIT_USAGE; // commander already printed the message
   }
   if (error instanceof BinlogSyncError) {
-    io.err(`binlog-sync: ${error.message}\n`);
+    // One line: a server's message may quote a statement with its line breaks.
+    io.err(`binlog-sync: ${error.message.replace(/\s*\n\s*/g, ' ')}\n`);
     return error.usage ? EXIT_USAGE : EXIT_FAILURE;
   }
   // Something we did not foresee: still one line, with a hint for more detail.

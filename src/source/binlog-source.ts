@@ -10,7 +10,8 @@ import ZongJi, {
   type TableMapEntry,
 } from '@vlasky/zongji';
 import { describeEndpoint, type Endpoint } from '../config/connection-url.js';
-import { BinlogPurgedError, ConnectionError } from '../errors.js';
+import { BinlogPurgedError, BinlogSyncError, ConnectionError } from '../errors.js';
+import { unsupportedFormat } from './unsupported-formats.js';
 import { effectiveOptions, connectionFailure } from '../db/connect.js';
 import type { DriverError } from '../db/server-errors.js';
 import type { Logger } from '../log/logger.js';
@@ -569,6 +570,10 @@ export class BinlogSource {
 /** A binlog stream error as one of ours: purged binlogs and lost connections say what to do. */
 function streamFailure(error: Error, endpoint: Endpoint, start: StreamStart): Error {
   const message = error.message ?? String(error);
+  // (Ours already, from a transport of files; or an event format zongji cannot decode.)
+  if (error instanceof BinlogSyncError) return error;
+  const unsupported = unsupportedFormat(error);
+  if (unsupported) return unsupported;
   if (/could not find first log file|purged|could not find GTID state|binlog truncated/i.test(message)) {
     const where = start.file
       ? `${start.file}:${start.position}${start.gtid ? ` (GTID position ${start.gtid})` : ''}`
