@@ -13,6 +13,7 @@
 // than FULL) would make zongji ask the source for the table: refused.
 import { EVENT_HEADER_BYTES, crc32 } from '../binlog/event-bytes.js';
 import { eventChunks, openBinlog, type EventChunk } from '../binlog/binlog-file.js';
+import { TRANSACTION_PAYLOAD_EVENT, payloadEvents } from '../binlog/transaction-payload.js';
 import { ServerConfigError } from '../errors.js';
 import { EXACT_VALUE_OPTIONS } from '../db/connect.js';
 import type { ReplayPlan, ReplaySegment } from '../replay/plan.js';
@@ -148,21 +149,25 @@ export class FileTransport implements BinlogTransport {
 
   private async feedChunk(connection: object, chunk: EventChunk): Promise<boolean> {
     const { bytes } = chunk;
+    const { checksums } = this.options.plan;
+    // The events, a compressed transaction's as the events it holds (see transaction-payload.ts).
+    const slices: Buffer[] = [];
+    for (let at = 0; at < bytes.length; at += bytes.readUInt32LE(at + 9)) {
+      const event = bytes.subarray(at, at + bytes.readUInt32LE(at + 9));
+      if (event[4] === TRANSACTION_PAYLOAD_EVENT) slices.push(...payloadEvents(event, checksums));
+      else slices.push(event);
+    }
     // Each event with a zero byte before it (mysql2's packets begin with the OK byte), in one new buffer per chunk:
     // events handed on as views of it (table maps of an open statement) stay as they were.
-    const ends: number[] = [];
-    for (let at = 0; at < bytes.length; at += bytes.readUInt32LE(at + 9)) ends.push(at + bytes.readUInt32LE(at + 9));
-    const packets = Buffer.allocUnsafe(bytes.length + ends.length);
-    let from = 0;
+    const packets = Buffer.allocUnsafe(slices.reduce((n, e) => n + 1 + e.length, 0));
     let out = 0;
     const events: FilePacket[] = [];
-    for (const end of ends) {
+    for (const event of slices) {
       packets[out] = 0;
-      bytes.copy(packets, out + 1, from, end);
-      events.push(new FilePacket(packets, out, out + 1 + end - from));
-      if (bytes[from + 4] === ROTATE_EVENT) this.rotatedTo = packets.toString('utf8', out + 1 + EVENT_HEADER_BYTES + 8, out + 1 + end - from - (this.options.plan.checksums ? 4 : 0));
-      out += 1 + end - from;
-      from = end;
+      event.copy(packets, out + 1);
+      events.push(new FilePacket(packets, out, out + 1 + event.length));
+      if (event[4] === ROTATE_EVENT) this.rotatedTo = event.toString('utf8', EVENT_HEADER_BYTES + 8, event.length - (checksums ? 4 : 0));
+      out += 1 + event.length;
     }
     for (let i = 0; i < events.length; i += EVENTS_PER_TURN) {
       while (this.paused && !this.stopped) await new Promise<void>((resolve) => (this.wake = resolve));

@@ -2,10 +2,13 @@
 // 9.6, MariaDB 10.5; see its README): each is read as a binlog of its server,
 // its transactions found where its origin's tests and `mariadb-binlog` say
 // they are. What their rows hold is test/integration/replay-mysql.test.ts's.
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../support/context.js';
 import { planReplay } from '../../../src/replay/plan.js';
+import { TRANSACTION_PAYLOAD_EVENT, payloadEvents } from '../../../src/binlog/transaction-payload.js';
+import { crc32 } from '../../../src/binlog/event-bytes.js';
 
 const fixture = (name: string): string => join(REPO_ROOT, 'test', 'fixtures', 'binlogs', name);
 
@@ -40,5 +43,23 @@ describe('recorded binlogs', () => {
     const second = await planReplay([fixture('mariadb-bin.000001')], null, { gtid: '0-1-2' });
     // At each insert's XID, as `mariadb-binlog` prints their end_log_pos.
     expect([first.segments[0]!.to, second.segments[0]!.to]).toEqual([702, 1074]);
+  });
+});
+
+describe('a compressed transaction (transaction_compression.000001, MySQL 8.0.32)', () => {
+  it('holds the events its origin documents: a Query, a table map, a write rows event and an XID, ending where the payload ends', async () => {
+    const bytes = readFileSync(fixture('transaction_compression.000001'));
+    // (The file's 4th event: format description, previous GTIDs, anonymous GTID, then the payload at 274, ending at 431.)
+    const at = 274;
+    expect(bytes[at + 4]).toBe(TRANSACTION_PAYLOAD_EVENT);
+    const events = payloadEvents(bytes.subarray(at, at + bytes.readUInt32LE(at + 9)), true);
+    expect(events.map((e) => e[4])).toEqual([2, 19, 30, 16]);
+    for (const e of events) {
+      expect(e.readUInt32LE(9)).toBe(e.length);
+      expect(e.readUInt32LE(13)).toBe(431);
+      expect(e.readUInt32LE(e.length - 4)).toBe(crc32(e.subarray(0, e.length - 4)));
+    }
+    // The table map names the table inside the payload.
+    expect(events[1]!.includes(Buffer.from('tb1'))).toBe(true);
   });
 });
