@@ -15,7 +15,8 @@ import { formatPosition, type BinlogPosition } from '../position.js';
 import { ReplicaApplier } from '../apply/replica-applier.js';
 import { binlogIncompatibility } from '../apply/binlog-rows.js';
 import { interruptedError } from '../apply/non-transactional.js';
-import { assertSameMasking, maskingRecord, parseRecord } from '../mask/record.js';
+import { assertSameMasking, maskingRecord, parseRecord, serializeRecord } from '../mask/record.js';
+import { maskingStatement } from '../apply/checkpoint.js';
 import type { MaskSettings } from '../mask/masker.js';
 import { explainCollision } from '../mask/collision.js';
 import { readCollations } from '../source/collations.js';
@@ -102,7 +103,10 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayResult> {
     stats.position = stored;
     const mark = await applier.nonTransactionalMark();
     if (mark !== null) throw interruptedError(mark, stored ?? plan.start);
-    assertSameMasking(parseRecord(await applier.recordedMasking()), maskingRecord(options.mask ?? { rules: [] }));
+    // An empty replica is seeded by this replay: it records the masking, as `snapshot` does. Otherwise
+    // rows masked one way must not meet rows masked another way (or not at all).
+    if (stored === null && options.mask && options.mask.rules.length > 0) await recordMasking(options.replica, state.streamId, fence.lease.epoch, options.mask);
+    else assertSameMasking(parseRecord(await applier.recordedMasking()), maskingRecord(options.mask ?? { rules: [] }));
     // The replica had applied more than the state file said: planned again from there.
     if (!samePosition(stored, begin)) plan = await planReplay(options.files, stored, options.stop);
     sourceSide = options.source ? await openSourceSide({ ...options, source: options.source, serverId: 0 }) : undefined;
@@ -209,6 +213,18 @@ async function replicaCollations(replica: Endpoint): Promise<Awaited<ReturnType<
   const conn = await asConnectionError(connect(replica, 'replica'), 'replica', replica);
   try {
     return await readCollations(conn);
+  } finally {
+    await conn.end().catch(() => undefined);
+  }
+}
+
+async function recordMasking(replica: Endpoint, streamId: string, epoch: number, mask: MaskSettings): Promise<void> {
+  const conn = await asConnectionError(connect(replica, 'replica'), 'replica', replica);
+  try {
+    const { sql, params } = maskingStatement(streamId, epoch, serializeRecord(maskingRecord(mask)));
+    const [result] = await conn.query(sql, params);
+    // (The row exists once claimed with our epoch: anything else is another runner's.)
+    if ((result as { affectedRows?: number }).affectedRows !== 1) throw new FencedError('the replica checkpoint of this state file is held by another process; the masking was not recorded');
   } finally {
     await conn.end().catch(() => undefined);
   }

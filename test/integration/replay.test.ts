@@ -114,7 +114,7 @@ afterAll(async () => {
   await source?.end();
   await replica?.end();
   await destroyServers(server);
-  await dropDatabases([db, `${db}_t`, `${db}_dt`, `${db}_gtid`, `${db}_bad`]);
+  await dropDatabases([db, `${db}_t`, `${db}_dt`, `${db}_gtid`, `${db}_bad`, `${db}_mask`]);
   scratch.cleanup();
 });
 
@@ -164,6 +164,26 @@ describe('replay', () => {
     expect(result.code, result.stderr).toBe(0);
     expect(await marks(target)).toEqual([1, 2]);
     expect(StateStore.open(statePath('gtid')).getPosition()?.gtid).toBe(mark2Gtid);
+  });
+
+  it('masks as `start` does, with --source: an empty replica records the masking, and keyless rows are found through masked images', async () => {
+    const target = `${db}_mask`;
+    const keyFile = join(scratch.path, 'mask.key');
+    writeFileSync(keyFile, 'replay-mask-key-7d1e9c3b5a2f4e6d');
+    const args = ['--databases', db, '--rewrite-db', `${db}=${target}`, '--state', statePath('mask'), '--source', server.info.userUrl, '--mask', `${db}.keyless.name=hash`, '--mask-key-file', keyFile];
+    const result = await replay([...args, ...files]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).not.toContain('replay-mask-key');
+    // The file's keyless rows ('dup', 1) twice, one updated to 5, ('other', 2) deleted: names masked alike, never the source's.
+    const [rows] = await replica.query(`SELECT name, n FROM \`${target}\`.keyless ORDER BY n`);
+    const masked = rows as Array<{ name: string; n: number }>;
+    expect(masked.map((r) => Number(r.n))).toEqual([1, 5]);
+    expect(masked[0]!.name).toBe(masked[1]!.name);
+    expect(masked[0]!.name).not.toBe('dup');
+    // Other masking than recorded is refused, as `start` refuses it.
+    const other = await replay([...args.slice(0, -4), ...files]);
+    expect(other.stderr).toMatch(/^binlog-sync: the replica was seeded with other masking than this run's/m);
+    expect(other.code).toBe(1);
   });
 
   it('replays a truncated last file to its last complete transaction, with a warning', async () => {
