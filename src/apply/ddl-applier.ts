@@ -50,10 +50,7 @@ export class DdlApplier {
         `this DDL ran under time_zone=SYSTEM, and the source's system zone keeps daylight saving: applied at its offset when binlog-sync connected (${zone.offset}); give the source a default-time-zone to make such DDL exact`,
       );
     }
-    const enter = enterDdlContext(action, this.flavor, zone?.offset);
-    await this.replica.run(enter.sql, enter.params, context, 'session').catch((error: unknown) => {
-      throw unknownTimeZone(error, action.timeZone) ?? error;
-    });
+    await this.enter(action, context, zone?.offset);
     try {
       // Everything sent now is read in the source session's character_set_client: sent in it.
       const inClientCharset = (sql: string): string | Buffer => clientBytes(sql, action.encoding);
@@ -76,6 +73,30 @@ export class DdlApplier {
     } finally {
       const leave = leaveDdlContext();
       await this.replica.run(leave.sql, leave.params, context, 'session');
+    }
+  }
+
+  /**
+   * Puts the session into the DDL's source context. A collation or
+   * character set the replica does not know (MySQL 8's utf8mb4_0900_ai_ci,
+   * id 255, on a MariaDB replica before 11.4) is left at the replica
+   * session's own, saying so: the server's own replica would stop there.
+   */
+  private async enter(action: DdlAction, context: ApplyContext, sourceZone: string | undefined): Promise<void> {
+    const run = (statement: ReturnType<typeof enterDdlContext>): Promise<unknown> =>
+      this.replica.run(statement.sql, statement.params, context, 'session').catch((error: unknown) => {
+        throw unknownTimeZone(error, action.timeZone) ?? error;
+      });
+    try {
+      await run(enterDdlContext(action, this.flavor, sourceZone));
+    } catch (error) {
+      if (!UNKNOWN_CHARSET_ERRNOS.has(serverErrno(error)) || (action.charset === undefined && action.clientCharset === undefined)) throw error;
+      this.logger.warn(
+        { ...context, statement: action.verb, charset: action.charset, clientCharset: action.clientCharset },
+        `the replica does not know the character set or collation the source ran this ${action.verb} under (${(error as Error).message}); ` +
+          "it runs under the replica session's own (utf8mb4, utf8mb4_general_ci) instead",
+      );
+      await run(enterDdlContext({ ...action, charset: undefined, clientCharset: undefined }, this.flavor, sourceZone));
     }
   }
 
@@ -115,6 +136,9 @@ export class DdlApplier {
  * open the referenced table, rows referenced or referencing missing ones.
  */
 const FOREIGN_KEY_FAILURES = new Set([1005, 1215, 1216, 1217, 1451, 1452, 1824]);
+
+/** Unknown character set (1115), unknown collation (1273). */
+const UNKNOWN_CHARSET_ERRNOS = new Set([1115, 1273]);
 
 /**
  * The DDL refers to a table (a sequence, a view's or a foreign key's table)
