@@ -63,6 +63,8 @@ export interface LocalServerOptions {
   options?: Record<string, string | number>;
   /** Names the temp folder (binlog-sync-<label>-<role>-...); default 'test'. */
   label?: string;
+  /** Where the temp folder goes; default the OS temp folder. */
+  parentDir?: string;
 }
 
 /** Server options for the role; caller options override them. */
@@ -114,7 +116,7 @@ export class LocalServer {
   }
 
   static async start(binaries: LocalBinaries, options: LocalServerOptions): Promise<LocalServer> {
-    const baseDir = mkdtempSync(join(tmpdir(), `binlog-sync-${options.label ?? 'test'}-${options.role}-`));
+    const baseDir = mkdtempSync(join(options.parentDir ?? tmpdir(), `binlog-sync-${options.label ?? 'test'}-${options.role}-`));
     const server = new LocalServer(binaries, options, baseDir, await freePort());
     server.initialise();
     await server.launch();

@@ -58,6 +58,8 @@ export interface StartServerOptions {
   timeZone?: string;
   /** Server options, e.g. { 'binlog-row-image': 'MINIMAL' }. */
   options?: Record<string, string | number>;
+  /** Local servers: the folder their data directories go in (default the OS temp folder). */
+  parentDir?: string;
 }
 
 function chooseKind(): ServerKind {
