@@ -3,7 +3,7 @@
 // the background, `wait` as the freshness barrier, and `status --json` for
 // how it ended. Passwords go through the environment, never the arguments.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { createWriteStream, readFileSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { StateStore } from '../../src/state/state-store.js';
 import type { StatusReport } from '../../src/health/status.js';
@@ -70,6 +70,17 @@ export class BinlogSyncRun {
     this.child = child;
   }
 
+  /** The last line `start` wrote when it exited without storing an error (an unexpected error). */
+  exitMessage(): string | null {
+    if (!this.exited || !this.log) return null;
+    try {
+      const lines = readFileSync(this.logPath, 'utf8').trim().split('\n');
+      return lines[lines.length - 1]?.startsWith('binlog-sync:') ? lines[lines.length - 1]!.replace(/^binlog-sync: /, '') : null;
+    } catch {
+      return null;
+    }
+  }
+
   get exited(): boolean {
     return !this.child || this.child.exitCode !== null || this.child.signalCode !== null;
   }
@@ -93,6 +104,11 @@ export class BinlogSyncRun {
       if (stopped || this.exited || Date.now() > deadline) return false;
       await new Promise((r) => setTimeout(r, 50));
     }
+  }
+
+  /** The process stored an error (it stops on it). */
+  failed(): boolean {
+    return this.read().stopped;
   }
 
   private read(): { position: FilePosition | null; stopped: boolean } {

@@ -6,7 +6,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Connection } from 'mysql2/promise';
-import { imageOf, type DatabaseImage } from '../support/compare.js';
+import { imageOf, userDatabases, type DatabaseImage } from '../support/compare.js';
 import type { ManagedServer } from '../support/servers.js';
 import { BinlogSyncRun, statePathFor } from './binlog-sync-run.js';
 import { decodeRowChanges } from './binlog-rows.js';
@@ -32,12 +32,19 @@ export interface TestResult {
 
 export interface CorpusOptions {
   workDir: string;
+  /**
+   * The databases binlog-sync replicates: those every selected test names.
+   * One `start` serves all the tests (a process per test costs seconds on two
+   * cores); a test that stops it gets a fresh one at the source's position.
+   */
+  databases: string[];
   /** Per test file: mariadb-test's limit, and each replica's to catch up. */
   testTimeoutMs: number;
   catchUpTimeoutMs: number;
 }
 
-const KEEP = new Set(['mysql', 'information_schema', 'performance_schema', 'sys', 'mtr']);
+// mtr: the runner's procedures on the source; binlog_sync: binlog-sync's position table on its replica.
+const KEEP = new Set(['mysql', 'information_schema', 'performance_schema', 'sys', 'mtr', 'binlog_sync']);
 
 /** Variables that move by themselves or may not be set back: never restored. */
 const VOLATILE = /^(gtid_|timestamp|last_insert_id|insert_id|rand_seed|pseudo_|warning_count|error_count|identity|log_bin_basename|server_uid|system_time_zone|hostname|version|thread_pool|innodb_version)/;
@@ -45,6 +52,7 @@ const VOLATILE = /^(gtid_|timestamp|last_insert_id|insert_id|rand_seed|pseudo_|w
 export class Corpus {
   private n = 0;
   private globals = new Map<string, string>();
+  private current: BinlogSyncRun | undefined;
 
   private constructor(
     private readonly servers: CorpusServers,
@@ -81,23 +89,20 @@ export class Corpus {
     const started = Date.now();
     const pre = preflight(test);
     if (pre.skip) return { test: test.name, verdict: 'skipped', detail: pre.skip, ms: 0 };
-    const result = await this.runFile(test, pre.databases);
+    const result = await this.runFile(test);
     return { ...result, databases: pre.databases, ms: Date.now() - started };
   }
 
-  private async runFile(test: TestFile, databases: string[]): Promise<Omit<TestResult, 'ms'>> {
+  private async runFile(test: TestFile): Promise<Omit<TestResult, 'ms'>> {
     const { source, native, ours } = this.servers;
     await this.ensureAlive();
     const [src, nat, own] = await Promise.all([connect(source), connect(native), connect(ours)]);
-    let run: BinlogSyncRun | undefined;
     try {
       await Promise.all([resetDatabases(src), resetDatabases(nat), resetDatabases(own)]);
       const starts = await Promise.all([src, nat, own].map(rotate));
       const from = await masterStatus(src);
       await repositionNative(nat, source.info.port, from);
-      this.n++;
-      run = new BinlogSyncRun(source, ours, statePathFor(join(this.options.workDir, 'state'), this.n), join(this.options.workDir, 'state', `start-${this.n}.log`), databases);
-      await run.start();
+      const run = await this.binlogSync();
 
       const socket = await scalar(src, 'SELECT @@socket');
       const mt = await runMariadbTest(test.path, { port: source.info.port, socket, varDir: this.servers.varDir }, this.options.testTimeoutMs);
@@ -111,20 +116,23 @@ export class Corpus {
         nativeApplied(nat, target, this.options.catchUpTimeoutMs),
         run.caughtUp(target, this.options.catchUpTimeoutMs),
       ]);
-      const status = await run.status();
+      // `status --json` only when it did not catch up: a process per test costs a second on two cores.
+      const status = caughtUp ? null : await run.status();
       const rowPath = run.rowPath;
-      await run.stop();
 
       if (nativeState.error) return { test: test.name, verdict: 'unfair', detail: `native replica stopped: ${nativeState.error.slice(0, 300)}`, mariadbTest, rowPath };
       if (status?.state === 'STOPPED' || status?.lastError) {
         return { test: test.name, verdict: 'stopped', detail: oneLine(status?.lastError?.message ?? 'stopped'), mariadbTest, rowPath };
       }
-      if (!caughtUp) return { test: test.name, verdict: 'stopped', detail: `not caught up within ${this.options.catchUpTimeoutMs / 1000} s (${status?.state ?? 'no status'})`, mariadbTest, rowPath };
+      if (!caughtUp) {
+        const exit = run.exitMessage();
+        const why = exit ? `exited: ${exit}` : `not caught up within ${this.options.catchUpTimeoutMs / 1000} s (${status?.state ?? 'no status'})`;
+        return { test: test.name, verdict: 'stopped', detail: oneLine(why), mariadbTest, rowPath };
+      }
 
-      const judged = await this.judge([src, nat, own], [source, native, ours], starts, databases);
+      const judged = await this.judge([src, nat, own], [source, native, ours], starts);
       return { test: test.name, ...judged, mariadbTest, rowPath };
     } finally {
-      await run?.stop().catch(() => undefined);
       await Promise.all([src, nat, own].map((c) => c.end().catch(() => undefined)));
       await this.restoreGlobals();
     }
@@ -134,11 +142,13 @@ export class Corpus {
     conns: [Connection, Connection, Connection],
     servers: [ManagedServer, ManagedServer, ManagedServer],
     starts: FilePosition[],
-    databases: string[],
   ): Promise<{ verdict: Verdict; detail: string }> {
-    const dbs = new Set(databases);
-    const changes = await Promise.all(conns.map(async (c, i) => decodeRowChanges(await segmentFiles(c, starts[i]!), dbs)));
-    const images = await Promise.all(servers.map((s) => imagesOf(s, databases)));
+    const replicated = new Set(this.options.databases);
+    const changes = await Promise.all(conns.map(async (c, i) => decodeRowChanges(await segmentFiles(c, starts[i]!), replicated)));
+    // The final state of every replicated database one of the three has now.
+    const present = new Set<string>();
+    for (const c of conns) for (const db of await userDatabases(c)) if (replicated.has(db)) present.add(db);
+    const images = await Promise.all(servers.map((s) => imagesOf(s, [...present].sort())));
     const [srcRows, natRows, ownRows] = changes.map((c) => c.byTable);
     const nativeRows = compareRowChanges(srcRows!, natRows!);
     if (nativeRows) return { verdict: 'unfair', detail: `native differs: ${nativeRows}` };
@@ -176,7 +186,19 @@ export class Corpus {
     }
   }
 
+  /** The running `start`, or a fresh one at the source's current position when there is none or it stopped. */
+  private async binlogSync(): Promise<BinlogSyncRun> {
+    if (this.current && !this.current.exited && !this.current.failed()) return this.current;
+    await this.current?.stop();
+    this.n++;
+    const dir = join(this.options.workDir, 'state');
+    this.current = new BinlogSyncRun(this.servers.source, this.servers.ours, statePathFor(dir, this.n), join(dir, `start-${this.n}.log`), this.options.databases);
+    await this.current.start();
+    return this.current;
+  }
+
   async close(): Promise<void> {
+    await this.current?.stop().catch(() => undefined);
     await Promise.all([this.servers.source, this.servers.native, this.servers.ours].map((s) => s.destroy()));
   }
 }

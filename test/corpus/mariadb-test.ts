@@ -42,6 +42,8 @@ function runnerEnv(target: Target): NodeJS.ProcessEnv {
     MYSQL_SLAP: client('mariadb-slap', target),
     MYSQL_CHARSETSDIR: '/usr/share/mysql/charsets',
     DEFAULT_MASTER_PORT: String(target.port),
+    // The servers load it (servers.ts); the versioning suite skips without this.
+    TEST_VERSIONING_SO: 'test_versioning.so',
   };
 }
 

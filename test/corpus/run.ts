@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Corpus, type TestResult } from './corpus.js';
 import { summarise, formatLine, formatSummary } from './report.js';
-import { resolveTest, suiteTests, type TestFile } from './test-files.js';
+import { replicatedDatabases, resolveTest, suiteTests, type TestFile } from './test-files.js';
 
 const { values: flags, positionals } = parseArgs({
   allowPositionals: true,
@@ -47,6 +47,7 @@ async function main(): Promise<number> {
     workDir,
     testTimeoutMs: Number(flags.timeout) * 1000,
     catchUpTimeoutMs: Number(flags['catch-up-timeout']) * 1000,
+    databases: replicatedDatabases(tests),
   });
   const results: TestResult[] = [];
   const save = (): void => {

@@ -34,6 +34,8 @@ function corpusOptions(varDir: string): Record<string, string | number> {
     'binlog-row-image': 'FULL',
     'binlog-row-metadata': 'FULL',
     'max-allowed-packet': '64M',
+    // The versioning suite's plugin (its common.opt loads it), on all three: DDL may name its functions.
+    'plugin-load-add': 'test_versioning.so',
   };
 }
 

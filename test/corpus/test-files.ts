@@ -114,3 +114,8 @@ export function databasesOf(text: string): string[] {
   }
   return [...names].sort();
 }
+
+/** Every database the tests name: what binlog-sync replicates (a name with a comma cannot be listed). */
+export function replicatedDatabases(tests: TestFile[]): string[] {
+  return [...new Set(tests.flatMap((t) => preflight(t).databases))].filter((d) => !d.includes(',')).sort();
+}
