@@ -89,19 +89,28 @@ export class BinlogSyncRun {
   rowPath = 'unknown';
 
   /**
-   * Whether everything up to `target` got applied: the state file's position
-   * reaches it, then `wait` agrees (both must: issue 23 saw `wait` say so
-   * early, which would hide a missing row from the oracle). Returns early when
-   * the process stopped on an error.
+   * Whether everything up to `target` got applied: `binlog-sync wait` says so
+   * (it knows about transactions of other databases, which move no stored
+   * position), and where the stored position has reached the target's file,
+   * it is at or past it too (issue 23 saw `wait` say so early, which would
+   * hide a missing row from the oracle). Returns early when the process
+   * stopped on an error.
    */
   async caughtUp(target: FilePosition, timeoutMs: number): Promise<boolean> {
-    const deadline = Date.now() + timeoutMs;
+    let done = false;
+    const waited = this.cli(['wait', '--timeout', String(Math.ceil(timeoutMs / 1000))], timeoutMs + 10_000).finally(() => (done = true));
+    while (!done) {
+      const { stopped } = this.read();
+      if (stopped || this.exited) return false;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    if ((await waited).code !== 0) return false;
+    const deadline = Date.now() + 2_000;
     for (;;) {
       const { position, stopped } = this.read();
-      if (position && (position.file > target.file || (position.file === target.file && position.position >= target.position))) {
-        return (await this.cli(['wait', '--timeout', '10'], 20_000)).code === 0;
-      }
-      if (stopped || this.exited || Date.now() > deadline) return false;
+      if (stopped) return false;
+      const behind = position && position.file === target.file && position.position < target.position;
+      if (!behind || Date.now() > deadline) return true;
       await new Promise((r) => setTimeout(r, 50));
     }
   }

@@ -29,8 +29,9 @@ export function suiteTests(suite: string): TestFile[] {
   throw new Error(`no suite '${suite}' under ${MYSQL_TEST_DIR} (install the Debian packages mariadb-test and mariadb-test-data)`);
 }
 
-/** `suite.test` (the suite may hold a slash: compat/oracle.sp) to its file. */
+/** `suite.test` (the suite may hold a slash: compat/oracle.sp) to its file; or a .test file of your own (a reduced case). */
 export function resolveTest(name: string): TestFile {
+  if (name.endsWith('.test') && existsSync(name)) return { name: basename(name, '.test'), suite: 'local', path: name };
   const dot = name.lastIndexOf('.');
   if (dot <= 0) throw new Error(`'${name}' is not suite.test (e.g. main.ctype_latin1)`);
   const suite = name.slice(0, dot);
