@@ -8,12 +8,7 @@ import type { DatabaseImage } from '../support/compare.js';
 export function compareRowChanges(expected: Map<string, string[]>, actual: Map<string, string[]>): string | null {
   const tables = [...new Set([...expected.keys(), ...actual.keys()])].sort();
   for (const table of tables) {
-    const want = count(expected.get(table) ?? []);
-    const got = count(actual.get(table) ?? []);
-    const missing: string[] = [];
-    const extra: string[] = [];
-    for (const [line, n] of want) for (let i = got.get(line) ?? 0; i < n; i++) missing.push(line);
-    for (const [line, n] of got) for (let i = want.get(line) ?? 0; i < n; i++) extra.push(line);
+    const { missing, extra } = multisetDifference(expected.get(table) ?? [], actual.get(table) ?? []);
     if (missing.length === 0 && extra.length === 0) continue;
     const parts = [`${table}: ${missing.length} row change(s) missing, ${extra.length} extra`];
     if (missing[0]) parts.push(`e.g. missing ${shown(missing[0])}`);
@@ -34,9 +29,8 @@ export function compareImages(expected: Record<string, DatabaseImage>, actual: R
       if (!w) return `${db}.${table}: a table the source does not have`;
       if (!g) return `${db}.${table}: missing`;
       if (w.definition !== g.definition) return `${db}.${table}: definition differs: ${shown(firstDifference(w.definition, g.definition))}`;
-      const missing = w.rows.filter((r) => !g.rows.includes(r));
-      const extra = g.rows.filter((r) => !w.rows.includes(r));
-      if (missing.length > 0 || extra.length > 0 || w.rows.length !== g.rows.length) {
+      const { missing, extra } = multisetDifference(w.rows, g.rows);
+      if (missing.length > 0 || extra.length > 0) {
         return (
           `${db}.${table}: final rows differ (${w.rows.length} vs ${g.rows.length})` +
           (missing[0] ? `; e.g. missing ${shown(missing[0])}` : '') +
@@ -46,6 +40,17 @@ export function compareImages(expected: Record<string, DatabaseImage>, actual: R
     }
   }
   return null;
+}
+
+/** What `want` has more of than `got` (missing), and the other way round (extra), counting repeats. */
+function multisetDifference(want: string[], got: string[]): { missing: string[]; extra: string[] } {
+  const w = count(want);
+  const g = count(got);
+  const missing: string[] = [];
+  const extra: string[] = [];
+  for (const [line, n] of w) for (let i = g.get(line) ?? 0; i < n; i++) missing.push(line);
+  for (const [line, n] of g) for (let i = w.get(line) ?? 0; i < n; i++) extra.push(line);
+  return { missing, extra };
 }
 
 function count(lines: string[]): Map<string, number> {
