@@ -35,7 +35,7 @@ async function mariadbBinlog(files: string[]): Promise<string> {
 }
 
 const HEAD = /^### (INSERT INTO|UPDATE|DELETE FROM) `((?:[^`]|``)*)`\.`((?:[^`]|``)*)`$/;
-const COLUMN = /^###   @(\d+)=(.*) \/\* (.*?) meta=\d+ nullable=\d is_null=\d \*\/$/;
+const COLUMN = /^### {3}@(\d+)=(.*) \/\* (.*?) meta=\d+ nullable=\d is_null=\d \*\/$/;
 
 /**
  * Row images as lines. Left out, as the issue's oracle says: updates that

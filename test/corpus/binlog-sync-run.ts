@@ -58,8 +58,17 @@ export class BinlogSyncRun {
 
   /** `position set --current`, then `start` in the background, its log to logPath. */
   async start(): Promise<void> {
+    await this.setCurrentPosition();
+    this.resume();
+  }
+
+  async setCurrentPosition(): Promise<void> {
     const set = await this.cli(['position', 'set', '--current']);
     if (set.code !== 0) throw new Error(`binlog-sync position set --current failed: ${set.stderr.trim().split('\n').pop()}`);
+  }
+
+  /** `start` from the stored position, in the background. */
+  resume(): void {
     this.log = createWriteStream(this.logPath);
     const child = spawn(process.execPath, [CLI, 'start', '--databases', this.databases.join(','), '--log-level', 'info', '--log-format', 'json'], {
       cwd: REPO_ROOT,
