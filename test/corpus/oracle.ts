@@ -62,7 +62,7 @@ function count(lines: string[]): Map<string, number> {
 function firstDifference(a: string, b: string): string {
   let i = 0;
   while (i < a.length && a[i] === b[i]) i++;
-  return `…${a.slice(Math.max(0, i - 20), i + 40)}… vs …${b.slice(Math.max(0, i - 20), i + 40)}…`;
+  return `...${a.slice(Math.max(0, i - 20), i + 40)}... vs ...${b.slice(Math.max(0, i - 20), i + 40)}...`;
 }
 
 /** A value for a one-line report: control and non-ASCII characters escaped, at most 160 characters. */
