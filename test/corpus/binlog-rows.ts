@@ -16,23 +16,32 @@ export async function decodeRowChanges(files: string[], databases: ReadonlySet<s
   if (files.length === 0) return { byTable };
   // One file at a time: given several, mariadb-binlog checks that their GTID states follow on, which a
   // replica's files after a reposition need not.
-  for (const file of files) parseDecoded(await mariadbBinlog([file]), databases, byTable);
+  for (const file of files) {
+    const parser = new DecodedRows(databases, byTable);
+    await mariadbBinlog(file, (line) => parser.line(line));
+    parser.end();
+  }
   return { byTable };
 }
 
-async function mariadbBinlog(files: string[]): Promise<string> {
+/** Streams the decoded file line by line: a file of big rows decodes to more than a string may hold. */
+async function mariadbBinlog(file: string, onLine: (line: string) => void): Promise<void> {
   // Not GTID-strict: a test may write one GTID twice in a row (sequences), which the source accepted.
-  const child = spawn('mariadb-binlog', ['--no-defaults', '--skip-gtid-strict-mode', '--base64-output=decode-rows', '-vv', ...files], {
+  const child = spawn('mariadb-binlog', ['--no-defaults', '--skip-gtid-strict-mode', '--base64-output=decode-rows', '-vv', file], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const out: Buffer[] = [];
   let err = '';
-  child.stdout.on('data', (d: Buffer) => out.push(d));
+  let rest = '';
+  // latin1 keeps every byte as one character: values are compared, not shown.
+  child.stdout.setEncoding('latin1').on('data', (chunk: string) => {
+    const lines = (rest + chunk).split('\n');
+    rest = lines.pop()!;
+    for (const line of lines) onLine(line);
+  });
   child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
   const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+  if (rest) onLine(rest);
   if (code !== 0) throw new Error(`mariadb-binlog failed (exit ${code}): ${err.trim().split('\n')[0]}`);
-  // latin1 keeps every byte as one character: values are compared, not shown.
-  return Buffer.concat(out).toString('latin1');
 }
 
 const HEAD = /^### (INSERT INTO|UPDATE|DELETE FROM) `((?:[^`]|``)*)`\.`((?:[^`]|``)*)`$/;
@@ -44,51 +53,61 @@ const COLUMN = /^### {3}@(\d+)=(.*) \/\* (.*?) meta=\d+ nullable=\d is_null=\d \
  * state compares their values decompressed).
  */
 export function parseDecoded(text: string, databases: ReadonlySet<string>, byTable: Map<string, string[]>): void {
-  let table: string | null = null;
-  let kind = '';
-  let part = '';
-  let before: string[] = [];
-  let after: string[] = [];
-  const flush = (): void => {
-    if (table === null) return;
-    const line =
-      kind === 'UPDATE' ? `UPDATE WHERE ${before.join(' ')} SET ${after.join(' ')}` : `${kind} ${(kind === 'INSERT' ? after : before).join(' ')}`;
-    const noOp = kind === 'UPDATE' && before.join(' ') === after.join(' ');
-    if (!noOp) {
-      const list = byTable.get(table) ?? [];
-      list.push(line);
-      byTable.set(table, list);
-    }
-    table = null;
-  };
-  for (const raw of text.split('\n')) {
-    if (!raw.startsWith('###')) {
-      flush();
-      continue;
-    }
+  const parser = new DecodedRows(databases, byTable);
+  for (const line of text.split('\n')) parser.line(line);
+  parser.end();
+}
+
+class DecodedRows {
+  private table: string | null = null;
+  private kind = '';
+  private part = '';
+  private before: string[] = [];
+  private after: string[] = [];
+
+  constructor(
+    private readonly databases: ReadonlySet<string>,
+    private readonly byTable: Map<string, string[]>,
+  ) {}
+
+  line(raw: string): void {
+    if (!raw.startsWith('###')) return this.end();
     const head = HEAD.exec(raw);
     if (head) {
-      flush();
+      this.end();
       const db = Buffer.from(head[2]!.replace(/``/g, '`'), 'latin1').toString('utf8');
       const name = head[3]!.replace(/``/g, '`');
-      if (!databases.has(db)) continue;
-      table = `${db}.${name}`;
-      kind = head[1] === 'INSERT INTO' ? 'INSERT' : head[1] === 'UPDATE' ? 'UPDATE' : 'DELETE';
-      before = [];
-      after = [];
-      part = kind === 'INSERT' ? 'SET' : 'WHERE';
-      continue;
+      if (!this.databases.has(db)) return;
+      this.table = `${db}.${name}`;
+      this.kind = head[1] === 'INSERT INTO' ? 'INSERT' : head[1] === 'UPDATE' ? 'UPDATE' : 'DELETE';
+      this.before = [];
+      this.after = [];
+      this.part = this.kind === 'INSERT' ? 'SET' : 'WHERE';
+      return;
     }
-    if (table === null) continue;
+    if (this.table === null) return;
     // mariadb-binlog prints the head again for each row of an event.
-    if (raw === '### WHERE') part = 'WHERE';
-    else if (raw === '### SET') part = 'SET';
+    if (raw === '### WHERE') this.part = 'WHERE';
+    else if (raw === '### SET') this.part = 'SET';
     else {
       const column = COLUMN.exec(raw);
-      if (!column) continue;
+      if (!column) return;
       const value = /COMPRESSED/.test(column[3]!) ? '<compressed>' : column[2]!;
-      (part === 'WHERE' ? before : after).push(`@${column[1]}=${value}`);
+      (this.part === 'WHERE' ? this.before : this.after).push(`@${column[1]}=${value}`);
     }
   }
-  flush();
+
+  /** The row being read is complete. */
+  end(): void {
+    if (this.table === null) return;
+    const before = this.before.join(' ');
+    const after = this.after.join(' ');
+    const line = this.kind === 'UPDATE' ? `UPDATE WHERE ${before} SET ${after}` : `${this.kind} ${this.kind === 'INSERT' ? after : before}`;
+    if (!(this.kind === 'UPDATE' && before === after)) {
+      const list = this.byTable.get(this.table) ?? [];
+      list.push(line);
+      this.byTable.set(this.table, list);
+    }
+    this.table = null;
+  }
 }
