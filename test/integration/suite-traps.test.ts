@@ -12,6 +12,8 @@ let diff: Differential;
 /** A database per case, so that each case's copies are compared on their own. */
 const CASES = ['wait_german2', 'wait_retry', 'myisam', 'myisam_retry', 'myisam_interrupted', 'self_join', 'year', 'ucs2_view', 'mssql', 'versioned_alter', 'ddl_errors', 'client_charsets', 'fk_virtual'];
 const dbOf = (name: string): string => `traps_${name}`;
+/** Databases a case creates itself (replicated, not made up front). */
+const CREATED = ['cs_default', 'cs_collate', 'cs_twice'].map(dbOf);
 
 // MyISAM is the default engine of every server, as in MariaDB's test suite
 // (CREATE TABLE ... SELECT logs no ENGINE: each replica takes its own
@@ -20,7 +22,7 @@ const MYISAM = { 'default-storage-engine': 'MyISAM' };
 
 beforeAll(async () => {
   diff = await Differential.start({
-    databases: CASES.map(dbOf),
+    databases: [...CASES.map(dbOf), ...CREATED],
     ids: [231, 232, 233],
     source: { timeZone: 'Asia/Kolkata', options: MYISAM },
     replicas: MYISAM,
@@ -333,6 +335,35 @@ describe('DDL written by a client of another character set', () => {
     expect(JSON.stringify(ours)).toContain('été');
     expect(JSON.stringify(ours)).toContain('表ソ');
     expect(ours).toEqual(await definitions('native', db));
+  });
+});
+
+describe('CREATE DATABASE under a session collation_server', () => {
+  it("creates the database with the source session's collation_server, as the server's own replica does", async () => {
+    const [plain, collate, twice] = CREATED;
+    const conn = await mysql.createConnection({ uri: diff.source.info.adminUrl, ...EXACT_VALUES });
+    try {
+      await conn.query('SET collation_server = utf8mb4_unicode_ci');
+      await conn.query(`CREATE DATABASE ${plain}`);
+      await conn.query(`CREATE DATABASE ${collate} COLLATE utf8mb4_german2_ci`);
+      await conn.query(`CREATE DATABASE ${twice} CHARACTER SET DEFAULT CHARACTER SET utf8mb4`);
+    } finally {
+      await conn.end();
+    }
+    for (const db of CREATED) await diff.run(`CREATE TABLE ${db}.t1 (id INT PRIMARY KEY, a VARCHAR(10)) ENGINE=InnoDB`, `INSERT INTO ${db}.t1 VALUES (1, 'ä'), (2, 'ö')`);
+    for (const db of CREATED) await diff.expectSameAsNative(db);
+    const schemata = async (server: 'native' | 'ours'): Promise<Array<{ db: string; collation: string }>> => {
+      const c = await mysql.createConnection({ uri: diff[server].info.adminUrl, ...EXACT_VALUES });
+      try {
+        const [rows] = await c.query('SELECT SCHEMA_NAME AS db, DEFAULT_COLLATION_NAME AS collation FROM information_schema.SCHEMATA WHERE SCHEMA_NAME IN (?) ORDER BY 1', [CREATED]);
+        return rows as Array<{ db: string; collation: string }>;
+      } finally {
+        await c.end();
+      }
+    };
+    const ours = await schemata('ours');
+    expect(ours.find((r) => r.db === plain)?.collation).toBe('utf8mb4_unicode_ci');
+    expect(ours).toEqual(await schemata('native'));
   });
 });
 
