@@ -28,6 +28,7 @@ import type { StreamHealth } from '../health/stream-health.js';
 import type { ReplicationMetrics } from '../health/metrics.js';
 import { TransactionAssembler } from '../txn/assembler.js';
 import { ApplyLoop } from './apply-loop.js';
+import type { RunContext } from './run-context.js';
 import { sqlModeNames } from '../source/status-vars.js';
 import { createFilter, type FilterSettings } from '../txn/filter.js';
 import type { StateStore } from '../state/state-store.js';
@@ -72,9 +73,6 @@ export interface SessionOptions {
   /** --mask rules and key: rows are masked as they are decoded (see mask/). */
   mask?: MaskSettings;
 }
-
-/** Public progress of a run: what `onProgress` and the logs report. */
-import type { RunContext } from './run-context.js';
 
 export type { ReplicatorStats, RunContext } from './run-context.js';
 

@@ -34,14 +34,19 @@ afterAll(async () => {
   await diff?.close();
 });
 
-/** Runs a query on binlog-sync's replica. */
-async function onOurs<T>(sql: string): Promise<T[]> {
-  const conn = await mysql.createConnection({ uri: diff.ours.info.adminUrl, ...EXACT_VALUES });
+/** Runs a query on one of the two replicas. */
+async function onReplica<T>(server: 'native' | 'ours', sql: string, params: unknown[] = []): Promise<T[]> {
+  const conn = await mysql.createConnection({ uri: diff[server].info.adminUrl, ...EXACT_VALUES });
   try {
-    return (await conn.query(sql))[0] as T[];
+    return (await conn.query(sql, params))[0] as T[];
   } finally {
     await conn.end();
   }
+}
+
+/** Runs a query on binlog-sync's replica. */
+function onOurs<T>(sql: string): Promise<T[]> {
+  return onReplica<T>('ours', sql);
 }
 
 /** `binlog-sync wait`, as a test suite runs it right after its writes. */
@@ -271,15 +276,8 @@ describe('DDL under a session collation of another character set', () => {
     }
     await diff.run(`INSERT INTO ${db}.t1 (id, s) VALUES (1, 'a'), (2, 'é')`);
     await diff.expectSameAsNative(db);
-    const collations = async (server: 'native' | 'ours'): Promise<unknown[]> => {
-      const c = await mysql.createConnection({ uri: diff[server].info.adminUrl, ...EXACT_VALUES });
-      try {
-        const [rows] = await c.query('SELECT TABLE_NAME, COLLATION_CONNECTION, VIEW_DEFINITION FROM information_schema.VIEWS WHERE TABLE_SCHEMA = ? ORDER BY TABLE_NAME', [db]);
-        return rows as unknown[];
-      } finally {
-        await c.end();
-      }
-    };
+    const collations = (server: 'native' | 'ours'): Promise<unknown[]> =>
+      onReplica(server, 'SELECT TABLE_NAME, COLLATION_CONNECTION, VIEW_DEFINITION FROM information_schema.VIEWS WHERE TABLE_SCHEMA = ? ORDER BY TABLE_NAME', [db]);
     const ours = await collations('ours');
     expect(ours).toHaveLength(2);
     expect(ours).toEqual(await collations('native'));
@@ -289,20 +287,15 @@ describe('DDL under a session collation of another character set', () => {
 describe('DDL written by a client of another character set', () => {
   /** What a person sees of the objects' definitions on a replica: the same on both, or the text was garbled. */
   async function definitions(server: 'native' | 'ours', db: string): Promise<unknown[]> {
-    const c = await mysql.createConnection({ uri: diff[server].info.adminUrl, ...EXACT_VALUES });
-    try {
-      const queries = [
-        'SELECT TABLE_NAME, COLUMN_NAME, COLUMN_TYPE, COLUMN_DEFAULT, COLUMN_COMMENT, COLLATION_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? ORDER BY TABLE_NAME, ORDINAL_POSITION',
-        'SELECT TABLE_NAME, TABLE_COMMENT FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? ORDER BY TABLE_NAME',
-        'SELECT TABLE_NAME, VIEW_DEFINITION, CHARACTER_SET_CLIENT, COLLATION_CONNECTION FROM information_schema.VIEWS WHERE TABLE_SCHEMA = ? ORDER BY TABLE_NAME',
-        'SELECT ROUTINE_NAME, ROUTINE_DEFINITION, CHARACTER_SET_CLIENT, COLLATION_CONNECTION FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = ? ORDER BY ROUTINE_NAME',
-      ];
-      const out: unknown[] = [];
-      for (const q of queries) out.push((await c.query(q, [db]))[0]);
-      return out;
-    } finally {
-      await c.end();
-    }
+    const queries = [
+      'SELECT TABLE_NAME, COLUMN_NAME, COLUMN_TYPE, COLUMN_DEFAULT, COLUMN_COMMENT, COLLATION_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? ORDER BY TABLE_NAME, ORDINAL_POSITION',
+      'SELECT TABLE_NAME, TABLE_COMMENT FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? ORDER BY TABLE_NAME',
+      'SELECT TABLE_NAME, VIEW_DEFINITION, CHARACTER_SET_CLIENT, COLLATION_CONNECTION FROM information_schema.VIEWS WHERE TABLE_SCHEMA = ? ORDER BY TABLE_NAME',
+      'SELECT ROUTINE_NAME, ROUTINE_DEFINITION, CHARACTER_SET_CLIENT, COLLATION_CONNECTION FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = ? ORDER BY ROUTINE_NAME',
+    ];
+    const out: unknown[] = [];
+    for (const q of queries) out.push(await onReplica(server, q, [db]));
+    return out;
   }
 
   it('applies DDL of latin1 and Shift_JIS clients in their bytes, and views and routines keep the client character set', async () => {
@@ -352,15 +345,8 @@ describe('CREATE DATABASE under a session collation_server', () => {
     }
     for (const db of CREATED) await diff.run(`CREATE TABLE ${db}.t1 (id INT PRIMARY KEY, a VARCHAR(10)) ENGINE=InnoDB`, `INSERT INTO ${db}.t1 VALUES (1, 'ä'), (2, 'ö')`);
     for (const db of CREATED) await diff.expectSameAsNative(db);
-    const schemata = async (server: 'native' | 'ours'): Promise<Array<{ db: string; collation: string }>> => {
-      const c = await mysql.createConnection({ uri: diff[server].info.adminUrl, ...EXACT_VALUES });
-      try {
-        const [rows] = await c.query('SELECT SCHEMA_NAME AS db, DEFAULT_COLLATION_NAME AS collation FROM information_schema.SCHEMATA WHERE SCHEMA_NAME IN (?) ORDER BY 1', [CREATED]);
-        return rows as Array<{ db: string; collation: string }>;
-      } finally {
-        await c.end();
-      }
-    };
+    const schemata = (server: 'native' | 'ours'): Promise<Array<{ db: string; collation: string }>> =>
+      onReplica(server, 'SELECT SCHEMA_NAME AS db, DEFAULT_COLLATION_NAME AS collation FROM information_schema.SCHEMATA WHERE SCHEMA_NAME IN (?) ORDER BY 1', [CREATED]);
     const ours = await schemata('ours');
     expect(ours.find((r) => r.db === plain)?.collation).toBe('utf8mb4_unicode_ci');
     expect(ours).toEqual(await schemata('native'));
