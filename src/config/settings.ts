@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { z } from 'zod';
+import * as v from 'valibot';
 import { ConfigError } from '../errors.js';
 import { readConfigFile, type ConfigFile } from './config-file.js';
 import { SETTING_SPECS, type SettingSpec } from './setting-specs.js';
@@ -70,54 +70,70 @@ const INTEGER_RANGES: Record<string, [number, number]> = {
   metricsPort: [1, 65535],
 };
 
-const nonEmpty = z.string().trim().min(1, 'must not be empty');
+// Valibot rather than zod: the same checks, at a fifth of the import time
+// (measured 20 ms against 80-140 ms on the 2-core machine), which every
+// command pays before it does anything.
+const nonEmpty = v.pipe(v.string('must be a string'), v.trim(), v.minLength(1, 'must not be empty'));
 
-const listSchema = z
-  .union([z.string(), z.array(z.string())])
-  .transform((v) => (Array.isArray(v) ? v : v.split(',')).map((s) => s.trim()).filter((s) => s.length > 0));
+const listSchema = v.pipe(
+  v.union([v.string(), v.array(v.string())], 'must be a list: a,b or an array of names'),
+  v.transform((value) => (Array.isArray(value) ? value : value.split(',')).map((s) => s.trim()).filter((s) => s.length > 0)),
+);
 
-const pairsSchema = z
-  .union([z.string(), z.array(z.string()), z.record(z.string(), z.string())])
-  .transform((v, ctx) => {
-    if (!Array.isArray(v) && typeof v === 'object') return { ...v };
-    const items = (Array.isArray(v) ? v : v.split(',')).map((s) => s.trim()).filter(Boolean);
+const pairsSchema = v.pipe(
+  v.union([v.string(), v.array(v.string()), v.record(v.string(), v.string())], 'must be FROM=TO pairs: a=b,c=d, an array or a map'),
+  v.rawTransform(({ dataset, addIssue, NEVER }) => {
+    const value = dataset.value;
+    if (!Array.isArray(value) && typeof value === 'object') return { ...value };
+    const items = (Array.isArray(value) ? value : value.split(',')).map((s) => s.trim()).filter(Boolean);
     const out: Record<string, string> = {};
     for (const item of items) {
       const m = /^([^=]+)=([^=]+)$/.exec(item);
       if (!m) {
-        ctx.addIssue({ code: 'custom', message: `expected FROM=TO, got '${item}'` });
-        return z.NEVER;
+        addIssue({ message: `expected FROM=TO, got '${item}'` });
+        return NEVER;
       }
       out[m[1]!.trim()] = m[2]!.trim();
     }
     return out;
-  });
+  }),
+);
 
 /** Strings from flags and the environment become numbers; anything else fails the number check. */
-const toNumber = (pattern: RegExp) => (v: unknown): unknown => (typeof v === 'string' && pattern.test(v.trim()) ? Number(v) : v);
+const toNumber = (pattern: RegExp) => (value: unknown): unknown => (typeof value === 'string' && pattern.test(value.trim()) ? Number(value) : value);
 
-function integerSchema(key: string): z.ZodType<number> {
+type Schema<T> = v.GenericSchema<unknown, T>;
+
+function integerSchema(key: string): Schema<number> {
   const [min, max] = INTEGER_RANGES[key] ?? [0, Number.MAX_SAFE_INTEGER];
   const message = `must be a whole number from ${min} to ${max}`;
-  return z.preprocess(
-    toNumber(/^\d+$/),
-    z.number({ error: message }).int(message).min(min, `must be from ${min} to ${max}`).max(max, `must be from ${min} to ${max}`),
+  return v.pipe(
+    v.unknown(),
+    v.transform(toNumber(/^\d+$/)),
+    v.number(message),
+    v.integer(message),
+    v.minValue(min, `must be from ${min} to ${max}`),
+    v.maxValue(max, `must be from ${min} to ${max}`),
   );
 }
 
-const positiveNumber = z.preprocess(
-  toNumber(/^\d+(\.\d+)?$/),
-  z.number({ error: 'must be a positive number' }).positive('must be a positive number'),
+const positiveNumber: Schema<number> = v.pipe(
+  v.unknown(),
+  v.transform(toNumber(/^\d+(\.\d+)?$/)),
+  v.number('must be a positive number'),
+  v.gtValue(0, 'must be a positive number'),
 );
 
-function choiceSchema(spec: SettingSpec): z.ZodType<string> {
+function choiceSchema(spec: SettingSpec): Schema<string> {
   const choices = spec.choices ?? [];
   const upper = choices.every((c) => c === c.toUpperCase());
-  return z
-    .string()
-    .trim()
-    .transform((v) => (upper ? v.toUpperCase() : v.toLowerCase()))
-    .pipe(z.enum(choices as [string, ...string[]], { message: `must be one of ${choices.join(', ')}` }));
+  const message = `must be one of ${choices.join(', ')}`;
+  return v.pipe(
+    v.string(message),
+    v.trim(),
+    v.transform((value) => (upper ? value.toUpperCase() : value.toLowerCase())),
+    v.picklist(choices, message),
+  );
 }
 
 /**
@@ -150,18 +166,22 @@ function accountPart(v: string, at: number): { name: string; end: number } | und
  * backticks whatever quoting it came with: they mean the same under every
  * sql_mode.
  */
-const accountSchema = nonEmpty.transform((v, ctx) => {
-  const user = accountPart(v, 0);
-  const host = user && v[user.end] === '@' ? accountPart(v, user.end + 1) : undefined;
-  if (!user || !host || host.end !== v.length || user.name === '') {
-    ctx.addIssue({ code: 'custom', message: `must be an account like 'user'@'host', got ${v}` });
-    return z.NEVER;
-  }
-  const q = (name: string): string => `\`${name.replaceAll('`', '``')}\``;
-  return `${q(user.name)}@${q(host.name)}`;
-});
+const accountSchema = v.pipe(
+  nonEmpty,
+  v.rawTransform(({ dataset, addIssue, NEVER }) => {
+    const value = dataset.value;
+    const user = accountPart(value, 0);
+    const host = user && value[user.end] === '@' ? accountPart(value, user.end + 1) : undefined;
+    if (!user || !host || host.end !== value.length || user.name === '') {
+      addIssue({ message: `must be an account like 'user'@'host', got ${value}` });
+      return NEVER;
+    }
+    const q = (name: string): string => `\`${name.replaceAll('`', '``')}\``;
+    return `${q(user.name)}@${q(host.name)}`;
+  }),
+);
 
-function schemaFor(spec: SettingSpec): z.ZodType<unknown> {
+function schemaFor(spec: SettingSpec): Schema<unknown> {
   if (spec.key === 'definer') return accountSchema;
   switch (spec.kind) {
     case 'string':
@@ -203,12 +223,12 @@ export function loadSettings(inputs: SettingInputs = {}): Settings {
   for (const spec of SETTING_SPECS) {
     const candidate = pick(spec, flags, env, file);
     if (!candidate) continue;
-    const parsed = schemaFor(spec).safeParse(candidate.value);
+    const parsed = v.safeParse(schemaFor(spec), candidate.value);
     if (!parsed.success) {
-      const issue = parsed.error.issues[0]?.message ?? 'is invalid';
+      const issue = parsed.issues[0]?.message ?? 'is invalid';
       throw new ConfigError(`${candidate.origin} ${issue}`);
     }
-    out[spec.key] = spec.kind === 'path' ? resolve(candidate.fromFile && file ? file.dir : cwd, parsed.data as string) : parsed.data;
+    out[spec.key] = spec.kind === 'path' ? resolve(candidate.fromFile && file ? file.dir : cwd, parsed.output as string) : parsed.output;
   }
   if (configPath) out.configFile = resolve(cwd, configPath);
   out.state = resolve(cwd, out.state as string);

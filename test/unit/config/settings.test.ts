@@ -80,6 +80,10 @@ describe('loadSettings', () => {
     [{ flags: { sourceSslMode: 'sometimes' } }, /^--source-ssl-mode must be one of DISABLED, PREFERRED, REQUIRED, VERIFY_CA, VERIFY_IDENTITY$/],
     [{ flags: { rewriteDb: ['nope'] } }, /^--rewrite-db expected FROM=TO, got 'nope'$/],
     [{ flags: { logFormat: 'xml' } }, /^--log-format must be one of json, pretty$/],
+    [{ flags: { databases: 5 } }, /^--databases must be a list: a,b or an array of names$/],
+    [{ flags: { rewriteDb: { a: 1 } } }, /^--rewrite-db must be FROM=TO pairs/],
+    [{ flags: { definer: "'u'@" } }, /^--definer must be an account like 'user'@'host', got 'u'@$/],
+    [{ flags: { metricsPort: '80.5' } }, /^--metrics-port must be a whole number from 1 to 65535$/],
   ])('rejects bad values with the setting named: %j', (inputs, message) => {
     expect(() => loadSettings(inputs)).toThrow(ConfigError);
     expect(() => loadSettings(inputs)).toThrow(message);
