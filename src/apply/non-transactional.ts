@@ -30,6 +30,8 @@ import type { SqlConnection } from './checkpoint.js';
 export class ReplicaEngines {
   /** `db.table` → its engine when it is not transactional, null when it is (or the table is not there). */
   private readonly engines = new Map<string, string | null>();
+  /** The same, by the table's own object (one per table for the stream: see targetTables), without a name made per event. */
+  private byTable = new WeakMap<object, string | null>();
 
   constructor(private readonly replica: SqlConnection) {}
 
@@ -39,7 +41,11 @@ export class ReplicaEngines {
    * rows event.
    */
   known(table: { database: string; table: string }): string | null | undefined {
-    return this.engines.get(`${table.database}.${table.table}`);
+    const cached = this.byTable.get(table);
+    if (cached !== undefined) return cached;
+    const engine = this.engines.get(`${table.database}.${table.table}`);
+    if (engine !== undefined) this.byTable.set(table, engine);
+    return engine;
   }
 
   /** Asks the replica what known() tells from then on. */
@@ -64,6 +70,7 @@ export class ReplicaEngines {
   /** A DDL ran: a table may have been created, or its engine changed. */
   clear(): void {
     this.engines.clear();
+    this.byTable = new WeakMap();
   }
 }
 

@@ -34,4 +34,14 @@ describe('base64 into a buffer', () => {
     const ones = [...bytes].map((b) => Uint8Array.of(b));
     expect(encoded([new Uint8Array(0), ...ones, new Uint8Array(0)])).toBe(bytes.toString('base64'));
   });
+
+  it('writes runs longer than the chunk it encodes at a time, cut anywhere', () => {
+    // (48 KiB chunks: cuts just before, at and after a chunk's end, and runs of several chunks.)
+    const bytes = randomBytes(3 * 48 * 1024 + 7);
+    for (const cuts of [[], [49_151], [49_152], [49_153], [1, 98_304], [100, 50_000, 120_000]]) {
+      const ends = [0, ...cuts, bytes.length];
+      const pieces = ends.slice(1).map((end, k) => bytes.subarray(ends[k], end));
+      expect(encoded(pieces)).toBe(bytes.toString('base64'));
+    }
+  });
 });
