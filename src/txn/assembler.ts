@@ -141,6 +141,12 @@ export function lexerOptions(sqlMode: bigint | undefined): LexerOptions {
   return { ansiQuotes: (sqlMode & ANSI_QUOTES) !== 0n, backslashEscapes: (sqlMode & NO_BACKSLASH_ESCAPES) === 0n, bracketQuotes: (sqlMode & MSSQL) !== 0n };
 }
 
+/**
+ * No actions: one shared, frozen array (push() runs for every event, and an
+ * empty array that is never added to is still an allocation).
+ */
+const NONE: ApplyAction[] = Object.freeze([]) as unknown as ApplyAction[];
+
 const TRANSACTION_CONTROL = /^\s*(BEGIN|START\s+TRANSACTION|COMMIT|ROLLBACK|XA\s|SAVEPOINT\s|ROLLBACK\s+TO\s|RELEASE\s+SAVEPOINT\s)/i;
 
 export class TransactionAssembler {
@@ -163,15 +169,15 @@ export class TransactionAssembler {
     switch (event.type) {
       case 'rotate':
         this.file = event.file;
-        return [];
+        return NONE;
       case 'format':
         return [{ type: 'format', event: event.event }];
       case 'heartbeat':
-        return [];
+        return NONE;
       case 'gtid':
         this.currentGtid = event.gtid;
         this.xa = event.xa;
-        return event.impliesBegin ? this.begin(event.timestamp) : [];
+        return event.impliesBegin ? this.begin(event.timestamp) : NONE;
       case 'query':
         return this.query(event);
       case 'rows':
@@ -187,14 +193,21 @@ export class TransactionAssembler {
   }
 
   private begin(timestamp: number): ApplyAction[] {
-    if (this.inTransaction) return [];
+    const begin = this.beginAction(timestamp);
+    return begin ? [begin] : NONE;
+  }
+
+  /** The transaction's begin, unless it has begun already. */
+  private beginAction(timestamp: number): ApplyAction | undefined {
+    if (this.inTransaction) return undefined;
     this.inTransaction = true;
-    const xa = this.xa?.phase === 'prepare' ? { xa: this.xa.xid } : {};
-    return [{ type: 'begin', gtid: this.currentGtid, timestamp, ...xa }];
+    const begin: Extract<ApplyAction, { type: 'begin' }> = { type: 'begin', gtid: this.currentGtid, timestamp };
+    if (this.xa?.phase === 'prepare') begin.xa = this.xa.xid;
+    return begin;
   }
 
   private commit(nextPosition: number, timestamp: number, xaPrepared?: string): ApplyAction[] {
-    const actions: ApplyAction[] = this.inTransaction ? [] : this.begin(timestamp);
+    const begin = this.beginAction(timestamp);
     this.inTransaction = false;
     const gtid = this.currentGtid;
     if (gtid && this.gtidState) this.gtidState.add(gtid);
@@ -206,8 +219,9 @@ export class TransactionAssembler {
       position: nextPosition > 0 ? nextPosition : null,
       gtid: this.gtidState ? this.gtidState.toString() : null,
     };
-    actions.push({ type: 'commit', position, timestamp, gtid, ...(xaPrepared ? { xa: xaPrepared } : {}) });
-    return actions;
+    const commit: Extract<ApplyAction, { type: 'commit' }> = { type: 'commit', position, timestamp, gtid };
+    if (xaPrepared) commit.xa = xaPrepared;
+    return begin ? [begin, commit] : [commit];
   }
 
   private query(event: Extract<SourceEvent, { type: 'query' }>): ApplyAction[] {
@@ -362,17 +376,17 @@ export class TransactionAssembler {
   }
 
   private rows(event: Extract<SourceEvent, { type: 'rows' }>): ApplyAction[] {
-    const actions = this.begin(event.timestamp);
+    const begin = this.beginAction(event.timestamp);
     const table = this.targetOf(event.table);
-    if (!table) return actions;
+    if (!table) return begin ? [begin] : NONE;
     // (Set one by one, not spread: this runs for every rows event.)
     const change: RowChange = { kind: event.kind, table, present: event.present, rows: event.rows, noForeignKeyChecks: event.noForeignKeyChecks };
     if (event.presentAfter) change.presentAfter = event.presentAfter;
     if (event.prepared) change.prepared = event.prepared;
     if (event.binlog) change.binlog = event.binlog;
     if (event.statementEnd) change.statementEnd = true;
-    actions.push({ type: 'rows', change });
-    return actions;
+    const rows: ApplyAction = { type: 'rows', change };
+    return begin ? [begin, rows] : [rows];
   }
 }
 
