@@ -61,12 +61,13 @@ let spare: Spare | undefined;
 
 /**
  * Starts a spare thread, sized by the packet the state file remembers (see
- * SOURCE_PACKET_MARKER), unless one is waiting already.
+ * SOURCE_PACKET_MARKER), or by `largestRowBytes` when the caller knows it
+ * already (a replay of files alone: 0), unless one is waiting already.
  */
-export function startSpareThread(memory: PacketMemory): void {
+export function startSpareThread(memory: PacketMemory, largestRowBytes?: number): void {
   if (spare || !decodeThreadRunnable()) return;
   const remembered = Number(memory.getMarker(SOURCE_PACKET_MARKER));
-  const limits = decodeThreadHeap(remembered > 0 ? remembered : DEFAULT_SOURCE_PACKET);
+  const limits = decodeThreadHeap(largestRowBytes ?? (remembered > 0 ? remembered : DEFAULT_SOURCE_PACKET));
   const worker = new Worker(SCRIPT, { resourceLimits: limits });
   const entry: Spare = { worker, limits, broken: false, onTrouble: () => (entry.broken = true) };
   // Until a stream takes it, the spare must neither keep the process alive nor crash it with an unheard error.

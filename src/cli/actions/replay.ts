@@ -5,6 +5,7 @@ import { UsageError } from '../../errors.js';
 import { formatPosition } from '../../position.js';
 import { StateStore } from '../../state/state-store.js';
 import { loadMasking } from '../../mask/key.js';
+import { decodeThreadWanted, dropSpareThread, startSpareThread } from '../../source/spare-thread.js';
 import type { ReplayPlan, ReplayStop } from '../../replay/plan.js';
 import type { ReplicatorStats } from '../../replicator/run-context.js';
 import type { ProgramContext } from '../context.js';
@@ -27,6 +28,10 @@ export async function replayAction(files: string[], opts: ReplayOpts, command: C
   const source = settings.source ? resolveEndpoint(settings, 'source') : undefined;
   const mask = loadMasking(settings);
   const state = StateStore.open(settings.state, { create: true });
+  // The decoding thread loads its modules on another core while this one
+  // loads the rest and reads the files' plan, as for `start` (without
+  // --source the files' rows are bounded by nothing the thread must know).
+  if (decodeThreadWanted()) startSpareThread(state, source ? undefined : 0);
   const logger = loggerFor(settings);
   const controller = new AbortController();
   const onSignal = (): void => {
@@ -60,6 +65,7 @@ export async function replayAction(files: string[], opts: ReplayOpts, command: C
   } finally {
     progress?.stop();
     for (const s of STOP_SIGNALS) process.off(s, onSignal);
+    dropSpareThread();
     state.close();
   }
 }
