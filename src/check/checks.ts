@@ -120,24 +120,36 @@ export function checkSourceSettings(facts: SourceFacts, replicaServerId: number 
           setting('binlog_row_metadata', 'FULL'),
         ),
   );
-  if (v.binlog_transaction_compression !== undefined) {
-    items.push(
-      isOn(v.binlog_transaction_compression)
-        ? fail('binlog_transaction_compression', 'ON: compressed transactions cannot be decoded', setting('binlog_transaction_compression', 'OFF'))
-        : ok('binlog_transaction_compression', 'OFF'),
-    );
-  }
-  if (v.binlog_row_value_options !== undefined) {
-    items.push(
-      v.binlog_row_value_options.toUpperCase().includes('PARTIAL_JSON')
-        ? fail('binlog_row_value_options', 'PARTIAL_JSON: partial JSON updates cannot be decoded', "SET GLOBAL binlog_row_value_options = ''; and remove it from my.cnf")
-        : ok('binlog_row_value_options', 'full JSON values'),
-    );
-  }
+  items.push(compressionItem(facts), rowValueOptionsItem(facts));
   items.push(serverIdItem(facts.serverId, replicaServerId, ourServerId));
   items.push(gtidItem(facts));
   items.push(retentionItem(facts.expireSeconds));
   return items;
+}
+
+/** Why a MySQL 8 binlog variable is not there: MariaDB has none of them, an older MySQL not yet. */
+function notApplicable(facts: SourceFacts, name: string, since: string): string {
+  return facts.flavor === 'mariadb'
+    ? `not applicable: MariaDB has no ${name}`
+    : `not applicable: MySQL ${facts.version} has no ${name} (MySQL ${since} and later have it)`;
+}
+
+function compressionItem(facts: SourceFacts): CheckItem {
+  const name = 'binlog_transaction_compression';
+  const value = facts.variables[name];
+  if (value === undefined) return ok(name, notApplicable(facts, name, '8.0.20'));
+  return isOn(value)
+    ? fail(name, 'ON: compressed transactions cannot be decoded', setting(name, 'OFF'))
+    : ok(name, 'OFF');
+}
+
+function rowValueOptionsItem(facts: SourceFacts): CheckItem {
+  const name = 'binlog_row_value_options';
+  const value = facts.variables[name];
+  if (value === undefined) return ok(name, notApplicable(facts, name, '8.0.3'));
+  return value.toUpperCase().includes('PARTIAL_JSON')
+    ? fail(name, 'PARTIAL_JSON: partial JSON updates cannot be decoded', `SET GLOBAL ${name} = ''; and remove it from my.cnf`)
+    : ok(name, 'full JSON values');
 }
 
 function serverIdItem(source: number, replica: number | null, ours: number): CheckItem {

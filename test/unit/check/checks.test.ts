@@ -69,13 +69,15 @@ function setting(name: string, value: string): string {
 }
 
 describe('checkSourceSettings', () => {
-  it('passes a well configured MariaDB source, in order, without the MySQL-only items', () => {
+  it('passes a well configured MariaDB source, in order, the MySQL-only items not applicable', () => {
     const items = checkSourceSettings(sourceFacts('mariadb'), 2, 1001);
     expect(items.map((i) => i.name)).toEqual([
       'log_bin',
       'binlog_format',
       'binlog_row_image',
       'binlog_row_metadata',
+      'binlog_transaction_compression',
+      'binlog_row_value_options',
       'server_id',
       'gtid',
       'binlog retention',
@@ -85,6 +87,8 @@ describe('checkSourceSettings', () => {
       expect(i.fix, i.name).toBeUndefined();
     }
     expect(item(items, 'gtid').detail).toBe('MariaDB GTIDs: positions survive binlog rotation and server moves');
+    expect(item(items, 'binlog_transaction_compression').detail).toBe('not applicable: MariaDB has no binlog_transaction_compression');
+    expect(item(items, 'binlog_row_value_options').detail).toBe('not applicable: MariaDB has no binlog_row_value_options');
   });
 
   it('passes a well configured MySQL source, with its compression and JSON items', () => {
@@ -296,14 +300,22 @@ describe('checkSourceSettings', () => {
     for (const other of items.filter((i) => i.name !== name)) expect(other.status, other.name).toBe('ok');
   });
 
-  it('leaves out the compression and JSON items when the server has no such variables', () => {
-    const names = checkSourceSettings(
-      withVariables('mysql', { binlog_transaction_compression: undefined, binlog_row_value_options: undefined }),
+  it('says the compression and JSON items are not applicable on a MySQL without those variables', () => {
+    const items = checkSourceSettings(
+      { ...withVariables('mysql', { binlog_transaction_compression: undefined, binlog_row_value_options: undefined }), version: '8.0.2' },
       2,
       1001,
-    ).map((i) => i.name);
-    expect(names).not.toContain('binlog_transaction_compression');
-    expect(names).not.toContain('binlog_row_value_options');
+    );
+    expect(item(items, 'binlog_transaction_compression')).toEqual({
+      name: 'binlog_transaction_compression',
+      status: 'ok',
+      detail: 'not applicable: MySQL 8.0.2 has no binlog_transaction_compression (MySQL 8.0.20 and later have it)',
+    });
+    expect(item(items, 'binlog_row_value_options')).toEqual({
+      name: 'binlog_row_value_options',
+      status: 'ok',
+      detail: 'not applicable: MySQL 8.0.2 has no binlog_row_value_options (MySQL 8.0.3 and later have it)',
+    });
   });
 
   it.each<[string, number, number | null, number, CheckItem]>([
