@@ -2,7 +2,8 @@
 // per run, shared by every path (the binlog stream's row images, before and
 // after; snapshot's rows; verify's reading of the source). Pure: the column
 // types come with the table definitions.
-import { MaskError } from '../errors.js';
+import { MaskError, UnsupportedEventError } from '../errors.js';
+import { isJsonDiffValue } from '../binlog/json-diff.js';
 import type { ColumnDef, RowImage, TableDef } from '../source/events.js';
 import { columnFit, describeFit } from './column-type.js';
 import { compileMask, type MaskFunction } from './methods.js';
@@ -95,6 +96,13 @@ export class Masker {
         if (!mask) continue;
         const old = i < before.length ? before[i] : undefined;
         const now = i < after.length ? after[i] : undefined;
+        if (isJsonDiffValue(now)) {
+          // (The changes would carry unmasked values into the masked document.)
+          throw new UnsupportedEventError(
+            `a partial JSON update (binlog_row_value_options=PARTIAL_JSON) of the masked column ${table.database}.${table.table}.${table.columns[i]?.name ?? i} cannot be masked: ` +
+              "SET GLOBAL binlog_row_value_options='' on the source (and in its my.cnf)",
+          );
+        }
         if (old !== undefined) before[i] = mask(old);
         if (now !== undefined) after[i] = old !== undefined && sameValue(old, now) ? before[i] : mask(now);
       }

@@ -21,6 +21,7 @@ import { rawQuery, rawStatusVars } from './zongji-raw.js';
 import { clientText } from '../sql/client-text.js';
 import { joinLargePackets } from './joined-packets.js';
 import { countedRows, countRowsInstead, keepFormatDescriptions, lastFormatDescription, rawEvent } from './raw-events.js';
+import { decodeMysql8Events, isPartialUpdate, readingPartialUpdate } from './mysql8-events.js';
 import { EVENT_HEADER_BYTES, TABLE_MAP_EVENT as TABLE_MAP_EVENT_TYPE, hasChecksums, normaliseFormatDescription, renameTableMapDatabase } from '../binlog/event-bytes.js';
 import { countRows } from '../binlog/rows-count.js';
 import { rememberTableMaps } from './table-maps.js';
@@ -156,6 +157,13 @@ export class BinlogSource {
           // Rows events that go as they are: their rows counted, never decoded.
           countRowsInstead(zongji, (tableId, eventBytes) => this.binlogRoute(tableId, eventBytes)?.layout);
         }
+        // MySQL 8's compressed transactions, partial JSON updates and heartbeats v2 (after the hook above: see mysql8-events.ts).
+        decodeMysql8Events(zongji, {
+          onHeartbeat: (file, position) => {
+            this.lastEventAt = Date.now();
+            this.emit({ type: 'heartbeat', file: file || this.file, position });
+          },
+        });
         ready = true;
         resolve();
       });
@@ -275,6 +283,7 @@ export class BinlogSource {
    * left to zongji (false). What is emitted is what handle() would emit.
    */
   private takeEvent(bytes: Buffer, at: number, end: number): boolean {
+    if (readingPartialUpdate()) return false;
     const type = bytes[at + 4]!;
     const checksum = this.checksums ? 4 : 0;
     if (type === TABLE_MAP_EVENT_TYPE) return this.takeTableMap(bytes, at, end, checksum);
@@ -543,7 +552,8 @@ export class BinlogSource {
   private binlogRows(event: RowsEvent & { rows: unknown[] }): BinlogRows | undefined {
     const raw = rawEvent(event);
     const counted = countedRows(event);
-    if (!raw || !this.binlogRoute(event.tableId, raw.length)) {
+    // (A partial JSON update's bytes are not an event the replica could apply: its rows go decoded.)
+    if (!raw || isPartialUpdate(event) || !this.binlogRoute(event.tableId, raw.length)) {
       if (counted !== undefined) throw new Error('internal: the rows of an event were counted, not decoded, and it does not go as a binlog event');
       return undefined;
     }

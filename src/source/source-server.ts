@@ -73,9 +73,6 @@ export function assertReplicable(info: SourceInfo): void {
   if (v.binlog_transaction_compression !== undefined && v.binlog_transaction_compression.toUpperCase() === 'ON') {
     throw new ServerConfigError('the source compresses binlog transactions, which cannot be decoded: SET GLOBAL binlog_transaction_compression=OFF');
   }
-  if (v.binlog_row_value_options !== undefined && v.binlog_row_value_options.toUpperCase().includes('PARTIAL_JSON')) {
-    throw new ServerConfigError("the source logs partial JSON updates, which cannot be decoded: SET GLOBAL binlog_row_value_options=''");
-  }
 }
 
 const ER_ACCESS_DENIED = 1045;

@@ -4,6 +4,7 @@
 // in unescaped.
 import type { ColumnDef, RowChange, RowImage, TableDef } from '../source/events.js';
 import { qualifiedName, quoteIdentifier } from './identifiers.js';
+import { isJsonDiffValue, jsonDiffExpression } from '../binlog/json-diff.js';
 
 export interface Statement {
   sql: string;
@@ -184,6 +185,7 @@ function locateText(table: TableDef, byKey: boolean, cols: number[], before: Row
 export function buildUpdate(table: TableDef, present: boolean[], presentAfter: boolean[], before: RowImage, after: RowImage): Statement {
   const setCols = presentIndexes(presentAfter);
   const { byKey, cols } = locatingColumns(table, present, before);
+  if (setCols.some((i) => isJsonDiffValue(after[i]))) return buildPartialUpdate(table, setCols, byKey, cols, before, after);
   // The text only when it is not cached already (it is the costly part).
   const sql = cachedText(table, `update:${shapeKey(present)}:${shapeKey(presentAfter)}`, () => {
     const assignments = setCols.map((i) => `${quoteIdentifier(table.columns[i]!.name)} = ${placeholder(table.columns[i]!, after[i])}`);
@@ -192,6 +194,29 @@ export function buildUpdate(table: TableDef, present: boolean[], presentAfter: b
   const params: unknown[] = setCols.map((i) => after[i]);
   for (const p of locateParams(table, byKey, cols, before)) params.push(p);
   return { sql, params, expectRows: 1 };
+}
+
+/**
+ * An update whose after image holds partial JSON values (MySQL's
+ * PARTIAL_UPDATE_ROWS, see binlog/json-diff.ts): those columns are set to
+ * the document the replica holds, changed as the source changed it.
+ */
+function buildPartialUpdate(table: TableDef, setCols: number[], byKey: boolean, cols: number[], before: RowImage, after: RowImage): Statement {
+  const params: unknown[] = [];
+  const assignments = setCols.map((i) => {
+    const column = table.columns[i]!;
+    const name = quoteIdentifier(column.name);
+    const value = after[i];
+    if (isJsonDiffValue(value)) {
+      const expression = jsonDiffExpression(name, value.jsonDiffs);
+      params.push(...expression.params);
+      return `${name} = ${expression.sql}`;
+    }
+    params.push(value);
+    return `${name} = ${placeholder(column, value)}`;
+  });
+  params.push(...locateParams(table, byKey, cols, before));
+  return { sql: `UPDATE ${qualifiedName(table)} SET ${assignments.join(', ')} WHERE ${locateText(table, byKey, cols, before)}`, params, expectRows: 1 };
 }
 
 export function buildDelete(table: TableDef, present: boolean[], before: RowImage): Statement {
@@ -280,6 +305,8 @@ export function buildUpdateByKeys(
     ({ before, after }) => before && after && key.every((i) => present[i] && before[i] !== undefined && sameValue(before[i], after[i])),
   );
   if (!keysKept || changesARowTwice(key, rows)) return undefined;
+  // (Partial JSON values are changes to the replica's document, not values a derived table can carry.)
+  if (rows.some(({ after }) => setCols.some((i) => isJsonDiffValue(after![i])))) return undefined;
   const aliases = [...key.map((_, n) => `k${n}`), ...setCols.map((_, n) => `s${n}`)];
   const first = `SELECT ${aliases.map((a) => `? AS ${quoteIdentifier(a)}`).join(', ')}`;
   let derived: string;

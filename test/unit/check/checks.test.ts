@@ -233,9 +233,8 @@ describe('checkSourceSettings', () => {
       'binlog_row_value_options',
       {
         name: 'binlog_row_value_options',
-        status: 'fail',
-        detail: 'PARTIAL_JSON: partial JSON updates cannot be decoded',
-        fix: "SET GLOBAL binlog_row_value_options = ''; and remove it from my.cnf",
+        status: 'ok',
+        detail: "PARTIAL_JSON: partial JSON updates are applied as changes to the replica's documents (refused for a masked column)",
       },
     ],
     [
@@ -245,9 +244,8 @@ describe('checkSourceSettings', () => {
       'binlog_row_value_options',
       {
         name: 'binlog_row_value_options',
-        status: 'fail',
-        detail: 'PARTIAL_JSON: partial JSON updates cannot be decoded',
-        fix: "SET GLOBAL binlog_row_value_options = ''; and remove it from my.cnf",
+        status: 'ok',
+        detail: "PARTIAL_JSON: partial JSON updates are applied as changes to the replica's documents (refused for a masked column)",
       },
     ],
     [

@@ -63,4 +63,11 @@ describe('Masker.maskRows', () => {
     expect(rows[0]!.after).toHaveLength(2);
     expect(rows[0]!.before[2]).toMatch(/^[0-9a-f]{32}$/);
   });
+
+  it("refuses a partial JSON update of a masked column (its changes would carry unmasked values), naming binlog_row_value_options", () => {
+    const rows = [{ before: [1, 2, 'c'] as RowImage, after: [1, 3, { jsonDiffs: [{ operation: 'replace', path: '$.a', value: '"secret"' }] }] as RowImage }];
+    expect(() => new Masker({ rules: RULES, key: KEY }).maskRows(TABLE, rows)).toThrow(
+      "a partial JSON update (binlog_row_value_options=PARTIAL_JSON) of the masked column sbtest.sbtest1.c cannot be masked: SET GLOBAL binlog_row_value_options='' on the source (and in its my.cnf)",
+    );
+  });
 });
