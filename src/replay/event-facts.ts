@@ -6,6 +6,7 @@
 // where it ends (checksum included); `checksum` is 4 when events end with one.
 import { EVENT_HEADER_BYTES, hasChecksums } from '../binlog/event-bytes.js';
 import { headerServerId, mariadbGtid } from '../binlog/event-head.js';
+import { taggedGtid } from '../binlog/tagged-gtid.js';
 
 export const EVENT = {
   QUERY: 2,
@@ -51,7 +52,7 @@ export function rotateTarget(bytes: Buffer, at: number, end: number, checksum: n
   return bytes.toString('utf8', at + EVENT_HEADER_BYTES + 8, end - checksum);
 }
 
-/** A GTID event's GTID (MariaDB `d-s-n`, MySQL `uuid:n`; undefined for tagged and anonymous ones) and whether it stands alone (DDL). */
+/** A GTID event's GTID (MariaDB `d-s-n`, MySQL `uuid:n` or, tagged, `uuid:tag:n`; undefined for anonymous ones) and whether it stands alone (DDL). */
 export function gtidFacts(bytes: Buffer, at: number, end: number, checksum: number): { gtid: string | undefined; standalone: boolean } {
   const type = eventTypeAt(bytes, at);
   if (type === EVENT.MARIADB_GTID) {
@@ -67,6 +68,7 @@ export function gtidFacts(bytes: Buffer, at: number, end: number, checksum: numb
     const uuid = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
     return { gtid: `${uuid}:${bytes.readBigUInt64LE(body + 17)}`, standalone: false };
   }
+  if (type === EVENT.MYSQL_GTID_TAGGED) return { gtid: taggedGtid(bytes, at + EVENT_HEADER_BYTES, end - checksum), standalone: false };
   return { gtid: undefined, standalone: false };
 }
 

@@ -165,7 +165,7 @@ class Walk {
     // (Stop points before the replica's position too: then nothing is left to apply.)
     if (this.stopBefore(facts, index, bytes, at, offset)) return false;
     const head = type === EVENT.QUERY ? queryHead(bytes, at, end, checksum) : undefined;
-    const gtid = type === EVENT.MARIADB_GTID || type === EVENT.MYSQL_GTID ? gtidFacts(bytes, at, end, checksum) : undefined;
+    const gtid = type === EVENT.MARIADB_GTID || type === EVENT.MYSQL_GTID || type === EVENT.MYSQL_GTID_TAGGED ? gtidFacts(bytes, at, end, checksum) : undefined;
     const step = this.groups.feed(type, offset, head, gtid);
     if (type === EVENT.MARIADB_GTID_LIST && facts.gtidList === null) {
       facts.gtidList = gtidList(bytes, at);

@@ -142,6 +142,7 @@ export async function runSession(options: SessionOptions, run: RunContext): Prom
       filter: createFilter(options.filter),
       start,
       gtidKnown: resolved.gtidKnown,
+      gtidFlavor: resolved.gtidFlavor,
       definer: options.definer,
     });
     const events = new EventQueue<SourceEvent>({

@@ -86,6 +86,7 @@ async function firstCommitAfter(options: SkipOptions, resolved: Awaited<ReturnTy
     filter: createFilter({ databases: [], includeTables: [], excludeTables: [], rewriteDb: {} }),
     start: resolved.position,
     gtidKnown: resolved.gtidKnown,
+    gtidFlavor: resolved.gtidFlavor,
   });
   let source: BinlogSource | undefined;
   try {

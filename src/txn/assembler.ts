@@ -17,6 +17,7 @@ import {
 import { quoteIdentifier } from '../sql/identifiers.js';
 import { CHECKPOINT_DATABASE, targetTables, type ReplicationFilter } from './filter.js';
 import { MariadbGtidState } from './gtid-position.js';
+import { MysqlGtidSet } from './mysql-gtid-set.js';
 import type { LexerOptions } from './sql-lexer.js';
 import type { TextEncoding } from '../sql/client-text.js';
 
@@ -115,6 +116,8 @@ export interface AssemblerOptions {
   start: BinlogPosition;
   /** True when `start.gtid` is the source's full GTID state, so it can be kept up to date. */
   gtidKnown: boolean;
+  /** Which state `start.gtid` is: a MariaDB GTID position (the default) or a MySQL GTID set. */
+  gtidFlavor?: 'mariadb' | 'mysql';
   /** `'user'@'host'` to put as DEFINER of views, routines and events (--definer); default: the source's. */
   definer?: string | undefined;
 }
@@ -156,12 +159,13 @@ export class TransactionAssembler {
   private currentGtid: string | null = null;
   /** The XA transaction the current event group prepares or ends. */
   private xa: { phase: 'prepare' | 'complete'; xid: string } | undefined;
-  private readonly gtidState: MariadbGtidState | null;
+  private readonly gtidState: MariadbGtidState | MysqlGtidSet | null;
 
   constructor(private readonly options: AssemblerOptions) {
     this.file = options.start.file;
     this.targetOf = targetTables(options.filter);
-    this.gtidState = options.gtidKnown ? MariadbGtidState.parse(options.start.gtid ?? '') : null;
+    const known = options.start.gtid ?? '';
+    this.gtidState = !options.gtidKnown ? null : options.gtidFlavor === 'mysql' ? MysqlGtidSet.parse(known) : MariadbGtidState.parse(known);
   }
 
   /** Actions for one event, in order. */

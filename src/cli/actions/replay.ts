@@ -1,3 +1,4 @@
+import { isMysqlGtid } from '../../txn/mysql-gtid-set.js';
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { resolveEndpoint } from '../../config/endpoints.js';
@@ -87,8 +88,8 @@ export function parseStop(opts: ReplayOpts): ReplayStop {
   }
   if (opts.stopGtid !== undefined) {
     const gtid = opts.stopGtid.trim().toLowerCase();
-    if (!/^\d+-\d+-\d+$/.test(gtid) && !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}:\d+$/.test(gtid)) {
-      throw new UsageError(`--stop-gtid is one GTID, MariaDB's 0-1-42 or MySQL's uuid:42 (got '${opts.stopGtid}')`);
+    if (!/^\d+-\d+-\d+$/.test(gtid) && !isMysqlGtid(gtid)) {
+      throw new UsageError(`--stop-gtid is one GTID, MariaDB's 0-1-42 or MySQL's uuid:42 or uuid:tag:42 (got '${opts.stopGtid}')`);
     }
     return { gtid };
   }

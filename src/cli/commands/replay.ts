@@ -13,7 +13,7 @@ export function registerReplayCommand(program: Command, ctx: ProgramContext): vo
     )
     .option('--stop-position <file:pos>', 'stop before the first event at or after POS in FILE (its transaction left out whole)')
     .option('--stop-datetime <time>', "stop before the first event written at or after TIME ('2026-12-07 14:00:00' is local time, or ISO 8601 with a zone)")
-    .option('--stop-gtid <gtid>', 'stop after the transaction with this GTID (MariaDB 0-1-42, MySQL uuid:42)')
+    .option('--stop-gtid <gtid>', 'stop after the transaction with this GTID (MariaDB 0-1-42, MySQL uuid:42 or uuid:tag:42)')
     .addHelpText(
       'after',
       [

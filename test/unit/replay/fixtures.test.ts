@@ -9,6 +9,7 @@ import { REPO_ROOT } from '../../support/context.js';
 import { planReplay } from '../../../src/replay/plan.js';
 import { TRANSACTION_PAYLOAD_EVENT, payloadEvents } from '../../../src/binlog/transaction-payload.js';
 import { crc32 } from '../../../src/binlog/event-bytes.js';
+import { taggedGtid } from '../../../src/binlog/tagged-gtid.js';
 
 const fixture = (name: string): string => join(REPO_ROOT, 'test', 'fixtures', 'binlogs', name);
 
@@ -43,6 +44,28 @@ describe('recorded binlogs', () => {
     const second = await planReplay([fixture('mariadb-bin.000001')], null, { gtid: '0-1-2' });
     // At each insert's XID, as `mariadb-binlog` prints their end_log_pos.
     expect([first.segments[0]!.to, second.segments[0]!.to]).toEqual([702, 1074]);
+  });
+});
+
+describe('a tagged GTID (binlog_transaction_with_GTID_TAG.000001, MySQL 9.6)', () => {
+  // Its origin's tests: the GTID_TAGGED_LOG_EVENT holds 55778904-0299-11f1-b1b8-4ef0c4956feb, tag mytag, number 3.
+  const GTID = '55778904-0299-11f1-b1b8-4ef0c4956feb:mytag:3';
+
+  it('is read from its event as uuid:tag:n', () => {
+    const bytes = readFileSync(fixture('binlog_transaction_with_GTID_TAG.000001'));
+    const found: string[] = [];
+    for (let at = 4; at < bytes.length; at += bytes.readUInt32LE(at + 9)) {
+      if (bytes[at + 4] === 42) found.push(taggedGtid(bytes, at + 19, at + bytes.readUInt32LE(at + 9) - 4));
+    }
+    expect(found).toEqual([GTID]);
+  });
+
+  it('is a stop point of replay (--stop-gtid): the transaction it starts, to its end', async () => {
+    const plan = await planReplay([fixture('binlog_transaction_with_GTID_TAG.000001')], null, { gtid: GTID });
+    // (Its events: the tagged GTID at 245, BEGIN, the table map, the write rows event, and the XID ending at 541; a rotate follows.)
+    expect(plan.stop).toBe(`--stop-gtid ${GTID} at binlog_transaction_with_GTID_TAG.000001:541`);
+    expect(plan.segments[0]!.to).toBe(541);
+    expect(plan.warnings).toEqual([]);
   });
 });
 

@@ -144,6 +144,7 @@ const SETTINGS: FilterSettings = {
 interface RunOptions {
   start?: BinlogPosition;
   gtidKnown?: boolean;
+  gtidFlavor?: 'mariadb' | 'mysql';
   settings?: FilterSettings;
 }
 
@@ -152,6 +153,7 @@ function assembler(options: RunOptions = {}): TransactionAssembler {
     filter: createFilter(options.settings ?? SETTINGS),
     start: options.start ?? { file: FILE, position: 4, gtid: null },
     gtidKnown: options.gtidKnown ?? false,
+    ...(options.gtidFlavor ? { gtidFlavor: options.gtidFlavor } : {}),
   });
 }
 
@@ -380,6 +382,25 @@ describe('TransactionAssembler: GTID state', () => {
       ['0-1-6', '0-1-6'],
       ['1-2-3', '0-1-6,1-2-3'],
       ['0-1-7', '0-1-7,1-2-3'],
+    ]);
+  });
+
+  it('keeps a MySQL GTID set, tagged GTIDs (MySQL 8.3+) included, when the start set is known', () => {
+    const TAGGED = '55778904-0299-11f1-b1b8-4ef0c4956feb';
+    const mysql = [
+      gtid(`${MYSQL_UUID}:6`, false, 300),
+      query('BEGIN', 350, 'app'),
+      rows('app', 'users', 400),
+      xid(500),
+      gtid(`${TAGGED}:mytag:3`, false, 600),
+      query('BEGIN', 650, 'app'),
+      rows('app', 'users', 700),
+      xid(800),
+    ];
+    const actions = run(mysql, { start: { file: FILE, position: 4, gtid: `${MYSQL_UUID}:1-5,${TAGGED}:1-13:mytag:1-2` }, gtidKnown: true, gtidFlavor: 'mysql' });
+    expect(commits(actions).map((c) => [c.gtid, c.position.gtid])).toEqual([
+      [`${MYSQL_UUID}:6`, `${MYSQL_UUID}:1-6,${TAGGED}:1-13:mytag:1-2`],
+      [`${TAGGED}:mytag:3`, `${MYSQL_UUID}:1-6,${TAGGED}:1-13:mytag:1-3`],
     ]);
   });
 
