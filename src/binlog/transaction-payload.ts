@@ -6,7 +6,8 @@
 // stream has them, and, as their end position, the payload event's (inside
 // it they say 0), so the transaction's commit is at a real boundary.
 // Layout (MySQL's libbinlogevents, Transaction_payload_event): fields of
-// (type, length, value), each a length-encoded integer, up to a type 0;
+// (type, length, value), each a length-encoded integer (the value `length`
+// bytes long), up to a type 0;
 // then the payload, to the end of the event (its checksum aside).
 import { decompress } from 'fzstd';
 import { EVENT_HEADER_BYTES, crc32 } from './event-bytes.js';
@@ -42,9 +43,11 @@ export function payloadEvents(event: Uint8Array, checksums: boolean): Buffer[] {
   for (;;) {
     const type = field();
     if (type === FIELD_END) break;
+    // (Each value is itself a length-encoded integer, `length` bytes long.)
     const length = field();
-    const value = bytes.readUIntLE(at, Math.min(length, 6));
-    at += length;
+    const next = at + length;
+    const value = type === FIELD_COMPRESSION || type === FIELD_UNCOMPRESSED_SIZE ? field() : 0;
+    at = next;
     if (type === FIELD_COMPRESSION) compression = value;
     else if (type === FIELD_UNCOMPRESSED_SIZE) size = value;
   }

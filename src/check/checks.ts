@@ -138,9 +138,7 @@ function compressionItem(facts: SourceFacts): CheckItem {
   const name = 'binlog_transaction_compression';
   const value = facts.variables[name];
   if (value === undefined) return ok(name, notApplicable(facts, name, '8.0.20'));
-  return isOn(value)
-    ? fail(name, 'ON: compressed transactions cannot be decoded', setting(name, 'OFF'))
-    : ok(name, 'OFF');
+  return ok(name, isOn(value) ? 'ON: compressed transactions (zstd) are decompressed and applied as the events they hold' : 'OFF');
 }
 
 function rowValueOptionsItem(facts: SourceFacts): CheckItem {

@@ -70,9 +70,6 @@ export function assertReplicable(info: SourceInfo): void {
         'in the binlog and needs FULL: SET GLOBAL binlog_row_metadata=FULL (and in my.cnf)',
     );
   }
-  if (v.binlog_transaction_compression !== undefined && v.binlog_transaction_compression.toUpperCase() === 'ON') {
-    throw new ServerConfigError('the source compresses binlog transactions, which cannot be decoded: SET GLOBAL binlog_transaction_compression=OFF');
-  }
 }
 
 const ER_ACCESS_DENIED = 1045;

@@ -1,7 +1,8 @@
-// MySQL 8 binlog formats binlog-sync cannot decode yet: zongji reports them
-// in words of its own (and stops the stream, with the transactions before
-// them delivered). Said as one of our errors, naming the source setting
-// that writes them (issue #24 is to decode them instead).
+// MySQL 8 binlog formats zongji cannot decode: it reports them in words of
+// its own (and stops the stream, with the transactions before them
+// delivered). binlog-sync decodes them before zongji sees them
+// (mysql8-events.ts); should one reach zongji all the same, it is said as
+// one of our errors, naming the source setting that writes it: never skipped.
 import { UnsupportedEventError } from '../errors.js';
 
 const FORMATS: ReadonlyArray<{ zongji: RegExp; what: string; setting: string; fix: string }> = [

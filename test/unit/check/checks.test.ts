@@ -221,9 +221,8 @@ describe('checkSourceSettings', () => {
       'binlog_transaction_compression',
       {
         name: 'binlog_transaction_compression',
-        status: 'fail',
-        detail: 'ON: compressed transactions cannot be decoded',
-        fix: setting('binlog_transaction_compression', 'OFF'),
+        status: 'ok',
+        detail: 'ON: compressed transactions (zstd) are decompressed and applied as the events they hold',
       },
     ],
     [

@@ -85,4 +85,33 @@ describe('a compressed transaction (transaction_compression.000001, MySQL 8.0.32
     // The table map names the table inside the payload.
     expect(events[1]!.includes(Buffer.from('tb1'))).toBe(true);
   });
+
+  it('reads the sizes of its header as length-encoded integers: a transaction of 251 bytes or more', () => {
+    const bytes = readFileSync(fixture('transaction_compression.000001'));
+    const inner = payloadEvents(bytes.subarray(274, 431), true).map((e) => {
+      // (As they are inside a payload: no checksum, end position 0.)
+      const raw = Buffer.from(e.subarray(0, e.length - 4));
+      raw.writeUInt32LE(raw.length, 9);
+      raw.writeUInt32LE(0, 13);
+      return raw;
+    });
+    // The transaction's rows event twice more: 259 bytes uncompressed, uncompressed (algorithm NONE, 255) to stay exact.
+    const raw = Buffer.concat([inner[0]!, inner[1]!, inner[2]!, inner[2]!, inner[2]!, inner[3]!]);
+    expect(raw.length).toBeGreaterThanOrEqual(251);
+    const lenenc = (n: number): Buffer => (n < 251 ? Buffer.from([n]) : Buffer.from([0xfc, n & 0xff, n >> 8]));
+    const header = Buffer.concat([
+      Buffer.from([2, 3]), lenenc(255), // compression type NONE (255 is itself a 3-byte length-encoded integer)
+      Buffer.from([3, 3]), lenenc(raw.length),
+      Buffer.from([1, 3]), lenenc(raw.length),
+      Buffer.from([0]),
+    ]);
+    const event = Buffer.alloc(19 + header.length + raw.length + 4);
+    event[4] = TRANSACTION_PAYLOAD_EVENT;
+    event.writeUInt32LE(event.length, 9);
+    event.writeUInt32LE(5000, 13);
+    header.copy(event, 19);
+    raw.copy(event, 19 + header.length);
+    event.writeUInt32LE(crc32(event.subarray(0, event.length - 4)), event.length - 4);
+    expect(payloadEvents(event, true).map((e) => e[4])).toEqual([2, 19, 30, 30, 30, 16]);
+  });
 });
