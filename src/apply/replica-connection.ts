@@ -241,7 +241,26 @@ export class ReplicaConnection {
       if (isTransientDriverError(error)) {
         throw new TransientApplyError(`applying ${where} failed: ${detail}`, { cause: error, location });
       }
-      throw new ApplyError(`applying ${where} failed on the replica: ${detail}`, { cause: error, location });
+      throw new ApplyError(`applying ${where} failed on the replica: ${detail}${e.errno === ER_PARSE_ERROR || e.errno === ER_UNKNOWN_DATA_TYPE ? vectorHint(sql) : ''}`, { cause: error, location });
     }
   }
+}
+
+const ER_PARSE_ERROR = 1064;
+/** MariaDB 10.5+: "Unknown data type: 'VECTOR'". */
+const ER_UNKNOWN_DATA_TYPE = 4161;
+
+/**
+ * What to do when a statement the replica cannot parse declares a VECTOR
+ * column (MySQL 9.0+; MariaDB has the type from 11.7): the replica can hold
+ * the values as their bytes (4 per dimension, float32) in a VARBINARY.
+ */
+function vectorHint(sql: string | Buffer): string {
+  const text = typeof sql === 'string' ? sql : sql.subarray(0, 65536).toString('latin1');
+  if (!/\bVECTOR\s*\(\s*\d+\s*\)/i.test(text)) return '';
+  return (
+    '; the statement declares a VECTOR column (MySQL 9), a type this replica does not have (MariaDB has it from 11.7): ' +
+    'create the table on the replica by hand with each VECTOR(n) column as VARBINARY(4*n), which holds its values as their bytes, ' +
+    'then `binlog-sync position set` past the statement'
+  );
 }

@@ -7,7 +7,11 @@
 // - a partial JSON update (PARTIAL_UPDATE_ROWS, 39): read as the update
 //   rows event it is, its JSON columns' changes kept as JsonDiffValues
 //   (see binlog/json-diff.ts), which the SQL path applies;
-// - a heartbeat v2 (41, sent to a replica that asks for it): a heartbeat.
+// - a heartbeat v2 (41, sent to a replica that asks for it): a heartbeat;
+// - a table map with VECTOR columns (MySQL 9, type 242, which zongji cannot
+//   read, and whose metadata byte it would not skip, misreading the
+//   columns after it): each made a binary BLOB, the same layout (a 4-byte
+//   length, then the float32 values' bytes), read as its bytes.
 // zongji's own handling of 39 and 40 is an error that stops the stream
 // (unsupported-formats.ts), so nothing is ever skipped unseen.
 // (Reached by the files' real paths, as zongji-raw.ts does.)
@@ -15,7 +19,7 @@ import { realpathSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { EVENT_HEADER_BYTES } from '../binlog/event-bytes.js';
+import { EVENT_HEADER_BYTES, TABLE_MAP_EVENT, crc32 } from '../binlog/event-bytes.js';
 import { TRANSACTION_PAYLOAD_EVENT, payloadEvents } from '../binlog/transaction-payload.js';
 import { parseJsonDiffs, type JsonDiffValue } from '../binlog/json-diff.js';
 import { COLUMN_TYPE } from '../binlog/column-types.js';
@@ -23,6 +27,7 @@ import { COLUMN_TYPE } from '../binlog/column-types.js';
 export const PARTIAL_UPDATE_ROWS_EVENT = 39;
 export const HEARTBEAT_V2_EVENT = 41;
 const UPDATE_ROWS_EVENT_V2 = 31;
+const VECTOR = 242;
 /** binlog_row_value_options bit of a partial update's after image: its JSON columns may hold changes. */
 const PARTIAL_JSON_UPDATES = 1;
 
@@ -205,6 +210,7 @@ export function decodeMysql8Events(zongji: object, options: Mysql8EventsOptions)
         readingPartial = false;
       }
     }
+    if (type === TABLE_MAP_EVENT) vectorsAsBlobs(packet.buffer.subarray(at + 1, packet.end), stream.useChecksum === true);
     if (type === HEARTBEAT_V2_EVENT) {
       const heartbeat = heartbeatV2(packet.buffer.subarray(at + 1 + EVENT_HEADER_BYTES, packet.end - (stream.useChecksum ? 4 : 0)));
       options.onHeartbeat(heartbeat.file, heartbeat.position);
@@ -247,4 +253,29 @@ export function heartbeatV2(body: Buffer): { file: string; position: number } {
     at = end;
   }
   return { file, position };
+}
+
+/**
+ * A table map's VECTOR columns (MySQL 9) made binary BLOBs, in place (and
+ * its checksum made anew): the same metadata (the length's size) and row
+ * layout, and a character column of the binary character set in the
+ * optional metadata, as VECTOR is. True when it had any.
+ */
+export function vectorsAsBlobs(event: Buffer, checksums: boolean): boolean {
+  let at = EVENT_HEADER_BYTES + 8;
+  at += 1 + event[at]! + 1; // the database's name, and its NUL
+  at += 1 + event[at]! + 1; // the table's
+  const first = event[at]!;
+  const size = first < 251 ? 1 : first === 252 ? 3 : first === 253 ? 4 : 9;
+  const count = size === 1 ? first : size === 9 ? Number(event.readBigUInt64LE(at + 1)) : event.readUIntLE(at + 1, size - 1);
+  at += size;
+  let changed = false;
+  for (let i = 0; i < count && at + i < event.length; i++) {
+    if (event[at + i] === VECTOR) {
+      event[at + i] = COLUMN_TYPE.BLOB;
+      changed = true;
+    }
+  }
+  if (changed && checksums) event.writeUInt32LE(crc32(event.subarray(0, event.length - 4)), event.length - 4);
+  return changed;
 }

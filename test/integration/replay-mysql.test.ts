@@ -108,4 +108,62 @@ describe('replay of recorded MySQL 8 and MariaDB 10.5 binlogs', () => {
     expect(result.code).toBe(1);
     expect(await rows(`SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = '${target}'`)).toEqual([]);
   });
+
+  it('binlog-invisible-columns.000001 (8.0.26): its INVISIBLE columns made invisible on MariaDB too, its rows as mariadb-binlog prints them', async () => {
+    const { target, run } = await replay('binlog-invisible-columns.000001', 'mysql');
+    const select = `SELECT f1, f2, f3, f4, HEX(f5), f6 FROM ${target}.t1 ORDER BY f3 DESC`;
+    let result = await run('--stop-position', 'binlog-invisible-columns.000001:1438');
+    expect(result.code, result.stderr).toBe(0);
+    expect(await rows(select)).toEqual([
+      [1, 2, -3, '4', '05', '6000000000'],
+      [null, null, -33, '44', '55', null],
+    ]);
+    // (MariaDB has INVISIBLE columns too: SELECT * leaves them out, as on the source.)
+    expect(await rows(`SELECT COLUMN_NAME, EXTRA FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = '${target}' AND TABLE_NAME = 't1' AND EXTRA LIKE '%INVISIBLE%' ORDER BY ORDINAL_POSITION`)).toEqual([
+      ['f1', 'INVISIBLE'],
+      ['f2', 'INVISIBLE'],
+      ['f6', 'INVISIBLE'],
+    ]);
+    result = await run();
+    expect(result.code, result.stderr).toBe(0);
+    expect(await rows(select)).toEqual([
+      [1, 2, -3, '4', '05', '6000000000'],
+      [111, 222, -333, '444', '55', null],
+    ]);
+  });
+
+  // The values rust_mysql_common's tests assert for vector.binlog (MySQL 9.0.1): dtb.foo (id SERIAL, vector_column VECTOR(3)),
+  // its rows (1, float32 bytes of [1.1, 2.2, 3.3]) and (2, of [1, -1, 0]), as bytes; bar's VECTOR(2) and VECTOR(4) beside a TEXT.
+  const FOO = [
+    ['1', Buffer.from([205, 204, 140, 63, 205, 204, 12, 64, 51, 51, 83, 64]).toString('hex').toUpperCase()],
+    ['2', Buffer.from([0, 0, 128, 63, 0, 0, 128, 191, 0, 0, 0, 0]).toString('hex').toUpperCase()],
+  ];
+
+  it('vector.binlog (9.0.1): a VECTOR column is refused in one line on a MariaDB without the type, naming what to do', async () => {
+    const { target, run } = await replay('vector.binlog', 'dtb');
+    // (The file begins with CREATE DATABASE dtb: the database is made by the replay.)
+    await replica.query(`DROP DATABASE ${target}`);
+    const result = await run();
+    expect(result.code).toBe(1);
+    const line = result.stderr.slice(result.stderr.indexOf('binlog-sync:'));
+    expect(line).toMatch(/^binlog-sync: applying CREATE TABLE on dtb\.foo at .* failed on the replica: Unknown data type: 'VECTOR' \(error 4161\); the statement declares a VECTOR column \(MySQL 9\), a type this replica does not have \(MariaDB has it from 11\.7\): create the table on the replica by hand with each VECTOR\(n\) column as VARBINARY\(4\*n\), .*\n$/);
+    expect(await rows(`SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = '${target}'`)).toEqual([]);
+  });
+
+  it('vector.binlog (9.0.1): its VECTOR values as their bytes, into VARBINARY columns made by hand, as documented', async () => {
+    const { target, state, run } = await replay('vector.binlog', 'dtb');
+    await replica.query(`CREATE TABLE ${target}.foo (id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY, vector_column VARBINARY(12) NOT NULL)`);
+    await replica.query(`CREATE TABLE ${target}.bar (id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY, vector_column VARBINARY(8) NOT NULL, foo TEXT, vector_column2 VARBINARY(16) NOT NULL)`);
+    // Past its DDL (the CREATE TABLE bar ends at 851), to before its DROP DATABASE (at 1432).
+    const set = await runCli(['position', 'set', '--file', 'vector.binlog', '--pos', '851', '--replica', testServers().replica.userUrl, '--state', state]);
+    expect(set.code, set.stderr).toBe(0);
+    const result = await run('--stop-position', 'vector.binlog:1432');
+    expect(result.code, result.stderr).toBe(0);
+    expect(await rows(`SELECT CAST(id AS CHAR), HEX(vector_column) FROM ${target}.foo ORDER BY id`)).toEqual(FOO);
+    // bar's row 1 as the file holds it (`mariadb-binlog -vv`): 8 and 16 bytes of float32, and its TEXT.
+    expect(await rows(`SELECT LENGTH(vector_column), foo, LENGTH(vector_column2) FROM ${target}.bar ORDER BY id`)).toEqual([
+      [8, null, 16],
+      [8, 'bar', 16],
+    ]);
+  });
 });

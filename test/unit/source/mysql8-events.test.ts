@@ -6,7 +6,11 @@
 // heartbeats v2.
 import { describe, expect, it } from 'vitest';
 import { decodeFile } from '../../support/recorded-binlogs.js';
-import { heartbeatV2 } from '../../../src/source/mysql8-events.js';
+import { heartbeatV2, vectorsAsBlobs } from '../../../src/source/mysql8-events.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { REPO_ROOT } from '../../support/context.js';
+import { crc32 } from '../../../src/binlog/event-bytes.js';
 import type { SourceEvent } from '../../../src/source/events.js';
 import { isJsonDiffValue, jsonDiffExpression, parseJsonDiffs } from '../../../src/binlog/json-diff.js';
 
@@ -74,5 +78,31 @@ describe('heartbeatV2', () => {
     const body = Buffer.concat([Buffer.from([1, name.length]), name, Buffer.from([2, 4, 0xfd, 0x70, 0x11, 0x01]), Buffer.from([0])]);
     expect(heartbeatV2(body)).toEqual({ file: 'binlog.000042', position: 70000 });
     expect(heartbeatV2(Buffer.from([1, 200, 0x61]))).toEqual({ file: '', position: 0 });
+  });
+});
+
+describe('vectorsAsBlobs', () => {
+  const fixture = (name: string): Buffer => readFileSync(join(REPO_ROOT, 'test', 'fixtures', 'binlogs', name));
+  const eventAt = (bytes: Buffer, at: number): Buffer => Buffer.from(bytes.subarray(at, at + bytes.readUInt32LE(at + 9)));
+
+  it("makes vector.binlog's VECTOR columns (MySQL 9.0.1, dtb.bar: BIGINT, VECTOR(2), TEXT, VECTOR(4)) binary BLOBs, nothing else", () => {
+    const bytes = fixture('vector.binlog');
+    // (bar's table map at 1170; its column types after the table id and flags (8), `dtb` and `bar` with their lengths and NULs, and the count.)
+    const event = eventAt(bytes, 1170);
+    const types = 19 + 8 + 5 + 5 + 1;
+    expect([...event.subarray(types, types + 4)]).toEqual([8, 242, 252, 242]);
+    expect(vectorsAsBlobs(event, true)).toBe(true);
+    expect([...event.subarray(types, types + 4)]).toEqual([8, 252, 252, 252]);
+    expect(event.readUInt32LE(event.length - 4)).toBe(crc32(event.subarray(0, event.length - 4)));
+    // The rest as it was: the metadata (each VECTOR's length size, 4, where a BLOB's is), names, charsets.
+    expect(Buffer.compare(event.subarray(types + 4, event.length - 4), eventAt(bytes, 1170).subarray(types + 4, event.length - 4))).toBe(0);
+  });
+
+  it('leaves a table map without VECTOR columns as it is', () => {
+    // (json.binlog.000001's table map of mysql.t at 1000: INT, JSON, VARCHAR, INT.)
+    const event = eventAt(fixture('json.binlog.000001'), 1000);
+    const before = Buffer.from(event);
+    expect(vectorsAsBlobs(event, true)).toBe(false);
+    expect(event).toEqual(before);
   });
 });
