@@ -20,6 +20,7 @@ const PATH = join(REPO_ROOT, 'test', 'fixtures', 'binlogs', FILE);
 const INSERT_END = 1560;
 const UPDATE_END = 2659;
 const FILE_END = 3331;
+const UUID = '93e95066-a2f4-11ec-9b69-9657f0ae95e2';
 const DIGITS_100 = '0123456789'.repeat(10);
 const LONG =
   '0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456780123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456780123456789012345678901234567890123456789';
@@ -64,9 +65,13 @@ async function newReplica(): Promise<{ target: string; state: string }> {
   return { target, state };
 }
 
-async function storedPosition(state: string): Promise<number | null> {
+async function stored(state: string): Promise<{ file: string | null; position: number | null; gtid: string | null }> {
   const shown = await runCli(['position', 'show', '--json', '--state', state]);
-  return (JSON.parse(shown.stdout) as { position: number | null }).position;
+  return JSON.parse(shown.stdout) as { file: string | null; position: number | null; gtid: string | null };
+}
+
+async function storedPosition(state: string): Promise<number | null> {
+  return (await stored(state)).position;
 }
 
 /** `start` on `source` until the stored position is `until` (then a second more, when asked), stopped by SIGTERM; its exit and stderr. */
@@ -130,5 +135,21 @@ describe('start on a recorded MySQL 8.0.28 binlog served over the replication pr
     expect(run.stderr).not.toMatch(/no data or heartbeat from the source|reconnect/);
     expect(source.dumps).toHaveLength(1);
     expect(await rows(target)).toEqual([INSERTED]);
+  });
+
+  it('resumes by a MySQL GTID set (position set --gtid): asked of the source by GTID, and kept per transaction', async () => {
+    const { target, state } = await newReplica();
+    let run = await startUntil(await serve({ upTo: INSERT_END }), target, state, INSERT_END);
+    expect(run.code, run.stderr).toBe(0);
+    // The replica has :1 to :3 (the ALTER USER, the CREATE TABLE and the insert): from now on, by GTID.
+    const set = await runCli(['position', 'set', '--gtid', `${UUID}:1-3`, '--replica', testServers().replica.userUrl, '--state', state]);
+    expect(set.code, set.stderr).toBe(0);
+    const source = await serve({});
+    run = await startUntil(source, target, state, FILE_END);
+    expect(run.code, run.stderr).toBe(0);
+    // COM_BINLOG_DUMP_GTID with the set (no file: the source finds it), which leaves :1 to :3 out.
+    expect(source.dumps).toEqual([{ command: 'dump-gtid', flags: 0, file: '', position: 4, gtids: `${UUID}:1,${UUID}:2,${UUID}:3` }]);
+    expect(await rows(target)).toEqual([]);
+    expect(await stored(state)).toMatchObject({ file: FILE, position: FILE_END, gtid: `${UUID}:1-5` });
   });
 });

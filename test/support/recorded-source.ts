@@ -32,6 +32,7 @@ const FORMAT_DESCRIPTION = 15;
 const HEARTBEAT = 27;
 const HEARTBEAT_V2 = 41;
 const TRANSACTION_PAYLOAD = 40;
+const GTID = 33;
 const ARTIFICIAL = 0x20;
 /** The dump flag of a replica that takes heartbeats v2 (MySQL's USE_HEARTBEAT_EVENT_V2). */
 const DUMP_HEARTBEAT_V2 = 0x02;
@@ -69,7 +70,7 @@ export interface RecordedSource {
   /** Heartbeats sent, by kind. */
   heartbeats: { v1: number; v2: number };
   /** Dump requests received: the command, flags and the file and position (or GTID set) asked for. */
-  dumps: Array<{ command: 'dump' | 'dump-gtid'; flags: number; file: string; position: number }>;
+  dumps: Array<{ command: 'dump' | 'dump-gtid'; flags: number; file: string; position: number; gtids?: string }>;
   close: () => Promise<void>;
 }
 
@@ -138,6 +139,29 @@ export function compressTransaction(events: Buffer[], first: number, last: numbe
   payload.writeUInt32LE(events[first]!.readUInt32LE(0), 0);
   payload.writeUInt32LE(crc32(payload.subarray(0, payload.length - 4)), payload.length - 4);
   return [...events.slice(0, first), payload, ...events.slice(last + 1)];
+}
+
+/** A GTID event's GTID, `uuid:n`. */
+function gtidOf(event: Buffer): string {
+  const hex = event.toString('hex', HEADER + 1, HEADER + 17);
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}:${event.readBigUInt64LE(HEADER + 17)}`;
+}
+
+/** The GTIDs of a COM_BINLOG_DUMP_GTID's set (untagged: the recorded files have no tags), each `uuid:n`. */
+function decodeGtidSet(data: Buffer): Set<string> {
+  const gtids = new Set<string>();
+  const sids = Number(data.readBigUInt64LE(0));
+  let at = 8;
+  for (let i = 0; i < sids; i++) {
+    const hex = data.toString('hex', at, at + 16);
+    const uuid = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+    const intervals = Number(data.readBigUInt64LE(at + 16));
+    at += 24;
+    for (let k = 0; k < intervals; k++, at += 16) {
+      for (let n = data.readBigUInt64LE(at); n < data.readBigUInt64LE(at + 8); n++) gtids.add(`${uuid}:${n}`);
+    }
+  }
+  return gtids;
 }
 
 /** The server version the file's format description names. */
@@ -322,21 +346,24 @@ export async function startRecordedSource(options: RecordedSourceOptions): Promi
       }
       // (The packet's body from its command byte: after the 4-byte header.)
       const body = packet.buffer.subarray(packet.start + 4 + 1, packet.end);
-      let flags: number;
-      let file: string;
-      let position: number;
+      let flags = 0;
+      let file = '';
+      let position = 4;
       if (command === COM_BINLOG_DUMP) {
         position = body.readUInt32LE(0);
         flags = body.readUInt16LE(4);
         file = body.toString('utf8', 10).replace(/\0.*$/s, '');
-      } else {
+      }
+      let executed: Set<string> | undefined;
+      if (command === COM_BINLOG_DUMP_GTID) {
         flags = body.readUInt16LE(0);
         const nameLength = body.readUInt32LE(6);
         file = body.toString('utf8', 10, 10 + nameLength);
         position = Number(body.readBigUInt64LE(10 + nameLength));
+        executed = decodeGtidSet(body.subarray(10 + nameLength + 8 + 4));
       }
-      dumps.push({ command: command === COM_BINLOG_DUMP ? 'dump' : 'dump-gtid', flags, file, position });
-      stream(conn, options.heartbeatV2 === true || (flags & DUMP_HEARTBEAT_V2) !== 0, file || options.name, Math.max(4, position), heartbeat);
+      dumps.push({ command: command === COM_BINLOG_DUMP ? 'dump' : 'dump-gtid', flags, file, position, ...(executed ? { gtids: [...executed].join(',') } : {}) });
+      stream(conn, options.heartbeatV2 === true || (flags & DUMP_HEARTBEAT_V2) !== 0, file || options.name, Math.max(4, position), heartbeat, executed);
     }) as (...args: never[]) => void);
   });
 
@@ -346,7 +373,11 @@ export async function startRecordedSource(options: RecordedSourceOptions): Promi
     conn.writePacket(new Packet(0, buffer, 0, buffer.length));
   };
 
-  function stream(conn: ServerConnection, v2: boolean, file: string, from: number, heartbeat: { ms: number }): void {
+  /**
+   * Streams the file from `from`; with a GTID set (COM_BINLOG_DUMP_GTID),
+   * from its start, leaving out the transactions the set holds, as MySQL does.
+   */
+  function stream(conn: ServerConnection, v2: boolean, file: string, from: number, heartbeat: { ms: number }, executed?: Set<string>): void {
     if (file !== options.name) {
       conn.writeError({ message: `Could not find first log file name in binary log index file (${file})`, code: 1236 });
       return;
@@ -354,8 +385,10 @@ export async function startRecordedSource(options: RecordedSourceOptions): Promi
     const name = Buffer.from(options.name);
     send(conn, madeEvent(ROTATE, Buffer.concat([Buffer.from(new BigUint64Array([BigInt(from)]).buffer), name]), 0, ARTIFICIAL));
     let offset = 4;
+    let skipping = false;
     for (const event of events) {
-      if (event[4] === FORMAT_DESCRIPTION || offset >= from) send(conn, event);
+      if (event[4] === GTID) skipping = executed?.has(gtidOf(event)) ?? false;
+      if (event[4] === FORMAT_DESCRIPTION || (offset >= from && !skipping)) send(conn, event);
       offset = event.readUInt32LE(13);
     }
     // Idle: heartbeats, at the end of the file, as the dump thread sends them.
