@@ -14,6 +14,7 @@ import type { Connection } from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT, adminConnection, dropDatabases, eventually, runCli, spawnCli, tempDir, testServers, uniqueName } from '../support/context.js';
 import { compressTransaction, startRecordedSource, type RecordedSource, type RecordedSourceOptions } from '../support/recorded-source.js';
+import { T_COLUMNS } from '../support/recorded-binlogs.js';
 
 const FILE = 'mysql-enum-string-set.000001';
 const PATH = join(REPO_ROOT, 'test', 'fixtures', 'binlogs', FILE);
@@ -151,5 +152,39 @@ describe('start on a recorded MySQL 8.0.28 binlog served over the replication pr
     expect(source.dumps).toEqual([{ command: 'dump-gtid', flags: 0, file: '', position: 4, gtids: `${UUID}:1,${UUID}:2,${UUID}:3` }]);
     expect(await rows(target)).toEqual([]);
     expect(await stored(state)).toMatchObject({ file: FILE, position: FILE_END, gtid: `${UUID}:1-5` });
+  });
+
+  it("applies json.binlog.000001's partial JSON updates (MySQL 8.0.22, PARTIAL_UPDATE_ROWS) live: each document as MySQL made it", async () => {
+    // Its CREATE TABLE (at 570, ending at 845) has generated columns on MySQL's `->>`, which MariaDB cannot parse:
+    // the table made by hand, plain columns taking the logged values, and the position set past it.
+    const json = 'json.binlog.000001';
+    const target = uniqueName('rsj');
+    targets.push(target);
+    await replica.query(`CREATE DATABASE ${target}`);
+    await replica.query(`CREATE TABLE ${target}.t (id INT PRIMARY KEY AUTO_INCREMENT, json_col JSON, name VARCHAR(100), age INT)`);
+    const state = join(scratch.path, `${target}.sqlite`);
+    const set = await runCli(['position', 'set', '--file', json, '--pos', '845', '--replica', testServers().replica.userUrl, '--state', state]);
+    expect(set.code, set.stderr).toBe(0);
+    // (Its table maps carry no column names: zongji asks the source, which answers with the CREATE TABLE's columns.)
+    const source = await startRecordedSource({
+      path: join(REPO_ROOT, 'test', 'fixtures', 'binlogs', json),
+      name: json,
+      backing: testServers().source.adminUrl,
+      variables: { binlog_row_value_options: 'PARTIAL_JSON', binlog_row_image: 'MINIMAL' },
+      tableColumns: (database, table) => (database === 'mysql' && table === 't' ? T_COLUMNS : undefined),
+    });
+    sources.push(source);
+    const run = await startUntil(source, target, state, 4011);
+    expect(run.code, run.stderr).toBe(0);
+    const [result] = await replica.query({
+      sql: `SELECT id, CAST(json_col AS CHAR), name, age, CAST(JSON_EXTRACT(json_col, '$.age') AS CHAR) FROM ${target}.t ORDER BY id`,
+      rowsAsArray: true,
+    });
+    const after = result as Array<[number, string, string, number, string]>;
+    expect(after.map((r) => r[0])).toEqual([1, 2, 3, 4, 5, 6]);
+    // The age in each document is the one MySQL computed from its new document and logged beside the change.
+    for (const [, , , age, documentAge] of after) expect(documentAge).toBe(String(age));
+    // MySQL's own text of the first document (its full update left 25; the partial one made it 26).
+    expect(after[0]![1]).toBe('{"age": 26, "data": "xxxxxxxxxx", "name": "Joe"}');
   });
 });

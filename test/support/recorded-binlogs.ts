@@ -17,7 +17,7 @@ const fixture = (name: string): string => join(REPO_ROOT, 'test', 'fixtures', 'b
  * age INT AS (json_col->'$.age')` (its table maps carry no column names: it was written without
  * binlog_row_metadata=FULL), in the form zongji asks a source for them.
  */
-const T_COLUMNS = [
+export const T_COLUMNS = [
   { COLUMN_NAME: 'id', COLLATION_NAME: null, CHARACTER_SET_NAME: null, COLUMN_COMMENT: '', COLUMN_TYPE: 'int' },
   { COLUMN_NAME: 'json_col', COLLATION_NAME: null, CHARACTER_SET_NAME: null, COLUMN_COMMENT: '', COLUMN_TYPE: 'json' },
   { COLUMN_NAME: 'name', COLLATION_NAME: 'utf8mb4_0900_ai_ci', CHARACTER_SET_NAME: 'utf8mb4', COLUMN_COMMENT: '', COLUMN_TYPE: 'varchar(100)' },

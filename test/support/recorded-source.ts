@@ -21,11 +21,16 @@ import mysqlPromise from 'mysql2/promise';
 
 // (mysql2's Packet class, by its file's real path: the package's export map does not list it.)
 const require = createRequire(import.meta.url);
-const Packet = require(join(dirname(realpathSync(require.resolve('mysql2'))), 'lib', 'packets', 'packet.js')) as new (id: number, buffer: Buffer, start: number, end: number) => object;
+const MYSQL2 = dirname(realpathSync(require.resolve('mysql2')));
+const Packet = require(join(MYSQL2, 'lib', 'packets', 'packet.js')) as new (id: number, buffer: Buffer, start: number, end: number) => object;
+const ColumnDefinition = require(join(MYSQL2, 'lib', 'packets', 'column_definition.js')) as { toPacket(column: object, sequenceId: number): object };
 
 const COM_REGISTER_SLAVE = 0x15;
 const COM_BINLOG_DUMP = 0x12;
 const COM_BINLOG_DUMP_GTID = 0x1e;
+const COM_STMT_CLOSE = 0x19;
+/** What zongji asks of information_schema.COLUMNS for a table map without column names. */
+const INFORMATION_SCHEMA_COLUMNS = ['COLUMN_NAME', 'COLLATION_NAME', 'CHARACTER_SET_NAME', 'COLUMN_COMMENT', 'COLUMN_TYPE'];
 const HEADER = 19;
 const ROTATE = 4;
 const FORMAT_DESCRIPTION = 15;
@@ -54,6 +59,13 @@ export interface RecordedSourceOptions {
   heartbeatV2?: boolean;
   /** Server variables that differ from a well-configured MySQL 8 source's (binlog_transaction_compression: 'ON'...). */
   variables?: Record<string, string>;
+  /**
+   * A table's columns as the server's information_schema.COLUMNS has them
+   * (COLUMN_NAME, COLLATION_NAME, CHARACTER_SET_NAME, COLUMN_COMMENT,
+   * COLUMN_TYPE), for a file written without binlog_row_metadata=FULL: zongji
+   * asks for them with a prepared statement, answered so.
+   */
+  tableColumns?: (database: string, table: string) => Rows | undefined;
   /**
    * A server that answers the queries that are not about the binlog (the
    * clock, time zones), as a MySQL server would answer them alike: the
@@ -184,7 +196,7 @@ interface ServerConnection {
   stream: { destroyed: boolean; on(event: string, listener: () => void): void };
 }
 
-type Rows = Array<Record<string, string | number | null>>;
+export type Rows = Array<Record<string, string | number | null>>;
 
 function column(name: string): object {
   return { catalog: 'def', schema: '', table: '', orgTable: '', name, orgName: name, characterSet: 33, columnLength: 255, columnType: 253, flags: 0, decimals: 0 };
@@ -194,6 +206,36 @@ function writeRows(conn: ServerConnection, names: string[], rows: Rows): void {
   conn.writeColumns(names.map(column));
   for (const row of rows) conn.writeTextRow(names.map((n) => (row[n] === undefined ? null : row[n])));
   conn.writeEof();
+}
+
+/** COM_STMT_PREPARE's answer: statement 1, its parameters' and columns' definitions (strings). */
+function prepareOk(conn: ServerConnection, params: number, columns: string[]): void {
+  const ok = Buffer.alloc(4 + 12);
+  ok.writeUInt32LE(1, 5);
+  ok.writeUInt16LE(columns.length, 9);
+  ok.writeUInt16LE(params, 11);
+  conn.writePacket(new Packet(0, ok, 0, ok.length));
+  if (params > 0) {
+    for (let i = 0; i < params; i++) conn.writePacket(ColumnDefinition.toPacket(column('?'), 0));
+    conn.writeEof();
+  }
+  for (const name of columns) conn.writePacket(ColumnDefinition.toPacket(column(name), 0));
+  conn.writeEof();
+}
+
+/** A row of a binary result set: 0, the NULL bitmap (offset by 2 bits), then each value that is not NULL as a length-encoded string. */
+function binaryRow(values: Array<string | number | null>): object {
+  const bitmap = Buffer.alloc((values.length + 7 + 2) >> 3);
+  const parts: Buffer[] = [];
+  values.forEach((v, i) => {
+    if (v === null) bitmap[(i + 2) >> 3]! |= 1 << ((i + 2) & 7);
+    else {
+      const text = Buffer.from(String(v));
+      parts.push(lengthEncoded(text.length), text);
+    }
+  });
+  const buffer = Buffer.concat([Buffer.alloc(4), Buffer.from([0]), bitmap, ...parts]);
+  return new Packet(0, buffer, 0, buffer.length);
 }
 
 /** A response is complete: the client's next command starts its packets at sequence 0 (mysql2's server side does not reset it). */
@@ -330,10 +372,25 @@ export async function startRecordedSource(options: RecordedSourceOptions): Promi
       else void forward(conn, sql).then(() => responded(conn));
     };
     conn.on('query', onQuery as (...args: never[]) => void);
-    // (mysql2's server hands SET and PREPARE statements over as prepared statements.)
-    conn.on('stmt_prepare', onQuery as (...args: never[]) => void);
+    // (mysql2's server hands SET statements sent as queries over as prepared statements too: a SELECT is a real one.)
+    conn.on('stmt_prepare', ((sql: string) => {
+      if (!/^\s*SELECT\b/i.test(sql)) return onQuery(sql);
+      queries.push(`PREPARE ${sql}`);
+      prepareOk(conn, (sql.match(/\?/g) ?? []).length, INFORMATION_SCHEMA_COLUMNS);
+      responded(conn);
+    }) as (...args: never[]) => void);
+    conn.on('stmt_execute', ((_id: number, _flags: number, _iterations: number, values: unknown[] | null) => {
+      const [database, table] = (values ?? []).map(String);
+      const rows = options.tableColumns?.(database ?? '', table ?? '') ?? [];
+      conn.writeColumns(INFORMATION_SCHEMA_COLUMNS.map(column));
+      for (const row of rows) conn.writePacket(binaryRow(INFORMATION_SCHEMA_COLUMNS.map((n) => row[n] ?? null)));
+      conn.writeEof();
+      responded(conn);
+    }) as (...args: never[]) => void);
     conn.on('packet', ((packet: { buffer: Buffer; start: number; end: number }, known: boolean, command: number) => {
       if (known) return;
+      // (COM_STMT_CLOSE and COM_STMT_RESET of the prepared statement above: no answer is awaited for a close.)
+      if (command === COM_STMT_CLOSE) return;
       if (command === COM_REGISTER_SLAVE) {
         conn.writeOk();
         responded(conn);
