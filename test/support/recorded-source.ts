@@ -11,6 +11,15 @@
 // dump flag 0x02, else v1) while it idles, as a source's dump thread does.
 // A transform may change the events on their way (a compressed transaction
 // made of a recorded one, see compressTransaction).
+// What mysql2's server side (3.x) gives and what is made here: it does the
+// handshake (any user is let in), parses COM_QUERY, hands other commands
+// over raw (the 'packet' event: COM_REGISTER_SLAVE, the dumps, COM_STMT_CLOSE)
+// and writes OK, error, column and text row packets. It does not reset the
+// sequence id between commands (responded() does), hands SET queries over as
+// prepared statements, has no COM_STMT_PREPARE answer (prepareOk) and a
+// binary row writer without a real NULL bitmap (binaryRow); its
+// writeTextResult puts each row's values after as many empty ones (writeRows).
+// Binlog events go as raw packets (0, then the event), split by mysql2 past 16 MB.
 import { readFileSync, realpathSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
