@@ -105,6 +105,11 @@ export interface CheckpointStatement {
  */
 export async function claimCheckpoint(conn: SqlConnection, streamId: string, epoch: number): Promise<Checkpoint | null> {
   await evictPreviousOwner(conn, streamId, epoch);
+  // The row first, on its own (a row of no epoch and no position, as if never
+  // claimed): a locking read of a row that is not there locks the gap where it
+  // would go, and two streams claimed at once on one replica (two `position
+  // set`, or a runner starting beside one) then deadlocked on their INSERTs.
+  await conn.query(`INSERT IGNORE INTO ${TABLE} (stream_id, applied_at, owner_epoch) VALUES (?, UTC_TIMESTAMP(6), 0)`, [streamId]);
   await conn.query('START TRANSACTION');
   let row: CheckpointRow | undefined;
   let committed = false;
@@ -119,6 +124,7 @@ export async function claimCheckpoint(conn: SqlConnection, streamId: string, epo
     if (row && Number(row.owner_epoch) > epoch) throw superseded(Number(row.owner_epoch), epoch);
     if (row) await conn.query(`UPDATE ${TABLE} SET owner_epoch = ?, owner_connection = CONNECTION_ID() WHERE stream_id = ?`, [epoch, streamId]);
     else {
+      // (Removed between the two statements, by hand: made again.)
       await conn.query(`INSERT INTO ${TABLE} (stream_id, applied_at, owner_epoch, owner_connection) VALUES (?, UTC_TIMESTAMP(6), ?, CONNECTION_ID())`, [
         streamId,
         epoch,

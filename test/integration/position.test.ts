@@ -62,4 +62,17 @@ describe('position set', () => {
     expect((await replicaRows()).length).toBe(2);
     expect(afterOne.position).toBeGreaterThan(first.position!);
   });
+
+  it('sets the positions of several streams on one replica at once, none refused by a deadlock', async () => {
+    // Each claims a checkpoint row not there yet: read with a lock, a missing
+    // row locked its gap, and claims made at once deadlocked on their inserts.
+    const { source: src, replica } = testServers();
+    const streams = Array.from({ length: 6 }, () => new Replication({ databases: [db] }));
+    const results = await Promise.all(
+      streams.map((s) => s.cli(['position', 'set', '--current', '--source', src.userUrl, '--replica', replica.userUrl, '--state', s.statePath])),
+    );
+    for (const s of streams) s.dispose();
+    for (const r of results) expect(r, r.stderr).toMatchObject({ code: 0 });
+    expect(results.every((r) => r.stdout.startsWith('position set to '))).toBe(true);
+  });
 });

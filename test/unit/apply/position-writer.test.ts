@@ -77,6 +77,8 @@ describe('writeCheckpoint', () => {
     // The claim, committed on its own.
     expect(conn.verbs.slice(0, commits[0]! + 1)).toEqual([
       'SELECT owner_epoch, owner_connection,',
+      // (The row first, on its own: no gap lock for the locking read to take.)
+      'INSERT IGNORE INTO',
       'START TRANSACTION',
       'SELECT binlog_file, binlog_position,',
       'UPDATE `binlog_sync`.`positions` SET',
