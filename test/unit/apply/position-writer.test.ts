@@ -84,7 +84,7 @@ describe('writeCheckpoint', () => {
       'UPDATE `binlog_sync`.`positions` SET',
       'COMMIT',
     ]);
-    expect(conn.sent[3]!.params).toEqual([EPOCH, STREAM]);
+    expect(conn.sent[4]!.params).toEqual([EPOCH, STREAM]);
     // The write: checkpoint first (its row count is the fence), then the notes, then COMMIT.
     const written = conn.sent.slice(commits[0]! + 1);
     expect(written.map((s) => s.sql.trim().split(/\s+/).slice(0, 3).join(' '))).toEqual([
