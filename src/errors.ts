@@ -169,6 +169,21 @@ export class MaskError extends BinlogSyncError {
   readonly code = 'MASK';
 }
 
+/**
+ * The relay's NATS JetStream stream cannot serve what is asked of it: it was
+ * made for something else (other subjects), a message is not one of ours, or
+ * it no longer holds the messages a replica's position needs (retention
+ * removed them). Not retried: the stream, or the replica, must change.
+ */
+export class RelayStreamError extends BinlogSyncError {
+  readonly code = 'RELAY_STREAM';
+}
+
+/** The NATS server could not be reached, or a publish or read failed on the way: worth retrying. */
+export class NatsConnectionError extends ConnectionError {
+  override readonly code = 'NATS_CONNECTION';
+}
+
 /** Short, user-facing description of anything thrown. */
 export function describeError(error: unknown): string {
   if (error instanceof Error) return error.message;

@@ -16,6 +16,9 @@ export const FILTER_SETTINGS = ['databases', 'include-tables', 'exclude-tables',
 /** The masking rules and their key: snapshot, start, verify and check take them alike. */
 export const MASK_SETTINGS = ['mask', 'mask-key-file'] as const;
 
+/** A relay's NATS stream: credentials and TLS (the URL is --to or --from). */
+export const NATS_SETTINGS = ['nats-creds', 'nats-password-file', 'nats-token-file', 'nats-tls-ca', 'nats-tls-cert', 'nats-tls-key'] as const;
+
 const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
 
 function optionFor(spec: SettingSpec): Option {

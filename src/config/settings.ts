@@ -34,6 +34,20 @@ export interface Settings {
   readonly lagThreshold: number;
   readonly metricsPort?: number;
   readonly metricsHost: string;
+  /** `relay --to`: the JetStream stream the relay publishes to. */
+  readonly to?: string;
+  /** `start --from`: the relay's stream to apply from instead of --source. */
+  readonly from?: string;
+  readonly retentionAge?: string;
+  readonly retentionBytes?: string;
+  readonly natsCreds?: string;
+  readonly natsPasswordFile?: string;
+  readonly natsPassword?: string;
+  readonly natsTokenFile?: string;
+  readonly natsToken?: string;
+  readonly natsTlsCa?: string;
+  readonly natsTlsCert?: string;
+  readonly natsTlsKey?: string;
   readonly logLevel: string;
   readonly logFormat?: 'json' | 'pretty';
   /** The config file the settings were read from, if any. */

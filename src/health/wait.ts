@@ -14,8 +14,10 @@ export class WaitTimeoutError extends BinlogSyncError {
 }
 
 export interface WaitForReplicaOptions {
-  /** The source: a mysql:// URL or an endpoint. */
-  source: string | Endpoint;
+  /** The source: a mysql:// URL or an endpoint (unused with `target`). */
+  source?: string | Endpoint;
+  /** What to wait for, when not the source's current position (`start --from`: the relay stream's last message). */
+  target?: () => Promise<BinlogPosition>;
   /** Password when the URL holds none. */
   sourcePassword?: string;
   /** The state file of the running `binlog-sync start` (default ./binlog-sync.sqlite). */
@@ -52,16 +54,20 @@ function toEndpoint(source: string | Endpoint, password: string | undefined): En
   return { ...parsed, ...(password !== undefined ? { password } : {}), sslMode: 'PREFERRED' };
 }
 
-/** Resolves with the position waited for once the replica has applied it; rejects with WaitTimeoutError. */
-export async function waitForReplica(options: WaitForReplicaOptions): Promise<BinlogPosition> {
-  const deadline = Date.now() + (options.timeoutMs ?? 60_000);
+async function sourceNow(options: WaitForReplicaOptions): Promise<BinlogPosition> {
+  if (!options.source) throw new Error('waitForReplica needs the source (or a target)');
   const conn = await connectSource(toEndpoint(options.source, options.sourcePassword));
-  let target: BinlogPosition;
   try {
-    target = await currentSourcePosition(conn, await readSourceInfo(conn));
+    return await currentSourcePosition(conn, await readSourceInfo(conn));
   } finally {
     await conn.end().catch(() => undefined);
   }
+}
+
+/** Resolves with the position waited for once the replica has applied it; rejects with WaitTimeoutError. */
+export async function waitForReplica(options: WaitForReplicaOptions): Promise<BinlogPosition> {
+  const deadline = Date.now() + (options.timeoutMs ?? 60_000);
+  const target = options.target ? await options.target() : await sourceNow(options);
   const state = StateStore.open(options.state ?? './binlog-sync.sqlite', { readonly: true });
   try {
     for (;;) {

@@ -23,7 +23,7 @@ export function redactSecrets(text: string): string {
     if (out.includes(secret)) out = out.split(secret).join(REDACTED);
   }
   // Passwords in URLs we were never told about (e.g. echoed from input).
-  return out.replace(/(mysql|mariadb):\/\/([^:@\s/]+):([^@\s]+)@/gi, `$1://$2:${REDACTED}@`);
+  return out.replace(/(mysql|mariadb|nats|tls):\/\/([^:@\s/]+):([^@\s]+)@/gi, `$1://$2:${REDACTED}@`);
 }
 
 /** For tests: forget everything registered. */

@@ -209,7 +209,7 @@ export function replayedBytes(plan: ReplayPlan, at: BinlogPosition | null): numb
 /** What the stream's messages name as its "source" when it reads files (no connection is made to it). */
 const FILES: Endpoint = { host: 'binlog files', port: 0, user: 'replay', sslMode: 'DISABLED' };
 
-async function replicaCollations(replica: Endpoint): Promise<Awaited<ReturnType<typeof readCollations>>> {
+export async function replicaCollations(replica: Endpoint): Promise<Awaited<ReturnType<typeof readCollations>>> {
   const conn = await asConnectionError(connect(replica, 'replica'), 'replica', replica);
   try {
     return await readCollations(conn);

@@ -14,6 +14,9 @@ import type { Logger } from '../log/logger.js';
 import { backoffDelay, sleep, type BackoffOptions } from './backoff.js';
 import { watchMemory } from './memory-budget.js';
 import { runSession, type ReplicatorStats, type RunContext, type SessionOptions } from './session.js';
+import { runStreamSession } from './stream-session.js';
+import type { Endpoint } from '../config/connection-url.js';
+import type { NatsOptions } from '../relay/nats-stream.js';
 import { StreamHealth } from '../health/stream-health.js';
 import { RunnerFence } from './fence.js';
 import { RunEvents } from './run-events.js';
@@ -21,7 +24,11 @@ import { decodeThreadWanted } from '../source/spare-thread.js';
 
 export type { ReplicatorStats } from './session.js';
 
-export interface ReplicatorOptions extends SessionOptions {
+export interface ReplicatorOptions extends Omit<SessionOptions, 'source'> {
+  /** The source: the binlog's, unless `from` is given (then optional, see stream-session.ts). */
+  source?: Endpoint | undefined;
+  /** `start --from`: apply from a relay's JetStream stream instead of the source's binlog. */
+  from?: NatsOptions;
   /** How often progress is logged (default 10 s). */
   progressIntervalMs?: number;
   backoff?: BackoffOptions;
@@ -77,7 +84,7 @@ export async function runReplicator(options: ReplicatorOptions): Promise<Replica
     for (;;) {
       const started = Date.now();
       try {
-        await runSession(session, run);
+        await (options.from ? runStreamSession({ ...session, from: options.from }, run) : runSession(withSource(session), run));
         fence.check();
         return stats;
       } catch (error) {
@@ -120,6 +127,11 @@ export async function runReplicator(options: ReplicatorOptions): Promise<Replica
     }
     run.events.emit('stopped', { position: stats.position, error: failure });
   }
+}
+
+function withSource(options: ReplicatorOptions): SessionOptions {
+  if (!options.source) throw new Error('internal: a run without --from needs a source');
+  return { ...options, source: options.source };
 }
 
 /** A run's context, as it starts (see run-context.ts): `replay` runs one too. */

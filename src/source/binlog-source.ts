@@ -578,7 +578,7 @@ export class BinlogSource {
 }
 
 /** A binlog stream error as one of ours: purged binlogs and lost connections say what to do. */
-function streamFailure(error: Error, endpoint: Endpoint, start: StreamStart): Error {
+export function streamFailure(error: Error, endpoint: Endpoint, start: StreamStart): Error {
   const message = error.message ?? String(error);
   // (Ours already, from a transport of files; or an event format zongji cannot decode.)
   if (error instanceof BinlogSyncError) return error;
@@ -602,4 +602,4 @@ function streamFailure(error: Error, endpoint: Endpoint, start: StreamStart): Er
 }
 
 /** How long the source's dump thread may wait for us to read (see start()). */
-const DUMP_WRITE_TIMEOUT_S = 86_400;
+export const DUMP_WRITE_TIMEOUT_S = 86_400;

@@ -23,6 +23,7 @@ import { binlogRowTargets } from './row-routes.js';
 import { eventWeight, rowsWeight } from '../replicator/event-weight.js';
 import { WirePacker } from './wire-codec.js';
 import { FileTransport } from './file-transport.js';
+import { StreamTransport } from './stream-transport.js';
 
 const port = parentPort!;
 
@@ -256,6 +257,8 @@ const logger = createLogger({ format: 'json', write: (line) => port.postMessage(
 /** Sets the stream up as the session asks, and starts it. */
 function begin(init: DecodeThreadInit): void {
   registerSecret(init.endpoint.password);
+  registerSecret(init.relay?.nats.password);
+  registerSecret(init.relay?.nats.token);
   prepare = init.prepare?.now ?? false;
   for (const table of init.builtHere ?? []) builtHere.add(table);
   preparer = init.prepare ? new RunPreparer(init.prepare) : undefined;
@@ -277,6 +280,7 @@ function begin(init: DecodeThreadInit): void {
     onRowsInPlace: sendInPlace,
     onError: fail,
     ...(init.replay ? { transport: new FileTransport({ plan: init.replay, onEnd: sendEnd }) } : {}),
+    ...(init.relay ? { transport: new StreamTransport(init.relay) } : {}),
   });
   source.start().then(
     () => port.postMessage({ type: 'ready' }),

@@ -27,12 +27,12 @@ type Callback = (error: Error | null, rows?: unknown[]) => void;
 
 const ROTATE_EVENT = 4;
 /** Set on events a server makes up for the stream, not written to its binlog (log_event.h). */
-const LOG_EVENT_ARTIFICIAL_F = 0x20;
+export const LOG_EVENT_ARTIFICIAL_F = 0x20;
 /** Events handed to zongji before the stream lets other work in (the decoding thread's messages, their acknowledgements). */
 const EVENTS_PER_TURN = 2048;
 
 /** An event as mysql2 would hand it over: the OK byte (0) at `offset`, the event after it, to `end`. */
-class FilePacket {
+export class FilePacket {
   constructor(
     public buffer: Buffer,
     public offset: number,
@@ -197,7 +197,7 @@ export class FileTransport implements BinlogTransport {
 }
 
 /** The rotate event a server sends first on a dump: the file, and where in it the stream begins (its header marks it as made up). */
-function artificialRotate(file: string, position: number, checksums: boolean): FilePacket {
+export function artificialRotate(file: string, position: number, checksums: boolean): FilePacket {
   const name = Buffer.from(file, 'utf8');
   const length = EVENT_HEADER_BYTES + 8 + name.length + (checksums ? 4 : 0);
   const packet = Buffer.alloc(1 + length);

@@ -16,6 +16,7 @@ import { unpackEvents, type PackedEvents, type WireEvent } from './wire-codec.js
 import { decodeThreadRunnable, takeDecodeThread } from './spare-thread.js';
 import type { ReplayPlan } from '../replay/plan.js';
 import { FileTransport } from './file-transport.js';
+import { StreamTransport, type RelayFeed } from './stream-transport.js';
 
 /** What a binlog stream offers the session, wherever it is decoded. */
 export interface EventStream {
@@ -53,6 +54,8 @@ export interface EventStreamOptions extends BinlogSourceOptions {
   binlogRows?: boolean;
   /** Read these binlog files instead of the source's stream (`replay`, see file-transport.ts). */
   replay?: ReplayPlan;
+  /** Read a relay's JetStream stream instead of the source's (`start --from`, see stream-transport.ts). */
+  relay?: RelayFeed;
   /** A replay has handed over its last event (after it, in order). */
   onEnd?: () => void;
 }
@@ -65,7 +68,7 @@ export interface DecodeThreadCapability {
 
 export type { WireEvent } from './wire-codec.js';
 
-export interface DecodeThreadInit extends Pick<EventStreamOptions, 'filter' | 'prepare' | 'builtHere' | 'mask' | 'binlogRows' | 'replay'> {
+export interface DecodeThreadInit extends Pick<EventStreamOptions, 'filter' | 'prepare' | 'builtHere' | 'mask' | 'binlogRows' | 'replay' | 'relay'> {
   endpoint: Endpoint;
   serverId: number;
   start: StreamStart;
@@ -118,8 +121,12 @@ class InLineStream implements EventStream {
   async start(): Promise<void> {
     const { BinlogSource } = await import('./binlog-source.js');
     if (this.stopped) return;
-    const { replay, onEnd } = this.options;
-    const transport = replay ? { transport: new FileTransport({ plan: replay, onEnd: () => onEnd?.() }) } : {};
+    const { replay, relay, onEnd } = this.options;
+    const transport = replay
+      ? { transport: new FileTransport({ plan: replay, onEnd: () => onEnd?.() }) }
+      : relay
+        ? { transport: new StreamTransport(relay) }
+        : {};
     this.source = new BinlogSource({ ...masked(this.options), ...transport });
     await this.source.start();
   }
@@ -197,6 +204,7 @@ class ThreadedSource implements EventStream {
       ...(options.collations ? { collations: options.collations } : {}),
       ...(options.binlogRows ? { binlogRows: true } : {}),
       ...(options.replay ? { replay: options.replay } : {}),
+      ...(options.relay ? { relay: options.relay } : {}),
     };
     // A thread that has loaded its modules already, if one was started ahead and fits (see spare-thread.ts).
     const { worker, startedAhead } = takeDecodeThread(options.largestRowBytes ?? 0);

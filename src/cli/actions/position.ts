@@ -2,7 +2,9 @@ import type { Command } from 'commander';
 import { resolveEndpoint } from '../../config/endpoints.js';
 import { ConfigError, StateLockedError, UsageError } from '../../errors.js';
 import { formatPosition, type AppliedPosition, type BinlogPosition } from '../../position.js';
-import { writeStreamPosition } from '../../apply/position-writer.js';
+import { mirrorIntoState, writeStreamPosition } from '../../apply/position-writer.js';
+import { resolveNats } from '../../relay/relay-settings.js';
+import type { NatsOptions } from '../../relay/nats-stream.js';
 import { connectSource, currentSourcePosition, gtidAtPosition, readSourceInfo } from '../../source/source-server.js';
 import { StateStore } from '../../state/state-store.js';
 import type { ProgramContext } from '../context.js';
@@ -38,9 +40,12 @@ export async function positionSetAction(
   if (opts.gtid !== undefined && !/^\s*[\w:,\s-]+\s*$/.test(opts.gtid)) throw new UsageError(`--gtid is not a GTID position: '${opts.gtid}'`);
 
   const { settings } = commandEnv(command, ctx.io);
-  const replica = resolveEndpoint(settings, 'replica');
-  const sourceEndpoint = opts.current || settings.source ? resolveEndpoint(settings, 'source') : undefined;
-  if (opts.current && !sourceEndpoint) throw new ConfigError('--current needs --source');
+  // Without --replica, the state file alone: a relay's (it has no replica; its stream is its checkpoint).
+  const replica = settings.replica ? resolveEndpoint(settings, 'replica') : undefined;
+  // --from: --current is the relay stream's last message (where a replica fed by it is caught up).
+  const from = settings.from && opts.current ? resolveNats(settings, 'from', 'binlog-sync position set') : undefined;
+  const sourceEndpoint = !from && (opts.current || settings.source) ? resolveEndpoint(settings, 'source') : undefined;
+  if (opts.current && !sourceEndpoint && !from) throw new ConfigError('--current needs --source (or --from, for the last message of a relay\'s stream)');
 
   const state = StateStore.open(settings.state, { create: true });
   try {
@@ -55,7 +60,8 @@ export async function positionSetAction(
       position: opts.pos !== undefined ? Number(opts.pos) : null,
       gtid: opts.gtid?.replace(/\s+/g, '') ?? null,
     };
-    if (sourceEndpoint) {
+    if (from) target = await lastStreamPosition(from);
+    else if (sourceEndpoint) {
       const conn = await connectSource(sourceEndpoint);
       try {
         const info = await readSourceInfo(conn);
@@ -67,16 +73,27 @@ export async function positionSetAction(
         await conn.end().catch(() => undefined);
       }
     }
-    await writeStreamPosition({
-      replica,
-      state,
-      position: target,
-      sourceTimestamp: null,
-      history: { event: 'set', detail: opts.current ? 'current' : null },
-    });
-    ctx.io.out(`position set to ${formatPosition(target)}\n`);
+    const history = { event: 'set', detail: opts.current ? (from ? 'current (stream)' : 'current') : null } as const;
+    if (replica) await writeStreamPosition({ replica, state, position: target, sourceTimestamp: null, history });
+    else mirrorIntoState(state, { position: target, sourceTimestamp: null, history });
+    ctx.io.out(`position set to ${formatPosition(target)}${replica ? '' : ' (in the state file only: no --replica given)'}\n`);
   } finally {
     state.close();
+  }
+}
+
+/** Where the last message of a relay's stream ends. */
+export async function lastStreamPosition(from: NatsOptions): Promise<BinlogPosition> {
+  const { NatsStream } = await import('../../relay/nats-stream.js');
+  const { RelayStreamError } = await import('../../errors.js');
+  const nats = await NatsStream.open(from);
+  try {
+    await nats.require();
+    const last = await nats.last();
+    if (!last) throw new RelayStreamError(`the stream ${from.address.stream} is empty: nothing to set --current to yet (a replica started without a position waits for its first message)`);
+    return { file: last.place.file, position: last.place.position, gtid: null };
+  } finally {
+    await nats.close();
   }
 }
 

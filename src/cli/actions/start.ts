@@ -9,6 +9,8 @@ import { decodeThreadWanted, dropSpareThread, startSpareThread } from '../../sou
 import type { Settings } from '../../config/settings.js';
 import type { Logger } from '../../log/logger.js';
 import { loadMasking } from '../../mask/key.js';
+import { resolveNats } from '../../relay/relay-settings.js';
+import { describeRelay } from '../../relay/relay-url.js';
 import type { ProgramContext } from '../context.js';
 import { defaultServerId, loggerFor, requireDatabases, settingsFor } from '../command-helpers.js';
 
@@ -18,7 +20,9 @@ const STOP_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 export async function startAction(_opts: unknown, command: Command, ctx: ProgramContext): Promise<void> {
   const settings = settingsFor(command, ctx.io.env);
   requireDatabases(settings, 'start');
-  const source = resolveEndpoint(settings, 'source');
+  // --from: the binlog comes from a relay's stream; --source is then optional (see replicator/stream-session.ts).
+  const from = settings.from ? resolveNats(settings, 'from', `binlog-sync start ${settings.databases.join(',')}`) : undefined;
+  const source = from && !settings.source ? undefined : resolveEndpoint(settings, 'source');
   const replica = resolveEndpoint(settings, 'replica');
   const serverId = settings.serverId ?? defaultServerId(settings.state);
   const mask = loadMasking(settings);
@@ -46,15 +50,16 @@ export async function startAction(_opts: unknown, command: Command, ctx: Program
     forceTimer.unref();
   };
   for (const s of STOP_SIGNALS) process.on(s, onSignal);
-  logger.info({ serverId, state: settings.state, databases: settings.databases }, `starting with server id ${serverId}`);
+  if (from) logger.info({ state: settings.state, databases: settings.databases, from: describeRelay(from.address) }, `starting from the relay's stream ${describeRelay(from.address)}`);
+  else logger.info({ serverId, state: settings.state, databases: settings.databases }, `starting with server id ${serverId}`);
   const health = new StreamHealth();
   let served: ServedRun | undefined;
   try {
     // Imported here, not with this module: see the decoding thread above.
     const { runReplicator } = await import('../../replicator/replicator.js');
-    if (settings.metricsPort !== undefined) served = await serveMetricsOn(settings.metricsPort, settings, { health, state, logger, source, replica });
+    if (settings.metricsPort !== undefined) served = await serveMetricsOn(settings.metricsPort, settings, { health, state, logger, source: from ? describeRelay(from.address) : describeEndpoint(source!), replica });
     const page = served ? { metrics: served.metrics, events: served.events, onProgress: served.onProgress } : {};
-    await runReplicator({ source, replica, serverId, filter: settings, definer: settings.definer, mask, state, logger, signal: controller.signal, health, ...page });
+    await runReplicator({ source, ...(from ? { from } : {}), replica, serverId, filter: settings, definer: settings.definer, mask, state, logger, signal: controller.signal, health, ...page });
   } finally {
     for (const s of STOP_SIGNALS) process.off(s, onSignal);
     clearTimeout(forceTimer);
@@ -68,7 +73,7 @@ export async function startAction(_opts: unknown, command: Command, ctx: Program
 async function serveMetricsOn(
   port: number,
   settings: Settings,
-  run: { health: StreamHealth; state: StateStore; logger: Logger; source: Endpoint; replica: Endpoint },
+  run: { health: StreamHealth; state: StateStore; logger: Logger; source: string; replica: Endpoint },
 ): Promise<ServedRun> {
   const { serveRun } = await import('../../health/serve-run.js');
   const served = await serveRun({
@@ -78,7 +83,7 @@ async function serveMetricsOn(
     state: run.state,
     lagThreshold: settings.lagThreshold,
     run: {
-      source: describeEndpoint(run.source),
+      source: run.source,
       replica: describeEndpoint(run.replica),
       databases: settings.databases,
       includeTables: settings.includeTables,

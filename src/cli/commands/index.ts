@@ -3,6 +3,7 @@ import type { ProgramContext } from '../context.js';
 import { registerCheckCommand } from './check.js';
 import { registerDemoCommand } from './demo.js';
 import { registerPositionCommand } from './position.js';
+import { registerRelayCommand } from './relay.js';
 import { registerReplayCommand } from './replay.js';
 import { registerSkipCommand } from './skip.js';
 import { registerSnapshotCommand } from './snapshot.js';
@@ -19,6 +20,7 @@ export const COMMANDS: RegisterCommand[] = [
   registerSnapshotCommand,
   registerStartCommand,
   registerReplayCommand,
+  registerRelayCommand,
   registerStatusCommand,
   registerWaitCommand,
   registerPositionCommand,

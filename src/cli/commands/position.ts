@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander';
-import { addSettingOptions, REPLICA_SETTINGS, SOURCE_SETTINGS } from '../options.js';
+import { addSettingOptions, NATS_SETTINGS, REPLICA_SETTINGS, SOURCE_SETTINGS } from '../options.js';
 import type { ProgramContext } from '../context.js';
 import { lazyAction } from '../lazy-action.js';
 
@@ -22,19 +22,22 @@ export function registerPositionCommand(program: Command, ctx: ProgramContext): 
     .option('--file <file>', 'binlog file name, with --pos')
     .option('--pos <offset>', 'offset in --file (a transaction boundary, as SHOW MASTER STATUS prints)')
     .option('--gtid <gtid>', 'GTID position to continue after (MariaDB: domain-server-sequence[,...])')
-    .addOption(new Option('--current', "the source's current position (skip everything before it)"))
+    .addOption(new Option('--current', "the source's current position (skip everything before it); with --from, the end of the relay stream's last message"))
     .addHelpText(
       'after',
       [
         '',
-        'The position is written to the replica (binlog_sync.positions) and to the state file.',
+        'The position is written to the replica (binlog_sync.positions) and to the state file; without --replica, to the',
+        "state file alone (a relay's state file: `binlog-sync relay` starts there when its stream is empty).",
         '',
         'Examples:',
         '  binlog-sync position set --current --source mysql://repl_user@prod:3306 --replica mysql://binlog_sync@127.0.0.1',
         '  binlog-sync position set --file mysql-bin.000012 --pos 5531 --replica mysql://binlog_sync@127.0.0.1',
+        '  binlog-sync position set --current --from nats://nats.internal:4222/THEMEPARK --replica mysql://binlog_sync@127.0.0.1',
+        '  binlog-sync position set --current --source mysql://repl_user@prod:3306 --state relay.sqlite',
       ].join('\n'),
     );
-  addSettingOptions(set, [...SOURCE_SETTINGS, ...REPLICA_SETTINGS]);
+  addSettingOptions(set, [...SOURCE_SETTINGS, ...REPLICA_SETTINGS, 'from', ...NATS_SETTINGS]);
   set.action(lazyAction(ctx, async () => (await import('../actions/position.js')).positionSetAction));
 
   position

@@ -1,0 +1,235 @@
+// The only module that imports the NATS client: a connection to the relay's
+// JetStream stream and the few operations the relay and its consumers need
+// (make or check the stream, publish, read the last or any message, read in
+// order from a sequence). NATS errors become ours here: a lost server is
+// retryable, refused credentials are not, and no message carries a secret.
+import { readFileSync } from 'node:fs';
+import { AuthorizationError, connect, credsAuthenticator, headers as natsHeaders, type ConnectionOptions, type NatsConnection } from '@nats-io/transport-node';
+import {
+  JetStreamApiError,
+  jetstream,
+  jetstreamManager,
+  type JetStreamClient,
+  type JetStreamManager,
+  type ConsumerMessages,
+  type StreamInfo,
+} from '@nats-io/jetstream';
+import { AuthenticationError, ConfigError, NatsConnectionError, RelayStreamError, describeError } from '../errors.js';
+import { describeRelay, type RelayAddress } from './relay-url.js';
+import { parsePlace, type MessagePlace } from './message.js';
+
+/** How to reach the stream: its address and credentials (secrets registered by whoever read them). */
+export interface NatsOptions {
+  address: RelayAddress;
+  password?: string;
+  token?: string;
+  /** A NATS credentials file (JWT and NKey seed), as `nsc` writes it. */
+  credsFile?: string;
+  tls?: { caFile?: string; certFile?: string; keyFile?: string };
+  /** The connection's name, as the server's monitoring shows it. */
+  name: string;
+}
+
+export interface Retention {
+  /** Messages older than this are removed (seconds); none when absent. */
+  maxAgeSeconds?: number;
+  /** The stream keeps at most this many bytes, the oldest removed first. */
+  maxBytes?: number;
+}
+
+export interface StoredMessage {
+  seq: number;
+  place: MessagePlace;
+  data: Uint8Array;
+}
+
+/** A read in order from a sequence: each message with how many are stored after it. */
+export interface MessageFeed extends AsyncIterable<StoredMessage & { pending: number }> {
+  stop(): void;
+}
+
+/** JetStream's default window for dropping a re-published message id. */
+const DUPLICATE_WINDOW_S = 120;
+const NOT_FOUND = 10037;
+const STREAM_NOT_FOUND = 10059;
+
+export class NatsStream {
+  private constructor(
+    private readonly nc: NatsConnection,
+    private readonly js: JetStreamClient,
+    private readonly jsm: JetStreamManager,
+    readonly address: RelayAddress,
+  ) {}
+
+  static async open(options: NatsOptions): Promise<NatsStream> {
+    const { address } = options;
+    const connection: ConnectionOptions = {
+      servers: address.servers,
+      name: options.name,
+      // Reconnect forever (the relay and consumers outlive a NATS restart), with the client's own backoff.
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 1000,
+    };
+    if (address.user !== undefined) connection.user = address.user;
+    if (options.password !== undefined) connection.pass = options.password;
+    if (options.token !== undefined) connection.token = options.token;
+    if (options.credsFile) connection.authenticator = credsAuthenticator(readCreds(options.credsFile));
+    if (address.tls || options.tls) connection.tls = { ...(options.tls ?? {}) };
+    let nc: NatsConnection;
+    try {
+      nc = await connect(connection);
+    } catch (error) {
+      throw natsError(error, address, 'connect to');
+    }
+    try {
+      return new NatsStream(nc, jetstream(nc), await jetstreamManager(nc), address);
+    } catch (error) {
+      await nc.close().catch(() => undefined);
+      throw natsError(error, address, 'use JetStream on');
+    }
+  }
+
+  /** The largest message the server takes. */
+  get maxPayload(): number {
+    return this.nc.info?.max_payload ?? 1024 * 1024;
+  }
+
+  /** Makes the stream when it is missing (the relay); checks that an existing one is for our subject. */
+  async ensure(retention: Retention): Promise<StreamInfo> {
+    const existing = await this.info();
+    if (existing) return existing;
+    const window = Math.min(DUPLICATE_WINDOW_S, retention.maxAgeSeconds ?? DUPLICATE_WINDOW_S);
+    try {
+      return await this.jsm.streams.add({
+        name: this.address.stream,
+        subjects: [this.address.subject],
+        ...(retention.maxAgeSeconds ? { max_age: retention.maxAgeSeconds * 1e9 } : {}),
+        ...(retention.maxBytes ? { max_bytes: retention.maxBytes } : {}),
+        duplicate_window: window * 1e9,
+      });
+    } catch (error) {
+      throw natsError(error, this.address, 'create the stream on');
+    }
+  }
+
+  /** The stream as it is (consumers); refused when missing. */
+  async require(): Promise<StreamInfo> {
+    const info = await this.info();
+    if (!info) {
+      throw new RelayStreamError(`${describeRelay(this.address)} has no stream ${this.address.stream}: start \`binlog-sync relay --to ${describeRelay(this.address)}\` first`);
+    }
+    return info;
+  }
+
+  private async info(): Promise<StreamInfo | null> {
+    let info: StreamInfo;
+    try {
+      info = await this.jsm.streams.info(this.address.stream);
+    } catch (error) {
+      if (isApiError(error, STREAM_NOT_FOUND) || (error as Error).name === 'StreamNotFoundError') return null;
+      throw natsError(error, this.address, 'read the stream on');
+    }
+    if (!info.config.subjects?.includes(this.address.subject)) {
+      throw new RelayStreamError(
+        `the stream ${this.address.stream} on ${describeRelay(this.address)} is not a binlog-sync relay stream (its subjects are ${(info.config.subjects ?? []).join(', ') || 'none'}, not ${this.address.subject}); name another stream`,
+      );
+    }
+    return info;
+  }
+
+  /** The stream's last message, or null when it is empty. */
+  async last(): Promise<StoredMessage | null> {
+    return this.read({ last_by_subj: this.address.subject });
+  }
+
+  /** The message at `seq`, or null when there is none (never stored, or removed). */
+  async get(seq: number): Promise<StoredMessage | null> {
+    return this.read({ seq });
+  }
+
+  private async read(request: { seq: number } | { last_by_subj: string }): Promise<StoredMessage | null> {
+    try {
+      const m = await this.jsm.streams.getMessage(this.address.stream, request);
+      if (!m) return null;
+      return { seq: m.seq, place: parsePlace((name) => m.header?.get(name) || undefined, m.seq), data: m.data };
+    } catch (error) {
+      if (isApiError(error, NOT_FOUND) || /no message found/i.test((error as Error).message)) return null;
+      if (error instanceof RelayStreamError) throw error;
+      throw natsError(error, this.address, 'read a message from');
+    }
+  }
+
+  /**
+   * Publishes one message; resolves with its sequence once stored (or
+   * dropped as a duplicate of `id`). `after` is the id the stream's last
+   * message must have: a message lost on the way fails every one after it,
+   * so the stream never has a gap.
+   */
+  async publish(data: Uint8Array, headers: Record<string, string>, id: string, after: string | undefined): Promise<{ seq: number; duplicate: boolean }> {
+    const h = natsHeaders();
+    for (const [name, value] of Object.entries(headers)) h.set(name, value);
+    try {
+      const ack = await this.js.publish(this.address.subject, data, { msgID: id, headers: h, ...(after !== undefined ? { expect: { lastMsgID: after } } : {}), timeout: 30_000 });
+      return { seq: ack.seq, duplicate: ack.duplicate };
+    } catch (error) {
+      if (isApiError(error)) {
+        throw new RelayStreamError(`${describeRelay(this.address)} refused message ${id}: ${describeError(error)} (is another relay publishing to the stream?)`, { cause: error });
+      }
+      throw natsError(error, this.address, 'publish to');
+    }
+  }
+
+  /** Reads the stream in order from `seq` (an ephemeral ordered consumer: nothing is left on the server). */
+  async feed(seq: number): Promise<MessageFeed> {
+    let messages: ConsumerMessages;
+    try {
+      const consumer = await this.js.consumers.get(this.address.stream, { opt_start_seq: Math.max(1, seq), filter_subjects: this.address.subject });
+      messages = await consumer.consume({ max_bytes: 8 * 1024 * 1024 });
+    } catch (error) {
+      throw natsError(error, this.address, 'read from');
+    }
+    return {
+      stop: () => void messages.close().catch(() => undefined),
+      [Symbol.asyncIterator]: async function* (this: void) {
+        for await (const m of messages) {
+          yield { seq: m.seq, place: parsePlace((name) => m.headers?.get(name) || undefined, m.seq), data: m.data, pending: m.info.pending };
+        }
+      },
+    };
+  }
+
+  /** Resolves when the connection closes for good (with the error, if any). */
+  closed(): Promise<Error | undefined> {
+    return this.nc.closed().then((error) => (error ? natsError(error, this.address, 'stay connected to') : undefined));
+  }
+
+  async close(): Promise<void> {
+    await this.nc.close().catch(() => undefined);
+  }
+}
+
+function readCreds(path: string): Uint8Array {
+  try {
+    return readFileSync(path);
+  } catch (error) {
+    throw new ConfigError(`--nats-creds ${path} cannot be read`, { cause: error });
+  }
+}
+
+function isApiError(error: unknown, code?: number): boolean {
+  return error instanceof JetStreamApiError && (code === undefined || error.code === code);
+}
+
+/** A NATS failure as one of ours: credentials refused (not retried), anything else retried. */
+function natsError(error: unknown, address: RelayAddress, doing: string): Error {
+  if (error instanceof RelayStreamError || error instanceof ConfigError) return error;
+  const where = describeRelay(address);
+  const message = describeError(error);
+  if (error instanceof AuthorizationError || /authori[sz]ation|authentication/i.test(message)) {
+    return new AuthenticationError(`NATS ${where} refused the credentials (${message}); check the user and password, token or --nats-creds file`, { cause: error });
+  }
+  if (/jetstream not enabled|JetStream not enabled/i.test(message)) {
+    return new RelayStreamError(`NATS ${where} has no JetStream; start nats-server with -js (or jetstream {} in its configuration)`, { cause: error });
+  }
+  return new NatsConnectionError(`could not ${doing} NATS ${where}: ${message}`, { cause: error });
+}

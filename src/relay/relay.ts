@@ -1,0 +1,292 @@
+// The long-running core of `binlog-sync relay`: the one reader of the
+// source's binlog for a team. It holds its state file's runner lock (as
+// `start` does), and runs sessions: read the source's binlog from where the
+// stream (or, before anything was published, the state file) says, cut it
+// into the selected databases' transactions (transaction-cutter.ts) and
+// publish each to the JetStream stream, in order, exactly once
+// (publisher.ts). The stream itself is the relay's checkpoint: after a
+// crash it continues after the stream's last message, whatever the state
+// file says; the state file mirrors the last durable position for
+// `status`. A session that fails for a reason that may pass is followed
+// by another, with backoff, as `start` does.
+import { hostname } from 'node:os';
+import type { Endpoint } from '../config/connection-url.js';
+import { describeEndpoint } from '../config/connection-url.js';
+import { FencedError, StateError, describeError, isRetryable } from '../errors.js';
+import type { Logger } from '../log/logger.js';
+import { compareFilePositions, formatPosition, type BinlogPosition } from '../position.js';
+import { backoffDelay, sleep } from '../replicator/backoff.js';
+import { RunnerFence } from '../replicator/fence.js';
+import { recordFailure } from '../replicator/replicator.js';
+import { asConnectionError } from '../replicator/session.js';
+import { assertReplicable, connectSource, measureClockOffset, readSourceInfo } from '../source/source-server.js';
+import { RawBinlogStream } from '../source/raw-binlog-stream.js';
+import type { RunnerHealth, StateStore } from '../state/state-store.js';
+import { createFilter, type FilterSettings } from '../txn/filter.js';
+import { messageId } from './message.js';
+import { NatsStream, type NatsOptions, type Retention, type StoredMessage } from './nats-stream.js';
+import { Publisher, type Durable } from './publisher.js';
+import { describeRelay } from './relay-url.js';
+import { TransactionCutter } from './transaction-cutter.js';
+
+export interface RelayOptions {
+  source: Endpoint;
+  serverId: number;
+  nats: NatsOptions;
+  retention: Retention;
+  filter: FilterSettings;
+  state: StateStore;
+  logger: Logger;
+  signal: AbortSignal;
+  /** Called once a second with what is published. */
+  onProgress?: (stats: Readonly<RelayStats>) => void;
+}
+
+export interface RelayStats {
+  transactions: number;
+  position: BinlogPosition | null;
+  /** The stream sequence of the last message published. */
+  seq: number | null;
+}
+
+/** Messages in flight at which the source's stream is held back, and let go again. */
+const IN_FLIGHT_HIGH = 2048;
+const IN_FLIGHT_LOW = 512;
+/** The state file's mirror of the position is written at most this often (the stream is the checkpoint). */
+const SAVE_EVERY_MS = 250;
+const HEALTHY_SESSION_MS = 30_000;
+
+/** Runs until the signal aborts (resolves) or an error it cannot get past (rejects, recorded in the state). */
+export async function runRelay(options: RelayOptions): Promise<RelayStats> {
+  const { state, logger } = options;
+  const fence = new RunnerFence(state, state.acquireRunner({ pid: process.pid, hostname: hostname() }));
+  const signal = AbortSignal.any([options.signal, fence.signal]);
+  const stats: RelayStats = { transactions: 0, position: state.getPosition(), seq: null };
+  const health = new RelayHealth();
+  const begin = stats.position;
+  state.addHistory({ event: 'start', file: begin?.file ?? null, position: begin?.position ?? null, gtid: begin?.gtid ?? null, detail: `relay to ${describeRelay(options.nats.address)}, pid ${process.pid}` });
+  const liveness = setInterval(() => {
+    fence.heartbeat(health.snapshot());
+    options.onProgress?.(stats);
+  }, 1000);
+  let streamed = false;
+  try {
+    let attempt = 0;
+    for (;;) {
+      const started = Date.now();
+      try {
+        await relaySession(options, { fence, stats, health, signal, onStreaming: () => (streamed = true) });
+        fence.check();
+        return stats;
+      } catch (error) {
+        fence.check();
+        if (signal.aborted) return stats;
+        if (!streamed || !isRetryable(error)) throw error;
+        if (Date.now() - started > HEALTHY_SESSION_MS) attempt = 0;
+        attempt += 1;
+        health.reconnects += 1;
+        const delay = backoffDelay(attempt, Math.random());
+        logger.warn({ attempt, delayMs: delay, error: describeError(error) }, `${describeError(error)}; retrying in ${(delay / 1000).toFixed(1)} s`);
+        if (!(await sleep(delay, signal))) return stats;
+      }
+    }
+  } catch (error) {
+    if (error instanceof Error && !(error instanceof FencedError)) recordFailure(state, error, stats.position);
+    throw error;
+  } finally {
+    clearInterval(liveness);
+    if (!fence.lost) {
+      const at = state.getPosition();
+      state.addHistory({ event: 'stop', file: at?.file ?? null, position: at?.position ?? null, gtid: at?.gtid ?? null, detail: 'relay' });
+      state.releaseRunner(fence.lease);
+      logger.info({ ...(at ?? {}) }, `relay stopped at ${at ? formatPosition(at) : '(no position)'}`);
+    }
+  }
+}
+
+interface SessionContext {
+  fence: RunnerFence;
+  stats: RelayStats;
+  health: RelayHealth;
+  signal: AbortSignal;
+  onStreaming: () => void;
+}
+
+async function relaySession(options: RelayOptions, ctx: SessionContext): Promise<void> {
+  const { state, logger } = options;
+  const { fence, stats, health, signal } = ctx;
+  const nats = await NatsStream.open(options.nats);
+  let source: RawBinlogStream | undefined;
+  let publisher: Publisher | undefined;
+  let saver: NodeJS.Timeout | undefined;
+  let latest: Durable | undefined;
+  const save = (): void => {
+    if (!latest || fence.lost) return;
+    const d = latest;
+    latest = undefined;
+    fence.savePosition({ file: d.file, position: d.position, gtid: d.gtid, appliedAt: new Date().toISOString(), sourceTimestamp: d.commitTime });
+  };
+  try {
+    const info = await nats.ensure(options.retention);
+    const last = await nats.last();
+    const start = resumePoint(last, state.getPosition());
+    stats.position = start;
+    logger.info(
+      { stream: describeRelay(nats.address), messages: info.state.messages, lastSeq: last?.seq ?? null },
+      `stream ${nats.address.stream} holds ${info.state.messages} messages${last ? ` (the last one ends at ${last.place.file}:${last.place.position})` : ''}`,
+    );
+
+    const control = await asConnectionError(connectSource(options.source), 'source', options.source);
+    try {
+      const sourceInfo = await asConnectionError(readSourceInfo(control), 'source', options.source);
+      assertReplicable(sourceInfo);
+      health.clockOffsetMs = await measureClockOffset(control);
+    } finally {
+      await control.end().catch(() => undefined);
+    }
+
+    const failure = new Promise<never>((_resolve, reject) => {
+      const cutter = new TransactionCutter(createFilter(options.filter), { file: start.file ?? '' });
+      let after = { file: start.file ?? '', position: start.position ?? 4 };
+      const fail = (error: Error): void => reject(error);
+      publisher = new Publisher(
+        nats,
+        last ? messageId(last.place) : undefined,
+        (durable) => {
+          if (durable.seq !== null) {
+            stats.transactions += 1;
+            stats.seq = durable.seq;
+          }
+          stats.position = { file: durable.file, position: durable.position, gtid: durable.gtid };
+          health.durable(durable);
+          latest = durable;
+          if (publisher!.inFlight < IN_FLIGHT_LOW) source?.resume();
+        },
+        fail,
+      );
+      source = new RawBinlogStream({
+        endpoint: options.source,
+        serverId: options.serverId,
+        start: start.file ? { file: start.file, position: start.position } : { gtid: start.gtid },
+        logger,
+        onError: fail,
+        onEvent: (event) => {
+          health.seen();
+          let cut;
+          try {
+            cut = cutter.feed(event);
+          } catch (error) {
+            fail(error as Error);
+            return;
+          }
+          if (!cut) return;
+          if (cut.kind === 'passed') {
+            publisher!.pass(cut.file, cut.position);
+          } else {
+            health.read(cut.commitTime);
+            try {
+              publisher!.publish(cut, after);
+            } catch (error) {
+              fail(error as Error);
+              return;
+            }
+          }
+          after = { file: cut.file, position: cut.position };
+          if (publisher!.inFlight >= IN_FLIGHT_HIGH) source?.pause();
+        },
+      });
+    });
+    failure.catch(() => undefined);
+    await Promise.race([source!.start(), failure]);
+    saver = setInterval(save, SAVE_EVERY_MS);
+    ctx.onStreaming();
+    health.streaming = true;
+    state.setLastError(null);
+    logger.info(
+      { source: describeEndpoint(options.source), stream: describeRelay(nats.address), ...start },
+      `relaying from ${formatPosition(start)} to ${describeRelay(nats.address)}`,
+    );
+    const stopped = new Promise<void>((resolve) => {
+      if (signal.aborted) resolve();
+      else signal.addEventListener('abort', () => resolve(), { once: true });
+    });
+    const lost = nats.closed().then((error) => {
+      throw error ?? new Error('the NATS connection closed');
+    });
+    lost.catch(() => undefined);
+    await Promise.race([stopped, failure, lost]);
+  } finally {
+    health.streaming = false;
+    source?.stop();
+    // What is in flight may still become durable: the stream is the checkpoint, the state file only mirrors it.
+    if (publisher && !publisher.failed) await Promise.race([publisher.drained(), sleep(5000, new AbortController().signal)]);
+    clearInterval(saver);
+    save();
+    await nats.close();
+  }
+}
+
+/**
+ * Where the relay continues: after the stream's last message when it is at
+ * or past the state file's position (a crash after publishing), before the
+ * transaction of a message whose parts were not all published (published
+ * again: the parts already stored are dropped as duplicates), else where
+ * the state file says (set with `position set`, or moved past other
+ * databases' transactions).
+ */
+export function resumePoint(last: StoredMessage | null, stored: BinlogPosition | null): BinlogPosition {
+  const fromStream: BinlogPosition | null = last
+    ? last.place.part < last.place.parts
+      ? { file: last.place.after.file, position: last.place.after.position, gtid: null }
+      : { file: last.place.file, position: last.place.position, gtid: null }
+    : null;
+  if (fromStream && (!stored || (compareFilePositions(fromStream, stored) ?? 1) >= 0)) return fromStream;
+  if (stored) return { file: stored.file, position: stored.position, gtid: stored.file ? null : stored.gtid };
+  throw new StateError(
+    'the relay has no start position and its stream is empty: run `binlog-sync position set --current --source URL --state FILE` on its state file ' +
+      '(or --file/--pos, --gtid) first, then start the relay',
+  );
+}
+
+/** What `status` shows of a relay: connected to the source, and how far behind the stream is. */
+class RelayHealth {
+  streaming = false;
+  reconnects = 0;
+  clockOffsetMs: number | null = null;
+  private lastSeenAt = 0;
+  /** Source commit times of the transactions read and not yet durable, oldest first. */
+  private readonly pending: number[] = [];
+  private file: string | null = null;
+  private position: number | null = null;
+
+  seen(): void {
+    this.lastSeenAt = Date.now();
+  }
+
+  read(commitTime: number): void {
+    this.pending.push(commitTime);
+  }
+
+  durable(d: Durable): void {
+    if (d.commitTime !== null) this.pending.shift();
+    this.file = d.file;
+    this.position = d.position;
+  }
+
+  snapshot(now = Date.now()): RunnerHealth {
+    const connected = this.streaming && now - this.lastSeenAt <= 5000;
+    const oldest = this.pending[0];
+    const lag = !connected ? null : oldest === undefined ? 0 : Math.max(0, (now + (this.clockOffsetMs ?? 0) - oldest) / 1000);
+    return {
+      sourceConnected: connected,
+      lagSeconds: lag,
+      pending: oldest !== undefined,
+      sourceFile: this.file,
+      sourcePosition: this.position,
+      ...(this.file !== null && this.position !== null && oldest === undefined ? { appliedThroughFile: this.file, appliedThroughPosition: this.position } : {}),
+      clockOffsetMs: this.clockOffsetMs,
+      reconnects: this.reconnects,
+    };
+  }
+}
+

@@ -1,0 +1,201 @@
+// One connected run of `start --from`: a session as session.ts has it, fed
+// by a relay's JetStream stream instead of the source (relay/,
+// source/stream-transport.ts). The replica side is the same: claim the
+// checkpoint, reconcile, masking check, assembler, apply loop, applier,
+// the same exactly-once checkpoint of source positions. Where to read is
+// found from that position (relay/locate.ts). The source is not needed:
+// what a session asks of it elsewhere comes from the stream's format
+// description (server flavor and version) and the replica (collations),
+// as `replay` does without one; `--source`, when given, is used as there
+// (masks, CREATE TABLE ... LIKE, the SYSTEM time zone), never for the binlog.
+import type { Endpoint } from '../config/connection-url.js';
+import { describeEndpoint } from '../config/connection-url.js';
+import { MaskError, StateError } from '../errors.js';
+import { formatPosition } from '../position.js';
+import { ReplicaApplier } from '../apply/replica-applier.js';
+import { binlogIncompatibility } from '../apply/binlog-rows.js';
+import { interruptedError } from '../apply/non-transactional.js';
+import { explainCollision } from '../mask/collision.js';
+import { assertSameMasking, maskingRecord, parseRecord } from '../mask/record.js';
+import { NatsStream, type NatsOptions, type StoredMessage } from '../relay/nats-stream.js';
+import { locate } from '../relay/locate.js';
+import { describeRelay } from '../relay/relay-url.js';
+import { connectSource, showCreateTable, type SourceInfo } from '../source/source-server.js';
+import type { SourceEvent } from '../source/events.js';
+import { sqlModeNames } from '../source/status-vars.js';
+import { streamFormat } from '../source/stream-transport.js';
+import { openEventStream, type EventStream } from '../source/threaded-source.js';
+import { TransactionAssembler } from '../txn/assembler.js';
+import { createFilter } from '../txn/filter.js';
+import { isMariadbGtid } from '../txn/gtid-position.js';
+import { ApplyLoop } from './apply-loop.js';
+import { sleep } from './backoff.js';
+import { EventQueue } from './event-queue.js';
+import { eventWeight, weightOfBytes } from './event-weight.js';
+import { replicaCollations } from './replay.js';
+import type { RunContext } from './run-context.js';
+import { asConnectionError, openSourceSide, reconcile, type SessionOptions, type SourceSide } from './session.js';
+
+export interface StreamSessionOptions extends Omit<SessionOptions, 'source' | 'serverId' | 'heartbeatMs'> {
+  /** The relay's stream (`--from`). */
+  from: NatsOptions;
+  /** The source, when given: masks, CREATE TABLE ... LIKE and the SYSTEM time zone (see the file comment). */
+  source?: Endpoint | undefined;
+}
+
+/** As session.ts has them. */
+const QUEUE_HIGH = 10_000;
+const QUEUE_LOW = 1_000;
+const LARGE_ROW_BYTES = 8 * 1024 * 1024;
+/** The stream transport sends a heartbeat each second while idle: five missed, and the stream is taken as broken. */
+const SILENCE_MS = 5_000;
+
+/** What a stream's messages are named as when they stand for the source (no connection is made to it). */
+const RELAY: Endpoint = { host: 'relay stream', port: 0, user: 'relay', sslMode: 'DISABLED' };
+
+/** Runs one session from the stream; resolves when the signal aborts, rejects on any failure. */
+export async function runStreamSession(options: StreamSessionOptions, run: RunContext): Promise<void> {
+  const { state, logger, signal } = options;
+  const { fence, mode, capabilities, stats } = run;
+  let applier: ReplicaApplier | undefined;
+  let nats: NatsStream | undefined;
+  let stream: EventStream | undefined;
+  let queue: EventQueue<SourceEvent> | undefined;
+  let sourceSide: SourceSide | undefined;
+  let stopListening = (): void => undefined;
+  try {
+    const onLargeInFlight = (bytes: number): void => queue?.adjust(Math.sign(bytes) * weightOfBytes(Math.abs(bytes)));
+    applier = await asConnectionError(
+      ReplicaApplier.open(options.replica, {
+        streamId: state.streamId,
+        logger,
+        mode,
+        capabilities,
+        onLargeInFlight,
+        ...(options.health ? { onSqlPath: (table: string) => options.health!.sqlPath(table) } : {}),
+        onNonTransactional: (table: string) => {
+          if (run.nonTransactional.has(table)) return;
+          run.nonTransactional.add(table);
+          stream?.buildHere(table);
+        },
+      }),
+      'replica',
+      options.replica,
+    );
+    logger.info({ replica: describeEndpoint(options.replica) }, 'connected to the replica');
+    const stored = reconcile(fence, await applier.claim(fence.lease.epoch), logger);
+    stats.position = stored;
+    const mark = await applier.nonTransactionalMark();
+    if (mark !== null) throw interruptedError(mark, stored);
+    assertSameMasking(parseRecord(await applier.recordedMasking()), maskingRecord(options.mask ?? { rules: [] }));
+    if (stored.file === null || stored.position === null) {
+      throw new StateError(
+        `the stored position ${formatPosition(stored)} has no binlog file and offset, which a relay's stream is read by; ` +
+          'set one with `binlog-sync position set --current --from URL` (the stream\'s last message) or --file/--pos',
+      );
+    }
+    const at = { file: stored.file, position: stored.position };
+
+    nats = await NatsStream.open(options.from);
+    const info = await nats.require();
+    const startSeq = await locate(at, info.state.first_seq, info.state.last_seq, (seq) => nats!.get(seq));
+    // The stream's format description says what the source is: from the message to read, or the last one.
+    const sample = await firstMessage(nats, startSeq, signal, logger);
+    if (!sample) return; // (stopped while the stream was empty)
+    const format = streamFormat(sample.data, sample.seq);
+    const flavor = /mariadb/i.test(format.serverVersion) ? 'mariadb' : 'mysql';
+
+    if (options.source) sourceSide = await openSourceSide({ ...options, source: options.source, serverId: 0 });
+    else if (options.mask && options.mask.rules.length > 0) {
+      throw new MaskError('--mask needs --source with --from: the masks are checked against the source tables (the binlog itself still comes from the stream)');
+    }
+    const sourceInfo: SourceInfo = sourceSide?.info ?? { flavor, version: format.serverVersion, serverId: 0, variables: {} };
+    applier.sourceSystemZone = sourceSide?.systemZone;
+    const sourcePacket = Number(sourceInfo.variables.max_allowed_packet) || 0;
+    if (sourcePacket > 0) await applier.fitPacketLimit(sourcePacket);
+    const incompatible = binlogIncompatibility({ ...sourceInfo, flavor, version: format.serverVersion }, { flavor: applier.flavorName, version: applier.version });
+    if (incompatible) applier.disableBinlogStatements(incompatible);
+    const collations = sourceSide?.collations ?? (await replicaCollations(options.replica));
+    await sourceSide?.control.end().catch(() => undefined);
+
+    const gtidKnown = flavor === 'mariadb' && stored.gtid !== null && (stored.gtid === '' || isMariadbGtid(stored.gtid));
+    const assembler = new TransactionAssembler({ filter: createFilter(options.filter), start: stored, gtidKnown, definer: options.definer });
+    const events = new EventQueue<SourceEvent>({
+      onHigh: () => stream?.pause(),
+      onLow: () => stream?.resume(),
+      high: QUEUE_HIGH,
+      low: QUEUE_LOW,
+      weight: eventWeight,
+      held: (event) => (event.type === 'rows' && event.bytes >= LARGE_ROW_BYTES ? weightOfBytes(event.bytes) : 0),
+    });
+    queue = events;
+    options.health?.watchQueue(events);
+    stream = openEventStream({
+      endpoint: options.source ?? RELAY,
+      serverId: 0,
+      start: at,
+      logger,
+      onEvent: (event) => {
+        options.health?.observe(event);
+        events.push(event);
+      },
+      onError: (error) => events.fail(error),
+      silenceMs: SILENCE_MS,
+      filter: options.filter,
+      prepare: { ...applier.batchingOptions, now: mode.grouped },
+      builtHere: [...run.nonTransactional],
+      capabilities,
+      largestRowBytes: sourcePacket,
+      ...(options.mask ? { mask: options.mask } : {}),
+      collations,
+      binlogRows: capabilities.binlogStatements,
+      relay: { nats: options.from, startSeq, after: at, serverVersion: format.serverVersion, checksums: format.checksums },
+    });
+    const source = stream;
+    stopListening = mode.onChange((m) => {
+      if (m.kind === 'grouped') source.prepare();
+    });
+    await stream.start();
+    logger.info(
+      { from: describeRelay(options.from.address), seq: startSeq, ...at, rowApplier: capabilities.binlogStatements ? 'binlog' : 'sql' },
+      `replicating from ${describeRelay(options.from.address)} message ${startSeq} (after ${formatPosition(stored)})`,
+    );
+    if (!run.streamed) state.setLastError(null);
+    run.streamed = true;
+    run.events.emit('streaming', { position: stored });
+    options.health?.setStreaming(true);
+    if (options.health) fence.heartbeat(options.health.snapshot());
+    const readDefinition = async (table: { database: string; table: string }, sqlMode: bigint | undefined): Promise<string> => {
+      if (!options.source) throw new Error(`start --from has no --source to read ${table.database}.${table.table} from (CREATE TABLE ... LIKE a table the replica lacks)`);
+      const conn = await asConnectionError(connectSource(options.source), 'source', options.source);
+      try {
+        return await showCreateTable(conn, table.database, table.table, sqlMode === undefined ? undefined : sqlModeNames(sqlMode, flavor));
+      } finally {
+        await conn.end().catch(() => undefined);
+      }
+    };
+    const loop = new ApplyLoop({ queue: events, assembler, applier, run, logger, health: options.health, metrics: options.metrics, readDefinition });
+    await loop.loop(signal).catch((error: unknown) => {
+      throw explainCollision(error, sourceSide?.masking.maskedOnReplica ?? []);
+    });
+  } finally {
+    stopListening();
+    options.health?.setStreaming(false);
+    options.health?.watchQueue(null);
+    stream?.stop();
+    await nats?.close();
+    await applier?.close();
+  }
+}
+
+/** The message at `seq`, else the last one; waits for the first message of an empty stream (null when stopped meanwhile). */
+async function firstMessage(nats: NatsStream, seq: number, signal: AbortSignal, logger: SessionOptions['logger']): Promise<StoredMessage | null> {
+  let told = false;
+  for (;;) {
+    const message = (await nats.get(seq)) ?? (await nats.last());
+    if (message) return message;
+    if (!told) logger.info(`the stream ${nats.address.stream} is empty: waiting for the relay's first message`);
+    told = true;
+    if (!(await sleep(1000, signal))) return null;
+  }
+}

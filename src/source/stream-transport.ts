@@ -1,0 +1,238 @@
+// Part of the zongji adapter: a relay's JetStream stream (relay/) fed to
+// zongji as if the source streamed it, so that `start --from` decodes,
+// filters, masks and applies with the very code of `start` and `replay`
+// (as file-transport.ts does for files). Each message is a source
+// transaction's events after the format description in force: zongji is
+// given an artificial rotate when the message's binlog file changes, the
+// format description when it changes, then the events. Messages are taken
+// in strictly increasing source position (and part): one stored twice (a
+// relay that published again after its duplicate window) is passed over.
+// The first message taken must follow the replica's position with nothing
+// between (its `after`), else the stream has lost what the replica needs.
+// While nothing new arrives, an artificial heartbeat each second tells the
+// session that the stream is alive and where it is.
+import { EVENT_HEADER_BYTES, crc32 } from '../binlog/event-bytes.js';
+import { formatFacts } from '../replay/event-facts.js';
+import { RelayStreamError, ServerConfigError } from '../errors.js';
+import { EXACT_VALUE_OPTIONS } from '../db/connect.js';
+import { compareFilePositions, formatPosition } from '../position.js';
+import { splitPayload, type MessagePlace } from '../relay/message.js';
+import type { MessageFeed, NatsOptions, NatsStream } from '../relay/nats-stream.js';
+import { describeRelay } from '../relay/relay-url.js';
+import type { BinlogTransport } from './binlog-source.js';
+import { FilePacket, LOG_EVENT_ARTIFICIAL_F, artificialRotate } from './file-transport.js';
+
+/** What a session hands the transport (plain data: it crosses to the decoding thread). */
+export interface RelayFeed {
+  nats: NatsOptions;
+  /** The stream sequence to read from. */
+  startSeq: number;
+  /** The replica's position: messages up to it are passed over, and the first taken must follow it. */
+  after: { file: string; position: number };
+  /** As the stream's format description says (zongji asks before the first message). */
+  serverVersion: string;
+  checksums: boolean;
+}
+
+type Callback = (error: Error | null, rows?: unknown[]) => void;
+
+interface DumpCommand {
+  execute(packet: FilePacket | undefined, connection: unknown): boolean;
+}
+
+const HEARTBEAT_EVENT = 27;
+const IDLE_HEARTBEAT_MS = 1000;
+
+export class StreamTransport implements BinlogTransport {
+  private command: DumpCommand | undefined;
+  private connection: object | undefined;
+  private zongji: { emit(event: string, error: Error): boolean } | undefined;
+  private paused = false;
+  private stopped = false;
+  private wake: (() => void) | undefined;
+  private feed: MessageFeed | undefined;
+  private stream: NatsStream | undefined;
+  private file: string | undefined;
+  private format: Uint8Array | undefined;
+  /** The last message taken: later ones must be past it. */
+  private last: { file: string; position: number; part: number; parts: number } | undefined;
+  private idle: NodeJS.Timeout | undefined;
+
+  constructor(private readonly options: RelayFeed) {}
+
+  attach(zongji: object): void {
+    const { serverVersion, checksums } = this.options;
+    this.zongji = zongji as { emit(event: string, error: Error): boolean };
+    const later = (callback: Callback | undefined, rows: unknown[] = []): void => void process.nextTick(() => callback?.(null, rows));
+    const control = {
+      query: (sql: string, callback?: Callback): void => {
+        if (/VERSION\(\)/i.test(sql)) later(callback, [{ version: serverVersion }]);
+        else if (/binlog_checksum/i.test(sql)) later(callback, [{ checksum: checksums ? 'CRC32' : 'NONE' }]);
+        else later(callback);
+      },
+      execute: (_sql: string, params: unknown[], callback: Callback): void => {
+        process.nextTick(() =>
+          callback(new ServerConfigError(`the relay's stream maps table ${params.join('.')} without its columns' names and types; set binlog_row_metadata=FULL on the source`)),
+        );
+      },
+    };
+    const binlog = {
+      config: { ...EXACT_VALUE_OPTIONS },
+      query: (_sql: string, callback?: Callback): void => later(callback),
+      addCommand: (command: DumpCommand): void => {
+        this.command = command;
+        command.execute(undefined, binlog);
+        setImmediate(() => void this.pump().catch((error: unknown) => this.fail(error as Error)));
+      },
+      writePacket: (): void => undefined,
+      _resetSequenceId: (): void => undefined,
+      pause: (): void => {
+        this.paused = true;
+      },
+      resume: (): void => {
+        this.paused = false;
+        this.release();
+      },
+      destroy: (): void => this.stop(),
+      on: (): void => undefined,
+      removeAllListeners: (): void => undefined,
+    };
+    this.connection = binlog;
+    Object.assign(zongji, { connection: binlog, ctrlConnection: control });
+  }
+
+  private stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    clearTimeout(this.idle);
+    this.feed?.stop();
+    void this.stream?.close();
+    this.release();
+  }
+
+  private fail(error: Error): void {
+    if (this.stopped) return;
+    this.stop();
+    this.zongji?.emit('error', error);
+  }
+
+  private release(): void {
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.();
+  }
+
+  private async pump(): Promise<void> {
+    // (Loaded here: the NATS client is of no use to a stream read from a source.)
+    const { NatsStream } = await import('../relay/nats-stream.js');
+    this.stream = await NatsStream.open(this.options.nats);
+    if (this.stopped) return void (await this.stream.close());
+    this.feed = await this.stream.feed(this.options.startSeq);
+    const closed = this.stream.closed().then((error) => this.fail(error ?? new RelayStreamError(`the connection to ${describeRelay(this.options.nats.address)} closed`)));
+    void closed;
+    this.heartbeatWhenIdle();
+    for await (const message of this.feed) {
+      clearTimeout(this.idle);
+      while (this.paused && !this.stopped) await new Promise<void>((resolve) => (this.wake = resolve));
+      if (this.stopped) return;
+      if (this.take(message.place)) this.give(message.place, message.data, message.seq);
+      if (message.pending === 0) this.heartbeatWhenIdle();
+      // (Other work in between: acknowledgements of the decoding thread's messages, the session's timers.)
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
+
+  /** Whether a message is past the last one taken (the first one: right after the replica's position). */
+  private take(place: MessagePlace): boolean {
+    const last = this.last;
+    const at = { file: place.file, position: place.position, gtid: null };
+    if (!last) {
+      const { after } = this.options;
+      const order = compareFilePositions(at, { ...after, gtid: null });
+      if (order === null) throw notComparable(place, after);
+      if (order <= 0) return false; // (applied already)
+      const from = compareFilePositions({ ...place.after, gtid: null }, { ...after, gtid: null });
+      if (from === null) throw notComparable(place, after);
+      if (from > 0) {
+        throw new RelayStreamError(
+          `the relay's stream ${this.options.nats.address.stream} no longer holds what the replica needs after ${formatPosition({ ...after, gtid: null })}: ` +
+            `its first message for it follows ${place.after.file}:${place.after.position} (messages were removed by the stream's retention, or the relay started later); ` +
+            'run `binlog-sync snapshot` to start over',
+        );
+      }
+    } else {
+      const order = compareFilePositions(at, { file: last.file, position: last.position, gtid: null });
+      if (order === null) throw notComparable(place, last);
+      if (order < 0 || (order === 0 && place.part <= last.part)) return false;
+    }
+    this.last = { file: place.file, position: place.position, part: place.part, parts: place.parts };
+    return true;
+  }
+
+  private give(place: MessagePlace, data: Uint8Array, seq: number): void {
+    const { format, events } = splitPayload(data, seq);
+    const packets: FilePacket[] = [];
+    if (place.file !== this.file) {
+      const from = place.after.file === place.file ? place.after.position : 4;
+      packets.push(artificialRotate(place.file, from, this.options.checksums));
+      this.file = place.file;
+    }
+    if (!this.format || Buffer.compare(this.format, format) !== 0) {
+      this.format = format;
+      packets.push(packetOf(format));
+    }
+    for (const event of events) packets.push(packetOf(event));
+    for (const packet of packets) {
+      if (this.stopped) return;
+      this.command!.execute(packet, this.connection);
+    }
+  }
+
+  /** An artificial heartbeat after a second without messages, and every second after. */
+  private heartbeatWhenIdle(): void {
+    clearTimeout(this.idle);
+    this.idle = setTimeout(() => {
+      if (this.stopped) return;
+      const at = this.last ?? this.options.after;
+      if (!this.paused) this.command?.execute(heartbeat(at.file, at.position, this.options.checksums), this.connection);
+      this.heartbeatWhenIdle();
+    }, IDLE_HEARTBEAT_MS);
+    this.idle.unref();
+  }
+}
+
+/** An event with the zero byte mysql2's packets begin with (a copy: the message's buffer is the client's). */
+function packetOf(event: Uint8Array): FilePacket {
+  const packet = Buffer.allocUnsafe(1 + event.length);
+  packet[0] = 0;
+  packet.set(event, 1);
+  return new FilePacket(packet, 0, packet.length);
+}
+
+/** The heartbeat a server sends on an idle dump: the file, and the position in its header. */
+function heartbeat(file: string, position: number, checksums: boolean): FilePacket {
+  const name = Buffer.from(file, 'utf8');
+  const length = EVENT_HEADER_BYTES + name.length + (checksums ? 4 : 0);
+  const packet = Buffer.alloc(1 + length);
+  const event = packet.subarray(1);
+  event[4] = HEARTBEAT_EVENT;
+  event.writeUInt32LE(length, 9);
+  event.writeUInt32LE(position, 13);
+  event.writeUInt16LE(LOG_EVENT_ARTIFICIAL_F, 17);
+  name.copy(event, EVENT_HEADER_BYTES);
+  if (checksums) event.writeUInt32LE(crc32(event.subarray(0, length - 4)), length - 4);
+  return new FilePacket(packet, 0, packet.length);
+}
+
+function notComparable(place: MessagePlace, at: { file: string; position: number }): RelayStreamError {
+  return new RelayStreamError(
+    `the relay's stream holds binlog ${place.file} and the replica is at ${at.file}:${at.position}: they are not of the same source; check --from and the state file`,
+  );
+}
+
+/** What a message's format description says: the server version and whether events carry a CRC32. */
+export function streamFormat(data: Uint8Array, seq: number): { serverVersion: string; checksums: boolean } {
+  const { format } = splitPayload(data, seq);
+  const bytes = Buffer.from(format.buffer, format.byteOffset, format.byteLength);
+  return formatFacts(bytes, 0, bytes.length);
+}
