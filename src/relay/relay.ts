@@ -146,8 +146,13 @@ async function relaySession(options: RelayOptions, ctx: SessionContext): Promise
     }
 
     const failure = new Promise<never>((_resolve, reject) => {
-      const cutter = new TransactionCutter(createFilter(options.filter), { file: start.file ?? '' });
-      let after = { file: start.file ?? '', position: start.position ?? 4 };
+      const cutter = new TransactionCutter(createFilter(options.filter), { file: start.file ?? '' }, () => source?.checksums ?? true);
+      // A message's `after` is where the one before it ended (nothing of ours between): passes do not move it.
+      let after = last
+        ? last.place.part < last.place.parts
+          ? last.place.after
+          : { file: last.place.file, position: last.place.position }
+        : { file: start.file ?? '', position: start.position ?? 4 };
       const fail = (error: Error): void => reject(error);
       publisher = new Publisher(
         nats,
@@ -190,8 +195,8 @@ async function relaySession(options: RelayOptions, ctx: SessionContext): Promise
               fail(error as Error);
               return;
             }
+            after = { file: cut.file, position: cut.position };
           }
-          after = { file: cut.file, position: cut.position };
           if (publisher!.inFlight >= IN_FLIGHT_HIGH) source?.pause();
         },
       });

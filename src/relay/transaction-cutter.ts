@@ -79,9 +79,14 @@ export class TransactionCutter {
   /** The last rows event kept in the statement being read (its flag may have to end the statement). */
   private lastRows: number | undefined;
 
+  /**
+   * `checksums` says whether events end with a CRC32 before a format
+   * description tells (the dump's first rotate comes before it).
+   */
   constructor(
     private readonly filter: ReplicationFilter,
     start: { file: string },
+    private readonly checksums: () => boolean,
   ) {
     this.file = start.file;
   }
@@ -106,8 +111,8 @@ export class TransactionCutter {
     if (type === ROTATE) {
       const artificial = (event.readUInt16LE(17) & LOG_EVENT_ARTIFICIAL_F) !== 0;
       const position = Number(event.readBigUInt64LE(EVENT_HEADER_BYTES));
-      // (An artificial rotate may lack a checksum whatever the format says; its name ends at the event's end then.)
-      const name = event.toString('utf8', EVENT_HEADER_BYTES + 8, end - (artificial && headerNextPosition(event, 0) === 0 ? 0 : this.checksum));
+      const checksum = this.format ? this.checksum : this.checksums() ? 4 : 0;
+      const name = event.toString('utf8', EVENT_HEADER_BYTES + 8, end - checksum);
       const moved = name !== this.file;
       this.file = name;
       return moved || !artificial ? { kind: 'passed', file: name, position: Math.max(position, 4) } : undefined;

@@ -83,25 +83,33 @@ export async function runStreamSession(options: StreamSessionOptions, run: RunCo
       options.replica,
     );
     logger.info({ replica: describeEndpoint(options.replica) }, 'connected to the replica');
-    const stored = reconcile(fence, await applier.claim(fence.lease.epoch), logger);
+    const checkpoint = await applier.claim(fence.lease.epoch);
+    // (No position anywhere: the replica starts with the stream's first message.)
+    let stored = checkpoint || state.getPosition() ? reconcile(fence, checkpoint, logger) : null;
     stats.position = stored;
     const mark = await applier.nonTransactionalMark();
-    if (mark !== null) throw interruptedError(mark, stored);
+    if (mark !== null) throw interruptedError(mark, stored ?? { file: null, position: null, gtid: null });
     assertSameMasking(parseRecord(await applier.recordedMasking()), maskingRecord(options.mask ?? { rules: [] }));
-    if (stored.file === null || stored.position === null) {
+    if (stored && (stored.file === null || stored.position === null)) {
       throw new StateError(
         `the stored position ${formatPosition(stored)} has no binlog file and offset, which a relay's stream is read by; ` +
           'set one with `binlog-sync position set --current --from URL` (the stream\'s last message) or --file/--pos',
       );
     }
-    const at = { file: stored.file, position: stored.position };
 
     nats = await NatsStream.open(options.from);
     const info = await nats.require();
-    const startSeq = await locate(at, info.state.first_seq, info.state.last_seq, (seq) => nats!.get(seq));
+    const startSeq = stored ? await locate({ file: stored.file!, position: stored.position! }, info.state.first_seq, info.state.last_seq, (seq) => nats!.get(seq)) : info.state.first_seq;
     // The stream's format description says what the source is: from the message to read, or the last one.
-    const sample = await firstMessage(nats, startSeq, signal, logger);
+    const positioned = stored !== null;
+    const sample = await firstMessage(nats, startSeq, !positioned, signal, logger);
     if (!sample) return; // (stopped while the stream was empty)
+    if (!stored) {
+      stored = stats.position = { file: sample.place.after.file, position: sample.place.after.position, gtid: null };
+      logger.info({ seq: sample.seq, ...stored }, `no stored position: starting with the stream's first message (${sample.seq}), after ${formatPosition(stored)}`);
+    }
+    const at = { file: stored.file!, position: stored.position! };
+    const readFrom = positioned ? startSeq : sample.seq;
     const format = streamFormat(sample.data, sample.seq);
     const flavor = /mariadb/i.test(format.serverVersion) ? 'mariadb' : 'mysql';
 
@@ -149,7 +157,7 @@ export async function runStreamSession(options: StreamSessionOptions, run: RunCo
       ...(options.mask ? { mask: options.mask } : {}),
       collations,
       binlogRows: capabilities.binlogStatements,
-      relay: { nats: options.from, startSeq, after: at, serverVersion: format.serverVersion, checksums: format.checksums },
+      relay: { nats: options.from, startSeq: readFrom, after: at, serverVersion: format.serverVersion, checksums: format.checksums },
     });
     const source = stream;
     stopListening = mode.onChange((m) => {
@@ -157,8 +165,8 @@ export async function runStreamSession(options: StreamSessionOptions, run: RunCo
     });
     await stream.start();
     logger.info(
-      { from: describeRelay(options.from.address), seq: startSeq, ...at, rowApplier: capabilities.binlogStatements ? 'binlog' : 'sql' },
-      `replicating from ${describeRelay(options.from.address)} message ${startSeq} (after ${formatPosition(stored)})`,
+      { from: describeRelay(options.from.address), seq: readFrom, ...at, rowApplier: capabilities.binlogStatements ? 'binlog' : 'sql' },
+      `replicating from ${describeRelay(options.from.address)} message ${readFrom} (after ${formatPosition(stored)})`,
     );
     if (!run.streamed) state.setLastError(null);
     run.streamed = true;
@@ -188,11 +196,16 @@ export async function runStreamSession(options: StreamSessionOptions, run: RunCo
   }
 }
 
-/** The message at `seq`, else the last one; waits for the first message of an empty stream (null when stopped meanwhile). */
-async function firstMessage(nats: NatsStream, seq: number, signal: AbortSignal, logger: SessionOptions['logger']): Promise<StoredMessage | null> {
+/**
+ * The message at `seq` (else, for its format description only, the last
+ * one); with `first`, the stream's first message. Waits for the first
+ * message of an empty stream (null when stopped meanwhile).
+ */
+async function firstMessage(nats: NatsStream, seq: number, first: boolean, signal: AbortSignal, logger: SessionOptions['logger']): Promise<StoredMessage | null> {
   let told = false;
   for (;;) {
-    const message = (await nats.get(seq)) ?? (await nats.last());
+    const from = first ? (await nats.require()).state.first_seq : seq;
+    const message = (from > 0 ? await nats.get(from) : null) ?? (first ? null : await nats.last());
     if (message) return message;
     if (!told) logger.info(`the stream ${nats.address.stream} is empty: waiting for the relay's first message`);
     told = true;

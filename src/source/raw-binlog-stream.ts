@@ -37,6 +37,11 @@ export class RawBinlogStream {
 
   constructor(private readonly options: RawBinlogStreamOptions) {}
 
+  /** Whether the source's events end with a CRC32, as zongji agreed with it before the dump. */
+  get checksums(): boolean {
+    return (this.zongji as { useChecksum?: boolean } | undefined)?.useChecksum === true;
+  }
+
   async start(): Promise<void> {
     const { endpoint, serverId, start, logger } = this.options;
     const zongji = new ZongJi({ ...effectiveOptions(endpoint, 'source') });

@@ -26,7 +26,8 @@ export async function startAction(_opts: unknown, command: Command, ctx: Program
   const replica = resolveEndpoint(settings, 'replica');
   const serverId = settings.serverId ?? defaultServerId(settings.state);
   const mask = loadMasking(settings);
-  const state = StateStore.open(settings.state);
+  // (--from without a state file: a new replica, started at the stream's first message.)
+  const state = StateStore.open(settings.state, from ? { create: true } : undefined);
   // The decoding thread loads its modules on another core while this one
   // loads the logger's (pino) and the replicator's below.
   if (decodeThreadWanted()) startSpareThread(state);

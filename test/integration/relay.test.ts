@@ -1,0 +1,244 @@
+// `binlog-sync relay` and `start --from` on a NATS server with JetStream of
+// the test's own (test/support/nats.ts) and a source of its own (so that its
+// binlog connections can be counted and its binlogs purged): one relay, two
+// replicas fed by its stream under a steady write load with DDL, the relay
+// SIGKILLed mid-load and started again, one replica SIGKILLed and started
+// again; every copy is then the source's, nothing doubled (a table without
+// a key shows a double). The source then purges its binlogs, and a third
+// replica started afterwards catches up from the stream alone. The source
+// sees one binlog connection however many replicas run.
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Connection } from 'mysql2/promise';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import { adminConnection, backgroundLoad, runCli, spawnCli, tempDir, testServers, uniqueName } from '../support/context.js';
+import { expectIdentical } from '../support/compare.js';
+import { isStreaming } from '../support/replication.js';
+import { destroyServers, startServer, type ManagedServer } from '../support/servers.js';
+import { startNats, type TestNats } from '../support/nats.js';
+
+const db = uniqueName('relay');
+const other = uniqueName('relay_other');
+const STREAM = `RELAY_${db.replace(/\W/g, '_')}`;
+const scratch = tempDir('binlog-sync-relay-');
+let server: ManagedServer;
+let nats: TestNats;
+let source: Connection;
+let replica: Connection;
+const children: Array<ReturnType<typeof spawnCli>> = [];
+
+const streamUrl = (): string => `${nats.url}/${STREAM}`;
+const state = (name: string): string => join(scratch.path, `${name}.sqlite`);
+
+function relay(): ReturnType<typeof spawnCli> {
+  const child = spawnCli(['relay', '--source', server.info.userUrl, '--databases', db, '--to', streamUrl(), '--state', state('relay'), '--retention-age', '1d', '--log-level', 'debug']);
+  children.push(child);
+  return child;
+}
+
+/** A replica fed by the stream, into database `${db}_${name}` of the shared replica server. */
+function consumer(name: string): ReturnType<typeof spawnCli> {
+  const child = spawnCli([
+    'start',
+    '--from',
+    streamUrl(),
+    '--replica',
+    testServers().replica.userUrl,
+    '--databases',
+    db,
+    '--rewrite-db',
+    `${db}=${db}_${name}`,
+    '--state',
+    state(name),
+    '--log-level',
+    'debug',
+  ]);
+  children.push(child);
+  return child;
+}
+
+async function stop(child: ReturnType<typeof spawnCli>): Promise<number | null> {
+  if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+  const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
+  child.kill('SIGTERM');
+  await closed;
+  return child.exitCode;
+}
+
+async function kill(child: ReturnType<typeof spawnCli>): Promise<void> {
+  const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
+  child.kill('SIGKILL');
+  await closed;
+}
+
+async function waitFor(name: string): Promise<void> {
+  const result = await runCli(['wait', '--from', streamUrl(), '--state', state(name), '--timeout', '90'], { timeoutMs: 120_000 });
+  expect(result.stderr + result.stdout, `wait for ${name}`).toMatch(/caught up/);
+  expect(result.code).toBe(0);
+}
+
+/** Binlog dump threads on the source: one per reader of its binlog. */
+async function dumpThreads(): Promise<number> {
+  const [rows] = await source.query("SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE COMMAND LIKE 'Binlog Dump%'");
+  return Number((rows as Array<{ n: number }>)[0]!.n);
+}
+
+/** Waits until the process streams (a replica's state file is made by its `start`: read once it can be). */
+async function untilStreaming(path: string, child: ReturnType<typeof spawnCli>): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      if (isStreaming(path, child.pid)) return;
+    } catch {
+      // (Not made yet.)
+    }
+    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`not streaming (${child.exitCode}):\n${child.output().stderr.slice(-3000)}`);
+    await sleep(20);
+  }
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+beforeAll(async () => {
+  nats = await startNats();
+  server = await startServer({ role: 'source', serverId: 73 });
+  source = await adminConnection('source', server.info);
+  replica = await adminConnection('replica');
+  // The relay starts before the databases exist: their DDL travels through the stream too.
+  const set = await runCli(['position', 'set', '--current', '--source', server.info.userUrl, '--state', state('relay')]);
+  expect(set.stderr).toBe('');
+  expect(set.code).toBe(0);
+});
+
+afterAll(async () => {
+  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  for (const name of ['a', 'b', 'c']) await replica?.query(`DROP DATABASE IF EXISTS \`${db}_${name}\``).catch(() => undefined);
+  await source?.end();
+  await replica?.end();
+  await destroyServers(server);
+  await nats?.stop();
+  scratch.cleanup();
+});
+
+describe('relay', () => {
+  it('feeds replicas from one binlog connection, exactly once through kills, and from the stream alone after a purge', async () => {
+    let relayProcess = relay();
+    await untilStreaming(state('relay'), relayProcess);
+    await source.query(`CREATE DATABASE \`${db}\``);
+    await source.query(`CREATE DATABASE \`${other}\``);
+    await source.query(`CREATE TABLE \`${db}\`.accounts (id INT PRIMARY KEY, balance DECIMAL(20,2) NOT NULL, note VARCHAR(40))`);
+    await source.query(`CREATE TABLE \`${db}\`.keyless (k INT, v VARCHAR(20))`);
+    await source.query(`CREATE TABLE \`${other}\`.noise (id INT AUTO_INCREMENT PRIMARY KEY, v INT)`);
+
+    const a = consumer('a');
+    let b = consumer('b');
+    await untilStreaming(state('a'), a);
+    await untilStreaming(state('b'), b);
+
+    // A steady load: transactions over both tables (and another database in the same transaction), DDL now and then.
+    const load = backgroundLoad(
+      () => adminConnection('source', server.info),
+      async (conn, i) => {
+        await conn.query('BEGIN');
+        await conn.query(`INSERT INTO \`${db}\`.accounts (id, balance, note) VALUES (?, ?, ?) ON DUPLICATE KEY UPDATE balance = balance + 1`, [i % 97, i * 1.25, `n${i}`]);
+        await conn.query(`INSERT INTO \`${db}\`.keyless VALUES (?, 'dup'), (?, 'dup')`, [i % 5, i % 5]);
+        await conn.query(`INSERT INTO \`${other}\`.noise (v) VALUES (?)`, [i]);
+        if (i % 3 === 0) await conn.query(`UPDATE \`${db}\`.accounts SET note = CONCAT('u', ?) WHERE id = ?`, [i, (i * 7) % 97]);
+        if (i % 11 === 0) await conn.query(`DELETE FROM \`${db}\`.keyless WHERE k = ? LIMIT 1`, [i % 5]);
+        // One statement over both databases: the rows event that ends it may be the other database's (left out).
+        if (i % 7 === 0) await conn.query(`UPDATE \`${other}\`.noise n JOIN \`${db}\`.accounts a ON a.id = n.id SET n.v = n.v + 1, a.note = CONCAT('j', ?)`, [i]);
+        await conn.query('COMMIT');
+        if (i % 60 === 0) await conn.query(`ALTER TABLE \`${db}\`.accounts ADD COLUMN c${i} INT DEFAULT ${i}`);
+        if (i % 40 === 0) await conn.query(`INSERT INTO \`${other}\`.noise (v) VALUES (-1)`);
+      },
+    );
+    await sleep(3000);
+    // The relay dies mid-load and comes back: it continues after the stream's last message.
+    await kill(relayProcess);
+    await sleep(1000);
+    relayProcess = relay();
+    await untilStreaming(state('relay'), relayProcess);
+    await sleep(2000);
+    // So does a replica.
+    await kill(b);
+    await sleep(500);
+    b = consumer('b');
+    await untilStreaming(state('b'), b);
+    await sleep(2000);
+    const steps = await load.stop();
+    expect(steps).toBeGreaterThan(100);
+
+    // One binlog connection for the relay, whatever the replicas do.
+    expect(await dumpThreads()).toBe(1);
+    await waitFor('a');
+    await waitFor('b');
+    await expectIdentical(db, `${db}_a`, { source: server.info });
+    await expectIdentical(db, `${db}_b`, { source: server.info });
+    // Nothing of the other database went into the stream, or to a replica.
+    const [others] = await replica.query('SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE ?', [`${other}%`]);
+    expect(others).toEqual([]);
+
+    // Every message once: the ids (source positions) of the stream are distinct, in increasing order.
+    const nc = await connect({ servers: nats.url.replace('nats://', '') });
+    try {
+      const jsm = await jetstreamManager(nc);
+      const info = await jsm.streams.info(STREAM);
+      expect(info.state.messages).toBeGreaterThan(steps / 2);
+      const seen = new Set<string>();
+      let previous = '';
+      for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++) {
+        const m = await jsm.streams.getMessage(STREAM, { seq });
+        const id = `${m!.header!.get('Binlog-File')}:${m!.header!.get('Binlog-Position').padStart(12, '0')}`;
+        expect(seen.has(id), `message ${seq} (${id}) published twice`).toBe(false);
+        expect(id > previous, `message ${seq} in order`).toBe(true);
+        seen.add(id);
+        previous = id;
+      }
+    } finally {
+      await nc.close();
+    }
+
+    // The source purges what it has: a new replica catches up from the stream alone.
+    await source.query('FLUSH BINARY LOGS');
+    const [status] = await source.query('SHOW MASTER STATUS');
+    await source.query(`PURGE BINARY LOGS TO '${(status as Array<{ File: string }>)[0]!.File}'`);
+    await source.query(`INSERT INTO \`${db}\`.accounts (id, balance, note) VALUES (1000, 1, 'after the purge')`);
+    const c = consumer('c');
+    await untilStreaming(state('c'), c);
+    await waitFor('c');
+    await waitFor('a');
+    await expectIdentical(db, `${db}_c`, { source: server.info });
+    await expectIdentical(db, `${db}_a`, { source: server.info });
+    expect(await dumpThreads()).toBe(1);
+
+    // `status` works on the relay's state file and on a replica's.
+    const relayStatus = await runCli(['status', '--json', '--state', state('relay')]);
+    expect(JSON.parse(relayStatus.stdout)).toMatchObject({ running: true, lastError: null });
+    const cStatus = await runCli(['status', '--json', '--state', state('c')]);
+    expect(JSON.parse(cStatus.stdout)).toMatchObject({ running: true, state: 'HEALTHY', lastError: null });
+
+    // SIGTERM stops everything cleanly.
+    for (const child of [a, b, c, relayProcess]) expect(await stop(child)).toBe(0);
+  });
+
+  it('refuses bad input in one line, without a stack trace', async () => {
+    const cases: Array<[string[], RegExp]> = [
+      [['relay', '--source', server.info.userUrl, '--databases', db, '--to', 'http://x/S', '--state', state('bad')], /--to must start with nats:\/\/ or tls:\/\//],
+      [['relay', '--source', server.info.userUrl, '--databases', db, '--to', `${nats.url}/a.b`, '--state', state('bad')], /stream name/],
+      [['relay', '--source', server.info.userUrl, '--databases', db, '--state', state('bad')], /--to is required/],
+      [['relay', '--source', server.info.userUrl, '--databases', db, '--to', streamUrl(), '--retention-age', 'soon', '--state', state('bad')], /--retention-age must be a duration/],
+      [['start', '--from', `${nats.url}/NO_SUCH_STREAM`, '--replica', testServers().replica.userUrl, '--databases', db, '--state', state('bad2')], /has no stream NO_SUCH_STREAM/],
+    ];
+    for (const [args, message] of cases) {
+      const result = await runCli(args);
+      expect(result.code, args.join(' ')).not.toBe(0);
+      expect(result.stderr).toMatch(message);
+      expect(result.stderr).not.toMatch(/\n\s+at /);
+    }
+    // A password in the URL never shows.
+    const secret = await runCli(['relay', '--source', server.info.userUrl, '--databases', db, '--to', 'nats://relayuser:S3cret-Pw@127.0.0.1:1/S', '--state', state('bad3')], { timeoutMs: 30_000 });
+    expect(secret.code).not.toBe(0);
+    expect(secret.stderr).not.toContain('S3cret-Pw');
+  });
+});
