@@ -4,7 +4,7 @@
 // backlog scenario is written with both appliers stopped, then each catches
 // up alone and is timed; both replicas must end identical to the source.
 //
-//   npm run bench -- [--scenarios startup,sysbench,masked,bulk,big,steady,replay] [--sysbench-events 40000] [--sysbench-threads 4]
+//   npm run bench -- [--scenarios startup,sysbench,masked,bulk,big,steady,replay,relay] [--sysbench-events 40000] [--sysbench-threads 4]
 //                    [--sysbench-tables 4] [--sysbench-rows 10000] [--bulk-rows 200000]
 //                    [--mask 'sbtest.*.c=hash'] [--steady-rate 1000] [--steady-seconds 10]
 //                    [--steady-warmup-seconds 1] [--startup-runs 9] [--repeat 1] [--out bench-results/latest.json]
@@ -19,6 +19,9 @@
 //
 // replay: the bulk backlog (--bulk-rows) recorded in a binlog file of its own, applied to empty
 // replicas by `mariadb-binlog FILE | mariadb` and by `binlog-sync replay FILE` (replay-scenario.ts).
+//
+// relay: a sysbench backlog (--sysbench-*) caught up by `start` from the source against `relay`
+// into a NATS JetStream stream plus `start --from` on it (relay-scenario.ts); "native" is `start` there.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -34,10 +37,11 @@ import { Masker } from '../src/mask/masker.js';
 import { valueBytes } from '../src/mask/methods.js';
 import type { TableDef } from '../src/source/events.js';
 import { replayScenario } from './replay-scenario.js';
+import { relayScenario } from './relay-scenario.js';
 
 const { values: flags } = parseArgs({
   options: {
-    scenarios: { type: 'string', default: 'startup,sysbench,masked,bulk,big,steady,replay' },
+    scenarios: { type: 'string', default: 'startup,sysbench,masked,bulk,big,steady,replay,relay' },
     'sysbench-events': { type: 'string', default: '40000' },
     'sysbench-threads': { type: 'string', default: '4' },
     'sysbench-tables': { type: 'string', default: '4' },
@@ -633,6 +637,10 @@ async function main(): Promise<void> {
     }
     // (Last: its servers are its own, and its binlog file on the source too.)
     if (scenarios.includes('replay')) results.push(await replayScenario(source, num('bulk-rows'), join(REPO, 'bin/binlog-sync.js'), identical));
+    if (scenarios.includes('relay')) {
+      const options = { cli: join(REPO, 'bin/binlog-sync.js'), events: num('sysbench-events'), threads: num('sysbench-threads'), tables: num('sysbench-tables'), rows: num('sysbench-rows') };
+      results.push(await relayScenario(source, options, identical));
+    }
     await conn.end();
   } finally {
     await ours.stop();
