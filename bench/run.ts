@@ -639,7 +639,7 @@ async function main(): Promise<void> {
     if (scenarios.includes('replay')) results.push(await replayScenario(source, num('bulk-rows'), join(REPO, 'bin/binlog-sync.js'), identical));
     if (scenarios.includes('relay')) {
       const options = { cli: join(REPO, 'bin/binlog-sync.js'), events: num('sysbench-events'), threads: num('sysbench-threads'), tables: num('sysbench-tables'), rows: num('sysbench-rows') };
-      results.push(await relayScenario(source, options, identical));
+      results.push(...(await relayScenario(source, options, identical)));
     }
     await conn.end();
   } finally {

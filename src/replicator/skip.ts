@@ -13,9 +13,13 @@ import { TransactionAssembler, type ApplyAction } from '../txn/assembler.js';
 import { createFilter } from '../txn/filter.js';
 import type { StateStore } from '../state/state-store.js';
 import { resolveStreamStart } from './stream-start.js';
+import { NatsStream, type NatsOptions } from '../relay/nats-stream.js';
+import { locate } from '../relay/locate.js';
 
 export interface SkipOptions {
-  source: Endpoint;
+  /** Where the binlog is read: the source, or (`from`) a relay's stream. */
+  source?: Endpoint | undefined;
+  from?: NatsOptions | undefined;
   replica: Endpoint;
   serverId: number;
   state: StateStore;
@@ -45,14 +49,7 @@ export async function skipFailedTransaction(options: SkipOptions): Promise<SkipR
   const stored = state.getPosition();
   if (!stored) throw new StateError('no position is stored; there is nothing to skip');
 
-  const control = await connectSource(options.source);
-  let resolved;
-  try {
-    resolved = await resolveStreamStart(control, await readSourceInfo(control), stored);
-  } finally {
-    await control.end().catch(() => undefined);
-  }
-  const commit = await firstCommitAfter(options, resolved);
+  const commit = options.from ? await firstMessageAfter(options.from, stored) : await firstCommitAfter(options, await resolveFrom(options, stored));
   if (lastError.gtid && commit.gtid && lastError.gtid !== commit.gtid) {
     throw new StateError(
       `the transaction after the stored position is GTID ${commit.gtid}, not the failed GTID ${lastError.gtid}; nothing was skipped`,
@@ -79,6 +76,34 @@ export async function skipFailedTransaction(options: SkipOptions): Promise<SkipR
   return { gtid: commit.gtid, from: stored, to };
 }
 
+async function resolveFrom(options: SkipOptions, stored: BinlogPosition): Promise<Awaited<ReturnType<typeof resolveStreamStart>>> {
+  if (!options.source) throw new StateError('skip needs --source (or --from, for a replica fed by a relay)');
+  const control = await connectSource(options.source);
+  try {
+    return await resolveStreamStart(control, await readSourceInfo(control), stored);
+  } finally {
+    await control.end().catch(() => undefined);
+  }
+}
+
+/** `start --from`: the failed transaction is the first message of the relay's stream that ends after the stored position. */
+async function firstMessageAfter(from: NatsOptions, stored: BinlogPosition): Promise<Commit> {
+  if (stored.file === null || stored.position === null) throw new StateError('the stored position has no binlog file and offset; a relay stream is read by them');
+  const at = { file: stored.file, position: stored.position };
+  const nats = await NatsStream.open(from);
+  try {
+    const info = await nats.require();
+    const seq = await locate(at, info.state.first_seq, info.state.last_seq, (n) => nats.get(n));
+    const message = await nats.get(seq);
+    if (!message) throw new StateError(`the relay's stream has no transaction after ${formatPosition(stored)}; there is nothing to skip`);
+    const { place } = message;
+    // (A transaction in parts: all of them are skipped, they share its position.)
+    return { type: 'commit', gtid: place.gtid, position: { file: place.file, position: place.position, gtid: null }, timestamp: place.commitTime };
+  } finally {
+    await nats.close();
+  }
+}
+
 /** Reads the source from the stored position until the first transaction ends. */
 async function firstCommitAfter(options: SkipOptions, resolved: Awaited<ReturnType<typeof resolveStreamStart>>): Promise<Commit> {
   // No database replicated: every transaction is passed over, only its end is seen.
@@ -96,7 +121,7 @@ async function firstCommitAfter(options: SkipOptions, resolved: Awaited<ReturnTy
         options.timeoutMs ?? 10_000,
       );
       source = new BinlogSource({
-        endpoint: options.source,
+        endpoint: options.source!,
         serverId: options.serverId,
         start: resolved.stream,
         logger: options.logger,

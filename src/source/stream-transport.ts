@@ -42,6 +42,8 @@ interface DumpCommand {
 
 const HEARTBEAT_EVENT = 27;
 const IDLE_HEARTBEAT_MS = 1000;
+/** Events handed to zongji before other work is let in (as file-transport.ts does). */
+const EVENTS_PER_TURN = 2048;
 
 export class StreamTransport implements BinlogTransport {
   private command: DumpCommand | undefined;
@@ -131,14 +133,18 @@ export class StreamTransport implements BinlogTransport {
     const closed = this.stream.closed().then((error) => this.fail(error ?? new RelayStreamError(`the connection to ${describeRelay(this.options.nats.address)} closed`)));
     void closed;
     this.heartbeatWhenIdle();
+    let given = 0;
     for await (const message of this.feed) {
       clearTimeout(this.idle);
       while (this.paused && !this.stopped) await new Promise<void>((resolve) => (this.wake = resolve));
       if (this.stopped) return;
-      if (this.take(message.place)) this.give(message.place, message.data, message.seq);
+      if (this.take(message.place)) given += this.give(message.place, message.data, message.seq);
       if (message.pending === 0) this.heartbeatWhenIdle();
-      // (Other work in between: acknowledgements of the decoding thread's messages, the session's timers.)
-      await new Promise((resolve) => setImmediate(resolve));
+      // (Other work in between, now and then: acknowledgements of the decoding thread's messages, timers.)
+      if (given >= EVENTS_PER_TURN) {
+        given = 0;
+        await new Promise((resolve) => setImmediate(resolve));
+      }
     }
   }
 
@@ -169,7 +175,8 @@ export class StreamTransport implements BinlogTransport {
     return true;
   }
 
-  private give(place: MessagePlace, data: Uint8Array, seq: number): void {
+  /** Hands a message's events to zongji; how many. */
+  private give(place: MessagePlace, data: Uint8Array, seq: number): number {
     const { format, events } = splitPayload(data, seq);
     const packets: FilePacket[] = [];
     if (place.file !== this.file) {
@@ -183,9 +190,10 @@ export class StreamTransport implements BinlogTransport {
     }
     for (const event of events) packets.push(packetOf(event));
     for (const packet of packets) {
-      if (this.stopped) return;
+      if (this.stopped) break;
       this.command!.execute(packet, this.connection);
     }
+    return packets.length;
   }
 
   /** An artificial heartbeat after a second without messages, and every second after. */

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { addSettingOptions, REPLICA_SETTINGS, SOURCE_SETTINGS } from '../options.js';
+import { addSettingOptions, NATS_SETTINGS, REPLICA_SETTINGS, SOURCE_SETTINGS } from '../options.js';
 import type { ProgramContext } from '../context.js';
 import { lazyAction } from '../lazy-action.js';
 
@@ -16,8 +16,9 @@ export function registerSkipCommand(program: Command, ctx: ProgramContext): void
         '',
         'Example:',
         '  binlog-sync skip --source mysql://repl_user@prod:3306 --replica mysql://binlog_sync@127.0.0.1 && binlog-sync start ...',
+        "  binlog-sync skip --from nats://nats.internal:4222/THEMEPARK --replica mysql://binlog_sync@127.0.0.1   (a replica fed by a relay)",
       ].join('\n'),
     );
-  addSettingOptions(skip, [...SOURCE_SETTINGS, ...REPLICA_SETTINGS, 'server-id']);
+  addSettingOptions(skip, [...SOURCE_SETTINGS, ...REPLICA_SETTINGS, 'from', ...NATS_SETTINGS, 'server-id']);
   skip.action(lazyAction(ctx, async () => (await import('../actions/skip.js')).skipAction));
 }
