@@ -222,6 +222,35 @@ describe('relay', () => {
     for (const child of [a, b, c, relayProcess]) expect(await stop(child)).toBe(0);
   });
 
+  it('stops a replica fed by the stream on an error it cannot pass, and skip --from passes that transaction', async () => {
+    const relayProcess = relay();
+    await untilStreaming(state('relay'), relayProcess);
+    // A row only the replica has: the source's insert of the same key cannot apply there.
+    await replica.query(`INSERT INTO \`${db}_a\`.accounts (id, balance, note) VALUES (5000, 0, 'only here')`);
+    await source.query(`INSERT INTO \`${db}\`.accounts (id, balance, note) VALUES (5000, 1, 'source')`);
+    await source.query(`INSERT INTO \`${db}\`.accounts (id, balance, note) VALUES (5001, 2, 'after it')`);
+    const failing = consumer('a');
+    const code = await new Promise<number | null>((resolve) => failing.once('close', (c) => resolve(c)));
+    expect(code, failing.output().stderr.slice(-2000)).toBe(1);
+    expect(failing.output().stderr).toMatch(/Duplicate entry '5000'/);
+    const status = JSON.parse((await runCli(['status', '--json', '--state', state('a')])).stdout) as { state: string; lastError: { message: string } | null };
+    expect(status.state).toBe('STOPPED');
+    expect(status.lastError?.message).toMatch(/Duplicate entry/);
+
+    const skipped = await runCli(['skip', '--from', streamUrl(), '--replica', testServers().replica.userUrl, '--state', state('a')]);
+    expect(skipped.stderr).toBe('');
+    expect(skipped.stdout).toMatch(/^skipped transaction GTID 0-73-\d+; `start` continues at mysql-bin\.\d+:\d+/);
+    const again = consumer('a');
+    await untilStreaming(state('a'), again);
+    await waitFor('a');
+    const [rows] = await replica.query(`SELECT id, note FROM \`${db}_a\`.accounts WHERE id >= 5000 ORDER BY id`);
+    expect(rows).toEqual([
+      { id: 5000, note: 'only here' },
+      { id: 5001, note: 'after it' },
+    ]);
+    for (const child of [again, relayProcess]) expect(await stop(child)).toBe(0);
+  });
+
   it('refuses bad input in one line, without a stack trace', async () => {
     const cases: Array<[string[], RegExp]> = [
       [['relay', '--source', server.info.userUrl, '--databases', db, '--to', 'http://x/S', '--state', state('bad')], /--to must start with nats:\/\/ or tls:\/\//],
