@@ -67,7 +67,10 @@ export async function relayScenario(
     await conn.query(`CREATE DATABASE ${DATABASE}`);
     sysbench(source, options, 'prepare');
     const prepared = await masterStatus(conn);
-    let children = [startDirect(), startRelay(), startFed(), startLater()];
+    // (The relay makes the stream: the consumers are started once it streams.)
+    let children = [startDirect(), startRelay()];
+    await streaming(state('relay'));
+    children.push(startFed(), startLater());
     await Promise.all([applied(state('direct'), prepared), applied(state('fed'), prepared), applied(state('later'), prepared)]);
     for (const child of children) await stop(child);
 
@@ -151,6 +154,25 @@ async function applied(path: string, target: BinlogPosition): Promise<void> {
       // (Not made yet.)
     }
     if (Date.now() > deadline) throw new Error(`${path} did not reach ${target.file}:${target.position}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** Until the runner of a state file says its stream is alive. */
+async function streaming(path: string): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      const state = StateStore.open(path, { readonly: true });
+      try {
+        if (state.activeRunner()?.health?.sourceConnected) return;
+      } finally {
+        state.close();
+      }
+    } catch {
+      // (Not made yet.)
+    }
+    if (Date.now() > deadline) throw new Error(`${path}: not streaming after 60 s`);
     await new Promise((r) => setTimeout(r, 20));
   }
 }
