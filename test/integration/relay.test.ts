@@ -113,7 +113,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  for (const name of ['a', 'b', 'c']) await replica?.query(`DROP DATABASE IF EXISTS \`${db}_${name}\``).catch(() => undefined);
+  for (const name of ['a', 'b', 'c', 'd']) await replica?.query(`DROP DATABASE IF EXISTS \`${db}_${name}\``).catch(() => undefined);
   await source?.end();
   await replica?.end();
   await destroyServers(server);
@@ -249,6 +249,27 @@ describe('relay', () => {
       { id: 5001, note: 'after it' },
     ]);
     for (const child of [again, relayProcess]) expect(await stop(child)).toBe(0);
+  });
+
+  it("stops, saying to snapshot, when the stream no longer holds what a replica needs (retention removed it)", async () => {
+    // A copy of the stream's first messages gone: what a replica at the relay's start position needs next.
+    const first = (await runCli(['position', 'history', '--json', '--state', state('relay')])).stdout;
+    const set = (JSON.parse(first) as Array<{ event: string; file: string; position: number }>).find((e) => e.event === 'set')!;
+    const nc = await connect({ servers: nats.url.replace('nats://', '') });
+    try {
+      const jsm = await jetstreamManager(nc);
+      await jsm.streams.purge(STREAM, { keep: 5 });
+    } finally {
+      await nc.close();
+    }
+    const positioned = await runCli(['position', 'set', '--file', set.file, '--pos', String(set.position), '--replica', testServers().replica.userUrl, '--state', state('d')]);
+    expect(positioned.code).toBe(0);
+    const result = await runCli(['start', '--from', streamUrl(), '--replica', testServers().replica.userUrl, '--databases', db, '--rewrite-db', `${db}=${db}_d`, '--state', state('d')]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/no longer holds what the replica needs after mysql-bin\.\d+:\d+.*run `binlog-sync snapshot` to start over/);
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+    const [tables] = await replica.query('SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = ?', [`${db}_d`]);
+    expect(tables).toEqual([]);
   });
 
   it('refuses bad input in one line, without a stack trace', async () => {
