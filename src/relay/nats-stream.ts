@@ -184,7 +184,8 @@ export class NatsStream {
     let messages: ConsumerMessages;
     try {
       const consumer = await this.js.consumers.get(this.address.stream, { opt_start_seq: Math.max(1, seq), filter_subjects: this.address.subject });
-      messages = await consumer.consume({ max_bytes: 8 * 1024 * 1024 });
+      // (Room for several of the largest messages: a pull smaller than a message would never deliver it.)
+      messages = await consumer.consume({ max_bytes: Math.max(8 * 1024 * 1024, 4 * this.maxPayload) });
     } catch (error) {
       throw natsError(error, this.address, 'read from');
     }

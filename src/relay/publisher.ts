@@ -28,8 +28,9 @@ interface Entry {
 export class Publisher {
   private readonly queue: Entry[] = [];
   private failure: Error | undefined;
-  /** Messages (parts) published and not acknowledged yet. */
+  /** Messages (parts) published and not acknowledged yet, and their bytes. */
   inFlight = 0;
+  inFlightBytes = 0;
 
   /**
    * @param lastId the id of the stream's last message (undefined when it is empty)
@@ -59,13 +60,18 @@ export class Publisher {
       const expected = this.lastId;
       this.lastId = id;
       this.inFlight += 1;
+      this.inFlightBytes += payload.length;
+      const landed = (): void => {
+        this.inFlight -= 1;
+        this.inFlightBytes -= payload.length;
+      };
       return this.stream.publish(payload, placeHeaders(place), id, expected).then(
         (ack) => {
-          this.inFlight -= 1;
+          landed();
           seq = Math.max(seq, ack.seq);
         },
         (error: unknown) => {
-          this.inFlight -= 1;
+          landed();
           throw error;
         },
       );

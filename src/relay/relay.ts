@@ -49,9 +49,11 @@ export interface RelayStats {
   seq: number | null;
 }
 
-/** Messages in flight at which the source's stream is held back, and let go again. */
+/** Messages (or bytes) in flight at which the source's stream is held back, and let go again: memory stays bounded. */
 const IN_FLIGHT_HIGH = 2048;
 const IN_FLIGHT_LOW = 512;
+const IN_FLIGHT_BYTES_HIGH = 64 * 1024 * 1024;
+const IN_FLIGHT_BYTES_LOW = 16 * 1024 * 1024;
 /** The state file's mirror of the position is written at most this often (the stream is the checkpoint). */
 const SAVE_EVERY_MS = 250;
 const HEALTHY_SESSION_MS = 30_000;
@@ -165,7 +167,7 @@ async function relaySession(options: RelayOptions, ctx: SessionContext): Promise
           stats.position = { file: durable.file, position: durable.position, gtid: durable.gtid };
           health.durable(durable);
           latest = durable;
-          if (publisher!.inFlight < IN_FLIGHT_LOW) source?.resume();
+          if (publisher!.inFlight < IN_FLIGHT_LOW && publisher!.inFlightBytes < IN_FLIGHT_BYTES_LOW) source?.resume();
         },
         fail,
       );
@@ -197,7 +199,7 @@ async function relaySession(options: RelayOptions, ctx: SessionContext): Promise
             }
             after = { file: cut.file, position: cut.position };
           }
-          if (publisher!.inFlight >= IN_FLIGHT_HIGH) source?.pause();
+          if (publisher!.inFlight >= IN_FLIGHT_HIGH || publisher!.inFlightBytes >= IN_FLIGHT_BYTES_HIGH) source?.pause();
         },
       });
     });
