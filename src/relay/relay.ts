@@ -117,6 +117,9 @@ interface SessionContext {
 async function relaySession(options: RelayOptions, ctx: SessionContext): Promise<void> {
   const { state, logger } = options;
   const { fence, stats, health, signal } = ctx;
+  // The source is checked while NATS is connected to: neither waits for the other.
+  const checking = checkSource(options.source, health);
+  checking.catch(() => undefined);
   const nats = await NatsStream.open(options.nats);
   let source: RawBinlogStream | undefined;
   let publisher: Publisher | undefined;
@@ -138,14 +141,7 @@ async function relaySession(options: RelayOptions, ctx: SessionContext): Promise
       `stream ${nats.address.stream} holds ${info.state.messages} messages${last ? ` (the last one ends at ${last.place.file}:${last.place.position})` : ''}`,
     );
 
-    const control = await asConnectionError(connectSource(options.source), 'source', options.source);
-    try {
-      const sourceInfo = await asConnectionError(readSourceInfo(control), 'source', options.source);
-      assertReplicable(sourceInfo);
-      health.clockOffsetMs = await measureClockOffset(control);
-    } finally {
-      await control.end().catch(() => undefined);
-    }
+    await checking;
 
     const failure = new Promise<never>((_resolve, reject) => {
       const cutter = new TransactionCutter(createFilter(options.filter), { file: start.file ?? '' }, () => source?.checksums ?? true);
@@ -230,6 +226,17 @@ async function relaySession(options: RelayOptions, ctx: SessionContext): Promise
     clearInterval(saver);
     save();
     await nats.close();
+  }
+}
+
+/** The source is one to read a binlog from (as `start` checks it), and its clock's offset from ours (for the lag). */
+async function checkSource(source: Endpoint, health: RelayHealth): Promise<void> {
+  const control = await asConnectionError(connectSource(source), 'source', source);
+  try {
+    assertReplicable(await asConnectionError(readSourceInfo(control), 'source', source));
+    health.clockOffsetMs = await measureClockOffset(control);
+  } finally {
+    await control.end().catch(() => undefined);
   }
 }
 

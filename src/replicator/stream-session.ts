@@ -63,6 +63,9 @@ export async function runStreamSession(options: StreamSessionOptions, run: RunCo
   let queue: EventQueue<SourceEvent> | undefined;
   let sourceSide: SourceSide | undefined;
   let stopListening = (): void => undefined;
+  // The stream is connected to while the replica is opened: neither waits for the other.
+  const natsOpening = NatsStream.open(options.from);
+  natsOpening.catch(() => undefined);
   try {
     const onLargeInFlight = (bytes: number): void => queue?.adjust(Math.sign(bytes) * weightOfBytes(Math.abs(bytes)));
     applier = await asConnectionError(
@@ -97,7 +100,7 @@ export async function runStreamSession(options: StreamSessionOptions, run: RunCo
       );
     }
 
-    nats = await NatsStream.open(options.from);
+    nats = await natsOpening;
     const info = await nats.require();
     const startSeq = stored ? await locate({ file: stored.file!, position: stored.position! }, info.state.first_seq, info.state.last_seq, (seq) => nats!.get(seq)) : info.state.first_seq;
     // The stream's format description says what the source is: from the message to read, or the last one.
@@ -191,7 +194,7 @@ export async function runStreamSession(options: StreamSessionOptions, run: RunCo
     options.health?.setStreaming(false);
     options.health?.watchQueue(null);
     stream?.stop();
-    await nats?.close();
+    await (nats ?? (await natsOpening.catch(() => undefined)))?.close();
     await applier?.close();
   }
 }
