@@ -66,6 +66,9 @@ export async function runStreamSession(options: StreamSessionOptions, run: RunCo
   // The stream is connected to while the replica is opened: neither waits for the other.
   const natsOpening = NatsStream.open(options.from);
   natsOpening.catch(() => undefined);
+  // (And, without a source, the character sets of the collation ids in the table maps are the replica's: read meanwhile too.)
+  const replicaSide = options.source ? undefined : replicaCollations(options.replica);
+  replicaSide?.catch(() => undefined);
   try {
     const onLargeInFlight = (bytes: number): void => queue?.adjust(Math.sign(bytes) * weightOfBytes(Math.abs(bytes)));
     applier = await asConnectionError(
@@ -126,7 +129,7 @@ export async function runStreamSession(options: StreamSessionOptions, run: RunCo
     if (sourcePacket > 0) await applier.fitPacketLimit(sourcePacket);
     const incompatible = binlogIncompatibility({ ...sourceInfo, flavor, version: format.serverVersion }, { flavor: applier.flavorName, version: applier.version });
     if (incompatible) applier.disableBinlogStatements(incompatible);
-    const collations = sourceSide?.collations ?? (await replicaCollations(options.replica));
+    const collations = sourceSide?.collations ?? (await replicaSide!);
     await sourceSide?.control.end().catch(() => undefined);
 
     const gtidKnown = flavor === 'mariadb' && stored.gtid !== null && (stored.gtid === '' || isMariadbGtid(stored.gtid));
