@@ -168,7 +168,7 @@ export class TransactionCutter {
       if (!this.statementIsOurs(event)) return;
       this.ours = true;
     }
-    // (A compressed MySQL transaction is not looked into: it goes whole, as `start` would meet it.)
+    // (A compressed MySQL transaction is not looked into: it goes whole, and consumers open it as `start` does.)
     if (type === EVENT.TRANSACTION_PAYLOAD) this.ours = true;
     this.kept.push(event);
   }
