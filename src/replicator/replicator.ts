@@ -14,7 +14,6 @@ import type { Logger } from '../log/logger.js';
 import { backoffDelay, sleep, type BackoffOptions } from './backoff.js';
 import { watchMemory } from './memory-budget.js';
 import { runSession, type ReplicatorStats, type RunContext, type SessionOptions } from './session.js';
-import { runStreamSession } from './stream-session.js';
 import type { Endpoint } from '../config/connection-url.js';
 import type { NatsOptions } from '../relay/nats-stream.js';
 import { StreamHealth } from '../health/stream-health.js';
@@ -84,7 +83,8 @@ export async function runReplicator(options: ReplicatorOptions): Promise<Replica
     for (;;) {
       const started = Date.now();
       try {
-        await (options.from ? runStreamSession({ ...session, from: options.from }, run) : runSession(withSource(session), run));
+        // (The stream's session, and the NATS client with it, loaded only for --from: a run from the source starts without them.)
+        await (options.from ? (await import('./stream-session.js')).runStreamSession({ ...session, from: options.from }, run) : runSession(withSource(session), run));
         fence.check();
         return stats;
       } catch (error) {

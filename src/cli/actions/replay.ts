@@ -1,6 +1,6 @@
 import { isMysqlGtid } from '../../txn/mysql-gtid-set.js';
 import type { Command } from 'commander';
-import cliProgress from 'cli-progress';
+import type CliProgress from 'cli-progress';
 import { resolveEndpoint } from '../../config/endpoints.js';
 import { UsageError } from '../../errors.js';
 import { formatPosition } from '../../position.js';
@@ -41,7 +41,8 @@ export async function replayAction(files: string[], opts: ReplayOpts, command: C
     controller.abort();
   };
   for (const s of STOP_SIGNALS) process.on(s, onSignal);
-  const progress = ctx.io.stderrIsTTY ? progressBar() : undefined;
+  // (The progress bar's library is loaded for a terminal only.)
+  const progress = ctx.io.stderrIsTTY ? progressBar((await import('cli-progress')).default) : undefined;
   try {
     const { runReplay, replayedBytes } = await import('../../replicator/replay.js');
     const result = await runReplay({
@@ -97,7 +98,7 @@ export function parseStop(opts: ReplayOpts): ReplayStop {
 }
 
 /** Files, bytes and transactions on a terminal. */
-function progressBar(): { update: (stats: Readonly<ReplicatorStats>, plan: ReplayPlan, bytes: number) => void; stop: () => void } {
+function progressBar(cliProgress: typeof CliProgress): { update: (stats: Readonly<ReplicatorStats>, plan: ReplayPlan, bytes: number) => void; stop: () => void } {
   const bar = new cliProgress.SingleBar(
     { format: 'replay |{bar}| {percentage}% | {mb}/{totalMb} MB of {files} files | {transactions} transactions | {file}', stream: process.stderr, hideCursor: true },
     cliProgress.Presets.shades_classic,
