@@ -2,7 +2,7 @@
 // the replica has applied it. For test suites: `binlog-sync wait` in a shell,
 // `waitForReplica()` from JavaScript.
 import { parseConnectionUrl, type Endpoint } from '../config/connection-url.js';
-import { BinlogSyncError } from '../errors.js';
+import { BinlogPurgedError, BinlogSyncError } from '../errors.js';
 import { compareFilePositions, formatPosition, type AppliedPosition, type BinlogPosition } from '../position.js';
 import { connectSource, currentSourcePosition, readSourceInfo } from '../source/source-server.js';
 import { StateStore, type RunnerInfo } from '../state/state-store.js';
@@ -67,9 +67,18 @@ async function sourceNow(options: WaitForReplicaOptions): Promise<BinlogPosition
 /** Resolves with the position waited for once the replica has applied it; rejects with WaitTimeoutError. */
 export async function waitForReplica(options: WaitForReplicaOptions): Promise<BinlogPosition> {
   const deadline = Date.now() + (options.timeoutMs ?? 60_000);
-  const target = options.target ? await options.target() : await sourceNow(options);
   const state = StateStore.open(options.state ?? './binlog-sync.sqlite', { readonly: true });
   try {
+    // (Read before the source's position: the source was at or past it then, unless its binlogs were reset.)
+    const before = state.getPosition();
+    const target = options.target ? await options.target() : await sourceNow(options);
+    if (!options.target && before?.file && target.file && before.file !== target.file && (compareFilePositions(before, target) ?? 0) > 0) {
+      throw new BinlogPurgedError(
+        `the source is at ${formatPosition(target)}, before the replica's position ${formatPosition(before)}: ` +
+          "the source's binlogs were reset (RESET MASTER), and what it logs now is not what the replica follows: " +
+          'run `binlog-sync snapshot` to start over',
+      );
+    }
     for (;;) {
       const runner = state.activeRunner();
       if (hasApplied(state.getPosition(), target, runner)) return target;

@@ -584,13 +584,26 @@ export function streamFailure(error: Error, endpoint: Endpoint, start: StreamSta
   if (error instanceof BinlogSyncError) return error;
   const unsupported = unsupportedFormat(error);
   if (unsupported) return unsupported;
+  const where = start.file
+    ? `${start.file}:${start.position}${start.gtid ? ` (GTID position ${start.gtid})` : ''}`
+    : `GTID position ${start.gtid}`;
   if (/could not find first log file|purged|could not find GTID state|binlog truncated/i.test(message)) {
-    const where = start.file
-      ? `${start.file}:${start.position}${start.gtid ? ` (GTID position ${start.gtid})` : ''}`
-      : `GTID position ${start.gtid}`;
     return new BinlogPurgedError(
       `the source no longer has the binlog for ${where} (${message.trim()}); ` +
         'the changes since then are gone from the source: run `binlog-sync snapshot` to start over',
+      { cause: error },
+    );
+  }
+  // The source's binlogs were reset (RESET MASTER) or purged under the stream:
+  // the file being read has no next one, or the GTID is in none of them. Fatal,
+  // as for the server's own replica (error 1236): trying again would connect
+  // only once the new history reaches the same GTID, and go on from there with
+  // every transaction before it lost.
+  if (/could not find next log|requested to start from GTID .* which is not in the master's binlog/i.test(message)) {
+    return new BinlogPurgedError(
+      `the source's binlogs no longer hold the stream's position (started at ${where}; ${message.trim()}): ` +
+        'they were reset (RESET MASTER) or purged past it, and the changes since then are gone from the source: ' +
+        'run `binlog-sync snapshot` to start over',
       { cause: error },
     );
   }

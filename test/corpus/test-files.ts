@@ -73,6 +73,8 @@ const SKIP_RULES: Array<{ reason: string; pattern: RegExp }> = [
     reason: 'needs a plugin or UDF',
     pattern: /have_(example_plugin|udf|plugin_auth|simple_parser|qc_info|metadata_lock_info|daemon_example|dialog)\w*\.inc|INSTALL\s+(PLUGIN|SONAME)|CREATE\s+(AGGREGATE\s+)?FUNCTION\s+\w+\s+RETURNS\s+\w+\s+SONAME/i,
   },
+  // (No replica follows a source whose binlogs start over: the native one stops with error 1236, binlog-sync too.)
+  { reason: "resets or purges the source's binlogs", pattern: /\bRESET\s+(MASTER|BINARY\s+LOGS)\b|\bPURGE\s+(BINARY|MASTER)\s+LOGS\b/i },
   { reason: 'upgrades or rewrites system tables', pattern: /\$MYSQL_UPGRADE|mysql_upgrade|switch_to_mysql_(user|global_priv)\.inc/i },
   { reason: 'reads server logs or files outside the database', pattern: /\$MYSQLTEST_VARDIR\/log\/|search_pattern_in_file\.inc|MYSQLD_DATADIR|@@datadir/i },
 ];
