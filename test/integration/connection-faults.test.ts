@@ -162,3 +162,45 @@ describe('a purged binlog', () => {
     expect(result.stderr).toMatch(/binlog-sync: the source no longer has the binlog for mysql-bin\.\d+:\d+ \(GTID position [\d-]+\) .*run `binlog-sync snapshot` to start over\n$/);
   });
 });
+
+describe('a source whose binlogs were reset', () => {
+  it('stops start and refuses wait (RESET MASTER, as main.mdev-31636 does): never goes on from the same GTID in the new history', async () => {
+    // (A database and a state of their own: the purged binlog above stopped the other stream.)
+    const resetDb = `${db}_reset`;
+    const reset = new Replication({ databases: [resetDb], source: sourceServer.info, replica: replicaServer.info });
+    try {
+      await reset.setCurrentPosition();
+      reset.start();
+      const conn = await admin(sourceServer);
+      try {
+        // A position well into the files and GTIDs, which the new history reaches again below.
+        await conn.query(`CREATE DATABASE \`${resetDb}\``);
+        await conn.query(`CREATE TABLE \`${resetDb}\`.events (id INT PRIMARY KEY, at DATETIME(6))`);
+        for (let i = 0; i < 3; i++) await conn.query('FLUSH BINARY LOGS');
+        for (let i = 200; i < 210; i++) await conn.query(`INSERT INTO \`${resetDb}\`.events VALUES (?, NOW(6))`, [i]);
+        await reset.caughtUp();
+        await conn.query('RESET MASTER');
+        for (let i = 300; i < 330; i++) await conn.query(`INSERT INTO \`${resetDb}\`.events VALUES (?, NOW(6))`, [i]);
+      } finally {
+        await conn.end();
+      }
+      const result = await reset.exited(60_000);
+      expect(result.code, result.stderr.slice(-2000)).toBe(1);
+      expect(result.stderr).toMatch(/binlog-sync: the source's binlogs no longer hold the stream's position .*reset \(RESET MASTER\).*run `binlog-sync snapshot` to start over\n$/);
+      // None of the new history's rows: it went on from nowhere.
+      const replica = await admin(replicaServer);
+      try {
+        const [rows] = await replica.query(`SELECT COUNT(*) AS n FROM \`${resetDb}\`.events WHERE id >= 300`);
+        expect(rows).toEqual([{ n: '0' }]);
+      } finally {
+        await replica.end();
+      }
+      // `wait` never says caught up with a source now behind the replica's position.
+      const waited = await reset.cli(['wait', '--timeout', '5', '--source', sourceServer.info.userUrl, '--state', reset.statePath]);
+      expect(waited.code).toBe(1);
+      expect(waited.stderr).toMatch(/the source's binlogs were reset \(RESET MASTER\).*run `binlog-sync snapshot` to start over/);
+    } finally {
+      await reset.close();
+    }
+  });
+});
