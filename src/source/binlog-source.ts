@@ -11,7 +11,7 @@ import ZongJi, {
 } from '@vlasky/zongji';
 import { describeEndpoint, type Endpoint } from '../config/connection-url.js';
 import { BinlogPurgedError, BinlogSyncError, ConnectionError } from '../errors.js';
-import { unsupportedFormat } from './unsupported-formats.js';
+import { failedLookup, unsupportedFormat } from './unsupported-formats.js';
 import { effectiveOptions, connectionFailure } from '../db/connect.js';
 import type { DriverError } from '../db/server-errors.js';
 import type { Logger } from '../log/logger.js';
@@ -582,7 +582,7 @@ export function streamFailure(error: Error, endpoint: Endpoint, start: StreamSta
   const message = error.message ?? String(error);
   // (Ours already, from a transport of files; or an event format zongji cannot decode.)
   if (error instanceof BinlogSyncError) return error;
-  const unsupported = unsupportedFormat(error);
+  const unsupported = unsupportedFormat(error) ?? failedLookup(error);
   if (unsupported) return unsupported;
   const where = start.file
     ? `${start.file}:${start.position}${start.gtid ? ` (GTID position ${start.gtid})` : ''}`

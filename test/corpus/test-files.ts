@@ -3,7 +3,7 @@
 // says before it runs: the databases it writes, and why the runner cannot
 // judge it fairly (it restarts the server, needs a debug build, ...).
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { MYSQL_TEST_DIR } from './servers.js';
 
 export interface TestFile {
@@ -31,7 +31,8 @@ export function suiteTests(suite: string): TestFile[] {
 
 /** `suite.test` (the suite may hold a slash: compat/oracle.sp) to its file; or a .test file of your own (a reduced case). */
 export function resolveTest(name: string): TestFile {
-  if (name.endsWith('.test') && existsSync(name)) return { name: basename(name, '.test'), suite: 'local', path: name };
+  // (Absolute: mariadb-test runs in the suites' folder.)
+  if (name.endsWith('.test') && existsSync(name)) return { name: basename(name, '.test'), suite: 'local', path: resolve(name) };
   const dot = name.lastIndexOf('.');
   if (dot <= 0) throw new Error(`'${name}' is not suite.test (e.g. main.ctype_latin1)`);
   const suite = name.slice(0, dot);

@@ -1,7 +1,8 @@
 // Faults `start` rides out on its own: a source restart, a replica restart,
 // the source killing the dump thread, and a silent network cut that only
-// heartbeats reveal. And the one it cannot: a purged binlog. Each test runs
-// against servers of its own, which it restarts.
+// heartbeats reveal. And those it cannot: a purged or reset binlog, a table
+// definition gone from the source. Each test runs against servers of its
+// own, which it restarts.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import mysql, { type Connection } from 'mysql2/promise';
 import { EXACT_VALUES, eventually, uniqueName } from '../support/context.js';
@@ -201,6 +202,39 @@ describe('a source whose binlogs were reset', () => {
       expect(waited.stderr).toMatch(/the source's binlogs were reset \(RESET MASTER\).*run `binlog-sync snapshot` to start over/);
     } finally {
       await reset.close();
+    }
+  });
+});
+
+describe('a table the binlog does not describe fully, gone from the source', () => {
+  it('stops naming the table, the old temporal format and the way forward (main.type_time), on any row path', async () => {
+    const oldDb = `${db}_old`;
+    const old = new Replication({ databases: [oldDb], source: sourceServer.info, replica: replicaServer.info });
+    try {
+      await old.setCurrentPosition();
+      const conn = await admin(sourceServer);
+      try {
+        // Written while binlog-sync is not running: the table is gone when it reads the rows.
+        await conn.query('SET GLOBAL mysql56_temporal_format = OFF');
+        await conn.query(`CREATE DATABASE \`${oldDb}\``);
+        await conn.query(`CREATE TABLE \`${oldDb}\`.t1 (i INT, t TIME(6), t0 TIME)`);
+        await conn.query(`INSERT INTO \`${oldDb}\`.t1 VALUES (1, '10:20:30.123456', '10:00:00')`);
+        await conn.query(`DROP TABLE \`${oldDb}\`.t1`);
+      } finally {
+        await conn.query('SET GLOBAL mysql56_temporal_format = DEFAULT');
+        await conn.end();
+      }
+      old.start();
+      const result = await old.exited(60_000);
+      expect(result.code, result.stderr.slice(-2000)).toBe(1);
+      expect(result.stderr).toMatch(
+        new RegExp(
+          `binlog-sync: the binlog's table map of ${oldDb}\\.t1 does not describe its columns fully .*mysql56_temporal_format=OFF.*` +
+            'has changed or is gone since.*seed the replica again with `binlog-sync snapshot`.*ALTER TABLE \\.\\.\\. FORCE\\)\\n$',
+        ),
+      );
+    } finally {
+      await old.close();
     }
   });
 });
