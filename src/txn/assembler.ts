@@ -318,9 +318,10 @@ export class TransactionAssembler {
         ? renamed
         : rewriteObject(renamed, { definer, onlyWhereMissing: this.options.definer === undefined, disableEvents: true }, lexer);
     // Statements about a database name it themselves (and their default database
-    // may not exist yet on the replica); table statements run in the default database.
+    // may not exist yet on the replica), but for an ALTER DATABASE that names
+    // none: it is about the default one, as are table statements.
     const database =
-      info.scope !== 'database' && defaultDatabase && filter.replicatesDatabase(defaultDatabase)
+      (info.scope !== 'database' || info.unnamed) && defaultDatabase && filter.replicatesDatabase(defaultDatabase)
         ? filter.targetDatabase(defaultDatabase)
         : undefined;
     const failed = context.errorCode ? { expectedError: context.errorCode } : {};

@@ -36,7 +36,8 @@ export type StatementInfo =
       /** CREATE TABLE ... LIKE: the table whose definition is copied (only read). */
       like?: ResolvedTable;
     }
-  | { kind: 'ddl'; scope: 'database'; verb: string; database: string }
+  /** `unnamed`: the statement names no database (`ALTER DATABASE DEFAULT CHARACTER SET ...`), it is about the default one. */
+  | { kind: 'ddl'; scope: 'database'; verb: string; database: string; unnamed?: true }
   /**
    * A stored routine or event: DDL of its database (its qualified one, else
    * the session's default). A view is a 'table' statement: it is filtered
@@ -88,7 +89,7 @@ export function classifyStatement(sql: string, defaultDatabase: string | undefin
     case 'database': {
       const database = parsed.name?.value ?? defaultDatabase;
       if (database === undefined) return { kind: 'ignored', reason: `${parsed.verb} without a database` };
-      return { kind: 'ddl', scope: 'database', verb: parsed.verb, database };
+      return { kind: 'ddl', scope: 'database', verb: parsed.verb, database, ...(parsed.name ? {} : { unnamed: true as const }) };
     }
   }
 }

@@ -48,7 +48,8 @@ export function resolveTest(name: string): TestFile {
 function textWithIncludes(path: string, depth = 2): string {
   const text = readFileSync(path, 'latin1');
   if (depth === 0) return text;
-  const includes = [...text.matchAll(/^\s*-*source\s+([^\s;]+)/gim)].map((m) => m[1]!);
+  // (`--source x`, `source x;` and `-- source x` alike.)
+  const includes = [...text.matchAll(/^\s*(?:--\s*)?source\s+([^\s;]+)/gim)].map((m) => m[1]!);
   const parts = [text];
   for (const include of includes) {
     const candidates = [join(MYSQL_TEST_DIR, include), join(path, '..', include), join(path, '..', '..', include)];

@@ -10,7 +10,7 @@ import { Differential } from '../support/differential.js';
 let diff: Differential;
 
 /** A database per case, so that each case's copies are compared on their own. */
-const CASES = ['wait_german2', 'wait_retry', 'myisam', 'myisam_retry', 'myisam_interrupted', 'self_join', 'year', 'ucs2_view', 'mssql', 'versioned_alter', 'ddl_errors', 'client_charsets', 'fk_virtual'];
+const CASES = ['wait_german2', 'wait_retry', 'myisam', 'myisam_retry', 'myisam_interrupted', 'self_join', 'year', 'ucs2_view', 'mssql', 'versioned_alter', 'ddl_errors', 'client_charsets', 'fk_virtual', 'alter_unnamed'];
 const dbOf = (name: string): string => `traps_${name}`;
 /** Databases a case creates itself (replicated, not made up front). */
 const CREATED = ['cs_default', 'cs_collate', 'cs_twice'].map(dbOf);
@@ -450,5 +450,26 @@ describe('YEAR keys (engines/iuds insert_year and update_year)', () => {
     for (const t of tables) await diff.run(...statements(t));
     diff.replication.start();
     await diff.expectSameAsNative(db);
+  });
+});
+
+describe('ALTER DATABASE naming no database (main.ctype_create)', () => {
+  it("changes the session's default database, as on the native replica", async () => {
+    const db = dbOf('alter_unnamed');
+    // A session of its own: USE outlives the statement.
+    const session = await mysql.createConnection({ uri: diff.source.info.adminUrl, ...EXACT_VALUES });
+    try {
+      await session.query(`USE ${db}`);
+      await session.query('ALTER DATABASE DEFAULT CHARACTER SET latin2');
+      await session.query('CREATE TABLE t1 (a CHAR(10))');
+      await session.query("INSERT INTO t1 VALUES ('x')");
+      await session.query("ALTER SCHEMA COMMENT 'altered unnamed'");
+    } finally {
+      await session.end();
+    }
+    await diff.expectSameAsNative(db);
+    const schema = `SELECT DEFAULT_CHARACTER_SET_NAME AS cs, SCHEMA_COMMENT AS comment FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = '${db}'`;
+    expect(await onOurs(schema)).toEqual(await onReplica('native', schema));
+    expect(await onOurs(schema)).toEqual([{ cs: 'latin2', comment: 'altered unnamed' }]);
   });
 });

@@ -38,6 +38,11 @@ function database(verb: string, name: string): StatementInfo {
   return { kind: 'ddl', scope: 'database', verb, database: name };
 }
 
+/** A database statement that names none: about the default database. */
+function defaultDatabaseDdl(verb: string): StatementInfo {
+  return { kind: 'ddl', scope: 'database', verb, database: DEFAULT_DB, unnamed: true };
+}
+
 
 describe('classifyStatement: table DDL', () => {
   it.each<[string, StatementInfo]>([
@@ -225,10 +230,10 @@ describe('classifyStatement: database DDL', () => {
     ['DROP SCHEMA IF EXISTS `order`', database('DROP DATABASE', 'order')],
     ['ALTER DATABASE prod CHARACTER SET utf8mb4', database('ALTER DATABASE', 'prod')],
     ['ALTER SCHEMA `a b` COLLATE utf8mb4_bin', database('ALTER DATABASE', 'a b')],
-    ['ALTER DATABASE CHARACTER SET utf8mb4', database('ALTER DATABASE', DEFAULT_DB)],
-    ['ALTER DATABASE DEFAULT COLLATE = utf8mb4_bin', database('ALTER DATABASE', DEFAULT_DB)],
-    ["ALTER DATABASE COMMENT 'hello'", database('ALTER DATABASE', DEFAULT_DB)],
-    ['ALTER DATABASE READ ONLY = 1', database('ALTER DATABASE', DEFAULT_DB)],
+    ['ALTER DATABASE CHARACTER SET utf8mb4', defaultDatabaseDdl('ALTER DATABASE')],
+    ['ALTER DATABASE DEFAULT COLLATE = utf8mb4_bin', defaultDatabaseDdl('ALTER DATABASE')],
+    ["ALTER DATABASE COMMENT 'hello'", defaultDatabaseDdl('ALTER DATABASE')],
+    ['ALTER DATABASE READ ONLY = 1', defaultDatabaseDdl('ALTER DATABASE')],
     ['ALTER DATABASE charset CHARSET utf8', database('ALTER DATABASE', 'charset')],
     ['ALTER DATABASE prod UPGRADE DATA DIRECTORY NAME', database('ALTER DATABASE', 'prod')],
   ])('%s', (sql, expected) => {
