@@ -52,8 +52,8 @@ export class DdlApplier {
     }
     await this.enter(action, context, zone?.offset);
     try {
-      // Everything sent now is read in the source session's character_set_client: sent in it.
-      const inClientCharset = (sql: string): string | Buffer => clientBytes(sql, action.encoding);
+      // Everything sent now is read in the source session's character_set_client: sent in it, as bytes.
+      const inClientCharset = (sql: string): Buffer => asBytes(clientBytes(sql, action.encoding));
       if (action.database) await this.replica.run(inClientCharset(`USE ${quoteIdentifier(action.database)}`), [], context, action.verb, action.database);
       // DDL commits implicitly: whatever was open is committed, and later rows need a new transaction.
       committing();
@@ -72,7 +72,7 @@ export class DdlApplier {
       this.logger.warn({ ...context, statement: action.verb }, `${action.verb} had already been applied before a restart`);
     } finally {
       const leave = leaveDdlContext();
-      await this.replica.run(leave.sql, leave.params, context, 'session');
+      await this.replica.run(asBytes(leave.sql), leave.params, context, 'session');
     }
   }
 
@@ -113,7 +113,7 @@ export class DdlApplier {
       await run();
       return;
     }
-    await this.replica.run('SET SESSION foreign_key_checks = 1', [], context, 'session');
+    await this.replica.run(asBytes('SET SESSION foreign_key_checks = 1'), [], context, 'session');
     try {
       await run();
     } catch (error) {
@@ -122,12 +122,22 @@ export class DdlApplier {
         { ...context, statement: action.verb, error: serverErrno(error) },
         `${action.verb} failed with foreign key checks on, as the source ran it (${(error as Error).message}); applied with them off`,
       );
-      await this.replica.run('SET SESSION foreign_key_checks = 0', [], context, 'session');
+      await this.replica.run(asBytes('SET SESSION foreign_key_checks = 0'), [], context, 'session');
       await run();
     } finally {
-      await this.replica.run('SET SESSION foreign_key_checks = 0', [], context, 'session');
+      await this.replica.run(asBytes('SET SESSION foreign_key_checks = 0'), [], context, 'session');
     }
   }
+}
+
+/**
+ * A statement as bytes, for the driver to send as they are. Under a DDL's
+ * character_set_client the driver would encode a string in that character
+ * set, which it learns from the server's session tracking: one it has no
+ * encoder for (swe7, keybcs2, ...) closes the connection (main.ctype_swe7).
+ */
+function asBytes(sql: string | Buffer): Buffer {
+  return typeof sql === 'string' ? Buffer.from(sql, 'utf8') : sql;
 }
 
 /**
