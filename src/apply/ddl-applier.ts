@@ -62,7 +62,9 @@ export class DdlApplier {
       const run = (): Promise<unknown> => this.replica.run(inClientCharset(action.sql), [], context, action.verb, action.targets.join(', '));
       await this.underSourceChecks(action, context, run).catch((error: unknown) => {
         // Logged with an error on the source, which did part of it all the same: the same error here is the same outcome.
-        if (action.expectedError === undefined || serverErrno(error) !== action.expectedError) throw missingElsewhere(error, action.targets) ?? error;
+        if (action.expectedError === undefined || serverErrno(error) !== action.expectedError) {
+          throw missingElsewhere(error, action.targets) ?? filledFromSession(error, action.sql) ?? error;
+        }
         this.logger.info({ ...context, statement: action.verb, error: action.expectedError }, `${action.verb} ended with error ${action.expectedError} here as on the source`);
       });
       for (const sql of action.after ?? []) await this.replica.run(inClientCharset(sql), [], context, action.verb, action.targets.join(', '));
@@ -164,6 +166,27 @@ export function missingElsewhere(error: unknown, targets: readonly string[]): Ap
   return new ApplyError(
     `${error.message}; the statement refers to ${database}.${table}, which the replica does not have: if the database ${database} is not replicated, ` +
       `add it to --databases and seed it with \`binlog-sync snapshot\`, or create ${database}.${table} on the replica, then start again`,
+    { cause: error.cause, location: error.location },
+  );
+}
+
+/** Data too long for a column (1406), data truncated (1265). */
+const TOO_LONG_ERRNOS = new Set([1406, 1265]);
+
+/**
+ * The DDL fills rows from a function of the session (`ADD COLUMN ... DEFAULT
+ * USER()`), which the replica evaluates as its own: binlog-sync's account,
+ * longer than the source's user (innodb.innodb-alter-timestamp). No replica
+ * can have the source's value: say so, and the way on.
+ */
+function filledFromSession(error: unknown, sql: string): ApplyError | undefined {
+  if (!(error instanceof ApplyError) || !TOO_LONG_ERRNOS.has(serverErrno(error) ?? 0)) return undefined;
+  const call = /\b(USER|CURRENT_USER|SESSION_USER|SYSTEM_USER)\s*\(/i.exec(sql);
+  if (!call) return undefined;
+  return new ApplyError(
+    `${error.message}; the statement fills rows from ${call[1]!.toUpperCase()}(), which the replica evaluates as its own session's ` +
+      "account (binlog-sync's), not the source's, and it does not fit: run the statement on the replica by hand, " +
+      'with the value the source had, then `binlog-sync skip`',
     { cause: error.cause, location: error.location },
   );
 }

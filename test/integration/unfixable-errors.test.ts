@@ -228,3 +228,28 @@ describe('bad state files and unreachable servers', () => {
     expect(result.stderr).not.toMatch(/\n\s+at /); // no stack trace
   });
 });
+
+describe('a DDL filling rows from USER() (innodb.innodb-alter-timestamp)', () => {
+  it("stops naming the function and the way on where the replica's account does not fit; skip passes it", async () => {
+    await replication.caughtUp();
+    const [[{ n }]] = (await source.query('SELECT LENGTH(USER()) AS n')) as unknown as [[{ n: number }]];
+    await source.query(`CREATE TABLE \`${db}\`.visits (id INT PRIMARY KEY) ENGINE=InnoDB`);
+    await source.query(`INSERT INTO \`${db}\`.visits VALUES (1), (2)`);
+    // Just wide enough for the source's user: binlog-sync's (binlog_sync@127.0.0.1) is longer.
+    await source.query(`ALTER TABLE \`${db}\`.visits ADD COLUMN who VARCHAR(${Number(n)}) NULL DEFAULT USER()`);
+    const stopped = await replication.exited();
+    expect(stopped.code).toBe(1);
+    expect(stopped.stderr).toMatch(
+      /binlog-sync: applying ALTER TABLE on .*\.visits at GTID \d+-\d+-\d+, .*Data too long for column 'who'.*; the statement fills rows from USER\(\), which the replica evaluates as its own session's account .*then `binlog-sync skip`\n$/,
+    );
+    // The way on: the statement by hand with the source's value, then skip.
+    const [[{ user }]] = (await source.query('SELECT USER() AS user')) as unknown as [[{ user: string }]];
+    await onReplica(`ALTER TABLE \`${db}\`.visits ADD COLUMN who VARCHAR(${Number(n)}) NULL DEFAULT '${user.replace(/'/g, "''")}'`);
+    const skip = await replication.cli(['skip', ...replication.connectionArgs]);
+    expect(skip.code, skip.stderr).toBe(0);
+    replication.start();
+    await source.query(`INSERT INTO \`${db}\`.visits (id) VALUES (3)`);
+    await replication.caughtUp();
+    expect(await onReplica(`SELECT COUNT(*) AS n FROM \`${db}\`.visits`)).toEqual([{ n: '3' }]);
+  });
+});
