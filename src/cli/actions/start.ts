@@ -13,8 +13,7 @@ import { resolveNats } from '../../relay/relay-settings.js';
 import { describeRelay } from '../../relay/relay-url.js';
 import type { ProgramContext } from '../context.js';
 import { defaultServerId, loggerFor, requireDatabases, settingsFor } from '../command-helpers.js';
-
-const STOP_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
+import { onStopSignals } from './stop-signals.js';
 
 /** `start`: replicates until SIGINT/SIGTERM. */
 export async function startAction(_opts: unknown, command: Command, ctx: ProgramContext): Promise<void> {
@@ -33,24 +32,8 @@ export async function startAction(_opts: unknown, command: Command, ctx: Program
   if (decodeThreadWanted()) startSpareThread(state);
   const logger = loggerFor(settings);
 
-  // Graceful first, forced second (graphile-worker's registerSignalHandlers).
-  const controller = new AbortController();
-  let forceTimer: NodeJS.Timeout | undefined;
-  const onSignal = (signal: NodeJS.Signals): void => {
-    if (controller.signal.aborted) {
-      logger.warn({ signal }, 'second signal: exiting now');
-      process.exit(1);
-    }
-    logger.info({ signal }, 'stopping: finishing the current step, then saving the position');
-    controller.abort();
-    // The contract promises a stop within 10 s; never hang past it.
-    forceTimer = setTimeout(() => {
-      logger.error('did not stop within 10 s; exiting');
-      process.exit(1);
-    }, 10_000);
-    forceTimer.unref();
-  };
-  for (const s of STOP_SIGNALS) process.on(s, onSignal);
+  // Graceful first, forced second, a stop within 10 s (see stop-signals.ts).
+  const stopping = onStopSignals(logger);
   if (from) logger.info({ state: settings.state, databases: settings.databases, from: describeRelay(from.address) }, `starting from the relay's stream ${describeRelay(from.address)}`);
   else logger.info({ serverId, state: settings.state, databases: settings.databases }, `starting with server id ${serverId}`);
   const health = new StreamHealth();
@@ -60,10 +43,9 @@ export async function startAction(_opts: unknown, command: Command, ctx: Program
     const { runReplicator } = await import('../../replicator/replicator.js');
     if (settings.metricsPort !== undefined) served = await serveMetricsOn(settings.metricsPort, settings, { health, state, logger, source: from ? describeRelay(from.address) : describeEndpoint(source!), replica });
     const page = served ? { metrics: served.metrics, events: served.events, onProgress: served.onProgress } : {};
-    await runReplicator({ source, ...(from ? { from } : {}), replica, serverId, filter: settings, definer: settings.definer, mask, state, logger, signal: controller.signal, health, ...page });
+    await runReplicator({ source, ...(from ? { from } : {}), replica, serverId, filter: settings, definer: settings.definer, mask, state, logger, signal: stopping.signal, health, ...page });
   } finally {
-    for (const s of STOP_SIGNALS) process.off(s, onSignal);
-    clearTimeout(forceTimer);
+    stopping.dispose();
     dropSpareThread();
     await served?.close();
     state.close();

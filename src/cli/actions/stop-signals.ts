@@ -1,7 +1,6 @@
 // The first SIGINT/SIGTERM stops gracefully, a second one forces the exit;
 // the contract promises a stop within 10 s either way (graphile-worker's
-// registerSignalHandlers). For the long-running commands: `relay` (and `start`
-// has the same rule in its own action).
+// registerSignalHandlers). For the long-running commands: `start` and `relay`.
 import type { Logger } from '../../log/logger.js';
 
 const STOP_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
