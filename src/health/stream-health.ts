@@ -26,7 +26,9 @@ export class StreamHealth {
    * together (a rotate to offset 0 is the start of its file). Forgotten when
    * the stream ends: the next one starts again from the committed position.
    */
-  private seen: { file: string; position: number } | null = null;
+  // (Two fields, not an object: set for every event.)
+  private seenFile: string | null = null;
+  private seenPosition = 0;
   /**
    * The source position through which everything the stream delivered was
    * applied and is durable, as of the last time nothing was pending (see
@@ -72,7 +74,7 @@ export class StreamHealth {
     this.lastSeenAt = now;
     // A new stream resumes from the committed position: what the old one saw
     // (maybe rolled back since, and applied again now) proves nothing.
-    this.seen = null;
+    this.seenFile = null;
     if (!streaming) this.pendingSince = null;
   }
 
@@ -82,15 +84,15 @@ export class StreamHealth {
     if (event.type === 'rotate' || event.type === 'heartbeat') {
       this.sourceFile = event.file;
       if (event.position > 0) this.sourcePosition = event.position;
-      if (event.position > 0) this.seen = { file: event.file, position: event.position };
-      else if (event.type === 'rotate') this.seen = { file: event.file, position: BINLOG_START };
+      if (event.position > 0) this.see(event.file, event.position);
+      else if (event.type === 'rotate') this.see(event.file, BINLOG_START);
       return;
     }
     if (event.type === 'format') return;
     this.sourceFile = event.file || this.sourceFile;
     if (event.nextPosition > 0) this.sourcePosition = event.nextPosition;
-    const file = event.file || this.seen?.file;
-    if (event.nextPosition > 0 && file) this.seen = { file, position: event.nextPosition };
+    const file = event.file || this.seenFile;
+    if (event.nextPosition > 0 && file) this.see(file, event.nextPosition);
     if (this.pendingSince === null && event.timestamp > 0) this.pendingSince = event.timestamp;
   }
 
@@ -101,7 +103,12 @@ export class StreamHealth {
    */
   settled(): void {
     this.pendingSince = null;
-    if (this.seen) this.appliedThrough = this.seen;
+    if (this.seenFile !== null) this.appliedThrough = { file: this.seenFile, position: this.seenPosition };
+  }
+
+  private see(file: string, position: number): void {
+    this.seenFile = file;
+    this.seenPosition = position;
   }
 
   /** The stream is alive: started, and an event or heartbeat seen within the silence window. */
