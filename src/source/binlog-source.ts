@@ -19,7 +19,7 @@ import { xidLiteral, type BinlogRows, type RowsInPlace, type RowsKind, type Sour
 import { noForeignKeyChecks, parseStatusVars } from './status-vars.js';
 import { rawQuery, rawStatusVars } from './zongji-raw.js';
 import { clientText } from '../sql/client-text.js';
-import { joinLargePackets } from './joined-packets.js';
+import { prepareDumpConnection, watchSilence } from './dump-connection.js';
 import { countedRows, countRowsInstead, keepFormatDescriptions, lastFormatDescription, rawEvent } from './raw-events.js';
 import { decodeMysql8Events, isPartialUpdate, readingPartialUpdate } from './mysql8-events.js';
 import { EVENT_HEADER_BYTES, TABLE_MAP_EVENT as TABLE_MAP_EVENT_TYPE, hasChecksums, normaliseFormatDescription, renameTableMapDatabase } from '../binlog/event-bytes.js';
@@ -203,43 +203,21 @@ export class BinlogSource {
           'xaprepare',
         ],
       });
-      // Large events are put together in one buffer, not in two (see joined-packets.ts).
-      joinLargePackets(zongji.connection);
-      // The binlog connection exists now and runs its commands in order, so
-      // this is sent before the dump request: the source then sends a
-      // heartbeat whenever it has had nothing to send for a period.
-      const periodNs = BigInt(this.options.heartbeatMs ?? 1000) * 1_000_000n;
-      zongji.connection?.query(`SET @master_heartbeat_period = ${periodNs}, @source_heartbeat_period = ${periodNs}`, () => undefined);
-      // While the applier works through a long transaction, the stream is held
-      // back (backpressure) and the source's dump thread waits to write: with
-      // the default net_write_timeout (60 s) it would give up and close the
-      // connection, and a transaction slower than that would be applied over
-      // and over. A session of our own may wait as long as a day.
-      zongji.connection?.query(`SET SESSION net_write_timeout = ${DUMP_WRITE_TIMEOUT_S}`, () => undefined);
+      prepareDumpConnection(zongji.connection, this.options.heartbeatMs);
     });
     this.startWatchdog();
   }
 
   /** Declares the stream broken when the source has been silent for longer than heartbeats allow. */
   private startWatchdog(): void {
-    const silenceMs = this.options.silenceMs ?? 5 * (this.options.heartbeatMs ?? 1000);
     this.lastEventAt = Date.now();
-    this.watchdog = setInterval(() => {
-      // While we hold the stream back, silence is ours, not the source's.
-      if (this.paused) {
-        this.lastEventAt = Date.now();
-        return;
-      }
-      const silent = Date.now() - this.lastEventAt;
-      if (silent > silenceMs) {
-        this.fail(
-          new ConnectionError(
-            `no data or heartbeat from the source ${describeEndpoint(this.options.endpoint)} for ${Math.round(silent / 1000)} s; the connection is taken as broken`,
-          ),
-        );
-      }
-    }, Math.min(1000, silenceMs));
-    this.watchdog.unref();
+    this.watchdog = watchSilence({
+      silenceMs: this.options.silenceMs ?? 5 * (this.options.heartbeatMs ?? 1000),
+      endpoint: this.options.endpoint,
+      lastEventAt: () => this.lastEventAt,
+      held: () => this.paused,
+      onBroken: (error) => this.fail(error),
+    });
   }
 
   private fail(error: Error): void {
@@ -613,6 +591,3 @@ export function streamFailure(error: Error, endpoint: Endpoint, start: StreamSta
     ? new ConnectionError(`the binlog stream from the source ${describeEndpoint(endpoint)} failed: ${message}`, { cause: error })
     : failure;
 }
-
-/** How long the source's dump thread may wait for us to read (see start()). */
-export const DUMP_WRITE_TIMEOUT_S = 86_400;

@@ -7,12 +7,11 @@
 // checksum setting is zongji's too): it is handed over before the event
 // that follows it.
 import ZongJi from '@vlasky/zongji';
-import { describeEndpoint, type Endpoint } from '../config/connection-url.js';
-import { ConnectionError } from '../errors.js';
+import type { Endpoint } from '../config/connection-url.js';
 import { effectiveOptions } from '../db/connect.js';
 import type { Logger } from '../log/logger.js';
-import { DUMP_WRITE_TIMEOUT_S, streamFailure, type StreamStart } from './binlog-source.js';
-import { joinLargePackets } from './joined-packets.js';
+import { streamFailure, type StreamStart } from './binlog-source.js';
+import { prepareDumpConnection, watchSilence } from './dump-connection.js';
 import { keepFormatDescriptions, lastFormatDescription } from './raw-events.js';
 
 export interface RawBinlogStreamOptions {
@@ -66,11 +65,8 @@ export class RawBinlogStream {
         ...(start.gtid ? { gtidSet: start.gtid } : { filename: start.file!, position: start.position! }),
         includeEvents: ['format'],
       });
-      joinLargePackets(zongji.connection);
-      const periodNs = BigInt(this.options.heartbeatMs ?? 1000) * 1_000_000n;
-      zongji.connection?.query(`SET @master_heartbeat_period = ${periodNs}, @source_heartbeat_period = ${periodNs}`, () => undefined);
-      // The relay may hold the stream back while the NATS server is slow (see binlog-source.ts).
-      zongji.connection?.query(`SET SESSION net_write_timeout = ${DUMP_WRITE_TIMEOUT_S}`, () => undefined);
+      // (The relay may hold the stream back while the NATS server is slow.)
+      prepareDumpConnection(zongji.connection, this.options.heartbeatMs);
     });
     this.startWatchdog();
   }
@@ -89,15 +85,13 @@ export class RawBinlogStream {
   }
 
   private startWatchdog(): void {
-    const silenceMs = 5 * (this.options.heartbeatMs ?? 1000);
-    this.watchdog = setInterval(() => {
-      if (this.paused) this.lastEventAt = Date.now();
-      const silent = Date.now() - this.lastEventAt;
-      if (silent > silenceMs) {
-        this.fail(new ConnectionError(`no data or heartbeat from the source ${describeEndpoint(this.options.endpoint)} for ${Math.round(silent / 1000)} s; the connection is taken as broken`));
-      }
-    }, 1000);
-    this.watchdog.unref();
+    this.watchdog = watchSilence({
+      silenceMs: 5 * (this.options.heartbeatMs ?? 1000),
+      endpoint: this.options.endpoint,
+      lastEventAt: () => this.lastEventAt,
+      held: () => this.paused,
+      onBroken: (error) => this.fail(error),
+    });
   }
 
   private fail(error: Error): void {
