@@ -6,6 +6,7 @@ import type { ApplyModeState } from '../apply/apply-mode.js';
 import type { CapabilityState } from '../capabilities.js';
 import type { RunnerHealth } from '../state/state-store.js';
 import type { SourceEvent } from '../source/events.js';
+import type { WireEvent } from '../source/wire-codec.js';
 
 /** Where every binlog file's first event starts (after its 4-byte magic number). */
 const BINLOG_START = 4;
@@ -78,8 +79,8 @@ export class StreamHealth {
     if (!streaming) this.pendingSince = null;
   }
 
-  /** An event arrived from the source. */
-  observe(event: SourceEvent, now = Date.now()): void {
+  /** An event arrived from the source (as it travelled from the decoding thread will do: its table is not looked at). */
+  observe(event: SourceEvent | WireEvent, now = Date.now()): void {
     this.lastSeenAt = now;
     if (event.type === 'rotate' || event.type === 'heartbeat') {
       this.sourceFile = event.file;
@@ -89,11 +90,17 @@ export class StreamHealth {
       return;
     }
     if (event.type === 'format') return;
-    this.sourceFile = event.file || this.sourceFile;
-    if (event.nextPosition > 0) this.sourcePosition = event.nextPosition;
-    const file = event.file || this.seenFile;
-    if (event.nextPosition > 0 && file) this.see(file, event.nextPosition);
-    if (this.pendingSince === null && event.timestamp > 0) this.pendingSince = event.timestamp;
+    this.observePlace(event.file, event.nextPosition, event.timestamp, now);
+  }
+
+  /** An event other than a rotate, heartbeat or format description arrived: its file, where the next begins, its timestamp. */
+  observePlace(file: string, nextPosition: number, timestamp: number, now = Date.now()): void {
+    this.lastSeenAt = now;
+    this.sourceFile = file || this.sourceFile;
+    if (nextPosition > 0) this.sourcePosition = nextPosition;
+    const seen = file || this.seenFile;
+    if (nextPosition > 0 && seen) this.see(seen, nextPosition);
+    if (this.pendingSince === null && timestamp > 0) this.pendingSince = timestamp;
   }
 
   /**

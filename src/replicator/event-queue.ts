@@ -2,6 +2,9 @@
 // arrive) and the applier (which takes one event at a time, asynchronously).
 // Past `high` queued weight it asks the stream to pause, and below `low` to
 // resume, so a slow replica holds the source back instead of filling memory.
+// Items may also come in batches whose items are made only as they are
+// taken (the decoding thread's messages, see source/wire-codec.ts): what
+// waits in the queue then is bytes, not objects the collector must copy.
 
 export interface EventQueueOptions<T> {
   /** Total weight at which the stream is paused (default 10,000). */
@@ -20,9 +23,27 @@ export interface EventQueueOptions<T> {
   held?: (item: T) => number;
 }
 
+/** Items made one at a time, as they are taken. */
+export interface EventBatch<T> {
+  /** Items not yet made. */
+  readonly remaining: number;
+  next(): T | undefined;
+}
+
+/** A batch in the queue, with its weight and how much of it was taken. */
+class Batched<T> {
+  taken = 0;
+  constructor(
+    readonly batch: EventBatch<T>,
+    readonly weight: number,
+  ) {}
+}
+
 export class EventQueue<T> {
-  private items: Array<T | undefined> = [];
+  private items: Array<T | Batched<T> | undefined> = [];
   private head = 0;
+  /** Items waiting, those of batches included. */
+  private count = 0;
   private load = 0;
   private waiter: (() => void) | undefined;
   private failure: Error | undefined;
@@ -37,12 +58,29 @@ export class EventQueue<T> {
   }
 
   get length(): number {
-    return this.items.length - this.head;
+    return this.count;
   }
 
   push(item: T): void {
     this.items.push(item);
-    this.load += this.options.weight?.(item) ?? 1;
+    this.count += 1;
+    this.added(this.options.weight?.(item) ?? 1);
+  }
+
+  /**
+   * Adds a batch that weighs `weight` in all: as its items are taken, each
+   * weighs as push() weighs it, and what is left of `weight` once the
+   * batch is spent comes off then.
+   */
+  pushBatch(batch: EventBatch<T>, weight: number): void {
+    if (batch.remaining === 0) return;
+    this.items.push(new Batched(batch, weight));
+    this.count += batch.remaining;
+    this.added(weight);
+  }
+
+  private added(weight: number): void {
+    this.load += weight;
     if (!this.paused && this.load >= this.high) {
       this.paused = true;
       this.options.onHigh();
@@ -113,21 +151,43 @@ export class EventQueue<T> {
   }
 
   private take(): T {
-    const item = this.items[this.head]!;
+    let item = this.items[this.head]!;
+    let weight: number;
+    if (item instanceof Batched) {
+      const batched = item;
+      item = batched.batch.next()!;
+      weight = this.options.weight?.(item) ?? 1;
+      batched.taken += weight;
+      if (batched.batch.remaining > 0) {
+        this.count -= 1;
+        this.load -= weight - (this.options.held?.(item) ?? 0);
+        this.resumeIfLow();
+        return item;
+      }
+      // Spent: the rest of its weight comes off with its last item.
+      weight += batched.weight - batched.taken;
+    } else {
+      weight = this.options.weight?.(item) ?? 1;
+    }
     // Let go of it now: a taken event must not live on until the next compaction.
     this.items[this.head] = undefined;
     this.head += 1;
-    this.load -= (this.options.weight?.(item) ?? 1) - (this.options.held?.(item) ?? 0);
+    this.count -= 1;
+    this.load -= weight - (this.options.held?.(item) ?? 0);
     // Compact now and then so the array does not grow without bound.
     if (this.head > 1024 && this.head * 2 > this.items.length) {
       this.items = this.items.slice(this.head);
       this.head = 0;
     }
+    this.resumeIfLow();
+    return item;
+  }
+
+  private resumeIfLow(): void {
     if (this.paused && this.load <= this.low) {
       this.paused = false;
       this.options.onLow();
     }
-    return item;
   }
 
   private wake(): void {

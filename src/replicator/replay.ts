@@ -135,6 +135,7 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayResult> {
       start: { file: plan.start.file, position: plan.start.position },
       logger,
       onEvent: (event) => events.push(event),
+      onEvents: (batch, weight) => events.pushBatch(batch, weight),
       onError: (error) => events.fail(error),
       onEnd: () => events.end(),
       silenceMs: NO_SILENCE_MS,

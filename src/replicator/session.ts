@@ -167,6 +167,10 @@ export async function runSession(options: SessionOptions, run: RunContext): Prom
         options.health?.observe(event);
         events.push(event);
       },
+      onEvents: (batch, weight) => {
+        if (options.health) batch.observeAll(options.health, Date.now());
+        events.pushBatch(batch, weight);
+      },
       onError: (error) => events.fail(error),
       ...(options.heartbeatMs ? { heartbeatMs: options.heartbeatMs } : {}),
       filter: options.filter,

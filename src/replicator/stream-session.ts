@@ -153,6 +153,10 @@ export async function runStreamSession(options: StreamSessionOptions, run: RunCo
         options.health?.observe(event);
         events.push(event);
       },
+      onEvents: (batch, weight) => {
+        if (options.health) batch.observeAll(options.health, Date.now());
+        events.pushBatch(batch, weight);
+      },
       onError: (error) => events.fail(error),
       silenceMs: SILENCE_MS,
       filter: options.filter,

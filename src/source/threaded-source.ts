@@ -12,7 +12,8 @@ import type { BatchingOptions } from '../sql/prepare.js';
 import { createFilter, targetTables, type FilterSettings } from '../txn/filter.js';
 import { Masker, type MaskSettings } from '../mask/masker.js';
 import { binlogRowTargets } from './row-routes.js';
-import { unpackEvents, type PackedEvents, type WireEvent } from './wire-codec.js';
+import { PackedReader, unpackEvents, type PackedEvents, type PlaceObserver, type WireEvent } from './wire-codec.js';
+import type { EventBatch } from '../replicator/event-queue.js';
 import { decodeThreadRunnable, takeDecodeThread } from './spare-thread.js';
 import type { ReplayPlan } from '../replay/plan.js';
 import { FileTransport } from './file-transport.js';
@@ -58,6 +59,35 @@ export interface EventStreamOptions extends BinlogSourceOptions {
   relay?: RelayFeed;
   /** A replay has handed over its last event (after it, in order). */
   onEnd?: () => void;
+  /**
+   * The decoding thread's events a message at a time, made as they are
+   * taken (see EventQueue.pushBatch); `weight` is theirs in all. Without
+   * it, or decoded on this thread, each event goes to onEvent.
+   */
+  onEvents?: (events: MessageEvents, weight: number) => void;
+}
+
+/** A decoding thread's message: its events made one at a time, as the apply loop takes them. */
+export class MessageEvents implements EventBatch<SourceEvent> {
+  constructor(
+    private readonly reader: PackedReader,
+    private readonly finish: (wire: WireEvent) => SourceEvent,
+  ) {}
+
+  get remaining(): number {
+    return this.reader.remaining;
+  }
+
+  next(): SourceEvent | undefined {
+    const event = this.reader.next();
+    if (event === undefined || !this.reader.lastWasObject) return event as SourceEvent | undefined;
+    return this.finish(event as WireEvent);
+  }
+
+  /** Tells the stream's health where each event is, as they arrive (before any is made). */
+  observeAll(observer: PlaceObserver, now: number): void {
+    this.reader.observeAll(observer, now);
+  }
 }
 
 /** The run's decoding-thread capability (see capabilities.ts). */
@@ -235,7 +265,13 @@ class ThreadedSource implements EventStream {
           }
           case 'events':
             try {
-              unpackEvents(message.events, this.tableOf, this.take);
+              if (this.stopped) {
+                // (Nothing after a stop is applied.)
+              } else if (options.onEvents) {
+                options.onEvents(new MessageEvents(new PackedReader(message.events, this.tableOf), this.finish), message.weight);
+              } else {
+                unpackEvents(message.events, this.tableOf, this.take);
+              }
             } catch (error) {
               fail(error as Error);
             }
@@ -285,15 +321,14 @@ class ThreadedSource implements EventStream {
   /** An event of a message: made again from its packed form, or as it travelled (see wire-codec.ts). */
   private readonly take = (event: SourceEvent | WireEvent, packed: boolean): void => {
     if (this.stopped) return;
-    if (packed) this.options.onEvent(event as SourceEvent);
-    else this.deliver(event as WireEvent);
+    this.options.onEvent(packed ? (event as SourceEvent) : this.finish(event as WireEvent));
   };
 
-  private deliver(wire: WireEvent): void {
+  /** An event that travelled as an object, made whole: its table, and Buffers for its bytes. */
+  private readonly finish = (wire: WireEvent): SourceEvent => {
     if (wire.type !== 'rows') {
       // (Bytes cross threads as plain Uint8Arrays.)
-      this.options.onEvent(wire.type === 'format' ? { ...wire, event: asBuffer(wire.event) } : wire);
-      return;
+      return wire.type === 'format' ? { ...wire, event: asBuffer(wire.event) } : wire;
     }
     const table = this.tableOf(wire.table);
     // Byte values (and LOAD DATA files) cross threads as plain Uint8Arrays; the applier expects Buffers.
@@ -314,8 +349,8 @@ class ThreadedSource implements EventStream {
     // (In place: the message's objects are this thread's own copies.)
     const event = wire as unknown as Extract<SourceEvent, { type: 'rows' }>;
     event.table = table;
-    this.options.onEvent(event);
-  }
+    return event;
+  };
 
   prepare(): void {
     this.worker?.postMessage({ type: 'prepare' } satisfies ToDecodeThread);

@@ -250,33 +250,58 @@ function grown<T extends Uint8Array | Float64Array>(array: T, least: number): T 
   return larger;
 }
 
+/** What sees where a message's events are as it arrives (the stream's health), before any is made. */
+export interface PlaceObserver {
+  /** An event that travelled as an object (it may still be unfinished: a rows event's table by number). */
+  observe(event: WireEvent, now: number): void;
+  /** A packed event: its binlog file, where the next event begins, and its timestamp (as SourceEvent has it). */
+  observePlace(file: string, nextPosition: number, timestamp: number, now: number): void;
+}
+
 /**
- * The events of a packed message, in order, to `deliver`: those that
- * travelled as objects as they came (for the receiver to finish), the
- * others made again as the source made them.
+ * The events of a packed message, made one at a time as they are taken:
+ * those that travelled as objects as they came (for the receiver to
+ * finish, see `lastWasObject`), the others made again as the source made
+ * them. Made only when the apply loop takes them, events die young: a
+ * queue of thousands of them made at once outlived the collector's young
+ * generation, and copying them cost the main thread more than making them.
  */
-export function unpackEvents(
-  packed: PackedEvents,
-  tableOf: (id: number) => TableDef,
-  deliver: (event: SourceEvent | WireEvent, packed: boolean) => void,
-): void {
-  const { kinds, numbers, strings, bytes, objects } = packed;
-  let n = 0;
-  let object = 0;
-  let headAt = -1;
-  let head: Buffer | undefined;
-  for (let i = 0; i < kinds.length; i++) {
-    switch (kinds[i]) {
+export class PackedReader {
+  private i = 0;
+  private n = 0;
+  private object = 0;
+  private headAt = -1;
+  private head: Buffer | undefined;
+  /** Whether the event next() returned last travelled as an object. */
+  lastWasObject = false;
+
+  constructor(
+    private readonly packed: PackedEvents,
+    private readonly tableOf: (id: number) => TableDef,
+  ) {}
+
+  /** Events not yet made. */
+  get remaining(): number {
+    return this.packed.kinds.length - this.i;
+  }
+
+  next(): SourceEvent | WireEvent | undefined {
+    const { kinds, numbers, strings, bytes, objects } = this.packed;
+    if (this.i >= kinds.length) return undefined;
+    const n = this.n;
+    switch (kinds[this.i++]) {
       case BINLOG_ROWS: {
-        const table = tableOf(numbers[n + 1]!);
+        const table = this.tableOf(numbers[n + 1]!);
         const kind = KINDS[numbers[n]!]!;
         const flags = numbers[n + 3]!;
-        if (numbers[n + 8] !== headAt || !head) {
-          headAt = numbers[n + 8]!;
-          head = Buffer.from(bytes, headAt, numbers[n + 9]);
+        if (numbers[n + 8] !== this.headAt || !this.head) {
+          this.headAt = numbers[n + 8]!;
+          this.head = Buffer.from(bytes, this.headAt, numbers[n + 9]);
         }
         const present = allPresent(table.columns.length);
-        const event: Extract<SourceEvent, { type: 'rows' }> = {
+        this.n += ROWS_NUMBERS;
+        this.lastWasObject = false;
+        return {
           type: 'rows',
           bytes: numbers[n + 2]!,
           kind,
@@ -291,32 +316,62 @@ export function unpackEvents(
           file: strings[numbers[n + 12]!]!,
           nextPosition: numbers[n + 4]!,
           timestamp: numbers[n + 5]!,
-          binlog: { head, event: Buffer.from(bytes, numbers[n + 10], numbers[n + 11]), statement: numbers[n + 6]!, rows: numbers[n + 7]! },
+          binlog: { head: this.head, event: Buffer.from(bytes, numbers[n + 10], numbers[n + 11]), statement: numbers[n + 6]!, rows: numbers[n + 7]! },
         };
-        n += ROWS_NUMBERS;
-        deliver(event, true);
-        break;
       }
       case GTID:
-        deliver(
-          {
-            type: 'gtid',
-            gtid: strings[numbers[n]!]!,
-            impliesBegin: numbers[n + 1] === 1,
-            file: strings[numbers[n + 4]!]!,
-            nextPosition: numbers[n + 2]!,
-            timestamp: numbers[n + 3]!,
-          },
-          true,
-        );
-        n += GTID_NUMBERS;
-        break;
+        this.n += GTID_NUMBERS;
+        this.lastWasObject = false;
+        return {
+          type: 'gtid',
+          gtid: strings[numbers[n]!]!,
+          impliesBegin: numbers[n + 1] === 1,
+          file: strings[numbers[n + 4]!]!,
+          nextPosition: numbers[n + 2]!,
+          timestamp: numbers[n + 3]!,
+        };
       case XID:
-        deliver({ type: 'xid', file: strings[numbers[n + 2]!]!, nextPosition: numbers[n]!, timestamp: numbers[n + 1]! }, true);
-        n += XID_NUMBERS;
-        break;
+        this.n += XID_NUMBERS;
+        this.lastWasObject = false;
+        return { type: 'xid', file: strings[numbers[n + 2]!]!, nextPosition: numbers[n]!, timestamp: numbers[n + 1]! };
       default:
-        deliver(objects[object++]!, false);
+        this.lastWasObject = true;
+        return objects[this.object++]!;
     }
   }
+
+  /** Tells `observer` where each event of the message is, in order, without making any. */
+  observeAll(observer: PlaceObserver, now: number): void {
+    const { kinds, numbers, strings, objects } = this.packed;
+    let n = 0;
+    let object = 0;
+    for (let i = 0; i < kinds.length; i++) {
+      switch (kinds[i]) {
+        case BINLOG_ROWS:
+          observer.observePlace(strings[numbers[n + 12]!]!, numbers[n + 4]!, numbers[n + 5]!, now);
+          n += ROWS_NUMBERS;
+          break;
+        case GTID:
+          observer.observePlace(strings[numbers[n + 4]!]!, numbers[n + 2]!, numbers[n + 3]!, now);
+          n += GTID_NUMBERS;
+          break;
+        case XID:
+          observer.observePlace(strings[numbers[n + 2]!]!, numbers[n]!, numbers[n + 1]!, now);
+          n += XID_NUMBERS;
+          break;
+        default:
+          observer.observe(objects[object++]!, now);
+      }
+    }
+  }
+}
+
+/** The events of a packed message, all at once, in order, to `deliver` (see PackedReader). */
+export function unpackEvents(
+  packed: PackedEvents,
+  tableOf: (id: number) => TableDef,
+  deliver: (event: SourceEvent | WireEvent, packed: boolean) => void,
+): void {
+  const reader = new PackedReader(packed, tableOf);
+  for (let event = reader.next(); event !== undefined; event = reader.next()) deliver(event, !reader.lastWasObject);
 }
