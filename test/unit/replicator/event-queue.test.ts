@@ -263,3 +263,63 @@ describe('EventQueue weights', () => {
     expect(calls).toEqual(['high', 'low']);
   });
 });
+
+describe('EventQueue batches (items made as they are taken)', () => {
+  /** A batch of `items`, recording when each is made. */
+  function batch(items: number[], made: number[]): { remaining: number; next(): number | undefined } {
+    let i = 0;
+    return {
+      get remaining() {
+        return items.length - i;
+      },
+      next() {
+        if (i >= items.length) return undefined;
+        made.push(items[i]!);
+        return items[i++];
+      },
+    };
+  }
+
+  it('hands out a batch in its place among single items, making each item only when it is taken', async () => {
+    const { q } = queue<number>();
+    const signal = new AbortController().signal;
+    const made: number[] = [];
+    q.push(1);
+    q.pushBatch(batch([2, 3, 4], made), 3);
+    q.pushBatch(batch([], made), 0);
+    q.push(5);
+    expect(q.length).toBe(5);
+    expect(await q.next(signal)).toBe(1);
+    expect(made).toEqual([]);
+    expect(await q.next(signal)).toBe(2);
+    expect(made).toEqual([2]);
+    expect([q.poll(signal), q.poll(signal), q.poll(signal), q.poll(signal)]).toEqual([3, 4, 5, undefined]);
+    expect(q.length).toBe(0);
+  });
+
+  it("weighs a batch as its sender says, and takes the rest of that weight off with its last item", () => {
+    const { q, calls } = queue<number>({ high: 10, low: 2, weight: (n) => n });
+    const signal = new AbortController().signal;
+    // (The sender weighed it 12; its items weigh 1 + 1 + 1 here.)
+    q.pushBatch(batch([1, 1, 1], []), 12);
+    expect(calls).toEqual(['high']);
+    q.poll(signal);
+    q.poll(signal);
+    expect(calls).toEqual(['high']);
+    q.poll(signal);
+    expect(calls).toEqual(['high', 'low']);
+    // Empty, and nothing counted any more: one item of weight 9 does not pause.
+    q.push(9);
+    expect(calls).toEqual(['high', 'low']);
+  });
+
+  it('is drained, and ends, only once the batches are spent', async () => {
+    const { q } = queue<number>();
+    const signal = new AbortController().signal;
+    q.pushBatch(batch([1, 2], []), 2);
+    q.end();
+    expect(q.drained).toBe(false);
+    expect([await q.next(signal), await q.next(signal), await q.next(signal)]).toEqual([1, 2, undefined]);
+    expect(q.drained).toBe(true);
+  });
+});

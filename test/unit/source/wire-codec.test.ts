@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PACKED_EVENT_BYTES, unpackEvents, WirePacker, type PackedEvents } from '../../../src/source/wire-codec.js';
+import { PACKED_EVENT_BYTES, PackedReader, unpackEvents, WirePacker, type PackedEvents } from '../../../src/source/wire-codec.js';
 import { allPresent, type SourceEvent, type TableDef } from '../../../src/source/events.js';
 import type { WireEvent } from '../../../src/source/threaded-source.js';
 
@@ -172,5 +172,49 @@ describe('decoding thread messages: packed events', () => {
     // (Few bytes: a copy of them, not the buffer they were gathered in.)
     expect(second.bytes.byteLength).toBe(0);
     expect(second.objects).toEqual([]);
+  });
+});
+
+describe('decoding thread messages: read as they are taken', () => {
+  it('makes the events one at a time, as unpackEvents makes them all, and counts what is left', () => {
+    const head = Buffer.from('table maps');
+    const events: SourceEvent[] = [
+      { type: 'gtid', gtid: '0-1-7', impliesBegin: true, ...header(100) },
+      binlogRows('insert', head, 1, Buffer.from('rows')),
+      { type: 'query', sql: 'DROP TABLE x', database: 'db', ...header(200) },
+      { type: 'xid', ...header(300) },
+    ];
+    const packer = new WirePacker();
+    for (const event of events) packer.add(onWire(event));
+    const reader = new PackedReader(packer.take(), (id) => tables.get(id)!);
+    const made: Array<[SourceEvent | WireEvent, boolean]> = [];
+    expect(reader.remaining).toBe(4);
+    for (let event = reader.next(); event !== undefined; event = reader.next()) made.push([event, reader.lastWasObject]);
+    expect(reader.remaining).toBe(0);
+    expect(made.map(([, object]) => object)).toEqual([false, false, true, false]);
+    expect(made.map(([event]) => event)).toEqual(events);
+  });
+
+  it("tells where every event is, in order, without making any (the stream's health on arrival)", () => {
+    const head = Buffer.from('table maps');
+    const events: SourceEvent[] = [
+      { type: 'rotate', file: 'mysql-bin.000007', position: 4 },
+      { type: 'gtid', gtid: '0-1-7', impliesBegin: true, ...header(100) },
+      binlogRows('update', head, 1, Buffer.from('rows'), { nextPosition: 150 }),
+      { type: 'xid', ...header(300) },
+    ];
+    const packer = new WirePacker();
+    for (const event of events) packer.add(onWire(event));
+    const reader = new PackedReader(packer.take(), (id) => tables.get(id)!);
+    const seen: unknown[] = [];
+    reader.observeAll({ observe: (event, now) => seen.push([event.type, now]), observePlace: (file, next, timestamp, now) => seen.push([file, next, timestamp, now]) }, 5);
+    expect(seen).toEqual([
+      ['rotate', 5],
+      ['mysql-bin.000007', 100, header(100).timestamp, 5],
+      ['mysql-bin.000007', 150, header(0).timestamp, 5],
+      ['mysql-bin.000007', 300, header(300).timestamp, 5],
+    ]);
+    // (Nothing was taken.)
+    expect(reader.remaining).toBe(4);
   });
 });
