@@ -2,25 +2,25 @@
 // 2 s it reads /status.json (the shape of `status --json`) and the samples
 // taken since its last read from /history.json, and draws them with uPlot
 // (served from the package as /uplot.js). Text from the server goes in as
-// textContent only: a table name or an error message is never markup.
+// textContent only: a table name or an error message is never markup. One
+// page for `start` and `relay`: /history.json says which run it is (run.kind)
+// and what its charts are, so a relay's figures read "published", never
+// "applied".
 'use strict';
 (() => {
   const POLL_MS = 2000;
   const HOUR_MS = 3600 * 1000;
   const MARK_COLOURS = { reconnect: '#d4a72c', error: '#cf222e' };
-  const CHARTS = [
-    { key: 'lag', id: 'chart-lag', label: 'lag (s)', colour: '#0969da' },
-    { key: 'transactionsPerSecond', id: 'chart-tps', label: 'transactions/s', colour: '#1a7f37' },
-    { key: 'rowsPerSecond', id: 'chart-rps', label: 'rows/s', colour: '#8250df' },
-    { key: 'queueDepth', id: 'chart-queue', label: 'events queued', colour: '#bc4c00' },
-  ];
+  // The charts' colours in the order /history.json lists them: lag, the two rates, the level.
+  const COLOURS = ['#0969da', '#1a7f37', '#8250df', '#bc4c00'];
   const CAPABILITIES = {
     binlogStatements: "row events by the replica's own row code (BINLOG statements)",
     loadData: 'large inserts as LOAD DATA LOCAL INFILE',
     decodeThread: 'binlog decoded on a worker thread',
   };
 
-  const series = { t: [], lag: [], transactionsPerSecond: [], rowsPerSecond: [], queueDepth: [] };
+  // Filled with a column per chart once /history.json has said what they are.
+  const series = { t: [] };
   let marks = [];
   let since = 0;
   let threshold = 5;
@@ -67,8 +67,30 @@
     ctx.restore();
   };
 
-  function makeChart(spec) {
-    const box = $(spec.id);
+  /** A figure for each chart /history.json lists (made once, at its first answer). */
+  function makeCharts(specs) {
+    const section = $('charts');
+    specs.forEach((spec, i) => {
+      const figure = document.createElement('figure');
+      const caption = document.createElement('figcaption');
+      caption.textContent = `${spec.title} `;
+      if (spec.key === 'lag') {
+        const note = document.createElement('span');
+        note.className = 'muted';
+        note.id = 'threshold';
+        caption.append(note);
+      }
+      const box = document.createElement('div');
+      box.className = 'chart';
+      box.id = `chart-${spec.id}`;
+      figure.append(caption, box);
+      section.append(figure);
+      series[spec.key] = [];
+      makeChart({ ...spec, colour: COLOURS[i % COLOURS.length] }, box);
+    });
+  }
+
+  function makeChart(spec, box) {
     const isLag = spec.key === 'lag';
     const chart = new uPlot(
       {
@@ -99,8 +121,9 @@
   }
 
   function append(history) {
+    if (charts.size === 0) makeCharts(history.charts);
     const s = history.series;
-    for (const key of Object.keys(series)) series[key].push(...s[key]);
+    for (const key of Object.keys(series)) series[key].push(...(s[key] || []));
     if (s.t.length > 0) since = s.t[s.t.length - 1];
     // Keep the hour the process keeps, no more.
     let drop = 0;
@@ -126,9 +149,25 @@
 
   const position = (p) => (p ? `${p.file}:${p.position}${p.gtid ? ` (GTID ${p.gtid})` : ''}` : 'none yet');
 
-  function renderFacts(status, run) {
+  /** A relay's: where it reads, the stream it keeps, how far it has published. */
+  function renderRelayFacts(dl, status, run, extra) {
+    const runner = status.runner;
+    fact(dl, 'Source', `${run.source}${runner && !runner.sourceConnected ? ' (not connected: reconnecting)' : ''}`);
+    fact(dl, 'Stream', run.stream);
+    fact(dl, 'Databases', run.databases.join(', ') || 'none');
+    fact(dl, 'Published position', position(status.applied));
+    fact(dl, 'Last published', status.applied ? `${new Date(status.applied.appliedAt).toLocaleString()} (${ago(Date.parse(status.applied.appliedAt))})` : 'none yet');
+    // The last commit's time, the stream's sequence, what was published: the relay's own figures.
+    for (const [name, value] of Object.entries(extra)) fact(dl, name, value);
+    fact(dl, 'Running', runner ? `pid ${runner.pid} on ${runner.hostname} since ${new Date(runner.startedAt).toLocaleString()}` : 'no');
+    fact(dl, 'Reconnects', runner ? String(runner.reconnects) : '0');
+  }
+
+  function renderFacts(status, history) {
     const dl = $('facts');
     dl.replaceChildren();
+    const run = history.run;
+    if (run.kind === 'relay') return renderRelayFacts(dl, status, run, history.facts || {});
     const runner = status.runner;
     fact(dl, 'Source', `${run.source}${runner && !runner.sourceConnected ? ' (not connected: reconnecting)' : ''}`);
     fact(dl, 'Replica', run.replica);
@@ -155,9 +194,10 @@
     fact(dl, 'Last commit', status.applied ? `${new Date(status.applied.appliedAt).toLocaleString()} (${ago(Date.parse(status.applied.appliedAt))})` : 'none yet');
     fact(dl, 'Running', runner ? `pid ${runner.pid} on ${runner.hostname} since ${new Date(runner.startedAt).toLocaleString()}` : 'no');
     fact(dl, 'Reconnects', runner ? String(runner.reconnects) : '0');
+    for (const [name, value] of Object.entries(history.facts || {})) fact(dl, name, value);
   }
 
-  function renderError(status) {
+  function renderError(status, run) {
     const box = $('error');
     const retried = [...marks].reverse().find((m) => m.kind === 'error');
     if (status.lastError) {
@@ -166,7 +206,10 @@
       $('error-where').textContent = [new Date(e.at).toLocaleString(), e.file ? `at ${e.file}:${e.position}` : '', e.table ? `table ${e.table}` : '', e.statement ? `statement ${e.statement}` : '']
         .filter(Boolean)
         .join(' · ');
-      $('error-fix').textContent = 'the message says what to change; then start binlog-sync again: it resumes from the applied position (docs/troubleshooting.md).';
+      $('error-fix').textContent =
+        run.kind === 'relay'
+          ? "the message says what to change; then start the relay again: it continues after the stream's last message (docs/relay.md)."
+          : 'the message says what to change; then start binlog-sync again: it resumes from the applied position (docs/troubleshooting.md).';
       box.hidden = false;
     } else if (retried) {
       $('error-message').textContent = retried.text;
@@ -204,7 +247,7 @@
     box.dataset.state = state;
     $('lag').textContent = lag;
     $('updated').textContent = note;
-    document.title = `${state} · binlog-sync`;
+    document.title = `${state} · ${$('title').textContent}`;
   }
 
   async function getJson(path) {
@@ -218,11 +261,12 @@
       const [status, history] = await Promise.all([getJson('/status.json'), getJson(`/history.json?since=${since}`)]);
       lastAnswer = Date.now();
       append(history);
+      if (history.run.kind === 'relay') $('title').textContent = 'binlog-sync relay';
       const lag = status.lagSeconds === null ? 'lag unknown' : `lag ${status.lagSeconds.toFixed(1)} s`;
       renderState(status.state, lag, `threshold ${status.lagThresholdSeconds} s · updated ${time(lastAnswer)}`);
       $('threshold').textContent = `(dashed: the ${status.lagThresholdSeconds} s threshold)`;
-      renderFacts(status, history.run);
-      renderError(status);
+      renderFacts(status, history);
+      renderError(status, history.run);
       renderMarks();
       drawCharts();
     } catch {
@@ -233,7 +277,6 @@
     }
   }
 
-  for (const spec of CHARTS) makeChart(spec);
   window.addEventListener('resize', () => {
     for (const { chart, box } of charts.values()) chart.setSize({ width: Math.max(300, box.clientWidth), height: 200 });
   });

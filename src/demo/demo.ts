@@ -180,7 +180,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
         health,
         state,
         lagThreshold: 5,
-        run: { source: describeEndpoint(source), replica: describeEndpoint(replica), ...filter, mask: [] },
+        run: { kind: 'replica', source: describeEndpoint(source), replica: describeEndpoint(replica), ...filter, mask: [] },
       });
       const host = page.host.includes(':') ? `[${page.host}]` : page.host;
       onStep(`status page: http://${host}:${served.port}/ (up until the demo ends)`);

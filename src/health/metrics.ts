@@ -1,21 +1,77 @@
-// Prometheus metrics and /healthz for a running `start` (the only module that
-// imports prom-client). Counters are fed by the session as it applies;
-// gauges are read from the replicator's health when scraped.
+// Prometheus metrics and /healthz for a run served on --metrics-port.
+// RunMetrics is what every run has (process figures, lag, the source
+// connection, the state, errors, reconnects, how far it has got);
+// ReplicationMetrics adds `start`'s rows and transactions applied (fed by
+// the session as it applies), and relay-metrics.ts the relay's figures.
+// Only these modules import prom-client, and they are loaded for
+// --metrics-port only.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { binlogFileNumber, type BinlogPosition } from '../position.js';
 import { decideState, type HealthState } from './status.js';
-import type { StreamHealth } from './stream-health.js';
+import type { LiveHealth } from './stream-health.js';
 import type { RowsKind, TableDef } from '../source/events.js';
 
 export interface MetricsSources {
-  health: StreamHealth;
+  health: LiveHealth;
   position: () => BinlogPosition | null;
   lagThreshold: number;
 }
 
-export class ReplicationMetrics {
+/** What a run does with a source change: a replica applies it, a relay publishes it (the word in names and help). */
+export type RunVerb = 'applied' | 'published';
+
+export class RunMetrics {
   readonly registry = new Registry();
+  private readonly errors = new Counter({
+    name: 'binlog_sync_errors_total',
+    help: 'Errors, by code (retried or not)',
+    labelNames: ['code'] as const,
+    registers: [this.registry],
+  });
+  private readonly reconnects = new Counter({
+    name: 'binlog_sync_reconnects_total',
+    help: 'Sessions started again after a fault',
+    registers: [this.registry],
+  });
+
+  constructor(sources: MetricsSources, verb: RunVerb) {
+    collectDefaultMetrics({ register: this.registry, prefix: 'binlog_sync_process_' });
+    this.gauge('binlog_sync_lag_seconds', `Age of the oldest source change not yet ${verb} (0 when caught up)`, () => sources.health.lagSeconds());
+    this.gauge('binlog_sync_source_connected', '1 while the binlog stream from the source is alive', () => (sources.health.connected ? 1 : 0));
+    this.gauge(`binlog_sync_${verb}_binlog_file_number`, `Sequence number of the binlog file of the last ${verb} position`, () => {
+      const file = sources.position()?.file;
+      return file ? binlogFileNumber(file) : null;
+    });
+    this.gauge(`binlog_sync_${verb}_binlog_position`, `Offset of the last ${verb} position in its binlog file`, () => sources.position()?.position ?? null);
+    this.gauge('binlog_sync_up', '1 when HEALTHY, 0 otherwise', () => (healthState(sources) === 'HEALTHY' ? 1 : 0));
+  }
+
+  /** A gauge read when scraped; absent while `read` has no value. */
+  protected gauge(name: string, help: string, read: () => number | null): void {
+    new Gauge({
+      name,
+      help,
+      registers: [this.registry],
+      collect() {
+        const value = read();
+        if (value !== null && Number.isFinite(value)) this.set(value);
+        else this.reset();
+      },
+    });
+  }
+
+  error(code: string): void {
+    this.errors.inc({ code });
+  }
+
+  reconnected(): void {
+    this.reconnects.inc();
+  }
+}
+
+export class ReplicationMetrics extends RunMetrics {
+
   /**
    * Rows counted since the last scrape, by table (its definition object,
    * shared by its events) and kind: added to the counter when it is read.
@@ -41,40 +97,9 @@ export class ReplicationMetrics {
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [this.registry],
   });
-  private readonly errors = new Counter({
-    name: 'binlog_sync_errors_total',
-    help: 'Errors, by code (retried or not)',
-    labelNames: ['code'] as const,
-    registers: [this.registry],
-  });
-  private readonly reconnects = new Counter({
-    name: 'binlog_sync_reconnects_total',
-    help: 'Sessions started again after a fault',
-    registers: [this.registry],
-  });
 
   constructor(sources: MetricsSources) {
-    collectDefaultMetrics({ register: this.registry, prefix: 'binlog_sync_process_' });
-    const gauge = (name: string, help: string, read: () => number | null): void => {
-      new Gauge({
-        name,
-        help,
-        registers: [this.registry],
-        collect() {
-          const value = read();
-          if (value !== null && Number.isFinite(value)) this.set(value);
-          else this.reset();
-        },
-      });
-    };
-    gauge('binlog_sync_lag_seconds', 'Age of the oldest source change not yet applied (0 when caught up)', () => sources.health.lagSeconds());
-    gauge('binlog_sync_source_connected', '1 while the binlog stream from the source is alive', () => (sources.health.connected ? 1 : 0));
-    gauge('binlog_sync_applied_binlog_file_number', 'Sequence number of the binlog file of the last applied position', () => {
-      const file = sources.position()?.file;
-      return file ? binlogFileNumber(file) : null;
-    });
-    gauge('binlog_sync_applied_binlog_position', 'Offset of the last applied position in its binlog file', () => sources.position()?.position ?? null);
-    gauge('binlog_sync_up', '1 when HEALTHY, 0 otherwise', () => (healthState(sources) === 'HEALTHY' ? 1 : 0));
+    super(sources, 'applied');
   }
 
   rowsApplied(table: TableDef, kind: RowsKind, count: number): void {
@@ -98,14 +123,6 @@ export class ReplicationMetrics {
     this.transactions.inc();
     this.applySeconds.observe(seconds);
   }
-
-  error(code: string): void {
-    this.errors.inc({ code });
-  }
-
-  reconnected(): void {
-    this.reconnects.inc();
-  }
 }
 
 export function healthState(sources: MetricsSources): HealthState {
@@ -116,7 +133,7 @@ export function healthState(sources: MetricsSources): HealthState {
 export async function serveMetrics(
   host: string,
   port: number,
-  metrics: ReplicationMetrics,
+  metrics: RunMetrics,
   sources: MetricsSources,
   more: (req: IncomingMessage, res: ServerResponse) => boolean = () => false,
 ): Promise<{ close: () => Promise<void>; port: number }> {

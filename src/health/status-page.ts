@@ -1,19 +1,24 @@
 // The live status page at `/` on the metrics port, and the JSON it reads:
 // /status.json (the shape of `status --json`, from the running process
-// itself) and /history.json (the last hour's samples and marks, and what this
-// run replicates). The page (web/) and uPlot are files of the package, served
+// itself) and /history.json (the last hour's samples and marks, what this
+// run replicates or relays, and what its charts are). One page for `start`
+// and `relay`: it labels what it shows from the run's description. The page (web/) and uPlot are files of the package, served
 // from here: nothing is fetched from anywhere but this port, so it works
 // offline, and its Content-Security-Policy says so to the browser as well.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { StateStore } from '../state/state-store.js';
-import type { RunHistory } from './history.js';
+import type { ChartSpec, RunHistory } from './history.js';
 import { buildStatus, type StatusReport } from './status.js';
-import type { StreamHealth } from './stream-health.js';
+import type { LiveHealth } from './stream-health.js';
 
-/** What the page says this run replicates: endpoints as user@host:port, never a password. */
-export interface RunDescription {
+/** What the page says a run does: endpoints as user@host:port or a stream's address, never a password or token. */
+export type RunDescription = ReplicaRun | RelayRun;
+
+/** `start` (and `demo`): a source (or a relay's stream) applied to a replica. */
+export interface ReplicaRun {
+  kind: 'replica';
   source: string;
   replica: string;
   databases: readonly string[];
@@ -24,20 +29,32 @@ export interface RunDescription {
   mask: readonly string[];
 }
 
+/** `relay`: a source's selected databases published to a NATS stream. */
+export interface RelayRun {
+  kind: 'relay';
+  source: string;
+  /** The stream's address as describeRelay gives it (servers and stream, no credentials). */
+  stream: string;
+  databases: readonly string[];
+}
+
 export interface PageSources {
-  health: StreamHealth;
+  health: LiveHealth;
   state: StateStore;
   lagThreshold: number;
   history: RunHistory;
   run: RunDescription;
+  /** Figures of the moment the page lists beside the run's description (e.g. the relay's stream sequence), as label → text. */
+  facts?: () => Record<string, string>;
 }
 
 /** The status as `status --json` reports it, read from this process's own health (not the second-old copy in the state file). */
 export function liveStatus(sources: PageSources): StatusReport {
-  const { health, state } = sources;
+  const { state } = sources;
   const runner = state.activeRunner();
+  const health = sources.health.snapshot();
   return buildStatus({
-    runner: runner ? { ...runner, health: health.snapshot() } : null,
+    runner: runner ? { ...runner, health } : null,
     applied: state.getPosition(),
     // As far as the stream has seen (heartbeats included): the source is not asked again here.
     source: health.sourceFile && health.sourcePosition !== null ? { file: health.sourceFile, position: health.sourcePosition, gtid: null } : null,
@@ -68,6 +85,12 @@ function sendJson(res: ServerResponse, body: unknown): void {
   res.end(JSON.stringify(body));
 }
 
+/** The page's charts in order: the lag, then the run's plan (see history.ts). */
+function charts(history: RunHistory): ChartSpec[] {
+  const { rates, level } = history.plan;
+  return [{ key: 'lag', id: 'lag', title: 'Lag (s)', label: 'lag (s)' }, ...rates, level];
+}
+
 /** Answers the page's paths; false for any other (left to the metrics server). */
 export function servePage(sources: PageSources, req: IncomingMessage, res: ServerResponse): boolean {
   const url = new URL(req.url ?? '/', 'http://localhost');
@@ -77,7 +100,14 @@ export function servePage(sources: PageSources, req: IncomingMessage, res: Serve
   }
   if (url.pathname === '/history.json') {
     const since = Number(url.searchParams.get('since') ?? 0);
-    sendJson(res, { now: Date.now(), lagThresholdSeconds: sources.lagThreshold, run: sources.run, ...sources.history.since(Number.isFinite(since) ? since : 0) });
+    sendJson(res, {
+      now: Date.now(),
+      lagThresholdSeconds: sources.lagThreshold,
+      run: sources.run,
+      charts: charts(sources.history),
+      facts: sources.facts?.() ?? {},
+      ...sources.history.since(Number.isFinite(since) ? since : 0),
+    });
     return true;
   }
   const asset = STATIC[url.pathname];

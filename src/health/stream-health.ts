@@ -8,13 +8,23 @@ import type { RunnerHealth } from '../state/state-store.js';
 import type { SourceEvent } from '../source/events.js';
 import type { WireEvent } from '../source/wire-codec.js';
 
+/**
+ * What the metrics port reads of a run's health, whatever the run: this
+ * StreamHealth for `start`, the relay's RelayHealth for `relay`.
+ */
+export interface LiveHealth {
+  lagSeconds(now?: number): number | null;
+  readonly connected: boolean;
+  snapshot(now?: number): RunnerHealth;
+}
+
 /** Where every binlog file's first event starts (after its 4-byte magic number). */
 const BINLOG_START = 4;
 
 /** Tables listed as taking the SQL path at most (the state file is written every second). */
 const MAX_SQL_TABLES = 100;
 
-export class StreamHealth {
+export class StreamHealth implements LiveHealth {
   /** Source time (ms) of the oldest change received but not yet applied; null when settled. */
   private pendingSince: number | null = null;
   private lastSeenAt = 0;

@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { resolveEndpoint } from '../../config/endpoints.js';
 import { StateStore } from '../../state/state-store.js';
-import { MetricsServerError } from '../../errors.js';
 import type { ServedRun } from '../../health/serve-run.js';
 import { describeEndpoint, type Endpoint } from '../../config/connection-url.js';
 import { StreamHealth } from '../../health/stream-health.js';
@@ -13,6 +12,7 @@ import { resolveNats } from '../../relay/relay-settings.js';
 import { describeRelay } from '../../relay/relay-url.js';
 import type { ProgramContext } from '../context.js';
 import { defaultServerId, loggerFor, requireDatabases, settingsFor } from '../command-helpers.js';
+import { serveMetricsPort } from './metrics-port.js';
 import { onStopSignals } from './stop-signals.js';
 
 /** `start`: replicates until SIGINT/SIGTERM. */
@@ -41,7 +41,7 @@ export async function startAction(_opts: unknown, command: Command, ctx: Program
   try {
     // Imported here, not with this module: see the decoding thread above.
     const { runReplicator } = await import('../../replicator/replicator.js');
-    if (settings.metricsPort !== undefined) served = await serveMetricsOn(settings.metricsPort, settings, { health, state, logger, source: from ? describeRelay(from.address) : describeEndpoint(source!), replica });
+    served = await serveMetricsOn(settings, { health, state, logger, source: from ? describeRelay(from.address) : describeEndpoint(source!), replica });
     const page = served ? { metrics: served.metrics, events: served.events, onProgress: served.onProgress } : {};
     await runReplicator({ source, ...(from ? { from } : {}), replica, serverId, filter: settings, definer: settings.definer, mask, state, logger, signal: stopping.signal, health, ...page });
   } finally {
@@ -54,30 +54,26 @@ export async function startAction(_opts: unknown, command: Command, ctx: Program
 
 /** --metrics-port: Prometheus metrics, /healthz and the status page (prom-client is loaded for it only). */
 async function serveMetricsOn(
-  port: number,
   settings: Settings,
   run: { health: StreamHealth; state: StateStore; logger: Logger; source: string; replica: Endpoint },
-): Promise<ServedRun> {
-  const { serveRun } = await import('../../health/serve-run.js');
-  const served = await serveRun({
-    host: settings.metricsHost,
-    port,
-    health: run.health,
-    state: run.state,
-    lagThreshold: settings.lagThreshold,
-    run: {
-      source: run.source,
-      replica: describeEndpoint(run.replica),
-      databases: settings.databases,
-      includeTables: settings.includeTables,
-      excludeTables: settings.excludeTables,
-      rewriteDb: settings.rewriteDb,
-      mask: settings.mask,
-    },
-  }).catch((error: Error) => {
-    throw new MetricsServerError(`cannot serve metrics on ${settings.metricsHost}:${port} (--metrics-port): ${error.message}`, { cause: error });
-  });
-  const base = `http://${settings.metricsHost.includes(':') ? `[${settings.metricsHost}]` : settings.metricsHost}:${served.port}`;
-  run.logger.info(`status page on ${base}/ (metrics on ${base}/metrics, health on ${base}/healthz)`);
-  return served;
+): Promise<ServedRun | undefined> {
+  return serveMetricsPort(settings, run.logger, async (host, port) =>
+    (await import('../../health/serve-run.js')).serveRun({
+      host,
+      port,
+      health: run.health,
+      state: run.state,
+      lagThreshold: settings.lagThreshold,
+      run: {
+        kind: 'replica',
+        source: run.source,
+        replica: describeEndpoint(run.replica),
+        databases: settings.databases,
+        includeTables: settings.includeTables,
+        excludeTables: settings.excludeTables,
+        rewriteDb: settings.rewriteDb,
+        mask: settings.mask,
+      },
+    }),
+  );
 }

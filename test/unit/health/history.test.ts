@@ -9,10 +9,10 @@ const T0 = Date.UTC(2026, 11, 7, 12);
 describe('RunHistory', () => {
   it('turns running totals into per-second rates, over the time between samples', () => {
     const history = new RunHistory();
-    history.sample({ lagSeconds: 0, transactions: 100, rows: 1000, queueDepth: 0 }, T0);
-    history.sample({ lagSeconds: 1.24, transactions: 110, rows: 1050, queueDepth: 7 }, T0 + 1000);
+    history.sample({ lagSeconds: 0, totals: [100, 1000], level: 0 }, T0);
+    history.sample({ lagSeconds: 1.24, totals: [110, 1050], level: 7 }, T0 + 1000);
     // The timer fired late: 2 s since the last sample.
-    history.sample({ lagSeconds: null, transactions: 130, rows: 1050, queueDepth: 0 }, T0 + 3000);
+    history.sample({ lagSeconds: null, totals: [130, 1050], level: 0 }, T0 + 3000);
     const { series } = history.since(0, T0 + 3000);
     expect(series).toEqual({
       t: [T0, T0 + 1000, T0 + 3000],
@@ -25,15 +25,15 @@ describe('RunHistory', () => {
 
   it('never shows a negative rate when the totals start again (a new run)', () => {
     const history = new RunHistory();
-    history.sample({ lagSeconds: 0, transactions: 500, rows: 500, queueDepth: 0 }, T0);
-    history.sample({ lagSeconds: 0, transactions: 3, rows: 3, queueDepth: 0 }, T0 + 1000);
+    history.sample({ lagSeconds: 0, totals: [500, 500], level: 0 }, T0);
+    history.sample({ lagSeconds: 0, totals: [3, 3], level: 0 }, T0 + 1000);
     expect(history.since(0, T0 + 1000).series.transactionsPerSecond).toEqual([0, 0]);
   });
 
   it('keeps the last hour of samples and no more, oldest first', () => {
     const history = new RunHistory();
     const total = HISTORY_SECONDS + 250;
-    for (let i = 0; i < total; i++) history.sample({ lagSeconds: 0, transactions: i, rows: 0, queueDepth: i }, T0 + i * 1000);
+    for (let i = 0; i < total; i++) history.sample({ lagSeconds: 0, totals: [i, 0], level: i }, T0 + i * 1000);
     const { series } = history.since(0, T0 + total * 1000);
     expect(series.t).toHaveLength(HISTORY_SECONDS);
     expect(series.t[0]).toBe(T0 + 250 * 1000);
@@ -43,7 +43,7 @@ describe('RunHistory', () => {
 
   it('answers with the samples after `since` only', () => {
     const history = new RunHistory();
-    for (let i = 0; i < 10; i++) history.sample({ lagSeconds: 0, transactions: 0, rows: 0, queueDepth: i }, T0 + i * 1000);
+    for (let i = 0; i < 10; i++) history.sample({ lagSeconds: 0, totals: [0, 0], level: i }, T0 + i * 1000);
     expect(history.since(T0 + 7000, T0 + 9000).series.queueDepth).toEqual([8, 9]);
     expect(history.since(T0 + 9000, T0 + 9000).series.t).toEqual([]);
   });
