@@ -17,6 +17,11 @@ export interface Durable {
   commitTime: number | null;
   /** The stream sequence of its (last) message; null for a position passed. */
   seq: number | null;
+  /** Its binlog events published (0 for a position passed), and the payload bytes of its messages. */
+  events: number;
+  bytes: number;
+  /** Its messages JetStream dropped as duplicates of ones it holds (published again after a restart). */
+  duplicates: number;
 }
 
 interface Entry {
@@ -53,6 +58,7 @@ export class Publisher {
     if (this.failure) return;
     // (Room for the headers: what a message holds besides its payload.)
     const payloads = transactionPayloads(tx.format, tx.events, this.stream.maxPayload - 1024);
+    const durable: Durable = { file: tx.file, position: tx.position, gtid: tx.gtid, commitTime: tx.commitTime, seq: null, events: tx.events.length, bytes: 0, duplicates: 0 };
     let seq = 0;
     const parts = payloads.map((payload, i) => {
       const place: MessagePlace = { file: tx.file, position: tx.position, gtid: tx.gtid, commitTime: tx.commitTime, after, part: i + 1, parts: payloads.length };
@@ -69,6 +75,8 @@ export class Publisher {
         (ack) => {
           landed();
           seq = Math.max(seq, ack.seq);
+          durable.bytes += payload.length;
+          if (ack.duplicate) durable.duplicates += 1;
         },
         (error: unknown) => {
           landed();
@@ -76,14 +84,13 @@ export class Publisher {
         },
       );
     });
-    const durable: Durable = { file: tx.file, position: tx.position, gtid: tx.gtid, commitTime: tx.commitTime, seq: null };
     this.add(durable, Promise.all(parts).then(() => void (durable.seq = seq)));
   }
 
   /** A position read past with nothing to publish: durable after what is in flight. */
   pass(file: string, position: number): void {
     if (this.failure) return;
-    this.add({ file, position, gtid: null, commitTime: null, seq: null }, Promise.resolve());
+    this.add({ file, position, gtid: null, commitTime: null, seq: null, events: 0, bytes: 0, duplicates: 0 }, Promise.resolve());
   }
 
   /** Resolves when everything published so far is durable (or failed). */

@@ -12,21 +12,23 @@
 import { hostname } from 'node:os';
 import type { Endpoint } from '../config/connection-url.js';
 import { describeEndpoint } from '../config/connection-url.js';
-import { FencedError, StateError, describeError, isRetryable } from '../errors.js';
+import { BinlogSyncError, FencedError, StateError, describeError, isRetryable } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { compareFilePositions, formatPosition, type BinlogPosition } from '../position.js';
 import { backoffDelay, sleep } from '../replicator/backoff.js';
 import { RunnerFence } from '../replicator/fence.js';
 import { recordFailure } from '../replicator/replicator.js';
+import type { RunEvents } from '../replicator/run-events.js';
 import { asConnectionError } from '../replicator/session.js';
 import { assertReplicable, connectSource, measureClockOffset, readSourceInfo } from '../source/source-server.js';
 import { RawBinlogStream } from '../source/raw-binlog-stream.js';
-import type { RunnerHealth, StateStore } from '../state/state-store.js';
+import type { StateStore } from '../state/state-store.js';
 import { createFilter, type FilterSettings } from '../txn/filter.js';
 import { messageId } from './message.js';
 import { NatsStream, type NatsOptions, type Retention, type StoredMessage } from './nats-stream.js';
 import { Publisher, type Durable } from './publisher.js';
 import { describeRelay } from './relay-url.js';
+import { RelayHealth } from './relay-health.js';
 import { TransactionCutter } from './transaction-cutter.js';
 
 export interface RelayOptions {
@@ -40,10 +42,22 @@ export interface RelayOptions {
   signal: AbortSignal;
   /** Called once a second with what is published. */
   onProgress?: (stats: Readonly<RelayStats>) => void;
+  /** Its freshness, read by `status` (the state file) and by the metrics port; made here when not given. */
+  health?: RelayHealth;
+  /** Told of each session streaming, each retry and the stop (the status page marks them). */
+  events?: RunEvents;
+  /** Told of each error (by code) and each retry (the metrics port counts them). */
+  metrics?: { error(code: string): void; reconnected(): void };
 }
 
+/** What the relay has stored in its stream since it started: running totals. */
 export interface RelayStats {
   transactions: number;
+  /** Binlog events of those transactions, and the payload bytes of their messages. */
+  events: number;
+  bytes: number;
+  /** Messages JetStream dropped as duplicates (a transaction published again after a restart). */
+  duplicates: number;
   position: BinlogPosition | null;
   /** The stream sequence of the last message published. */
   seq: number | null;
@@ -63,8 +77,8 @@ export async function runRelay(options: RelayOptions): Promise<RelayStats> {
   const { state, logger } = options;
   const fence = new RunnerFence(state, state.acquireRunner({ pid: process.pid, hostname: hostname() }));
   const signal = AbortSignal.any([options.signal, fence.signal]);
-  const stats: RelayStats = { transactions: 0, position: state.getPosition(), seq: null };
-  const health = new RelayHealth();
+  const stats: RelayStats = { transactions: 0, events: 0, bytes: 0, duplicates: 0, position: state.getPosition(), seq: null };
+  const health = options.health ?? new RelayHealth();
   const begin = stats.position;
   state.addHistory({ event: 'start', file: begin?.file ?? null, position: begin?.position ?? null, gtid: begin?.gtid ?? null, detail: `relay to ${describeRelay(options.nats.address)}, pid ${process.pid}` });
   const liveness = setInterval(() => {
@@ -72,28 +86,42 @@ export async function runRelay(options: RelayOptions): Promise<RelayStats> {
     options.onProgress?.(stats);
   }, 1000);
   let streamed = false;
+  let failure: string | null = null;
   try {
     let attempt = 0;
     for (;;) {
       const started = Date.now();
       try {
-        await relaySession(options, { fence, stats, health, signal, onStreaming: () => (streamed = true) });
+        await relaySession(options, {
+          fence,
+          stats,
+          health,
+          signal,
+          onStreaming: (position) => {
+            streamed = true;
+            options.events?.emit('streaming', { position });
+          },
+        });
         fence.check();
         return stats;
       } catch (error) {
         fence.check();
         if (signal.aborted) return stats;
+        options.metrics?.error(error instanceof BinlogSyncError ? error.code : 'INTERNAL');
         if (!streamed || !isRetryable(error)) throw error;
         if (Date.now() - started > HEALTHY_SESSION_MS) attempt = 0;
         attempt += 1;
         health.reconnects += 1;
+        options.metrics?.reconnected();
         const delay = backoffDelay(attempt, Math.random());
         logger.warn({ attempt, delayMs: delay, error: describeError(error) }, `${describeError(error)}; retrying in ${(delay / 1000).toFixed(1)} s`);
+        options.events?.emit('reconnect', { attempt, delayMs: delay, error: describeError(error) });
         if (!(await sleep(delay, signal))) return stats;
       }
     }
   } catch (error) {
     if (error instanceof Error && !(error instanceof FencedError)) recordFailure(state, error, stats.position);
+    failure = describeError(error);
     throw error;
   } finally {
     clearInterval(liveness);
@@ -103,6 +131,7 @@ export async function runRelay(options: RelayOptions): Promise<RelayStats> {
       state.releaseRunner(fence.lease);
       logger.info({ ...(at ?? {}) }, `relay stopped at ${at ? formatPosition(at) : '(no position)'}`);
     }
+    options.events?.emit('stopped', { position: stats.position, error: failure });
   }
 }
 
@@ -111,7 +140,7 @@ interface SessionContext {
   stats: RelayStats;
   health: RelayHealth;
   signal: AbortSignal;
-  onStreaming: () => void;
+  onStreaming: (position: BinlogPosition) => void;
 }
 
 async function relaySession(options: RelayOptions, ctx: SessionContext): Promise<void> {
@@ -158,6 +187,9 @@ async function relaySession(options: RelayOptions, ctx: SessionContext): Promise
         (durable) => {
           if (durable.seq !== null) {
             stats.transactions += 1;
+            stats.events += durable.events;
+            stats.bytes += durable.bytes;
+            stats.duplicates += durable.duplicates;
             stats.seq = durable.seq;
           }
           stats.position = { file: durable.file, position: durable.position, gtid: durable.gtid };
@@ -167,6 +199,7 @@ async function relaySession(options: RelayOptions, ctx: SessionContext): Promise
         },
         fail,
       );
+      health.watchPublisher(publisher);
       source = new RawBinlogStream({
         endpoint: options.source,
         serverId: options.serverId,
@@ -202,8 +235,8 @@ async function relaySession(options: RelayOptions, ctx: SessionContext): Promise
     failure.catch(() => undefined);
     await Promise.race([source!.start(), failure]);
     saver = setInterval(save, SAVE_EVERY_MS);
-    ctx.onStreaming();
     health.streaming = true;
+    ctx.onStreaming(start);
     state.setLastError(null);
     logger.info(
       { source: describeEndpoint(options.source), stream: describeRelay(nats.address), ...start },
@@ -226,6 +259,7 @@ async function relaySession(options: RelayOptions, ctx: SessionContext): Promise
     clearInterval(saver);
     save();
     await nats.close();
+    health.ended();
   }
 }
 
@@ -261,46 +295,3 @@ export function resumePoint(last: StoredMessage | null, stored: BinlogPosition |
       '(or --file/--pos, --gtid) first, then start the relay',
   );
 }
-
-/** What `status` shows of a relay: connected to the source, and how far behind the stream is. */
-class RelayHealth {
-  streaming = false;
-  reconnects = 0;
-  clockOffsetMs: number | null = null;
-  private lastSeenAt = 0;
-  /** Source commit times of the transactions read and not yet durable, oldest first. */
-  private readonly pending: number[] = [];
-  private file: string | null = null;
-  private position: number | null = null;
-
-  seen(): void {
-    this.lastSeenAt = Date.now();
-  }
-
-  read(commitTime: number): void {
-    this.pending.push(commitTime);
-  }
-
-  durable(d: Durable): void {
-    if (d.commitTime !== null) this.pending.shift();
-    this.file = d.file;
-    this.position = d.position;
-  }
-
-  snapshot(now = Date.now()): RunnerHealth {
-    const connected = this.streaming && now - this.lastSeenAt <= 5000;
-    const oldest = this.pending[0];
-    const lag = !connected ? null : oldest === undefined ? 0 : Math.max(0, (now + (this.clockOffsetMs ?? 0) - oldest) / 1000);
-    return {
-      sourceConnected: connected,
-      lagSeconds: lag,
-      pending: oldest !== undefined,
-      sourceFile: this.file,
-      sourcePosition: this.position,
-      ...(this.file !== null && this.position !== null && oldest === undefined ? { appliedThroughFile: this.file, appliedThroughPosition: this.position } : {}),
-      clockOffsetMs: this.clockOffsetMs,
-      reconnects: this.reconnects,
-    };
-  }
-}
-

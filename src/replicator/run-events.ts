@@ -1,7 +1,8 @@
 // What a run of `start` tells as it goes, typed: a session streams, a
 // commit is durable, the apply mode changes, the supervisor retries, the run
 // stops. The library's callers and the tests wait on these instead of
-// sleeping or reading the log's wording.
+// sleeping or reading the log's wording. `relay` tells the same of its
+// sessions (streaming, reconnect, stopped), for its status page's marks.
 import { EventEmitter } from 'node:events';
 import type { ApplyModeState } from '../apply/apply-mode.js';
 import type { AppliedPosition, BinlogPosition } from '../position.js';
