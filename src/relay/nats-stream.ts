@@ -78,6 +78,8 @@ export class NatsStream {
   private inbox: string | undefined;
   private nextToken = 0;
   private sweeper: NodeJS.Timeout | undefined;
+  /** Set once the connection dropped while publishing: every later publish fails with it (see watchDisconnects). */
+  private broken: Error | undefined;
 
   private constructor(
     private readonly nc: NatsConnection,
@@ -201,6 +203,7 @@ export class NatsStream {
     if (after !== undefined) h.set('Nats-Expected-Last-Msg-Id', after);
     const token = String(++this.nextToken);
     return new Promise((resolve, reject) => {
+      if (this.broken) return reject(this.broken);
       this.acks.set(token, { id, at: Date.now(), resolve, reject });
       try {
         this.nc.publish(this.address.subject, data, { headers: h, reply: `${inbox}.${token}` });
@@ -225,7 +228,24 @@ export class NatsStream {
     }, 1000);
     this.sweeper.unref();
     void this.nc.closed().then(() => this.failAcks(new NatsConnectionError(`the connection to NATS ${describeRelay(this.address)} closed`)));
+    void this.watchDisconnects();
     return inbox;
+  }
+
+  /**
+   * A dropped connection fails the publishing at once, retryably. What was
+   * in flight may be lost with it, and the client would send what is
+   * published while it reconnects expecting those lost messages: refused
+   * by the stream as if another relay published. The relay's next session
+   * continues after the stream's last message instead.
+   */
+  private async watchDisconnects(): Promise<void> {
+    for await (const status of this.nc.status()) {
+      if (status.type !== 'disconnect') continue;
+      this.broken = new NatsConnectionError(`the connection to NATS ${describeRelay(this.address)} was lost while publishing`);
+      this.failAcks(this.broken);
+      return;
+    }
   }
 
   private acknowledged(token: string, msg: Msg): void {
