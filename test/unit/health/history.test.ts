@@ -2,7 +2,7 @@
 // totals, unknown lag as a gap, an hour kept and no more, marks capped, and
 // what was asked for since a time.
 import { describe, expect, it } from 'vitest';
-import { HISTORY_SECONDS, MAX_MARKS, RunHistory } from '../../../src/health/history.js';
+import { HISTORY_SECONDS, MAX_MARKS, RELAY_CHARTS, RunHistory } from '../../../src/health/history.js';
 
 const T0 = Date.UTC(2026, 11, 7, 12);
 
@@ -58,5 +58,18 @@ describe('RunHistory', () => {
     expect(marks.at(-1)!.text.endsWith('…')).toBe(true);
     // An hour later they are gone from what the page is sent.
     expect(history.since(0, T0 + HISTORY_SECONDS * 1000 + 1000).marks).toEqual([]);
+  });
+
+  it("names the series by the run's chart plan: a relay's events and messages in flight", () => {
+    const history = new RunHistory(RELAY_CHARTS);
+    history.sample({ lagSeconds: 0, totals: [10, 40], level: 2 }, T0);
+    history.sample({ lagSeconds: 0.5, totals: [15, 62], level: 0 }, T0 + 1000);
+    expect(history.since(0, T0 + 1000).series).toEqual({
+      t: [T0, T0 + 1000],
+      lag: [0, 0.5],
+      transactionsPerSecond: [0, 5],
+      eventsPerSecond: [0, 22],
+      messagesInFlight: [2, 0],
+    });
   });
 });
