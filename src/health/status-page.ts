@@ -2,9 +2,10 @@
 // /status.json (the shape of `status --json`, from the running process
 // itself) and /history.json (the last hour's samples and marks, what this
 // run replicates or relays, and what its charts are). One page for `start`
-// and `relay`: it labels what it shows from the run's description. The page (web/) and uPlot are files of the package, served
-// from here: nothing is fetched from anywhere but this port, so it works
-// offline, and its Content-Security-Policy says so to the browser as well.
+// and `relay`: it labels what it shows from the run's description. The
+// page (web/) and uPlot are files of the package, served from here: nothing
+// is fetched from anywhere but this port, so it works offline, and its
+// Content-Security-Policy says so to the browser as well.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { IncomingMessage, ServerResponse } from 'node:http';
