@@ -28,8 +28,9 @@ export async function startAction(_opts: unknown, command: Command, ctx: Program
   // (--from without a state file: a new replica, started at the stream's first message.)
   const state = StateStore.open(settings.state, from ? { create: true } : undefined);
   // The decoding thread loads its modules on another core while this one
-  // loads the logger's (pino) and the replicator's below.
-  if (decodeThreadWanted()) startSpareThread(state);
+  // loads the logger's (pino) and the replicator's below. (Sized as the
+  // session will ask: a stream read without a source knows no larger row.)
+  if (decodeThreadWanted()) startSpareThread(state, from && !source ? 0 : undefined);
   const logger = loggerFor(settings);
 
   // Graceful first, forced second, a stop within 10 s (see stop-signals.ts).
