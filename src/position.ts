@@ -20,6 +20,14 @@ export interface AppliedPosition extends BinlogPosition {
   appliedAt: string;
   /** Source commit time of the transaction (ms since epoch), when known. */
   sourceTimestamp: number | null;
+  /**
+   * The sequence of the relay stream's message that holds this transaction
+   * (its last part): `start --from`, where the next one is read after it
+   * (see relay/locate.ts); what the relay last published, for a relay's own
+   * state. Null (or absent) for a position not of a stream: read from a
+   * source, or set by file and offset.
+   */
+  streamSeq?: number | null;
 }
 
 /** Sequence number of a binlog file name (`mysql-bin.000012` → 12), or NaN. */

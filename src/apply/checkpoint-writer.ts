@@ -46,9 +46,13 @@ export class CheckpointWriter {
     return checkpoint;
   }
 
-  /** The position of a source transaction, written in the replica transaction that applies it. */
-  position(position: BinlogPosition, sourceTimestamp: AppliedPosition['sourceTimestamp']): CheckpointStatement {
-    return checkpointStatement(this.streamId, this.epoch, position, sourceTimestamp);
+  /**
+   * The position of a source transaction, written in the replica transaction
+   * that applies it, with the relay stream's message it came in (null: not
+   * read from a stream).
+   */
+  position(position: BinlogPosition, sourceTimestamp: AppliedPosition['sourceTimestamp'], streamSeq: number | null = null): CheckpointStatement {
+    return checkpointStatement(this.streamId, this.epoch, position, sourceTimestamp, streamSeq);
   }
 
   /** The answer to a checkpoint write: one row, or a later epoch owns the stream (FencedError). */

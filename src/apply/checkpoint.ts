@@ -41,7 +41,8 @@ export async function ensureCheckpointSchema(conn: SqlConnection): Promise<void>
       pending_nontransactional TEXT NULL,
       owner_epoch BIGINT NOT NULL DEFAULT 0,
       owner_connection BIGINT UNSIGNED NULL,
-      masking TEXT NULL
+      masking TEXT NULL,
+      stream_seq BIGINT UNSIGNED NULL
     ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`,
   );
   await conn.query(
@@ -53,7 +54,8 @@ export async function ensureCheckpointSchema(conn: SqlConnection): Promise<void>
       PRIMARY KEY (stream_id, xid)
     ) ENGINE=InnoDB DEFAULT CHARSET=ascii`,
   );
-  // Replicas set up by a version without fencing, masking or the non-transactional mark (MySQL has no ADD COLUMN IF NOT EXISTS).
+  // Replicas set up by a version without fencing, masking, the non-transactional mark or the
+  // stream sequence: the columns are added in place, the row kept (MySQL has no ADD COLUMN IF NOT EXISTS).
   const [rows] = await conn.query(
     `SELECT COLUMN_NAME AS name FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = 'positions'`,
     [CHECKPOINT_DATABASE],
@@ -64,6 +66,7 @@ export async function ensureCheckpointSchema(conn: SqlConnection): Promise<void>
     ['owner_connection', 'BIGINT UNSIGNED NULL'],
     ['masking', 'TEXT NULL'],
     ['pending_nontransactional', 'TEXT NULL'],
+    ['stream_seq', 'BIGINT UNSIGNED NULL'],
   ].filter(([name]) => !columns.has(name!));
   if (missing.length > 0) {
     await conn.query(`ALTER TABLE ${TABLE} ${missing.map(([name, type]) => `ADD COLUMN ${name} ${type}`).join(', ')}`);
@@ -78,6 +81,7 @@ interface CheckpointRow {
   applied_at: string;
   pending_ddl: string | null;
   owner_epoch: string | number;
+  stream_seq: string | number | null;
 }
 
 export interface Checkpoint extends AppliedPosition {
@@ -116,7 +120,7 @@ export async function claimCheckpoint(conn: SqlConnection, streamId: string, epo
   try {
     const [rows] = await conn.query(
       `SELECT binlog_file, binlog_position, gtid, source_timestamp, DATE_FORMAT(applied_at, '%Y-%m-%dT%H:%i:%s.%fZ') AS applied_at,
-              pending_ddl, owner_epoch
+              pending_ddl, owner_epoch, stream_seq
          FROM ${TABLE} WHERE stream_id = ? FOR UPDATE`,
       [streamId],
     );
@@ -143,6 +147,7 @@ export async function claimCheckpoint(conn: SqlConnection, streamId: string, epo
     gtid: row.gtid,
     sourceTimestamp: row.source_timestamp === null ? null : Number(row.source_timestamp),
     appliedAt: row.applied_at.replace(/(\.\d{3})\d*Z$/, '$1Z'),
+    streamSeq: row.stream_seq === null ? null : Number(row.stream_seq),
     pendingDdl: row.pending_ddl,
   };
 }
@@ -177,19 +182,22 @@ async function evictPreviousOwner(conn: SqlConnection, streamId: string, epoch: 
 /**
  * The stream's position, written inside the transaction that applied the
  * rows. It updates exactly one row while `epoch` owns the stream, none once
- * another epoch has claimed it (see checkCheckpointWritten).
+ * another epoch has claimed it (see checkCheckpointWritten). `streamSeq`:
+ * the relay stream's message of the transaction (`start --from`), null for
+ * a position not read from a stream (which clears one written before).
  */
 export function checkpointStatement(
   streamId: string,
   epoch: number,
   position: BinlogPosition,
   sourceTimestamp: number | null,
+  streamSeq: number | null = null,
 ): CheckpointStatement {
   return {
-    sql: `UPDATE ${TABLE} SET binlog_file = ?, binlog_position = ?, gtid = ?, source_timestamp = ?, applied_at = UTC_TIMESTAMP(6), pending_ddl = NULL,
-               pending_nontransactional = NULL
+    sql: `UPDATE ${TABLE} SET binlog_file = ?, binlog_position = ?, gtid = ?, source_timestamp = ?, stream_seq = ?, applied_at = UTC_TIMESTAMP(6),
+               pending_ddl = NULL, pending_nontransactional = NULL
            WHERE stream_id = ? AND owner_epoch = ?`,
-    params: [position.file, position.position, position.gtid, sourceTimestamp, streamId, epoch],
+    params: [position.file, position.position, position.gtid, sourceTimestamp, streamSeq, streamId, epoch],
   };
 }
 

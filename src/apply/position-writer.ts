@@ -28,6 +28,13 @@ export interface PositionWrite {
   /** When the source committed the transaction the position follows (ms); null when not known. */
   sourceTimestamp: number | null;
   /**
+   * The relay stream's message whose transaction ends at the position
+   * (`position set --current --from`); absent or null otherwise, which
+   * clears the one stored (a `start --from` then finds its place by the
+   * position alone, see relay/locate.ts).
+   */
+  streamSeq?: number | null;
+  /**
    * The position passes the prepare group of this XA transaction without
    * applying it (`skip`), so the group that ends it has nothing to end here.
    */
@@ -81,7 +88,7 @@ export async function writeStreamPosition(write: StreamPositionWrite): Promise<v
  */
 export async function writeCheckpoint(conn: SqlConnection, streamId: string, epoch: number, write: PositionWrite): Promise<void> {
   await claimCheckpoint(conn, streamId, epoch);
-  await runFenced(conn, epoch, checkpointStatement(streamId, epoch, write.position, write.sourceTimestamp), statementsWith(streamId, epoch, write));
+  await runFenced(conn, epoch, checkpointStatement(streamId, epoch, write.position, write.sourceTimestamp, write.streamSeq ?? null), statementsWith(streamId, epoch, write));
 }
 
 /** What commits with the checkpoint: the passed XA transaction, the masking. */
@@ -115,9 +122,9 @@ export async function runFenced(conn: SqlConnection, epoch: number, checkpoint: 
 }
 
 /** The position as the state file keeps it, with its history entry; the recorded error is mended. */
-export function mirrorIntoState(state: StateStore, write: Pick<StreamPositionWrite, 'position' | 'sourceTimestamp' | 'history'>): void {
+export function mirrorIntoState(state: StateStore, write: Pick<StreamPositionWrite, 'position' | 'sourceTimestamp' | 'history' | 'streamSeq'>): void {
   const { position, sourceTimestamp, history } = write;
-  state.savePosition({ ...position, appliedAt: new Date().toISOString(), sourceTimestamp });
+  state.savePosition({ ...position, appliedAt: new Date().toISOString(), sourceTimestamp, streamSeq: write.streamSeq ?? null });
   state.setLastError(null);
   state.addHistory({
     event: history.event,

@@ -137,6 +137,13 @@ const BUSY_TIMEOUT_MS = 5000;
 
 const HISTORY_EVENTS: ReadonlySet<string> = new Set<HistoryEvent>(['start', 'stop', 'set', 'skip', 'error', 'reconcile', 'replay']);
 
+// Columns added since, to a file made before them, when it is opened for
+// writing (nullable: the schema version stays, and a version before them
+// reads and writes the file as ever, leaving them as they were; a value so
+// left behind is never trusted, see position.stream_seq).
+// position.stream_seq: the relay stream's message of the position (`start
+// --from`; see relay/locate.ts, which checks it against the position).
+//
 // STRICT tables: a wrong type (a fractional offset, a string pid) is refused by
 // SQLite instead of being stored and misread later. Single-row tables use
 // `id = 1` so every write is one UPSERT/DELETE. No CHECK on history.event: a
@@ -152,7 +159,8 @@ const SCHEMA_V1 = `
     position         INTEGER,
     gtid             TEXT,
     applied_at       TEXT NOT NULL,
-    source_timestamp INTEGER
+    source_timestamp INTEGER,
+    stream_seq       INTEGER
   ) STRICT;
   CREATE TABLE history (
     id       INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -193,6 +201,7 @@ interface PositionRow {
   gtid: string | null;
   applied_at: string;
   source_timestamp: number | null;
+  stream_seq: number | null;
 }
 
 interface HistoryRow {
@@ -248,27 +257,34 @@ interface Statements {
 /** The meta key of the current owner's epoch (see RunnerLease). */
 const OWNER_EPOCH = 'owner_epoch';
 
-function prepareStatements(db: Db): Statements {
+/** Whether the file's position table has the stream_seq column (a file made before it has not, until opened for writing). */
+function hasStreamSeq(db: Db): boolean {
+  return db.prepare("SELECT 1 FROM pragma_table_info('position') WHERE name = 'stream_seq'").get() !== undefined;
+}
+
+/** `withSeq`: the file has position.stream_seq (a file without it is read as if it held null, and written without it). */
+function prepareStatements(db: Db, withSeq: boolean): Statements {
+  const seq = withSeq ? { column: ', stream_seq', value: ', @stream_seq', set: ', stream_seq = excluded.stream_seq' } : { column: '', value: '', set: '' };
   return {
     readMeta: db.prepare('SELECT value FROM meta WHERE key = ?'),
     writeMeta: db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
     deleteMeta: db.prepare('DELETE FROM meta WHERE key = ?'),
-    getPosition: db.prepare('SELECT file, position, gtid, applied_at, source_timestamp FROM position WHERE id = 1'),
+    getPosition: db.prepare(`SELECT file, position, gtid, applied_at, source_timestamp, ${withSeq ? 'stream_seq' : 'NULL AS stream_seq'} FROM position WHERE id = 1`),
     // The hot path: one UPSERT per replica commit, nothing else.
     savePosition: db.prepare(`
-      INSERT INTO position (id, file, position, gtid, applied_at, source_timestamp)
-      VALUES (1, @file, @position, @gtid, @applied_at, @source_timestamp)
+      INSERT INTO position (id, file, position, gtid, applied_at, source_timestamp${seq.column})
+      VALUES (1, @file, @position, @gtid, @applied_at, @source_timestamp${seq.value})
       ON CONFLICT (id) DO UPDATE SET
         file = excluded.file, position = excluded.position, gtid = excluded.gtid,
-        applied_at = excluded.applied_at, source_timestamp = excluded.source_timestamp`),
+        applied_at = excluded.applied_at, source_timestamp = excluded.source_timestamp${seq.set}`),
     // The same, only while @epoch still owns the file (a runner superseded after a stall writes nothing).
     savePositionAs: db.prepare(`
-      INSERT INTO position (id, file, position, gtid, applied_at, source_timestamp)
-      SELECT 1, @file, @position, @gtid, @applied_at, @source_timestamp
+      INSERT INTO position (id, file, position, gtid, applied_at, source_timestamp${seq.column})
+      SELECT 1, @file, @position, @gtid, @applied_at, @source_timestamp${seq.value}
        WHERE (SELECT value FROM meta WHERE key = '${OWNER_EPOCH}') = @epoch
       ON CONFLICT (id) DO UPDATE SET
         file = excluded.file, position = excluded.position, gtid = excluded.gtid,
-        applied_at = excluded.applied_at, source_timestamp = excluded.source_timestamp`),
+        applied_at = excluded.applied_at, source_timestamp = excluded.source_timestamp${seq.set}`),
     addHistory: db.prepare(`
       INSERT INTO history (at, event, file, position, gtid, detail)
       VALUES (@at, @event, @file, @position, @gtid, @detail)`),
@@ -347,6 +363,15 @@ function isDirectory(path: string): boolean {
     return statSync(path).isDirectory();
   } catch {
     return false;
+  }
+}
+
+/** Adds position.stream_seq to a file made before it (another process may just have). */
+function addStreamSeq(db: Db): void {
+  try {
+    db.exec('ALTER TABLE position ADD COLUMN stream_seq INTEGER');
+  } catch (error) {
+    if (!hasStreamSeq(db)) throw error;
   }
 }
 
@@ -535,7 +560,8 @@ export class StateStore {
     try {
       // Reads only: preparing every statement proves the tables and columns are
       // there, and the meta rows prove the file was finished.
-      const sql = prepareStatements(db);
+      let withSeq = hasStreamSeq(db);
+      let sql = prepareStatements(db, withSeq);
       const version = Number(sql.readMeta.get('schema_version')?.value);
       const streamId = sql.readMeta.get('stream_id')?.value;
       if (!Number.isInteger(version) || version < 1 || !streamId) throw new StateError(notOursMessage(path));
@@ -550,6 +576,11 @@ export class StateStore {
         // is fine: the replica's checkpoint table is the truth, this is a mirror.
         db.pragma('journal_mode = WAL');
         db.pragma('synchronous = NORMAL');
+        if (!withSeq) {
+          addStreamSeq(db);
+          withSeq = true;
+          sql = prepareStatements(db, withSeq);
+        }
       }
       return new StateStore(path, db, sql, streamId, readonly);
     } catch (error) {
@@ -572,6 +603,7 @@ export class StateStore {
         gtid: row.gtid,
         appliedAt: row.applied_at,
         sourceTimestamp: row.source_timestamp,
+        ...(row.stream_seq !== null ? { streamSeq: row.stream_seq } : {}),
       };
     });
   }
@@ -583,7 +615,7 @@ export class StateStore {
    */
   savePosition(p: AppliedPosition, lease?: RunnerLease): boolean {
     return this.write('save the position', () => {
-      const row = { file: p.file, position: p.position, gtid: p.gtid, applied_at: p.appliedAt, source_timestamp: p.sourceTimestamp };
+      const row = { file: p.file, position: p.position, gtid: p.gtid, applied_at: p.appliedAt, source_timestamp: p.sourceTimestamp, stream_seq: p.streamSeq ?? null };
       if (!lease) return this.sql.savePosition.run(row).changes > 0;
       return this.sql.savePositionAs.run({ ...row, epoch: String(lease.epoch) }).changes > 0;
     });

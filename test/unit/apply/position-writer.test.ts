@@ -95,9 +95,18 @@ describe('writeCheckpoint', () => {
       'COMMIT',
     ]);
     expect(written[1]!.sql).toMatch(/SET binlog_file = \?/);
-    expect(written[1]!.params).toEqual([position.file, position.position, position.gtid, write.sourceTimestamp, STREAM, EPOCH]);
+    // (No stream sequence given: the one stored is cleared.)
+    expect(written[1]!.params).toEqual([position.file, position.position, position.gtid, write.sourceTimestamp, null, STREAM, EPOCH]);
     expect(written[3]!.sql).toMatch(/SET masking = \?/);
     expect(conn.verbs).not.toContain('ROLLBACK');
+  });
+
+  it("writes the relay stream's message with the position (position set --current --from)", async () => {
+    const conn = replica();
+    await writeCheckpoint(conn, STREAM, EPOCH, { position, sourceTimestamp: null, streamSeq: 4711 });
+    const update = conn.sent.find((s) => /SET binlog_file = \?/.test(s.sql))!;
+    expect(update.sql).toMatch(/stream_seq = \?/);
+    expect(update.params).toEqual([position.file, position.position, position.gtid, null, 4711, STREAM, EPOCH]);
   });
 
   it('claims a stream never written before with a row of its own', async () => {

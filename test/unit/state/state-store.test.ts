@@ -53,6 +53,24 @@ const FOREIGN_SQLITE = gunzipSync(
   ),
 );
 
+/**
+ * A state file as binlog-sync wrote it before position.stream_seq (schema
+ * version 1, the position mysql-bin.000007:1234 gtid 0-1-77), gzipped.
+ */
+const STATE_BEFORE_STREAM_SEQ = gunzipSync(
+  Buffer.from(
+      'H4sIAAAAAAACA+2ZT2/TMBTA7bprWNGYQJqqCU14B8SqkSnZKAOmSowqgolRoGSIcYncxF0j8qeL3Ykdx/YNJi58CD4AN65c0Lhw5Atw4YbEBSVt1qRr0Q78GZp/apP4+dnOe/F7cesnj1dtTnHDD1zC8QLIAgjB' +
+      'bYwBAGcBAHnQIwcAyCbKML6oM88EgzkL5l5/GAmV0Y+wPIp+QALH0XdwMnk0kivMzsJ1TuoOZZuOzanB6GabemZ/MVepacu6hvXlO6sa7quc8YhLrzK6WdwJslLh4kW4uxT12bQZ94Pt7mkk1UdXiGfyGGNsW7jD' +
+      'SlXX7mo1/Ki28mC5to7va+t4eU1/uFKt1LQHWlW/GukT3tXXtWc6rj7UcXVtdbVTR7eox4fUNWyHHrbriFo+s7nte/HQHekG795ST9GinNhOV5THuIif6LWViv5qDEmFqSm460ZGx/3F52zK7MPR+uzGv7C/ck+r' +
+      '3McztoXLWC32GYITjugzqK/PPsOONiStlmNTy/iVc5nfDkxqcNuljBO3FXee8McGlAoTE3BHjdzhUk7CbyblhlDSdcELuh0PlTC6M9oWcdo0fRuJga5kcoWlCQhsz6Ivu3OStLkflY1wCEMNj6gz3c9kxwAACO0D' +
+      '9BW9Q/tAIBD8Wy4jNF02A0p4lHjmlfnrsjovK6quKLeiz5yiKM+VDLq0xnhAiWvYVslSzBukNC+rjRKVrzWumfJNUlLlBVMx1foivUlU9QJExXFmNqlLjC0aMNv31HwU/wcAfUNf0IFwvkDwXzOGLsHDrJA5j4qj' +
+      '6Yg/h6ZhL7mgsWht/h6g98J1AsF/RxlKQM5MlkfcbbbpyHXbC1cHirKY/aTIqry4eHT9oEbrB/jmc2kPhPGf+lUvEAhOz3JBxL9AIOJfIBCcwr8LvoMsJAA10MfM0xO9N/c3EPt/Yv/vtOz/nYnf/whaAL3NeNAS' +
+      '+fBP8EqSpMLkJNy1o8cftD2PBp1jPjUFOrJBcXDcGGglW8WN0tO16TMeZqeh05mTgMdTfkB9k5KA1ynhocbgeoc3E+GSzAvlnFSYnoZ7WuQJhzBu0CDwg96VlPJIT37UK8f1iUsZIxt0iLmmb9HhsZ3IKQOzybA8' +
+      '0lOODDUih/eEjBNO3SgnJ3INTyWgQeH9+19PYv0vEJxefgLoM0bhACgAAA==',
+    'base64',
+  ),
+);
+
 function expectStateError(fn: () => unknown, message: string): void {
   let caught: unknown;
   try {
@@ -228,6 +246,39 @@ describe('position', () => {
     const store = StateStore.open(freshPath(), { create: true });
     expect(() => store.savePosition({ ...position, position: 1.5 })).toThrow(StateError);
     store.close();
+  });
+
+  it("round-trips the relay stream's sequence, and a position saved without one clears it", () => {
+    const store = StateStore.open(freshPath(), { create: true });
+    store.savePosition({ ...position, streamSeq: 2 ** 40 + 3 });
+    expect(store.getPosition()).toEqual({ ...position, streamSeq: 2 ** 40 + 3 });
+    store.savePosition(position);
+    expect(store.getPosition()?.streamSeq).toBeUndefined();
+    store.savePosition({ ...position, streamSeq: 7 });
+    store.savePosition({ ...position, streamSeq: null });
+    expect(store.getPosition()).toEqual(position);
+    store.close();
+  });
+
+  it('reads a file made before the stream sequence, and adds its column in place when opened for writing', () => {
+    const path = freshPath();
+    writeFileSync(path, STATE_BEFORE_STREAM_SEQ, { mode: 0o600 });
+    const stored = { file: 'mysql-bin.000007', position: 1234, gtid: '0-1-77', appliedAt: '2026-12-01T00:00:01.000Z', sourceTimestamp: 1_764_547_200_000 };
+    const reader = StateStore.open(path, { readonly: true });
+    expect(reader.getPosition()).toEqual(stored);
+    reader.close();
+    const writer = StateStore.open(path);
+    expect(writer.streamId).toBe('5d0c8a52-1f5e-4f4c-9a51-3c0c1b7e9a11');
+    expect(writer.getPosition()).toEqual(stored);
+    writer.savePosition({ ...stored, position: 5678, streamSeq: 42 });
+    writer.close();
+    // Added once: opened again (for writing, and read-only), the column is there.
+    const again = StateStore.open(path);
+    expect(again.getPosition()).toMatchObject({ position: 5678, streamSeq: 42 });
+    again.close();
+    const after = StateStore.open(path, { readonly: true });
+    expect(after.getPosition()?.streamSeq).toBe(42);
+    after.close();
   });
 
   it('is visible to a concurrent read-only store, which cannot write', () => {
