@@ -426,7 +426,7 @@ export class ReplicaApplier {
         .then(() => (alone ? this.idle() : undefined))
         .then(() => ({ outcome: 'committed', rows }));
     }
-    if (this.txn.name === 'ran-alone') return this.commitAfterDdl(this.checkpoint.position(action.position, action.timestamp), options, rows);
+    if (this.txn.name === 'ran-alone') return this.commitAfterDdl(this.checkpoint.position(action.position, action.timestamp, action.streamSeq ?? null), options, rows);
     // Nothing written: the position is as durable as everything before it.
     this.pipeline.afterDurable(options.onDurable);
     return { outcome: 'none', rows };
@@ -487,7 +487,7 @@ export class ReplicaApplier {
     const unit = this.txn.unit!;
     if (unit.last) {
       const { action, context } = unit.last;
-      const { sql, params } = this.checkpoint.position(action.position, action.timestamp);
+      const { sql, params } = this.checkpoint.position(action.position, action.timestamp, action.streamSeq ?? null);
       this.buffer.add(buffered({ sql, params, expectRows: 1 }, { context, kind: 'checkpoint' }));
     }
     await this.drain(true);
@@ -509,7 +509,7 @@ export class ReplicaApplier {
           await this.idle();
         }
       : undefined;
-    await this.xa.prepare(action.xa!, action.gtid, this.checkpoint.position(action.position, action.timestamp), options.context, prepareOpen);
+    await this.xa.prepare(action.xa!, action.gtid, this.checkpoint.position(action.position, action.timestamp, action.streamSeq ?? null), options.context, prepareOpen);
     options.onDurable();
     return { outcome: 'committed', rows };
   }

@@ -335,6 +335,7 @@ export class ApplyLoop {
       gtid: action.position.gtid,
       appliedAt: '', // (set once durable: see recordDurable)
       sourceTimestamp: action.timestamp,
+      streamSeq: action.streamSeq ?? null,
     };
     this.last = applied;
     const result = this.applier.commit(action, {

@@ -83,6 +83,13 @@ export interface BinlogSourceOptions {
 /** Gives zongji the connections it reads the binlog through, before it starts. */
 export interface BinlogTransport {
   attach(zongji: object): void;
+  /**
+   * The relay stream's sequence of the message whose transaction an event
+   * ending at `file`:`nextPosition` ends, asked while zongji decodes that
+   * message (see stream-transport.ts); undefined for any other event, and
+   * absent for a transport that is not a stream.
+   */
+  streamSeqAt?(file: string, nextPosition: number): number | undefined;
 }
 
 /**
@@ -134,8 +141,12 @@ export class BinlogSource {
     end: 0,
   };
   private statement: StatementMaps = { number: 0, maps: new Map() };
+  /** The transport's, when it is a relay stream (see BinlogTransport.streamSeqAt). */
+  private readonly streamSeqAt: ((file: string, nextPosition: number) => number | undefined) | undefined;
 
   constructor(private readonly options: BinlogSourceOptions) {
+    const transport = options.transport;
+    this.streamSeqAt = transport?.streamSeqAt ? (file, nextPosition) => transport.streamSeqAt!(file, nextPosition) : undefined;
     this.file = options.start.file ?? '';
     this.tables = new TableDefinitions(options.collations);
   }
@@ -248,6 +259,11 @@ export class BinlogSource {
   }
 
   private emit(event: SourceEvent): void {
+    // (A relay stream's: the end of each message's transaction carries the message's sequence.)
+    if (this.streamSeqAt !== undefined && (event.type === 'xid' || event.type === 'query' || event.type === 'xa-prepare')) {
+      const seq = this.streamSeqAt(event.file, event.nextPosition);
+      if (seq !== undefined) event.streamSeq = seq;
+    }
     this.options.onEvent(event);
   }
 

@@ -76,6 +76,16 @@ export interface EventHeader {
 
 export type RowsKind = 'insert' | 'update' | 'delete';
 
+/**
+ * On an event that may end a transaction (XID, a COMMIT or DDL query, an XA
+ * prepare): the sequence of the relay stream's message whose transaction it
+ * ends (its last part), when read from a relay's stream (`start --from`, see
+ * stream-transport.ts). Absent for events read from a source or files.
+ */
+export interface StreamEnd {
+  streamSeq?: number;
+}
+
 /** The rows of one rows event, and how to read them. */
 export interface RowsData {
   kind: RowsKind;
@@ -218,15 +228,16 @@ export type SourceEvent =
        * logged with it.
        */
       errorCode?: number;
-    } & EventHeader)
+    } & EventHeader &
+      StreamEnd)
   | ({
       type: 'rows';
       /** Size of the event in the binlog, in bytes (what its rows weigh in memory, roughly). */
       bytes: number;
     } & RowsData &
       EventHeader)
-  | ({ type: 'xid' } & EventHeader)
+  | ({ type: 'xid' } & EventHeader & StreamEnd)
   /** The end of an XA transaction's prepare group (MariaDB XA_PREPARE_LOG_EVENT). */
-  | ({ type: 'xa-prepare'; xid: string; onePhase: boolean } & EventHeader)
+  | ({ type: 'xa-prepare'; xid: string; onePhase: boolean } & EventHeader & StreamEnd)
   | { type: 'heartbeat'; file: string; position: number }
   | ({ type: 'unsupported'; what: string } & EventHeader);

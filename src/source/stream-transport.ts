@@ -10,7 +10,9 @@
 // The first message taken must follow the replica's position with nothing
 // between (its `after`), else the stream has lost what the replica needs.
 // While nothing new arrives, an artificial heartbeat each second tells the
-// session that the stream is alive and where it is.
+// session that the stream is alive and where it is. The event that ends a
+// message's transaction carries the message's sequence (streamSeqAt), which
+// the replica checkpoints with the position.
 import { EVENT_HEADER_BYTES, crc32 } from '../binlog/event-bytes.js';
 import { formatFacts } from '../replay/event-facts.js';
 import { RelayStreamError, ServerConfigError } from '../errors.js';
@@ -59,8 +61,20 @@ export class StreamTransport implements BinlogTransport {
   /** The last message taken: later ones must be past it. */
   private last: { file: string; position: number; part: number; parts: number } | undefined;
   private idle: NodeJS.Timeout | undefined;
+  /** The message being handed to zongji: where its transaction ends, and its sequence (see streamSeqAt). */
+  private giving: { file: string; position: number; seq: number } | undefined;
 
   constructor(private readonly options: RelayFeed) {}
+
+  /**
+   * The sequence of the message being decoded, for the event that ends its
+   * transaction (zongji decodes a message's events as they are handed to it,
+   * see give()); a part before the last ends none.
+   */
+  streamSeqAt(file: string, nextPosition: number): number | undefined {
+    const giving = this.giving;
+    return giving !== undefined && giving.position === nextPosition && giving.file === file ? giving.seq : undefined;
+  }
 
   attach(zongji: object): void {
     const { serverVersion, checksums } = this.options;
@@ -189,9 +203,14 @@ export class StreamTransport implements BinlogTransport {
       packets.push(packetOf(format));
     }
     for (const event of events) packets.push(packetOf(event));
-    for (const packet of packets) {
-      if (this.stopped) break;
-      this.command!.execute(packet, this.connection);
+    this.giving = place.part === place.parts ? { file: place.file, position: place.position, seq } : undefined;
+    try {
+      for (const packet of packets) {
+        if (this.stopped) break;
+        this.command!.execute(packet, this.connection);
+      }
+    } finally {
+      this.giving = undefined;
     }
     return packets.length;
   }

@@ -1,13 +1,14 @@
 // How the decoding thread's messages carry their most common events: rows
 // events that go as binlog events (their bytes, and a few numbers), GTID
-// and XID events. Structured cloning an event object costs both threads
-// about as much as the rest of its way (every key and value written and
-// read back one by one, and the objects collected afterwards); these are
-// packed instead into one array of numbers, one of strings and one buffer
-// of bytes, which move between threads at no copy, and are made into the
-// same events again on the main thread. Everything else (DDL, rows decoded
-// or prepared, rows with some columns absent from their images, large
-// events...) travels as an object, in its place among them.
+// and XID events (with the relay stream's sequence, for `start --from`).
+// Structured cloning an event object costs both threads about as much as
+// the rest of its way (every key and value written and read back one by
+// one, and the objects collected afterwards); these are packed instead into
+// one array of numbers, one of strings and one buffer of bytes, which move
+// between threads at no copy, and are made into the same events again on
+// the main thread. Everything else (DDL, rows decoded or prepared, rows
+// with some columns absent from their images, large events...) travels as
+// an object, in its place among them.
 import { allPresent, type RowsInPlace, type RowsKind, type SourceEvent, type TableDef } from './events.js';
 
 /** A source event on its way between threads: a rows event's table by number. */
@@ -18,11 +19,14 @@ const OBJECT = 0;
 const BINLOG_ROWS = 1;
 const GTID = 2;
 const XID = 3;
+/** An XID event that ends a relay stream's message: its sequence too (see StreamEnd). */
+const STREAM_XID = 4;
 
 /** Numbers per packed event, by how it is packed. */
 const ROWS_NUMBERS = 13;
 const GTID_NUMBERS = 5;
 const XID_NUMBERS = 3;
+const STREAM_XID_NUMBERS = 4;
 
 const KINDS: readonly RowsKind[] = ['insert', 'update', 'delete'];
 const KIND_CODES: Readonly<Record<RowsKind, number>> = { insert: 0, update: 1, delete: 2 };
@@ -113,10 +117,12 @@ export class WirePacker {
       this.numbers[n + 3] = event.timestamp;
       this.numbers[n + 4] = this.file(event.file);
     } else if (event.type === 'xid') {
-      const n = this.reserve(XID, XID_NUMBERS);
+      const seq = event.streamSeq;
+      const n = seq === undefined ? this.reserve(XID, XID_NUMBERS) : this.reserve(STREAM_XID, STREAM_XID_NUMBERS);
       this.numbers[n] = event.nextPosition;
       this.numbers[n + 1] = event.timestamp;
       this.numbers[n + 2] = this.file(event.file);
+      if (seq !== undefined) this.numbers[n + 3] = seq;
     } else {
       this.reserve(OBJECT, 0);
       this.objects.push(event);
@@ -334,6 +340,10 @@ export class PackedReader {
         this.n += XID_NUMBERS;
         this.lastWasObject = false;
         return { type: 'xid', file: strings[numbers[n + 2]!]!, nextPosition: numbers[n]!, timestamp: numbers[n + 1]! };
+      case STREAM_XID:
+        this.n += STREAM_XID_NUMBERS;
+        this.lastWasObject = false;
+        return { type: 'xid', file: strings[numbers[n + 2]!]!, nextPosition: numbers[n]!, timestamp: numbers[n + 1]!, streamSeq: numbers[n + 3]! };
       default:
         this.lastWasObject = true;
         return objects[this.object++]!;
@@ -358,6 +368,10 @@ export class PackedReader {
         case XID:
           observer.observePlace(strings[numbers[n + 2]!]!, numbers[n]!, numbers[n + 1]!, now);
           n += XID_NUMBERS;
+          break;
+        case STREAM_XID:
+          observer.observePlace(strings[numbers[n + 2]!]!, numbers[n]!, numbers[n + 1]!, now);
+          n += STREAM_XID_NUMBERS;
           break;
         default:
           observer.observe(objects[object++]!, now);

@@ -74,8 +74,12 @@ export type ApplyAction =
        */
       likeSource?: { database: string; table: string };
     }
-  /** `xa`: the end of an XA prepare group (the transaction is prepared, not committed, on the source). */
-  | { type: 'commit'; position: BinlogPosition; timestamp: number; gtid: string | null; xa?: string }
+  /**
+   * `xa`: the end of an XA prepare group (the transaction is prepared, not
+   * committed, on the source). `streamSeq`: the relay stream's message the
+   * transaction came in (`start --from`), checkpointed with its position.
+   */
+  | { type: 'commit'; position: BinlogPosition; timestamp: number; gtid: string | null; xa?: string; streamSeq?: number }
   /** The group that commits or rolls back an XA transaction prepared by an earlier group. */
   | { type: 'xa-end'; verb: 'COMMIT' | 'ROLLBACK'; xid: string }
   | { type: 'rollback' }
@@ -187,10 +191,10 @@ export class TransactionAssembler {
       case 'rows':
         return this.rows(event);
       case 'xid':
-        return this.commit(event.nextPosition, event.timestamp);
+        return this.commit(event.nextPosition, event.timestamp, undefined, event.streamSeq);
       case 'xa-prepare':
         // One-phase XA commits are logged as plain transactions; a prepare ends its group prepared.
-        return this.commit(event.nextPosition, event.timestamp, event.onePhase ? undefined : event.xid);
+        return this.commit(event.nextPosition, event.timestamp, event.onePhase ? undefined : event.xid, event.streamSeq);
       case 'unsupported':
         return [{ type: 'unsupported', what: event.what, file: event.file, position: event.nextPosition }];
     }
@@ -210,7 +214,7 @@ export class TransactionAssembler {
     return begin;
   }
 
-  private commit(nextPosition: number, timestamp: number, xaPrepared?: string): ApplyAction[] {
+  private commit(nextPosition: number, timestamp: number, xaPrepared?: string, streamSeq?: number): ApplyAction[] {
     const begin = this.beginAction(timestamp);
     this.inTransaction = false;
     const gtid = this.currentGtid;
@@ -225,6 +229,7 @@ export class TransactionAssembler {
     };
     const commit: Extract<ApplyAction, { type: 'commit' }> = { type: 'commit', position, timestamp, gtid };
     if (xaPrepared) commit.xa = xaPrepared;
+    if (streamSeq !== undefined) commit.streamSeq = streamSeq;
     return begin ? [begin, commit] : [commit];
   }
 
@@ -232,7 +237,7 @@ export class TransactionAssembler {
     const sql = event.sql.trim();
     const head = sql.slice(0, 30).toUpperCase();
     if (/^(BEGIN|START\s+TRANSACTION)\b/.test(head)) return this.begin(event.timestamp);
-    if (/^COMMIT\b/.test(head)) return this.commit(event.nextPosition, event.timestamp);
+    if (/^COMMIT\b/.test(head)) return this.commit(event.nextPosition, event.timestamp, undefined, event.streamSeq);
     if (/^ROLLBACK\s*$/.test(head) || /^ROLLBACK\s*;?$/.test(sql.toUpperCase())) {
       this.inTransaction = false;
       this.currentGtid = null;
@@ -242,7 +247,7 @@ export class TransactionAssembler {
     if (this.xa?.phase === 'prepare' && /^XA\s+(START|BEGIN|END)\b/.test(head)) return [];
     if (this.xa?.phase === 'complete' && /^XA\s+(COMMIT|ROLLBACK)\b/.test(head)) {
       const verb = /^XA\s+COMMIT\b/.test(head) ? 'COMMIT' : 'ROLLBACK';
-      return [...this.begin(event.timestamp), { type: 'xa-end', verb, xid: this.xa.xid }, ...this.commit(event.nextPosition, event.timestamp)];
+      return [...this.begin(event.timestamp), { type: 'xa-end', verb, xid: this.xa.xid }, ...this.commit(event.nextPosition, event.timestamp, undefined, event.streamSeq)];
     }
     if (this.inTransaction && TRANSACTION_CONTROL.test(sql)) return [{ type: 'statement', sql }];
 
@@ -253,7 +258,7 @@ export class TransactionAssembler {
     return [
       ...this.begin(event.timestamp),
       ...this.statement(sql, event),
-      ...this.commit(event.nextPosition, event.timestamp),
+      ...this.commit(event.nextPosition, event.timestamp, undefined, event.streamSeq),
     ];
   }
 

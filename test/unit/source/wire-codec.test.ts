@@ -108,6 +108,18 @@ describe('decoding thread messages: packed events', () => {
     expect(message.strings).toEqual(['0-1-42', 'mysql-bin.000007', 'mysql-bin.000008']);
   });
 
+  it("packs an XID that ends a relay stream's message with its sequence, and one without as ever", () => {
+    const events: SourceEvent[] = [
+      { type: 'xid', ...header(400), streamSeq: 2 ** 40 + 1 },
+      { type: 'xid', ...header(500) },
+      { type: 'query', sql: 'CREATE TABLE x (a INT)', database: 'db', ...header(600), streamSeq: 9 },
+    ];
+    const { events: out, packed } = roundTrip(events);
+    expect(packed).toEqual([true, true, false]);
+    expect(out).toEqual(events);
+    expect(out[1]).not.toHaveProperty('streamSeq');
+  });
+
   it('packs a rows event described in its packet as it packs the same event given as an object', () => {
     const head = Buffer.from('table maps');
     const packet = Buffer.from('..header+rows event bytes..');
@@ -183,15 +195,16 @@ describe('decoding thread messages: read as they are taken', () => {
       binlogRows('insert', head, 1, Buffer.from('rows')),
       { type: 'query', sql: 'DROP TABLE x', database: 'db', ...header(200) },
       { type: 'xid', ...header(300) },
+      { type: 'xid', ...header(400), streamSeq: 77 },
     ];
     const packer = new WirePacker();
     for (const event of events) packer.add(onWire(event));
     const reader = new PackedReader(packer.take(), (id) => tables.get(id)!);
     const made: Array<[SourceEvent | WireEvent, boolean]> = [];
-    expect(reader.remaining).toBe(4);
+    expect(reader.remaining).toBe(5);
     for (let event = reader.next(); event !== undefined; event = reader.next()) made.push([event, reader.lastWasObject]);
     expect(reader.remaining).toBe(0);
-    expect(made.map(([, object]) => object)).toEqual([false, false, true, false]);
+    expect(made.map(([, object]) => object)).toEqual([false, false, true, false, false]);
     expect(made.map(([event]) => event)).toEqual(events);
   });
 
@@ -201,7 +214,8 @@ describe('decoding thread messages: read as they are taken', () => {
       { type: 'rotate', file: 'mysql-bin.000007', position: 4 },
       { type: 'gtid', gtid: '0-1-7', impliesBegin: true, ...header(100) },
       binlogRows('update', head, 1, Buffer.from('rows'), { nextPosition: 150 }),
-      { type: 'xid', ...header(300) },
+      { type: 'xid', ...header(300), streamSeq: 12 },
+      { type: 'xid', ...header(400) },
     ];
     const packer = new WirePacker();
     for (const event of events) packer.add(onWire(event));
@@ -213,8 +227,9 @@ describe('decoding thread messages: read as they are taken', () => {
       ['mysql-bin.000007', 100, header(100).timestamp, 5],
       ['mysql-bin.000007', 150, header(0).timestamp, 5],
       ['mysql-bin.000007', 300, header(300).timestamp, 5],
+      ['mysql-bin.000007', 400, header(400).timestamp, 5],
     ]);
     // (Nothing was taken.)
-    expect(reader.remaining).toBe(4);
+    expect(reader.remaining).toBe(5);
   });
 });

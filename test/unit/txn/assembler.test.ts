@@ -362,6 +362,31 @@ describe('TransactionAssembler: commit positions', () => {
     });
     expect(commits(actions)).toEqual([commit({ file: null, position: null, gtid: '0-1-6' }, '0-1-6')]);
   });
+
+  it("stamps each commit with the relay stream's message its end came in (start --from), and none without", () => {
+    const stamped = <T extends SourceEvent>(event: T, streamSeq: number): T => ({ ...event, streamSeq });
+    const actions = run([
+      gtid('0-1-1', true, 300),
+      rows('app', 'users', 0),
+      stamped(xid(600) as Extract<SourceEvent, { type: 'xid' }>, 41),
+      gtid('0-1-2', false, 700),
+      stamped(query('CREATE TABLE t (id INT)', 800) as Extract<SourceEvent, { type: 'query' }>, 42),
+      gtid('0-1-3', true, 900),
+      query('BEGIN', 950),
+      rows('app', 'users', 0),
+      stamped(query('COMMIT', 1000) as Extract<SourceEvent, { type: 'query' }>, 43),
+      gtid('0-1-4', true, 1100),
+      rows('app', 'users', 0),
+      xid(1200),
+    ]);
+    expect(commits(actions).map((c) => [c.position.position, c.streamSeq])).toEqual([
+      [600, 41],
+      [800, 42],
+      [1000, 43],
+      [1200, undefined],
+    ]);
+    expect(commits(actions)[3]).not.toHaveProperty('streamSeq');
+  });
 });
 
 describe('TransactionAssembler: GTID state', () => {
