@@ -2,8 +2,9 @@
 // by a relay's JetStream stream instead of the source (relay/,
 // source/stream-transport.ts). The replica side is the same: claim the
 // checkpoint, reconcile, masking check, assembler, apply loop, applier,
-// the same exactly-once checkpoint of source positions. Where to read is
-// found from that position (relay/locate.ts). The source is not needed:
+// the same exactly-once checkpoint of source positions, with the sequence of
+// the stream's message each came in. Where to read is found from those
+// (relay/locate.ts). The source is not needed:
 // what a session asks of it elsewhere comes from the stream's format
 // description (server flavor and version) and the replica (collations),
 // as `replay` does without one; `--source`, when given, is used as there
@@ -18,7 +19,7 @@ import { interruptedError } from '../apply/non-transactional.js';
 import { explainCollision } from '../mask/collision.js';
 import { assertSameMasking, maskingRecord, parseRecord } from '../mask/record.js';
 import { NatsStream, type NatsOptions, type StoredMessage } from '../relay/nats-stream.js';
-import { locate } from '../relay/locate.js';
+import { locateFrom, storedSeqOf } from '../relay/locate.js';
 import { describeRelay } from '../relay/relay-url.js';
 import { connectSource, showCreateTable, type SourceInfo } from '../source/source-server.js';
 import type { SourceEvent } from '../source/events.js';
@@ -105,7 +106,19 @@ export async function runStreamSession(options: StreamSessionOptions, run: RunCo
 
     nats = await natsOpening;
     const info = await nats.require();
-    const startSeq = stored ? await locate({ file: stored.file!, position: stored.position! }, info.state.first_seq, info.state.last_seq, (seq) => nats!.get(seq)) : info.state.first_seq;
+    let startSeq = info.state.first_seq;
+    if (stored) {
+      // From the sequence stored with the position, when the stream still has its message there; else by the position.
+      const storedSeq = storedSeqOf(stored, state.getPosition(), checkpoint);
+      const located = await locateFrom({ file: stored.file!, position: stored.position! }, storedSeq, info.state.first_seq, info.state.last_seq, (seq) => nats!.get(seq));
+      startSeq = located.seq;
+      if (storedSeq !== null && located.by === 'search') {
+        logger.info(
+          { storedSeq, seq: startSeq, ...stored },
+          `the stream's message ${storedSeq} is not the one stored with ${formatPosition(stored)} (the stream was recreated or trimmed?): found the place by the position instead`,
+        );
+      }
+    }
     // The stream's format description says what the source is: from the message to read, or the last one.
     const positioned = stored !== null;
     const sample = await firstMessage(nats, startSeq, !positioned, signal, logger);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { locate } from '../../../src/relay/locate.js';
+import { endsAt, locate, locateFrom, storedSeqOf } from '../../../src/relay/locate.js';
 import { resumePoint } from '../../../src/relay/relay.js';
 import type { StoredMessage } from '../../../src/relay/nats-stream.js';
 
@@ -39,6 +39,64 @@ describe('locate', () => {
 
   it('reads from the next message of an empty stream', async () => {
     expect(await locate({ file: 'b.000001', position: 4 }, 0, 0, get)).toBe(1);
+  });
+});
+
+describe('locateFrom', () => {
+  /** `get`, counting the reads. */
+  const counted = (): { reads: number[]; get: typeof get } => {
+    const reads: number[] = [];
+    return { reads, get: async (seq) => (reads.push(seq), message(seq)) };
+  };
+
+  it('reads after the stored sequence when its message ends at the position: one read, no search', async () => {
+    const { reads, get: read } = counted();
+    expect(await locateFrom({ file: 'b.000002', position: 300 }, 7, 5, 9, read)).toEqual({ seq: 8, by: 'sequence' });
+    expect(reads).toEqual([7]);
+    expect(await locateFrom({ file: 'b.000003', position: 120 }, 9, 5, 9, get)).toEqual({ seq: 10, by: 'sequence' });
+  });
+
+  it.each<[string, { file: string; position: number }, number | null]>([
+    ['no sequence stored', { file: 'b.000002', position: 300 }, null],
+    ['the message there ends elsewhere (the stream was recreated)', { file: 'b.000002', position: 300 }, 6],
+    ['the message there was removed by retention', { file: 'b.000002', position: 300 }, 3],
+    ['the sequence is past the stream (recreated, shorter)', { file: 'b.000002', position: 300 }, 12],
+    ['a position between messages (set by file and offset)', { file: 'b.000002', position: 500 }, 7],
+  ])('searches by the position when %s', async (_why, at, storedSeq) => {
+    const found = await locateFrom(at, storedSeq, 5, 9, get);
+    expect(found).toEqual({ seq: await locate(at, 5, 9, get), by: 'search' });
+  });
+
+  it('searches when the message there is a part before the last of its transaction', async () => {
+    const part = async (seq: number): Promise<StoredMessage | null> => {
+      const m = message(seq);
+      return m && seq === 7 ? { ...m, place: { ...m.place, part: 1, parts: 2 } } : m;
+    };
+    expect((await locateFrom({ file: 'b.000002', position: 300 }, 7, 5, 9, part)).by).toBe('search');
+  });
+
+  it('knows the last part of the transaction that ends at a position', () => {
+    const place = message(7)!.place;
+    expect(endsAt(place, { file: 'b.000002', position: 300 })).toBe(true);
+    expect(endsAt(place, { file: 'b.000002', position: 301 })).toBe(false);
+    expect(endsAt(place, { file: 'b.000001', position: 300 })).toBe(false);
+    expect(endsAt({ ...place, part: 2, parts: 3 }, { file: 'b.000002', position: 300 })).toBe(false);
+  });
+});
+
+describe('storedSeqOf', () => {
+  const at = { file: 'b.000002', position: 300, gtid: null };
+  it('takes the sequence of the first record at that very position that has one', () => {
+    expect(storedSeqOf(at, { file: 'b.000002', position: 300, streamSeq: 7 }, { file: 'b.000002', position: 300, streamSeq: 9 })).toBe(7);
+    expect(storedSeqOf(at, { file: 'b.000002', position: 300, streamSeq: null }, { file: 'b.000002', position: 300, streamSeq: 9 })).toBe(9);
+    expect(storedSeqOf(at, null, undefined, { file: 'b.000002', position: 300, streamSeq: 9 })).toBe(9);
+  });
+
+  it('is null when none is at the position (another record was ahead) or none has one', () => {
+    expect(storedSeqOf(at, { file: 'b.000002', position: 200, streamSeq: 6 })).toBeNull();
+    expect(storedSeqOf(at, { file: 'b.000001', position: 300, streamSeq: 6 })).toBeNull();
+    expect(storedSeqOf(at, { file: 'b.000002', position: 300 })).toBeNull();
+    expect(storedSeqOf(at)).toBeNull();
   });
 });
 
