@@ -24,7 +24,12 @@ export interface StatusReport {
   running: boolean;
   lagSeconds: number | null;
   lagThresholdSeconds: number;
-  applied: (BinlogPosition & { appliedAt: string }) | null;
+  /**
+   * `streamSeq`: the relay stream's message of the position (`start --from`:
+   * the last applied; a relay: the last published); null for a position not
+   * of a stream.
+   */
+  applied: (BinlogPosition & { appliedAt: string; streamSeq: number | null }) | null;
   source: BinlogPosition | null;
   lastError: (Omit<LastError, 'table' | 'statement'> & { table: string | null; statement: string | null }) | null;
   runner: {
@@ -69,7 +74,13 @@ export function buildStatus(inputs: StatusInputs): StatusReport {
     lagSeconds: lag,
     lagThresholdSeconds: inputs.lagThreshold,
     applied: inputs.applied
-      ? { file: inputs.applied.file, position: inputs.applied.position, gtid: inputs.applied.gtid, appliedAt: inputs.applied.appliedAt }
+      ? {
+          file: inputs.applied.file,
+          position: inputs.applied.position,
+          gtid: inputs.applied.gtid,
+          appliedAt: inputs.applied.appliedAt,
+          streamSeq: inputs.applied.streamSeq ?? null,
+        }
       : null,
     source: inputs.source,
     lastError: inputs.lastError,

@@ -158,13 +158,15 @@ async function relaySession(options: RelayOptions, ctx: SessionContext): Promise
     if (!latest || fence.lost) return;
     const d = latest;
     latest = undefined;
-    fence.savePosition({ file: d.file, position: d.position, gtid: d.gtid, appliedAt: new Date().toISOString(), sourceTimestamp: d.commitTime });
+    // (The sequence: of the last message published, which a position passed since follows.)
+    fence.savePosition({ file: d.file, position: d.position, gtid: d.gtid, appliedAt: new Date().toISOString(), sourceTimestamp: d.commitTime, streamSeq: stats.seq });
   };
   try {
     const info = await nats.ensure(options.retention);
     const last = await nats.last();
     const start = resumePoint(last, state.getPosition());
     stats.position = start;
+    stats.seq ??= last?.seq ?? null;
     logger.info(
       { stream: describeRelay(nats.address), messages: info.state.messages, lastSeq: last?.seq ?? null },
       `stream ${nats.address.stream} holds ${info.state.messages} messages${last ? ` (the last one ends at ${last.place.file}:${last.place.position})` : ''}`,

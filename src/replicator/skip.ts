@@ -65,6 +65,7 @@ export async function skipFailedTransaction(options: SkipOptions): Promise<SkipR
     state,
     position: to,
     sourceTimestamp: commit.timestamp,
+    streamSeq: commit.streamSeq ?? null,
     // (An XA prepare group passed unapplied: the group that ends it has nothing to end here.)
     passedXa: commit.xa !== undefined ? { xid: commit.xa, gtid: commit.gtid } : undefined,
     history: {
@@ -98,7 +99,14 @@ async function firstMessageAfter(from: NatsOptions, stored: BinlogPosition): Pro
     if (!message) throw new StateError(`the relay's stream has no transaction after ${formatPosition(stored)}; there is nothing to skip`);
     const { place } = message;
     // (A transaction in parts: all of them are skipped, they share its position.)
-    return { type: 'commit', gtid: place.gtid, position: { file: place.file, position: place.position, gtid: null }, timestamp: place.commitTime };
+    // (Its sequence: its last part's, which follows the others.)
+    return {
+      type: 'commit',
+      gtid: place.gtid,
+      position: { file: place.file, position: place.position, gtid: null },
+      timestamp: place.commitTime,
+      streamSeq: message.seq + place.parts - place.part,
+    };
   } finally {
     await nats.close();
   }

@@ -11,7 +11,12 @@ import type { ProgramContext } from '../context.js';
 import { commandEnv, printJson } from '../command-helpers.js';
 
 function showPosition(p: AppliedPosition | null): Record<string, unknown> | null {
-  return p ? { file: p.file, position: p.position, gtid: p.gtid, appliedAt: p.appliedAt } : null;
+  return p ? { file: p.file, position: p.position, gtid: p.gtid, appliedAt: p.appliedAt, streamSeq: p.streamSeq ?? null } : null;
+}
+
+/** ` (stream message N)`, for a position of a relay's stream; '' otherwise. */
+export function streamSeqNote(p: Pick<AppliedPosition, 'streamSeq'>): string {
+  return p.streamSeq != null ? ` (stream message ${p.streamSeq})` : '';
 }
 
 /** `position show`: the stored position. */
@@ -21,7 +26,7 @@ export function positionShowAction(opts: { json?: boolean }, command: Command, c
   try {
     const p = state.getPosition();
     if (opts.json) printJson(ctx.io, showPosition(p));
-    else ctx.io.out(p ? `${formatPosition(p)} (applied ${p.appliedAt})\n` : 'no position stored\n');
+    else ctx.io.out(p ? `${formatPosition(p)}${streamSeqNote(p)} (applied ${p.appliedAt})\n` : 'no position stored\n');
   } finally {
     state.close();
   }
@@ -55,12 +60,13 @@ export async function positionSetAction(
         `a \`binlog-sync start\` (pid ${runner.pid} on ${runner.hostname}) is running on ${settings.state}; stop it before setting the position`,
       );
     }
+    let streamSeq: number | null = null;
     let target: BinlogPosition = {
       file: opts.file ?? null,
       position: opts.pos !== undefined ? Number(opts.pos) : null,
       gtid: opts.gtid?.replace(/\s+/g, '') ?? null,
     };
-    if (from) target = await lastStreamPosition(from);
+    if (from) ({ position: target, seq: streamSeq } = await lastStreamPosition(from));
     else if (sourceEndpoint) {
       const conn = await connectSource(sourceEndpoint);
       try {
@@ -74,16 +80,20 @@ export async function positionSetAction(
       }
     }
     const history = { event: 'set', detail: opts.current ? (from ? 'current (stream)' : 'current') : null } as const;
-    if (replica) await writeStreamPosition({ replica, state, position: target, sourceTimestamp: null, history });
-    else mirrorIntoState(state, { position: target, sourceTimestamp: null, history });
+    if (replica) await writeStreamPosition({ replica, state, position: target, sourceTimestamp: null, streamSeq, history });
+    else mirrorIntoState(state, { position: target, sourceTimestamp: null, streamSeq, history });
     ctx.io.out(`position set to ${formatPosition(target)}${replica ? '' : ' (in the state file only: no --replica given)'}\n`);
   } finally {
     state.close();
   }
 }
 
-/** Where the last message of a relay's stream ends. */
-export async function lastStreamPosition(from: NatsOptions): Promise<BinlogPosition> {
+/**
+ * Where the last message of a relay's stream ends, and its sequence (null
+ * when it is a part before the last of its transaction: the relay is still
+ * publishing the rest).
+ */
+export async function lastStreamPosition(from: NatsOptions): Promise<{ position: BinlogPosition; seq: number | null }> {
   const { NatsStream } = await import('../../relay/nats-stream.js');
   const { RelayStreamError } = await import('../../errors.js');
   const nats = await NatsStream.open(from);
@@ -91,7 +101,7 @@ export async function lastStreamPosition(from: NatsOptions): Promise<BinlogPosit
     await nats.require();
     const last = await nats.last();
     if (!last) throw new RelayStreamError(`the stream ${from.address.stream} is empty: nothing to set --current to yet (a replica started without a position waits for its first message)`);
-    return { file: last.place.file, position: last.place.position, gtid: null };
+    return { position: { file: last.place.file, position: last.place.position, gtid: null }, seq: last.place.part === last.place.parts ? last.seq : null };
   } finally {
     await nats.close();
   }

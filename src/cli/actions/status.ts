@@ -15,6 +15,7 @@ import { StateStore } from '../../state/state-store.js';
 import type { Logger } from '../../log/logger.js';
 import type { ProgramContext } from '../context.js';
 import { commandEnv, printJson } from '../command-helpers.js';
+import { streamSeqNote } from './position.js';
 import type { Settings } from '../../config/settings.js';
 import type { AppliedPosition } from '../../position.js';
 
@@ -57,7 +58,7 @@ function printText(report: StatusReport, out: (t: string) => void): void {
     .filter(([name, on]) => !on && name !== 'binlogStatements')
     .map(([name]) => name);
   if (lost.length > 0) lines.push(`without:    ${lost.join(', ')} for the rest of this run (see the log for why)`);
-  lines.push(`applied:    ${report.applied ? `${formatPosition(report.applied)} at ${report.applied.appliedAt}` : 'nothing yet'}`);
+  lines.push(`applied:    ${report.applied ? `${formatPosition(report.applied)}${streamSeqNote(report.applied)} at ${report.applied.appliedAt}` : 'nothing yet'}`);
   lines.push(`source:     ${report.source ? formatPosition(report.source) : 'not asked (give --source) or unreachable'}`);
   if (report.retention?.warning) lines.push(`retention:  WARNING ${report.retention.warning}`);
   else if (report.retention?.secondsLeft != null) lines.push(`retention:  about ${Math.round(report.retention.secondsLeft / 3600)} h left for the stored position`);

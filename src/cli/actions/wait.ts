@@ -16,7 +16,7 @@ export async function waitAction(opts: { timeout: string }, command: Command, ct
   // --from: the replica is fed by a relay's stream; caught up means its last message applied.
   const from = settings.from ? resolveNats(settings, 'from', 'binlog-sync wait') : undefined;
   const target = from
-    ? await waitForReplica({ target: () => lastStreamPosition(from), state: settings.state, timeoutMs })
+    ? await waitForReplica({ target: async () => (await lastStreamPosition(from)).position, state: settings.state, timeoutMs })
     : await waitForReplica({ source: resolveEndpoint(settings, 'source'), state: settings.state, timeoutMs });
   ctx.io.out(`caught up with ${formatPosition(target)}\n`);
 }

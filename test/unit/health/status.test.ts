@@ -132,7 +132,7 @@ describe('buildStatus', () => {
       running: true,
       lagSeconds: 0,
       lagThresholdSeconds: 10,
-      applied: { file: 'mysql-bin.000012', position: 5531, gtid: '0-1-8812', appliedAt: '2026-11-26T12:00:00.123Z' },
+      applied: { file: 'mysql-bin.000012', position: 5531, gtid: '0-1-8812', appliedAt: '2026-11-26T12:00:00.123Z', streamSeq: null },
       source,
       lastError,
       runner: {
@@ -163,8 +163,13 @@ describe('buildStatus', () => {
     };
     const report = buildStatus(inputs({ applied: APPLIED, lastError }));
     expect(report.state).toBe('STOPPED');
-    expect(report.applied).toEqual({ file: 'mysql-bin.000012', position: 5531, gtid: '0-1-8812', appliedAt: '2026-11-26T12:00:00.123Z' });
+    expect(report.applied).toEqual({ file: 'mysql-bin.000012', position: 5531, gtid: '0-1-8812', appliedAt: '2026-11-26T12:00:00.123Z', streamSeq: null });
     expect(report.lastError).toBe(lastError);
+  });
+
+  it("shows the relay stream's message of the position (start --from)", () => {
+    const report = buildStatus(inputs({ applied: { ...APPLIED, streamSeq: 4711 } }));
+    expect(report.applied).toMatchObject({ file: 'mysql-bin.000012', position: 5531, streamSeq: 4711 });
   });
 });
 
