@@ -107,11 +107,14 @@ export async function runStreamSession(options: StreamSessionOptions, run: RunCo
     nats = await natsOpening;
     const info = await nats.require();
     let startSeq = info.state.first_seq;
+    /** How the message to read was found (for the log): after the stored sequence, or by the position. */
+    let foundBy: 'sequence' | 'search' | undefined;
     if (stored) {
       // From the sequence stored with the position, when the stream still has its message there; else by the position.
       const storedSeq = storedSeqOf(stored, state.getPosition(), checkpoint);
       const located = await locateFrom({ file: stored.file!, position: stored.position! }, storedSeq, info.state.first_seq, info.state.last_seq, (seq) => nats!.get(seq));
       startSeq = located.seq;
+      foundBy = located.by;
       if (storedSeq !== null && located.by === 'search') {
         logger.info(
           { storedSeq, seq: startSeq, ...stored },
@@ -188,8 +191,8 @@ export async function runStreamSession(options: StreamSessionOptions, run: RunCo
     });
     await stream.start();
     logger.info(
-      { from: describeRelay(options.from.address), seq: readFrom, ...at, rowApplier: capabilities.binlogStatements ? 'binlog' : 'sql' },
-      `replicating from ${describeRelay(options.from.address)} message ${readFrom} (after ${formatPosition(stored)})`,
+      { from: describeRelay(options.from.address), seq: readFrom, foundBy: foundBy ?? null, ...at, rowApplier: capabilities.binlogStatements ? 'binlog' : 'sql' },
+      `replicating from ${describeRelay(options.from.address)} message ${readFrom} (after ${formatPosition(stored)}${foundBy === 'sequence' ? ', the message stored with it' : ''})`,
     );
     if (!run.streamed) state.setLastError(null);
     run.streamed = true;
