@@ -12,6 +12,12 @@ export interface TestNats {
   url: string;
   /** Stops the server started here (nothing for NATS_URL). */
   stop(): Promise<void>;
+  /**
+   * Stops the server started here with `signal` (SIGTERM: it shuts down in
+   * order; SIGKILL: it dies), waits `downMs`, and starts it again on the same
+   * port with the same JetStream store. Refused for NATS_URL.
+   */
+  restart(signal: 'SIGTERM' | 'SIGKILL', downMs?: number): Promise<void>;
 }
 
 const BINARIES = ['/usr/sbin/nats-server', '/usr/bin/nats-server', '/usr/local/bin/nats-server'];
@@ -22,24 +28,41 @@ export const NO_NATS_HELP =
 export async function startNats(): Promise<TestNats> {
   const binary = BINARIES.find((b) => existsSync(b));
   if (!binary) {
-    if (process.env.NATS_URL) return { url: process.env.NATS_URL.replace(/\/$/, ''), stop: async () => undefined };
+    if (process.env.NATS_URL) {
+      return {
+        url: process.env.NATS_URL.replace(/\/$/, ''),
+        stop: async () => undefined,
+        restart: () => Promise.reject(new Error('a NATS server named by NATS_URL is not restarted by the tests')),
+      };
+    }
     throw new Error(NO_NATS_HELP);
   }
   const store = tempDir('binlog-sync-nats-');
   const port = await freePort();
-  const child = spawn(binary, ['-js', '-sd', store.path, '-a', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => (log = (log + d).slice(-4000)));
-  await untilListening(port, child, () => log);
+  const launch = async (): Promise<ChildProcess> => {
+    const started = spawn(binary, ['-js', '-sd', store.path, '-a', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
+    started.stderr!.setEncoding('utf8').on('data', (d: string) => (log = (log + d).slice(-4000)));
+    await untilListening(port, started, () => log);
+    return started;
+  };
+  const halt = async (signal: 'SIGTERM' | 'SIGKILL'): Promise<void> => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill(signal);
+    await exited;
+  };
+  let child = await launch();
   return {
     url: `nats://127.0.0.1:${port}`,
     stop: async () => {
-      if (child.exitCode === null && child.signalCode === null) {
-        const exited = new Promise((resolve) => child.once('exit', resolve));
-        child.kill('SIGTERM');
-        await exited;
-      }
+      await halt('SIGTERM');
       store.cleanup();
+    },
+    restart: async (signal, downMs = 0) => {
+      await halt(signal);
+      if (downMs > 0) await new Promise((r) => setTimeout(r, downMs));
+      child = await launch();
     },
   };
 }
