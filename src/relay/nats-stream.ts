@@ -253,8 +253,13 @@ export class NatsStream {
     if (!pending) return;
     this.acks.delete(token);
     if (msg.data.length === 0) {
-      // (A status message: no responders, nothing listens on the subject.)
-      pending.reject(new RelayStreamError(`no JetStream stream took message ${pending.id} on ${this.address.subject} (NATS status ${msg.headers?.code ?? 'unknown'}); was the stream ${this.address.stream} deleted?`));
+      // (A status message: no responders, nothing listens on the subject. So it is while a server shuts down, or
+      // starts, without JetStream yet; or when the stream was deleted, which the relay's next session finds out.)
+      pending.reject(
+        new NatsConnectionError(
+          `no JetStream stream took message ${pending.id} on ${this.address.subject} (NATS status ${msg.headers?.code ?? 'unknown'}): is NATS restarting, or was the stream ${this.address.stream} deleted?`,
+        ),
+      );
       return;
     }
     let ack: { seq?: number; duplicate?: boolean; error?: { code?: number; err_code?: number; description?: string } };

@@ -12,7 +12,7 @@
 import { hostname } from 'node:os';
 import type { Endpoint } from '../config/connection-url.js';
 import { describeEndpoint } from '../config/connection-url.js';
-import { BinlogSyncError, FencedError, StateError, describeError, isRetryable } from '../errors.js';
+import { BinlogSyncError, FencedError, RelayStreamError, StateError, describeError, isRetryable } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { compareFilePositions, formatPosition, type BinlogPosition } from '../position.js';
 import { backoffDelay, sleep } from '../replicator/backoff.js';
@@ -154,19 +154,36 @@ async function relaySession(options: RelayOptions, ctx: SessionContext): Promise
   let publisher: Publisher | undefined;
   let saver: NodeJS.Timeout | undefined;
   let latest: Durable | undefined;
+  /** The stream's last message when the session began (what the state file mirrors until this run publishes). */
+  let lastAtStart: number | null = null;
   const save = (): void => {
     if (!latest || fence.lost) return;
     const d = latest;
     latest = undefined;
     // (The sequence: of the last message published, which a position passed since follows.)
-    fence.savePosition({ file: d.file, position: d.position, gtid: d.gtid, appliedAt: new Date().toISOString(), sourceTimestamp: d.commitTime, streamSeq: stats.seq });
+    fence.savePosition({
+      file: d.file,
+      position: d.position,
+      gtid: d.gtid,
+      appliedAt: new Date().toISOString(),
+      sourceTimestamp: d.commitTime,
+      streamSeq: stats.seq ?? lastAtStart,
+    });
   };
   try {
     const info = await nats.ensure(options.retention);
+    if (stats.seq !== null && info.state.last_seq < stats.seq) {
+      // (Made again just now, by ensure(): it is not the stream this run published to.)
+      throw new RelayStreamError(
+        `the stream ${nats.address.stream} on ${describeRelay(nats.address)} went back to message ${info.state.last_seq}, behind message ${stats.seq} this relay published: ` +
+          'it was deleted, or the NATS server lost its store; start the relay again to publish into it from the position in its state file ' +
+          '(replicas that need what was lost are told to snapshot)',
+      );
+    }
     const last = await nats.last();
     const start = resumePoint(last, state.getPosition());
     stats.position = start;
-    stats.seq ??= last?.seq ?? null;
+    lastAtStart = last?.seq ?? null;
     logger.info(
       { stream: describeRelay(nats.address), messages: info.state.messages, lastSeq: last?.seq ?? null },
       `stream ${nats.address.stream} holds ${info.state.messages} messages${last ? ` (the last one ends at ${last.place.file}:${last.place.position})` : ''}`,
