@@ -55,9 +55,18 @@ async function stop(child: ReturnType<typeof spawnCli>): Promise<number | null> 
   return child.exitCode;
 }
 
+/** Replica `name` has applied everything the source wrote (the relay first has it all in the stream). */
 async function waitFor(name: string): Promise<void> {
+  await relayCaughtUp();
   const result = await runCli(['wait', '--from', streamUrl(), '--state', state(name), '--timeout', '90'], { timeoutMs: 120_000 });
   expect(result.stderr + result.stdout, `wait for ${name}`).toMatch(/caught up/);
+  expect(result.code).toBe(0);
+}
+
+/** The relay has published everything the source wrote (after a restart it may still be in its backoff). */
+async function relayCaughtUp(): Promise<void> {
+  const result = await runCli(['wait', '--source', server.info.userUrl, '--state', state('relay'), '--timeout', '90'], { timeoutMs: 120_000 });
+  expect(result.stderr + result.stdout, 'wait for the relay').toMatch(/caught up/);
   expect(result.code).toBe(0);
 }
 
