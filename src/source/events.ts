@@ -2,6 +2,7 @@
 // by the zongji adapter (binlog-source.ts) and consumed by the pure
 // transaction assembler (txn/). Nothing outside source/ knows zongji's shapes.
 import type { TextEncoding } from '../sql/client-text.js';
+import type { KeyList } from '../sql/statements.js';
 
 /** How a column's values travel from the binlog to the replica. */
 export type ColumnKind =
@@ -160,7 +161,7 @@ export type RowChange = RowsData;
 
 /** Rows applied by statements built ahead: their texts (values inline) and how many rows they carry. */
 export interface PreparedRows {
-  statements: Array<{ sql: string; blobs?: Uint8Array[]; expectRows?: number; setBased?: boolean; load?: Uint8Array; insertHead?: string }>;
+  statements: Array<{ sql: string; blobs?: Uint8Array[]; expectRows?: number; setBased?: boolean; load?: Uint8Array; insertHead?: string; keyList?: KeyList }>;
   rows: number;
 }
 

@@ -8,7 +8,7 @@ import type { PreparedRows, RowChange } from '../source/events.js';
 import { assembleQuery } from '../db/large-query.js';
 import { BLOB_MARK } from './binary-literal.js';
 import { buildLoadData } from './load-data.js';
-import { buildRowChange, type SqlFlavor, type Statement } from './statements.js';
+import { buildRowChange, type KeyList, type SqlFlavor, type Statement } from './statements.js';
 
 export interface BatchingOptions {
   flavor: SqlFlavor;
@@ -75,8 +75,10 @@ export function inlineParts(sql: string, params: readonly unknown[]): InlineStat
 
 /** The set-based statements of a rows event (as batching applies them), values inline. */
 export function prepareRowChange(change: RowChange, options: BatchingOptions): PreparedRows {
-  const statements = batchStatements(change, options).map(({ sql, params, expectRows, setBased, load, insertHead }) => {
+  const statements = batchStatements(change, options).map(({ sql, params, expectRows, setBased, load, insertHead, keyList }) => {
     const inline = inlineParts(sql, params);
+    // (A statement with large values never joins another: see buffered.)
+    const list = keyList && inline.blobs.length === 0 ? inlineKeyList(keyList, params) : undefined;
     return {
       sql: inline.sql,
       ...(inline.blobs.length > 0 ? { blobs: inline.blobs } : {}),
@@ -85,9 +87,20 @@ export function prepareRowChange(change: RowChange, options: BatchingOptions): P
       ...(load ? { load } : {}),
       // (Its values inline: the head, which has none, is unchanged.)
       ...(insertHead ? { insertHead } : {}),
+      ...(list ? { keyList: list } : {}),
     };
   });
   return { statements, rows: change.rows.length };
+}
+
+/** A KeyList with its values in its texts, as its statement's are (its head and tail have none). */
+function inlineKeyList(list: KeyList, params: readonly unknown[]): KeyList {
+  const values = list.params ?? params;
+  const inline: KeyList = { ...list };
+  delete inline.params;
+  if (list.opening !== undefined) inline.opening = inlineParts(list.opening, values).sql;
+  if (list.following !== undefined) inline.following = inlineParts(list.following, values).sql;
+  return inline;
 }
 
 /**

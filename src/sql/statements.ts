@@ -28,7 +28,47 @@ export interface Statement {
    * later source transaction of the group) may add its tuples to it.
    */
   insertHead?: string;
+  /**
+   * Rows located by key in a list (a DELETE's `IN (...)`, an UPDATE's
+   * derived table): a statement of the same list that comes right after it,
+   * of a later source transaction of the group, may add its rows to it when
+   * no key is in both (see KeyList).
+   */
+  keyList?: KeyList;
 }
+
+/**
+ * Rows of a DELETE or UPDATE located by their primary key in a list, as
+ * buildDeleteByKeys and buildUpdateByKeys build it: the text is `head`, the
+ * rows, `tail`. Two statements of the same head and tail (one table, one key,
+ * the same columns set) touch only their own rows, so when their keys are
+ * disjoint, one statement of both lists changes what the two did one after
+ * the other (statement-buffer.ts joins them, and the applier then checks that
+ * the sum of their rows was changed).
+ */
+export interface KeyList {
+  head: string;
+  tail: string;
+  /** Its rows as they open the list (an UPDATE's first names the derived table's columns); absent: its text between head and tail. */
+  opening?: string;
+  /** Its rows as they follow another statement's; absent: as they open the list (a DELETE's). */
+  following?: string;
+  /** What goes before rows that follow others; `afterOne` after a list of one row, where that differs (MariaDB's `UNION ALL VALUES`). */
+  separator: string;
+  afterOne?: string;
+  /** The values of `opening` and `following` when these are given: its rows' key then new values (a statement's own may be in another order). */
+  params?: unknown[];
+  /** Its rows' keys (see keyText), a newline between two, and how many rows. */
+  keys: string;
+  rows: number;
+}
+
+/**
+ * Rows per statement at most that take a KeyList: joining is for the small
+ * statements of many small transactions (a large one gains nothing from a
+ * round trip less, and its list would be carried twice).
+ */
+export const KEY_LIST_ROWS = 100;
 
 /** The placeholder for a value of this column. */
 function placeholder(column: ColumnDef, value: unknown): string {
@@ -228,24 +268,48 @@ export function buildDelete(table: TableDef, present: boolean[], before: RowImag
 /** Key kinds a row list `(k1, k2) IN ((?, ?), ...)` compares as their values. */
 const ROW_LIST_KINDS = new Set(['plain', 'text', 'timestamp', 'time']);
 
+/** Whether every row is found by its full primary key, of kinds a row list compares as they are. */
+function deletableByKeys(table: TableDef, present: boolean[], befores: RowImage[]): boolean {
+  const key = table.primaryKey;
+  if (key.length === 0 || befores.length === 0) return false;
+  if (!befores.every((b) => key.every((i) => present[i] && b[i] !== undefined))) return false;
+  // Only plain key columns: others compare through expressions that a row list cannot use.
+  return key.every((i) => ROW_LIST_KINDS.has(table.columns[i]!.kind));
+}
+
+/** The text of a DELETE of rows listed by key, before the rows, and one row. */
+function deleteListText(table: TableDef): { head: string; tuple: string } {
+  const key = table.primaryKey;
+  const columns = key.map((i) => quoteIdentifier(table.columns[i]!.name)).join(', ');
+  return { head: `DELETE FROM ${qualifiedName(table)} WHERE (${columns}) IN (`, tuple: `(${key.map(() => '?').join(', ')})` };
+}
+
 /**
  * One DELETE for all rows of a delete event when each is found by its full
  * primary key: `WHERE (k1, k2) IN ((?, ?), ...)`, expecting every row.
  */
 export function buildDeleteByKeys(table: TableDef, present: boolean[], befores: RowImage[]): Statement | undefined {
+  if (befores.length < 2 || !deletableByKeys(table, present, befores)) return undefined;
   const key = table.primaryKey;
-  if (key.length === 0 || befores.length < 2) return undefined;
-  if (!befores.every((b) => key.every((i) => present[i] && b[i] !== undefined))) return undefined;
-  // Only plain key columns: others compare through expressions that a row list cannot use.
-  if (!key.every((i) => ROW_LIST_KINDS.has(table.columns[i]!.kind))) return undefined;
-  const columns = key.map((i) => quoteIdentifier(table.columns[i]!.name)).join(', ');
-  const tuple = `(${key.map(() => '?').join(', ')})`;
+  const { head, tuple } = deleteListText(table);
   return {
-    sql: `DELETE FROM ${qualifiedName(table)} WHERE (${columns}) IN (${befores.map(() => tuple).join(', ')})`,
+    sql: `${head}${befores.map(() => tuple).join(', ')})`,
     params: befores.flatMap((b) => key.map((i) => b[i])),
     expectRows: befores.length,
     setBased: true,
   };
+}
+
+/**
+ * The KeyList of a DELETE of `befores` by key: buildDeleteByKeys's (its
+ * text is the list), or a one-row DELETE's, `WHERE k1 = ? AND k2 = ?`,
+ * whose values are the list's `(?, ?)` in the same order (see buildDelete).
+ */
+export function deleteKeyList(table: TableDef, present: boolean[], befores: RowImage[]): KeyList | undefined {
+  if (befores.length > KEY_LIST_ROWS || !deletableByKeys(table, present, befores)) return undefined;
+  const { head, tuple } = deleteListText(table);
+  const keys = befores.map((b) => keyText(table.primaryKey, b)).join('\n');
+  return { head, tail: ')', ...(befores.length === 1 ? { opening: tuple } : {}), separator: ', ', keys, rows: befores.length };
 }
 
 /** Which server the statements are for: MariaDB reads a table value constructor (`VALUES (..), (..)`) as a derived table. */
@@ -256,9 +320,14 @@ function sameValue(a: unknown, b: unknown): boolean {
   return a === b;
 }
 
-/** A key's values as one string, for telling keys apart (Buffers by their bytes). */
-function keyText(key: number[], image: RowImage): string {
-  return JSON.stringify(key.map((i) => (Buffer.isBuffer(image[i]) ? `0x${image[i].toString('hex')}` : image[i])));
+/** A key's values as one string, for telling keys apart (Buffers by their bytes; it holds no newline). */
+export function keyText(key: number[], image: RowImage): string {
+  return JSON.stringify(
+    key.map((i) => {
+      const value = image[i];
+      return Buffer.isBuffer(value) ? `0x${value.toString('hex')}` : typeof value === 'bigint' ? `${value}n` : value;
+    }),
+  );
 }
 
 /**
@@ -279,6 +348,53 @@ function changesARowTwice(key: number[], rows: Array<{ before?: RowImage }>): bo
   return false;
 }
 
+/** The key and the columns set of an UPDATE of `rows` by key in a derived table, when it can be one (see buildUpdateByKeys). */
+function updatableByKeys(
+  table: TableDef,
+  present: boolean[],
+  presentAfter: boolean[],
+  rows: Array<{ before?: RowImage; after?: RowImage }>,
+): { key: number[]; setCols: number[] } | undefined {
+  const key = table.primaryKey;
+  if (key.length === 0 || rows.length === 0) return undefined;
+  const keySet = new Set(key);
+  const setCols = presentIndexes(presentAfter).filter((i) => !keySet.has(i));
+  if (setCols.length === 0) return undefined;
+  if (![...key, ...setCols].every((i) => PLAIN_KINDS.has(table.columns[i]!.kind))) return undefined;
+  const keysKept = rows.every(
+    ({ before, after }) => before && after && key.every((i) => present[i] && before[i] !== undefined && sameValue(before[i], after[i])),
+  );
+  if (!keysKept || changesARowTwice(key, rows)) return undefined;
+  // (Partial JSON values are changes to the replica's document, not values a derived table can carry.)
+  if (rows.some(({ after }) => setCols.some((i) => isJsonDiffValue(after![i])))) return undefined;
+  return { key, setCols };
+}
+
+/**
+ * The parts of an UPDATE of rows by key in a derived table: the text before
+ * the rows and after them, the first row (naming the columns), a later row,
+ * and what goes between the first and the second row and between later ones.
+ */
+function updateListText(table: TableDef, key: number[], setCols: number[], flavor: SqlFlavor) {
+  const aliases = [...key.map((_, n) => `k${n}`), ...setCols.map((_, n) => `s${n}`)];
+  const on = key.map((i, n) => `t.${quoteIdentifier(table.columns[i]!.name)} = v.${quoteIdentifier(`k${n}`)}`).join(' AND ');
+  const assignments = setCols.map((i, n) => `t.${quoteIdentifier(table.columns[i]!.name)} = v.${quoteIdentifier(`s${n}`)}`).join(', ');
+  const mariadb = flavor === 'mariadb';
+  return {
+    head: `UPDATE ${qualifiedName(table)} AS t JOIN (`,
+    tail: `) AS v ON ${on} SET ${assignments}`,
+    first: `SELECT ${aliases.map((a) => `? AS ${quoteIdentifier(a)}`).join(', ')}`,
+    later: mariadb ? `(${aliases.map(() => '?').join(', ')})` : `SELECT ${aliases.map(() => '?').join(', ')}`,
+    afterOne: mariadb ? ' UNION ALL VALUES ' : ' UNION ALL ',
+    separator: mariadb ? ', ' : ' UNION ALL ',
+  };
+}
+
+/** The values of rows updated by key in a derived table: each row's key, then its new values. */
+function updateListParams(key: number[], setCols: number[], rows: Array<{ before?: RowImage; after?: RowImage }>): unknown[] {
+  return rows.flatMap(({ before, after }) => [...key.map((i) => before![i]), ...setCols.map((i) => after![i])]);
+}
+
 /**
  * One UPDATE for all rows of an update event that keeps every primary key:
  * a join with a derived table of the new values,
@@ -295,35 +411,47 @@ export function buildUpdateByKeys(
   rows: Array<{ before?: RowImage; after?: RowImage }>,
   flavor: SqlFlavor = 'mysql',
 ): Statement | undefined {
-  const key = table.primaryKey;
-  if (key.length === 0 || rows.length < 2) return undefined;
-  const keySet = new Set(key);
-  const setCols = presentIndexes(presentAfter).filter((i) => !keySet.has(i));
-  if (setCols.length === 0) return undefined;
-  if (![...key, ...setCols].every((i) => PLAIN_KINDS.has(table.columns[i]!.kind))) return undefined;
-  const keysKept = rows.every(
-    ({ before, after }) => before && after && key.every((i) => present[i] && before[i] !== undefined && sameValue(before[i], after[i])),
-  );
-  if (!keysKept || changesARowTwice(key, rows)) return undefined;
-  // (Partial JSON values are changes to the replica's document, not values a derived table can carry.)
-  if (rows.some(({ after }) => setCols.some((i) => isJsonDiffValue(after![i])))) return undefined;
-  const aliases = [...key.map((_, n) => `k${n}`), ...setCols.map((_, n) => `s${n}`)];
-  const first = `SELECT ${aliases.map((a) => `? AS ${quoteIdentifier(a)}`).join(', ')}`;
-  let derived: string;
-  if (flavor === 'mariadb') {
-    const tuple = `(${aliases.map(() => '?').join(', ')})`;
-    derived = `${first} UNION ALL VALUES ${rows.slice(1).map(() => tuple).join(', ')}`;
-  } else {
-    const rest = `SELECT ${aliases.map(() => '?').join(', ')}`;
-    derived = [first, ...rows.slice(1).map(() => rest)].join(' UNION ALL ');
-  }
-  const on = key.map((i, n) => `t.${quoteIdentifier(table.columns[i]!.name)} = v.${quoteIdentifier(`k${n}`)}`).join(' AND ');
-  const assignments = setCols.map((i, n) => `t.${quoteIdentifier(table.columns[i]!.name)} = v.${quoteIdentifier(`s${n}`)}`).join(', ');
+  if (rows.length < 2) return undefined;
+  const columns = updatableByKeys(table, present, presentAfter, rows);
+  if (!columns) return undefined;
+  const { key, setCols } = columns;
+  const text = updateListText(table, key, setCols, flavor);
+  const later = rows.slice(1).map(() => text.later);
   return {
-    sql: `UPDATE ${qualifiedName(table)} AS t JOIN (${derived}) AS v ON ${on} SET ${assignments}`,
-    params: rows.flatMap(({ before, after }) => [...key.map((i) => before![i]), ...setCols.map((i) => after![i])]),
+    sql: `${text.head}${text.first}${text.afterOne}${later.join(text.separator)}${text.tail}`,
+    params: updateListParams(key, setCols, rows),
     expectRows: rows.length,
     setBased: true,
+  };
+}
+
+/**
+ * The KeyList of an UPDATE of `rows` by key: buildUpdateByKeys's (its text
+ * is the list), or a one-row UPDATE's (buildUpdate's `SET c = ? WHERE k = ?`,
+ * which also sets the key to the value it keeps: the same change).
+ */
+export function updateKeyList(
+  table: TableDef,
+  present: boolean[],
+  presentAfter: boolean[],
+  rows: Array<{ before?: RowImage; after?: RowImage }>,
+  flavor: SqlFlavor,
+): KeyList | undefined {
+  if (rows.length > KEY_LIST_ROWS) return undefined;
+  const columns = updatableByKeys(table, present, presentAfter, rows);
+  if (!columns) return undefined;
+  const { key, setCols } = columns;
+  const text = updateListText(table, key, setCols, flavor);
+  return {
+    head: text.head,
+    tail: text.tail,
+    ...(rows.length === 1 ? { opening: text.first } : {}),
+    following: rows.map(() => text.later).join(text.separator),
+    separator: text.separator,
+    ...(text.afterOne !== text.separator ? { afterOne: text.afterOne } : {}),
+    params: updateListParams(key, setCols, rows),
+    keys: rows.map(({ before }) => keyText(key, before!)).join('\n'),
+    rows: rows.length,
   };
 }
 
@@ -353,12 +481,26 @@ export function buildRowChange(change: RowChange, options: RowChangeOptions = { 
       // An after image with no columns changes nothing (the row still had to exist on the source).
       if (!presentAfter.some(Boolean)) return [];
       const byKeys = setBased ? buildUpdateByKeys(table, present, presentAfter, change.rows, flavor) : undefined;
-      return byKeys ? [byKeys] : change.rows.map((r) => buildUpdate(table, present, presentAfter, r.before!, r.after!));
+      const statements = byKeys ? [byKeys] : change.rows.map((r) => buildUpdate(table, present, presentAfter, r.before!, r.after!));
+      return setBased ? withKeyList(statements, () => updateKeyList(table, present, presentAfter, change.rows, flavor)) : statements;
     }
     case 'delete': {
       const befores = change.rows.map((r) => r.before!);
       const byKeys = setBased ? buildDeleteByKeys(table, present, befores) : undefined;
-      return byKeys ? [byKeys] : befores.map((b) => buildDelete(table, present, b));
+      const statements = byKeys ? [byKeys] : befores.map((b) => buildDelete(table, present, b));
+      return setBased ? withKeyList(statements, () => deleteKeyList(table, present, befores)) : statements;
     }
   }
+}
+
+/**
+ * An event's one statement of rows by key, with its KeyList: it may join
+ * the next transaction's (set-based batching only: careful mode, system-versioned
+ * tables and tables the replica cannot roll back build theirs without).
+ */
+function withKeyList(statements: Statement[], list: () => KeyList | undefined): Statement[] {
+  if (statements.length !== 1) return statements;
+  const keyList = list();
+  if (keyList) statements[0]!.keyList = keyList;
+  return statements;
 }

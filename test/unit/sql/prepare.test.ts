@@ -66,7 +66,14 @@ describe('prepareRowChange', () => {
     });
     const deleted = change('delete', [{ before: [1, 'a', null] }, { before: [2, 'b', null] }]);
     expect(prepareRowChange(deleted, { flavor: 'mariadb', loadData: false })).toEqual({
-      statements: [{ sql: 'DELETE FROM `shop`.`items` WHERE (`id`) IN ((1), (2))', expectRows: 2, setBased: true }],
+      statements: [
+        {
+          sql: 'DELETE FROM `shop`.`items` WHERE (`id`) IN ((1), (2))',
+          expectRows: 2,
+          setBased: true,
+          keyList: { head: 'DELETE FROM `shop`.`items` WHERE (`id`) IN (', tail: ')', separator: ', ', keys: '[1]\n[2]', rows: 2 },
+        },
+      ],
       rows: 2,
     });
   });

@@ -66,7 +66,14 @@ describe('RunPreparer', () => {
     const a = p.add(rows('delete', [1, 2]), table);
     p.add(rows('delete', [3, 4]), table);
     p.end();
-    expect(a.statements).toEqual([{ sql: 'DELETE FROM `park`.`rides` WHERE (`id`) IN ((1), (2), (3), (4))', expectRows: 4, setBased: true }]);
+    expect(a.statements).toEqual([
+      {
+        sql: 'DELETE FROM `park`.`rides` WHERE (`id`) IN ((1), (2), (3), (4))',
+        expectRows: 4,
+        setBased: true,
+        keyList: { head: 'DELETE FROM `park`.`rides` WHERE (`id`) IN (', tail: ')', separator: ', ', keys: '[1]\n[2]\n[3]\n[4]', rows: 4 },
+      },
+    ]);
   });
 
   it.each<[string, Partial<Event>, TableDef]>([

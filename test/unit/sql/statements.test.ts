@@ -433,7 +433,24 @@ describe('buildRowChange', () => {
     const statements = buildRowChange(
       change({ kind: 'update', present: [true, true, false], rows: [{ before: [1, 'a', undefined], after: [1, 'b', undefined] }] }),
     );
-    expect(statements).toStrictEqual([{ sql: 'UPDATE `app`.`users` SET `id` = ?, `name` = ? WHERE `id` = ?', params: [1, 'b', 1], expectRows: 1 }]);
+    expect(statements).toStrictEqual([
+      {
+        sql: 'UPDATE `app`.`users` SET `id` = ?, `name` = ? WHERE `id` = ?',
+        params: [1, 'b', 1],
+        expectRows: 1,
+        // What a later UPDATE of the same columns may join (see statement-buffer.ts): the key is kept, so only `name` is set.
+        keyList: {
+          head: 'UPDATE `app`.`users` AS t JOIN (',
+          tail: ') AS v ON t.`id` = v.`k0` SET t.`name` = v.`s0`',
+          opening: 'SELECT ? AS `k0`, ? AS `s0`',
+          following: 'SELECT ?, ?',
+          separator: ' UNION ALL ',
+          params: [1, 'b'],
+          keys: '[1]',
+          rows: 1,
+        },
+      },
+    ]);
   });
 
   it('builds nothing for an update whose after image has no columns', () => {
@@ -445,11 +462,17 @@ describe('buildRowChange', () => {
 
   it('builds one DELETE for all rows found by primary key, expecting every one', () => {
     const statements = buildRowChange(change({ kind: 'delete', rows: [{ before: [1, 'a', 'x'] }, { before: [2, 'b', 'y'] }] }));
-    expect(statements).toStrictEqual([{ sql: 'DELETE FROM `app`.`users` WHERE (`id`) IN ((?), (?))', params: [1, 2], expectRows: 2, setBased: true }]);
+    const list = { head: 'DELETE FROM `app`.`users` WHERE (`id`) IN (', tail: ')', separator: ', ', keys: '[1]\n[2]', rows: 2 };
+    expect(statements).toStrictEqual([{ sql: 'DELETE FROM `app`.`users` WHERE (`id`) IN ((?), (?))', params: [1, 2], expectRows: 2, setBased: true, keyList: list }]);
   });
 
   it('builds one DELETE per row for a single row, and without a primary key', () => {
+    const list = { head: 'DELETE FROM `app`.`users` WHERE (`id`) IN (', tail: ')', opening: '(?)', separator: ', ', keys: '[1]', rows: 1 };
     expect(buildRowChange(change({ kind: 'delete', rows: [{ before: [1, 'a', 'x'] }] }))).toStrictEqual([
+      { sql: 'DELETE FROM `app`.`users` WHERE `id` = ?', params: [1], expectRows: 1, keyList: list },
+    ]);
+    // Careful mode: no list to join.
+    expect(buildRowChange(change({ kind: 'delete', rows: [{ before: [1, 'a', 'x'] }] }), { setBased: false, flavor: 'mysql' })).toStrictEqual([
       { sql: 'DELETE FROM `app`.`users` WHERE `id` = ?', params: [1], expectRows: 1 },
     ]);
   });
@@ -637,7 +660,13 @@ describe('rows located byte-exactly in every path', () => {
   it('a delete by a case-insensitive key lists the keys as the source had them', () => {
     const change: RowChange = { kind: 'delete', table: keyed, present: [true, true], rows: [{ before: ['abc ', 'x'] }, { before: ['ÄBC', 'y'] }], noForeignKeyChecks: false };
     expect(buildRowChange(change, { setBased: true, flavor: 'mariadb' })).toEqual([
-      { sql: 'DELETE FROM `app`.`t` WHERE (`k`) IN ((?), (?))', params: ['abc ', 'ÄBC'], expectRows: 2, setBased: true },
+      {
+        sql: 'DELETE FROM `app`.`t` WHERE (`k`) IN ((?), (?))',
+        params: ['abc ', 'ÄBC'],
+        expectRows: 2,
+        setBased: true,
+        keyList: { head: 'DELETE FROM `app`.`t` WHERE (`k`) IN (', tail: ')', separator: ', ', keys: '["abc "]\n["ÄBC"]', rows: 2 },
+      },
     ]);
   });
 });
