@@ -180,6 +180,8 @@ export class ReplicaConnection {
       statement.sql = inline.sql;
       statement.params = [];
       if (inline.blobs.length) statement.blobs = inline.blobs;
+      // (Its list's own texts still have their placeholders: a statement this large joins none.)
+      statement.keyList = undefined;
     }
     return this.checkBytesFit(statement, partBytes(statement) + 1);
   }

@@ -2,9 +2,12 @@
 // cut into batches of several statements per round trip. Large batches keep
 // the replica busy between answers; no batch outgrows max_allowed_packet.
 // Consecutive LOAD DATA statements into the same columns are merged into one
-// (each load costs a round trip of its own: the server asks for its file).
+// (each load costs a round trip of its own: the server asks for its file),
+// and so are consecutive INSERTs into the same columns, and DELETEs and
+// UPDATEs of rows by key whose keys are disjoint, of the source transactions
+// of a commit group (one statement instead of one per transaction).
 import { LARGE_VALUE_BYTES } from '../sql/prepare.js';
-import type { Statement } from '../sql/statements.js';
+import type { KeyList, Statement } from '../sql/statements.js';
 import { BINLOG_BATCH_BYTES, binlogBatchBytes, joinBinlog, joinRows, type BinlogBatch } from './binlog-rows.js';
 import { binlogStatementBytes } from '../binlog/event-bytes.js';
 import type { BinlogRows } from '../source/events.js';
@@ -30,6 +33,9 @@ export interface Buffered {
   /** An INSERT of rows tuples after this head (see Statement.insertHead); `joined`: INSERTs of several rows events joined into it. */
   insertHead?: string | undefined;
   joined?: boolean | undefined;
+  /** Rows located by key in a list (see Statement.keyList), and once others have joined them, the keys of all (see joinKeyLists). */
+  keyList?: KeyList | undefined;
+  keys?: Set<string> | undefined;
   context: ApplyContext;
   kind: string;
   table?: string | undefined;
@@ -54,6 +60,12 @@ export interface Buffered {
 export const BATCH_STATEMENTS = 1000;
 export const BATCH_PARAMS = 8_000;
 export const BATCH_BYTES = 2 * 1024 * 1024;
+/**
+ * Rows of one statement of key lists joined, at most: as many as a
+ * set-based statement of one event's (row-runs.ts), which keeps far below
+ * BATCH_BYTES.
+ */
+export const JOINED_KEY_ROWS = 1000;
 /** A LOAD DATA file at most (one statement, alone in its batch): fewer, larger loads wait less for their file requests. */
 export const LOAD_FILE_BYTES = 6 * 1024 * 1024;
 
@@ -74,6 +86,7 @@ export function buffered(
     expectRows: statement.expectRows,
     setBased: statement.setBased,
     ...(statement.insertHead && !statement.blobs?.length && !statement.load ? { insertHead: statement.insertHead } : {}),
+    ...(statement.keyList && !statement.blobs?.length ? { keyList: statement.keyList } : {}),
     ...label,
     ...(statement.load ? { loads: [statement.load], loadBytes: statement.load.length } : {}),
   };
@@ -121,6 +134,25 @@ export class StatementBuffer {
       this.bytes += estimateBytes(last);
       return;
     }
+    if (item.keyList !== undefined && last?.keyList !== undefined && this.mayJoinKeys(last, item)) {
+      // Consecutive DELETEs or UPDATEs of rows by key of one table, of
+      // several source transactions of the group, none touching a row of
+      // another's: one statement. Should it change fewer rows than they
+      // would have, or fail, the applier applies the transactions again one
+      // at a time (batch-sender.ts), and each error names its own.
+      this.params -= last.params.length;
+      this.bytes -= estimateBytes(last);
+      const joined = joinKeyLists(last, item);
+      for (const key of item.keyList.keys.split('\n')) last.keys!.add(key);
+      last.sql = joined.sql;
+      last.params = joined.params;
+      last.keyList = joined.keyList;
+      last.expectRows = (last.expectRows ?? 0) + (item.expectRows ?? 0);
+      last.joined = true;
+      this.params += last.params.length;
+      this.bytes += estimateBytes(last);
+      return;
+    }
     if (item.loads) {
       if (last?.loads && last.sql === item.sql && last.loadBytes! + item.loadBytes! <= LOAD_FILE_BYTES) {
         last.loads.push(...item.loads);
@@ -138,6 +170,21 @@ export class StatementBuffer {
   /** Whether an INSERT may take another's rows and stay within a batch of its own. */
   private mayJoinInsert(last: Buffered, item: Buffered): boolean {
     return last.params.length + item.params.length <= BATCH_PARAMS && estimateBytes(last) + estimateBytes(item) <= BATCH_BYTES;
+  }
+
+  /**
+   * Whether a statement of rows by key may take another's rows: the same
+   * list (table, key, columns set), none of the same keys, within a batch
+   * of its own. A statement joined already never joins one before it (it
+   * only would when taken and added again, as it was not the first time).
+   */
+  private mayJoinKeys(last: Buffered, item: Buffered): boolean {
+    const a = last.keyList!;
+    const b = item.keyList!;
+    if (a.head !== b.head || a.tail !== b.tail || item.joined || a.rows + b.rows > JOINED_KEY_ROWS) return false;
+    if (listParams(last).length + listParams(item).length > BATCH_PARAMS || estimateBytes(last) + estimateBytes(item) > BATCH_BYTES) return false;
+    last.keys ??= new Set(a.keys.split('\n'));
+    return disjointKeys(last.keys, b.keys);
   }
 
   /**
@@ -181,6 +228,43 @@ export class StatementBuffer {
     this.params = 0;
     this.bytes = 0;
   }
+}
+
+/** Whether none of a KeyList's keys (newline-separated) is among `seen`. */
+export function disjointKeys(seen: ReadonlySet<string>, keys: string): boolean {
+  return keys.split('\n').every((key) => !seen.has(key));
+}
+
+/** The values of a statement's KeyList, in the list's order. */
+function listParams(statement: Pick<Buffered, 'params' | 'keyList'>): unknown[] {
+  return statement.keyList!.params ?? statement.params;
+}
+
+/** A KeyList statement's rows as they open the list. */
+function openingRows(statement: Pick<Buffered, 'sql' | 'keyList'>): string {
+  const list = statement.keyList!;
+  return list.opening ?? statement.sql.slice(list.head.length, statement.sql.length - list.tail.length);
+}
+
+/**
+ * One statement of the rows of two statements of the same KeyList (see
+ * mayJoinKeys), the first's rows first: its text, values and list. Its
+ * values are the list's own (a one-row UPDATE's differ in order from its
+ * statement's), and its rows' text is kept whole, for the next to follow.
+ */
+export function joinKeyLists(
+  first: Pick<Buffered, 'sql' | 'params' | 'keyList'>,
+  second: Pick<Buffered, 'sql' | 'params' | 'keyList'>,
+): { sql: string; params: unknown[]; keyList: KeyList } {
+  const a = first.keyList!;
+  const b = second.keyList!;
+  const between = a.rows === 1 && a.afterOne !== undefined ? a.afterOne : a.separator;
+  const opening = openingRows(first) + between + (b.following ?? openingRows(second));
+  const pa = listParams(first);
+  const pb = listParams(second);
+  const keyList: KeyList = { head: a.head, tail: a.tail, opening, separator: a.separator, keys: `${a.keys}\n${b.keys}`, rows: a.rows + b.rows };
+  if (a.afterOne !== undefined) keyList.afterOne = a.afterOne;
+  return { sql: a.head + opening + a.tail, params: pb.length === 0 ? pa : pa.concat(pb), keyList };
 }
 
 export function* batches<T extends Pick<Buffered, 'sql' | 'params' | 'loadBytes' | 'blobs' | 'binlog'>>(statements: T[]): Generator<T[]> {

@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { ApplyMode } from '../../../src/apply/apply-mode.js';
 import { ReplicaApplier, type ApplyConnection } from '../../../src/apply/replica-applier.js';
-import { ApplyError, FencedError } from '../../../src/errors.js';
+import { ApplyError, CarefulRetryError, FencedError } from '../../../src/errors.js';
 import { createLogger } from '../../../src/log/logger.js';
 import type { RowChange, TableDef } from '../../../src/source/events.js';
 import type { ApplyAction } from '../../../src/txn/assembler.js';
@@ -192,6 +192,42 @@ describe('ReplicaApplier: COMMIT only after every batch has answered', () => {
     expect(await committing).toEqual({ outcome: 'committed', rows: 3 });
   });
 
+});
+
+describe('ReplicaApplier: DELETEs of the transactions of a group joined', () => {
+  async function group(): Promise<{ conn: HeldConnection; applier: ReplicaApplier; durable: string[] }> {
+    const set = setUp();
+    const { applier, durable } = set;
+    for (const [n, id] of [5, 6, 7].entries()) {
+      await applier.rows(remove(id).change, { ...context, gtid: `0-1-${7 + n}` });
+      const last = n === 2;
+      await applier.commit(commit(`0-1-${7 + n}`, 1300 + n * 100), { context, deferrable: !last, onDurable: () => durable.push(`0-1-${7 + n}`) });
+    }
+    await settle();
+    return set;
+  }
+
+  it('sends one DELETE for the rows of three transactions, and commits when it deleted all three', async () => {
+    const { conn, applier, durable } = await group();
+    expect(conn.sent[0]!.sql.split(';\n')[0]).toBe('DELETE FROM `park`.`rides` WHERE (`id`) IN ((?), (?), (?))');
+    expect(conn.sent[0]!.params).toEqual([5, 6, 7, ...conn.sent[0]!.params!.slice(3)]);
+    conn.sent[0]!.answer([{ affectedRows: 3 }, { affectedRows: 1 }]);
+    await settle();
+    expect(conn.texts).toEqual(['DELETE FROM', 'COMMIT']);
+    conn.sent[1]!.answer({});
+    await applier.idle();
+    expect(durable).toEqual(['0-1-9']);
+  });
+
+  it('applies the transactions again one at a time when a row is missing: the joined statement cannot say whose it was', async () => {
+    const { conn, applier, durable } = await group();
+    conn.sent[0]!.answer([{ affectedRows: 2 }, { affectedRows: 1 }]);
+    const failed = applier.idle();
+    await expect(failed).rejects.toThrow(CarefulRetryError);
+    await expect(failed).rejects.toThrow(/changed 2 of 3 rows in park\.rides; applying them one at a time/);
+    expect(conn.texts).not.toContain('COMMIT');
+    expect(durable).toEqual([]);
+  });
 });
 
 describe('ReplicaApplier: a table the replica cannot roll back', () => {
