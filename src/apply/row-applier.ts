@@ -80,7 +80,9 @@ export class SqlRowApplier implements RowApplier {
       // (Their LOAD DATA bytes arrive as Buffers: see threaded-source.ts.)
       // (The event lets go of its prepared values: the statements hold them, until their query is built.)
       for (const s of change.prepared.statements) {
-        out.push(buffered(s as Omit<typeof s, 'load'> & { load?: Buffer }, label));
+        // (A table that cannot roll back joins no other transaction's rows: see non-transactional.ts.)
+        const statement = options.oneByOne && s.keyList ? { ...s, keyList: undefined } : s;
+        out.push(buffered(statement as Omit<typeof s, 'load'> & { load?: Buffer }, label));
         delete s.blobs;
       }
       return out;

@@ -5,6 +5,7 @@
 // consecutive statements of one list with disjoint keys join.
 import { describe, expect, it } from 'vitest';
 import { JOINED_KEY_ROWS, StatementBuffer, buffered, disjointKeys, joinKeyLists, type Buffered } from '../../../src/apply/statement-buffer.js';
+import { SqlRowApplier } from '../../../src/apply/row-applier.js';
 import { prepareRowChange } from '../../../src/sql/prepare.js';
 import { KEY_LIST_ROWS, buildRowChange, type SqlFlavor } from '../../../src/sql/statements.js';
 import type { ColumnDef, RowChange, RowImage, TableDef } from '../../../src/source/events.js';
@@ -128,3 +129,16 @@ describe('joining DELETEs and UPDATEs by key across rows events', () => {
 function insertOf(id: number): RowChange {
   return { kind: 'insert', table: rides, present: ALL, rows: [{ after: [id, 0, 'x'] }], noForeignKeyChecks: false };
 }
+
+describe('SqlRowApplier: statements built ahead, of a table the replica cannot roll back', () => {
+  it('are buffered without their key list: they join no other transaction', async () => {
+    const applier = new SqlRowApplier({ query: () => Promise.reject(new Error('not asked')) }, 'mariadb', { grouped: true }, () => ({ flavor: 'mariadb', loadData: false }));
+    const change = { ...deletes([1]), prepared: prepareRowChange(deletes([1]), { flavor: 'mariadb', loadData: false }) };
+    const label = { context: { gtid: '0-1-1', file: null, position: null }, kind: 'delete' as const, table: 'park.rides', event: 1 };
+    const [kept] = await applier.build({ ...change, prepared: prepareRowChange(deletes([1]), { flavor: 'mariadb', loadData: false }) }, label);
+    expect(kept!.keyList).toBeDefined();
+    const [alone] = await applier.build(change, label, { oneByOne: true });
+    expect(alone!.sql).toBe('DELETE FROM `park`.`rides` WHERE `id` = 1 AND `zone` = 1');
+    expect(alone!.keyList).toBeUndefined();
+  });
+});
