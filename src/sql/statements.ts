@@ -277,11 +277,32 @@ function deletableByKeys(table: TableDef, present: boolean[], befores: RowImage[
   return key.every((i) => ROW_LIST_KINDS.has(table.columns[i]!.kind));
 }
 
+/**
+ * The texts of a table's lists of rows by key (see deleteListText and
+ * updateListText), per shape: built once, as a small row's own texts are
+ * (see cachedText). Every column in them takes a plain `?`, whatever the
+ * table's other columns.
+ */
+const listTexts = new WeakMap<TableDef, Map<string, unknown>>();
+
+function cachedList<T>(table: TableDef, key: string, build: () => T): T {
+  let cache = listTexts.get(table);
+  if (!cache) listTexts.set(table, (cache = new Map()));
+  let value = cache.get(key) as T | undefined;
+  if (value === undefined) {
+    value = build();
+    if (cache.size < 256) cache.set(key, value);
+  }
+  return value;
+}
+
 /** The text of a DELETE of rows listed by key, before the rows, and one row. */
 function deleteListText(table: TableDef): { head: string; tuple: string } {
-  const key = table.primaryKey;
-  const columns = key.map((i) => quoteIdentifier(table.columns[i]!.name)).join(', ');
-  return { head: `DELETE FROM ${qualifiedName(table)} WHERE (${columns}) IN (`, tuple: `(${key.map(() => '?').join(', ')})` };
+  return cachedList(table, 'delete', () => {
+    const key = table.primaryKey;
+    const columns = key.map((i) => quoteIdentifier(table.columns[i]!.name)).join(', ');
+    return { head: `DELETE FROM ${qualifiedName(table)} WHERE (${columns}) IN (`, tuple: `(${key.map(() => '?').join(', ')})` };
+  });
 }
 
 /**
@@ -375,7 +396,20 @@ function updatableByKeys(
  * the rows and after them, the first row (naming the columns), a later row,
  * and what goes between the first and the second row and between later ones.
  */
-function updateListText(table: TableDef, key: number[], setCols: number[], flavor: SqlFlavor) {
+function updateListText(table: TableDef, key: number[], setCols: number[], flavor: SqlFlavor): UpdateListText {
+  return cachedList(table, `update:${flavor}:${setCols.join(',')}`, () => buildUpdateListText(table, key, setCols, flavor));
+}
+
+interface UpdateListText {
+  head: string;
+  tail: string;
+  first: string;
+  later: string;
+  afterOne: string;
+  separator: string;
+}
+
+function buildUpdateListText(table: TableDef, key: number[], setCols: number[], flavor: SqlFlavor): UpdateListText {
   const aliases = [...key.map((_, n) => `k${n}`), ...setCols.map((_, n) => `s${n}`)];
   const on = key.map((i, n) => `t.${quoteIdentifier(table.columns[i]!.name)} = v.${quoteIdentifier(`k${n}`)}`).join(' AND ');
   const assignments = setCols.map((i, n) => `t.${quoteIdentifier(table.columns[i]!.name)} = v.${quoteIdentifier(`s${n}`)}`).join(', ');
