@@ -16,7 +16,7 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { adminConnection, backgroundLoad, runCli, spawnCli, tempDir, testServers, uniqueName } from '../support/context.js';
 import { expectIdentical } from '../support/compare.js';
-import { isStreaming } from '../support/replication.js';
+import { untilStreaming } from '../support/replication.js';
 import { destroyServers, startServer, type ManagedServer, type ServerInfo } from '../support/servers.js';
 import { startNats, type TestNats } from '../support/nats.js';
 import { StateStore } from '../../src/state/state-store.js';
@@ -68,19 +68,6 @@ async function relayCaughtUp(): Promise<void> {
   const result = await runCli(['wait', '--source', server.info.userUrl, '--state', state('relay'), '--timeout', '90'], { timeoutMs: 120_000 });
   expect(result.stderr + result.stdout, 'wait for the relay').toMatch(/caught up/);
   expect(result.code).toBe(0);
-}
-
-async function untilStreaming(path: string, child: ReturnType<typeof spawnCli>): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    try {
-      if (isStreaming(path, child.pid)) return;
-    } catch {
-      // (Not made yet.)
-    }
-    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`not streaming (${child.exitCode}):\n${child.output().stderr.slice(-3000)}`);
-    await sleep(20);
-  }
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

@@ -14,7 +14,7 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { adminConnection, backgroundLoad, runCli, spawnCli, tempDir, testServers, uniqueName } from '../support/context.js';
 import { expectIdentical, imageOf } from '../support/compare.js';
-import { isStreaming } from '../support/replication.js';
+import { untilStreaming } from '../support/replication.js';
 import { destroyServers, startServer, type ManagedServer } from '../support/servers.js';
 import { startNats, type TestNats } from '../support/nats.js';
 
@@ -82,20 +82,6 @@ async function waitFor(name: string): Promise<void> {
 async function dumpThreads(): Promise<number> {
   const [rows] = await source.query("SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE COMMAND LIKE 'Binlog Dump%'");
   return Number((rows as Array<{ n: number }>)[0]!.n);
-}
-
-/** Waits until the process streams (a replica's state file is made by its `start`: read once it can be). */
-async function untilStreaming(path: string, child: ReturnType<typeof spawnCli>): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    try {
-      if (isStreaming(path, child.pid)) return;
-    } catch {
-      // (Not made yet.)
-    }
-    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`not streaming (${child.exitCode}):\n${child.output().stderr.slice(-3000)}`);
-    await sleep(20);
-  }
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

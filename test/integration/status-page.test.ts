@@ -6,25 +6,19 @@
 // LAGGING while the replica is held up by a table lock; fetch nothing from
 // anywhere but the metrics port; and show no password. Beside it, the
 // Grafana dashboard in docs/ may only query metrics that /metrics exports.
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import mysql, { type Connection } from 'mysql2/promise';
-import puppeteer, { type Browser, type Page } from 'puppeteer-core';
+import type { Browser, Page } from 'puppeteer-core';
+import { findChromium, NO_CHROMIUM, openWatchedPage } from '../support/browser.js';
 import { backgroundLoad, eventually, EXACT_VALUES, REPO_ROOT, tempDir, testServers, uniqueName } from '../support/context.js';
 import { Replication } from '../support/replication.js';
 import { APPLIER_PASSWORD, REPL_PASSWORD } from '../support/servers.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
 import { freePort } from '../../src/servers/local-server.js';
 
-/** Debian's chromium (installed by .ci/run), or the browser named by BINLOG_SYNC_TEST_CHROMIUM. */
-function findChromium(): string | null {
-  const candidates = [process.env.BINLOG_SYNC_TEST_CHROMIUM, '/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'];
-  return candidates.find((path): path is string => path !== undefined && path !== '' && existsSync(path)) ?? null;
-}
-
 const chromium = findChromium();
-const NO_CHROMIUM = 'no Chromium on this machine (apt-get install chromium, or set BINLOG_SYNC_TEST_CHROMIUM to a Chrome/Chromium binary)';
 if (!chromium) console.warn(`status-page.test.ts: skipping the browser tests: ${NO_CHROMIUM}`);
 
 /** The screenshot docs/operations.md shows: rewritten with BINLOG_SYNC_UPDATE_SCREENSHOT=1 (the test's own goes to a temporary folder). */
@@ -175,25 +169,11 @@ describe('the Grafana dashboard (docs/grafana/binlog-sync.json)', () => {
 describe.skipIf(!chromium)(chromium ? 'the status page in headless Chromium' : `the status page in headless Chromium: skipped, ${NO_CHROMIUM}`, () => {
   let browser: Browser;
   let page: Page;
-  const requested: string[] = [];
-  /** What the browser's console says: a request the page's Content-Security-Policy refused would be here. */
-  const complaints: string[] = [];
+  let requested: string[] = [];
+  let complaints: string[] = [];
 
   beforeAll(async () => {
-    browser = await puppeteer.launch({
-      executablePath: chromium!,
-      headless: true,
-      // As root (CI) Chromium refuses to start without --no-sandbox.
-      args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
-    });
-    page = await browser.newPage();
-    await page.setViewport({ width: 1280, height: 1100 });
-    // Every request the page makes, to prove they all go to the metrics port.
-    page.on('request', (request) => requested.push(request.url()));
-    page.on('console', (message) => {
-      if (message.type() === 'error' || message.type() === 'warn') complaints.push(message.text());
-    });
-    page.on('pageerror', (error) => complaints.push(String(error)));
+    ({ browser, page, requested, complaints } = await openWatchedPage(chromium!));
   });
 
   afterAll(async () => {

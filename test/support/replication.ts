@@ -221,10 +221,21 @@ export function isStreaming(statePath: string, pid: number | undefined): boolean
   return runner !== null && runner.pid === pid && runner.health?.sourceConnected === true;
 }
 
-/** Waits until a spawned `binlog-sync start` streams, by its state file; fails at once if it exits. */
+/**
+ * Waits until a spawned `binlog-sync start` (or `relay`) streams, by its
+ * state file (which a new one makes itself: read once it can be); fails at
+ * once if it exits.
+ */
 export async function untilStreaming(statePath: string, child: ReturnType<typeof spawnCli>, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!isStreaming(statePath, child.pid)) {
+  const streaming = (): boolean => {
+    try {
+      return isStreaming(statePath, child.pid);
+    } catch {
+      return false; // (not made yet)
+    }
+  };
+  while (!streaming()) {
     if (child.exitCode !== null || child.signalCode !== null || Date.now() > deadline) {
       const how = child.exitCode !== null || child.signalCode !== null ? `exited (${child.exitCode ?? child.signalCode})` : `is not streaming after ${timeoutMs} ms`;
       throw new Error(`binlog-sync start ${how}:\n${child.output().stderr.slice(-3000)}`);
