@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import mysql, { type Connection } from 'mysql2/promise';
 import type { Browser, Page } from 'puppeteer-core';
-import { findChromium, NO_CHROMIUM, openWatchedPage } from '../support/browser.js';
+import { chartLine, findChromium, NO_CHROMIUM, openWatchedPage } from '../support/browser.js';
 import { backgroundLoad, eventually, EXACT_VALUES, runCli, spawnCli, tempDir, testServers, uniqueName } from '../support/context.js';
 import { isStreaming } from '../support/replication.js';
 import { REPL_PASSWORD } from '../support/servers.js';
@@ -224,19 +224,7 @@ describe.skipIf(!chromium)(chromium ? 'the relay status page in headless Chromiu
     expect(seen.text).not.toContain(REPL_PASSWORD);
 
     // What a person sees in the transactions chart: the series' green line, drawn above zero.
-    const chart = await page.evaluate(() => {
-      const canvas = document.querySelector<HTMLCanvasElement>('#chart-tps canvas')!;
-      const { data, width, height } = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height);
-      let line = 0;
-      let highest = height;
-      for (let i = 0; i < data.length; i += 4) {
-        if (Math.abs(data[i]! - 0x1a) < 12 && Math.abs(data[i + 1]! - 0x7f) < 12 && Math.abs(data[i + 2]! - 0x37) < 12 && data[i + 3]! > 200) {
-          line += 1;
-          highest = Math.min(highest, Math.floor(i / 4 / width));
-        }
-      }
-      return { line, highest, height };
-    });
+    const chart = await chartLine(page, '#chart-tps canvas');
     expect(chart.line).toBeGreaterThan(100);
     expect(chart.highest).toBeLessThan(chart.height * 0.75);
   });

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import mysql, { type Connection } from 'mysql2/promise';
 import type { Browser, Page } from 'puppeteer-core';
-import { findChromium, NO_CHROMIUM, openWatchedPage } from '../support/browser.js';
+import { chartLine, findChromium, NO_CHROMIUM, openWatchedPage } from '../support/browser.js';
 import { backgroundLoad, eventually, EXACT_VALUES, REPO_ROOT, tempDir, testServers, uniqueName } from '../support/context.js';
 import { Replication } from '../support/replication.js';
 import { APPLIER_PASSWORD, REPL_PASSWORD } from '../support/servers.js';
@@ -209,20 +209,7 @@ describe.skipIf(!chromium)(chromium ? 'the status page in headless Chromium' : `
     expect(seen.text).not.toContain(APPLIER_PASSWORD);
 
     // What a person sees in the transactions chart: the series' green line, drawn above zero.
-    const chart = await page.evaluate(() => {
-      const canvas = document.querySelector<HTMLCanvasElement>('#chart-tps canvas')!;
-      const { data, width, height } = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height);
-      let line = 0;
-      let highest = height;
-      for (let i = 0; i < data.length; i += 4) {
-        // The stroke #1a7f37 (anti-aliased edges aside).
-        if (Math.abs(data[i]! - 0x1a) < 12 && Math.abs(data[i + 1]! - 0x7f) < 12 && Math.abs(data[i + 2]! - 0x37) < 12 && data[i + 3]! > 200) {
-          line += 1;
-          highest = Math.min(highest, Math.floor(i / 4 / width));
-        }
-      }
-      return { line, highest, height };
-    });
+    const chart = await chartLine(page, '#chart-tps canvas');
     expect(chart.line).toBeGreaterThan(100);
     // Higher than the chart's bottom quarter: transactions were applied every second.
     expect(chart.highest).toBeLessThan(chart.height * 0.75);

@@ -40,3 +40,28 @@ export async function openWatchedPage(chromium: string): Promise<WatchedPage> {
   page.on('pageerror', (error) => watched.complaints.push(String(error)));
   return watched;
 }
+
+/**
+ * What a person sees of a chart's series: how many pixels of the canvas
+ * under `selector` are of the line's colour (the stroke #1a7f37 by default,
+ * anti-aliased edges aside), the highest row one is in, and the canvas height.
+ */
+export async function chartLine(page: Page, selector: string, rgb: [number, number, number] = [0x1a, 0x7f, 0x37]): Promise<{ line: number; highest: number; height: number }> {
+  return page.evaluate(
+    (selector, [r, g, b]) => {
+      const canvas = document.querySelector<HTMLCanvasElement>(selector)!;
+      const { data, width, height } = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height);
+      let line = 0;
+      let highest = height;
+      for (let i = 0; i < data.length; i += 4) {
+        if (Math.abs(data[i]! - r) < 12 && Math.abs(data[i + 1]! - g) < 12 && Math.abs(data[i + 2]! - b) < 12 && data[i + 3]! > 200) {
+          line += 1;
+          highest = Math.min(highest, Math.floor(i / 4 / width));
+        }
+      }
+      return { line, highest, height };
+    },
+    selector,
+    rgb,
+  );
+}
