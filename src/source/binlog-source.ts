@@ -19,7 +19,7 @@ import { xidLiteral, type BinlogRows, type RowsInPlace, type RowsKind, type Sour
 import { noForeignKeyChecks, parseStatusVars } from './status-vars.js';
 import { rawQuery, rawStatusVars } from './zongji-raw.js';
 import { clientText } from '../sql/client-text.js';
-import { prepareDumpConnection, watchSilence } from './dump-connection.js';
+import { DumpReader, prepareDumpConnection } from './dump-connection.js';
 import { countedRows, countRowsInstead, keepFormatDescriptions, lastFormatDescription, rawEvent } from './raw-events.js';
 import { decodeMysql8Events, isPartialUpdate, readingPartialUpdate } from './mysql8-events.js';
 import { EVENT_HEADER_BYTES, TABLE_MAP_EVENT as TABLE_MAP_EVENT_TYPE, hasChecksums, normaliseFormatDescription, renameTableMapDatabase } from '../binlog/event-bytes.js';
@@ -112,14 +112,9 @@ const NO_FOREIGN_KEY_CHECKS_F = 1 << 1;
 /** Rows event flag: the last rows event of its statement. */
 const STMT_END_F = 1 << 0;
 
-export class BinlogSource {
-  private zongji: ZongJi | undefined;
+export class BinlogSource extends DumpReader {
   private file: string;
   private readonly tables: TableDefinitions;
-  private paused = false;
-  private lastEventAt = Date.now();
-  private watchdog: NodeJS.Timeout | undefined;
-  private failed = false;
   /** The binlog's events end with a CRC32 (its format description says so). */
   private checksums = true;
   private statementNumber = 0;
@@ -145,6 +140,7 @@ export class BinlogSource {
   private readonly streamSeqAt: ((file: string, nextPosition: number) => number | undefined) | undefined;
 
   constructor(private readonly options: BinlogSourceOptions) {
+    super(options);
     const transport = options.transport;
     this.streamSeqAt = transport?.streamSeqAt ? (file, nextPosition) => transport.streamSeqAt!(file, nextPosition) : undefined;
     this.file = options.start.file ?? '';
@@ -216,46 +212,7 @@ export class BinlogSource {
       });
       prepareDumpConnection(zongji.connection, this.options.heartbeatMs);
     });
-    this.startWatchdog();
-  }
-
-  /** Declares the stream broken when the source has been silent for longer than heartbeats allow. */
-  private startWatchdog(): void {
-    this.lastEventAt = Date.now();
-    this.watchdog = watchSilence({
-      silenceMs: this.options.silenceMs ?? 5 * (this.options.heartbeatMs ?? 1000),
-      endpoint: this.options.endpoint,
-      lastEventAt: () => this.lastEventAt,
-      held: () => this.paused,
-      onBroken: (error) => this.fail(error),
-    });
-  }
-
-  private fail(error: Error): void {
-    if (this.failed) return;
-    this.failed = true;
-    this.stop();
-    this.options.onError(error);
-  }
-
-  /** Stops reading from the socket (backpressure); events already parsed still arrive. */
-  pause(): void {
-    if (this.paused || !this.zongji?.connection) return;
-    this.paused = true;
-    this.zongji.connection.pause();
-  }
-
-  resume(): void {
-    if (!this.paused || !this.zongji?.connection) return;
-    this.paused = false;
-    this.zongji.connection.resume();
-  }
-
-  stop(): void {
-    clearInterval(this.watchdog);
-    this.watchdog = undefined;
-    this.zongji?.stop();
-    this.zongji = undefined;
+    this.startWatchdog(this.options.silenceMs ?? 5 * (this.options.heartbeatMs ?? 1000));
   }
 
   private emit(event: SourceEvent): void {

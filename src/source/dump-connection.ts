@@ -1,7 +1,9 @@
 // What both readers of a source's binlog over a dump connection share:
 // binlog-source.ts (start, decoding the events) and raw-binlog-stream.ts (the
-// relay, taking their bytes). The connection's session is set up alike, and
-// a source silent for longer than its heartbeats allow is taken as gone alike.
+// relay, taking their bytes). The connection's session is set up alike, a
+// source silent for longer than its heartbeats allow is taken as gone alike,
+// and both are held back, fail and stop alike (DumpReader).
+import type ZongJi from '@vlasky/zongji';
 import { describeEndpoint, type Endpoint } from '../config/connection-url.js';
 import { ConnectionError } from '../errors.js';
 import { joinLargePackets } from './joined-packets.js';
@@ -56,4 +58,60 @@ export function watchSilence(watch: SilenceWatch): NodeJS.Timeout {
   }, Math.min(1000, watch.silenceMs));
   timer.unref();
   return timer;
+}
+
+/**
+ * A reader of a source's binlog through zongji (its dump connection, or a
+ * transport's stand-in for files and relay streams): held back and let go,
+ * the silence watchdog, failing once, stopping. Each reader starts zongji
+ * its own way and keeps lastEventAt up to date.
+ */
+export abstract class DumpReader {
+  protected zongji: ZongJi | undefined;
+  protected paused = false;
+  protected failed = false;
+  protected lastEventAt = Date.now();
+  private watchdog: NodeJS.Timeout | undefined;
+
+  constructor(private readonly reader: { endpoint: Endpoint; onError: (error: Error) => void }) {}
+
+  /** Declares the stream broken once the source has been silent for longer than `silenceMs`. */
+  protected startWatchdog(silenceMs: number): void {
+    this.lastEventAt = Date.now();
+    this.watchdog = watchSilence({
+      silenceMs,
+      endpoint: this.reader.endpoint,
+      lastEventAt: () => this.lastEventAt,
+      held: () => this.paused,
+      onBroken: (error) => this.fail(error),
+    });
+  }
+
+  /** Stops the stream and reports why, once. */
+  protected fail(error: Error): void {
+    if (this.failed) return;
+    this.failed = true;
+    this.stop();
+    this.reader.onError(error);
+  }
+
+  /** Stops reading from the socket (back-pressure); events already parsed still arrive. */
+  pause(): void {
+    if (this.paused || !this.zongji?.connection) return;
+    this.paused = true;
+    this.zongji.connection.pause();
+  }
+
+  resume(): void {
+    if (!this.paused || !this.zongji?.connection) return;
+    this.paused = false;
+    this.zongji.connection.resume();
+  }
+
+  stop(): void {
+    clearInterval(this.watchdog);
+    this.watchdog = undefined;
+    this.zongji?.stop();
+    this.zongji = undefined;
+  }
 }

@@ -11,7 +11,7 @@ import type { Endpoint } from '../config/connection-url.js';
 import { effectiveOptions } from '../db/connect.js';
 import type { Logger } from '../log/logger.js';
 import { streamFailure, type StreamStart } from './binlog-source.js';
-import { prepareDumpConnection, watchSilence } from './dump-connection.js';
+import { DumpReader, prepareDumpConnection } from './dump-connection.js';
 import { keepFormatDescriptions, lastFormatDescription } from './raw-events.js';
 
 export interface RawBinlogStreamOptions {
@@ -26,15 +26,12 @@ export interface RawBinlogStreamOptions {
   heartbeatMs?: number;
 }
 
-export class RawBinlogStream {
-  private zongji: ZongJi | undefined;
+export class RawBinlogStream extends DumpReader {
   private format: Buffer | undefined;
-  private paused = false;
-  private failed = false;
-  private lastEventAt = Date.now();
-  private watchdog: NodeJS.Timeout | undefined;
 
-  constructor(private readonly options: RawBinlogStreamOptions) {}
+  constructor(private readonly options: RawBinlogStreamOptions) {
+    super(options);
+  }
 
   /** Whether the source's events end with a CRC32, as zongji agreed with it before the dump. */
   get checksums(): boolean {
@@ -68,7 +65,7 @@ export class RawBinlogStream {
       // (The relay may hold the stream back while the NATS server is slow.)
       prepareDumpConnection(zongji.connection, this.options.heartbeatMs);
     });
-    this.startWatchdog();
+    this.startWatchdog(5 * (this.options.heartbeatMs ?? 1000));
   }
 
   /** Every event's packet: copied and handed over; zongji never reads it. */
@@ -82,41 +79,5 @@ export class RawBinlogStream {
     }
     this.options.onEvent(Buffer.from(bytes.subarray(at, end)));
     return true;
-  }
-
-  private startWatchdog(): void {
-    this.watchdog = watchSilence({
-      silenceMs: 5 * (this.options.heartbeatMs ?? 1000),
-      endpoint: this.options.endpoint,
-      lastEventAt: () => this.lastEventAt,
-      held: () => this.paused,
-      onBroken: (error) => this.fail(error),
-    });
-  }
-
-  private fail(error: Error): void {
-    if (this.failed) return;
-    this.failed = true;
-    this.stop();
-    this.options.onError(error);
-  }
-
-  pause(): void {
-    if (this.paused || !this.zongji?.connection) return;
-    this.paused = true;
-    this.zongji.connection.pause();
-  }
-
-  resume(): void {
-    if (!this.paused || !this.zongji?.connection) return;
-    this.paused = false;
-    this.zongji.connection.resume();
-  }
-
-  stop(): void {
-    clearInterval(this.watchdog);
-    this.watchdog = undefined;
-    this.zongji?.stop();
-    this.zongji = undefined;
   }
 }
