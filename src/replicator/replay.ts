@@ -23,14 +23,12 @@ import { readCollations } from '../source/collations.js';
 import { openEventStream, type EventStream } from '../source/threaded-source.js';
 import { connectSource, showCreateTable, type SourceInfo } from '../source/source-server.js';
 import { sqlModeNames } from '../source/status-vars.js';
-import type { SourceEvent } from '../source/events.js';
 import type { StateStore } from '../state/state-store.js';
 import { TransactionAssembler } from '../txn/assembler.js';
 import { createFilter, type FilterSettings } from '../txn/filter.js';
 import { planReplay, type ReplayPlan, type ReplayStop } from '../replay/plan.js';
 import { ApplyLoop } from './apply-loop.js';
-import { EventQueue } from './event-queue.js';
-import { eventWeight } from './event-weight.js';
+import { sessionQueue } from './session-queue.js';
 import { RunnerFence } from './fence.js';
 import { createRunContext, recordFailure } from './replicator.js';
 import { asConnectionError, openSourceSide, reconcile, type SourceSide } from './session.js';
@@ -64,9 +62,6 @@ export interface ReplayResult {
   interrupted: boolean;
 }
 
-/** The queue's weights, as a session of `start` has them (see session.ts). */
-const QUEUE_HIGH = 10_000;
-const QUEUE_LOW = 1_000;
 /** Nothing is silent on a file: the stream never waits for a heartbeat. */
 const NO_SILENCE_MS = 2 ** 31 - 1;
 
@@ -122,21 +117,14 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayResult> {
     const collations = sourceSide?.collations ?? (await replicaCollations(options.replica));
 
     const assembler = new TransactionAssembler({ filter: createFilter(options.filter), start: plan.start, gtidKnown: plan.gtidKnown, definer: options.definer });
-    const events = new EventQueue<SourceEvent>({
-      onHigh: () => stream?.pause(),
-      onLow: () => stream?.resume(),
-      high: QUEUE_HIGH,
-      low: QUEUE_LOW,
-      weight: eventWeight,
-    });
+    // (A replay does not hold large rows back while applied: its applier is not told of them.)
+    const { events, feed } = sessionQueue({ stream: () => stream, holdLargeRows: false });
     stream = openEventStream({
       endpoint: options.source ?? FILES,
       serverId: 0,
       start: { file: plan.start.file, position: plan.start.position },
       logger,
-      onEvent: (event) => events.push(event),
-      onEvents: (batch, weight) => events.pushBatch(batch, weight),
-      onError: (error) => events.fail(error),
+      ...feed,
       onEnd: () => events.end(),
       silenceMs: NO_SILENCE_MS,
       filter: options.filter,

@@ -11,7 +11,7 @@ import { ReplicaApplier } from '../apply/replica-applier.js';
 import type { Checkpoint } from '../apply/checkpoint.js';
 import { openEventStream, type EventStream } from '../source/threaded-source.js';
 import type { SourceEvent } from '../source/events.js';
-import { eventWeight, weightOfBytes } from './event-weight.js';
+import { weightOfBytes } from './event-weight.js';
 import {
   assertReplicable,
   connectSource,
@@ -33,6 +33,7 @@ import { sqlModeNames } from '../source/status-vars.js';
 import { createFilter, type FilterSettings } from '../txn/filter.js';
 import type { StateStore } from '../state/state-store.js';
 import { EventQueue } from './event-queue.js';
+import { sessionQueue } from './session-queue.js';
 import type { RunnerFence } from './fence.js';
 import { resolveStreamStart } from './stream-start.js';
 import type { MaskSettings } from '../mask/masker.js';
@@ -43,15 +44,6 @@ import { assertSameMasking, maskingRecord, parseRecord } from '../mask/record.js
 import { binlogIncompatibility } from '../apply/binlog-rows.js';
 import { interruptedError } from '../apply/non-transactional.js';
 
-/**
- * Queue weights at which the stream is paused and resumed. Deeper queues
- * were measured to buy no speed, only memory.
- */
-const QUEUE_HIGH = 10_000;
-const QUEUE_LOW = 1_000;
-
-/** A rows event from this size is a large row: held back from the stream until applied (see EventQueue.held). */
-const LARGE_ROW_BYTES = 8 * 1024 * 1024;
 
 
 export interface SessionOptions {
@@ -145,33 +137,14 @@ export async function runSession(options: SessionOptions, run: RunContext): Prom
       gtidFlavor: resolved.gtidFlavor,
       definer: options.definer,
     });
-    const events = new EventQueue<SourceEvent>({
-      onHigh: () => source?.pause(),
-      onLow: () => source?.resume(),
-      // Weighed by rows, and by bytes for large rows (4 KiB count as a row), so
-      // memory stays bounded however many or large the rows are.
-      high: QUEUE_HIGH,
-      low: QUEUE_LOW,
-      weight: eventWeight,
-      // A large row still counts once taken, until the applier holds its statement instead (see the applier).
-      held: (event) => (event.type === 'rows' && event.bytes >= LARGE_ROW_BYTES ? weightOfBytes(event.bytes) : 0),
-    });
+    const { events, feed } = sessionQueue({ stream: () => source, health: options.health, holdLargeRows: true });
     queue = events;
-    options.health?.watchQueue(events);
     source = openEventStream({
       endpoint: options.source,
       serverId: options.serverId,
       start: resolved.stream,
       logger,
-      onEvent: (event) => {
-        options.health?.observe(event);
-        events.push(event);
-      },
-      onEvents: (batch, weight) => {
-        if (options.health) batch.observeAll(options.health, Date.now());
-        events.pushBatch(batch, weight);
-      },
-      onError: (error) => events.fail(error),
+      ...feed,
       ...(options.heartbeatMs ? { heartbeatMs: options.heartbeatMs } : {}),
       filter: options.filter,
       // Statements built beside the apply loop, except while it applies carefully (after a failure).

@@ -32,7 +32,8 @@ import { isMariadbGtid } from '../txn/gtid-position.js';
 import { ApplyLoop } from './apply-loop.js';
 import { sleep } from './backoff.js';
 import { EventQueue } from './event-queue.js';
-import { eventWeight, weightOfBytes } from './event-weight.js';
+import { sessionQueue } from './session-queue.js';
+import { weightOfBytes } from './event-weight.js';
 import { replicaCollations } from './replay.js';
 import type { RunContext } from './run-context.js';
 import { asConnectionError, openSourceSide, reconcile, type SessionOptions, type SourceSide } from './session.js';
@@ -44,10 +45,6 @@ export interface StreamSessionOptions extends Omit<SessionOptions, 'source' | 's
   source?: Endpoint | undefined;
 }
 
-/** As session.ts has them. */
-const QUEUE_HIGH = 10_000;
-const QUEUE_LOW = 1_000;
-const LARGE_ROW_BYTES = 8 * 1024 * 1024;
 /** The stream transport sends a heartbeat each second while idle: five missed, and the stream is taken as broken. */
 const SILENCE_MS = 5_000;
 
@@ -150,30 +147,14 @@ export async function runStreamSession(options: StreamSessionOptions, run: RunCo
 
     const gtidKnown = flavor === 'mariadb' && stored.gtid !== null && (stored.gtid === '' || isMariadbGtid(stored.gtid));
     const assembler = new TransactionAssembler({ filter: createFilter(options.filter), start: stored, gtidKnown, definer: options.definer });
-    const events = new EventQueue<SourceEvent>({
-      onHigh: () => stream?.pause(),
-      onLow: () => stream?.resume(),
-      high: QUEUE_HIGH,
-      low: QUEUE_LOW,
-      weight: eventWeight,
-      held: (event) => (event.type === 'rows' && event.bytes >= LARGE_ROW_BYTES ? weightOfBytes(event.bytes) : 0),
-    });
+    const { events, feed } = sessionQueue({ stream: () => stream, health: options.health, holdLargeRows: true });
     queue = events;
-    options.health?.watchQueue(events);
     stream = openEventStream({
       endpoint: options.source ?? RELAY,
       serverId: 0,
       start: at,
       logger,
-      onEvent: (event) => {
-        options.health?.observe(event);
-        events.push(event);
-      },
-      onEvents: (batch, weight) => {
-        if (options.health) batch.observeAll(options.health, Date.now());
-        events.pushBatch(batch, weight);
-      },
-      onError: (error) => events.fail(error),
+      ...feed,
       silenceMs: SILENCE_MS,
       filter: options.filter,
       prepare: { ...applier.batchingOptions, now: mode.grouped },
