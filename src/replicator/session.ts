@@ -7,7 +7,7 @@ import { describeEndpoint } from '../config/connection-url.js';
 import { ConnectionError, StateError, isRetryable } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { compareFilePositions, formatPosition, type AppliedPosition, type BinlogPosition } from '../position.js';
-import { ReplicaApplier } from '../apply/replica-applier.js';
+import { ReplicaApplier, type ApplierOptions } from '../apply/replica-applier.js';
 import type { Checkpoint } from '../apply/checkpoint.js';
 import { openEventStream, type EventStream } from '../source/threaded-source.js';
 import type { SourceEvent } from '../source/events.js';
@@ -68,6 +68,35 @@ export interface SessionOptions {
 
 export type { ReplicatorStats, RunContext } from './run-context.js';
 
+/**
+ * The replica applier's options of a session (`start`, `start --from`): the
+ * run's mode and capabilities; a large batch on its way to the replica
+ * counted as queued, so the stream waits for it; the SQL path's tables told
+ * to the health; and a table the replica cannot roll back built here, by
+ * the applier, from now on (see apply/non-transactional.ts).
+ */
+export function sessionApplierOptions(
+  options: Pick<SessionOptions, 'state' | 'logger' | 'health'>,
+  run: RunContext,
+  queue: () => EventQueue<SourceEvent> | undefined,
+  stream: () => EventStream | undefined,
+): ApplierOptions {
+  const { health } = options;
+  return {
+    streamId: options.state.streamId,
+    logger: options.logger,
+    mode: run.mode,
+    capabilities: run.capabilities,
+    onLargeInFlight: (bytes: number): void => queue()?.adjust(Math.sign(bytes) * weightOfBytes(Math.abs(bytes))),
+    ...(health ? { onSqlPath: (table: string) => health.sqlPath(table) } : {}),
+    onNonTransactional: (table: string) => {
+      if (run.nonTransactional.has(table)) return;
+      run.nonTransactional.add(table);
+      stream()?.buildHere(table);
+    },
+  };
+}
+
 /** Runs one session; resolves when the signal aborts, rejects on any failure. */
 export async function runSession(options: SessionOptions, run: RunContext): Promise<void> {
   const { state, logger, signal } = options;
@@ -84,21 +113,10 @@ export async function runSession(options: SessionOptions, run: RunContext): Prom
   // (A failure of the replica's side is reported first, as when one followed the other; the source's is then dropped.)
   sourceSide.catch(() => undefined);
   try {
-    // A large batch on its way to the replica counts as queued: the stream waits for it (see the applier).
-    const onLargeInFlight = (bytes: number): void => queue?.adjust(Math.sign(bytes) * weightOfBytes(Math.abs(bytes)));
-    const opening = ReplicaApplier.open(options.replica, {
-      streamId: state.streamId,
-      logger,
-      mode,
-      capabilities,
-      onLargeInFlight,
-      ...(options.health ? { onSqlPath: (table: string) => options.health!.sqlPath(table) } : {}),
-      onNonTransactional: (table: string) => {
-        if (run.nonTransactional.has(table)) return;
-        run.nonTransactional.add(table);
-        source?.buildHere(table);
-      },
-    });
+    const opening = ReplicaApplier.open(
+      options.replica,
+      sessionApplierOptions(options, run, () => queue, () => source),
+    );
     applier = await asConnectionError(opening, 'replica', options.replica);
     logger.info({ replica: describeEndpoint(options.replica) }, 'connected to the replica');
     // Claimed with our epoch: from now on only our commits carry the stream's checkpoint.

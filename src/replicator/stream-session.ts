@@ -33,10 +33,9 @@ import { ApplyLoop } from './apply-loop.js';
 import { sleep } from './backoff.js';
 import { EventQueue } from './event-queue.js';
 import { sessionQueue } from './session-queue.js';
-import { weightOfBytes } from './event-weight.js';
 import { replicaCollations } from './replay.js';
 import type { RunContext } from './run-context.js';
-import { asConnectionError, openSourceSide, reconcile, type SessionOptions, type SourceSide } from './session.js';
+import { asConnectionError, openSourceSide, reconcile, sessionApplierOptions, type SessionOptions, type SourceSide } from './session.js';
 
 export interface StreamSessionOptions extends Omit<SessionOptions, 'source' | 'serverId' | 'heartbeatMs'> {
   /** The relay's stream (`--from`). */
@@ -68,21 +67,8 @@ export async function runStreamSession(options: StreamSessionOptions, run: RunCo
   const replicaSide = options.source ? undefined : replicaCollations(options.replica);
   replicaSide?.catch(() => undefined);
   try {
-    const onLargeInFlight = (bytes: number): void => queue?.adjust(Math.sign(bytes) * weightOfBytes(Math.abs(bytes)));
     applier = await asConnectionError(
-      ReplicaApplier.open(options.replica, {
-        streamId: state.streamId,
-        logger,
-        mode,
-        capabilities,
-        onLargeInFlight,
-        ...(options.health ? { onSqlPath: (table: string) => options.health!.sqlPath(table) } : {}),
-        onNonTransactional: (table: string) => {
-          if (run.nonTransactional.has(table)) return;
-          run.nonTransactional.add(table);
-          stream?.buildHere(table);
-        },
-      }),
+      ReplicaApplier.open(options.replica, sessionApplierOptions(options, run, () => queue, () => stream)),
       'replica',
       options.replica,
     );
