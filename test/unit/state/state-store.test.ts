@@ -6,7 +6,8 @@ import { gunzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { StateError, StateLockedError } from '../../../src/errors.js';
 import type { AppliedPosition } from '../../../src/position.js';
-import { STATE_APPLICATION_ID, StateStore } from '../../../src/state/state-store.js';
+import { StateStore } from '../../../src/state/state-store.js';
+import { STATE_APPLICATION_ID } from '../../../src/state/state-file.js';
 
 const root = mkdtempSync(join(tmpdir(), 'binlog-sync-state-'));
 let counter = 0;
