@@ -2,51 +2,25 @@
 // as if a source streamed them, so that they take the very decoding path of
 // `start` (binlog-source.ts, on the decoding thread or not): the same event
 // objects, fast lane, table maps, rows as bytes or as values, masking.
-// zongji is given a pair of connections of ours instead of mysql2's: the
-// control connection answers the two questions zongji asks before a dump
-// (the server's version and binlog_checksum, as the files' format
-// description says), and the binlog connection hands zongji's dump command
-// each event as a packet, as the server would: an artificial rotate naming
-// the file, its format description event, then its events from where the
-// plan says (replay/plan.ts), with pause and resume for backpressure.
+// zongji is given stand-in connections (zongji-stand-in.ts) answering as
+// the files' format description says, and its dump command is handed each
+// event as a packet, as the server would: an artificial rotate naming the
+// file, its format description event, then its events from where the plan
+// says (replay/plan.ts), with pause and resume for backpressure.
 // A table map without its columns' metadata (binlog_row_metadata other
 // than FULL) would make zongji ask the source for the table: refused.
 import { EVENT_HEADER_BYTES, crc32 } from '../binlog/event-bytes.js';
 import { eventChunks, openBinlog, type EventChunk } from '../binlog/binlog-file.js';
 import { ServerConfigError } from '../errors.js';
-import { EXACT_VALUE_OPTIONS } from '../db/connect.js';
 import type { ReplayPlan, ReplaySegment } from '../replay/plan.js';
 import type { BinlogTransport } from './binlog-source.js';
-
-/** What zongji's dump command is to the binlog connection (lib/sequence/binlog.js): it takes packets. */
-interface DumpCommand {
-  execute(packet: FilePacket | undefined, connection: unknown): boolean;
-}
-
-type Callback = (error: Error | null, rows?: unknown[]) => void;
+import { attachStandIn, EventPacket, type DumpCommand } from './zongji-stand-in.js';
 
 const ROTATE_EVENT = 4;
 /** Set on events a server makes up for the stream, not written to its binlog (log_event.h). */
 export const LOG_EVENT_ARTIFICIAL_F = 0x20;
 /** Events handed to zongji before the stream lets other work in (the decoding thread's messages, their acknowledgements). */
 const EVENTS_PER_TURN = 2048;
-
-/** An event as mysql2 would hand it over: the OK byte (0) at `offset`, the event after it, to `end`. */
-export class FilePacket {
-  constructor(
-    public buffer: Buffer,
-    public offset: number,
-    public end: number,
-  ) {}
-
-  isEOF(): boolean {
-    return false;
-  }
-
-  isError(): boolean {
-    return false;
-  }
-}
 
 export interface FileTransportOptions {
   plan: ReplayPlan;
@@ -78,53 +52,31 @@ export class FileTransport implements BinlogTransport {
 
   attach(zongji: object): void {
     const { plan } = this.options;
-    const later = (callback: Callback | undefined, rows: unknown[] = []): void => void process.nextTick(() => callback?.(null, rows));
-    const control = {
-      query: (sql: string, callback?: Callback): void => {
-        if (/VERSION\(\)/i.test(sql)) later(callback, [{ version: plan.serverVersion }]);
-        else if (/binlog_checksum/i.test(sql)) later(callback, [{ checksum: plan.checksums ? 'CRC32' : 'NONE' }]);
-        else later(callback);
-      },
-      execute: (_sql: string, params: unknown[], callback: Callback): void => {
-        const columns = this.options.tableColumns?.(String(params[0]), String(params[1]));
-        if (columns) return later(callback, columns);
-        process.nextTick(() =>
-          callback(
-            new ServerConfigError(
-              `the binlog maps table ${params.join('.')} without its columns' names and types (written with binlog_row_metadata other than FULL); ` +
-                'replay needs them in the binlog: set binlog_row_metadata=FULL on the source for the binlogs to come',
-            ),
-          ),
-        );
-      },
-    };
-    const binlog = {
-      // What zongji reads values by (dates as strings, JSON as text...): as on the live stream's connection.
-      config: { ...EXACT_VALUE_OPTIONS },
-      query: (_sql: string, callback?: Callback): void => later(callback),
-      addCommand: (command: DumpCommand): void => {
+    attachStandIn(zongji, {
+      serverVersion: plan.serverVersion,
+      checksums: plan.checksums,
+      columnsOf: (database, table) =>
+        this.options.tableColumns?.(database, table) ??
+        new ServerConfigError(
+          `the binlog maps table ${database}.${table} without its columns' names and types (written with binlog_row_metadata other than FULL); ` +
+            'replay needs them in the binlog: set binlog_row_metadata=FULL on the source for the binlogs to come',
+        ),
+      onDump: (command, connection) => {
         this.command = command;
-        // (Its first call sends the dump request: to no one here.)
-        command.execute(undefined, binlog);
-        setImmediate(() => void this.pump(binlog));
+        setImmediate(() => void this.pump(connection));
       },
-      writePacket: (): void => undefined,
-      _resetSequenceId: (): void => undefined,
-      pause: (): void => {
+      pause: () => {
         this.paused = true;
       },
-      resume: (): void => {
+      resume: () => {
         this.paused = false;
         this.release();
       },
-      destroy: (): void => {
+      destroy: () => {
         this.stopped = true;
         this.release();
       },
-      on: (): void => undefined,
-      removeAllListeners: (): void => undefined,
-    };
-    Object.assign(zongji, { connection: binlog, ctrlConnection: control });
+    });
   }
 
   private release(): void {
@@ -167,11 +119,11 @@ export class FileTransport implements BinlogTransport {
     // events handed on as views of it (table maps of an open statement) stay as they were.
     const packets = Buffer.allocUnsafe(slices.reduce((n, e) => n + 1 + e.length, 0));
     let out = 0;
-    const events: FilePacket[] = [];
+    const events: EventPacket[] = [];
     for (const event of slices) {
       packets[out] = 0;
       event.copy(packets, out + 1);
-      events.push(new FilePacket(packets, out, out + 1 + event.length));
+      events.push(new EventPacket(packets, out, out + 1 + event.length));
       if (event[4] === ROTATE_EVENT) this.rotatedTo = event.toString('utf8', EVENT_HEADER_BYTES + 8, event.length - (checksums ? 4 : 0));
       out += 1 + event.length;
     }
@@ -188,7 +140,7 @@ export class FileTransport implements BinlogTransport {
     return !this.stopped;
   }
 
-  private give(connection: object, packets: FilePacket[]): void {
+  private give(connection: object, packets: EventPacket[]): void {
     for (const packet of packets) {
       if (this.stopped) return;
       this.command!.execute(packet, connection);
@@ -197,7 +149,7 @@ export class FileTransport implements BinlogTransport {
 }
 
 /** The rotate event a server sends first on a dump: the file, and where in it the stream begins (its header marks it as made up). */
-export function artificialRotate(file: string, position: number, checksums: boolean): FilePacket {
+export function artificialRotate(file: string, position: number, checksums: boolean): EventPacket {
   const name = Buffer.from(file, 'utf8');
   const length = EVENT_HEADER_BYTES + 8 + name.length + (checksums ? 4 : 0);
   const packet = Buffer.alloc(1 + length);
@@ -208,5 +160,5 @@ export function artificialRotate(file: string, position: number, checksums: bool
   event.writeBigUInt64LE(BigInt(position), EVENT_HEADER_BYTES);
   name.copy(event, EVENT_HEADER_BYTES + 8);
   if (checksums) event.writeUInt32LE(crc32(event.subarray(0, length - 4)), length - 4);
-  return new FilePacket(packet, 0, packet.length);
+  return new EventPacket(packet, 0, packet.length);
 }

@@ -23,6 +23,7 @@ import { EVENT_HEADER_BYTES, TABLE_MAP_EVENT, crc32 } from '../binlog/event-byte
 import { TRANSACTION_PAYLOAD_EVENT, payloadEvents } from '../binlog/transaction-payload.js';
 import { parseJsonDiffs, type JsonDiffValue } from '../binlog/json-diff.js';
 import { COLUMN_TYPE } from '../binlog/column-types.js';
+import { EventPacket } from './zongji-stand-in.js';
 
 export const PARTIAL_UPDATE_ROWS_EVENT = 39;
 export const HEARTBEAT_V2_EVENT = 41;
@@ -147,23 +148,6 @@ function jsonDiffValue(parser: ZongjiParser, column: ZongjiColumn): JsonDiffValu
   const size = parser.parseUnsignedNumber(column.metadata?.length_size ?? 4);
   const bytes = parser.parseBuffer(size);
   return { jsonDiffs: parseJsonDiffs(bytes, (binary) => (binary.length === 0 ? 'null' : json.jsonToText(json.default(binary)))) };
-}
-
-/** An event as mysql2 hands it over: the OK byte (0) at `offset`, the event after it, to `end`. */
-class EventPacket implements Packet {
-  constructor(
-    public buffer: Buffer,
-    public offset: number,
-    public end: number,
-  ) {}
-
-  isEOF(): boolean {
-    return false;
-  }
-
-  isError(): boolean {
-    return false;
-  }
 }
 
 export interface Mysql8EventsOptions {

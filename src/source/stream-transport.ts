@@ -16,13 +16,13 @@
 import { EVENT_HEADER_BYTES, crc32 } from '../binlog/event-bytes.js';
 import { formatFacts } from '../replay/event-facts.js';
 import { RelayStreamError, ServerConfigError } from '../errors.js';
-import { EXACT_VALUE_OPTIONS } from '../db/connect.js';
 import { compareFilePositions, formatPosition } from '../position.js';
 import { splitPayload, type MessagePlace } from '../relay/message.js';
 import type { MessageFeed, NatsOptions, NatsStream } from '../relay/nats-stream.js';
 import { describeRelay } from '../relay/relay-url.js';
 import type { BinlogTransport } from './binlog-source.js';
-import { FilePacket, LOG_EVENT_ARTIFICIAL_F, artificialRotate } from './file-transport.js';
+import { LOG_EVENT_ARTIFICIAL_F, artificialRotate } from './file-transport.js';
+import { attachStandIn, EventPacket, type DumpCommand } from './zongji-stand-in.js';
 
 /** What a session hands the transport (plain data: it crosses to the decoding thread). */
 export interface RelayFeed {
@@ -36,11 +36,6 @@ export interface RelayFeed {
   checksums: boolean;
 }
 
-type Callback = (error: Error | null, rows?: unknown[]) => void;
-
-interface DumpCommand {
-  execute(packet: FilePacket | undefined, connection: unknown): boolean;
-}
 
 const HEARTBEAT_EVENT = 27;
 const IDLE_HEARTBEAT_MS = 1000;
@@ -79,42 +74,24 @@ export class StreamTransport implements BinlogTransport {
   attach(zongji: object): void {
     const { serverVersion, checksums } = this.options;
     this.zongji = zongji as { emit(event: string, error: Error): boolean };
-    const later = (callback: Callback | undefined, rows: unknown[] = []): void => void process.nextTick(() => callback?.(null, rows));
-    const control = {
-      query: (sql: string, callback?: Callback): void => {
-        if (/VERSION\(\)/i.test(sql)) later(callback, [{ version: serverVersion }]);
-        else if (/binlog_checksum/i.test(sql)) later(callback, [{ checksum: checksums ? 'CRC32' : 'NONE' }]);
-        else later(callback);
-      },
-      execute: (_sql: string, params: unknown[], callback: Callback): void => {
-        process.nextTick(() =>
-          callback(new ServerConfigError(`the relay's stream maps table ${params.join('.')} without its columns' names and types; set binlog_row_metadata=FULL on the source`)),
-        );
-      },
-    };
-    const binlog = {
-      config: { ...EXACT_VALUE_OPTIONS },
-      query: (_sql: string, callback?: Callback): void => later(callback),
-      addCommand: (command: DumpCommand): void => {
+    this.connection = attachStandIn(zongji, {
+      serverVersion,
+      checksums,
+      columnsOf: (database, table) =>
+        new ServerConfigError(`the relay's stream maps table ${database}.${table} without its columns' names and types; set binlog_row_metadata=FULL on the source`),
+      onDump: (command) => {
         this.command = command;
-        command.execute(undefined, binlog);
         setImmediate(() => void this.pump().catch((error: unknown) => this.fail(error as Error)));
       },
-      writePacket: (): void => undefined,
-      _resetSequenceId: (): void => undefined,
-      pause: (): void => {
+      pause: () => {
         this.paused = true;
       },
-      resume: (): void => {
+      resume: () => {
         this.paused = false;
         this.release();
       },
-      destroy: (): void => this.stop(),
-      on: (): void => undefined,
-      removeAllListeners: (): void => undefined,
-    };
-    this.connection = binlog;
-    Object.assign(zongji, { connection: binlog, ctrlConnection: control });
+      destroy: () => this.stop(),
+    });
   }
 
   private stop(): void {
@@ -192,7 +169,7 @@ export class StreamTransport implements BinlogTransport {
   /** Hands a message's events to zongji; how many. */
   private give(place: MessagePlace, data: Uint8Array, seq: number): number {
     const { format, events } = splitPayload(data, seq);
-    const packets: FilePacket[] = [];
+    const packets: EventPacket[] = [];
     if (place.file !== this.file) {
       const from = place.after.file === place.file ? place.after.position : 4;
       packets.push(artificialRotate(place.file, from, this.options.checksums));
@@ -229,15 +206,15 @@ export class StreamTransport implements BinlogTransport {
 }
 
 /** An event with the zero byte mysql2's packets begin with (a copy: the message's buffer is the client's). */
-function packetOf(event: Uint8Array): FilePacket {
+function packetOf(event: Uint8Array): EventPacket {
   const packet = Buffer.allocUnsafe(1 + event.length);
   packet[0] = 0;
   packet.set(event, 1);
-  return new FilePacket(packet, 0, packet.length);
+  return new EventPacket(packet, 0, packet.length);
 }
 
 /** The heartbeat a server sends on an idle dump: the file, and the position in its header. */
-function heartbeat(file: string, position: number, checksums: boolean): FilePacket {
+function heartbeat(file: string, position: number, checksums: boolean): EventPacket {
   const name = Buffer.from(file, 'utf8');
   const length = EVENT_HEADER_BYTES + name.length + (checksums ? 4 : 0);
   const packet = Buffer.alloc(1 + length);
@@ -248,7 +225,7 @@ function heartbeat(file: string, position: number, checksums: boolean): FilePack
   event.writeUInt16LE(LOG_EVENT_ARTIFICIAL_F, 17);
   name.copy(event, EVENT_HEADER_BYTES);
   if (checksums) event.writeUInt32LE(crc32(event.subarray(0, length - 4)), length - 4);
-  return new FilePacket(packet, 0, packet.length);
+  return new EventPacket(packet, 0, packet.length);
 }
 
 function notComparable(place: MessagePlace, at: { file: string; position: number }): RelayStreamError {
