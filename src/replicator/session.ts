@@ -9,7 +9,7 @@ import type { Logger } from '../log/logger.js';
 import { compareFilePositions, formatPosition, type AppliedPosition, type BinlogPosition } from '../position.js';
 import { ReplicaApplier, type ApplierOptions } from '../apply/replica-applier.js';
 import type { Checkpoint } from '../apply/checkpoint.js';
-import { openEventStream, type EventStream } from '../source/threaded-source.js';
+import { openEventStream, type EventStream, type EventStreamOptions } from '../source/threaded-source.js';
 import type { SourceEvent } from '../source/events.js';
 import { weightOfBytes } from './event-weight.js';
 import {
@@ -97,10 +97,38 @@ export function sessionApplierOptions(
   };
 }
 
+/** What a session's event stream is opened with besides where it reads (`start`, `start --from`). */
+export function sessionStreamOptions(
+  options: Pick<SessionOptions, 'filter' | 'mask'>,
+  run: RunContext,
+  applier: ReplicaApplier,
+  largestRowBytes: number,
+  collations: Collations,
+): Pick<EventStreamOptions, 'filter' | 'prepare' | 'builtHere' | 'capabilities' | 'largestRowBytes' | 'mask' | 'collations' | 'binlogRows'> {
+  return {
+    filter: options.filter,
+    // Statements built beside the apply loop, except while it applies carefully (after a failure).
+    prepare: { ...applier.batchingOptions, now: run.mode.grouped },
+    builtHere: [...run.nonTransactional],
+    capabilities: run.capabilities,
+    largestRowBytes,
+    ...(options.mask ? { mask: options.mask } : {}),
+    collations,
+    binlogRows: run.capabilities.binlogStatements,
+  };
+}
+
+/** Past the transactions to apply carefully, statements may be built ahead again: the stream is told. Returns the unsubscribe. */
+export function prepareWhenGrouped(run: RunContext, stream: EventStream): () => void {
+  return run.mode.onChange((state) => {
+    if (state.kind === 'grouped') stream.prepare();
+  });
+}
+
 /** Runs one session; resolves when the signal aborts, rejects on any failure. */
 export async function runSession(options: SessionOptions, run: RunContext): Promise<void> {
   const { state, logger, signal } = options;
-  const { fence, mode, capabilities, stats } = run;
+  const { fence, capabilities, stats } = run;
   let applier: ReplicaApplier | undefined;
   let source: EventStream | undefined;
   let queue: EventQueue<SourceEvent> | undefined;
@@ -164,21 +192,9 @@ export async function runSession(options: SessionOptions, run: RunContext): Prom
       logger,
       ...feed,
       ...(options.heartbeatMs ? { heartbeatMs: options.heartbeatMs } : {}),
-      filter: options.filter,
-      // Statements built beside the apply loop, except while it applies carefully (after a failure).
-      prepare: { ...applier.batchingOptions, now: mode.grouped },
-      builtHere: [...run.nonTransactional],
-      capabilities,
-      largestRowBytes: sourcePacket,
-      ...(options.mask ? { mask: options.mask } : {}),
-      collations,
-      binlogRows: capabilities.binlogStatements,
+      ...sessionStreamOptions(options, run, applier, sourcePacket, collations),
     });
-    const stream = source;
-    stopListening = mode.onChange((state) => {
-      // Past the transactions to apply carefully: statements may be built ahead again.
-      if (state.kind === 'grouped') stream.prepare();
-    });
+    stopListening = prepareWhenGrouped(run, source);
     await source.start();
     logger.info(
       {

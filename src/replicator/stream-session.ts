@@ -35,7 +35,7 @@ import { EventQueue } from './event-queue.js';
 import { sessionQueue } from './session-queue.js';
 import { replicaCollations } from './replay.js';
 import type { RunContext } from './run-context.js';
-import { asConnectionError, openSourceSide, reconcile, sessionApplierOptions, type SessionOptions, type SourceSide } from './session.js';
+import { asConnectionError, openSourceSide, reconcile, prepareWhenGrouped, sessionApplierOptions, sessionStreamOptions, type SessionOptions, type SourceSide } from './session.js';
 
 export interface StreamSessionOptions extends Omit<SessionOptions, 'source' | 'serverId' | 'heartbeatMs'> {
   /** The relay's stream (`--from`). */
@@ -53,7 +53,7 @@ const RELAY: Endpoint = { host: 'relay stream', port: 0, user: 'relay', sslMode:
 /** Runs one session from the stream; resolves when the signal aborts, rejects on any failure. */
 export async function runStreamSession(options: StreamSessionOptions, run: RunContext): Promise<void> {
   const { state, logger, signal } = options;
-  const { fence, mode, capabilities, stats } = run;
+  const { fence, capabilities, stats } = run;
   let applier: ReplicaApplier | undefined;
   let nats: NatsStream | undefined;
   let stream: EventStream | undefined;
@@ -142,20 +142,10 @@ export async function runStreamSession(options: StreamSessionOptions, run: RunCo
       logger,
       ...feed,
       silenceMs: SILENCE_MS,
-      filter: options.filter,
-      prepare: { ...applier.batchingOptions, now: mode.grouped },
-      builtHere: [...run.nonTransactional],
-      capabilities,
-      largestRowBytes: sourcePacket,
-      ...(options.mask ? { mask: options.mask } : {}),
-      collations,
-      binlogRows: capabilities.binlogStatements,
+      ...sessionStreamOptions(options, run, applier, sourcePacket, collations),
       relay: { nats: options.from, startSeq: readFrom, after: at, serverVersion: format.serverVersion, checksums: format.checksums },
     });
-    const source = stream;
-    stopListening = mode.onChange((m) => {
-      if (m.kind === 'grouped') source.prepare();
-    });
+    stopListening = prepareWhenGrouped(run, stream);
     await stream.start();
     logger.info(
       { from: describeRelay(options.from.address), seq: readFrom, foundBy: foundBy ?? null, ...at, rowApplier: capabilities.binlogStatements ? 'binlog' : 'sql' },
