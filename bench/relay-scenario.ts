@@ -17,6 +17,7 @@ import { compareFilePositions, type BinlogPosition } from '../src/position.js';
 import { StateStore } from '../src/state/state-store.js';
 import { destroyServers, startServer, type ManagedServer } from '../test/support/servers.js';
 import { startNats } from '../test/support/nats.js';
+import { cpuSeconds } from './proc.js';
 
 export interface RelayScenarioResult {
   scenario: string;
@@ -27,6 +28,8 @@ export interface RelayScenarioResult {
   ratio: number;
   transactions: number;
   identical: boolean;
+  /** CPU seconds each process of ours (and NATS) used in the timed part, start-up included. */
+  processCpuSeconds: Record<string, number>;
 }
 
 export interface RelayScenarioOptions {
@@ -53,11 +56,14 @@ export async function relayScenario(
   ]);
   const stream = `${nats.url}/RELAYBENCH`;
   const state = (name: string): string => join(work, `${name}.sqlite`);
-  const run = (args: string[]): ChildProcess => spawn(process.execPath, [options.cli, ...args, '--log-level', 'warn'], { stdio: ['ignore', 'ignore', 'inherit'] });
-  const startDirect = (): ChildProcess => run(['start', '--source', source.info.userUrl, '--replica', direct.info.userUrl, '--databases', DATABASE, '--state', state('direct')]);
-  const startRelay = (): ChildProcess => run(['relay', '--source', source.info.userUrl, '--databases', DATABASE, '--to', stream, '--state', state('relay')]);
-  const startFed = (): ChildProcess => run(['start', '--from', stream, '--replica', fed.info.userUrl, '--databases', DATABASE, '--state', state('fed')]);
-  const startLater = (): ChildProcess => run(['start', '--from', stream, '--replica', later.info.userUrl, '--databases', DATABASE, '--state', state('later')]);
+  // BENCH_CPU_PROF: each process's CPU profiles into a folder of that folder named for its part.
+  const profile = (part: string): string[] => (process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', join(process.env.BENCH_CPU_PROF, part)] : []);
+  const run = (args: string[], part: string): ChildProcess =>
+    spawn(process.execPath, [...profile(part), options.cli, ...args, '--log-level', 'warn'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const startDirect = (): ChildProcess => run(['start', '--source', source.info.userUrl, '--replica', direct.info.userUrl, '--databases', DATABASE, '--state', state('direct')], 'direct');
+  const startRelay = (): ChildProcess => run(['relay', '--source', source.info.userUrl, '--databases', DATABASE, '--to', stream, '--state', state('relay')], 'relay');
+  const startFed = (): ChildProcess => run(['start', '--from', stream, '--replica', fed.info.userUrl, '--databases', DATABASE, '--state', state('fed')], 'fed');
+  const startLater = (): ChildProcess => run(['start', '--from', stream, '--replica', later.info.userUrl, '--databases', DATABASE, '--state', state('later')], 'later');
   const conn = await mysql.createConnection({ uri: source.info.adminUrl, multipleStatements: true });
   try {
     // Both from before the database exists: its DDL and sysbench's prepared rows reach both (untimed).
@@ -78,29 +84,38 @@ export async function relayScenario(
     sysbench(source, options, 'run');
     const target = await masterStatus(conn);
 
+    // (CPU read when the target is reached, before the processes are stopped; a process's CPU from its start.)
+    const cpuOf = (named: Record<string, ChildProcess | number | undefined>): Record<string, number> =>
+      Object.fromEntries(Object.entries(named).map(([name, p]) => [name, typeof p === 'object' ? cpuSeconds(p.pid) : cpuSeconds(p)]));
     let started = performance.now();
+    let natsCpu = cpuSeconds(nats.pid);
     children = [startDirect()];
     await applied(state('direct'), target);
     const nativeSeconds = (performance.now() - started) / 1000;
+    const directCpu = cpuOf({ start: children[0] });
     for (const child of children) await stop(child);
 
     started = performance.now();
+    natsCpu = cpuSeconds(nats.pid);
     children = [startRelay(), startFed()];
     await applied(state('fed'), target);
     const oursSeconds = (performance.now() - started) / 1000;
+    const relayedCpu = { ...cpuOf({ relay: children[0], 'start --from': children[1] }), nats: cpuSeconds(nats.pid) - natsCpu };
     for (const child of children) await stop(child);
 
     // The backlog is in the stream now: a replica that was away catches up from it alone.
     started = performance.now();
+    natsCpu = cpuSeconds(nats.pid);
     children = [startLater()];
     await applied(state('later'), target);
     const laterSeconds = (performance.now() - started) / 1000;
+    const laterCpu = { ...cpuOf({ 'start --from': children[0] }), nats: cpuSeconds(nats.pid) - natsCpu };
     for (const child of children) await stop(child);
 
     const same = await identical(source, [direct, fed, later], [DATABASE]);
     return [
-      { scenario: `relay+consumer (${options.events} tx)`, nativeSeconds, oursSeconds, ratio: nativeSeconds / oursSeconds, transactions: options.events, identical: same },
-      { scenario: `consumer of relayed backlog`, nativeSeconds, oursSeconds: laterSeconds, ratio: nativeSeconds / laterSeconds, transactions: options.events, identical: same },
+      { scenario: `relay+consumer (${options.events} tx)`, nativeSeconds, oursSeconds, ratio: nativeSeconds / oursSeconds, transactions: options.events, identical: same, processCpuSeconds: { ...directCpu, ...relayedCpu } },
+      { scenario: `consumer of relayed backlog`, nativeSeconds, oursSeconds: laterSeconds, ratio: nativeSeconds / laterSeconds, transactions: options.events, identical: same, processCpuSeconds: { ...directCpu, ...laterCpu } },
     ];
   } finally {
     await conn.query(`DROP DATABASE IF EXISTS ${DATABASE}`).catch(() => undefined);

@@ -38,6 +38,7 @@ import { valueBytes } from '../src/mask/methods.js';
 import type { TableDef } from '../src/source/events.js';
 import { replayScenario } from './replay-scenario.js';
 import { relayScenario } from './relay-scenario.js';
+import { cpuSeconds, machineIdleSeconds } from './proc.js';
 
 const { values: flags } = parseArgs({
   options: {
@@ -87,6 +88,8 @@ interface ScenarioResult {
     /** binlog-sync's CPU per source transaction, milliseconds (medians). */
     cpuMsPerTransaction: { unmasked: number; masked: number };
   };
+  /** The relay scenarios: CPU seconds of each process in the timed part, start-up included, by name. */
+  processCpuSeconds?: Record<string, number>;
   /** The startup scenario: medians over `runs` starts, in ms. */
   startupMs?: { spawnToStreaming: number; reported: number; runs: number };
   identical: boolean;
@@ -94,24 +97,6 @@ interface ScenarioResult {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-
-/** CPU seconds (user + system) a process has used so far, from /proc (Linux). */
-function cpuSeconds(pid: number | undefined): number {
-  if (!pid) return NaN;
-  try {
-    // Fields after the command name: utime and stime are the 12th and 13th.
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return NaN;
-  }
-}
-
-/** Idle CPU seconds of the whole machine so far (all cores), from /proc/stat. */
-function machineIdleSeconds(): number {
-  const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/);
-  return (Number(fields[4]) + Number(fields[5])) / 100;
-}
 
 /** The server's process id, from its pid file (local servers only). */
 async function serverPid(server: ManagedServer): Promise<number | undefined> {
@@ -670,6 +655,11 @@ async function main(): Promise<void> {
       if (c && (r.transactions || r.rows)) {
         const per = (n: number | undefined, what: string): string => (n ? `${((c.binlogSync * 1e6) / n).toFixed(1)} µs per ${what}` : '');
         console.log(`${''.padEnd(28)}  binlog-sync CPU: ${[per(r.transactions, 'transaction'), per(r.rows, 'row change')].filter(Boolean).join(', ')}`);
+      }
+      const p = r.processCpuSeconds;
+      if (p && r.transactions) {
+        const each = Object.entries(p).map(([name, s]) => `${name} ${s.toFixed(2)} (${((s * 1e6) / r.transactions!).toFixed(0)} µs/tx)`);
+        console.log(`${''.padEnd(28)}  CPU s, start-up included: ${each.join(', ')}`);
       }
       const u = r.unmasked;
       if (u) {

@@ -10,6 +10,8 @@ import { tempDir } from './context.js';
 export interface TestNats {
   /** `nats://host:port`, without a stream. */
   url: string;
+  /** The process id of the server started here (undefined for NATS_URL). */
+  readonly pid: number | undefined;
   /** Stops the server started here (nothing for NATS_URL). */
   stop(): Promise<void>;
   /**
@@ -31,6 +33,7 @@ export async function startNats(): Promise<TestNats> {
     if (process.env.NATS_URL) {
       return {
         url: process.env.NATS_URL.replace(/\/$/, ''),
+        pid: undefined,
         stop: async () => undefined,
         restart: () => Promise.reject(new Error('a NATS server named by NATS_URL is not restarted by the tests')),
       };
@@ -55,6 +58,9 @@ export async function startNats(): Promise<TestNats> {
   let child = await launch();
   return {
     url: `nats://127.0.0.1:${port}`,
+    get pid() {
+      return child.pid;
+    },
     stop: async () => {
       await halt('SIGTERM');
       store.cleanup();
