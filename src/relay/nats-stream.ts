@@ -9,9 +9,9 @@ import {
   connect,
   createInbox,
   credsAuthenticator,
-  headers as natsHeaders,
   type ConnectionOptions,
   type Msg,
+  type MsgHdrs,
   type NatsConnection,
 } from '@nats-io/transport-node';
 import {
@@ -26,6 +26,7 @@ import {
 import { AuthenticationError, ConfigError, NatsConnectionError, RelayStreamError, describeError } from '../errors.js';
 import { describeRelay, type RelayAddress } from './relay-url.js';
 import { parsePlace, type MessagePlace } from './message.js';
+import { HeaderBlock } from './header-block.js';
 
 /** How to reach the stream: its address and credentials (secrets registered by whoever read them). */
 export interface NatsOptions {
@@ -197,10 +198,11 @@ export class NatsStream {
    */
   publish(data: Uint8Array, headers: Record<string, string>, id: string, after: string | undefined): Promise<{ seq: number; duplicate: boolean }> {
     const inbox = this.ackInbox();
-    const h = natsHeaders();
-    for (const [name, value] of Object.entries(headers)) h.set(name, value);
-    h.set('Nats-Msg-Id', id);
-    if (after !== undefined) h.set('Nats-Expected-Last-Msg-Id', after);
+    const entries: Array<[string, string]> = Object.entries(headers);
+    entries.push(['Nats-Msg-Id', id]);
+    if (after !== undefined) entries.push(['Nats-Expected-Last-Msg-Id', after]);
+    // (The client's publish asks its headers for their bytes only: see header-block.ts.)
+    const h = new HeaderBlock(entries) as unknown as MsgHdrs;
     const token = String(++this.nextToken);
     return new Promise((resolve, reject) => {
       if (this.broken) return reject(this.broken);
