@@ -14,7 +14,7 @@ import { EVENT_HEADER_BYTES, FORMAT_DESCRIPTION_EVENT, TABLE_MAP_EVENT, crc32, h
 import { eventTableId, headerNextPosition, headerTimestampMs } from '../binlog/event-head.js';
 import { EVENT, gtidFacts, queryHead } from '../replay/event-facts.js';
 import { GroupTracker } from '../replay/groups.js';
-import { classifyStatement } from '../txn/ddl.js';
+import { classifyStatement } from '../txn/ddl/classify.js';
 import type { ReplicationFilter } from '../txn/filter.js';
 
 /** A transaction of the selected databases, its events ready to publish. */

@@ -11,7 +11,7 @@ import { rowCount, type RowChange, type SourceEvent } from '../source/events.js'
 import type { StreamHealth } from '../health/stream-health.js';
 import type { ReplicationMetrics } from '../health/metrics.js';
 import { APPLY_BY_HAND, LIKE_SOURCE_TABLE, lexerOptions, type ApplyAction, type TransactionAssembler } from '../txn/assembler.js';
-import { replaceCreateTableName } from '../txn/ddl.js';
+import { replaceCreateTableName } from '../txn/ddl/rewrite.js';
 import { quoteIdentifier } from '../sql/identifiers.js';
 import type { EventQueue } from './event-queue.js';
 import type { RunContext } from './run-context.js';

@@ -9,7 +9,7 @@ import { queryAll, queryOne, type Connection } from '../db/connect.js';
 import { ServerConfigError, StateError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { qualifiedName, quoteIdentifier } from '../sql/identifiers.js';
-import { rewriteDatabases, rewriteObject } from '../txn/ddl.js';
+import { rewriteDatabases, rewriteObject } from '../txn/ddl/rewrite.js';
 import type { ReplicationFilter } from '../txn/filter.js';
 
 export type ObjectType = 'VIEW' | 'PROCEDURE' | 'FUNCTION' | 'EVENT';

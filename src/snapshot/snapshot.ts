@@ -19,7 +19,7 @@ import { writeStreamPosition } from '../apply/position-writer.js';
 import { qualifiedName, quoteIdentifier } from '../sql/identifiers.js';
 import { buildInsert } from '../sql/statements.js';
 import { connectSource, gtidAtPosition, readSourceInfo, type SourceInfo } from '../source/source-server.js';
-import { rewriteDatabases } from '../txn/ddl.js';
+import { rewriteDatabases } from '../txn/ddl/rewrite.js';
 import { createFilter, type FilterSettings, type ReplicationFilter } from '../txn/filter.js';
 import type { StateStore } from '../state/state-store.js';
 import { createObjects, readObjects, type SourceObject } from './objects.js';

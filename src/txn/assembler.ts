@@ -5,15 +5,9 @@
 // It never sees a server; the replicator feeds it and carries out its actions.
 import type { BinlogPosition } from '../position.js';
 import type { RowChange, SourceEvent, TableDef } from '../source/events.js';
-import {
-  classifyStatement,
-  replaceCreateTableName,
-  restrictToTables,
-  rewriteDatabases,
-  rewriteObject,
-  type ResolvedTable,
-  type StatementInfo,
-} from './ddl.js';
+import { classifyStatement } from './ddl/classify.js';
+import { replaceCreateTableName, restrictToTables, rewriteDatabases, rewriteObject } from './ddl/rewrite.js';
+import type { ResolvedTable, StatementInfo } from './ddl/statement-info.js';
 import { quoteIdentifier } from '../sql/identifiers.js';
 import { CHECKPOINT_DATABASE, targetTables, type ReplicationFilter } from './filter.js';
 import { MariadbGtidState } from './gtid-position.js';

@@ -8,7 +8,7 @@
 // another zone). DEFINER is left out: --definer changes it on purpose.
 import { queryAll, queryOne, type Connection } from '../db/connect.js';
 import { qualifiedName } from '../sql/identifiers.js';
-import { rewriteDatabases } from '../txn/ddl.js';
+import { rewriteDatabases } from '../txn/ddl/rewrite.js';
 import type { ReplicationFilter } from '../txn/filter.js';
 
 export type ObjectStatus = 'identical' | 'different' | 'missing';

@@ -14,7 +14,7 @@ import { qualifiedName, quoteIdentifier } from '../sql/identifiers.js';
 import { connectSource } from '../source/source-server.js';
 import { createFilter, type FilterSettings, type ReplicationFilter } from '../txn/filter.js';
 import { replicatedTables, type TableInfo } from '../snapshot/table-info.js';
-import { rewriteDatabases } from '../txn/ddl.js';
+import { rewriteDatabases } from '../txn/ddl/rewrite.js';
 import { definitionDifference, normalizeDefinition, type DefinitionDifference } from './definitions.js';
 import { compareObjects, type ObjectVerdict } from './objects.js';
 import { maskedReplicaImage, maskedSource, plainTerm, sumHashes, type Expression, type MaskedSource } from './masked-rows.js';

@@ -1,15 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  SKIPPED_STATEMENTS,
-  classifyStatement,
-  replaceCreateTableName,
-  restrictToTables,
-  rewriteDatabases,
-  rewriteObject,
-  type ResolvedTable,
-  type StatementInfo,
-} from '../../../src/txn/ddl.js';
+import { classifyStatement } from '../../../src/txn/ddl/classify.js';
+import { replaceCreateTableName, restrictToTables, rewriteDatabases, rewriteObject } from '../../../src/txn/ddl/rewrite.js';
+import { SKIPPED_STATEMENTS } from '../../../src/txn/ddl/skipped.js';
+import type { ResolvedTable, StatementInfo } from '../../../src/txn/ddl/statement-info.js';
 
 const DEFAULT_DB = 'themepark';
 
