@@ -2,9 +2,9 @@
 // source transactions may share one replica transaction (a group, never a
 // part of one) that also writes the position of the last of them
 // (checkpoint.ts), so a crash at any instant leaves both or neither. The
-// statements wait in a StatementBuffer and go out in batches through the
-// HandOverPipeline; the ApplyMode (owned by the replicator) says whether to
-// group and batch, or to apply carefully, one statement at a time.
+// statements go out through the transaction sender (transaction-sender.ts);
+// the ApplyMode (owned by the replicator) says whether to group and batch, or
+// to apply carefully, one statement at a time.
 import type { Endpoint } from '../config/connection-url.js';
 import { CarefulRetryError } from '../errors.js';
 import { RunCapabilities, type ApplierCapabilities } from '../capabilities.js';
@@ -18,26 +18,23 @@ import { ensureCheckpointSchema, readMasking, type Checkpoint, type CheckpointSt
 import { CheckpointWriter } from './checkpoint-writer.js';
 import { DdlApplier } from './ddl-applier.js';
 import { LocalFiles } from './local-files.js';
-import { HandOverPipeline, type ApplyFailure } from './pipeline.js';
-import { StatementBuffer, buffered, estimateBytes, type ApplyContext, type Buffered } from './statement-buffer.js';
+import type { ApplyFailure } from './pipeline.js';
+import { buffered, type ApplyContext, type Buffered } from './statement-buffer.js';
 import { binlogGrant, binlogRefusal } from './binlog-privilege.js';
 import { ReplicaConnection, type ApplyConnection } from './replica-connection.js';
 import { SqlRowApplier } from './row-applier.js';
 import { BinlogRowApplier } from './binlog-row-applier.js';
-import { NO_CONTEXT, describeContext } from './apply-errors.js';
+import { describeContext } from './apply-errors.js';
 import { BatchSender } from './batch-sender.js';
 import { ReplicaEngines, nonTransactionalMark } from './non-transactional.js';
-import { ReplicaTransaction, type Unit } from './replica-transaction.js';
+import type { Unit } from './replica-transaction.js';
+import { TransactionSender } from './transaction-sender.js';
 import { XaApplier } from './xa-applier.js';
 
 export type { ApplyContext } from './statement-buffer.js';
 export type { ApplyFailure } from './pipeline.js';
 export type { ApplyConnection } from './replica-connection.js';
 
-/** Batches sent ahead of their answers: enough to keep the replica busy while the next is built. */
-const PIPELINE_DEPTH = 3;
-/** A batch from this size goes out alone (nothing else on its way): memory holds one large statement at a time, not PIPELINE_DEPTH. */
-const LARGE_BATCH_BYTES = 8 * 1024 * 1024;
 /**
  * A group takes no more transactions once it holds this many (or rows, or
  * has been open this long): a large or slow transaction is committed at its
@@ -80,7 +77,7 @@ export interface ApplierOptions {
   /**
    * Told the bytes of a large row when it is taken in (positive) and when
    * its batch has answered (negative): the session holds the stream back
-   * meanwhile (see hold()).
+   * meanwhile (see TransactionSender.hold).
    */
   onLargeInFlight?: (bytes: number) => void;
   /** Told the table (as on the replica) of rows applied as SQL statements while BINLOG statements are on. */
@@ -106,8 +103,6 @@ async function binlogStatementsRefused(conn: ApplyConnection, flavor: BatchingOp
 }
 
 export class ReplicaApplier {
-  /** The replica transaction being built (statements may already be on their way), as named states (replica-transaction.ts). */
-  private readonly txn = new ReplicaTransaction();
   /** Rows the current source transaction changed so far (reported with its commit). */
   private changedRows = 0;
   /** Numbers the rows events, so a batch knows how many it spans. */
@@ -125,13 +120,10 @@ export class ReplicaApplier {
   set sourceSystemZone(zone: SystemZone | undefined) {
     this.ddls.sourceSystemZone = zone;
   }
-  private readonly buffer = new StatementBuffer();
-  private readonly pipeline = new HandOverPipeline();
   private readonly streamId: string;
   private readonly logger: Logger;
   private readonly mode: ApplyModeView;
   private readonly capabilities: ApplierCapabilities;
-  private readonly onLargeInFlight: ((bytes: number) => void) | undefined;
   private readonly onSqlPath: ((table: string) => void) | undefined;
   /** The apply session's connection: it owns the packet limit and error translation. */
   private readonly replica: ReplicaConnection;
@@ -142,8 +134,8 @@ export class ReplicaApplier {
   private readonly checkpoint: CheckpointWriter;
   private readonly ddls: DdlApplier;
   private readonly xa: XaApplier;
-  /** Sends each batch and checks its answers (batch-sender.ts). */
-  private readonly sender: BatchSender;
+  /** The replica transaction being built and sent. */
+  private readonly out: TransactionSender;
   /** The replica's VERSION(). */
   version = '';
 
@@ -160,7 +152,6 @@ export class ReplicaApplier {
     this.logger = options.logger;
     this.mode = options.mode ?? { grouped: true };
     this.capabilities = options.capabilities ?? new RunCapabilities(undefined);
-    this.onLargeInFlight = options.onLargeInFlight;
     this.onSqlPath = options.onSqlPath;
     this.onNonTransactional = options.onNonTransactional;
     this.replica = connection instanceof ReplicaConnection ? connection : new ReplicaConnection(connection);
@@ -170,7 +161,14 @@ export class ReplicaApplier {
     this.checkpoint = new CheckpointWriter(this.replica, this.streamId);
     this.ddls = new DdlApplier(this.replica, this.checkpoint, flavor, this.logger);
     this.xa = new XaApplier(this.replica, this.checkpoint, this.logger);
-    this.sender = new BatchSender(this.replica, this.binlogRows, this.checkpoint, this.capabilities, this.files, this.logger);
+    this.out = new TransactionSender({
+      replica: this.replica,
+      checkpoint: this.checkpoint,
+      xa: this.xa,
+      batches: new BatchSender(this.replica, this.binlogRows, this.checkpoint, this.capabilities, this.files, this.logger),
+      mode: this.mode,
+      onLargeInFlight: options.onLargeInFlight,
+    });
     this.replica.onReplaced(() => {
       this.sqlRows.connectionReplaced();
       this.binlogRows.connectionReplaced();
@@ -251,7 +249,7 @@ export class ReplicaApplier {
   }
 
   get inTransaction(): boolean {
-    return this.txn.unit !== undefined;
+    return this.out.txn.unit !== undefined;
   }
 
   /** The source transaction being applied has changed a table the replica cannot roll back (see non-transactional.ts). */
@@ -261,12 +259,12 @@ export class ReplicaApplier {
 
   /** Source transactions waiting in the open replica transaction for flush(). */
   get deferred(): number {
-    return this.txn.deferred;
+    return this.out.txn.deferred;
   }
 
   /** Why the pipeline stopped, once it has (the apply loop then stops too). */
   get failed(): ApplyFailure | undefined {
-    return this.pipeline.failed;
+    return this.out.pipeline.failed;
   }
 
   // One method per apply action, called by the apply loop (replicator/apply-loop.ts), the one place that dispatches them.
@@ -287,19 +285,19 @@ export class ReplicaApplier {
   // were a fifth of the main thread's work. A failure may be thrown at once.
 
   begin(action: Extract<ApplyAction, { type: 'begin' }>): Promise<void> | undefined {
-    this.pipeline.throwIfFailed();
+    this.out.pipeline.throwIfFailed();
     return action.xa !== undefined ? this.beginXa(action.xa) : undefined;
   }
 
   /** An XA prepare group begins: applied as an XA transaction of the same id (see xa-applier.ts). */
   private async beginXa(xid: string): Promise<void> {
-    await this.idle();
+    await this.out.idle();
     await this.xa.begin(xid);
   }
 
   /** A rows event: its statements, by the path it came for (see row-applier.ts), join the open replica transaction. */
   rows(change: RowChange, context: ApplyContext): Promise<void> | undefined {
-    this.pipeline.throwIfFailed();
+    this.out.pipeline.throwIfFailed();
     // Rows of an XA transaction already prepared here before a restart: applied already.
     if (this.xa.passesRows) return undefined;
     // Whether the replica can roll the table back: asked at its first event, known at once after (see non-transactional.ts).
@@ -313,14 +311,14 @@ export class ReplicaApplier {
 
   /** The rows event's statements join the open replica transaction (one by one for a table that cannot roll back). */
   private addRows(change: RowChange, context: ApplyContext, oneByOne: boolean): Promise<void> | undefined {
-    this.ensureTransaction();
+    this.out.ensureTransaction();
     if (change.binlog) {
       this.binlogRows.checkReady();
       // Most rows events join the BINLOG statement being built: nothing to make for them.
-      if (this.buffer.joinRows(change.binlog, change.statementEnd === true)) {
+      if (this.out.joinRows(change.binlog, change.statementEnd === true)) {
         this.events++;
         this.changedRows += change.binlog.rows;
-        return this.drainIfDue();
+        return this.out.drainIfDue();
       }
     }
     const label = { context, kind: change.kind, table: `${change.table.database}.${change.table.table}`, event: ++this.events };
@@ -328,7 +326,7 @@ export class ReplicaApplier {
     const built = (change.binlog ? this.binlogRows : this.sqlRows).build(change, label, { oneByOne });
     if (built instanceof Promise || built.some((statement) => this.replica.measures(statement))) return this.takeMeasured(built, change);
     this.take(built, change);
-    return this.drainIfDue();
+    return this.out.drainIfDue();
   }
 
   /** Statements built by asking the replica, or large enough to be measured against its packet limit first. */
@@ -336,14 +334,11 @@ export class ReplicaApplier {
     const statements = await built;
     for (const statement of statements) await this.replica.checkFits(statement);
     this.take(statements, change);
-    await this.drainIfDue();
+    await this.out.drainIfDue();
   }
 
   private take(statements: Buffered[], change: RowChange): void {
-    for (const statement of statements) {
-      this.hold(statement);
-      this.buffer.add(statement);
-    }
+    this.out.take(statements);
     this.changedRows += rowCount(change);
   }
 
@@ -365,37 +360,37 @@ export class ReplicaApplier {
     }
     if (this.deferred > 0) {
       // Rows of this transaction are in the group's replica transaction already: it cannot commit without them.
-      if (this.txn.name === 'changing') throw new CarefulRetryError(`a transaction in a group changes ${table} (${engine}: changes cannot be rolled back on the replica); applying them one at a time`);
+      if (this.out.txn.name === 'changing') throw new CarefulRetryError(`a transaction in a group changes ${table} (${engine}: changes cannot be rolled back on the replica); applying them one at a time`);
       // The group before it: committed and durable first.
-      await this.flush();
-      await this.idle();
+      await this.out.flush();
+      await this.out.idle();
     } else {
       // Its own statements so far: answered first.
-      await this.drain(true);
-      await this.pipeline.awaitWork(0);
-      this.pipeline.throwIfFailed();
+      await this.out.drain(true);
+      await this.out.pipeline.awaitWork(0);
+      this.out.pipeline.throwIfFailed();
     }
     const mark = nonTransactionalMark(describeContext(context), table, engine);
     // (Its first rows may be in the open replica transaction already: then the mark commits over a connection of its own.)
-    await this.checkpoint.markNonTransactional(mark, context, this.txn.unit !== undefined);
+    await this.checkpoint.markNonTransactional(mark, context, this.out.txn.unit !== undefined);
     this.marked = mark;
     this.logger.debug({ ...context, table, engine }, 'a transaction changes a table the replica cannot roll back: applied alone, never again');
   }
 
   /** SAVEPOINT / ROLLBACK TO SAVEPOINT inside a transaction, passed through (nothing to do before its first change). */
   async statement(sql: string, context: ApplyContext): Promise<void> {
-    this.pipeline.throwIfFailed();
-    if (!this.txn.unit) return;
-    this.ensureTransaction();
-    await this.send(buffered({ sql, params: [] }, { context, kind: 'statement' }));
+    this.out.pipeline.throwIfFailed();
+    if (!this.out.txn.unit) return;
+    this.out.ensureTransaction();
+    await this.out.send(buffered({ sql, params: [] }, { context, kind: 'statement' }));
   }
 
   /** A source ROLLBACK: undoes what this transaction applied (never a group's earlier transactions). */
   async sourceRollback(): Promise<void> {
-    this.pipeline.throwIfFailed();
+    this.out.pipeline.throwIfFailed();
     if (this.deferred > 0) throw new CarefulRetryError('a source ROLLBACK inside a commit group');
     // Everything before it must have gone through: rollback() forgets a failure.
-    await this.idle();
+    await this.out.idle();
     await this.rollback();
   }
 
@@ -405,7 +400,7 @@ export class ReplicaApplier {
    * transactions wait. `onDurable` runs once the position is durable.
    */
   commit(action: Extract<ApplyAction, { type: 'commit' }>, options: CommitOptions): CommitResult | Promise<CommitResult> {
-    this.pipeline.throwIfFailed();
+    this.out.pipeline.throwIfFailed();
     const rows = this.changedRows;
     this.changedRows = 0;
     this.sqlRows.transactionEnded();
@@ -413,29 +408,29 @@ export class ReplicaApplier {
     const alone = this.marked !== undefined;
     this.marked = undefined;
     if (action.xa !== undefined) return this.commitXaPrepare(action, options, rows);
-    if (this.txn.unit) {
+    if (this.out.txn.unit) {
       // Also when this transaction changed nothing of ours: it is counted in the group.
       // Only the group's last position is written, as the group is sealed.
-      this.ensureTransaction();
-      const unit = this.txn.sourceCommitted();
+      this.out.ensureTransaction();
+      const unit = this.out.txn.sourceCommitted();
       unit.last = { action, context: options.context };
       unit.onDurable = options.onDurable;
       unit.rows += rows;
       if (options.deferrable && this.mode.grouped && this.mayGrow(unit) && !alone) return { outcome: 'deferred', rows };
-      return this.seal()
-        .then(() => (alone ? this.idle() : undefined))
+      return this.out.seal()
+        .then(() => (alone ? this.out.idle() : undefined))
         .then(() => ({ outcome: 'committed', rows }));
     }
-    if (this.txn.name === 'ran-alone') return this.commitAfterDdl(this.checkpoint.position(action.position, action.timestamp, action.streamSeq ?? null), options, rows);
+    if (this.out.txn.name === 'ran-alone') return this.commitAfterDdl(this.checkpoint.position(action.position, action.timestamp, action.streamSeq ?? null), options, rows);
     // Nothing written: the position is as durable as everything before it.
-    this.pipeline.afterDurable(options.onDurable);
+    this.out.pipeline.afterDurable(options.onDurable);
     return { outcome: 'none', rows };
   }
 
   /** After a DDL (or an XA COMMIT/ROLLBACK): records its position (and clears the started-DDL mark) on its own. */
   private async commitAfterDdl(checkpoint: CheckpointStatement, options: CommitOptions, rows: number): Promise<CommitResult> {
     await this.checkpoint.write(checkpoint, options.context, this.xa.takeEnded());
-    this.txn.recorded();
+    this.out.txn.recorded();
     options.onDurable();
     return { outcome: 'committed', rows };
   }
@@ -445,31 +440,24 @@ export class ReplicaApplier {
   }
 
   /** Seals a group of deferred transactions; true when there was one. */
-  async flush(): Promise<boolean> {
-    // Never in the middle of a source transaction: its rows must not commit without its end.
-    if (this.txn.name !== 'between') return false;
-    await this.seal();
-    return true;
+  flush(): Promise<boolean> {
+    return this.out.flush();
   }
 
   /** Waits until everything handed over has answered and every sealed commit is durable; throws the failure. */
-  async idle(): Promise<void> {
-    await this.drain(true);
-    await this.pipeline.idle();
+  idle(): Promise<void> {
+    return this.out.idle();
   }
 
   /** Undoes the open replica transaction, once everything on its way has answered. */
   async rollback(): Promise<void> {
-    this.buffer.clear(); // never sent: nothing to undo
     this.files.clear();
     this.changedRows = 0;
     // (A mark committed stays: the next session finds it, unless this transaction's checkpoint clears it.)
     this.marked = undefined;
     this.sqlRows.transactionEnded();
-    const failed = await this.pipeline.reset();
-    // A failed transaction may be open even when no new one is being built.
-    const open = this.txn.unit !== undefined || failed;
-    this.txn.reset();
+    // (What was buffered was never sent: nothing to undo.)
+    const open = await this.out.reset();
     if (!(await this.xa.rollback(open)) && open) await this.replica.query('ROLLBACK');
   }
 
@@ -482,31 +470,17 @@ export class ReplicaApplier {
     await this.replica.end();
   }
 
-  /** Hands over what is buffered, then the COMMIT (pipelined: see pipeline.ts), or what ends the transaction instead. */
-  private async seal(end = 'COMMIT'): Promise<void> {
-    const unit = this.txn.unit!;
-    if (unit.last) {
-      const { action, context } = unit.last;
-      const { sql, params } = this.checkpoint.position(action.position, action.timestamp, action.streamSeq ?? null);
-      this.buffer.add(buffered({ sql, params, expectRows: 1 }, { context, kind: 'checkpoint' }));
-    }
-    await this.drain(true);
-    this.txn.seal();
-    this.pipeline.commit(unit.transactions, unit.batches, () => this.replica.run(end, [], NO_CONTEXT, 'commit'), unit.onDurable);
-    if (!this.mode.grouped) await this.idle();
-  }
-
   /**
    * The end of an XA prepare group: the replica's XA transaction, when any
    * of its rows were ours, is ended and prepared as a group of its own (see
    * xa-applier.ts); the position is recorded after it.
    */
   private async commitXaPrepare(action: Extract<ApplyAction, { type: 'commit' }>, options: CommitOptions, rows: number): Promise<CommitResult> {
-    const prepareOpen = this.txn.unit
+    const prepareOpen = this.out.txn.unit
       ? async (end: string) => {
-          this.txn.sourceCommitted();
-          await this.seal(end);
-          await this.idle();
+          this.out.txn.sourceCommitted();
+          await this.out.seal(end);
+          await this.out.idle();
         }
       : undefined;
     await this.xa.prepare(action.xa!, action.gtid, this.checkpoint.position(action.position, action.timestamp, action.streamSeq ?? null), options.context, prepareOpen);
@@ -516,101 +490,24 @@ export class ReplicaApplier {
 
   /** The group that commits or rolls back an XA transaction, run with nothing open (see xa-applier.ts). */
   async xaEnd(action: Extract<ApplyAction, { type: 'xa-end' }>, context: ApplyContext): Promise<void> {
-    this.pipeline.throwIfFailed();
-    await this.idle();
+    this.out.pipeline.throwIfFailed();
+    await this.out.idle();
     await this.xa.end(action, context);
-    this.txn.ranAlone(false);
-  }
-
-  private ensureTransaction(): void {
-    // autocommit is off: the first statement opens the replica transaction (an XA one with XA START).
-    if (!this.txn.change()) return;
-    const start = this.xa.startStatement;
-    if (start) this.buffer.add(buffered({ sql: start, params: [] }, { context: NO_CONTEXT, kind: 'xa' }));
-  }
-
-  /** Queues a statement; careful mode runs it at once, batching hands over full batches only. */
-  private async send(statement: Buffered): Promise<void> {
-    this.buffer.add(statement);
-    await this.drainIfDue();
-  }
-
-  private drainIfDue(): Promise<void> | undefined {
-    if (!this.mode.grouped) return this.drain(true);
-    return this.buffer.ready ? this.drain(false) : undefined;
-  }
-
-  /**
-   * Hands buffered statements to the driver, several per round trip, without
-   * waiting for the answers (their row counts are checked as they come). At
-   * most PIPELINE_DEPTH pieces of work are on their way at once; in careful
-   * mode each batch is awaited, so its error is the first.
-   */
-  private async drain(complete: boolean): Promise<void> {
-    if (this.buffer.length === 0) return;
-    const unit = this.txn.unit;
-    if (!unit) {
-      this.buffer.clear(); // statements outside a transaction are never buffered
-      return;
-    }
-    const careful = !this.mode.grouped;
-    for (const batch of this.buffer.take(complete)) {
-      // A batch of large rows waits for those before it: each is held in memory until the server has it.
-      const large = batch.reduce((n, b) => n + estimateBytes(b), 0) >= LARGE_BATCH_BYTES;
-      await this.pipeline.awaitWork(careful || large ? 0 : PIPELINE_DEPTH - 1);
-      this.pipeline.throwIfFailed();
-      const handed = this.pipeline.handOver(unit.transactions, async (hand) => {
-        try {
-          const answered = this.sender.send(batch);
-          hand();
-          await answered;
-        } finally {
-          this.release(batch);
-        }
-      });
-      unit.batches.push(handed);
-    }
-    if (careful) {
-      await this.pipeline.awaitWork(0);
-      this.pipeline.throwIfFailed();
-    }
-  }
-
-  /**
-   * A large row holds the stream back from the moment it is taken in until
-   * its batch has answered (release): the next large rows are not decoded
-   * meanwhile, each being in memory until the server has it. It never waits
-   * for more input to be sent (a full batch goes at once: see
-   * StatementBuffer.take), so holding cannot stall the stream. A session that
-   * fails lets go of everything with its queue.
-   */
-  private hold(statement: Buffered): void {
-    const bytes = estimateBytes(statement);
-    if (bytes < LARGE_BATCH_BYTES || !this.onLargeInFlight) return;
-    statement.held = bytes;
-    this.onLargeInFlight(bytes);
-  }
-
-  private release(batch: Buffered[]): void {
-    for (const b of batch) {
-      if (!b.held) continue;
-      this.onLargeInFlight?.(-b.held);
-      b.held = 0;
-    }
+    this.out.txn.ranAlone(false);
   }
 
   /** A DDL statement, run alone (see ddl-applier.ts): everything before it answered, and (outside a transaction) durable. */
   async ddl(action: Extract<ApplyAction, { type: 'ddl' }>, context: ApplyContext): Promise<void> {
-    this.pipeline.throwIfFailed();
-    await this.idle();
-    const standalone = this.txn.unit === undefined;
+    this.out.pipeline.throwIfFailed();
+    await this.out.idle();
+    const standalone = this.out.txn.unit === undefined;
     // (It leaves foreign key checks off, and table definitions may have changed.)
     this.sqlRows.afterDdl();
     this.engines.clear();
     // (Inside a source transaction, the DDL commits what is open: nothing of it is owed a position alone.)
     await this.ddls.apply(action, context, standalone, () => {
-      if (!standalone) this.txn.ranAlone(true);
+      if (!standalone) this.out.txn.ranAlone(true);
     });
-    if (standalone) this.txn.ranAlone(false);
+    if (standalone) this.out.txn.ranAlone(false);
   }
 }
