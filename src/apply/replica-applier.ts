@@ -1,10 +1,8 @@
-// Carries out apply actions on the replica over one connection. Consecutive
-// source transactions may share one replica transaction (a group, never a
-// part of one) that also writes the position of the last of them
-// (checkpoint.ts), so a crash at any instant leaves both or neither. The
-// statements go out through the transaction sender (transaction-sender.ts);
-// the ApplyMode (owned by the replicator) says whether to group and batch, or
-// to apply carefully, one statement at a time.
+// Carries out apply actions on the replica over one connection. The
+// statements go out through the transaction sender (transaction-sender.ts),
+// and commit groups (commit-groups.ts) say when a replica transaction is
+// sealed with its position; the ApplyMode (owned by the replicator) says
+// whether to group and batch, or to apply carefully, one statement at a time.
 import type { Endpoint } from '../config/connection-url.js';
 import { CarefulRetryError } from '../errors.js';
 import { RunCapabilities, type ApplierCapabilities } from '../capabilities.js';
@@ -14,8 +12,9 @@ import type { BatchingOptions } from '../sql/prepare.js';
 import type { ApplyAction } from '../txn/assembler.js';
 import type { SystemZone } from '../source/source-server.js';
 import type { ApplyModeView } from './apply-mode.js';
-import { ensureCheckpointSchema, readMasking, type Checkpoint, type CheckpointStatement } from './checkpoint.js';
+import { ensureCheckpointSchema, readMasking, type Checkpoint } from './checkpoint.js';
 import { CheckpointWriter } from './checkpoint-writer.js';
+import { CommitGroups, type CommitOptions, type CommitResult } from './commit-groups.js';
 import { DdlApplier } from './ddl-applier.js';
 import { LocalFiles } from './local-files.js';
 import type { ApplyFailure } from './pipeline.js';
@@ -27,7 +26,6 @@ import { BinlogRowApplier } from './binlog-row-applier.js';
 import { describeContext } from './apply-errors.js';
 import { BatchSender } from './batch-sender.js';
 import { ReplicaEngines, nonTransactionalMark } from './non-transactional.js';
-import type { Unit } from './replica-transaction.js';
 import { TransactionSender } from './transaction-sender.js';
 import { XaApplier } from './xa-applier.js';
 
@@ -35,35 +33,8 @@ export type { ApplyContext } from './statement-buffer.js';
 export type { ApplyFailure } from './pipeline.js';
 export type { ApplyConnection } from './replica-connection.js';
 
-/**
- * A group takes no more transactions once it holds this many (or rows, or
- * has been open this long): a large or slow transaction is committed at its
- * own end, not held open with whatever comes after it (which may be slow to
- * apply, and would be redone with it after a failure).
- */
-const GROUP_LIMIT = 500;
-const GROUP_ROWS = 10_000;
-const GROUP_OPEN_MS = 1_000;
-
 export type { ApplierCapabilities } from '../capabilities.js';
-
-/** How a source commit ended on the replica, and how many rows its transaction changed there. */
-export interface CommitResult {
-  /**
-   * 'committed': its replica transaction was sealed; 'deferred': it joined a
-   * group, sealed later; 'none': it touched nothing on the replica.
-   */
-  outcome: 'committed' | 'deferred' | 'none';
-  rows: number;
-}
-
-export interface CommitOptions {
-  context: ApplyContext;
-  /** More transactions wait: the commit may join a group (only when the mode is grouped). */
-  deferrable: boolean;
-  /** Records the position once the commit is durable (in source order). */
-  onDurable: () => void;
-}
+export type { CommitOptions, CommitResult } from './commit-groups.js';
 
 export interface ApplierOptions {
   streamId: string;
@@ -136,6 +107,7 @@ export class ReplicaApplier {
   private readonly xa: XaApplier;
   /** The replica transaction being built and sent. */
   private readonly out: TransactionSender;
+  private readonly commits: CommitGroups;
   /** The replica's VERSION(). */
   version = '';
 
@@ -169,6 +141,7 @@ export class ReplicaApplier {
       mode: this.mode,
       onLargeInFlight: options.onLargeInFlight,
     });
+    this.commits = new CommitGroups(this.out, this.checkpoint, this.xa, this.mode);
     this.replica.onReplaced(() => {
       this.sqlRows.connectionReplaced();
       this.binlogRows.connectionReplaced();
@@ -395,9 +368,8 @@ export class ReplicaApplier {
   }
 
   /**
-   * A source transaction's commit. Its position joins its rows in the same
-   * replica transaction: sealed now, or deferred into a group when more
-   * transactions wait. `onDurable` runs once the position is durable.
+   * A source transaction's commit (see commit-groups.ts). `onDurable` runs
+   * once its position is durable.
    */
   commit(action: Extract<ApplyAction, { type: 'commit' }>, options: CommitOptions): CommitResult | Promise<CommitResult> {
     this.out.pipeline.throwIfFailed();
@@ -407,36 +379,7 @@ export class ReplicaApplier {
     // Its checkpoint clears its mark: committed at once, and durable before anything after it is applied.
     const alone = this.marked !== undefined;
     this.marked = undefined;
-    if (action.xa !== undefined) return this.commitXaPrepare(action, options, rows);
-    if (this.out.txn.unit) {
-      // Also when this transaction changed nothing of ours: it is counted in the group.
-      // Only the group's last position is written, as the group is sealed.
-      this.out.ensureTransaction();
-      const unit = this.out.txn.sourceCommitted();
-      unit.last = { action, context: options.context };
-      unit.onDurable = options.onDurable;
-      unit.rows += rows;
-      if (options.deferrable && this.mode.grouped && this.mayGrow(unit) && !alone) return { outcome: 'deferred', rows };
-      return this.out.seal()
-        .then(() => (alone ? this.out.idle() : undefined))
-        .then(() => ({ outcome: 'committed', rows }));
-    }
-    if (this.out.txn.name === 'ran-alone') return this.commitAfterDdl(this.checkpoint.position(action.position, action.timestamp, action.streamSeq ?? null), options, rows);
-    // Nothing written: the position is as durable as everything before it.
-    this.out.pipeline.afterDurable(options.onDurable);
-    return { outcome: 'none', rows };
-  }
-
-  /** After a DDL (or an XA COMMIT/ROLLBACK): records its position (and clears the started-DDL mark) on its own. */
-  private async commitAfterDdl(checkpoint: CheckpointStatement, options: CommitOptions, rows: number): Promise<CommitResult> {
-    await this.checkpoint.write(checkpoint, options.context, this.xa.takeEnded());
-    this.out.txn.recorded();
-    options.onDurable();
-    return { outcome: 'committed', rows };
-  }
-
-  private mayGrow(unit: Unit): boolean {
-    return unit.transactions < GROUP_LIMIT && unit.rows < GROUP_ROWS && performance.now() - unit.openedAt < GROUP_OPEN_MS;
+    return this.commits.commit(action, options, rows, alone);
   }
 
   /** Seals a group of deferred transactions; true when there was one. */
@@ -468,24 +411,6 @@ export class ReplicaApplier {
       // The connection may already be gone; nothing was committed either way.
     }
     await this.replica.end();
-  }
-
-  /**
-   * The end of an XA prepare group: the replica's XA transaction, when any
-   * of its rows were ours, is ended and prepared as a group of its own (see
-   * xa-applier.ts); the position is recorded after it.
-   */
-  private async commitXaPrepare(action: Extract<ApplyAction, { type: 'commit' }>, options: CommitOptions, rows: number): Promise<CommitResult> {
-    const prepareOpen = this.out.txn.unit
-      ? async (end: string) => {
-          this.out.txn.sourceCommitted();
-          await this.out.seal(end);
-          await this.out.idle();
-        }
-      : undefined;
-    await this.xa.prepare(action.xa!, action.gtid, this.checkpoint.position(action.position, action.timestamp, action.streamSeq ?? null), options.context, prepareOpen);
-    options.onDurable();
-    return { outcome: 'committed', rows };
   }
 
   /** The group that commits or rolls back an XA transaction, run with nothing open (see xa-applier.ts). */
