@@ -5,7 +5,7 @@
 // what the first attempt wrote, so the second would write it twice. So a
 // source transaction that changes such a table (as the replica has it) is
 // applied so that nothing makes it fail spuriously once it has changed one,
-// and never again after it has (see ReplicaApplier.beforeNonTransactional):
+// and never again after it has (see NonTransactionalGuard):
 //
 // - its rows of such tables are built one statement per row or event (no
 //   LOAD DATA, whose warnings roll back, no set-based statement that may
@@ -22,9 +22,15 @@
 // connection, a kill): it is not applied again; `start` stops and says so
 // (InterruptedNonTransactionalError), as the server's own replica does not
 // retry such a transaction either.
-import { ApplyError } from '../errors.js';
+import { ApplyError, CarefulRetryError } from '../errors.js';
+import type { Logger } from '../log/logger.js';
 import { formatPosition, type BinlogPosition } from '../position.js';
+import type { RowChange } from '../source/events.js';
+import { describeContext } from './apply-errors.js';
 import type { SqlConnection } from './checkpoint.js';
+import type { CheckpointWriter } from './checkpoint-writer.js';
+import type { ApplyContext } from './statement-buffer.js';
+import type { TransactionSender } from './transaction-sender.js';
 
 /** The replica's storage engine of each table, when it cannot roll back; asked once per table until the next DDL. */
 export class ReplicaEngines {
@@ -71,6 +77,75 @@ export class ReplicaEngines {
   clear(): void {
     this.engines.clear();
     this.byTable = new WeakMap();
+  }
+}
+
+/** The rules above, for the source transaction being applied. */
+export class NonTransactionalGuard {
+  /**
+   * The mark of the source transaction being applied once it has changed a
+   * table the replica cannot roll back: it is committed alone, and never
+   * applied again after a failure.
+   */
+  private marked: string | undefined;
+
+  constructor(
+    private readonly out: TransactionSender,
+    private readonly checkpoint: CheckpointWriter,
+    private readonly logger: Logger,
+    /** Told each table (as on the replica) found not to be transactional there: its rows are built here from then on. */
+    private readonly onNonTransactional: ((table: string) => void) | undefined,
+  ) {}
+
+  /** The source transaction being applied has changed a table the replica cannot roll back. */
+  get changing(): boolean {
+    return this.marked !== undefined;
+  }
+
+  /**
+   * Before a change of a table the replica cannot roll back: from here on,
+   * this source transaction must not fail spuriously, and is never applied
+   * again. Everything before it has answered first, and the group before it
+   * is committed, so that a failure up to here is still retried as usual and
+   * the mark names the transaction right after the stored position.
+   */
+  async before(change: RowChange, engine: string, context: ApplyContext): Promise<void> {
+    const table = `${change.table.database}.${change.table.table}`;
+    this.onNonTransactional?.(table);
+    // Built ahead as LOAD DATA or set-based statements, which may fail where the
+    // source did not: applied carefully instead, before anything of the table is sent.
+    if (change.prepared?.statements.some((s) => s.load !== undefined || s.setBased === true)) {
+      throw new CarefulRetryError(`rows of ${table} (${engine}: changes cannot be rolled back on the replica) were built many at once; applying them one at a time`);
+    }
+    const { txn, pipeline } = this.out;
+    if (txn.deferred > 0) {
+      // Rows of this transaction are in the group's replica transaction already: it cannot commit without them.
+      if (txn.name === 'changing') throw new CarefulRetryError(`a transaction in a group changes ${table} (${engine}: changes cannot be rolled back on the replica); applying them one at a time`);
+      // The group before it: committed and durable first.
+      await this.out.flush();
+      await this.out.idle();
+    } else {
+      // Its own statements so far: answered first.
+      await this.out.drain(true);
+      await pipeline.awaitWork(0);
+      pipeline.throwIfFailed();
+    }
+    const mark = nonTransactionalMark(describeContext(context), table, engine);
+    // (Its first rows may be in the open replica transaction already: then the mark commits over a connection of its own.)
+    await this.checkpoint.markNonTransactional(mark, context, txn.unit !== undefined);
+    this.marked = mark;
+    this.logger.debug({ ...context, table, engine }, 'a transaction changes a table the replica cannot roll back: applied alone, never again');
+  }
+
+  /**
+   * The source transaction ended (committed or rolled back); true when it had
+   * a mark. A mark committed stays on the replica until its transaction's
+   * checkpoint clears it: a rollback leaves it for the next session to find.
+   */
+  transactionEnded(): boolean {
+    const marked = this.marked !== undefined;
+    this.marked = undefined;
+    return marked;
   }
 }
 

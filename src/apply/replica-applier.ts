@@ -23,9 +23,8 @@ import { binlogGrant, binlogRefusal } from './binlog-privilege.js';
 import { ReplicaConnection, type ApplyConnection } from './replica-connection.js';
 import { SqlRowApplier } from './row-applier.js';
 import { BinlogRowApplier } from './binlog-row-applier.js';
-import { describeContext } from './apply-errors.js';
 import { BatchSender } from './batch-sender.js';
-import { ReplicaEngines, nonTransactionalMark } from './non-transactional.js';
+import { NonTransactionalGuard, ReplicaEngines } from './non-transactional.js';
 import { TransactionSender } from './transaction-sender.js';
 import { XaApplier } from './xa-applier.js';
 
@@ -78,15 +77,8 @@ export class ReplicaApplier {
   private changedRows = 0;
   /** Numbers the rows events, so a batch knows how many it spans. */
   private events = 0;
-  /**
-   * The mark of the source transaction being applied once it has changed a
-   * table the replica cannot roll back (see non-transactional.ts): it is
-   * committed alone, and never applied again after a failure.
-   */
-  private marked: string | undefined;
   /** Which replica tables cannot roll back. */
   private readonly engines: ReplicaEngines;
-  private readonly onNonTransactional: ((table: string) => void) | undefined;
   /** What `time_zone = SYSTEM` means on the source (an offset), for its DDL; learned when the session connects. */
   set sourceSystemZone(zone: SystemZone | undefined) {
     this.ddls.sourceSystemZone = zone;
@@ -108,6 +100,7 @@ export class ReplicaApplier {
   /** The replica transaction being built and sent. */
   private readonly out: TransactionSender;
   private readonly commits: CommitGroups;
+  private readonly nonTransactional: NonTransactionalGuard;
   /** The replica's VERSION(). */
   version = '';
 
@@ -125,7 +118,6 @@ export class ReplicaApplier {
     this.mode = options.mode ?? { grouped: true };
     this.capabilities = options.capabilities ?? new RunCapabilities(undefined);
     this.onSqlPath = options.onSqlPath;
-    this.onNonTransactional = options.onNonTransactional;
     this.replica = connection instanceof ReplicaConnection ? connection : new ReplicaConnection(connection);
     this.engines = new ReplicaEngines(this.replica);
     this.sqlRows = new SqlRowApplier(this.replica, flavor, this.mode, () => this.batchingOptions);
@@ -142,6 +134,7 @@ export class ReplicaApplier {
       onLargeInFlight: options.onLargeInFlight,
     });
     this.commits = new CommitGroups(this.out, this.checkpoint, this.xa, this.mode);
+    this.nonTransactional = new NonTransactionalGuard(this.out, this.checkpoint, this.logger, options.onNonTransactional);
     this.replica.onReplaced(() => {
       this.sqlRows.connectionReplaced();
       this.binlogRows.connectionReplaced();
@@ -227,7 +220,7 @@ export class ReplicaApplier {
 
   /** The source transaction being applied has changed a table the replica cannot roll back (see non-transactional.ts). */
   get changingNonTransactional(): boolean {
-    return this.marked !== undefined;
+    return this.nonTransactional.changing;
   }
 
   /** Source transactions waiting in the open replica transaction for flush(). */
@@ -276,8 +269,8 @@ export class ReplicaApplier {
     // Whether the replica can roll the table back: asked at its first event, known at once after (see non-transactional.ts).
     const engine = this.engines.known(change.table);
     if (engine === undefined) return this.engines.ask(change.table).then(() => this.rows(change, context));
-    if (engine !== null && this.marked === undefined) {
-      return this.beforeNonTransactional(change, engine, context).then(() => this.addRows(change, context, true));
+    if (engine !== null && !this.nonTransactional.changing) {
+      return this.nonTransactional.before(change, engine, context).then(() => this.addRows(change, context, true));
     }
     return this.addRows(change, context, engine !== null);
   }
@@ -315,41 +308,6 @@ export class ReplicaApplier {
     this.changedRows += rowCount(change);
   }
 
-  /**
-   * Before a change of a table the replica cannot roll back (see
-   * non-transactional.ts): from here on, this source transaction must not
-   * fail spuriously, and is never applied again. Everything before it has
-   * answered first, and the group before it is committed, so that a failure
-   * up to here is still retried as usual and the mark names the transaction
-   * right after the stored position.
-   */
-  private async beforeNonTransactional(change: RowChange, engine: string, context: ApplyContext): Promise<void> {
-    const table = `${change.table.database}.${change.table.table}`;
-    this.onNonTransactional?.(table);
-    // Built ahead as LOAD DATA or set-based statements, which may fail where the
-    // source did not: applied carefully instead, before anything of the table is sent.
-    if (change.prepared?.statements.some((s) => s.load !== undefined || s.setBased === true)) {
-      throw new CarefulRetryError(`rows of ${table} (${engine}: changes cannot be rolled back on the replica) were built many at once; applying them one at a time`);
-    }
-    if (this.deferred > 0) {
-      // Rows of this transaction are in the group's replica transaction already: it cannot commit without them.
-      if (this.out.txn.name === 'changing') throw new CarefulRetryError(`a transaction in a group changes ${table} (${engine}: changes cannot be rolled back on the replica); applying them one at a time`);
-      // The group before it: committed and durable first.
-      await this.out.flush();
-      await this.out.idle();
-    } else {
-      // Its own statements so far: answered first.
-      await this.out.drain(true);
-      await this.out.pipeline.awaitWork(0);
-      this.out.pipeline.throwIfFailed();
-    }
-    const mark = nonTransactionalMark(describeContext(context), table, engine);
-    // (Its first rows may be in the open replica transaction already: then the mark commits over a connection of its own.)
-    await this.checkpoint.markNonTransactional(mark, context, this.out.txn.unit !== undefined);
-    this.marked = mark;
-    this.logger.debug({ ...context, table, engine }, 'a transaction changes a table the replica cannot roll back: applied alone, never again');
-  }
-
   /** SAVEPOINT / ROLLBACK TO SAVEPOINT inside a transaction, passed through (nothing to do before its first change). */
   async statement(sql: string, context: ApplyContext): Promise<void> {
     this.out.pipeline.throwIfFailed();
@@ -376,10 +334,7 @@ export class ReplicaApplier {
     const rows = this.changedRows;
     this.changedRows = 0;
     this.sqlRows.transactionEnded();
-    // Its checkpoint clears its mark: committed at once, and durable before anything after it is applied.
-    const alone = this.marked !== undefined;
-    this.marked = undefined;
-    return this.commits.commit(action, options, rows, alone);
+    return this.commits.commit(action, options, rows, this.nonTransactional.transactionEnded());
   }
 
   /** Seals a group of deferred transactions; true when there was one. */
@@ -397,7 +352,7 @@ export class ReplicaApplier {
     this.files.clear();
     this.changedRows = 0;
     // (A mark committed stays: the next session finds it, unless this transaction's checkpoint clears it.)
-    this.marked = undefined;
+    this.nonTransactional.transactionEnded();
     this.sqlRows.transactionEnded();
     // (What was buffered was never sent: nothing to undo.)
     const open = await this.out.reset();
