@@ -1,13 +1,16 @@
-// Carries out apply actions on the replica over one connection. The
-// statements go out through the transaction sender (transaction-sender.ts),
-// and commit groups (commit-groups.ts) say when a replica transaction is
-// sealed with its position; the ApplyMode (owned by the replicator) says
-// whether to group and batch, or to apply carefully, one statement at a time.
+// Carries out apply actions on the replica over one connection, one method
+// per action, each handed to the part whose job it is: the row paths
+// (row-paths.ts) make a rows event's statements, the transaction sender
+// (transaction-sender.ts) batches and pipelines them, commit groups
+// (commit-groups.ts) say when a replica transaction is sealed with its
+// position, and DDL and XA transactions have appliers of their own. The
+// ApplyMode (owned by the replicator) says whether to group and batch, or to
+// apply carefully, one statement at a time.
 import type { Endpoint } from '../config/connection-url.js';
 import { CarefulRetryError } from '../errors.js';
 import { RunCapabilities, type ApplierCapabilities } from '../capabilities.js';
 import type { Logger } from '../log/logger.js';
-import { rowCount, type RowChange } from '../source/events.js';
+import type { RowChange } from '../source/events.js';
 import type { BatchingOptions } from '../sql/prepare.js';
 import type { ApplyAction } from '../txn/assembler.js';
 import type { SystemZone } from '../source/source-server.js';
@@ -18,11 +21,9 @@ import { CommitGroups, type CommitOptions, type CommitResult } from './commit-gr
 import { DdlApplier } from './ddl-applier.js';
 import { LocalFiles } from './local-files.js';
 import type { ApplyFailure } from './pipeline.js';
-import { buffered, type ApplyContext, type Buffered } from './statement-buffer.js';
-import { binlogGrant, binlogRefusal } from './binlog-privilege.js';
+import { buffered, type ApplyContext } from './statement-buffer.js';
 import { ReplicaConnection, type ApplyConnection } from './replica-connection.js';
-import { SqlRowApplier } from './row-applier.js';
-import { BinlogRowApplier } from './binlog-row-applier.js';
+import { RowPaths, fitCapabilities } from './row-paths.js';
 import { BatchSender } from './batch-sender.js';
 import { NonTransactionalGuard, ReplicaEngines } from './non-transactional.js';
 import { TransactionSender } from './transaction-sender.js';
@@ -31,7 +32,6 @@ import { XaApplier } from './xa-applier.js';
 export type { ApplyContext } from './statement-buffer.js';
 export type { ApplyFailure } from './pipeline.js';
 export type { ApplyConnection } from './replica-connection.js';
-
 export type { ApplierCapabilities } from '../capabilities.js';
 export type { CommitOptions, CommitResult } from './commit-groups.js';
 
@@ -59,24 +59,7 @@ export interface ApplierOptions {
   onNonTransactional?: (table: string) => void;
 }
 
-/** Why row events cannot go as BINLOG statements on this connection, as the log says it; undefined when they can. */
-async function binlogStatementsRefused(conn: ApplyConnection, flavor: BatchingOptions['flavor']): Promise<string | undefined> {
-  const refusal = await binlogRefusal(conn);
-  if (!refusal) return undefined;
-  if (refusal.reason === 'privilege') {
-    return (
-      `the replica's user may not send BINLOG statements (it needs ${binlogGrant(flavor)}); row events are applied as SQL statements instead, ` +
-      `which is slower to catch up (docs/replication.md, two row paths): GRANT ${binlogGrant(flavor)} ON *.* TO the replica's user to let the replica apply them itself`
-    );
-  }
-  return `the replica refused a BINLOG statement (${refusal.message}); row events are applied as SQL statements instead`;
-}
-
 export class ReplicaApplier {
-  /** Rows the current source transaction changed so far (reported with its commit). */
-  private changedRows = 0;
-  /** Numbers the rows events, so a batch knows how many it spans. */
-  private events = 0;
   /** Which replica tables cannot roll back. */
   private readonly engines: ReplicaEngines;
   /** What `time_zone = SYSTEM` means on the source (an offset), for its DDL; learned when the session connects. */
@@ -85,14 +68,10 @@ export class ReplicaApplier {
   }
   private readonly streamId: string;
   private readonly logger: Logger;
-  private readonly mode: ApplyModeView;
   private readonly capabilities: ApplierCapabilities;
-  private readonly onSqlPath: ((table: string) => void) | undefined;
   /** The apply session's connection: it owns the packet limit and error translation. */
   private readonly replica: ReplicaConnection;
-  /** The two row paths (see row-applier.ts), chosen per rows event. */
-  private readonly sqlRows: SqlRowApplier;
-  private readonly binlogRows: BinlogRowApplier;
+  private readonly rowPaths: RowPaths;
   /** The stream's checkpoint row: claimed, written, fenced. */
   private readonly checkpoint: CheckpointWriter;
   private readonly ddls: DdlApplier;
@@ -115,13 +94,11 @@ export class ReplicaApplier {
   ) {
     this.streamId = options.streamId;
     this.logger = options.logger;
-    this.mode = options.mode ?? { grouped: true };
+    const mode = options.mode ?? { grouped: true };
     this.capabilities = options.capabilities ?? new RunCapabilities(undefined);
-    this.onSqlPath = options.onSqlPath;
     this.replica = connection instanceof ReplicaConnection ? connection : new ReplicaConnection(connection);
     this.engines = new ReplicaEngines(this.replica);
-    this.sqlRows = new SqlRowApplier(this.replica, flavor, this.mode, () => this.batchingOptions);
-    this.binlogRows = new BinlogRowApplier(this.replica, this.capabilities);
+    this.rowPaths = new RowPaths(this.replica, flavor, mode, this.capabilities, options.onSqlPath);
     this.checkpoint = new CheckpointWriter(this.replica, this.streamId);
     this.ddls = new DdlApplier(this.replica, this.checkpoint, flavor, this.logger);
     this.xa = new XaApplier(this.replica, this.checkpoint, this.logger);
@@ -129,16 +106,12 @@ export class ReplicaApplier {
       replica: this.replica,
       checkpoint: this.checkpoint,
       xa: this.xa,
-      batches: new BatchSender(this.replica, this.binlogRows, this.checkpoint, this.capabilities, this.files, this.logger),
-      mode: this.mode,
+      batches: new BatchSender(this.replica, this.rowPaths.binlog, this.checkpoint, this.capabilities, this.files, this.logger),
+      mode,
       onLargeInFlight: options.onLargeInFlight,
     });
-    this.commits = new CommitGroups(this.out, this.checkpoint, this.xa, this.mode);
+    this.commits = new CommitGroups(this.out, this.checkpoint, this.xa, mode);
     this.nonTransactional = new NonTransactionalGuard(this.out, this.checkpoint, this.logger, options.onNonTransactional);
-    this.replica.onReplaced(() => {
-      this.sqlRows.connectionReplaced();
-      this.binlogRows.connectionReplaced();
-    });
   }
 
   static async open(endpoint: Endpoint, options: ApplierOptions): Promise<ReplicaApplier> {
@@ -146,12 +119,8 @@ export class ReplicaApplier {
     const { replica, info } = await ReplicaConnection.open(endpoint, files);
     const applier = new ReplicaApplier(replica, info.flavor, options, files);
     applier.version = info.version;
-    if (!info.localInfile) applier.capabilities.disable('loadData', 'the replica has local_infile off; large inserts go as INSERT statements', 'info');
     // (Asked for a run of `start` only: a position written outside the stream applies no rows.)
-    if (options.capabilities?.binlogStatements) {
-      const refusal = await binlogStatementsRefused(replica.current, info.flavor);
-      if (refusal) applier.capabilities.disable('binlogStatements', refusal);
-    }
+    await fitCapabilities(replica.current, info, applier.capabilities, options.capabilities?.binlogStatements === true);
     await ensureCheckpointSchema(replica.current);
     return applier;
   }
@@ -188,7 +157,7 @@ export class ReplicaApplier {
 
   /** How statements may be built ahead for this replica (see decode-thread.ts). */
   get batchingOptions(): BatchingOptions {
-    return { flavor: this.flavor, loadData: this.capabilities.loadData };
+    return this.rowPaths.batchingOptions;
   }
 
   /**
@@ -234,22 +203,22 @@ export class ReplicaApplier {
   }
 
   // One method per apply action, called by the apply loop (replicator/apply-loop.ts), the one place that dispatches them.
-
-  /** The binlog being read has this format description: BINLOG statements' events are read with it. */
-  setFormat(event: Uint8Array): void {
-    this.binlogRows.setFormat(event);
-  }
-
-  /**
-   * A source transaction begins. The replica transaction opens lazily, at
-   * the first replicated change; an XA one with XA START (see ensureTransaction).
-   */
   //
   // The steps taken for every event (begin, rows, commit) finish at once
   // when they need not wait (undefined, or the commit's result), else they
   // return a promise: on a stream of small transactions the promises alone
   // were a fifth of the main thread's work. A failure may be thrown at once.
 
+  /** The binlog being read has this format description: BINLOG statements' events are read with it. */
+  setFormat(event: Uint8Array): void {
+    this.rowPaths.binlog.setFormat(event);
+  }
+
+  /**
+   * A source transaction begins. The replica transaction opens lazily, at
+   * the first replicated change; an XA one with XA START (see
+   * TransactionSender.ensureTransaction).
+   */
   begin(action: Extract<ApplyAction, { type: 'begin' }>): Promise<void> | undefined {
     this.out.pipeline.throwIfFailed();
     return action.xa !== undefined ? this.beginXa(action.xa) : undefined;
@@ -261,7 +230,7 @@ export class ReplicaApplier {
     await this.xa.begin(xid);
   }
 
-  /** A rows event: its statements, by the path it came for (see row-applier.ts), join the open replica transaction. */
+  /** A rows event: its statements, by the path it came for (see row-paths.ts), join the open replica transaction. */
   rows(change: RowChange, context: ApplyContext): Promise<void> | undefined {
     this.out.pipeline.throwIfFailed();
     // Rows of an XA transaction already prepared here before a restart: applied already.
@@ -270,42 +239,9 @@ export class ReplicaApplier {
     const engine = this.engines.known(change.table);
     if (engine === undefined) return this.engines.ask(change.table).then(() => this.rows(change, context));
     if (engine !== null && !this.nonTransactional.changing) {
-      return this.nonTransactional.before(change, engine, context).then(() => this.addRows(change, context, true));
+      return this.nonTransactional.before(change, engine, context).then(() => this.rowPaths.add(change, context, true, this.out));
     }
-    return this.addRows(change, context, engine !== null);
-  }
-
-  /** The rows event's statements join the open replica transaction (one by one for a table that cannot roll back). */
-  private addRows(change: RowChange, context: ApplyContext, oneByOne: boolean): Promise<void> | undefined {
-    this.out.ensureTransaction();
-    if (change.binlog) {
-      this.binlogRows.checkReady();
-      // Most rows events join the BINLOG statement being built: nothing to make for them.
-      if (this.out.joinRows(change.binlog, change.statementEnd === true)) {
-        this.events++;
-        this.changedRows += change.binlog.rows;
-        return this.out.drainIfDue();
-      }
-    }
-    const label = { context, kind: change.kind, table: `${change.table.database}.${change.table.table}`, event: ++this.events };
-    if (!change.binlog && this.capabilities.binlogStatements) this.onSqlPath?.(label.table);
-    const built = (change.binlog ? this.binlogRows : this.sqlRows).build(change, label, { oneByOne });
-    if (built instanceof Promise || built.some((statement) => this.replica.measures(statement))) return this.takeMeasured(built, change);
-    this.take(built, change);
-    return this.out.drainIfDue();
-  }
-
-  /** Statements built by asking the replica, or large enough to be measured against its packet limit first. */
-  private async takeMeasured(built: Buffered[] | Promise<Buffered[]>, change: RowChange): Promise<void> {
-    const statements = await built;
-    for (const statement of statements) await this.replica.checkFits(statement);
-    this.take(statements, change);
-    await this.out.drainIfDue();
-  }
-
-  private take(statements: Buffered[], change: RowChange): void {
-    this.out.take(statements);
-    this.changedRows += rowCount(change);
+    return this.rowPaths.add(change, context, engine !== null, this.out);
   }
 
   /** SAVEPOINT / ROLLBACK TO SAVEPOINT inside a transaction, passed through (nothing to do before its first change). */
@@ -321,7 +257,7 @@ export class ReplicaApplier {
     this.out.pipeline.throwIfFailed();
     if (this.deferred > 0) throw new CarefulRetryError('a source ROLLBACK inside a commit group');
     // Everything before it must have gone through: rollback() forgets a failure.
-    await this.out.idle();
+    await this.idle();
     await this.rollback();
   }
 
@@ -331,9 +267,7 @@ export class ReplicaApplier {
    */
   commit(action: Extract<ApplyAction, { type: 'commit' }>, options: CommitOptions): CommitResult | Promise<CommitResult> {
     this.out.pipeline.throwIfFailed();
-    const rows = this.changedRows;
-    this.changedRows = 0;
-    this.sqlRows.transactionEnded();
+    const rows = this.rowPaths.transactionEnded();
     return this.commits.commit(action, options, rows, this.nonTransactional.transactionEnded());
   }
 
@@ -350,10 +284,9 @@ export class ReplicaApplier {
   /** Undoes the open replica transaction, once everything on its way has answered. */
   async rollback(): Promise<void> {
     this.files.clear();
-    this.changedRows = 0;
+    this.rowPaths.transactionEnded();
     // (A mark committed stays: the next session finds it, unless this transaction's checkpoint clears it.)
     this.nonTransactional.transactionEnded();
-    this.sqlRows.transactionEnded();
     // (What was buffered was never sent: nothing to undo.)
     const open = await this.out.reset();
     if (!(await this.xa.rollback(open)) && open) await this.replica.query('ROLLBACK');
@@ -371,7 +304,7 @@ export class ReplicaApplier {
   /** The group that commits or rolls back an XA transaction, run with nothing open (see xa-applier.ts). */
   async xaEnd(action: Extract<ApplyAction, { type: 'xa-end' }>, context: ApplyContext): Promise<void> {
     this.out.pipeline.throwIfFailed();
-    await this.out.idle();
+    await this.idle();
     await this.xa.end(action, context);
     this.out.txn.ranAlone(false);
   }
@@ -379,10 +312,10 @@ export class ReplicaApplier {
   /** A DDL statement, run alone (see ddl-applier.ts): everything before it answered, and (outside a transaction) durable. */
   async ddl(action: Extract<ApplyAction, { type: 'ddl' }>, context: ApplyContext): Promise<void> {
     this.out.pipeline.throwIfFailed();
-    await this.out.idle();
+    await this.idle();
     const standalone = this.out.txn.unit === undefined;
     // (It leaves foreign key checks off, and table definitions may have changed.)
-    this.sqlRows.afterDdl();
+    this.rowPaths.sql.afterDdl();
     this.engines.clear();
     // (Inside a source transaction, the DDL commits what is open: nothing of it is owed a position alone.)
     await this.ddls.apply(action, context, standalone, () => {
