@@ -231,7 +231,7 @@ export function pendingDdlStatement(streamId: string, epoch: number, marker: str
  * Its own checkpoint clears the mark in the same replica transaction as its
  * other rows (checkpointStatement); a mark that outlives its session means
  * the transaction was interrupted after changing them, and is never applied
- * again without the operator (see ReplicaApplier and the session's claim).
+ * again without the operator (see NonTransactionalGuard and the session's claim).
  * Fenced like a checkpoint.
  */
 export function nonTransactionalStatement(streamId: string, epoch: number, marker: string): CheckpointStatement {

@@ -1,7 +1,8 @@
 // The two ways a rows event reaches the replica, behind one face: a
 // RowApplier turns one rows event into statements for the statement buffer
-// (which joins and batches them; the ReplicaApplier sends them in its
-// transaction). Chosen per event, by how it arrived from the source:
+// (which joins and batches them; the TransactionSender sends them in its
+// transaction). Chosen per event (row-paths.ts), by how it arrived from the
+// source:
 //
 // - BinlogRowApplier (binlog-row-applier.ts): the event's own bytes, applied
 //   by the replica's row code in a BINLOG statement. The normal path.

@@ -25,7 +25,7 @@ export interface Buffered {
   params: unknown[];
   /** Large byte values, at the BLOB_MARKs of a text built ahead (see prepare.ts). */
   blobs?: readonly Uint8Array[] | undefined;
-  /** Bytes of a large row counted as held back from the stream until its batch has answered (see the applier). */
+  /** Bytes of a large row counted as held back from the stream until its batch has answered (see TransactionSender.hold). */
   held?: number;
   /** Rows the statement must touch (fewer: the replica has drifted; the checkpoint: a later epoch owns the stream). */
   expectRows?: number | undefined;
