@@ -21,12 +21,13 @@ import {
   type JetStreamClient,
   type JetStreamManager,
   type ConsumerMessages,
+  type JsMsg,
   type StreamInfo,
 } from '@nats-io/jetstream';
 import { AuthenticationError, ConfigError, NatsConnectionError, RelayStreamError, describeError } from '../errors.js';
 import { describeRelay, type RelayAddress } from './relay-url.js';
 import { parsePlace, type MessagePlace } from './message.js';
-import { HeaderBlock } from './header-block.js';
+import { HeaderBlock, readHeaderBlock } from './header-block.js';
 
 /** How to reach the stream: its address and credentials (secrets registered by whoever read them). */
 export interface NatsOptions {
@@ -302,7 +303,7 @@ export class NatsStream {
       stop: () => void messages.close().catch(() => undefined),
       [Symbol.asyncIterator]: async function* (this: void) {
         for await (const m of messages) {
-          yield { seq: m.seq, place: parsePlace((name) => m.headers?.get(name) || undefined, m.seq), data: m.data, pending: m.info.pending };
+          yield { seq: m.seq, place: parsePlace(headersOf(m), m.seq), data: m.data, pending: m.info.pending };
         }
       },
     };
@@ -317,6 +318,20 @@ export class NatsStream {
     clearInterval(this.sweeper);
     await this.nc.close().catch(() => undefined);
   }
+}
+
+/**
+ * A consumed message's headers by name, read from its header bytes where
+ * the client (3.x) keeps them: the message's bytes, headers first, and
+ * their length (see readHeaderBlock for why). Through the client's own
+ * headers otherwise.
+ */
+function headersOf(m: JsMsg): (name: string) => string | undefined {
+  const kept = (m as unknown as { msg?: { _rdata?: unknown; _msg?: { hdr?: unknown } } }).msg;
+  const bytes = kept?._rdata;
+  const length = kept?._msg?.hdr;
+  if (bytes instanceof Uint8Array && typeof length === 'number' && length > 0 && length <= bytes.length) return readHeaderBlock(bytes.subarray(0, length));
+  return (name) => m.headers?.get(name) || undefined;
 }
 
 function readCreds(path: string): Uint8Array {

@@ -97,7 +97,7 @@ export class TransactionCutter {
   }
 
   /**
-   * One event (a copy the cutter may keep and change), in stream order:
+   * One event (the cutter's to keep and change), in stream order:
    * what it completes, if anything.
    */
   feed(event: Buffer): CutResult | undefined {

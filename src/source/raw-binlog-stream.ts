@@ -19,7 +19,11 @@ export interface RawBinlogStreamOptions {
   serverId: number;
   start: StreamStart;
   logger: Logger;
-  /** Each event (a copy, the receiver's to keep), in binlog order; format description events included. */
+  /**
+   * Each event, in binlog order; format description events included. The
+   * receiver's to keep and change: a view of the bytes the connection read
+   * (never read again, nor reused, by the client), not a copy.
+   */
   onEvent: (event: Buffer) => void;
   /** The stream is dead (connection lost, server error, silence). */
   onError: (error: Error) => void;
@@ -68,7 +72,7 @@ export class RawBinlogStream extends DumpReader {
     this.startWatchdog(5 * (this.options.heartbeatMs ?? 1000));
   }
 
-  /** Every event's packet: copied and handed over; zongji never reads it. */
+  /** Every event's packet: handed over (see onEvent); zongji never reads it. */
   private take(zongji: object, bytes: Buffer, at: number, end: number): boolean {
     if (this.failed) return true;
     this.lastEventAt = Date.now();
@@ -77,7 +81,7 @@ export class RawBinlogStream extends DumpReader {
       this.format = format;
       this.options.onEvent(format);
     }
-    this.options.onEvent(Buffer.from(bytes.subarray(at, end)));
+    this.options.onEvent(bytes.subarray(at, end));
     return true;
   }
 }

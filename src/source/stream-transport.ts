@@ -179,7 +179,7 @@ export class StreamTransport implements BinlogTransport {
       this.format = format;
       packets.push(packetOf(format));
     }
-    for (const event of events) packets.push(packetOf(event));
+    packets.push(...packetsOf(events));
     this.giving = place.part === place.parts ? { file: place.file, position: place.position, seq } : undefined;
     try {
       for (const packet of packets) {
@@ -207,10 +207,23 @@ export class StreamTransport implements BinlogTransport {
 
 /** An event with the zero byte mysql2's packets begin with (a copy: the message's buffer is the client's). */
 function packetOf(event: Uint8Array): EventPacket {
-  const packet = Buffer.allocUnsafe(1 + event.length);
-  packet[0] = 0;
-  packet.set(event, 1);
-  return new EventPacket(packet, 0, packet.length);
+  return packetsOf([event])[0]!;
+}
+
+/** Events as packets (see packetOf), copied into one buffer: one allocation for a message, not one for each of its events. */
+function packetsOf(events: readonly Uint8Array[]): EventPacket[] {
+  let size = 0;
+  for (const event of events) size += 1 + event.length;
+  const bytes = Buffer.allocUnsafe(size);
+  const packets: EventPacket[] = [];
+  let at = 0;
+  for (const event of events) {
+    bytes[at] = 0;
+    bytes.set(event, at + 1);
+    packets.push(new EventPacket(bytes, at, at + 1 + event.length));
+    at += 1 + event.length;
+  }
+  return packets;
 }
 
 /** The heartbeat a server sends on an idle dump: the file, and the position in its header. */
