@@ -66,7 +66,7 @@ const DATABASES = ['sbtest', 'bulk', 'big', 'steady'];
 interface ScenarioResult {
   scenario: string;
   /** Every run's seconds, when repeated. */
-  runs?: Array<{ native: number; ours: number; binlogSyncCpu: number }>;
+  runs?: Array<{ native: number; ours: number; binlogSyncCpu?: number; ratio?: number }>;
   nativeSeconds?: number;
   oursSeconds?: number;
   ratio?: number;
@@ -374,6 +374,22 @@ async function backlog(
   return results;
 }
 
+/** A relay scenario's runs as one result: median seconds and CPU (each figure apart), every run's seconds when more than one. */
+function medianOfRuns(first: ScenarioResult, mine: ScenarioResult[]): ScenarioResult {
+  const nativeSeconds = median(mine.map((r) => r.nativeSeconds!));
+  const oursSeconds = median(mine.map((r) => r.oursSeconds!));
+  const processCpuSeconds = Object.fromEntries(Object.keys(first.processCpuSeconds ?? {}).map((name) => [name, median(mine.map((r) => r.processCpuSeconds![name]!))]));
+  return {
+    ...first,
+    nativeSeconds,
+    oursSeconds,
+    ratio: nativeSeconds / oursSeconds,
+    processCpuSeconds,
+    identical: mine.every((r) => r.identical),
+    ...(mine.length > 1 ? { runs: mine.map((r) => ({ native: r.nativeSeconds!, ours: r.oursSeconds!, ratio: r.ratio! })) } : {}),
+  };
+}
+
 function sysbench(source: ManagedServer, command: 'prepare' | 'run'): void {
   const args = [
     'oltp_write_only',
@@ -624,7 +640,10 @@ async function main(): Promise<void> {
     if (scenarios.includes('replay')) results.push(await replayScenario(source, num('bulk-rows'), join(REPO, 'bin/binlog-sync.js'), identical));
     if (scenarios.includes('relay')) {
       const options = { cli: join(REPO, 'bin/binlog-sync.js'), events: num('sysbench-events'), threads: num('sysbench-threads'), tables: num('sysbench-tables'), rows: num('sysbench-rows') };
-      results.push(...(await relayScenario(source, options, identical)));
+      // (Each run with servers and a NATS of its own; the medians reported, and every run's seconds.)
+      const runs: ScenarioResult[][] = [];
+      for (let run = 0; run < repeat; run++) runs.push(await relayScenario(source, options, identical));
+      results.push(...runs[0]!.map((first, i) => medianOfRuns(first, runs.map((r) => r[i]!))));
     }
     await conn.end();
   } finally {
@@ -649,6 +668,7 @@ async function main(): Promise<void> {
       if (r.peakRssMiB !== undefined) console.log(`${''.padEnd(28)}  peak RSS of binlog-sync: ${r.peakRssMiB} MiB`);
     } else {
       console.log(`${r.scenario.padEnd(28)}  ${r.nativeSeconds!.toFixed(2).padStart(8)} ${r.oursSeconds!.toFixed(2).padStart(8)}   ${r.ratio!.toFixed(2).padStart(11)}   ${r.identical}`);
+      if (r.runs) console.log(`${''.padEnd(28)}  runs, native/ours: ${r.runs.map((x) => (x.native / x.ours).toFixed(2)).join(', ')} (medians above)`);
       const c = r.cpuSeconds;
       if (c) console.log(`${''.padEnd(28)}  CPU s: native replica ${c.nativeReplica.toFixed(2)}; ours: replica ${c.oursReplica.toFixed(2)}, binlog-sync ${c.binlogSync.toFixed(2)}, source ${c.source.toFixed(2)}, machine idle ${c.machineIdle.toFixed(2)}`);
       // binlog-sync's own CPU per source transaction and per row change (issue #22's target: 30 µs per sysbench transaction).
