@@ -42,8 +42,6 @@ export interface ApplierOptions {
   mode?: ApplyModeView;
   /** The run's capabilities (default: this applier's own). */
   capabilities?: ApplierCapabilities;
-  /** A new connection set up like the first (see detachPrepared); open() provides it. */
-  reopen?: () => Promise<ApplyConnection>;
   /**
    * Told the bytes of a large row when it is taken in (positive) and when
    * its batch has answered (negative): the session holds the stream back

@@ -24,14 +24,17 @@ export function rewriteDatabases(sql: string, rename: (database: string) => stri
   if (parsed.kind === 'database' && parsed.name) databaseTokens.push(parsed.name);
 
   const edits = databaseTokens
-    .map((token) => ({ token, renamed: rename(token.value) }))
-    .filter(({ token, renamed }) => renamed !== token.value)
-    .sort((a, b) => b.token.start - a.token.start);
-  // Splice from the end so earlier offsets stay valid.
+    .map((token) => ({ start: token.start, end: token.end, renamed: rename(token.value), value: token.value }))
+    .filter(({ renamed, value }) => renamed !== value)
+    .map(({ start, end, renamed }) => ({ start, end, text: quoteIdentifier(renamed) }));
+  return applyEdits(sql, edits);
+}
+
+/** `sql` with each edit's range replaced by its text (the ranges do not overlap). */
+function applyEdits(sql: string, edits: Array<{ start: number; end: number; text: string }>): string {
+  // Spliced from the end, so earlier offsets stay valid.
   let result = sql;
-  for (const { token, renamed } of edits) {
-    result = result.slice(0, token.start) + quoteIdentifier(renamed) + result.slice(token.end);
-  }
+  for (const edit of [...edits].sort((a, b) => b.start - a.start)) result = result.slice(0, edit.start) + edit.text + result.slice(edit.end);
   return result;
 }
 
@@ -114,9 +117,7 @@ export function rewriteObject(sql: string, rewrite: ObjectRewrite, lexer: LexerO
     if (head.status) edits.push({ ...head.status, text: 'DISABLE ON SLAVE' });
     else if (head.statusAt !== undefined) edits.push({ start: head.statusAt, end: head.statusAt, text: 'DISABLE ON SLAVE ' });
   }
-  let result = sql;
-  for (const edit of edits.sort((a, b) => b.start - a.start)) result = result.slice(0, edit.start) + edit.text + result.slice(edit.end);
-  return result;
+  return applyEdits(sql, edits);
 }
 
 /** The separator used between the first two names of a list when it is plain (`,` or `, `), else `,`. */
