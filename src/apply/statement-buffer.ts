@@ -7,7 +7,8 @@
 // UPDATEs of rows by key whose keys are disjoint, of the source transactions
 // of a commit group (one statement instead of one per transaction).
 import { LARGE_VALUE_BYTES } from '../sql/prepare.js';
-import type { KeyList, Statement } from '../sql/statements.js';
+import type { Statement } from '../sql/statements.js';
+import type { KeyList } from '../sql/key-list.js';
 import { BINLOG_BATCH_BYTES, binlogBatchBytes, joinBinlog, joinRows, type BinlogBatch } from './binlog-rows.js';
 import { binlogStatementBytes } from '../binlog/event-bytes.js';
 import type { BinlogRows } from '../source/events.js';

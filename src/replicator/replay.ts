@@ -19,7 +19,6 @@ import { assertSameMasking, maskingRecord, parseRecord, serializeRecord } from '
 import { maskingStatement } from '../apply/checkpoint.js';
 import type { MaskSettings } from '../mask/masker.js';
 import { explainCollision } from '../mask/collision.js';
-import { readCollations } from '../source/collations.js';
 import { openEventStream, type EventStream } from '../source/threaded-source.js';
 import { connectSource, showCreateTable, type SourceInfo } from '../source/source-server.js';
 import { sqlModeNames } from '../source/status-vars.js';
@@ -31,7 +30,7 @@ import { ApplyLoop } from './apply-loop.js';
 import { sessionQueue } from './session-queue.js';
 import { RunnerFence } from './fence.js';
 import { createRunContext, recordFailure } from './replicator.js';
-import { asConnectionError, openSourceSide, reconcile, type SourceSide } from './session.js';
+import { asConnectionError, openSourceSide, reconcile, replicaCollations, type SourceSide } from './session.js';
 import type { ReplicatorStats } from './run-context.js';
 
 export interface ReplayOptions {
@@ -197,15 +196,6 @@ export function replayedBytes(plan: ReplayPlan, at: BinlogPosition | null): numb
 
 /** What the stream's messages name as its "source" when it reads files (no connection is made to it). */
 const FILES: Endpoint = { host: 'binlog files', port: 0, user: 'replay', sslMode: 'DISABLED' };
-
-export async function replicaCollations(replica: Endpoint): Promise<Awaited<ReturnType<typeof readCollations>>> {
-  const conn = await asConnectionError(connect(replica, 'replica'), 'replica', replica);
-  try {
-    return await readCollations(conn);
-  } finally {
-    await conn.end().catch(() => undefined);
-  }
-}
 
 async function recordMasking(replica: Endpoint, streamId: string, epoch: number, mask: MaskSettings): Promise<void> {
   const conn = await asConnectionError(connect(replica, 'replica'), 'replica', replica);

@@ -23,7 +23,7 @@ import {
   type SystemZone,
 } from '../source/source-server.js';
 import { dropSpareThread, rememberSourcePacket, startSpareThread } from '../source/spare-thread.js';
-import type { Connection } from '../db/connect.js';
+import { connect, type Connection } from '../db/connect.js';
 import type { StreamHealth } from '../health/stream-health.js';
 import type { ReplicationMetrics } from '../health/metrics.js';
 import { TransactionAssembler } from '../txn/assembler.js';
@@ -318,4 +318,14 @@ function replicaIsAhead(checkpoint: AppliedPosition, stored: AppliedPosition): b
   if (order !== null) return order > 0;
   // Not comparable by file: trust the replica unless it is the very same position.
   return checkpoint.gtid !== stored.gtid;
+}
+
+/** The replica's collations, for a stream whose source is not connected to (files, or a relay's stream). */
+export async function replicaCollations(replica: Endpoint): Promise<Awaited<ReturnType<typeof readCollations>>> {
+  const conn = await asConnectionError(connect(replica, 'replica'), 'replica', replica);
+  try {
+    return await readCollations(conn);
+  } finally {
+    await conn.end().catch(() => undefined);
+  }
 }

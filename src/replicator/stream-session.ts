@@ -33,9 +33,8 @@ import { ApplyLoop } from './apply-loop.js';
 import { sleep } from './backoff.js';
 import { EventQueue } from './event-queue.js';
 import { sessionQueue } from './session-queue.js';
-import { replicaCollations } from './replay.js';
 import type { RunContext } from './run-context.js';
-import { asConnectionError, openSourceSide, reconcile, prepareWhenGrouped, sessionApplierOptions, sessionStreamOptions, type SessionOptions, type SourceSide } from './session.js';
+import { asConnectionError, openSourceSide, reconcile, replicaCollations, prepareWhenGrouped, sessionApplierOptions, sessionStreamOptions, type SessionOptions, type SourceSide } from './session.js';
 
 export interface StreamSessionOptions extends Omit<SessionOptions, 'source' | 'serverId' | 'heartbeatMs'> {
   /** The relay's stream (`--from`). */

@@ -2,7 +2,7 @@
 // by the zongji adapter (binlog-source.ts) and consumed by the pure
 // transaction assembler (txn/). Nothing outside source/ knows zongji's shapes.
 import type { TextEncoding } from '../sql/client-text.js';
-import type { KeyList } from '../sql/statements.js';
+import type { KeyList } from '../sql/key-list.js';
 
 /** How a column's values travel from the binlog to the replica. */
 export type ColumnKind =

@@ -8,7 +8,8 @@ import type { PreparedRows, RowChange } from '../source/events.js';
 import { assembleQuery } from '../db/large-query.js';
 import { BLOB_MARK } from './binary-literal.js';
 import { buildLoadData } from './load-data.js';
-import { buildRowChange, type KeyList, type SqlFlavor, type Statement } from './statements.js';
+import { buildRowChange, type SqlFlavor, type Statement } from './statements.js';
+import type { KeyList } from './key-list.js';
 
 export interface BatchingOptions {
   flavor: SqlFlavor;
