@@ -14,7 +14,7 @@ import type { Endpoint } from '../config/connection-url.js';
 import { describeEndpoint } from '../config/connection-url.js';
 import { BinlogSyncError, FencedError, RelayStreamError, StateError, describeError, isRetryable } from '../errors.js';
 import type { Logger } from '../log/logger.js';
-import { compareFilePositions, formatPosition, type BinlogPosition } from '../position.js';
+import { compareFilePositions, formatPosition, type AppliedPosition, type BinlogPosition } from '../position.js';
 import { backoffDelay, sleep } from '../replicator/backoff.js';
 import { RunnerFence } from '../replicator/fence.js';
 import { recordFailure } from '../replicator/replicator.js';
@@ -87,6 +87,9 @@ export async function runRelay(options: RelayOptions): Promise<RelayStats> {
   }, 1000);
   let streamed = false;
   let failure: string | null = null;
+  // The highest stream sequence this relay knows the stream reached: the one its state file mirrors (a run
+  // before this one), then what each session found there and published. A stream found behind it was lost.
+  const reached = { seq: state.getPosition()?.streamSeq ?? null };
   try {
     let attempt = 0;
     for (;;) {
@@ -97,6 +100,7 @@ export async function runRelay(options: RelayOptions): Promise<RelayStats> {
           stats,
           health,
           signal,
+          reached,
           onStreaming: (position) => {
             streamed = true;
             options.events?.emit('streaming', { position });
@@ -140,6 +144,8 @@ interface SessionContext {
   stats: RelayStats;
   health: RelayHealth;
   signal: AbortSignal;
+  /** The highest stream sequence known to have been stored (see runRelay), kept across sessions. */
+  reached: { seq: number | null };
   onStreaming: (position: BinlogPosition) => void;
 }
 
@@ -172,15 +178,20 @@ async function relaySession(options: RelayOptions, ctx: SessionContext): Promise
   };
   try {
     const info = await nats.ensure(options.retention);
-    if (stats.seq !== null && info.state.last_seq < stats.seq) {
-      // (Made again just now, by ensure(): it is not the stream this run published to.)
+    const reached = Math.max(ctx.reached.seq ?? 0, stats.seq ?? 0);
+    if (info.state.last_seq < reached) {
+      // (Made again just now, by ensure(), or by someone else: not the stream this relay published to. Whether
+      // this run published or not: a session that published nothing knows the stream's last message, and a
+      // new run the sequence its state file mirrors.)
+      forgetStreamSeq(fence, state.getPosition());
       throw new RelayStreamError(
-        `the stream ${nats.address.stream} on ${describeRelay(nats.address)} went back to message ${info.state.last_seq}, behind message ${stats.seq} this relay published: ` +
+        `the stream ${nats.address.stream} on ${describeRelay(nats.address)} went back to message ${info.state.last_seq}, behind message ${reached} this relay published: ` +
           'it was deleted, or the NATS server lost its store; start the relay again to publish into it from the position in its state file ' +
           '(replicas that need what was lost are told to snapshot)',
       );
     }
     const last = await nats.last();
+    if (last) ctx.reached.seq = Math.max(reached, last.seq);
     const start = resumePoint(last, state.getPosition());
     stats.position = start;
     lastAtStart = last?.seq ?? null;
@@ -210,6 +221,7 @@ async function relaySession(options: RelayOptions, ctx: SessionContext): Promise
             stats.bytes += durable.bytes;
             stats.duplicates += durable.duplicates;
             stats.seq = durable.seq;
+            ctx.reached.seq = Math.max(ctx.reached.seq ?? 0, durable.seq);
           }
           stats.position = { file: durable.file, position: durable.position, gtid: durable.gtid };
           health.durable(durable);
@@ -280,6 +292,15 @@ async function relaySession(options: RelayOptions, ctx: SessionContext): Promise
     await nats.close();
     health.ended();
   }
+}
+
+/**
+ * The state file's position kept, without the sequence of a stream that is
+ * gone: the relay started again publishes into the new stream from there
+ * (the sequence would stop it again), as after `position set`.
+ */
+function forgetStreamSeq(fence: RunnerFence, stored: AppliedPosition | null): void {
+  if (stored && stored.streamSeq != null) fence.savePosition({ ...stored, streamSeq: null });
 }
 
 /** The source is one to read a binlog from (as `start` checks it), and its clock's offset from ours (for the lag). */
