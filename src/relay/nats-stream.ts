@@ -150,6 +150,14 @@ export class NatsStream {
     return info;
   }
 
+  /**
+   * When the stream was made (null when it is missing): a stream deleted
+   * and made again under the same name has another (consumers).
+   */
+  async createdAt(): Promise<string | null> {
+    return (await this.info())?.created ?? null;
+  }
+
   private async info(): Promise<StreamInfo | null> {
     let info: StreamInfo;
     try {

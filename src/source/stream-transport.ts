@@ -12,10 +12,15 @@
 // While nothing new arrives, an artificial heartbeat each second tells the
 // session that the stream is alive and where it is. The event that ends a
 // message's transaction carries the message's sequence (streamSeqAt), which
-// the replica checkpoints with the position.
+// the replica checkpoints with the position. Each message taken after the
+// first must follow the one before it (its `after`), and the stream must
+// stay the one read from (when it was made, checked every few seconds): a
+// stream deleted and made again, where the reader would wait for sequences
+// past the new one's and pass over its first messages, fails the read,
+// retryably, so that the session finds its place again by the position.
 import { EVENT_HEADER_BYTES, crc32 } from '../binlog/event-bytes.js';
 import { formatFacts } from '../replay/event-facts.js';
-import { RelayStreamError, ServerConfigError } from '../errors.js';
+import { NatsConnectionError, RelayStreamError, ServerConfigError } from '../errors.js';
 import { compareFilePositions, formatPosition } from '../position.js';
 import { splitPayload, type MessagePlace } from '../relay/message.js';
 import type { MessageFeed, NatsOptions, NatsStream } from '../relay/nats-stream.js';
@@ -39,6 +44,8 @@ export interface RelayFeed {
 
 const HEARTBEAT_EVENT = 27;
 const IDLE_HEARTBEAT_MS = 1000;
+/** How often the stream is checked to be the one read from (see watchStream). */
+const STREAM_CHECK_MS = 3000;
 /** Events handed to zongji before other work is let in (as file-transport.ts does). */
 const EVENTS_PER_TURN = 2048;
 
@@ -56,6 +63,7 @@ export class StreamTransport implements BinlogTransport {
   /** The last message taken: later ones must be past it. */
   private last: { file: string; position: number; part: number; parts: number } | undefined;
   private idle: NodeJS.Timeout | undefined;
+  private checker: NodeJS.Timeout | undefined;
   /** The message being handed to zongji: where its transaction ends, and its sequence (see streamSeqAt). */
   private giving: { file: string; position: number; seq: number } | undefined;
 
@@ -98,6 +106,7 @@ export class StreamTransport implements BinlogTransport {
     if (this.stopped) return;
     this.stopped = true;
     clearTimeout(this.idle);
+    clearInterval(this.checker);
     this.feed?.stop();
     void this.stream?.close();
     this.release();
@@ -120,7 +129,9 @@ export class StreamTransport implements BinlogTransport {
     const { NatsStream } = await import('../relay/nats-stream.js');
     this.stream = await NatsStream.open(this.options.nats);
     if (this.stopped) return void (await this.stream.close());
+    const created = await this.stream.createdAt();
     this.feed = await this.stream.feed(this.options.startSeq);
+    this.watchStream(this.stream, created);
     const closed = this.stream.closed().then((error) => this.fail(error ?? new RelayStreamError(`the connection to ${describeRelay(this.options.nats.address)} closed`)));
     void closed;
     this.heartbeatWhenIdle();
@@ -161,6 +172,9 @@ export class StreamTransport implements BinlogTransport {
       const order = compareFilePositions(at, { file: last.file, position: last.position, gtid: null });
       if (order === null) throw notComparable(place, last);
       if (order < 0 || (order === 0 && place.part <= last.part)) return false;
+      if (order > 0 && last.part === last.parts && (place.after.file !== last.file || place.after.position !== last.position)) {
+        throw this.changed(`its message after ${formatPosition({ file: last.file, position: last.position, gtid: null })} follows ${formatPosition({ ...place.after, gtid: null })}`);
+      }
     }
     this.last = { file: place.file, position: place.position, part: place.part, parts: place.parts };
     return true;
@@ -190,6 +204,26 @@ export class StreamTransport implements BinlogTransport {
       this.giving = undefined;
     }
     return packets.length;
+  }
+
+  /** Fails the read once the stream is not the one made at `created` (deleted, and perhaps made again). */
+  private watchStream(stream: NatsStream, created: string | null): void {
+    this.checker = setInterval(() => {
+      void stream.createdAt().then(
+        (now) => {
+          if (now !== created) this.fail(this.changed(now === null ? 'it was deleted' : 'it was deleted and made again'));
+        },
+        () => undefined, // (NATS unreachable: the client reconnects, and the check runs again)
+      );
+    }, STREAM_CHECK_MS);
+    this.checker.unref();
+  }
+
+  /** The stream read from is not the one it was, or lost messages: read again from the replica's position (retried). */
+  private changed(how: string): NatsConnectionError {
+    return new NatsConnectionError(
+      `the relay's stream ${this.options.nats.address.stream} changed under the replica (${how}): reading it again from the replica's position`,
+    );
   }
 
   /** An artificial heartbeat after a second without messages, and every second after. */

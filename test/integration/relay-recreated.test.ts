@@ -4,8 +4,9 @@
 // the stream went back behind the messages its state file says it published,
 // and stops, saying so in one line with what to do; started again, it
 // publishes into the new stream from its state file's position, and a
-// replica that had applied the old stream carries on from the new one,
-// nothing lost or doubled. So too for a stream deleted while the relay is
+// replica that ran through it (its reader would wait for sequences past the
+// new stream's) finds the stream changed and reads the new one from its
+// position, nothing lost or doubled. So too for a stream deleted while the relay is
 // stopped (a new run knows the sequence from its state file).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Connection } from 'mysql2/promise';
@@ -28,11 +29,20 @@ async function exited(child: ReturnType<RelayBed['spawn']>, timeoutMs: number): 
 
 /** A replica fed by the stream (database `${db}_a`) runs until it has applied the stream's last message; then its rows. */
 async function replicaCatchesUp(): Promise<unknown[]> {
-  const child = bed.spawn(['start', '--from', bed.url, '--replica', testServers().replica.userUrl, '--databases', db, '--rewrite-db', `${db}=${db}_a`, '--state', bed.state('a')]);
-  await untilStreaming(bed.state('a'), child);
+  const child = await replicaStreaming();
   const result = await runCli(['wait', '--from', bed.url, '--state', bed.state('a'), '--timeout', '60'], { timeoutMs: 90_000 });
   expect(result.stderr + result.stdout, 'wait for the replica').toMatch(/caught up/);
   expect(await bed.stop(child), child.output().stderr).toBe(0);
+  return replicaRows();
+}
+
+async function replicaStreaming(): Promise<ReturnType<RelayBed['spawn']>> {
+  const child = bed.spawn(['start', '--from', bed.url, '--replica', testServers().replica.userUrl, '--databases', db, '--rewrite-db', `${db}=${db}_a`, '--state', bed.state('a')]);
+  await untilStreaming(bed.state('a'), child);
+  return child;
+}
+
+async function replicaRows(): Promise<unknown[]> {
   const [rows] = await replica.query(`SELECT id, note FROM \`${db}_a\`.t ORDER BY id`);
   return rows as unknown[];
 }
@@ -66,7 +76,8 @@ describe('a relay whose stream was deleted', () => {
     expect(await bed.stop(run), run.output().stderr).toBe(0);
     expect(await replicaCatchesUp()).toEqual([{ id: 1, note: 'before' }]);
 
-    // Started again, the relay has nothing to publish (the source is idle) when the stream is deleted.
+    // Started again, the relay has nothing to publish (the source is idle) when the stream is deleted; a replica runs on.
+    const live = await replicaStreaming();
     run = relay();
     await untilStreaming(bed.state('relay'), run);
     await bed.jetstream((jsm) => jsm.streams.delete(bed.stream));
@@ -85,8 +96,12 @@ describe('a relay whose stream was deleted', () => {
     await untilStreaming(bed.state('relay'), run);
     await eventually(bed.lastSeq, (n) => n >= 1 || run.exitCode !== null, { timeoutMs: 30_000, intervalMs: 200 });
     expect(run.exitCode, run.output().stderr).toBeNull();
-    // ...and the replica, its checkpoint a message of the old stream, reads on from the new one: the row once.
-    expect(await replicaCatchesUp()).toEqual([
+    // ...and the replica that ran through it finds the stream changed and reads the new one from its position: the row once.
+    const rows = await eventually(replicaRows, (r) => r.length >= 2 || live.exitCode !== null, { timeoutMs: 30_000, intervalMs: 200 });
+    expect(live.exitCode, live.output().stderr).toBeNull();
+    expect(live.output().stderr).toMatch(/the relay's stream \S+ changed under the replica \(it was deleted/);
+    expect(await bed.stop(live)).toBe(0);
+    expect(rows).toEqual([
       { id: 1, note: 'before' },
       { id: 2, note: 'after the stream was deleted' },
     ]);
