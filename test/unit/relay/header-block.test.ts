@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 // (The client's own reader of a header block: what every consumer decodes a message's headers with.)
 import { MsgHdrsImpl } from '@nats-io/nats-core';
-import { HeaderBlock } from '../../../src/relay/header-block.js';
+import { HeaderBlock, readHeaderBlock } from '../../../src/relay/header-block.js';
 import { placeHeaders, parsePlace, type MessagePlace } from '../../../src/relay/message.js';
 
 const place: MessagePlace = {
@@ -34,5 +34,35 @@ describe('HeaderBlock', () => {
 
   it('refuses a value with a line break, naming the header', () => {
     expect(() => new HeaderBlock([['Binlog-File', 'a\r\nNats-Msg-Id: forged']])).toThrow(/Binlog-File cannot hold a line break/);
+  });
+});
+
+describe('readHeaderBlock', () => {
+  it('reads each header of a block the client wrote, as the client reads it', () => {
+    const client = new MsgHdrsImpl();
+    client.set('Binlog-Partition', 'not this one');
+    client.set('Binlog-Part', '2/3');
+    client.set('Binlog-Gtid', '  0-1-977  ');
+    client.set('Nats-Msg-Id', 'mariadb-bin.000042:123456/2of3');
+    const bytes = client.encode();
+    const get = readHeaderBlock(bytes);
+    const read = MsgHdrsImpl.decode(bytes);
+    for (const name of ['Binlog-Partition', 'Binlog-Part', 'Binlog-Gtid', 'Nats-Msg-Id']) expect(get(name)).toBe(read.get(name));
+    expect(get('Binlog-Part')).toBe('2/3');
+    expect(get('Binlog-Gtid')).toBe('0-1-977');
+    expect(get('Binlog-File')).toBeUndefined();
+  });
+
+  it('reads a block with a status line, and the first of a repeated header', () => {
+    const bytes = Buffer.from('NATS/1.0 100 Idle Heartbeat\r\nBinlog-File: a.000001\r\nBinlog-File: b.000002\r\n\r\n');
+    const get = readHeaderBlock(bytes);
+    expect(get('Binlog-File')).toBe('a.000001');
+    expect(get('NATS/1.0 100 Idle Heartbeat')).toBeUndefined();
+  });
+
+  it('reads a block inside a larger buffer (a view of the message)', () => {
+    const whole = Buffer.concat([Buffer.from('xx'), new HeaderBlock([['Binlog-Position', '4096']]).encode(), Buffer.from('payload')]);
+    const block = whole.subarray(2, whole.length - 'payload'.length);
+    expect(readHeaderBlock(block)('Binlog-Position')).toBe('4096');
   });
 });
