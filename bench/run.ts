@@ -75,6 +75,8 @@ interface ScenarioResult {
   latencyMs?: { native: { p50: number; p99: number }; ours: { p50: number; p99: number } };
   /** Peak RSS of binlog-sync while catching up (MiB). */
   peakRssMiB?: number;
+  /** The row path binlog-sync's run took (see Ours.rowPath). */
+  rowPath?: string;
   /** CPU seconds used while catching up: each replica server, and binlog-sync itself. */
   cpuSeconds?: { nativeReplica: number; oursReplica: number; binlogSync: number; source: number; machineIdle: number };
   /** The masked scenario: the same backlog caught up by binlog-sync without masking, in the same run. */
@@ -253,6 +255,31 @@ class Ours {
     }
   }
 
+  /**
+   * The row path the run took, as its runner's health says once a heartbeat
+   * newer than now is published: "BINLOG statements", "SQL statements" (the
+   * replica refused them), or BINLOG with the tables that went as SQL.
+   */
+  async rowPath(): Promise<string> {
+    const asked = Date.now();
+    const state = StateStore.open(this.statePath, { readonly: true });
+    try {
+      for (let tries = 0; ; tries++) {
+        const runner = state.activeRunner();
+        const health = runner?.health;
+        if (runner && health && (Date.parse(runner.heartbeatAt) > asked || tries >= 150)) {
+          if (health.capabilities?.binlogStatements === false) return 'SQL statements';
+          const sql = health.sqlPathTables ?? [];
+          return sql.length > 0 ? `BINLOG statements, SQL for ${sql.join(', ')}` : 'BINLOG statements';
+        }
+        if (tries >= 150) return 'unknown (no runner health)';
+        await sleep(20);
+      }
+    } finally {
+      state.close();
+    }
+  }
+
   async stop(): Promise<void> {
     clearInterval(this.sampler);
     const child = this.child;
@@ -369,7 +396,8 @@ async function backlog(
       machineIdle: machineIdleSeconds() - idle,
     };
     const peakRssMiB = Math.round(applier.processPeakRssMiB);
-    results[i] = { scenario: name, nativeSeconds, oursSeconds, ratio: nativeSeconds / oursSeconds, ...counts, cpuSeconds: cpuSpent, peakRssMiB, identical: false };
+    const rowPath = await applier.rowPath();
+    results[i] = { scenario: name, nativeSeconds, oursSeconds, ratio: nativeSeconds / oursSeconds, ...counts, cpuSeconds: cpuSpent, peakRssMiB, rowPath, identical: false };
   }
   return results;
 }
@@ -668,6 +696,7 @@ async function main(): Promise<void> {
       if (r.peakRssMiB !== undefined) console.log(`${''.padEnd(28)}  peak RSS of binlog-sync: ${r.peakRssMiB} MiB`);
     } else {
       console.log(`${r.scenario.padEnd(28)}  ${r.nativeSeconds!.toFixed(2).padStart(8)} ${r.oursSeconds!.toFixed(2).padStart(8)}   ${r.ratio!.toFixed(2).padStart(11)}   ${r.identical}`);
+      if (r.rowPath) console.log(`${''.padEnd(28)}  row path: ${r.rowPath}`);
       if (r.runs) console.log(`${''.padEnd(28)}  runs, native/ours: ${r.runs.map((x) => (x.native / x.ours).toFixed(2)).join(', ')} (medians above)`);
       const c = r.cpuSeconds;
       if (c) console.log(`${''.padEnd(28)}  CPU s: native replica ${c.nativeReplica.toFixed(2)}; ours: replica ${c.oursReplica.toFixed(2)}, binlog-sync ${c.binlogSync.toFixed(2)}, source ${c.source.toFixed(2)}, machine idle ${c.machineIdle.toFixed(2)}`);
