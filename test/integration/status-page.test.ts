@@ -6,7 +6,7 @@
 // LAGGING while the replica is held up by a table lock; fetch nothing from
 // anywhere but the metrics port; and show no password. Beside it, the
 // Grafana dashboard in docs/ may only query metrics that /metrics exports.
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import mysql, { type Connection } from 'mysql2/promise';
@@ -16,6 +16,7 @@ import { backgroundLoad, eventually, EXACT_VALUES, REPO_ROOT, tempDir, testServe
 import { Replication } from '../support/replication.js';
 import { APPLIER_PASSWORD, REPL_PASSWORD } from '../support/servers.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
+import { dashboardMetrics, exportedNames } from '../support/grafana.js';
 import { freePort } from '../../src/servers/local-server.js';
 
 const chromium = findChromium();
@@ -108,48 +109,15 @@ describe('what the page reads', () => {
   });
 });
 
-/**
- * The metric names in a PromQL query (or a Grafana label_values() query):
- * what is left once strings, label matchers, ranges, grouping labels,
- * function names and operators are taken out.
- */
-function metricNames(query: string): string[] {
-  const labelValues = /^label_values\(\s*([^,)]+)/.exec(query);
-  const bare = (labelValues ? labelValues[1]! : query)
-    .replace(/"(?:[^"\\]|\\.)*"/g, '')
-    .replace(/\{[^}]*\}/g, '')
-    .replace(/\[[^\]]*\]/g, '')
-    .replace(/\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)/g, '');
-  const KEYWORDS = new Set(['and', 'or', 'unless', 'bool', 'offset']);
-  return [...bare.matchAll(/\b[a-zA-Z_:][a-zA-Z0-9_:]*\b(?!\s*\()/g)].map((m) => m[0]).filter((name) => !KEYWORDS.has(name));
-}
-
 describe('the Grafana dashboard (docs/grafana/binlog-sync.json)', () => {
   it('queries only metrics that a live /metrics exports, and covers lag, throughput, state, reconnects, errors and RSS', async () => {
     const exposition = await (await fetch(`${origin}/metrics`)).text();
-    const exported = new Set<string>();
-    for (const [, name, type] of exposition.matchAll(/^# TYPE (\S+) (\S+)$/gm)) {
-      exported.add(name!);
-      if (type === 'histogram') for (const suffix of ['_bucket', '_sum', '_count']) exported.add(`${name}${suffix}`);
-      if (type === 'summary') for (const suffix of ['_sum', '_count']) exported.add(`${name}${suffix}`);
-    }
+    const exported = exportedNames(exposition);
     expect(exported.has('binlog_sync_lag_seconds')).toBe(true);
 
-    const dashboard = JSON.parse(readFileSync(join(REPO_ROOT, 'docs', 'grafana', 'binlog-sync.json'), 'utf8')) as unknown;
-    const queries: string[] = [];
-    const collect = (value: unknown, key = ''): void => {
-      if (typeof value === 'string' && ['expr', 'query', 'definition'].includes(key)) queries.push(value);
-      else if (Array.isArray(value)) value.forEach((v) => collect(v, key));
-      else if (value && typeof value === 'object') for (const [k, v] of Object.entries(value)) collect(v, k);
-    };
-    collect(dashboard);
+    const { queries, named, nameless } = dashboardMetrics('binlog-sync.json');
     expect(queries.length).toBeGreaterThan(10);
-    const named = new Set<string>();
-    for (const query of queries) {
-      const names = metricNames(query);
-      expect(names, `a query that names no binlog-sync metric: ${query}`).not.toEqual([]);
-      for (const name of names) named.add(name);
-    }
+    expect(nameless, 'queries that name no binlog-sync metric').toEqual([]);
     expect([...named].filter((name) => !exported.has(name))).toEqual([]);
     for (const needed of [
       'binlog_sync_lag_seconds',
