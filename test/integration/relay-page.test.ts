@@ -8,21 +8,26 @@
 // held up (its NATS connection silently cut by a proxy) must leave HEALTHY
 // for LAGGING and come back, the retry marked; it must say STOPPED when the
 // relay stops; and the page must fetch nothing from anywhere but the
-// metrics port.
+// metrics port. Beside it, the relay's Grafana dashboard in docs/ may only
+// query metrics that its /metrics exports.
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import mysql, { type Connection } from 'mysql2/promise';
 import type { Browser, Page } from 'puppeteer-core';
 import { chartLine, findChromium, NO_CHROMIUM, openWatchedPage } from '../support/browser.js';
-import { backgroundLoad, eventually, EXACT_VALUES, runCli, spawnCli, tempDir, testServers, uniqueName } from '../support/context.js';
+import { backgroundLoad, eventually, EXACT_VALUES, REPO_ROOT, runCli, spawnCli, tempDir, testServers, uniqueName } from '../support/context.js';
 import { isStreaming } from '../support/replication.js';
 import { REPL_PASSWORD } from '../support/servers.js';
 import { startNats, type TestNats } from '../support/nats.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
+import { dashboardMetrics, exportedNames } from '../support/grafana.js';
 import { freePort } from '../../src/servers/local-server.js';
 
 const chromium = findChromium();
 if (!chromium) console.warn(`relay-page.test.ts: skipping the browser tests: ${NO_CHROMIUM}`);
+
+/** The screenshot docs/relay.md shows: written with BINLOG_SYNC_UPDATE_SCREENSHOT=1. */
+const SCREENSHOT_DOC = join(REPO_ROOT, 'docs', 'images', 'relay-status-page.png');
 
 const db = uniqueName('relay_page');
 const STREAM = `PAGE_${db.replace(/\W/g, '_')}`;
@@ -169,6 +174,33 @@ describe('what the relay serves', () => {
   });
 });
 
+describe('the Grafana dashboard (docs/grafana/binlog-sync-relay.json)', () => {
+  it("queries only metrics that a live relay's /metrics exports, and covers what it publishes, lag, state, reconnects and errors", async () => {
+    const exported = exportedNames(await (await get('/metrics')).text());
+    expect(exported.has('binlog_sync_transactions_published_total')).toBe(true);
+
+    const { queries, named, nameless } = dashboardMetrics('binlog-sync-relay.json');
+    expect(queries.length).toBeGreaterThan(10);
+    expect(nameless, 'queries that name no binlog-sync metric').toEqual([]);
+    expect([...named].filter((name) => !exported.has(name))).toEqual([]);
+    for (const needed of [
+      'binlog_sync_transactions_published_total',
+      'binlog_sync_events_published_total',
+      'binlog_sync_bytes_published_total',
+      'binlog_sync_lag_seconds',
+      'binlog_sync_duplicates_dropped_total',
+      'binlog_sync_messages_in_flight',
+      'binlog_sync_stream_last_sequence',
+      'binlog_sync_up',
+      'binlog_sync_source_connected',
+      'binlog_sync_errors_total',
+      'binlog_sync_reconnects_total',
+    ]) {
+      expect(named).toContain(needed);
+    }
+  });
+});
+
 // Last: its final tests stop the relay.
 describe.skipIf(!chromium)(chromium ? 'the relay status page in headless Chromium' : `the relay status page in headless Chromium: skipped, ${NO_CHROMIUM}`, () => {
   let browser: Browser;
@@ -257,6 +289,11 @@ describe.skipIf(!chromium)(chromium ? 'the relay status page in headless Chromiu
     const reconnects = await page.evaluate(() => document.querySelector<HTMLElement>('dd[data-fact="Reconnects"]')!.textContent);
     expect(Number(reconnects)).toBeGreaterThanOrEqual(1);
     expect(relay.output().stderr).toMatch(/retrying in/);
+    // docs/relay.md's picture: the lag's rise and fall while NATS was cut off, the messages in flight, the retry marked.
+    if (process.env.BINLOG_SYNC_UPDATE_SCREENSHOT === '1') {
+      await new Promise((r) => setTimeout(r, 4000));
+      await page.screenshot({ path: SCREENSHOT_DOC as `${string}.png`, fullPage: true });
+    }
   });
 
   it('says STOPPED in red when the relay stops, which it does cleanly', async () => {
