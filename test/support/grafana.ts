@@ -2,6 +2,7 @@
 // names their PromQL queries use, and the names an exposition exports.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { expect } from 'vitest';
 import { REPO_ROOT } from './context.js';
 
 /**
@@ -21,7 +22,7 @@ function metricNames(query: string): string[] {
 }
 
 /** The series names a Prometheus exposition (a live /metrics) exports, a histogram's and a summary's suffixed ones with them. */
-export function exportedNames(exposition: string): Set<string> {
+function exportedNames(exposition: string): Set<string> {
   const exported = new Set<string>();
   for (const [, name, type] of exposition.matchAll(/^# TYPE (\S+) (\S+)$/gm)) {
     exported.add(name!);
@@ -44,8 +45,13 @@ function dashboardQueries(file: string): string[] {
   return queries;
 }
 
-/** A dashboard's queries, the metric names they use, and any query that names none. */
-export function dashboardMetrics(file: string): { queries: string[]; named: Set<string>; nameless: string[] } {
+/**
+ * Asserts that a dashboard in docs/grafana/ has more than ten queries, each
+ * naming a metric; that every metric it queries is one the live exposition
+ * (a /metrics text) exports; and that it charts each of `needed`.
+ */
+export function expectDashboardOf(file: string, exposition: string, needed: string[]): void {
+  const exported = exportedNames(exposition);
   const queries = dashboardQueries(file);
   const named = new Set<string>();
   const nameless: string[] = [];
@@ -54,5 +60,8 @@ export function dashboardMetrics(file: string): { queries: string[]; named: Set<
     if (names.length === 0) nameless.push(query);
     for (const name of names) named.add(name);
   }
-  return { queries, named, nameless };
+  expect(queries.length, `${file}: its queries`).toBeGreaterThan(10);
+  expect(nameless, `${file}: queries that name no binlog-sync metric`).toEqual([]);
+  expect([...named].filter((name) => !exported.has(name)), `${file}: metrics queried that /metrics does not export`).toEqual([]);
+  expect(needed.filter((name) => !named.has(name)), `${file}: metrics it should chart`).toEqual([]);
 }
