@@ -87,10 +87,10 @@ export class Publisher {
     this.add(durable, Promise.all(parts).then(() => void (durable.seq = seq)));
   }
 
-  /** A position read past with nothing to publish: durable after what is in flight. */
-  pass(file: string, position: number): void {
+  /** A position read past with nothing to publish (with its transaction's GTID, if any): durable after what is in flight. */
+  pass(file: string, position: number, gtid: string | null = null): void {
     if (this.failure) return;
-    this.add({ file, position, gtid: null, commitTime: null, seq: null, events: 0, bytes: 0, duplicates: 0 }, Promise.resolve());
+    this.add({ file, position, gtid, commitTime: null, seq: null, events: 0, bytes: 0, duplicates: 0 }, Promise.resolve());
   }
 
   /** Resolves when everything published so far is durable (or failed). */

@@ -248,7 +248,7 @@ async function relaySession(options: RelayOptions, ctx: SessionContext): Promise
           }
           if (!cut) return;
           if (cut.kind === 'passed') {
-            publisher!.pass(cut.file, cut.position);
+            publisher!.pass(cut.file, cut.position, cut.gtid);
           } else {
             health.read(cut.commitTime);
             try {

@@ -36,6 +36,8 @@ export interface CutPassed {
   kind: 'passed';
   file: string;
   position: number;
+  /** The passed transaction's own GTID (where the relay then is, by GTID); null for a rotation. */
+  gtid: string | null;
 }
 
 export type CutResult = CutTransaction | CutPassed;
@@ -115,7 +117,7 @@ export class TransactionCutter {
       const name = event.toString('utf8', EVENT_HEADER_BYTES + 8, end - checksum);
       const moved = name !== this.file;
       this.file = name;
-      return moved || !artificial ? { kind: 'passed', file: name, position: Math.max(position, 4) } : undefined;
+      return moved || !artificial ? { kind: 'passed', file: name, position: Math.max(position, 4), gtid: null } : undefined;
     }
     if (type === HEARTBEAT) return undefined;
     const head = type === EVENT.QUERY ? queryHead(event, 0, end, this.checksum) : undefined;
@@ -175,7 +177,7 @@ export class TransactionCutter {
 
   private close(): CutResult {
     const position = { file: this.file, position: this.end };
-    if (!this.ours || !this.format) return { kind: 'passed', ...position };
+    if (!this.ours || !this.format) return { kind: 'passed', ...position, gtid: this.gtid };
     return { kind: 'transaction', events: this.kept, format: this.format, ...position, gtid: this.gtid, commitTime: this.time };
   }
 

@@ -228,7 +228,7 @@ describe.skipIf(!chromium)(chromium ? 'the relay status page in headless Chromiu
     expect(seen.facts.Stream).toContain(STREAM);
     expect(seen.facts.Databases).toBe(db);
     expect(seen.facts['Published position']).toMatch(/^\S+\.\d{6}:\d+( \(GTID \d+-\d+-\d+\))?$/);
-    // File, offset and the GTID of the last transaction stored (a position passed, another database's, has none: the load's next one has).
+    // File, offset and the GTID of the last transaction stored or passed over (another database's: it has its GTID too).
     await page.waitForFunction(() => /^\S+\.\d{6}:\d+ \(GTID \d+-\d+-\d+\)$/.test(document.querySelector('dd[data-fact="Published position"]')?.textContent ?? ''), { timeout: 10_000 });
     expect(seen.facts['Last published']).toMatch(/\d+ s ago\)$/);
     expect(seen.facts['Last commit']).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC \(on the source\)$/);

@@ -43,7 +43,7 @@ describe('Publisher', () => {
       throw e;
     });
     publisher.publish(tx(200), { file: 'b.000001', position: 100 });
-    publisher.pass('b.000001', 250);
+    publisher.pass('b.000001', 250, '0-1-7');
     publisher.publish(tx(300, [150, 150]), { file: 'b.000001', position: 200 });
     expect(stream.published.map((p) => [p.id, p.after])).toEqual([
       ['b.000001:200', 'b.000001:100'],
@@ -63,6 +63,8 @@ describe('Publisher', () => {
       [250, null],
       [300, 3],
     ]);
+    // (A position passed keeps its transaction's GTID: where the relay is, by GTID too.)
+    expect(durable[1]!.gtid).toBe('0-1-7');
     expect(publisher.inFlight).toBe(0);
   });
 

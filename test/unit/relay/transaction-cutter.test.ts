@@ -49,10 +49,10 @@ describe('TransactionCutter', () => {
     expect(first.commitTime).toBe(binlog.readUInt32LE(671) * 1000);
   });
 
-  it("passes over other databases' transactions (the position moves, nothing is published)", () => {
+  it("passes over other databases' transactions (the position moves, with each one's GTID; nothing is published)", () => {
     expect(cut(['another_db'], eventsOf(binlog))).toEqual([
-      { kind: 'passed', file: 'mariadb-bin.000001', position: 702 },
-      { kind: 'passed', file: 'mariadb-bin.000001', position: 1074 },
+      { kind: 'passed', file: 'mariadb-bin.000001', position: 702, gtid: '0-1-1' },
+      { kind: 'passed', file: 'mariadb-bin.000001', position: 1074, gtid: '0-1-2' },
     ]);
   });
 
@@ -84,7 +84,7 @@ describe('TransactionCutter', () => {
     name.copy(rotate, 27);
     resum(rotate);
     const cutter = new TransactionCutter(createFilter({ databases: ['toddy_test'], includeTables: [], excludeTables: [], rewriteDb: {} }), { file: 'mariadb-bin.000001' }, () => true);
-    expect(cutter.feed(rotate)).toEqual({ kind: 'passed', file: 'mariadb-bin.000002', position: 4 });
+    expect(cutter.feed(rotate)).toEqual({ kind: 'passed', file: 'mariadb-bin.000002', position: 4, gtid: null });
     expect(cutter.currentFile).toBe('mariadb-bin.000002');
   });
 });
