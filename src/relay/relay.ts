@@ -178,7 +178,8 @@ async function relaySession(options: RelayOptions, ctx: SessionContext): Promise
   };
   try {
     const info = await nats.ensure(options.retention);
-    const reached = Math.max(ctx.reached.seq ?? 0, stats.seq ?? 0);
+    // (What this run published is in it: it is raised with every message stored.)
+    const reached = ctx.reached.seq ?? 0;
     if (info.state.last_seq < reached) {
       // (Made again just now, by ensure(), or by someone else: not the stream this relay published to. Whether
       // this run published or not: a session that published nothing knows the stream's last message, and a
